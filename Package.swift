@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies point one way: pipe -> PipeCLI -> {PipelineEngine, NIfTI}; NIfTI -> CZlib.
+// The engine knows nothing about brains; the imaging modules know nothing about scheduling.
+let package = Package(
+    name: "pipe",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "pipe", targets: ["pipe"]),
+        .library(name: "NIfTI", targets: ["NIfTI"]),
+        .library(name: "PipelineEngine", targets: ["PipelineEngine"]),
+        .library(name: "PipeCLI", targets: ["PipeCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(name: "NIfTI", dependencies: ["CZlib"]),
+        .target(
+            name: "PipelineEngine",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "PipeCLI",
+            dependencies: [
+                "NIfTI",
+                "PipelineEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "pipe", dependencies: ["PipeCLI"]),
+        .testTarget(name: "NIfTITests", dependencies: ["NIfTI"]),
+        .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine"]),
+    ]
+)

@@ -1,0 +1,25 @@
+/// How `NIfTIFile.write` stores an image.
+public struct NIfTIWriteOptions: Sendable {
+    /// The on-disk voxel type; float32 by default.
+    public var datatype: NIfTIDatatype
+    /// zlib level for `.gz` paths: 1 (fast) by default.
+    public var compressionLevel: Int32
+    /// Byte order of header and data; little-endian by default.
+    public var byteOrder: ByteOrder
+    /// NIfTI-1 by default; NIfTI-2 for dimensions above 32767.
+    public var version: NIfTIHeader.Version
+    /// For integer datatypes: the slope and intercept to store; nil chooses them from the data
+    /// (none if every value is an integer in range, else the full range of the type).
+    public var scaling: (slope: Double, intercept: Double)?
+
+    public init(
+        datatype: NIfTIDatatype = .float32, compressionLevel: Int32 = 1, byteOrder: ByteOrder = .little,
+        version: NIfTIHeader.Version = .nifti1, scaling: (slope: Double, intercept: Double)? = nil
+    ) {
+        self.datatype = datatype
+        self.compressionLevel = compressionLevel
+        self.byteOrder = byteOrder
+        self.version = version
+        self.scaling = scaling
+    }
+}

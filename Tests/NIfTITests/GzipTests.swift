@@ -1,0 +1,94 @@
+import Foundation
+import XCTest
+@testable import NIfTI
+
+final class GzipTests: XCTestCase {
+    private func gzip(_ file: URL, _ args: [String] = ["-c", "-n"]) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = args + [file.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return data
+    }
+
+    private func writeImage(_ folder: URL) throws -> (URL, [Float]) {
+        var data = [Float](repeating: 0, count: 16 * 16 * 16 * 8)
+        for i in data.indices { data[i] = Float((i * 7919) % 1000) / 10 }
+        let url = folder.appendingPathComponent("img.nii")
+        let image = NIfTIImage<Float>(shape: [16, 16, 16, 8], affine: .identity, data: data, repetitionTime: 2)
+        try NIfTIFile.write(image, to: url.path)
+        return (url, data)
+    }
+
+    /// Files compressed by the gzip tool (with a name and time stamp in the header) read correctly.
+    func testReadsFilesFromSystemGzip() throws {
+        let folder = try temporaryFolder(self)
+        let (plain, data) = try writeImage(folder)
+        let gz = folder.appendingPathComponent("sys.nii.gz")
+        try gzip(plain, ["-c", "-9"]).write(to: gz)
+        XCTAssertEqual(try NIfTIFile.read(gz.path).data, data)
+    }
+
+    /// A multi-member gzip file (concatenated streams) reads as one stream.
+    func testMultiMemberGzip() throws {
+        let folder = try temporaryFolder(self)
+        let (plain, data) = try writeImage(folder)
+        let bytes = try Data(contentsOf: plain)
+        let half = bytes.count / 3
+        let a = folder.appendingPathComponent("a"), b = folder.appendingPathComponent("b")
+        try bytes.prefix(half).write(to: a)
+        try bytes.dropFirst(half).write(to: b)
+        let multi = folder.appendingPathComponent("multi.nii.gz")
+        try (try gzip(a) + gzip(b) + Data(repeating: 0, count: 7)).write(to: multi)
+        XCTAssertEqual(try NIfTIFile.read(multi.path).data, data)
+    }
+
+    func testCorruptCRCIsReported() throws {
+        let folder = try temporaryFolder(self)
+        let (plain, _) = try writeImage(folder)
+        var gz = try gzip(plain)
+        gz[gz.count - 6] ^= 0xFF  // inside the CRC-32 trailer
+        let url = folder.appendingPathComponent("crc.nii.gz")
+        try gz.write(to: url)
+        let error = assertNIfTIError(.gzipCorrupt) { _ = try NIfTIFile.read(url.path) }
+        XCTAssertTrue(error?.message.contains("incorrect data check") ?? false, "\(String(describing: error))")
+    }
+
+    func testWrongLengthTrailerIsReported() throws {
+        let folder = try temporaryFolder(self)
+        let (plain, _) = try writeImage(folder)
+        var gz = try gzip(plain)
+        gz[gz.count - 1] ^= 0x01  // inside ISIZE
+        let url = folder.appendingPathComponent("len.nii.gz")
+        try gz.write(to: url)
+        let error = assertNIfTIError(.gzipCorrupt) { _ = try NIfTIFile.read(url.path) }
+        XCTAssertTrue(error?.message.contains("incorrect length check") ?? false, "\(String(describing: error))")
+    }
+
+    func testTrailingGarbageIsReported() throws {
+        let folder = try temporaryFolder(self)
+        let (plain, _) = try writeImage(folder)
+        let url = folder.appendingPathComponent("garbage.nii.gz")
+        try (try gzip(plain) + Data("junk".utf8)).write(to: url)
+        assertNIfTIError(.gzipCorrupt) { _ = try NIfTIFile.read(url.path) }
+    }
+
+    func testDeflateOutputIsReadableBySystemGzip() throws {
+        let folder = try temporaryFolder(self)
+        let (plain, _) = try writeImage(folder)
+        let image = try NIfTIFile.read(plain.path)
+        let ours = folder.appendingPathComponent("ours.nii.gz")
+        try NIfTIFile.write(image, to: ours.path)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-t", ours.path]
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, "gzip -t rejects pipe's .nii.gz")
+        XCTAssertEqual(try gzip(ours, ["-dc"]), try Data(contentsOf: plain))
+    }
+}
