@@ -38,5 +38,7 @@ let package = Package(
         .executableTarget(name: "pipe", dependencies: ["PipeCLI"]),
         .testTarget(name: "NIfTITests", dependencies: ["NIfTI"]),
         .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine"]),
+        // End-to-end tests of the built `pipe` binary.
+        .testTarget(name: "PipeCLITests", dependencies: ["pipe"]),
     ]
 )
