@@ -36,6 +36,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "pipe", dependencies: ["PipeCLI"]),
+        // Benchmarks (not tests): `swift run -c release nifti-bench`.
+        .executableTarget(name: "nifti-bench", dependencies: ["NIfTI"], path: "benchmarks/NIfTIBenchmark"),
         .testTarget(name: "NIfTITests", dependencies: ["NIfTI"]),
         .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine"]),
         // End-to-end tests of the built `pipe` binary.

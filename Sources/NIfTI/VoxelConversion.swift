@@ -7,7 +7,27 @@
 /// 2^53 round, as numpy's float64 conversion does).
 enum VoxelConversion {
     /// Converts `count` raw voxels at `raw` into `dst`.
+    ///
+    /// Dispatches to code specialised for `Float` and `Double`: a caller in another module reaches
+    /// this function unspecialised, and per-voxel generic calls would be about 4x slower.
     static func decode<S: NIfTIScalar>(
+        _ raw: UnsafeRawPointer, count: Int, datatype: NIfTIDatatype, swap: Bool,
+        scaling: (slope: Double, intercept: Double)?, into dst: UnsafeMutablePointer<S>
+    ) {
+        let untyped = UnsafeMutableRawPointer(dst)
+        if S.self == Float.self {
+            decodeSpecialised(raw, count: count, datatype: datatype, swap: swap, scaling: scaling,
+                              into: untyped.assumingMemoryBound(to: Float.self))
+        } else if S.self == Double.self {
+            decodeSpecialised(raw, count: count, datatype: datatype, swap: swap, scaling: scaling,
+                              into: untyped.assumingMemoryBound(to: Double.self))
+        } else {
+            decodeSpecialised(raw, count: count, datatype: datatype, swap: swap, scaling: scaling, into: dst)
+        }
+    }
+
+    @inline(__always)
+    private static func decodeSpecialised<S: NIfTIScalar>(
         _ raw: UnsafeRawPointer, count: Int, datatype: NIfTIDatatype, swap: Bool,
         scaling: (slope: Double, intercept: Double)?, into dst: UnsafeMutablePointer<S>
     ) {
@@ -99,6 +119,21 @@ enum VoxelConversion {
     /// to 0 (nibabel's nan2zero). For float types the value is converted (scaling, if given, is
     /// inverted first).
     static func encode<S: NIfTIScalar>(
+        _ src: UnsafePointer<S>, count: Int, datatype: NIfTIDatatype,
+        scaling: (slope: Double, intercept: Double)?, into raw: UnsafeMutableRawPointer
+    ) {
+        let untyped = UnsafeRawPointer(src)
+        if S.self == Float.self {
+            encodeSpecialised(untyped.assumingMemoryBound(to: Float.self), count: count, datatype: datatype, scaling: scaling, into: raw)
+        } else if S.self == Double.self {
+            encodeSpecialised(untyped.assumingMemoryBound(to: Double.self), count: count, datatype: datatype, scaling: scaling, into: raw)
+        } else {
+            encodeSpecialised(src, count: count, datatype: datatype, scaling: scaling, into: raw)
+        }
+    }
+
+    @inline(__always)
+    private static func encodeSpecialised<S: NIfTIScalar>(
         _ src: UnsafePointer<S>, count: Int, datatype: NIfTIDatatype,
         scaling: (slope: Double, intercept: Double)?, into raw: UnsafeMutableRawPointer
     ) {
