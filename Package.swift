@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "pipe", targets: ["pipe"]),
         .library(name: "NIfTI", targets: ["NIfTI"]),
+        .library(name: "Numerics", targets: ["Numerics"]),
         .library(name: "PipelineEngine", targets: ["PipelineEngine"]),
         .library(name: "PipeCLI", targets: ["PipeCLI"]),
     ],
@@ -23,6 +24,7 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(name: "NIfTI", dependencies: ["CZlib"]),
+        .target(name: "Numerics"),
         .target(
             name: "PipelineEngine",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
@@ -39,6 +41,7 @@ let package = Package(
         // Benchmarks (not tests): `swift run -c release nifti-bench`.
         .executableTarget(name: "nifti-bench", dependencies: ["NIfTI"], path: "benchmarks/NIfTIBenchmark"),
         .testTarget(name: "NIfTITests", dependencies: ["NIfTI"]),
+        .testTarget(name: "NumericsTests", dependencies: ["Numerics"]),
         .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine"]),
         // End-to-end tests of the built `pipe` binary.
         .testTarget(name: "PipeCLITests", dependencies: ["pipe"]),

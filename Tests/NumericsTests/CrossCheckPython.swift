@@ -1,0 +1,57 @@
+import Foundation
+import XCTest
+
+/// The package root (three levels above this file).
+let numericsPackageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// A Python with the reference tools (nibabel, nilearn, scipy) for cross-checks.
+///
+/// `PIPE_PYTHON`, else `.venv/bin/python` in the package (made by `scripts/test`). Without one the
+/// calling test skips, unless `PIPE_REQUIRE_CROSSCHECK=1` (set by `scripts/test` and CI), where a
+/// missing Python fails the test.
+func crossCheckPython(modules: [String] = ["numpy", "scipy", "nilearn"]) throws -> String {
+    let env = ProcessInfo.processInfo.environment
+    let candidates = [env["PIPE_PYTHON"], numericsPackageRoot.appendingPathComponent(".venv/bin/python").path].compactMap { $0 }
+    let probe = "import " + modules.joined(separator: ", ")
+    for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) {
+        if (try? runProcess(candidate, ["-c", probe]))?.status == 0 { return candidate }
+    }
+    let message = "no Python with \(modules.joined(separator: ", ")) (tried \(candidates.joined(separator: ", "))); run scripts/test, or set PIPE_PYTHON"
+    if env["PIPE_REQUIRE_CROSSCHECK"] == "1" {
+        XCTFail(message)
+        throw CrossCheckUnavailable(message: message)
+    }
+    throw XCTSkip(message)
+}
+
+struct CrossCheckUnavailable: Error { var message: String }
+
+/// Runs a program to completion; returns its status and its stdout and stderr together.
+@discardableResult
+func runProcess(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = out
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// Writes doubles as little-endian float64 (numpy: `np.fromfile(path, "<f8")`).
+func writeFloat64(_ values: [Double], to url: URL) throws {
+    var data = Data(capacity: values.count * 8)
+    for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+    try data.write(to: url)
+}
+
+/// Reads little-endian float64 values.
+func readFloat64(_ url: URL) throws -> [Double] {
+    let data = try Data(contentsOf: url)
+    return data.withUnsafeBytes { raw in
+        (0..<(data.count / 8)).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
+    }
+}
