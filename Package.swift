@@ -3,6 +3,10 @@ import PackageDescription
 
 // Dependencies point one way: pipe -> PipeCLI -> {PipelineEngine, NIfTI}; NIfTI -> CZlib.
 // The engine knows nothing about brains; the imaging modules know nothing about scheduling.
+// The numeric modules are optimised in debug builds too: `swift test` runs real-sized numerics
+// (synthetic scans, permutation tests) that are 10-50x slower unoptimised.
+let optimisedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "pipe",
     platforms: [.macOS(.v13)],
@@ -23,15 +27,17 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        .target(name: "NIfTI", dependencies: ["CZlib"]),
-        .target(name: "Numerics"),
+        .target(name: "NIfTI", dependencies: ["CZlib"], swiftSettings: optimisedInDebug),
+        .target(name: "Numerics", swiftSettings: optimisedInDebug),
         .target(
             name: "PipelineEngine",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
+        .target(name: "Connectivity", dependencies: ["NIfTI", "Numerics"], swiftSettings: optimisedInDebug),
         .target(
             name: "PipeCLI",
             dependencies: [
+                "Connectivity",
                 "NIfTI",
                 "PipelineEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -42,6 +48,7 @@ let package = Package(
         .executableTarget(name: "nifti-bench", dependencies: ["NIfTI"], path: "benchmarks/NIfTIBenchmark"),
         .testTarget(name: "NIfTITests", dependencies: ["NIfTI"]),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics"]),
+        .testTarget(name: "ConnectivityTests", dependencies: ["Connectivity"]),
         .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine"]),
         // End-to-end tests of the built `pipe` binary.
         .testTarget(name: "PipeCLITests", dependencies: ["pipe"]),

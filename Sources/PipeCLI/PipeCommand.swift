@@ -5,7 +5,7 @@ public struct PipeCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "pipe",
         abstract: "Run a resting-state fMRI seed-connectivity study from one JSON file.",
-        subcommands: [Inspect.self]
+        subcommands: [Inspect.self, Synth.self]
     )
 
     public init() {}

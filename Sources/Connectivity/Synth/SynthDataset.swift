@@ -1,0 +1,167 @@
+import Foundation
+import NIfTI
+
+/// Writes the synthetic cohort as fMRIPrep derivatives in BIDS layout:
+///
+/// ```
+/// DIR/participants.tsv, participants.json, dataset_description.json, synth_truth.tsv
+/// DIR/atlas/atlas-synth_space-MNI152NLin2009cAsym_res-<4|2>mm_dseg.nii.gz and .tsv
+/// DIR/derivatives/fmriprep/dataset_description.json
+/// DIR/derivatives/fmriprep/sub-XX/ses-<baseline|day13>/func/
+///     sub-XX_ses-S_task-rest_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz (+ .json)
+///     sub-XX_ses-S_task-rest_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz
+///     sub-XX_ses-S_task-rest_desc-confounds_timeseries.tsv
+/// ```
+/// BOLD data are int16 with scl_slope 0.05, like scanner-derived data. Deterministic from the
+/// seed: the same options give byte-identical files, whatever the thread count.
+public enum SynthDataset {
+    public struct Options: Sendable {
+        public var scale: SynthGrid.Scale = .demo
+        public var seed: UInt64 = 1
+        public var null = false
+        /// Subjects to write (all 49 when nil).
+        public var subjects: [String]?
+        /// Scans generated at once.
+        public var jobs = ProcessInfo.processInfo.activeProcessorCount
+
+        public init(scale: SynthGrid.Scale = .demo, seed: UInt64 = 1, null: Bool = false, subjects: [String]? = nil) {
+            self.scale = scale
+            self.seed = seed
+            self.null = null
+            self.subjects = subjects
+        }
+    }
+
+    /// What was written.
+    public struct Summary: Sendable {
+        public var subjects: Int
+        public var scans: Int
+        public var bytes: Int64
+    }
+
+    public static let space = "MNI152NLin2009cAsym"
+    /// The stored slope of the int16 BOLD data.
+    static let boldSlope = 0.05
+
+    /// Generates the cohort into `folder`.
+    public static func generate(to folder: String, options: Options) throws -> Summary {
+        let root = URL(fileURLWithPath: folder)
+        let grid = SynthGrid(scale: options.scale)
+        let atlas = SynthAtlas(grid: grid)
+        let cohort = SynthCohort(seed: options.seed, null: options.null)
+        var selected = cohort.participants
+        if let wanted = options.subjects {
+            let known = Set(cohort.participants.map(\.id))
+            if let unknown = wanted.first(where: { !known.contains($0) }) {
+                throw SynthError(message: "unknown subject '\(unknown)'; the synthetic cohort has sub-01 to sub-\(cohort.participants.count)")
+            }
+            selected = cohort.participants.filter { wanted.contains($0.id) }
+        }
+        let fm = FileManager.default
+        try fm.createDirectory(at: root.appendingPathComponent("atlas"), withIntermediateDirectories: true)
+        try write(cohort.participantsTSV(selected), root.appendingPathComponent("participants.tsv"))
+        try write(participantsSidecar(null: options.null), root.appendingPathComponent("participants.json"))
+        try write(cohort.truthTSV(selected), root.appendingPathComponent("synth_truth.tsv"))
+        try write(json(["Name": "pipe synthetic ketamine cohort", "BIDSVersion": "1.8.0", "DatasetType": "raw",
+                        "GeneratedBy": [["Name": "pipe synth", "Description": "seed \(options.seed), scale \(options.scale.rawValue)\(options.null ? ", null (no planted effects)" : "")"]]]),
+                  root.appendingPathComponent("dataset_description.json"))
+        let fmriprep = root.appendingPathComponent("derivatives/fmriprep")
+        try fm.createDirectory(at: fmriprep, withIntermediateDirectories: true)
+        try write(json(["Name": "fMRIPrep-like derivatives (synthetic)", "BIDSVersion": "1.8.0", "DatasetType": "derivative",
+                        "GeneratedBy": [["Name": "pipe synth"]]]), fmriprep.appendingPathComponent("dataset_description.json"))
+
+        let res = options.scale == .demo ? "4mm" : "2mm"
+        let atlasImage = NIfTIImage(shape: grid.shape, affine: grid.affine, data: atlas.labels.map { Float($0) }, code: 4)
+        try NIfTIFile.write(atlasImage, to: root.appendingPathComponent("atlas/atlas-synth_space-\(space)_res-\(res)_dseg.nii.gz").path,
+                            options: NIfTIWriteOptions(datatype: .uint8))
+        try write(SynthAtlas.tsv, root.appendingPathComponent("atlas/atlas-synth_space-\(space)_res-\(res)_dseg.tsv"))
+        let maskImage = NIfTIImage(shape: grid.shape, affine: grid.affine, data: grid.mask.map { $0 ? Float(1) : 0 }, code: 4)
+
+        let scans = selected.flatMap { p in SynthCohort.sessions.map { (p, $0) } }
+        let failures = FailureBox()
+        let queue = DispatchQueue(label: "pipe.synth", attributes: .concurrent)
+        let group = DispatchGroup()
+        let slots = DispatchSemaphore(value: max(1, options.jobs))
+        for (participant, session) in scans {
+            slots.wait()
+            group.enter()
+            queue.async {
+                defer { slots.signal(); group.leave() }
+                do {
+                    try writeScan(participant: participant, session: session, grid: grid, atlas: atlas, mask: maskImage,
+                                  fmriprep: fmriprep, seed: options.seed)
+                } catch {
+                    failures.record(error)
+                }
+            }
+        }
+        group.wait()
+        if let error = failures.first { throw error }
+        let bytes = (fm.enumerator(at: root, includingPropertiesForKeys: [.fileSizeKey])?.allObjects as? [URL] ?? [])
+            .reduce(Int64(0)) { $0 + Int64((try? $1.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0) }
+        return Summary(subjects: selected.count, scans: scans.count, bytes: bytes)
+    }
+
+    static func writeScan(participant: SynthCohort.Participant, session: String, grid: SynthGrid, atlas: SynthAtlas,
+                          mask: NIfTIImage<Float>, fmriprep: URL, seed: UInt64) throws {
+        let func_ = fmriprep.appendingPathComponent("\(participant.id)/ses-\(session)/func")
+        try FileManager.default.createDirectory(at: func_, withIntermediateDirectories: true)
+        let stem = "\(participant.id)_ses-\(session)_task-rest"
+        let scan = SynthScan(grid: grid, atlas: atlas, participant: participant, session: session, seed: seed)
+        let bold = NIfTIImage(shape: grid.shape + [grid.volumes], affine: grid.affine, data: scan.data,
+                              repetitionTime: grid.repetitionTime, code: 4)
+        try NIfTIFile.write(bold, to: func_.appendingPathComponent("\(stem)_space-\(space)_desc-preproc_bold.nii.gz").path,
+                            options: NIfTIWriteOptions(datatype: .int16, scaling: (boldSlope, 0)))
+        try write(json(["RepetitionTime": grid.repetitionTime, "TaskName": "rest", "SkullStripped": false,
+                        "Sources": ["synthetic"]]),
+                  func_.appendingPathComponent("\(stem)_space-\(space)_desc-preproc_bold.json"))
+        try NIfTIFile.write(mask, to: func_.appendingPathComponent("\(stem)_space-\(space)_desc-brain_mask.nii.gz").path,
+                            options: NIfTIWriteOptions(datatype: .uint8))
+        var tsv = scan.confounds.map(\.name).joined(separator: "\t") + "\n"
+        for t in 0..<grid.volumes {
+            tsv += scan.confounds.map { $0.values[t].isNaN ? "n/a" : String(format: "%.10g", $0.values[t]) }.joined(separator: "\t") + "\n"
+        }
+        try write(tsv, func_.appendingPathComponent("\(stem)_desc-confounds_timeseries.tsv"))
+    }
+
+    static func participantsSidecar(null: Bool) -> String {
+        let effects = null
+            ? "None: --null cohort. Every planted coupling is 0.25 + 0.05 n for every subject and session."
+            : "Left LBA-left precuneus coupling: anxious baseline 0.10 + 0.55 f (+0.05 n; responders ~0.49, non-responders ~0.21), falling to 0.10 at day 13 in responders only; non-anxious 0.25. Right CMA-right MTG coupling: anxious 0.10, non-anxious 0.50. f = MADRS improvement fraction. Truth per scan in synth_truth.tsv."
+        return json([
+            "participant_id": ["Description": "Subject label"],
+            "group": ["Description": "Depression subtype", "Levels": ["anxious": "anxious depression (31)", "nonanxious": "non-anxious depression (18)"]],
+            "responder": ["Description": "Response to six ketamine infusions: MADRS reduction >= 50% at day 13",
+                          "Levels": ["responder": "responder", "nonresponder": "non-responder"]],
+            "age": ["Description": "Age", "Units": "years"],
+            "sex": ["Description": "Sex", "Levels": ["F": "female", "M": "male"]],
+            "madrs_baseline": ["Description": "MADRS total score at baseline"],
+            "madrs_day13": ["Description": "MADRS total score at day 13"],
+            "madrs_change_pct": ["Description": "(madrs_day13 - madrs_baseline) / madrs_baseline x 100; negative is improvement", "Units": "%"],
+            "PlantedEffects": ["Description": effects],
+        ])
+    }
+
+    static func json(_ value: Any) -> String {
+        let data = try! JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys])
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    static func write(_ text: String, _ url: URL) throws {
+        try Data(text.utf8).write(to: url, options: .atomic)
+    }
+}
+
+/// An error from the synthetic cohort generator.
+public struct SynthError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}
+
+/// Collects the first error from concurrent workers.
+final class FailureBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [any Error] = []
+    func record(_ error: any Error) { lock.withLock { errors.append(error) } }
+    var first: (any Error)? { lock.withLock { errors.first } }
+}
