@@ -1,0 +1,101 @@
+import Foundation
+
+/// An fMRIPrep `desc-confounds_timeseries.tsv`: named numeric columns, one row per volume.
+///
+/// `n/a` (and empty cells) read as NaN. fMRIPrep writes `n/a` in the first row of derivative,
+/// framewise-displacement and DVARS columns; `selecting` fills those as nilearn's load_confounds
+/// does (the first row takes the second row's value) so that regression sees no NaN.
+public struct ConfoundsTable: Sendable {
+    public var path: String
+    public var names: [String]
+    /// Columns by name, each with one value per volume.
+    public var columns: [String: [Double]]
+    public var rowCount: Int
+
+    public init(path: String, names: [String], columns: [String: [Double]]) {
+        self.path = path
+        self.names = names
+        self.columns = columns
+        rowCount = columns.values.first?.count ?? 0
+    }
+
+    /// Reads and checks a TSV: a header, then rows with one number (or n/a) per column.
+    public static func read(_ path: String) throws -> ConfoundsTable {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InputError(path: path, "cannot read the confounds file")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        while lines.last?.isEmpty == true { lines.removeLast() }
+        guard let header = lines.first, !header.isEmpty else {
+            throw InputError(path: path, "empty confounds file; expected a header line of column names")
+        }
+        let names = header.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        if let duplicate = Dictionary(grouping: names, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+            throw InputError(path: path, field: duplicate, "column name appears twice")
+        }
+        var values = [[Double]](repeating: [], count: names.count)
+        for (lineNumber, line) in lines.dropFirst().enumerated() {
+            let cells = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard cells.count == names.count else {
+                throw InputError(path: path, field: "line \(lineNumber + 2)", "has \(cells.count) cells; the header has \(names.count) columns")
+            }
+            for (c, cell) in cells.enumerated() {
+                if cell == "n/a" || cell == "NaN" || cell == "nan" || cell.isEmpty {
+                    values[c].append(.nan)
+                } else if let v = Double(cell) {
+                    values[c].append(v)
+                } else {
+                    throw InputError(path: path, field: names[c], "line \(lineNumber + 2) holds '\(cell)'; expected a number or n/a")
+                }
+            }
+        }
+        return ConfoundsTable(path: path, names: names, columns: Dictionary(uniqueKeysWithValues: zip(names, values)))
+    }
+
+    /// Column names matching a pattern with `*` and `?` wildcards (in file order).
+    public func names(matching pattern: String) -> [String] {
+        names.filter { Self.wildcard(pattern, matches: $0) }
+    }
+
+    /// The selected columns as regressors (rows = volumes), with leading NaNs filled from the
+    /// first finite value (nilearn fills fMRIPrep's first-row n/a that way).
+    ///
+    /// - Throws: `InputError` naming the file and the missing column, with close names as hints;
+    ///   or a column that is NaN beyond its leading run.
+    public func selecting(_ wanted: [String]) throws -> [[Double]] {
+        try wanted.map { name in
+            guard var column = columns[name] else {
+                let hints = names.filter { $0.hasPrefix(String(name.prefix(4))) }.prefix(4)
+                let hint = hints.isEmpty ? "" : " (columns that start alike: \(hints.joined(separator: ", ")))"
+                throw InputError(path: path, field: name, "confound column not found\(hint)")
+            }
+            if let firstFinite = column.firstIndex(where: { !$0.isNaN }) {
+                for i in 0..<firstFinite { column[i] = column[firstFinite] }
+            }
+            if let bad = column.firstIndex(where: { !$0.isFinite }) {
+                throw InputError(path: path, field: name, "row \(bad + 1) is \(column[bad]); only leading n/a values are filled")
+            }
+            return column
+        }
+    }
+
+    /// Shell-style wildcard match: `*` any run, `?` one character.
+    static func wildcard(_ pattern: String, matches name: String) -> Bool {
+        let p = Array(pattern), s = Array(name)
+        var pi = 0, si = 0, star = -1, mark = 0
+        while si < s.count {
+            if pi < p.count && (p[pi] == "?" || p[pi] == s[si]) {
+                pi += 1; si += 1
+            } else if pi < p.count && p[pi] == "*" {
+                star = pi; mark = si; pi += 1
+            } else if star >= 0 {
+                pi = star + 1; mark += 1; si = mark
+            } else {
+                return false
+            }
+        }
+        while pi < p.count && p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+}

@@ -1,0 +1,66 @@
+import NIfTI
+
+/// Voxel sets for seeds and grid-to-grid label transfer.
+///
+/// Voxel indices are linear, x fastest: `i + nx * (j + ny * k)`.
+public enum SeedGeometry {
+    /// The voxels of an MNI sphere, by nilearn NiftiSpheresMasker's rule: every voxel (of
+    /// `mask`, when given) whose centre lies at a world distance ≤ `radius` mm from `centre`, plus
+    /// the voxel nearest the centre, `round(inverse(affine) · centre)` with round-half-even, when it
+    /// is inside the grid (and mask). Sorted ascending.
+    public static func sphere(centre: [Double], radius: Double, shape: [Int], affine: Affine, mask: [Bool]? = nil) -> [Int] {
+        precondition(centre.count == 3 && shape.count >= 3)
+        guard let inverse = affine.inverse else { return [] }
+        let c = inverse.apply(centre)
+        let sizes = affine.voxelSizes
+        let minSize = max(sizes.min() ?? 1, 1e-6)
+        let reach = Int((radius / minSize).rounded(.up)) + 1
+        var out: [Int] = []
+        let nx = shape[0], ny = shape[1]
+        let lo = (0..<3).map { max(0, Int(c[$0].rounded(.down)) - reach) }
+        let hi = (0..<3).map { min(shape[$0] - 1, Int(c[$0].rounded(.up)) + reach) }
+        if lo[0] <= hi[0] && lo[1] <= hi[1] && lo[2] <= hi[2] {
+            for k in lo[2]...hi[2] {
+                for j in lo[1]...hi[1] {
+                    for i in lo[0]...hi[0] {
+                        let v = i + nx * (j + ny * k)
+                        if let mask, !mask[v] { continue }
+                        let p = affine.apply([Double(i), Double(j), Double(k)])
+                        let d2 = (0..<3).map { (p[$0] - centre[$0]) * (p[$0] - centre[$0]) }.reduce(0, +)
+                        if d2 <= radius * radius { out.append(v) }
+                    }
+                }
+            }
+        }
+        let nearest = c.map { Int($0.rounded(.toNearestOrEven)) }
+        if (0..<3).allSatisfy({ nearest[$0] >= 0 && nearest[$0] < shape[$0] }) {
+            let v = nearest[0] + nx * (nearest[1] + ny * nearest[2])
+            if mask?[v] ?? true, !out.contains(v) {
+                out.append(v)
+                out.sort()
+            }
+        }
+        return out
+    }
+
+    /// Nearest-neighbour resampling of a label or mask volume onto another grid through the two
+    /// affines: target voxel → world → source voxel, rounded as scipy's order-0 interpolation
+    /// does (floor(x + 0.5)); outside the source grid gives 0.
+    public static func resampleNearest(_ values: [Float], shape: [Int], affine: Affine, to targetShape: [Int], affine targetAffine: Affine) -> [Float] {
+        guard let inverse = affine.inverse else { return [Float](repeating: 0, count: targetShape.prefix(3).reduce(1, *)) }
+        if shape.prefix(3) == targetShape.prefix(3) && affine.isClose(to: targetAffine, tolerance: 1e-6) { return values }
+        let map = inverse * targetAffine
+        let tx = targetShape[0], ty = targetShape[1], tz = targetShape[2]
+        var out = [Float](repeating: 0, count: tx * ty * tz)
+        for k in 0..<tz {
+            for j in 0..<ty {
+                for i in 0..<tx {
+                    let s = map.apply([Double(i), Double(j), Double(k)]).map { Int(($0 + 0.5).rounded(.down)) }
+                    guard (0..<3).allSatisfy({ s[$0] >= 0 && s[$0] < shape[$0] }) else { continue }
+                    out[i + tx * (j + ty * k)] = values[s[0] + shape[0] * (s[1] + shape[1] * s[2])]
+                }
+            }
+        }
+        return out
+    }
+}
