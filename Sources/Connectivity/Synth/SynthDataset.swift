@@ -107,21 +107,74 @@ public enum SynthDataset {
         let func_ = fmriprep.appendingPathComponent("\(participant.id)/ses-\(session)/func")
         try FileManager.default.createDirectory(at: func_, withIntermediateDirectories: true)
         let stem = "\(participant.id)_ses-\(session)_task-rest"
+        try writeScanFiles(participant: participant, session: session, grid: grid, atlas: atlas, mask: mask, seed: seed,
+                           names: ScanFileNames(
+                               bold: func_.appendingPathComponent("\(stem)_space-\(space)_desc-preproc_bold.nii.gz").path,
+                               sidecar: func_.appendingPathComponent("\(stem)_space-\(space)_desc-preproc_bold.json").path,
+                               mask: func_.appendingPathComponent("\(stem)_space-\(space)_desc-brain_mask.nii.gz").path,
+                               confounds: func_.appendingPathComponent("\(stem)_desc-confounds_timeseries.tsv").path))
+    }
+
+    /// Where one scan's four files go.
+    public struct ScanFileNames: Sendable {
+        public var bold: String
+        public var sidecar: String
+        public var mask: String
+        public var confounds: String
+
+        public init(bold: String, sidecar: String, mask: String, confounds: String) {
+            self.bold = bold
+            self.sidecar = sidecar
+            self.mask = mask
+            self.confounds = confounds
+        }
+    }
+
+    /// Generates one scan and writes its BOLD image, sidecar, brain mask and confounds.
+    static func writeScanFiles(participant: SynthCohort.Participant, session: String, grid: SynthGrid, atlas: SynthAtlas,
+                               mask: NIfTIImage<Float>, seed: UInt64, names: ScanFileNames) throws {
         let scan = SynthScan(grid: grid, atlas: atlas, participant: participant, session: session, seed: seed)
         let bold = NIfTIImage(shape: grid.shape + [grid.volumes], affine: grid.affine, data: scan.data,
                               repetitionTime: grid.repetitionTime, code: 4)
-        try NIfTIFile.write(bold, to: func_.appendingPathComponent("\(stem)_space-\(space)_desc-preproc_bold.nii.gz").path,
-                            options: NIfTIWriteOptions(datatype: .int16, scaling: (boldSlope, 0)))
+        try NIfTIFile.write(bold, to: names.bold, options: NIfTIWriteOptions(datatype: .int16, scaling: (boldSlope, 0)))
         try write(json(["RepetitionTime": grid.repetitionTime, "TaskName": "rest", "SkullStripped": false,
-                        "Sources": ["synthetic"]]),
-                  func_.appendingPathComponent("\(stem)_space-\(space)_desc-preproc_bold.json"))
-        try NIfTIFile.write(mask, to: func_.appendingPathComponent("\(stem)_space-\(space)_desc-brain_mask.nii.gz").path,
-                            options: NIfTIWriteOptions(datatype: .uint8))
+                        "Sources": ["synthetic"]]), URL(fileURLWithPath: names.sidecar))
+        try NIfTIFile.write(mask, to: names.mask, options: NIfTIWriteOptions(datatype: .uint8))
         var tsv = scan.confounds.map(\.name).joined(separator: "\t") + "\n"
         for t in 0..<grid.volumes {
             tsv += scan.confounds.map { $0.values[t].isNaN ? "n/a" : String(format: "%.10g", $0.values[t]) }.joined(separator: "\t") + "\n"
         }
-        try write(tsv, func_.appendingPathComponent("\(stem)_desc-confounds_timeseries.tsv"))
+        try write(tsv, URL(fileURLWithPath: names.confounds))
+    }
+
+    /// Generates one scan of the cohort by subject id (`sub-07`) and session into `names`.
+    public static func writeScan(subject: String, session: String, options: Options, names: ScanFileNames) throws {
+        let cohort = SynthCohort(seed: options.seed, null: options.null)
+        guard let participant = cohort.participants.first(where: { $0.id == subject }) else {
+            throw SynthError(message: "unknown subject '\(subject)'; the synthetic cohort has sub-01 to sub-\(cohort.participants.count)")
+        }
+        guard SynthCohort.sessions.contains(session) else {
+            throw SynthError(message: "unknown session '\(session)'; the synthetic cohort has \(SynthCohort.sessions.joined(separator: " and "))")
+        }
+        let grid = SynthGrid(scale: options.scale)
+        let atlas = SynthAtlas(grid: grid)
+        try writeScanFiles(participant: participant, session: session, grid: grid, atlas: atlas,
+                           mask: NIfTIImage(shape: grid.shape, affine: grid.affine, data: grid.mask.map { $0 ? Float(1) : 0 }, code: 4),
+                           seed: options.seed, names: names)
+    }
+
+    /// Writes the cohort-level files: participants.tsv and .json, the truth table, the atlas and its labels.
+    public static func writeCohortFiles(options: Options, participantsTSV: String, participantsJSON: String, truthTSV: String,
+                                        atlas atlasPath: String, atlasLabels: String) throws {
+        let cohort = SynthCohort(seed: options.seed, null: options.null)
+        try write(cohort.participantsTSV(cohort.participants), URL(fileURLWithPath: participantsTSV))
+        try write(participantsSidecar(null: options.null), URL(fileURLWithPath: participantsJSON))
+        try write(cohort.truthTSV(cohort.participants), URL(fileURLWithPath: truthTSV))
+        let grid = SynthGrid(scale: options.scale)
+        let atlas = SynthAtlas(grid: grid)
+        try NIfTIFile.write(NIfTIImage(shape: grid.shape, affine: grid.affine, data: atlas.labels.map { Float($0) }, code: 4),
+                            to: atlasPath, options: NIfTIWriteOptions(datatype: .uint8))
+        try write(SynthAtlas.tsv, URL(fileURLWithPath: atlasLabels))
     }
 
     static func participantsSidecar(null: Bool) -> String {
