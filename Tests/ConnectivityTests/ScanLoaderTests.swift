@@ -1,0 +1,106 @@
+import Foundation
+import NIfTI
+import XCTest
+@testable import Connectivity
+
+final class ScanLoaderTests: XCTestCase {
+    private var folder: URL!
+    private let affine = Affine(rows: [[-4, 0, 0, 20], [0, 4, 0, -20], [0, 0, 4, -10]])
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("pipe-loader-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { [folder] in try? FileManager.default.removeItem(at: folder!) }
+    }
+
+    private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    /// A 6x5x4 x T run whose voxel v at volume t holds 1000 + v + t.
+    private func bold(volumes: Int = 10, tr: Double = 2, nan: Bool = false, name: String = "bold.nii.gz") throws -> String {
+        var data = [Float](repeating: 0, count: 120 * volumes)
+        for t in 0..<volumes { for v in 0..<120 { data[t * 120 + v] = Float(1000 + v + t) } }
+        if nan { data[5] = .nan; data[120 * 3 + 7] = .infinity }
+        try NIfTIFile.write(NIfTIImage(shape: [6, 5, 4, volumes], affine: affine, data: data, repetitionTime: tr), to: path(name))
+        return path(name)
+    }
+
+    private func sidecar(_ tr: Double) throws -> String {
+        try Data("{\"RepetitionTime\": \(tr)}".utf8).write(to: URL(fileURLWithPath: path("bold.json")))
+        return path("bold.json")
+    }
+
+    private func mask(_ shape: [Int], _ affine: Affine, _ on: (Int) -> Bool) throws -> String {
+        let n = shape.reduce(1, *)
+        try NIfTIFile.write(NIfTIImage(shape: shape, affine: affine, data: (0..<n).map { on($0) ? Float(1) : 0 }), to: path("mask.nii.gz"),
+                            options: NIfTIWriteOptions(datatype: .uint8))
+        return path("mask.nii.gz")
+    }
+
+    func testMasksDropsDummyScansAndTrimsConfounds() throws {
+        let b = try bold()
+        let m = try mask([6, 5, 4], affine) { $0 % 2 == 0 }
+        var tsv = "trans_x\tcsf\n"
+        for t in 0..<10 { tsv += "\(Double(t) / 10)\t\(t)\n" }
+        try Data(tsv.utf8).write(to: URL(fileURLWithPath: path("conf.tsv")))
+        let scan = try ScanLoader.load(.init(bold: b, mask: m, sidecar: try sidecar(2), confounds: path("conf.tsv"), dummyScans: 3))
+        XCTAssertEqual(scan.volumes, 7)
+        XCTAssertEqual(scan.voxels.count, 60)
+        XCTAssertEqual(scan.series.count, 7 * 60)
+        XCTAssertEqual(scan.series[0], 1000 + 0 + 3)       // voxel 0 at original volume 3
+        XCTAssertEqual(scan.series[60 + 1], 1000 + 2 + 4)  // voxel 2 at original volume 4
+        XCTAssertEqual(scan.confounds?.columns["csf"], [3, 4, 5, 6, 7, 8, 9])
+        XCTAssertEqual(scan.repetitionTime, 2)
+    }
+
+    func testRepetitionTimeMismatchIsAnErrorUnlessASourceIsChosen() throws {
+        let b = try bold(tr: 2.5)
+        let s = try sidecar(2)
+        XCTAssertThrowsError(try ScanLoader.load(.init(bold: b, sidecar: s))) { error in
+            let e = error as! InputError
+            XCTAssertEqual(e.field, "RepetitionTime")
+            XCTAssertTrue(e.description.contains("2.5") && e.description.contains("tr_source"), e.description)
+        }
+        XCTAssertEqual(try ScanLoader.load(.init(bold: b, sidecar: s, repetitionTimeSource: .sidecar)).repetitionTime, 2)
+        XCTAssertEqual(try ScanLoader.load(.init(bold: b, sidecar: s, repetitionTimeSource: .header)).repetitionTime, 2.5)
+    }
+
+    func testThreeDimensionalOrSingleVolumeInputIsRefused() throws {
+        try NIfTIFile.write(NIfTIImage(shape: [6, 5, 4], affine: affine, data: [Float](repeating: 1, count: 120)), to: path("t1.nii.gz"))
+        XCTAssertThrowsError(try ScanLoader.load(.init(bold: path("t1.nii.gz")))) { XCTAssertTrue("\($0)".contains("3-D image")) }
+        let one = try bold(volumes: 1, name: "one.nii.gz")
+        XCTAssertThrowsError(try ScanLoader.load(.init(bold: one))) { XCTAssertTrue("\($0)".contains("6x5x4x1"), "\($0)") }
+        XCTAssertThrowsError(try ScanLoader.load(.init(bold: try bold(volumes: 4, name: "four.nii.gz"), dummyScans: 3))) {
+            XCTAssertEqual(($0 as! InputError).field, "dummy_scans")
+        }
+    }
+
+    func testMaskOnAnotherGridIsResampledAndNoOverlapIsAnError() throws {
+        let b = try bold()
+        // The same field of view at 2 mm: resampled by nearest neighbour.
+        let fine = Affine(rows: [[-2, 0, 0, 20], [0, 2, 0, -20], [0, 0, 2, -10]])
+        let m = try mask([12, 10, 8], fine) { _ in true }
+        XCTAssertEqual(try ScanLoader.load(.init(bold: b, mask: m)).voxels.count, 120)
+        // Far away: no overlap.
+        let far = Affine(rows: [[-2, 0, 0, 500], [0, 2, 0, -20], [0, 0, 2, -10]])
+        let away = try mask([12, 10, 8], far) { _ in true }
+        XCTAssertThrowsError(try ScanLoader.load(.init(bold: b, mask: away))) { error in
+            XCTAssertTrue("\(error)".contains("field of view"), "\(error)")
+            XCTAssertEqual((error as! InputError).path, away)
+        }
+    }
+
+    func testConfoundRowsMustMatchVolumes() throws {
+        let b = try bold()
+        try Data("csf\n1\n2\n".utf8).write(to: URL(fileURLWithPath: path("short.tsv")))
+        XCTAssertThrowsError(try ScanLoader.load(.init(bold: b, confounds: path("short.tsv")))) {
+            XCTAssertTrue("\($0)".contains("2 rows") && "\($0)".contains("10 volumes"), "\($0)")
+        }
+    }
+
+    func testNonFiniteValuesAreZeroedAndCounted() throws {
+        let scan = try ScanLoader.load(.init(bold: try bold(nan: true)))
+        XCTAssertEqual(scan.nonFiniteVoxels, 2)
+        XCTAssertTrue(scan.series.allSatisfy { $0.isFinite })
+        XCTAssertEqual(scan.series[5], 0)
+    }
+}
