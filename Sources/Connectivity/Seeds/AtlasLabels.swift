@@ -1,0 +1,92 @@
+import Foundation
+import NIfTI
+
+/// A label image with its names (a BIDS `dseg.tsv` or FSL/nilearn-style `index name` table).
+public struct AtlasLabels: Sendable {
+    public var path: String
+    public var shape: [Int]
+    public var affine: Affine
+    /// Label per voxel, x fastest.
+    public var labels: [Int]
+    /// Names by label value.
+    public var names: [Int: String]
+
+    public init(path: String, shape: [Int], affine: Affine, labels: [Int], names: [Int: String]) {
+        self.path = path
+        self.shape = shape
+        self.affine = affine
+        self.labels = labels
+        self.names = names
+    }
+
+    /// Reads the image and its table: tab-separated with a header that has `index` and `name`
+    /// columns, or lines of `index<TAB>name` / `index name`.
+    public static func read(image: String, table: String?) throws -> AtlasLabels {
+        let nifti = try NIfTIFile.read(image, as: Float.self)
+        guard nifti.shape.count == 3 || (nifti.shape.count == 4 && nifti.shape[3] == 1) else {
+            throw InputError(path: image, field: "dim", "an atlas must be a 3-D label image, got \(nifti.shape)")
+        }
+        var labels = [Int](repeating: 0, count: nifti.data.count)
+        for (i, v) in nifti.data.enumerated() {
+            guard v.isFinite, v >= 0, v == v.rounded() else {
+                throw InputError(path: image, "voxel \(i) holds \(v); a label image holds non-negative whole numbers")
+            }
+            labels[i] = Int(v)
+        }
+        var names: [Int: String] = [:]
+        if let table {
+            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else {
+                throw InputError(path: table, "cannot read the label table")
+            }
+            var lines = text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            var indexColumn = 0, nameColumn = 1
+            let header = lines.first?.split(separator: "\t").map { $0.lowercased() } ?? []
+            if header.contains("index") || header.contains("name") {
+                guard let i = header.firstIndex(of: "index"), let n = header.firstIndex(of: "name") else {
+                    throw InputError(path: table, "the header needs 'index' and 'name' columns")
+                }
+                indexColumn = i
+                nameColumn = n
+                lines.removeFirst()
+            }
+            for (number, line) in lines.enumerated() {
+                let cells = line.contains("\t") ? line.split(separator: "\t").map(String.init)
+                    : line.split(separator: " ", maxSplits: 1).map(String.init)
+                guard cells.count > max(indexColumn, nameColumn), let index = Int(cells[indexColumn].trimmingCharacters(in: .whitespaces)) else {
+                    throw InputError(path: table, field: "line \(number + 1)", "expected an index and a name")
+                }
+                names[index] = cells[nameColumn].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return AtlasLabels(path: image, shape: Array(nifti.shape.prefix(3)), affine: nifti.affine, labels: labels, names: names)
+    }
+
+    /// The label value of a name or a number given as text.
+    public func value(of label: String) throws -> Int {
+        if let match = names.first(where: { $0.value == label }) { return match.key }
+        if let number = Int(label), labels.contains(number) { return number }
+        let suggestion = names.values.min { editDistance($0, label) < editDistance($1, label) }
+        let hint = suggestion.map { "; did you mean '\($0)'?" } ?? ""
+        throw InputError(path: path, field: label, "no such atlas label\(hint)")
+    }
+
+    /// The labels resampled (nearest neighbour) to a data grid.
+    public func resampled(to shape: [Int], affine target: Affine) -> [Int] {
+        SeedGeometry.resampleNearest(labels.map { Float($0) }, shape: self.shape, affine: affine, to: shape, affine: target).map { Int($0) }
+    }
+}
+
+/// Levenshtein distance, for did-you-mean hints.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a.lowercased()), b = Array(b.lowercased())
+    if a.isEmpty { return b.count }
+    var previous = Array(0...b.count)
+    for i in 1...a.count {
+        var current = [i] + [Int](repeating: 0, count: b.count)
+        for j in 1...max(b.count, 1) where j <= b.count {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return previous[b.count]
+}
