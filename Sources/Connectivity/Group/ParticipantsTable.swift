@@ -1,0 +1,47 @@
+import Foundation
+
+/// A BIDS `participants.tsv`: one row per subject, keyed by `participant_id` (`sub-<label>`).
+public struct ParticipantsTable: Sendable {
+    public var path: String
+    public var columns: [String]
+    /// Rows by subject label without `sub-`.
+    public var rows: [String: [String: String]]
+
+    public init(path: String, columns: [String], rows: [String: [String: String]]) {
+        self.path = path
+        self.columns = columns
+        self.rows = rows
+    }
+
+    public static func read(_ path: String) throws -> ParticipantsTable {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw InputError(path: path, "cannot read the participants table")
+        }
+        let lines = text.split(whereSeparator: \.isNewline).map { String($0) }.filter { !$0.isEmpty }
+        guard let header = lines.first?.split(separator: "\t", omittingEmptySubsequences: false).map(String.init),
+              let idColumn = header.firstIndex(of: "participant_id") else {
+            throw InputError(path: path, field: "participant_id", "missing; the first line must name the columns, one of them participant_id")
+        }
+        var rows: [String: [String: String]] = [:]
+        for (n, line) in lines.dropFirst().enumerated() {
+            let cells = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard cells.count == header.count else {
+                throw InputError(path: path, field: "line \(n + 2)", "has \(cells.count) cells; the header has \(header.count)")
+            }
+            let id = cells[idColumn].hasPrefix("sub-") ? String(cells[idColumn].dropFirst(4)) : cells[idColumn]
+            if rows[id] != nil { throw InputError(path: path, field: "participant_id", "sub-\(id) appears twice") }
+            rows[id] = Dictionary(uniqueKeysWithValues: zip(header, cells))
+        }
+        return ParticipantsTable(path: path, columns: header, rows: rows)
+    }
+
+    /// The value of `column` for a subject; nil when the cell is empty or `n/a`.
+    public func value(_ subject: String, _ column: String) throws -> String? {
+        guard columns.contains(column) else {
+            throw InputError(path: path, field: column, "no such column (columns: \(columns.joined(separator: ", ")))")
+        }
+        guard let row = rows[subject] else { throw InputError(path: path, field: "participant_id", "sub-\(subject) is not in the table") }
+        let v = row[column] ?? ""
+        return v.isEmpty || v == "n/a" ? nil : v
+    }
+}
