@@ -61,9 +61,11 @@ public enum ScanLoader {
         }
         let tr = try repetitionTime(request, header: image.header)
 
-        // Drop dummy scans, then zero non-finite values (nilearn sets them to 0 before smoothing).
-        var data = Array(image.data[(request.dummyScans * perVolume)...])
+        // Drop dummy scans in place (no second full-size copy: peak memory stays near one float32
+        // copy of the run), then zero non-finite values (nilearn sets them to 0 before smoothing).
+        var data = image.data
         image.data = []
+        data.removeSubrange(0..<(request.dummyScans * perVolume))
         let volumes = total - request.dummyScans
         var nonFinite = Set<Int>()
         for i in data.indices where !data[i].isFinite {
