@@ -46,6 +46,7 @@ let package = Package(
         .executableTarget(name: "pipe", dependencies: ["PipeCLI"]),
         // Benchmarks (not tests): `swift run -c release nifti-bench`.
         .executableTarget(name: "nifti-bench", dependencies: ["NIfTI"], path: "benchmarks/NIfTIBenchmark"),
+        .executableTarget(name: "signal-bench", dependencies: ["Numerics"], path: "benchmarks/SignalBenchmark"),
         .testTarget(name: "NIfTITests", dependencies: ["NIfTI"]),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics"]),
         .testTarget(name: "ConnectivityTests", dependencies: ["Connectivity"]),

@@ -1,0 +1,214 @@
+import Foundation
+
+/// Seed-based connectivity: exact Pearson r of a seed with every column of a T x V buffer, Fisher
+/// z, ROI-to-ROI correlation matrices and partial correlation.
+///
+/// Data convention: row-major T x V (rows = time points), as `SignalClean`'s output.
+///
+/// - Pearson: r = Σ(x − x̄)(s − s̄) / √(Σ(x − x̄)² Σ(s − s̄)²), two-pass (means first), in Double,
+///   clamped to [−1, 1] against rounding. This is the exact r — not nilearn's tutorial shortcut
+///   dot(zscore(s), zscore(x)) / T, which equals r·(T−1)/T with `zscore_sample`.
+/// - A constant column (Σ(x − x̄)² = 0), a constant seed, or a series with a NaN/Inf gives r = 0:
+///   "no linear association measurable", and never a NaN in an output map.
+/// - Fisher z = atanh(r) with |r| clamped to 1 − 1e-7 first (z ≤ 8.406): the seed's own voxels
+///   correlate with a seed mean at r = 1 exactly when the seed is one voxel, giving z = ∞; the
+///   clamp keeps maps finite while changing no z with |r| < 1 − 1e-7 (|z| < 8.4, far beyond any
+///   real fMRI correlation). DPABI does not clip; AFNI 3dNetCorr caps z at 4.
+public enum SeedCorrelation {
+    /// The |r| bound applied before atanh.
+    public static let fisherClamp = 1 - 1e-7
+
+    /// Fisher z = atanh(clamp(r)); NaN maps to 0.
+    @inline(__always)
+    public static func fisherZ(_ r: Double) -> Double {
+        if r.isNaN { return 0 }
+        return atanh(min(max(r, -fisherClamp), fisherClamp))
+    }
+
+    /// Pearson r of `seed` (length T) with each of the V columns of `data` (row-major T x V float32).
+    /// Complexity: O(T·V), parallel over column blocks.
+    public static func pearson(seed: [Double], data: [Float], timePoints t: Int) throws -> [Double] {
+        try pearsonKernel(seed: seed, data: data, timePoints: t)
+    }
+
+    /// Pearson r of `seed` with each column of a row-major T x V Double buffer.
+    public static func pearson(seed: [Double], data: [Double], timePoints t: Int) throws -> [Double] {
+        try pearsonKernel(seed: seed, data: data, timePoints: t)
+    }
+
+    static func pearsonKernel<S: BinaryFloatingPoint & Sendable>(seed: [Double], data: [S], timePoints t: Int) throws -> [Double] {
+        guard t >= 1, seed.count == t, data.count % t == 0 else {
+            throw SignalCleanError(.shapeMismatch, "seed of length \(seed.count) and \(data.count) values are not T = \(t) rows")
+        }
+        let v = data.count / t
+        var out = [Double](repeating: 0, count: v)
+        let sMean = seed.reduce(0, +) / Double(t)
+        let sc = seed.map { $0 - sMean }
+        let sNorm = sc.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        guard sNorm > 0, sNorm.isFinite else { return out }
+        let width = 256
+        let blocks = (v + width - 1) / width
+        data.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+              sc.withUnsafeBufferPointer { scb in
+                let scp = SignalUnsafeSendable(pointer: scb.baseAddress!)
+                let sp = SignalUnsafeSendable(pointer: src.baseAddress!), dp = SignalUnsafeSendable(pointer: dst.baseAddress!)
+                let tasks = min(blocks, ProcessInfo.processInfo.activeProcessorCount * 4)
+                DispatchQueue.concurrentPerform(iterations: tasks) { task in
+                    var mean = [Double](repeating: 0, count: width), sxx = mean, sxy = mean
+                    var b = task
+                    while b < blocks {
+                        let c0 = b * width, w = min(width, v - c0)
+                        for j in 0..<w { mean[j] = 0; sxx[j] = 0; sxy[j] = 0 }
+                        for r in 0..<t { let row = sp.pointer + r * v + c0; for j in 0..<w { mean[j] += Double(row[j]) } }
+                        for j in 0..<w { mean[j] /= Double(t) }
+                        for r in 0..<t {
+                            let row = sp.pointer + r * v + c0, s = scp.pointer[r]
+                            for j in 0..<w {
+                                let d = Double(row[j]) - mean[j]
+                                sxx[j] += d * d
+                                sxy[j] += d * s
+                            }
+                        }
+                        for j in 0..<w {
+                            let denominator = sxx[j].squareRoot() * sNorm
+                            var r = denominator > 0 ? sxy[j] / denominator : 0
+                            if !r.isFinite { r = 0 }
+                            dp.pointer[c0 + j] = min(1, max(-1, r))
+                        }
+                        b += tasks
+                    }
+                }
+              }
+            }
+        }
+        return out
+    }
+
+    /// The R x R Pearson correlation matrix of the columns of `series` (T x R), e.g. ROI mean
+    /// series. The diagonal is 1; a constant ROI has r = 0 with everything, itself included.
+    public static func correlationMatrix(_ series: Matrix) -> Matrix {
+        let t = series.rows, m = series.columns
+        var centered = series
+        var norms = [Double](repeating: 0, count: m)
+        for c in 0..<m {
+            var mean = 0.0
+            for r in 0..<t { mean += series[r, c] }
+            mean /= Double(max(t, 1))
+            for r in 0..<t { centered[r, c] -= mean; norms[c] += centered[r, c] * centered[r, c] }
+            norms[c] = norms[c].squareRoot()
+        }
+        var out = Matrix(rows: m, columns: m)
+        for i in 0..<m {
+            for j in i..<m {
+                var r = 0.0
+                if norms[i] > 0 && norms[j] > 0 && norms[i].isFinite && norms[j].isFinite {
+                    if i == j { r = 1 } else {
+                        var s = 0.0
+                        for k in 0..<t { s += centered[k, i] * centered[k, j] }
+                        r = min(1, max(-1, s / (norms[i] * norms[j])))
+                    }
+                }
+                out[i, j] = r
+                out[j, i] = r
+            }
+        }
+        return out
+    }
+
+    /// Partial correlation of each seed with every column of `data`, controlling for the other
+    /// seeds: seed i and each voxel series are residualised on [1, the other seeds] by least
+    /// squares, then correlated (Pearson of the residuals).
+    ///
+    /// With one seed this is the plain Pearson r. Seeds that are collinear with the others leave
+    /// a zero residual and give r = 0. Complexity: O(m · T · V · m) for m seeds.
+    /// - Returns: m arrays of V values.
+    public static func partialCorrelation(seeds: Matrix, data: [Float], timePoints t: Int) throws -> [[Double]] {
+        try partialKernel(seeds: seeds, data: data, timePoints: t)
+    }
+
+    /// Partial correlation on a row-major T x V Double buffer (see the float32 overload).
+    public static func partialCorrelation(seeds: Matrix, data: [Double], timePoints t: Int) throws -> [[Double]] {
+        try partialKernel(seeds: seeds, data: data, timePoints: t)
+    }
+
+    static func partialKernel<S: BinaryFloatingPoint & Sendable>(seeds: Matrix, data: [S], timePoints t: Int) throws -> [[Double]] {
+        guard seeds.rows == t, t >= 1, data.count % t == 0 else {
+            throw SignalCleanError(.shapeMismatch, "seeds (\(seeds.rows) rows) and data (\(data.count) values) are not T = \(t) rows")
+        }
+        let m = seeds.columns, v = data.count / t
+        var results: [[Double]] = []
+        for i in 0..<m {
+            // Orthonormal basis of [1, other seeds] (pivoted QR, rank by nilearn's 100 ε rule).
+            var design = Matrix(rows: t, columns: m, repeating: 1)
+            var col = 1
+            for k in 0..<m where k != i { for r in 0..<t { design[r, col] = seeds[r, k] }; col += 1 }
+            let qr = QRDecomposition(design)
+            let keep = (0..<min(qr.r.rows, qr.r.columns)).filter { abs(qr.r[$0, $0]) > 100 * Double.ulpOfOne * max(1, abs(qr.r[0, 0])) }
+            let basis = keep.map { qr.q.column($0) }
+            func residual(_ y: [Double]) -> [Double] {
+                var e = y
+                for q in basis {
+                    var d = 0.0
+                    for r in 0..<t { d += q[r] * e[r] }
+                    for r in 0..<t { e[r] -= d * q[r] }
+                }
+                return e
+            }
+            let seedResidual = residual(seeds.column(i))
+            let eNorm = seedResidual.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            var out = [Double](repeating: 0, count: v)
+            // Residualising the voxels is equivalent to projecting them off the same basis; since
+            // the seed residual is orthogonal to the basis, <e, x_res> = <e, x> and
+            // ‖x_res‖² = ‖x‖² − Σ_k <q_k, x>² (the intercept is in the basis). Two-pass per block.
+            if eNorm > 1e-12 * max(1, seeds.column(i).reduce(0) { max($0, abs($1)) }) * Double(t).squareRoot() {
+                let nb = basis.count
+                let flatBasis = basis.flatMap { $0 }
+                data.withUnsafeBufferPointer { src in
+                    out.withUnsafeMutableBufferPointer { dst in
+                        let sp = SignalUnsafeSendable(pointer: src.baseAddress!), dp = SignalUnsafeSendable(pointer: dst.baseAddress!)
+                        let width = 128
+                        let blocks = (v + width - 1) / width
+                        let tasks = min(blocks, ProcessInfo.processInfo.activeProcessorCount * 4)
+                        DispatchQueue.concurrentPerform(iterations: tasks) { task in
+                            var proj = [Double](repeating: 0, count: nb * width)
+                            var mean = [Double](repeating: 0, count: width), sxx = mean, sxe = mean
+                            var b = task
+                            while b < blocks {
+                                let c0 = b * width, w = min(width, v - c0)
+                                for j in 0..<w { mean[j] = 0; sxx[j] = 0; sxe[j] = 0 }
+                                for j in 0..<(nb * w) { proj[j] = 0 }
+                                // Centre first (the intercept is in the basis, so this changes nothing but rounding).
+                                for r in 0..<t { let row = sp.pointer + r * v + c0; for j in 0..<w { mean[j] += Double(row[j]) } }
+                                for j in 0..<w { mean[j] /= Double(t) }
+                                for r in 0..<t {
+                                    let row = sp.pointer + r * v + c0, e = seedResidual[r]
+                                    for j in 0..<w {
+                                        let x = Double(row[j]) - mean[j]
+                                        sxx[j] += x * x
+                                        sxe[j] += x * e
+                                    }
+                                    for k in 0..<nb {
+                                        let q = flatBasis[k * t + r]
+                                        for j in 0..<w { proj[k * width + j] += q * (Double(row[j]) - mean[j]) }
+                                    }
+                                }
+                                for j in 0..<w {
+                                    var rss = sxx[j]
+                                    for k in 0..<nb { rss -= proj[k * width + j] * proj[k * width + j] }
+                                    let denominator = max(rss, 0).squareRoot() * eNorm
+                                    var r = denominator > 1e-12 * sxx[j].squareRoot() * eNorm && denominator > 0 ? sxe[j] / denominator : 0
+                                    if !r.isFinite { r = 0 }
+                                    dp.pointer[c0 + j] = min(1, max(-1, r))
+                                }
+                                b += tasks
+                            }
+                        }
+                    }
+                }
+            }
+            results.append(out)
+        }
+        return results
+    }
+}

@@ -1,0 +1,363 @@
+import Foundation
+
+/// Everything `SignalClean` precomputes once per (options, T, confounds): which rows to load, the
+/// censoring spline, the ramp, the filter, the censoring after filtering, and the orthonormal
+/// confound basis Qᵀ. Applying it to a block of features allocates nothing.
+struct SignalCleanPlan: Sendable {
+    let inputRows: Int
+    /// Original row index of each working row.
+    let workRows: [Int]
+    let spline: CensoredVolumeSpline?
+    /// Normalised linear ramp over the working rows (nil: no detrend).
+    let ramp: [Double]?
+    let detrend: Bool
+    let butterworth: ButterworthFilter?
+    let ideal: IdealBandPassFilter?
+    /// Working rows kept after filtering (nil: all).
+    let censorRows: [Int]?
+    let outputRows: Int
+    /// Qᵀ, `rank` x `outputRows`, row-major.
+    private(set) var qTransposed: [Double] = []
+    private(set) var rank: Int = 0
+    /// Q, `outputRows` x `rank`, row-major.
+    private(set) var qRowMajor: [Double] = []
+    let standardize: SignalCleanOptions.Standardization?
+    let ensureFinite: Bool
+
+    var workingRows: Int { workRows.count }
+
+    init(options: SignalCleanOptions, timePoints t: Int, confounds: Matrix?) throws {
+        guard t >= 1 else { throw SignalCleanError(.shapeMismatch, "signals have no time points") }
+        if let c = confounds, c.rows != t {
+            throw SignalCleanError(.shapeMismatch, "confounds have \(c.rows) rows but the signals have \(t) time points")
+        }
+        inputRows = t
+        detrend = options.detrend
+        standardize = options.standardize
+        ensureFinite = options.ensureFinite
+        // Filter kind (Butterworth / ideal with neither cut-off is no filter, as nilearn).
+        var filterKind = options.filter
+        if options.lowPass == nil && options.highPass == nil && filterKind != .cosine { filterKind = nil }
+        if filterKind == .cosine && options.highPass == nil {
+            throw SignalCleanError(.invalidParameter, "the cosine filter needs a high-pass cut-off (high_pass)")
+        }
+        if filterKind != nil {
+            guard let tr = options.repetitionTime, tr > 0, tr.isFinite else {
+                throw SignalCleanError(.invalidParameter, "a positive repetition time (t_r) is required for filtering")
+            }
+            _ = tr
+        }
+        let tr = options.repetitionTime ?? 1
+        // Cosine drift terms (full length, before censoring), appended to the confounds.
+        var confounds = confounds
+        if filterKind == .cosine, let hp = options.highPass {
+            confounds = SignalCleanPlan.appendingCosineDrift(to: confounds, timePoints: t, repetitionTime: tr, highPass: hp)
+        }
+        // Censoring.
+        var rows = Array(0..<t)
+        var spline: CensoredVolumeSpline? = nil
+        var censor: [Int]? = nil
+        if let mask = options.sampleMask {
+            guard mask.count == t else {
+                throw SignalCleanError(.shapeMismatch, "sample mask has \(mask.count) entries but the signals have \(t) time points")
+            }
+            let kept = mask.indices.filter { mask[$0] }
+            guard let first = kept.first, let last = kept.last else {
+                throw SignalCleanError(.allVolumesRemoved, "the sample mask removes all \(t) volumes")
+            }
+            if kept.count < t {
+                if filterKind == nil || filterKind == .cosine {
+                    rows = kept
+                } else {
+                    var targets: [(row: Int, time: Double)] = []
+                    switch options.censoringInterpolation {
+                    case .spline:
+                        rows = Array(first...last)
+                        for r in first...last where !mask[r] { targets.append((r - first, tr * Double(r))) }
+                    case .nilearn0141Compatible:
+                        // nilearn 0.14.1 replaces rows ~i = T−1−i for each kept index i.
+                        let replaced = Set(kept.map { t - 1 - $0 }).filter { !mask[$0] }
+                        rows = (0..<t).filter { !(replaced.contains($0) && ($0 < first || $0 > last)) }
+                        for (w, r) in rows.enumerated() where replaced.contains(r) { targets.append((w, tr * Double(r))) }
+                    }
+                    if !targets.isEmpty {
+                        guard kept.count >= 2 else {
+                            throw SignalCleanError(.invalidParameter, "interpolating censored volumes needs at least 2 kept volumes")
+                        }
+                        let position = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, $0) })
+                        spline = CensoredVolumeSpline(knotRows: kept.map { position[$0]! }, knotTimes: kept.map { tr * Double($0) }, targets: targets)
+                    }
+                    censor = kept.map { $0 - first }
+                }
+            }
+        }
+        workRows = rows
+        self.spline = spline
+        censorRows = censor
+        let tw = rows.count
+        // Filter.
+        var bw: ButterworthFilter? = nil
+        var id: IdealBandPassFilter? = nil
+        switch filterKind {
+        case .butterworth?:
+            bw = try ButterworthFilter.design(order: options.butterworthOrder, lowPass: options.lowPass, highPass: options.highPass, samplingRate: 1 / tr)
+            if let f = bw, tw <= f.padLength { throw f.tooShort(tw) }
+        case .idealFFT?:
+            id = try IdealBandPassFilter(length: tw, repetitionTime: tr, lowPass: options.lowPass, highPass: options.highPass)
+        case .cosine?, nil:
+            break
+        }
+        butterworth = bw
+        ideal = id
+        outputRows = censor?.count ?? tw
+        // Ramp.
+        if options.detrend && tw > 1 {
+            var r = (0..<tw).map { Double($0) }
+            let m = r.reduce(0, +) / Double(tw)
+            for i in r.indices { r[i] -= m }
+            let norm = r.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            if !(norm < Double.ulpOfOne) { for i in r.indices { r[i] /= norm } }
+            ramp = r
+        } else {
+            ramp = nil
+        }
+        // Confounds: same preprocessing, then scaling and pivoted QR.
+        var qt: [Double] = []
+        var rank = 0
+        if let c = confounds, c.columns > 0 {
+            let k = c.columns
+            var block = [Double](repeating: 0, count: tw * k)
+            var ws = [Double](repeating: 0, count: SignalCleanPlan.workspaceCount(tw: tw, lanes: k, butterworth: bw, ideal: id, spline: spline, rank: 0))
+            let partial = self
+            c.data.withUnsafeBufferPointer { src in
+                block.withUnsafeMutableBufferPointer { b in
+                    ws.withUnsafeMutableBufferPointer { w in
+                        partial.prepare(source: src.baseAddress!, columns: k, firstColumn: 0, lanes: k, block: b.baseAddress!,
+                                        workspace: w.baseAddress!, sanitize: false, originalMeans: nil)
+                    }
+                }
+            }
+            let to = outputRows
+            var cm = Matrix(rows: to, columns: k, data: Array(block[0..<(to * k)]))
+            if to > 1 {
+                for j in 0..<k {
+                    if options.standardizeConfounds {
+                        var mean = 0.0
+                        for r in 0..<to { mean += cm[r, j] }
+                        mean /= Double(to)
+                        var ss = 0.0
+                        for r in 0..<to { cm[r, j] -= mean; ss += cm[r, j] * cm[r, j] }
+                        var sd = (ss / Double(to - 1)).squareRoot()
+                        if sd < Double.ulpOfOne { sd = 1 }
+                        for r in 0..<to { cm[r, j] /= sd }
+                    }
+                }
+            }
+            if !options.standardizeConfounds {
+                for j in 0..<k {
+                    var mx = 0.0
+                    for r in 0..<to { mx = max(mx, abs(cm[r, j])) }
+                    if mx == 0 { mx = 1 }
+                    for r in 0..<to { cm[r, j] /= mx }
+                }
+            }
+            let qr = QRDecomposition(cm)
+            let tol = 100 * Double.ulpOfOne
+            let keep = (0..<min(qr.r.rows, qr.r.columns)).filter { abs(qr.r[$0, $0]) > tol }
+            rank = keep.count
+            qt = [Double](repeating: 0, count: rank * to)
+            for (i, col) in keep.enumerated() { for r in 0..<to { qt[i * to + r] = qr.q[r, col] } }
+        }
+        self.rank = rank
+        qTransposed = qt
+        var qr = [Double](repeating: 0, count: qt.count)
+        for i in 0..<rank { for r in 0..<outputRows { qr[r * rank + i] = qt[i * outputRows + r] } }
+        qRowMajor = qr
+    }
+
+    /// nilearn `_create_cosine_drift_terms`: DCT-II drifts
+    /// √(2/T)·cos(π/T·(t + ½)·k), k = 1…min(T − 1, ⌊2·T·hp·TR⌋) (the constant is not added), appended
+    /// to the confounds unless a confound already correlates > 0.9 with one of them
+    /// (`_check_cosine_by_user`); no terms when the order is 0 (nilearn warns).
+    static func appendingCosineDrift(to confounds: Matrix?, timePoints n: Int, repetitionTime tr: Double, highPass hp: Double) -> Matrix? {
+        let order = n > 1 ? min(n - 1, Int((2 * Double(n) * hp * tr).rounded(.down))) : 0
+        guard order > 0 else { return confounds }
+        var cosines = Matrix(rows: n, columns: order)
+        let normalizer = (2.0 / Double(n)).squareRoot()
+        for k in 1...order {
+            for t in 0..<n { cosines[t, k - 1] = normalizer * cos(Double.pi / Double(n) * (Double(t) + 0.5) * Double(k)) }
+        }
+        guard let c = confounds else { return cosines }
+        let all = SeedCorrelation.correlationMatrix(cosines.appendingColumns(c))
+        for i in 0..<order {
+            for j in 0..<all.columns where j != i && all[i, j] > 0.9 { return c }
+        }
+        return c.appendingColumns(cosines)
+    }
+
+    static func workspaceCount(tw: Int, lanes: Int, butterworth: ButterworthFilter?, ideal: IdealBandPassFilter?, spline: CensoredVolumeSpline?, rank: Int) -> Int {
+        let f = max(butterworth?.workspaceCount(length: tw, lanes: lanes) ?? 0, ideal?.workspaceCount ?? 0)
+        return max(f, spline?.workspaceCount(lanes: lanes) ?? 0, rank * max(lanes, 4)) + 2 * lanes + 4
+    }
+
+    /// Per-task scratch: the block (working rows x lanes) followed by the step workspace.
+    func makeWorkspace(lanes: Int) -> [Double] {
+        [Double](repeating: 0, count: workingRows * lanes
+                    + SignalCleanPlan.workspaceCount(tw: workingRows, lanes: lanes, butterworth: butterworth, ideal: ideal, spline: spline, rank: rank))
+    }
+
+    /// Steps 1–5 (load, sanitise, interpolate, detrend, filter, censor) for `lanes` columns into
+    /// `block` (working rows x lanes; the first `outputRows` rows hold the result).
+    func prepare<S: BinaryFloatingPoint>(source: UnsafePointer<S>, columns v: Int, firstColumn c0: Int, lanes: Int,
+                                          block: UnsafeMutablePointer<Double>, workspace: UnsafeMutablePointer<Double>,
+                                          sanitize: Bool, originalMeans: UnsafeMutablePointer<Double>?) {
+        let tw = workingRows
+        for (w, r) in workRows.enumerated() {
+            let s = source + r * v + c0, b = block + w * lanes
+            for j in 0..<lanes { b[j] = Double(s[j]) }
+            if sanitize && ensureFinite {
+                for j in 0..<lanes where !b[j].isFinite { b[j] = 0 }
+            }
+        }
+        spline?.apply(block, lanes: lanes, workspace: workspace)
+        if let om = originalMeans {
+            for j in 0..<lanes { om[j] = 0 }
+            for w in 0..<tw { let b = block + w * lanes; for j in 0..<lanes { om[j] += b[j] } }
+            for j in 0..<lanes { om[j] /= Double(tw) }
+        }
+        if let ramp {
+            let acc = workspace
+            for j in 0..<lanes { acc[j] = 0 }
+            for w in 0..<tw { let b = block + w * lanes; for j in 0..<lanes { acc[j] += b[j] } }
+            let inv = 1 / Double(tw)
+            for j in 0..<lanes { acc[j] *= inv }
+            for w in 0..<tw { let b = block + w * lanes; for j in 0..<lanes { b[j] -= acc[j] } }
+            for j in 0..<lanes { acc[j] = 0 }
+            for w in 0..<tw { let b = block + w * lanes, rw = ramp[w]; for j in 0..<lanes { acc[j] += rw * b[j] } }
+            for w in 0..<tw { let b = block + w * lanes, rw = ramp[w]; for j in 0..<lanes { b[j] -= acc[j] * rw } }
+        }
+        if let butterworth { butterworth.filtfiltLanes(block, length: tw, lanes: lanes, workspace: workspace) }
+        if let ideal { ideal.applyLanes(block, lanes: lanes, workspace: workspace) }
+        if let censorRows {
+            for (o, w) in censorRows.enumerated() where o != w {
+                (block + o * lanes).update(from: block + w * lanes, count: lanes)
+            }
+        }
+    }
+
+    /// All steps for one block of columns; writes `outputRows` rows to `destination`.
+    func processBlock<S: BinaryFloatingPoint>(source: UnsafeMutablePointer<S>, destination: UnsafeMutablePointer<S>, columns v: Int,
+                                               firstColumn c0: Int, lanes: Int, workspace: inout [Double],
+                                               cleanedMeans: UnsafeMutablePointer<Double>?, originalMeans: UnsafeMutablePointer<Double>?) {
+        let to = outputRows, tw = workingRows
+        workspace.withUnsafeMutableBufferPointer { wsp in
+            let block = wsp.baseAddress!, ws = block + tw * lanes
+            prepare(source: UnsafePointer(source), columns: v, firstColumn: c0, lanes: lanes, block: block, workspace: ws,
+                    sanitize: true, originalMeans: originalMeans)
+            // Regression: y −= Q (Qᵀ y).
+            if rank > 0 { regress(block, lanes: lanes, coefficients: ws) }
+            // Standardise.
+            let mean = ws, acc = ws + lanes
+            switch standardize {
+            case (.zscoreSample?) where to > 1, (.zscore?) where to > 1:
+                let ddof = standardize == .zscoreSample ? 1.0 : 0.0
+                for j in 0..<lanes { mean[j] = 0; acc[j] = 0 }
+                for r in 0..<to { let b = block + r * lanes; for j in 0..<lanes { mean[j] += b[j] } }
+                for j in 0..<lanes { mean[j] /= Double(to) }
+                for r in 0..<to { let b = block + r * lanes; for j in 0..<lanes { b[j] -= mean[j]; acc[j] += b[j] * b[j] } }
+                for j in 0..<lanes {
+                    var sd = (acc[j] / (Double(to) - ddof)).squareRoot()
+                    if sd < Double.ulpOfOne { sd = 1 }
+                    acc[j] = 1 / sd
+                }
+                for r in 0..<to { let b = block + r * lanes; for j in 0..<lanes { b[j] *= acc[j] } }
+            case .psc?:
+                if let cm = cleanedMeans {
+                    for j in 0..<lanes { cm[j] = 0 }
+                    for r in 0..<to { let b = block + r * lanes; for j in 0..<lanes { cm[j] += b[j] } }
+                    for j in 0..<lanes { cm[j] /= Double(to) }
+                }
+            default:
+                break
+            }
+            for r in 0..<to {
+                let d = destination + r * v + c0, b = block + r * lanes
+                for j in 0..<lanes { d[j] = S(b[j]) }
+            }
+        }
+    }
+
+    /// y −= Q (Qᵀ y) for `lanes` interleaved series of `outputRows` rows, four lanes at a time:
+    /// Qᵀy is accumulated four coefficients at a time in registers, then each row is corrected
+    /// from the L1-resident coefficients. `coefficients` holds `rank * 4` doubles.
+    func regress(_ block: UnsafeMutablePointer<Double>, lanes: Int, coefficients: UnsafeMutablePointer<Double>) {
+        typealias V = SIMD4<Double>
+        let to = outputRows
+        qTransposed.withUnsafeBufferPointer { qtp in
+            qRowMajor.withUnsafeBufferPointer { qp in
+                let qt = qtp.baseAddress!, q = qp.baseAddress!
+                var j0 = 0
+                while j0 < lanes {
+                    let width = min(4, lanes - j0)
+                    @inline(__always) func load(_ r: Int) -> V {
+                        let p = block + r * lanes + j0
+                        if width == 4 { return V(p[0], p[1], p[2], p[3]) }
+                        var v = V(); for i in 0..<width { v[i] = p[i] }; return v
+                    }
+                    @inline(__always) func store(_ v: V, _ r: Int) {
+                        let p = block + r * lanes + j0
+                        if width == 4 { p[0] = v[0]; p[1] = v[1]; p[2] = v[2]; p[3] = v[3]; return }
+                        for i in 0..<width { p[i] = v[i] }
+                    }
+                    let c = UnsafeMutableRawPointer(coefficients).bindMemory(to: V.self, capacity: rank)
+                    var k = 0
+                    while k + 4 <= rank {
+                        var a0 = V(), a1 = V(), a2 = V(), a3 = V()
+                        let q0 = qt + k * to, q1 = q0 + to, q2 = q1 + to, q3 = q2 + to
+                        for r in 0..<to {
+                            let x = load(r)
+                            a0 += q0[r] * x; a1 += q1[r] * x; a2 += q2[r] * x; a3 += q3[r] * x
+                        }
+                        c[k] = a0; c[k + 1] = a1; c[k + 2] = a2; c[k + 3] = a3
+                        k += 4
+                    }
+                    while k < rank {
+                        var a0 = V()
+                        let q0 = qt + k * to
+                        for r in 0..<to { a0 += q0[r] * load(r) }
+                        c[k] = a0
+                        k += 1
+                    }
+                    for r in 0..<to {
+                        var x = load(r)
+                        let qr = q + r * rank
+                        for kk in 0..<rank { x -= qr[kk] * c[kk] }
+                        store(x, r)
+                    }
+                    j0 += 4
+                }
+            }
+        }
+    }
+
+    /// nilearn's psc step over all columns (needs every column's means first).
+    func percentSignalChange<S: BinaryFloatingPoint>(_ data: UnsafeMutablePointer<S>, columns v: Int, cleanedMeans: [Double], originalMeans: [Double]) {
+        let to = outputRows
+        if to == 1 { return }  // nilearn: "Standardization of 3D signal ... Skipping."
+        let cleanedScale = cleanedMeans.reduce(0) { $0 + abs($1) } / Double(v)
+        let originalScale = originalMeans.reduce(0) { $0 + abs($1) } / Double(v)
+        let addBack = cleanedScale / originalScale < 0.1
+        var shift = [Double](repeating: 0, count: v), scale = [Double](repeating: 0, count: v)
+        for c in 0..<v {
+            let add = addBack ? originalMeans[c] : 0
+            let m = cleanedMeans[c] + add
+            if abs(m) < Double.ulpOfOne { shift[c] = .nan; scale[c] = 0 } else { shift[c] = add - m; scale[c] = 100 / abs(m) }
+        }
+        for r in 0..<to {
+            let row = data + r * v
+            for c in 0..<v {
+                row[c] = scale[c] == 0 ? 0 : S((Double(row[c]) + shift[c]) * scale[c])
+            }
+        }
+    }
+}
