@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Dependencies point one way: pipe -> PipeCLI -> {PipelineEngine, NIfTI}; NIfTI -> CZlib.
+// Dependencies point one way: pipe -> PipeCLI -> Connectivity -> {PipelineEngine, NIfTI, Numerics};
+// NIfTI -> CZlib.
 // The engine knows nothing about brains; the imaging modules know nothing about scheduling.
 // The numeric modules are optimised in debug builds too: `swift test` runs real-sized numerics
 // (synthetic scans, permutation tests) that are 10-50x slower unoptimised.
@@ -33,7 +34,7 @@ let package = Package(
             name: "PipelineEngine",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
-        .target(name: "Connectivity", dependencies: ["NIfTI", "Numerics"], swiftSettings: optimisedInDebug),
+        .target(name: "Connectivity", dependencies: ["NIfTI", "Numerics", "PipelineEngine"], swiftSettings: optimisedInDebug),
         .target(
             name: "PipeCLI",
             dependencies: [
@@ -43,10 +44,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "pipe", dependencies: ["PipeCLI"]),
+        .executableTarget(name: "pipe", dependencies: ["PipeCLI", "Connectivity", "PipelineEngine"]),
+        // Test-only: the real CLI with test stage kinds; run by PipelineEngineTests' end-to-end tests.
+        .executableTarget(
+            name: "pipe-testtool",
+            dependencies: ["PipeCLI", "PipelineEngine", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/EngineTestKinds"
+        ),
         // Benchmarks (not tests): `swift run -c release nifti-bench`.
         .executableTarget(name: "nifti-bench", dependencies: ["NIfTI"], path: "benchmarks/NIfTIBenchmark"),
         .executableTarget(name: "signal-bench", dependencies: ["Numerics"], path: "benchmarks/SignalBenchmark"),
+        .executableTarget(name: "stats-bench", dependencies: ["Numerics"], path: "benchmarks/StatsBenchmark"),
         .testTarget(name: "NIfTITests", dependencies: ["NIfTI"]),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics"]),
         .testTarget(name: "ConnectivityTests", dependencies: ["Connectivity"]),

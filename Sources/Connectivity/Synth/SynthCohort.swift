@@ -7,11 +7,11 @@ import Foundation
 /// Planted effects (the truth the pipeline must recover), as correlations between latent region
 /// signals; f = MADRS improvement fraction (baseline − day13) / baseline, n ~ N(0, 1) per subject
 /// and session:
-/// - left LBA ↔ left precuneus, anxious patients: baseline c = 0.10 + 0.55 f + 0.05 n, so
-///   responders (f 0.55–0.85) are near 0.49 and non-responders (f 0–0.40) near 0.21, and baseline
+/// - left LBA ↔ left precuneus, anxious patients: baseline c = 0.05 + 0.75 f + 0.05 n, so
+///   responders (f 0.55–0.85) are near 0.58 and non-responders (f 0–0.40) near 0.2, and baseline
 ///   coupling tracks the MADRS change; day 13: responders fall to 0.10 + 0.05 n, non-responders
 ///   keep their baseline value (+ 0.05 n). Non-anxious: 0.25 + 0.05 n at both sessions.
-/// - right CMA ↔ right MTG: anxious 0.10 + 0.05 n, non-anxious 0.50 + 0.05 n, both sessions.
+/// - right CMA ↔ right MTG: anxious 0.10 + 0.05 n, non-anxious 0.55 + 0.05 n, both sessions.
 /// - With `null`, every coupling is 0.25 + 0.05 n for everyone: no group, time or clinical effect.
 public struct SynthCohort: Sendable {
     public struct Participant: Sendable {
@@ -68,12 +68,12 @@ public struct SynthCohort: Sendable {
                 coupling["baseline"] = [.lbaPrecuneus: 0.25 + n[0], .cmaMTG: 0.25 + n[1]]
                 coupling["day13"] = [.lbaPrecuneus: 0.25 + n[2], .cmaMTG: 0.25 + n[3]]
             } else if kind.0 == "anxious" {
-                let base = 0.10 + 0.55 * realized + n[0]
+                let base = 0.05 + 0.75 * realized + n[0]
                 coupling["baseline"] = [.lbaPrecuneus: base, .cmaMTG: 0.10 + n[1]]
                 coupling["day13"] = [.lbaPrecuneus: kind.1 ? 0.10 + n[2] : base + n[2], .cmaMTG: 0.10 + n[3]]
             } else {
-                coupling["baseline"] = [.lbaPrecuneus: 0.25 + n[0], .cmaMTG: 0.50 + n[1]]
-                coupling["day13"] = [.lbaPrecuneus: 0.25 + n[2], .cmaMTG: 0.50 + n[3]]
+                coupling["baseline"] = [.lbaPrecuneus: 0.25 + n[0], .cmaMTG: 0.55 + n[1]]
+                coupling["day13"] = [.lbaPrecuneus: 0.25 + n[2], .cmaMTG: 0.55 + n[3]]
             }
             let age = Int((42 + 12 * rng.normal()).rounded()).clamped(19, 70)
             return Participant(id: id, group: kind.0, responder: kind.1, age: age, sex: rng.uniform() < 0.55 ? "F" : "M",

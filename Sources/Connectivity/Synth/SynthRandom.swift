@@ -49,6 +49,25 @@ struct SynthRandom {
         return r * _cos(2 * Double.pi * v)
     }
 
+    /// Band-limited Gaussian noise with unit variance: random-phase sinusoids (Gaussian complex
+    /// amplitudes) at every DFT frequency k / (n · tr) inside [low, high] Hz. Its power lies wholly
+    /// in the band, so a band-pass that contains the band keeps all of it, and it has as many
+    /// degrees of freedom as the band allows (about 2 n tr (high − low)).
+    mutating func bandLimited(_ n: Int, tr: Double, low: Double, high: Double) -> [Double] {
+        let duration = Double(n) * tr
+        let first = max(1, Int((low * duration).rounded(.up))), last = min(n / 2 - 1, Int((high * duration).rounded(.down)))
+        var out = [Double](repeating: 0, count: n)
+        guard first <= last else { return out }
+        for k in first...last {
+            let a = normal(), b = normal()
+            let w = 2 * Double.pi * Double(k) / Double(n)
+            for t in 0..<n { out[t] += a * _cos(w * Double(t)) + b * _sin(w * Double(t)) }
+        }
+        let mean = out.reduce(0, +) / Double(n)
+        let sd = (out.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(n - 1)).squareRoot()
+        return out.map { ($0 - mean) / sd }
+    }
+
     /// An AR(1) series of length n with lag-1 coefficient `phi` and unit marginal variance.
     mutating func ar1(_ n: Int, phi: Double) -> [Double] {
         var out = [Double](repeating: 0, count: n)

@@ -4,15 +4,16 @@ import Foundation
 /// the confounds fMRIPrep would report for it.
 ///
 /// The model, per in-mask voxel v and volume t (amplitudes in % of the baseline B(v) ≈ 1000):
-///   y = B(v) · (1 + 0.01 · [ s_r(t) (in atlas region r, amplitude 1.2)
+///   y = B(v) · (1 + 0.01 · [ 1.5 s_r(t)                        in atlas region r
 ///                            + 0.6 g(t)                           global signal, AR(1) φ 0.8
-///                            + Σ_k 0.5 m_k(v) a_k(t)              12 smooth fields, AR(1) φ 0.7
+///                            + Σ_k 0.4 m_k(v) a_k(t)              12 smooth fields, AR(1) φ 0.4
 ///                            + 0.5 e(v, t)                        voxel noise, AR(1) φ 0.3
 ///                            + Σ_j w_j(v) μ_j(t)                  motion: position-dependent gain
 ///                            + d(v) (t/T − ½) + 0.4 (2t/T − 1)²   drifts
 ///                            + physiological CSF/WM signals ])
 ///   minus 3% at high-motion volumes (spin-history drop).
-/// Region signals s_r are AR(1) (φ 0.5); the planted pairs couple the target to the seed as
+/// Region signals s_r are band-limited Gaussian noise in 0.016–0.092 Hz (resting-state BOLD
+/// fluctuations; a 0.01–0.1 Hz band-pass keeps them whole); the planted pairs couple the target to the seed as
 /// s_target = c s_seed + √(1 − c²) s_own, with c from `SynthCohort`.
 struct SynthScan {
     /// Data volume-major: `data[t * voxelCount + v]`, zero outside the mask.
@@ -31,7 +32,7 @@ struct SynthScan {
 
         // Latent signals.
         var region: [Int: [Double]] = [:]
-        for r in SynthAtlas.regions { region[r.index] = rng.ar1(T, phi: 0.5) }
+        for r in SynthAtlas.regions { region[r.index] = rng.bandLimited(T, tr: grid.repetitionTime, low: 0.016, high: 0.092) }
         for pair in SynthCohort.SynthPair.allCases {
             let c = participant.coupling[session]![pair]!
             let (seedName, targetName) = pair.regions
@@ -41,7 +42,7 @@ struct SynthScan {
         }
         let global = rng.ar1(T, phi: 0.8)
         let csfSignal = rng.ar1(T, phi: 0.6), wmSignal = rng.ar1(T, phi: 0.9)
-        let fieldSeries = (0..<Self.noiseFields).map { _ in rng.ar1(T, phi: 0.7) }
+        let fieldSeries = (0..<Self.noiseFields).map { _ in rng.ar1(T, phi: 0.4) }
         var fieldMaps = [[Float]](repeating: [Float](repeating: 0, count: inMask.count), count: Self.noiseFields)
         for k in 0..<Self.noiseFields {
             let blobs = (0..<5).map { _ in (world[Int(rng.next() % UInt64(world.count))], rng.normal()) }
@@ -108,8 +109,8 @@ struct SynthScan {
                 let tt = Double(t) / Double(T)
                 var pct = 0.6 * global[t] + 0.5 * noise[t] + drift[n] * (tt - 0.5) + 0.4 * (2 * tt - 1) * (2 * tt - 1)
                 pct += physio.0 * csfSignal[t] + physio.1 * wmSignal[t]
-                if let regionSeries { pct += 1.2 * regionSeries[t] }
-                for k in 0..<Self.noiseFields { pct += 0.5 * Double(fieldMaps[k][n]) * fieldSeries[k][t] }
+                if let regionSeries { pct += 1.5 * regionSeries[t] }
+                for k in 0..<Self.noiseFields { pct += 0.4 * Double(fieldMaps[k][n]) * fieldSeries[k][t] }
                 for j in 0..<6 { pct += Double(gains[j][n]) * motion[j][t] }
                 if isSpike[t] { pct -= 3 }
                 data[t * V + v] = Float(base * (1 + 0.01 * pct))

@@ -1,0 +1,72 @@
+import Foundation
+import NIfTI
+
+/// The output of a `clean` task: the cleaned in-mask series and what is needed to map it back.
+///
+/// Files: `series.f32` (little-endian float32, volumes x voxels, row-major), `mask.nii.gz` (uint8 on
+/// the data grid) and `clean.json` (this struct without the series).
+public struct CleanedScan: Sendable {
+    public struct Info: Codable, Sendable, Equatable {
+        /// BIDS prefix of the run, e.g. `sub-01_ses-baseline_task-rest`.
+        public var prefix: String
+        public var space: String
+        public var repetitionTime: Double
+        /// Volumes after dummy scans, and kept after censoring.
+        public var volumes: Int
+        public var keptVolumes: Int
+        public var censoredVolumes: [Int]
+        public var voxelCount: Int
+        public var gridShape: [Int]
+        public var affine: [[Double]]
+        public var confoundColumns: [String]
+        public var nonFiniteVoxels: Int
+    }
+
+    public var info: Info
+    /// keptVolumes x voxels.
+    public var series: [Float]
+    /// Linear grid indices of the in-mask voxels.
+    public var voxels: [Int]
+
+    public static let seriesFile = "series.f32"
+    public static let maskFile = "mask.nii.gz"
+    public static let infoFile = "clean.json"
+
+    /// Writes the three files into `folder`.
+    public func write(to folder: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(info).write(to: folder.appendingPathComponent(Self.infoFile))
+        var bytes = Data(capacity: series.count * 4)
+        for v in series { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        try bytes.write(to: folder.appendingPathComponent(Self.seriesFile))
+        var mask = [Float](repeating: 0, count: info.gridShape.reduce(1, *))
+        for v in voxels { mask[v] = 1 }
+        try NIfTIFile.write(NIfTIImage(shape: info.gridShape, affine: Affine(rows: info.affine), data: mask, code: 4),
+                            to: folder.appendingPathComponent(Self.maskFile).path, options: NIfTIWriteOptions(datatype: .uint8))
+    }
+
+    /// Reads a clean task's files.
+    public static func read(files: [String: URL]) throws -> CleanedScan {
+        guard let infoURL = files[infoFile], let seriesURL = files[seriesFile], let maskURL = files[maskFile] else {
+            throw InputError(path: files.values.first?.deletingLastPathComponent().path ?? "?", "not the output of a clean stage (needs \(infoFile), \(seriesFile), \(maskFile))")
+        }
+        let info = try JSONDecoder().decode(Info.self, from: Data(contentsOf: infoURL))
+        let mask = try NIfTIFile.read(maskURL.path)
+        let voxels = mask.data.indices.filter { mask.data[$0] > 0 }
+        let data = try Data(contentsOf: seriesURL)
+        guard voxels.count == info.voxelCount, data.count == info.keptVolumes * info.voxelCount * 4 else {
+            throw InputError(path: seriesURL.path, "size does not match \(infoFile): \(info.keptVolumes) x \(info.voxelCount) float32")
+        }
+        let series = data.withUnsafeBytes { raw in
+            (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+        }
+        return CleanedScan(info: info, series: series, voxels: voxels)
+    }
+
+    /// As a `LoadedScan`, for seed lookup and maps.
+    public var asLoadedScan: LoadedScan {
+        LoadedScan(gridShape: info.gridShape, affine: Affine(rows: info.affine), repetitionTime: info.repetitionTime,
+                   volumes: info.keptVolumes, voxels: voxels, series: series, confounds: nil, nonFiniteVoxels: info.nonFiniteVoxels)
+    }
+}

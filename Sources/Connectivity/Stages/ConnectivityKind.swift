@@ -1,0 +1,143 @@
+import Foundation
+import NIfTI
+import Numerics
+import PipelineEngine
+
+/// Stage kind `connectivity`: seed-to-voxel Pearson r and Fisher z maps per seed per scan, the
+/// seed series, and an ROI-to-ROI correlation matrix over the atlas.
+///
+/// Reads the output of a `clean` stage (`from[0]`, same scan) and optionally a `synth_cohort`
+/// stage (`from[1]`) for its atlas. Parameters:
+/// - `seeds`: objects `{"name": "LBAleft", "label": "LBA_left"}` (atlas label by name or value),
+///   `{"name": "PCC", "sphere": [0, -52, 26], "radius": 6}` (MNI mm, nilearn's sphere rule), or
+///   `{"name": "amy", "mask": "path.nii.gz"}`;
+/// - `atlas`, `atlas_labels`: label image and table (relative to the spec), unless from synth;
+/// - `summary`: `mean` (default) or `pca` (SPM eigenvariate);
+/// - `partial`: correlate each seed after regressing out the other seeds (default false);
+/// - `roi_matrix`: also write the ROI-to-ROI matrix of every atlas label (default true).
+///
+/// r is the exact Pearson correlation (not nilearn's tutorial r·(T−1)/T); z = atanh(r) with |r|
+/// clamped at 1 − 1e−7 (so the seed's own voxels give a finite z); a constant voxel gives r = 0.
+/// Outputs use BIDS-derivatives names:
+/// `sub-01_ses-baseline_task-rest_space-<space>_seed-<name>_stat-{r,z}_connectivity.nii.gz`,
+/// `..._desc-seeds_timeseries.tsv`, `..._desc-roi_connectivity.tsv`.
+public struct ConnectivityKind: StageKind {
+    public init() {}
+
+    public var name: String { "connectivity" }
+    public var version: Int { 1 }
+    public var fanOut: FanOut { .perScan }
+    public var upstreamCount: ClosedRange<Int> { 1...2 }
+
+    public func readParameters(_ params: ParameterReader) {
+        let seeds = params.value("seeds")
+        if let problem = Self.seedProblem(seeds) { params.report("seeds", problem) }
+        params.string("atlas", default: "")
+        params.string("atlas_labels", default: "")
+        let summary = params.string("summary", default: "mean")
+        if summary != "mean" && summary != "pca" { params.report("summary", "expected \"mean\" or \"pca\", got \"\(summary)\"") }
+        params.bool("partial", default: false)
+        params.bool("roi_matrix", default: true)
+    }
+
+    static func seedProblem(_ value: JSONValue?) -> String? {
+        guard let list = value?.arrayValue, !list.isEmpty else { return "expected a non-empty list of seeds" }
+        var names = Set<String>()
+        for (i, seed) in list.enumerated() {
+            guard let name = seed["name"]?.stringValue, !BIDSNames.label(name).isEmpty else {
+                return "seed \(i + 1): expected a \"name\" of letters and digits"
+            }
+            if !names.insert(BIDSNames.label(name)).inserted { return "seed \(i + 1): the name \(name) is used twice" }
+            let kinds = ["label", "sphere", "mask"].filter { seed[$0] != nil }
+            guard kinds.count == 1 else { return "seed \(name): give exactly one of \"label\", \"sphere\" (with \"radius\") or \"mask\"" }
+            if let sphere = seed["sphere"] {
+                guard let xyz = sphere.arrayValue?.compactMap(\.numberValue), xyz.count == 3 else {
+                    return "seed \(name): \"sphere\" expects three MNI coordinates in mm"
+                }
+                guard let r = seed["radius"]?.numberValue, r > 0 else { return "seed \(name): a sphere needs a positive \"radius\" in mm" }
+            }
+        }
+        return nil
+    }
+
+    static func seeds(_ params: JSONValue) -> [SeedDefinition] {
+        (params["seeds"]?.arrayValue ?? []).map { seed in
+            let name = BIDSNames.label(seed["name"]?.stringValue ?? "")
+            if let label = seed["label"] {
+                return SeedDefinition(name: name, source: .atlasLabel(label.stringValue ?? label.intValue.map(String.init) ?? ""))
+            }
+            if let xyz = seed["sphere"]?.arrayValue?.compactMap(\.numberValue) {
+                return SeedDefinition(name: name, source: .sphere(centre: xyz, radius: seed["radius"]?.numberValue ?? 0))
+            }
+            return SeedDefinition(name: name, source: .maskFile(seed["mask"]?.stringValue ?? ""))
+        }
+    }
+
+    public func sources(params: JSONValue, scope: Scope) throws -> [String: String] {
+        var out: [String: String] = [:]
+        if let atlas = params["atlas"]?.stringValue, !atlas.isEmpty { out["atlas"] = atlas }
+        if let labels = params["atlas_labels"]?.stringValue, !labels.isEmpty { out["atlas_labels"] = labels }
+        for (i, seed) in (params["seeds"]?.arrayValue ?? []).enumerated() {
+            if let mask = seed["mask"]?.stringValue { out["seed_mask_\(i)"] = mask }
+        }
+        return out
+    }
+
+    public func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64 { 512 << 20 }
+
+    public func run(_ context: TaskContext) throws {
+        let p = context.params
+        let cleaned = try CleanedScan.read(files: context.inputs[0].files)
+        let scan = cleaned.asLoadedScan
+        var atlasImage = context.sources["atlas"], atlasTable = context.sources["atlas_labels"]
+        if context.inputs.count > 1 {
+            atlasImage = atlasImage ?? context.inputs[1].files["atlas.nii.gz"]
+            atlasTable = atlasTable ?? context.inputs[1].files["atlas.tsv"]
+        }
+        let atlas = try atlasImage.map { try AtlasLabels.read(image: $0.path, table: atlasTable?.path) }
+        var seeds = Self.seeds(p)
+        for (i, _) in seeds.enumerated() {
+            if case .maskFile = seeds[i].source, let url = context.sources["seed_mask_\(i)"] { seeds[i].source = .maskFile(url.path) }
+        }
+        let T = cleaned.info.keptVolumes
+        let usePCA = p["summary"]?.stringValue == "pca"
+        var seedSeries: [[Double]] = []
+        for seed in seeds {
+            let positions = try seed.voxelPositions(in: scan, atlas: atlas, scanName: cleaned.info.prefix)
+            let block = try SeedSummary.gather(cleaned.series, timePoints: T, columns: positions)
+            seedSeries.append(usePCA ? SeedSummary.eigenvariate(block) : SeedSummary.mean(block))
+        }
+        try context.checkCancellation()
+        let stem = "\(cleaned.info.prefix)_space-\(cleaned.info.space)"
+        let rMaps: [[Double]]
+        if p["partial"]?.boolValue == true && seeds.count > 1 {
+            rMaps = try SeedCorrelation.partialCorrelation(seeds: Matrix(columns: seedSeries), data: cleaned.series, timePoints: T)
+        } else {
+            rMaps = try seedSeries.map { try SeedCorrelation.pearson(seed: $0, data: cleaned.series, timePoints: T) }
+        }
+        for (seed, r) in zip(seeds, rMaps) {
+            let base = context.outputDirectory.appendingPathComponent("\(stem)_seed-\(seed.name)").path
+            try NIfTIFile.write(scan.map(r.map { Float($0) }), to: base + "_stat-r_connectivity.nii.gz")
+            try NIfTIFile.write(scan.map(r.map { Float(SeedCorrelation.fisherZ($0)) }), to: base + "_stat-z_connectivity.nii.gz")
+        }
+        var tsv = seeds.map(\.name).joined(separator: "\t") + "\n"
+        for t in 0..<T { tsv += seedSeries.map { String(format: "%.8g", $0[t]) }.joined(separator: "\t") + "\n" }
+        try context.writeOutput("\(stem)_desc-seeds_timeseries.tsv", Array(tsv.utf8))
+
+        if let atlas, p["roi_matrix"]?.boolValue ?? true {
+            let labels = atlas.resampled(to: scan.gridShape, affine: scan.affine)
+            var members: [Int: [Int]] = [:]
+            for (n, v) in scan.voxels.enumerated() where labels[v] != 0 { members[labels[v], default: []].append(n) }
+            let present = members.keys.sorted()
+            var columns: [[Double]] = []
+            for label in present { columns.append(SeedSummary.mean(try SeedSummary.gather(cleaned.series, timePoints: T, columns: members[label]!))) }
+            let matrix = SeedCorrelation.correlationMatrix(Matrix(columns: columns))
+            let names = present.map { atlas.names[$0] ?? String($0) }
+            var out = "roi\t" + names.joined(separator: "\t") + "\n"
+            for (i, name) in names.enumerated() {
+                out += name + "\t" + (0..<names.count).map { String(format: "%.6f", matrix[i, $0]) }.joined(separator: "\t") + "\n"
+            }
+            try context.writeOutput("\(stem)_desc-roi_connectivity.tsv", Array(out.utf8))
+        }
+    }
+}

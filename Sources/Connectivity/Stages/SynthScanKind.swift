@@ -1,0 +1,83 @@
+import Foundation
+import PipelineEngine
+
+/// Stage kind `synth`: generates one scan of the synthetic cohort per task, laid out as the files
+/// fMRIPrep would give for it. With `synth_cohort`, a study builds its own input data into the
+/// cache, so the demo needs nothing on disk.
+///
+/// Parameters: `scale` (`demo` | `full`, default demo), `seed` (default 1), `null` (default false).
+/// Outputs: `bold.nii.gz`, `bold.json`, `brain_mask.nii.gz`, `confounds.tsv`.
+/// Each scan is generated from (seed, subject, session) alone, so a task's output, like its key,
+/// does not depend on the rest of the cohort.
+public struct SynthScanKind: StageKind {
+    public init() {}
+
+    public var name: String { "synth" }
+    public var version: Int { 1 }
+    public var fanOut: FanOut { .perScan }
+    public var upstreamCount: ClosedRange<Int> { 0...0 }
+
+    public func readParameters(_ params: ParameterReader) {
+        SynthParameters.read(params)
+    }
+
+    public func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64 {
+        SynthParameters.options(params).scale == .demo ? 200 << 20 : 2 << 30
+    }
+
+    public func run(_ context: TaskContext) throws {
+        guard case .scan(let subject, let session, _) = context.scope, let session else {
+            throw SynthError(message: "synth needs scans with sessions (baseline, day13); got \(context.scope.label)")
+        }
+        let out = context.outputDirectory
+        try SynthDataset.writeScan(
+            subject: "sub-" + subject, session: session, options: SynthParameters.options(context.params),
+            names: .init(bold: out.appendingPathComponent("bold.nii.gz").path, sidecar: out.appendingPathComponent("bold.json").path,
+                         mask: out.appendingPathComponent("brain_mask.nii.gz").path,
+                         confounds: out.appendingPathComponent("confounds.tsv").path))
+    }
+}
+
+/// Stage kind `synth_cohort`: the cohort-level files of the synthetic study, for all 49 subjects:
+/// `participants.tsv`, `participants.json`, `synth_truth.tsv`, `atlas.nii.gz`, `atlas.tsv`.
+/// Same parameters as `synth`.
+public struct SynthCohortKind: StageKind {
+    public init() {}
+
+    public var name: String { "synth_cohort" }
+    public var version: Int { 1 }
+    public var fanOut: FanOut { .group }
+    public var upstreamCount: ClosedRange<Int> { 0...0 }
+
+    public func readParameters(_ params: ParameterReader) {
+        SynthParameters.read(params)
+    }
+
+    public func run(_ context: TaskContext) throws {
+        let out = context.outputDirectory
+        try SynthDataset.writeCohortFiles(
+            options: SynthParameters.options(context.params),
+            participantsTSV: out.appendingPathComponent("participants.tsv").path,
+            participantsJSON: out.appendingPathComponent("participants.json").path,
+            truthTSV: out.appendingPathComponent("synth_truth.tsv").path,
+            atlas: out.appendingPathComponent("atlas.nii.gz").path,
+            atlasLabels: out.appendingPathComponent("atlas.tsv").path)
+    }
+}
+
+/// The parameters shared by `synth` and `synth_cohort`.
+enum SynthParameters {
+    static func read(_ params: ParameterReader) {
+        let scale = params.string("scale", default: "demo")
+        if SynthGrid.Scale(rawValue: scale) == nil {
+            params.report("scale", "expected \"demo\" or \"full\", got \"\(scale)\"")
+        }
+        params.integer("seed", default: 1, range: 0...Int(Int32.max))
+        params.bool("null", default: false)
+    }
+
+    static func options(_ params: JSONValue) -> SynthDataset.Options {
+        SynthDataset.Options(scale: SynthGrid.Scale(rawValue: params["scale"]?.stringValue ?? "demo") ?? .demo,
+                             seed: UInt64(params["seed"]?.intValue ?? 1), null: params["null"]?.boolValue ?? false)
+    }
+}

@@ -1,0 +1,425 @@
+import Dispatch
+import Foundation
+
+/// Mass-univariate permutation inference with nilearn `permuted_ols` semantics.
+///
+/// Data convention: samples x targets — `data` is n x V (subjects x in-mask voxels).
+///
+/// Order of operations (as nilearn 0.14.1):
+/// 1. The tested variable is the intercept if it is constant → sign-flipping; else rows are permuted.
+/// 2. Constant confound columns are dropped; an intercept is added to the confounds when
+///    `modelIntercept` (or a constant confound was given) and the tested variable is not constant.
+/// 3. Confounds Z are orthonormalised (Gram–Schmidt, intercept first; nilearn uses an SVD — the
+///    span and hence every t is the same). Rank-deficient confounds are an error (nilearn drops
+///    columns silently).
+/// 4. Targets are normalised, residualised on Z and renormalised; so is the tested variable x.
+/// 5. t = b·√((n − k − 1)/(1 − ‖Zᵀy‖² − b²)), b = yᵀx, k = columns of Z — the OLS t of x in [x, Z].
+/// 6. Each relabeling transforms (x, Z) together: rows permuted (equivalent to Freedman–Lane) or,
+///    for the intercept test, signs flipped; the t map of the relabeled design is computed for all
+///    targets by a batched product (see `PermutationKernel`), parallel over voxel blocks.
+///    Under row permutation the intercept column of Z is skipped (Yᵀ1 = 0 after residualising).
+/// 7. Max-T FWE p = (1 + #{null max ≥ t}) / (N + 1); uncorrected p likewise per voxel.
+///
+/// Arithmetic: see `PermutationPrecision` (Float64 for exhaustive/small runs, Float32 products for
+/// large random runs by default). Memory: the packed data (n·V values) plus, with cluster/TFCE
+/// nulls, up to 32 full t maps per batch. Parallel: voxel blocks across all cores for the
+/// products; maps across cores for cluster/TFCE statistics. Deterministic for a seed regardless
+/// of core count (relabelings are drawn up front in order).
+///
+/// Exhaustive mode: if the number of distinct relabelings N (2ⁿ sign flips, or the multinomial
+/// n!/∏mᵢ! over groups of identical (tested, confound) rows) is ≤ `permutations`, all N are
+/// enumerated, the identity included once, and p = #{null ≥ t}/N exactly.
+///
+/// Deliberate differences from nilearn: our own seeded xoshiro256** (results cannot match numpy's
+/// random stream); a single constant confound with a non-constant tested variable stays a
+/// permutation test (nilearn switches to sign-flipping there); rank-deficient confounds throw;
+/// ties within `tieTolerance` count as ≥.
+public enum PermutationTest {
+    /// Runs the test.
+    /// - Parameters:
+    ///   - tested: the tested regressor (length n); constant → one-sample sign-flip test.
+    ///   - confounds: n x k nuisance covariates, or nil.
+    ///   - data: n x V targets.
+    ///   - grid: the mask grid of the V targets; required for cluster and TFCE nulls.
+    /// - Throws: `GLMError` on shape mismatch, rank deficiency, df ≤ 0, or bad options.
+    public static func run(tested: [Double], confounds: Matrix?, data: Matrix, grid: MaskGrid? = nil, options: PermutationOptions = PermutationOptions()) throws -> PermutationResult {
+        let n = tested.count, vCount = data.columns
+        guard data.rows == n, n > 1 else { throw GLMError(.shapeMismatch, "data has \(data.rows) rows for \(n) samples") }
+        if let c = confounds, c.rows != n { throw GLMError(.shapeMismatch, "confounds have \(c.rows) rows for \(n) samples") }
+        guard options.permutations >= 0, options.batchSize > 0 else { throw GLMError(.invalidOption, "permutations and batch size must be positive") }
+        let spatial = options.clusterThreshold != nil || options.tfce != nil
+        if spatial {
+            guard let g = grid, g.count == vCount else { throw GLMError(.shapeMismatch, "cluster/TFCE statistics need a mask grid with \(vCount) voxels") }
+        }
+        guard tested.allSatisfy({ $0.isFinite }) else { throw GLMError(.invalidOption, "tested variable has non-finite values") }
+        let signFlip = tested.allSatisfy { $0 == tested[0] }
+        guard !(signFlip && tested[0] == 0) else { throw GLMError(.rankDeficientDesign, "tested variable is all zeros") }
+
+        // Confounds: drop constant columns; intercept first.
+        var zCols: [[Double]] = []
+        var rawConf: [[Double]] = []
+        var hadConstant = false
+        if let c = confounds {
+            for j in 0..<c.columns {
+                let col = c.column(j)
+                if col.allSatisfy({ $0 == col[0] }) { hadConstant = true } else { rawConf.append(col) }
+            }
+        }
+        let intercept = !signFlip && (options.modelIntercept || hadConstant)
+        if intercept { zCols.append([Double](repeating: 1, count: n)) }
+        zCols.append(contentsOf: rawConf)
+        let z = try orthonormalize(zCols)
+        let k = z.count
+        let dof = n - k
+        guard dof - 1 > 0 else { throw GLMError(.noResidualDegreesOfFreedom, "\(n) samples, \(k) confounds and 1 tested variable leave no degrees of freedom") }
+
+        // Tested variable: normalise, residualise, renormalise.
+        var x = normalized(tested)
+        x = residualize(x, on: z)
+        let xNorm = norm(x)
+        guard xNorm > 1e-10 else { throw GLMError(.rankDeficientDesign, "tested variable lies in the span of the confounds") }
+        x = x.map { $0 / xNorm }
+
+        // Targets: Yr (n x V row-major), normalised, residualised, renormalised; zero-variance → 0.
+        var yr = data.data
+        var invalid = [Bool](repeating: false, count: vCount)
+        let zFlat = z  // [[Double]] columns
+        yr.withUnsafeMutableBufferPointer { yb in
+            invalid.withUnsafeMutableBufferPointer { ib in
+                let yp = StatsSendablePointer(yb.baseAddress!), ip = StatsSendablePointer(ib.baseAddress!)
+                let block = 256, nb = (vCount + block - 1) / block
+                DispatchQueue.concurrentPerform(iterations: nb) { b in
+                    let c0 = b * block, w = min(block, vCount - c0)
+                    var col = [Double](repeating: 0, count: n)
+                    for c in c0..<(c0 + w) {
+                        for i in 0..<n { col[i] = yp[i * vCount + c] }
+                        let n1 = norm(col)
+                        var ok = n1 > 0 && n1.isFinite
+                        if ok {
+                            for i in 0..<n { col[i] /= n1 }
+                            col = residualize(col, on: zFlat)
+                            let n2 = norm(col)
+                            ok = n2 > 1e-13
+                            if ok { for i in 0..<n { col[i] /= n2 } }
+                        }
+                        if !ok { ip[c] = true; for i in 0..<n { col[i] = 0 } }
+                        for i in 0..<n { yp[i * vCount + c] = col[i] }
+                    }
+                }
+            }
+        }
+
+        // Observed t (nilearn's formula, all confound columns).
+        let scale = Double(dof - 1)
+        var tObs = [Double](repeating: 0, count: vCount)
+        do {
+            var b = [Double](repeating: 0, count: vCount)
+            var a2 = [Double](repeating: 0, count: vCount)
+            for i in 0..<n {
+                let xi = x[i]
+                for c in 0..<vCount { b[c] += xi * yr[i * vCount + c] }
+            }
+            for zc in z {
+                var dot = [Double](repeating: 0, count: vCount)
+                for i in 0..<n {
+                    let zi = zc[i]
+                    for c in 0..<vCount { dot[c] += zi * yr[i * vCount + c] }
+                }
+                for c in 0..<vCount { a2[c] += dot[c] * dot[c] }
+            }
+            for c in 0..<vCount {
+                tObs[c] = invalid[c] ? .nan : b[c] * (scale / (1 - a2[c] - b[c] * b[c])).squareRoot()
+            }
+        }
+
+        // Relabelings.
+        let kernelZ: [[Double]] = signFlip ? z : Array(z.dropFirst(intercept ? 1 : 0))
+        let rPer = 1 + kernelZ.count
+        var relabelings: [[Int32]] = []  // permutation: row indices; sign flip: ±1 as Int32
+        var exhaustive = false
+        if options.permutations > 0 {
+            if signFlip {
+                if options.exhaustive && n < 62 && (1 << n) <= options.permutations {
+                    exhaustive = true
+                    for mask in 0..<(1 << n) {
+                        relabelings.append((0..<n).map { (mask >> $0) & 1 == 1 ? -1 : 1 })
+                    }
+                }
+            } else {
+                // Classes of identical raw rows (tested value + non-constant confounds).
+                var classOf = [Int](repeating: 0, count: n)
+                var reps: [[Double]] = []
+                for i in 0..<n {
+                    let row = [tested[i]] + rawConf.map { $0[i] }
+                    if let j = reps.firstIndex(of: row) { classOf[i] = j } else { classOf[i] = reps.count; reps.append(row) }
+                }
+                let counts = (0..<reps.count).map { c in classOf.filter { $0 == c }.count }
+                func logFactorial(_ m: Int) -> Double { (0..<m).reduce(0.0) { $0 + Foundation.log(Double($1 + 1)) } }
+                var logN = logFactorial(n)
+                for m in counts { logN -= logFactorial(m) }
+                let nDistinct = Foundation.exp(logN).rounded()
+                if options.exhaustive && logN < 40 && nDistinct <= Double(options.permutations) {
+                    exhaustive = true
+                    relabelings = enumerateMultiset(classOf: classOf)
+                }
+            }
+            if !exhaustive {
+                var rng = Xoshiro256StarStar(seed: options.seed)
+                for _ in 0..<options.permutations {
+                    if signFlip {
+                        relabelings.append((0..<n).map { _ in rng.next() >> 63 == 1 ? -1 : 1 })
+                    } else {
+                        var p = (0..<n).map { Int32($0) }
+                        for i in stride(from: n - 1, to: 0, by: -1) { p.swapAt(i, rng.uniform(below: i + 1)) }
+                        relabelings.append(p)
+                    }
+                }
+            }
+        }
+        let nPerm = relabelings.count
+
+        // Observed cut values for counting, padded to whole blocks with +∞.
+        let tol = options.tieTolerance
+        let w = PermutationKernel.blockWidth
+        let nBlocks = (vCount + w - 1) / w
+        let vPad = nBlocks * w
+        var obsCut = [Double](repeating: .infinity, count: vPad)
+        for c in 0..<vCount {
+            let st = options.twoSided ? abs(tObs[c]) : tObs[c]
+            obsCut[c] = st.isNaN ? .infinity : st - abs(st) * tol
+        }
+
+        var nullMax = [Double](repeating: -.infinity, count: nPerm)
+        var exceed = [Double](repeating: 0, count: vPad)
+        var nullSize: [Double]? = options.clusterThreshold != nil ? [Double](repeating: 0, count: nPerm) : nil
+        var nullMass: [Double]? = nullSize
+        var nullTFCE: [Double]? = options.tfce != nil ? [Double](repeating: 0, count: nPerm) : nil
+        let graphCluster = options.clusterThreshold != nil ? grid!.neighborGraph(options.clusterConnectivity) : nil
+        let graphTFCE = options.tfce != nil ? grid!.neighborGraph(.faces) : nil
+
+        let batch = spatial ? min(options.batchSize, 32) : options.batchSize
+        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let chunks = min(nBlocks, workers * 4)
+        var tMaps = [Double](repeating: 0, count: spatial ? batch * vPad : 0)
+
+        let work = Double(n) * Double(vCount) * Double(nPerm) * Double(rPer)
+        let useFloat: Bool
+        switch options.precision {
+        case .double: useFloat = false
+        case .float: useFloat = true
+        case .automatic: useFloat = !exhaustive && work >= 2e10
+        }
+        // Pack Y into blocks [block][k][w] (zero padded) once.
+        var yPacked = [Double](repeating: 0, count: useFloat ? 0 : nBlocks * n * w)
+        var yPackedF = [Float](repeating: 0, count: useFloat ? nBlocks * n * w : 0)
+        for blk in 0..<nBlocks {
+            let c0 = blk * w, ww = min(w, vCount - c0)
+            for i in 0..<n { for c in 0..<ww {
+                if useFloat { yPackedF[(blk * n + i) * w + c] = Float(yr[i * vCount + c0 + c]) }
+                else { yPacked[(blk * n + i) * w + c] = yr[i * vCount + c0 + c] }
+            } }
+        }
+        yr = []
+        let obsCutF = obsCut.map { Float($0) }
+
+        var start = 0
+        while start < nPerm {
+            let bCount = min(batch, nPerm - start)
+            // Stacked regressors for this batch: rows (b, r), r = 0 tested, 1… confounds.
+            var a = [Double](repeating: 0, count: bCount * rPer * n)
+            for b in 0..<bCount {
+                let lab = relabelings[start + b]
+                for r in 0..<rPer {
+                    let src = r == 0 ? x : kernelZ[r - 1]
+                    let base = (b * rPer + r) * n
+                    if signFlip { for i in 0..<n { a[base + i] = Double(lab[i]) * src[i] } }
+                    else { for i in 0..<n { a[base + i] = src[Int(lab[i])] } }
+                }
+            }
+            let rows = bCount * rPer
+            let panels = useFloat ? [] : PermutationKernel.packPanels(a, rows: rows, n: n)
+            let panelsF = useFloat ? PermutationKernel.packPanelsFloat(a, rows: rows, n: n) : []
+            let panelCount = (rows + 3) / 4
+            var chunkMax = [Double](repeating: -.infinity, count: chunks * bCount)
+            panels.withUnsafeBufferPointer { pp in
+              panelsF.withUnsafeBufferPointer { ppf in
+                yPackedF.withUnsafeBufferPointer { ybf in
+                 obsCutF.withUnsafeBufferPointer { ocf in
+                yPacked.withUnsafeBufferPointer { yb in
+                    chunkMax.withUnsafeMutableBufferPointer { cm in
+                        exceed.withUnsafeMutableBufferPointer { ex in
+                            tMaps.withUnsafeMutableBufferPointer { tm in
+                                obsCut.withUnsafeBufferPointer { oc in
+                                    let pan = useFloat ? nil : StatsSendablePointer(UnsafeMutablePointer(mutating: pp.baseAddress!))
+                                    let yp = useFloat ? nil : StatsSendablePointer(UnsafeMutablePointer(mutating: yb.baseAddress!))
+                                    let panF = useFloat ? StatsSendablePointer(UnsafeMutablePointer(mutating: ppf.baseAddress!)) : nil
+                                    let ypF = useFloat ? StatsSendablePointer(UnsafeMutablePointer(mutating: ybf.baseAddress!)) : nil
+                                    let ocpF = useFloat ? StatsSendablePointer(UnsafeMutablePointer(mutating: ocf.baseAddress!)) : nil
+                                    let cmp = StatsSendablePointer(cm.baseAddress!)
+                                    let exp = StatsSendablePointer(ex.baseAddress!)
+                                    let tmp = spatial ? StatsSendablePointer(tm.baseAddress!) : nil
+                                    let ocp = StatsSendablePointer(UnsafeMutablePointer(mutating: oc.baseAddress!))
+                                    let twoSided = options.twoSided
+                                    DispatchQueue.concurrentPerform(iterations: chunks) { ch in
+                                        let b0 = ch * nBlocks / chunks, b1 = (ch + 1) * nBlocks / chunks
+                                        let cBuf = UnsafeMutablePointer<Double>.allocate(capacity: panelCount * 4 * w)
+                                        let cBufF = UnsafeMutablePointer<Float>.allocate(capacity: panelCount * 4 * w)
+                                        defer { cBuf.deallocate(); cBufF.deallocate() }
+                                        var localMax = [Double](repeating: -.infinity, count: bCount)
+                                        for blk in b0..<b1 {
+                                            let c0 = blk * w
+                                            localMax.withUnsafeMutableBufferPointer { lm in
+                                                if let panF, let ypF, let ocpF {
+                                                    PermutationKernel.multiplyFloat(panels: panF.base, panelCount: panelCount, n: n, yb: ypF.base + blk * n * w, c: cBufF)
+                                                    PermutationKernel.tPassFloat(c: cBufF, bCount: bCount, rPer: rPer, scale: scale, twoSided: twoSided,
+                                                                                 cut: ocpF.base + c0, exceed: exp.base + c0, localMax: lm.baseAddress!,
+                                                                                 tOut: tmp.map { $0.base + c0 }, tStride: vPad)
+                                                } else if let pan, let yp {
+                                                    PermutationKernel.multiply(panels: pan.base, panelCount: panelCount, n: n, yb: yp.base + blk * n * w, c: cBuf)
+                                                    PermutationKernel.tPass(c: cBuf, bCount: bCount, rPer: rPer, scale: scale, twoSided: twoSided,
+                                                                            cut: ocp.base + c0, exceed: exp.base + c0, localMax: lm.baseAddress!,
+                                                                            tOut: tmp.map { $0.base + c0 }, tStride: vPad)
+                                                }
+                                            }
+                                        }
+                                        for b in 0..<bCount { cmp[ch * bCount + b] = localMax[b] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                 }
+                }
+              }
+            }
+            for b in 0..<bCount {
+                var m = -Double.infinity
+                for ch in 0..<chunks { m = max(m, chunkMax[ch * bCount + b]) }
+                nullMax[start + b] = m
+            }
+            if spatial {
+                var sizes = [Double](repeating: 0, count: bCount), masses = sizes, tf = sizes
+                let thr = options.clusterThreshold, tfceMethod = options.tfce, twoSided = options.twoSided
+                tMaps.withUnsafeBufferPointer { tm in
+                    sizes.withUnsafeMutableBufferPointer { sb in masses.withUnsafeMutableBufferPointer { mb in tf.withUnsafeMutableBufferPointer { fb in
+                        let tmp = StatsSendablePointer(UnsafeMutablePointer(mutating: tm.baseAddress!))
+                        let sp = StatsSendablePointer(sb.baseAddress!), mp = StatsSendablePointer(mb.baseAddress!), fp = StatsSendablePointer(fb.baseAddress!)
+                        DispatchQueue.concurrentPerform(iterations: bCount) { b in
+                            let map = UnsafeBufferPointer(start: tmp.base + b * vPad, count: vCount)
+                            if let thr, let g = graphCluster {
+                                let r = ClusterAnalysis.maxSizeAndMass(map: map, graph: g, threshold: thr, twoSided: twoSided)
+                                sp[b] = r.size; mp[b] = r.mass
+                            }
+                            if let method = tfceMethod, let g = graphTFCE {
+                                let values: [Double]
+                                switch method {
+                                case .exact: values = TFCE.exact(map: Array(map), graph: g, twoSided: twoSided)
+                                case .nilearnStepped: values = TFCE.nilearnStepped(map: Array(map), graph: g, twoSided: twoSided)
+                                }
+                                var mx = 0.0
+                                for v in values { mx = max(mx, twoSided ? abs(v) : v) }
+                                fp[b] = mx
+                            }
+                        }
+                    } } }
+                }
+                for b in 0..<bCount {
+                    nullSize?[start + b] = sizes[b]; nullMass?[start + b] = masses[b]; nullTFCE?[start + b] = tf[b]
+                }
+            }
+            start += bCount
+        }
+
+        // p-values.
+        let denom = exhaustive ? Double(nPerm) : Double(nPerm + 1)
+        let plus = exhaustive ? 0.0 : 1.0
+        let sortedNull = nullMax.sorted()
+        func countAtLeast(_ sorted: [Double], _ cut: Double) -> Int {
+            var lo = 0, hi = sorted.count
+            while lo < hi { let mid = (lo + hi) / 2; if sorted[mid] < cut { lo = mid + 1 } else { hi = mid } }
+            return sorted.count - lo
+        }
+        var unc = [Double](repeating: .nan, count: vCount), fwe = unc
+        if nPerm > 0 {
+            for c in 0..<vCount where !invalid[c] {
+                unc[c] = (plus + Double(exceed[c])) / denom
+                fwe[c] = (plus + Double(countAtLeast(sortedNull, obsCut[c]))) / denom
+            }
+        }
+        var tfceObs: [Double]? = nil, tfceP: [Double]? = nil
+        if let method = options.tfce, let g = graphTFCE {
+            let clean = tObs.map { $0.isNaN ? 0 : $0 }
+            let obs = method == .exact ? TFCE.exact(map: clean, graph: g, twoSided: options.twoSided) : TFCE.nilearnStepped(map: clean, graph: g, twoSided: options.twoSided)
+            tfceObs = obs
+            if let nt = nullTFCE, nPerm > 0 {
+                let s = nt.sorted()
+                tfceP = obs.map { v in
+                    let st = options.twoSided ? abs(v) : v
+                    return (plus + Double(countAtLeast(s, st - abs(st) * tol))) / denom
+                }
+            }
+        }
+        return PermutationResult(t: tObs, df: dof - 1, signFlipping: signFlip, exhaustive: exhaustive, nullCount: nPerm,
+                                 uncorrectedP: unc, maxTFWEP: fwe, nullMaxT: nullMax,
+                                 nullMaxClusterSize: nullSize, nullMaxClusterMass: nullMass,
+                                 tfce: tfceObs, nullMaxTFCE: nullTFCE, tfceFWEP: tfceP)
+    }
+
+    // MARK: helpers
+
+    static func norm(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+    static func normalized(_ v: [Double]) -> [Double] { let s = norm(v); return v.map { $0 / s } }
+
+    /// v − Z Zᵀ v for orthonormal columns Z (applied twice for stability).
+    static func residualize(_ v: [Double], on z: [[Double]]) -> [Double] {
+        var r = v
+        for _ in 0..<2 {
+            for zc in z {
+                var d = 0.0
+                for i in 0..<r.count { d += zc[i] * r[i] }
+                for i in 0..<r.count { r[i] -= d * zc[i] }
+            }
+        }
+        return r
+    }
+
+    /// Modified Gram–Schmidt with reorthogonalisation; throws on a (numerically) dependent column.
+    static func orthonormalize(_ cols: [[Double]]) throws -> [[Double]] {
+        var out: [[Double]] = []
+        for (j, c) in cols.enumerated() {
+            let n0 = norm(c)
+            let r = residualize(c, on: out)
+            let n1 = norm(r)
+            guard n0 > 0, n1 > 1e-10 * n0 else {
+                throw GLMError(.rankDeficientDesign, "confound column \(j) is a linear combination of the others")
+            }
+            out.append(r.map { $0 / n1 })
+        }
+        return out
+    }
+
+    /// All distinct orderings of a multiset of class labels, in lexicographic order starting from
+    /// the sorted one; each is mapped to row indices (the k-th occurrence of a class takes that
+    /// class's k-th row), so the identity ordering maps to the identity permutation.
+    static func enumerateMultiset(classOf: [Int]) -> [[Int32]] {
+        let n = classOf.count
+        var rowsOfClass: [[Int32]] = Array(repeating: [], count: (classOf.max() ?? 0) + 1)
+        for i in 0..<n { rowsOfClass[classOf[i]].append(Int32(i)) }
+        var seq = classOf.sorted()
+        var out: [[Int32]] = []
+        while true {
+            var used = [Int](repeating: 0, count: rowsOfClass.count)
+            out.append(seq.map { c in defer { used[c] += 1 }; return rowsOfClass[c][used[c]] })
+            // next permutation
+            var i = n - 2
+            while i >= 0 && seq[i] >= seq[i + 1] { i -= 1 }
+            if i < 0 { break }
+            var j = n - 1
+            while seq[j] <= seq[i] { j -= 1 }
+            seq.swapAt(i, j)
+            seq[(i + 1)...].reverse()
+        }
+        return out
+    }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import PipelineEngine
+
+extension PipeCommand {
+    /// `pipe cache ls|du|gc|verify`.
+    struct Cache: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Inspect and maintain a cache.",
+            subcommands: [List.self, Usage.self, Collect.self, Verify.self])
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "ls", abstract: "List cache entries.")
+            @Argument(help: "A study spec (to find its cache).") var specs: [String] = []
+            @OptionGroup var location: CacheLocation
+
+            func run() async throws {
+                let m = CacheMaintenance(cache: try location.resolve(specs: specs))
+                var out = ""
+                for e in m.list() { out += "\(e.key.prefix(16))  \(e.stage)  \(e.scope)  \(e.bytes) B  \(e.started)\n" }
+                FileHandle.standardOutput.write(Data(out.utf8))
+            }
+        }
+
+        struct Usage: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "du", abstract: "Show disk usage of the cache.")
+            @Argument(help: "A study spec (to find its cache).") var specs: [String] = []
+            @OptionGroup var location: CacheLocation
+
+            func run() async throws {
+                let cache = try location.resolve(specs: specs)
+                let m = CacheMaintenance(cache: cache)
+                var total: Int64 = 0
+                var out = ""
+                for u in m.usage() {
+                    total += u.bytes
+                    out += "\(u.folder.padding(toLength: 8, withPad: " ", startingAt: 0)) \(u.bytes) B in \(u.files) files\n"
+                }
+                out += "total    \(total) B; \(cache.allKeys().count) entries in \(cache.root.path)\n"
+                FileHandle.standardOutput.write(Data(out.utf8))
+            }
+        }
+
+        struct Collect: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "gc", abstract: "Remove every entry the given studies do not need.")
+            @Argument(help: "The studies whose current results to keep.") var specs: [String]
+            @OptionGroup var location: CacheLocation
+            @Flag(help: "Wait for the cache lock.") var wait = false
+
+            func validate() throws {
+                if specs.isEmpty { throw ValidationError("give the studies whose results gc should keep") }
+            }
+
+            func run() async throws {
+                let cache = try location.resolve(specs: specs)
+                let lock = try await CacheLock.acquire(cache, wait: wait)
+                defer { lock.release() }
+                var keep = Set<String>()
+                let memo = DigestMemo(path: cache.memoPath)
+                for s in specs {
+                    let spec = try SpecLoader(registry: PipeCommand.registry).load(URL(fileURLWithPath: s), cacheDirectory: cache.root)
+                    let graph = try TaskGraph(spec: spec, memo: memo)
+                    for p in Planner(graph: graph, cache: cache).plan(explain: false) where p.status == .cached {
+                        keep.insert(p.key!)
+                    }
+                }
+                memo.pruneToUsed()
+                try memo.save()
+                let r = CacheMaintenance(cache: cache).collect(keeping: keep)
+                print("kept \(keep.count) entries; removed \(r.removed) entries (\(r.bytes) B)")
+            }
+        }
+
+        struct Verify: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Rehash every entry; remove those whose outputs do not match their manifest.")
+            @Argument(help: "A study spec (to find its cache).") var specs: [String] = []
+            @OptionGroup var location: CacheLocation
+            @Flag(help: "Wait for the cache lock.") var wait = false
+
+            func run() async throws {
+                let cache = try location.resolve(specs: specs)
+                let lock = try await CacheLock.acquire(cache, wait: wait)
+                defer { lock.release() }
+                let r = CacheMaintenance(cache: cache).verify()
+                for c in r.corrupt { print("removed corrupt entry \(c.key.prefix(16)): \(c.problem)") }
+                print("verified \(r.checked) entries: \(r.checked - r.corrupt.count) ok, \(r.corrupt.count) corrupt (removed)")
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import PipelineEngine
+
+extension PipeCommand {
+    /// `pipe plan`: every task, cached or to run, and why it would run.
+    struct Plan: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show every task: cached, to run (and why), or pending on upstream work.")
+
+        @OptionGroup var study: StudyOptions
+
+        @Flag(help: "Print the plan as JSON.")
+        var json = false
+
+        @Flag(help: "Only list tasks that will (or may) run.")
+        var changed = false
+
+        func run() async throws {
+            let (_, graph, cache) = try study.loadGraph()
+            let plans = Planner(graph: graph, cache: cache).plan()
+            if json {
+                let items: [JSONValue] = plans.map { p in
+                    let t = graph.tasks[p.task]
+                    var o: [String: JSONValue] = ["stage": .string(t.stage), "scope": .string(t.scope.label),
+                                                  "status": .string(p.status.rawValue),
+                                                  "reasons": .array(p.reasons.map { .string($0) })]
+                    if let k = p.key { o["key"] = .string(k) }
+                    return .object(o)
+                }
+                print(JSONValue.array(items).serialized(pretty: true))
+                return
+            }
+            let stageWidth = max(5, graph.spec.stages.map(\.name.count).max() ?? 5)
+            let scopeWidth = max(5, graph.tasks.map(\.scope.label.count).max() ?? 5)
+            var out = ""
+            for p in plans where !changed || p.status != .cached {
+                let t = graph.tasks[p.task]
+                out += t.stage.padding(toLength: stageWidth, withPad: " ", startingAt: 0) + "  "
+                out += t.scope.label.padding(toLength: scopeWidth, withPad: " ", startingAt: 0) + "  "
+                out += p.status.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0) + "  "
+                out += (p.key.map { String($0.prefix(12)) } ?? "").padding(toLength: 12, withPad: " ", startingAt: 0)
+                if !p.reasons.isEmpty { out += "  " + p.reasons.joined(separator: "; ") }
+                out += "\n"
+            }
+            let cached = plans.filter { $0.status == .cached }.count
+            let run = plans.filter { $0.status == .run }.count
+            let pending = plans.filter { $0.status == .pending }.count
+            out += "\(plans.count) tasks: \(cached) cached, \(run) to run, \(pending) pending on upstream (may be cached after it: early cutoff)\n"
+            FileHandle.standardOutput.write(Data(out.utf8))
+        }
+    }
+}

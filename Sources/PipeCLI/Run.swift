@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import PipelineEngine
+
+extension PipeCommand {
+    /// `pipe run`: plan, then execute every task that is not cached, and publish outputs.
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a study: execute what is not cached, then link outputs into the output folder.")
+
+        @OptionGroup var study: StudyOptions
+
+        @Option(help: "Maximum concurrent tasks (default: number of cores).")
+        var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+        @Option(help: "Memory budget for running tasks, e.g. 8G (default: 75% of RAM).")
+        var memory: String?
+
+        @Flag(help: "After a failure, keep running every task whose inputs are ready.")
+        var keepGoing = false
+
+        @Option(help: "Retry a failed task up to N times.")
+        var retries: Int = 0
+
+        @Flag(help: "Wait for the cache lock instead of failing when another run holds it.")
+        var wait = false
+
+        @Flag(help: "Print nothing but failures.")
+        var quiet = false
+
+        @Flag(help: "Print machine-readable events (JSON lines) on stdout.")
+        var json = false
+
+        @Option(help: "Where tasks execute: local (threads in this process) or worker (a `pipe worker` process per task).")
+        var executor: String = "local"
+
+        func validate() throws {
+            guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+            guard retries >= 0 else { throw ValidationError("--retries must be 0 or more") }
+            if let memory, SizeParser.bytes(memory) == nil { throw ValidationError("--memory: cannot read '\(memory)'; use e.g. 8G or 512M") }
+            guard ["local", "worker"].contains(executor) else { throw ValidationError("--executor must be local or worker") }
+        }
+
+        func run() async throws {
+            let spec = try study.load()
+            let cache = CacheStore(root: spec.cacheDirectory)
+            let mode = ProgressPrinter.mode(quiet: quiet, json: json)
+            let lock = try await CacheLock.acquire(cache, wait: wait) { holder in
+                if mode != .quiet && mode != .json {
+                    ErrorReporting.printLine("waiting for the cache lock held by \(holder?.summary ?? "another process")...")
+                }
+            }
+            defer { lock.release() }
+            cache.cleanTemporary()
+            let memo = DigestMemo(path: cache.memoPath)
+            let graph = try TaskGraph(spec: spec, memo: memo)
+            try memo.save()
+
+            var options = RunOptions()
+            options.jobs = jobs
+            if let memory { options.memoryBudget = SizeParser.bytes(memory)! }
+            options.keepGoing = keepGoing
+            options.retries = retries
+            let executor: any TaskExecutor
+            if self.executor == "worker" {
+                let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+                executor = WorkerProcessExecutor(cache: cache, executable: exe)
+            } else {
+                executor = LocalExecutor(cache: cache, registry: PipeCommand.registry)
+            }
+            let journal = try Journal(cache: cache)
+            defer { journal.close() }
+            let printer = ProgressPrinter(mode: mode, jobs: jobs)
+            let observers: [any RunObserver] = [journal, printer]
+            if let stale = lock.previousStaleHolder {
+                for o in observers { o.handle(.lockTakenOver(stale)) }
+            }
+            let runner = Runner(graph: graph, cache: cache, executor: executor, options: options,
+                                observers: observers, runID: journal.runID)
+            let task = Task { try await runner.run() }
+            let trap = SignalTrap { task.cancel() }
+            defer { trap.cancel() }
+            let summary = try await task.value
+            if !quiet && !json {
+                ErrorReporting.printLine("\(summary.total) tasks: \(summary.executed) ran, \(summary.cached) cached"
+                    + (summary.failed > 0 ? ", \(summary.failed) failed" : "")
+                    + (summary.skipped > 0 ? ", \(summary.skipped) not run" : "")
+                    + String(format: " in %.2f s; outputs in %@", summary.seconds, spec.outputDirectory.path))
+            }
+            if !summary.failures.isEmpty {
+                var lines = ["\(summary.failures.count) task(s) failed:"]
+                for f in summary.failures {
+                    lines.append("\(f.stage) \(f.scope.label): \(f.error)")
+                    lines.append("  log: \(f.log)")
+                }
+                throw PipeError(.taskFailed, lines.joined(separator: "\n"))
+            }
+        }
+    }
+}

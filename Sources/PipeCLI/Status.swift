@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import PipelineEngine
+
+extension PipeCommand {
+    /// `pipe status`: summary of the last run in a cache.
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Summarise the last run recorded in the cache's journal.")
+
+        @Argument(help: "A study spec (to find its cache).")
+        var spec: String?
+
+        @OptionGroup var location: CacheLocation
+
+        @Flag(help: "Print as JSON.")
+        var json = false
+
+        func run() async throws {
+            let cache = try location.resolve(specs: spec.map { [$0] } ?? [])
+            guard let s = try RunStatus.latest(in: cache) else {
+                print("no runs recorded in \(cache.root.path)")
+                return
+            }
+            if json {
+                let o: JSONValue = .object([
+                    "run": .string(s.runID), "outcome": .string(s.outcome), "total": .number(Double(s.total)),
+                    "journal": .string(s.journal),
+                    "counts": .object(s.counts.mapValues { .number(Double($0)) }),
+                    "seconds": s.seconds.map { .number($0) } ?? .null,
+                    "failures": .array(s.failures.map { .object(["task": .string($0.task), "error": .string($0.error), "log": .string($0.log)]) }),
+                ])
+                print(o.serialized(pretty: true))
+                return
+            }
+            var out = "last run \(s.runID): \(s.outcome)"
+            if let secs = s.seconds { out += String(format: " in %.2f s", secs) }
+            if let rss = s.peakRSS { out += ", peak memory \(rss >> 20) MiB" }
+            out += "\n  \(s.total) tasks: \(s.counts["executed"] ?? 0) ran, \(s.counts["cached"] ?? 0) cached, \(s.counts["failed"] ?? 0) failed, \(s.counts["skipped"] ?? 0) not run"
+            if let r = s.counts["retried"] { out += ", \(r) retried attempts" }
+            out += "\n"
+            for st in s.perStage { out += "  \(st.stage): \(st.executed) ran, \(st.cached) cached, \(st.failed) failed\n" }
+            for f in s.failures { out += "  FAILED \(f.task): \(f.error)\n    log: \(f.log)\n" }
+            if s.outcome == "incomplete" { out += "  (the run was killed or is still running)\n" }
+            out += "  journal: \(s.journal)\n"
+            FileHandle.standardOutput.write(Data(out.utf8))
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import PipelineEngine
+
+/// The options every study command shares: the spec, `--set` overrides and `--cache-dir`.
+struct StudyOptions: ParsableArguments {
+    @Argument(help: "The study spec (JSON).")
+    var spec: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a spec value: path=value (JSON, else a string).", valueName: "path=value"))
+    var overrides: [String] = []
+
+    @Option(name: .customLong("cache-dir"), help: "Cache folder (default: the spec's \"cache\", else ./cache next to the spec).")
+    var cacheDir: String?
+
+    /// The spec loaded with the injected registry.
+    func load() throws -> StudySpec {
+        try SpecLoader(registry: PipeCommand.registry).load(
+            URL(fileURLWithPath: spec), overrides: overrides,
+            cacheDirectory: cacheDir.map { URL(fileURLWithPath: $0) })
+    }
+
+    /// Loads the spec and expands its task graph (hashing new or changed source files).
+    func loadGraph() throws -> (StudySpec, TaskGraph, CacheStore) {
+        let spec = try load()
+        let cache = CacheStore(root: spec.cacheDirectory)
+        let memo = DigestMemo(path: cache.memoPath)
+        let graph = try TaskGraph(spec: spec, memo: memo)
+        if FileSystem.exists(cache.root.path) { try? memo.save() }
+        return (spec, graph, cache)
+    }
+}

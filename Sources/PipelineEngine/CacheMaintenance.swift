@@ -1,0 +1,123 @@
+import Foundation
+
+/// `pipe cache ls|du|gc|verify`: listing, sizing, collecting and checking cache entries.
+public struct CacheMaintenance: Sendable {
+    /// One entry for listings.
+    public struct Entry: Sendable {
+        public var key: String
+        public var stage: String
+        public var scope: String
+        public var bytes: Int64
+        public var started: String
+    }
+
+    /// Result of verification.
+    public struct VerifyReport: Sendable {
+        public var checked: Int
+        /// Corrupt entries (key and what was wrong); they were removed.
+        public var corrupt: [(key: String, problem: String)]
+    }
+
+    public let cache: CacheStore
+
+    public init(cache: CacheStore) { self.cache = cache }
+
+    /// Every entry with a readable manifest, ordered by stage, scope.
+    public func list() -> [Entry] {
+        var out: [Entry] = []
+        for key in cache.allKeys() {
+            guard let m = cache.manifest(for: key) else { continue }
+            out.append(Entry(key: key, stage: m.task.stage, scope: m.task.scope.label,
+                             bytes: m.outputs.reduce(0) { $0 + $1.size }, started: m.started))
+        }
+        return out.sorted { ($0.stage, $0.scope, $0.key) < ($1.stage, $1.scope, $1.key) }
+    }
+
+    /// Bytes used under each top-level cache folder.
+    public func usage() -> [(folder: String, bytes: Int64, files: Int)] {
+        ["tasks", "tmp", "specs", "logs", "index", "journal"].map { name in
+            let (b, f) = Self.size(of: cache.root.appendingPathComponent(name).path)
+            return (name, b, f)
+        }
+    }
+
+    static func size(of path: String) -> (Int64, Int) {
+        guard let e = FileManager.default.enumerator(atPath: path) else { return (0, 0) }
+        var bytes: Int64 = 0, files = 0
+        while let rel = e.nextObject() as? String {
+            if let id = try? FileSystem.identity(of: path + "/" + rel), let attrs = e.fileAttributes,
+               attrs[.type] as? FileAttributeType == .typeRegular {
+                bytes += id.size
+                files += 1
+            }
+        }
+        return (bytes, files)
+    }
+
+    /// Removes every entry (with its description and log) whose key is not in `keep`, plus
+    /// temporary folders. Call while holding the lock.
+    /// - Returns: entries removed and bytes freed.
+    public func collect(keeping keep: Set<String>) -> (removed: Int, bytes: Int64) {
+        cache.cleanTemporary()
+        var removed = 0
+        var bytes: Int64 = 0
+        for key in cache.allKeys() where !keep.contains(key) {
+            bytes += Self.size(of: cache.entryPath(key)).0
+            remove(key)
+            removed += 1
+        }
+        for name in FileSystem.list(cache.specsPath) where name.hasSuffix(".json") {
+            let key = String(name.dropLast(5))
+            if !keep.contains(key) && !FileSystem.exists(cache.entryPath(key)) { FileSystem.remove(cache.specsPath + "/" + name) }
+        }
+        for name in FileSystem.list(cache.logsPath) where name.hasSuffix(".log") {
+            let key = String(name.dropLast(4))
+            if !keep.contains(key) && !FileSystem.exists(cache.entryPath(key)) { FileSystem.remove(cache.logsPath + "/" + name) }
+        }
+        return (removed, bytes)
+    }
+
+    /// Rehashes every entry's outputs against its manifest; removes entries that do not match.
+    /// Call while holding the lock.
+    public func verify() -> VerifyReport {
+        var corrupt: [(String, String)] = []
+        let keys = cache.allKeys()
+        for key in keys {
+            guard let m = cache.manifest(for: key) else {
+                corrupt.append((key, "missing or unreadable manifest"))
+                remove(key)
+                continue
+            }
+            var problem: String?
+            let present = Set(FileSystem.list(cache.entryPath(key) + "/out"))
+            for o in m.outputs {
+                let p = cache.outputPath(key, o.name)
+                guard let d = try? FileSystem.sha256(ofFile: p) else { problem = "output \(o.name) missing"; break }
+                if d != o.sha256 { problem = "output \(o.name) has digest \(d.prefix(12)), manifest says \(o.sha256.prefix(12))"; break }
+            }
+            if problem == nil, present != Set(m.outputs.map(\.name)) { problem = "output folder does not match the manifest" }
+            if problem == nil, cache.entryOutputs(for: key) != m.outputs { problem = "outputs.tsv does not match the manifest" }
+            if problem == nil, TaskKey.compute(kind: m.task.kind, version: m.task.kindVersion, params: m.task.params,
+                                               scope: m.task.scope, sources: m.task.sources.map { ($0.name, $0.digest) },
+                                               inputs: m.task.inputs.map { ($0.fromIndex, $0.scope, $0.outputs) }) != key {
+                problem = "manifest does not hash to its key"
+            }
+            if let problem {
+                corrupt.append((key, problem))
+                remove(key)
+            }
+        }
+        return VerifyReport(checked: keys.count, corrupt: corrupt)
+    }
+
+    /// Removes an entry: renamed into tmp first so it disappears atomically.
+    private func remove(_ key: String) {
+        let trash = cache.tmpPath + "/removed.\(key).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+        if (try? FileSystem.rename(cache.entryPath(key), trash)) != nil {
+            FileSystem.remove(trash)
+        } else {
+            FileSystem.remove(cache.entryPath(key))
+        }
+        FileSystem.remove(cache.descriptionPath(key))
+    }
+}

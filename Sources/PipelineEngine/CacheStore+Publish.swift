@@ -1,0 +1,52 @@
+import Foundation
+
+extension CacheStore {
+    /// Turns a temporary folder holding `out/` files into the entry of `task.key`.
+    ///
+    /// Order: hash and fsync every output (made read-only), fsync `out/`, write and fsync
+    /// `manifest.json` last, fsync the folder, rename it to `tasks/<key>`, fsync `tasks/`.
+    /// A kill at any point leaves either no entry or a complete one. If another process published
+    /// the same key first, its entry is kept and returned.
+    /// - Returns: the manifest of the entry.
+    public func publish(temporary: String, task: TaskDescription, started: String, seconds: Double,
+                        peakRSS: UInt64, tool: String) throws -> Manifest {
+        let outDir = temporary + "/out"
+        var outputs: [OutputFile] = []
+        for name in FileSystem.list(outDir).sorted() {
+            let p = outDir + "/" + name
+            var isDir: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: p, isDirectory: &isDir)
+            if isDir.boolValue { throw PipeError(.io, "task wrote a folder '\(name)'; outputs must be files") }
+            chmod(p, 0o444)
+            try FileSystem.fsyncPath(p)
+            let digest = try FileSystem.sha256(ofFile: p)
+            let size = try FileSystem.identity(of: p)?.size ?? 0
+            outputs.append(OutputFile(name: name, sha256: digest, size: size))
+        }
+        try FileSystem.fsyncPath(outDir)
+        // A compact copy of the output list, read on the hot path of planning (no JSON parse).
+        try FileSystem.write(Array(CacheStore.encodeOutputs(outputs).utf8), to: temporary + "/outputs.tsv")
+        let manifest = Manifest(task: task, outputs: outputs, started: started, seconds: seconds, peakRSS: peakRSS, tool: tool)
+        try FileSystem.write(Array(manifest.json.serialized(pretty: true).utf8), to: temporary + "/manifest.json")
+        try FileSystem.fsyncPath(temporary)
+        let dest = entryPath(task.key)
+        if rename(temporary, dest) != 0 {
+            let e = errno
+            if let existing = completeEntry(for: task.key) {
+                FileSystem.remove(temporary)
+                return existing
+            }
+            if e == EEXIST || e == ENOTEMPTY {
+                // An entry folder without a valid manifest: not an entry. Replace it.
+                let trash = tmpPath + "/trash.\(task.key).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+                try FileSystem.rename(dest, trash)
+                FileSystem.remove(trash)
+                try FileSystem.rename(temporary, dest)
+            } else {
+                throw PipeError(.io, "cannot publish \(dest): \(String(cString: strerror(e)))")
+            }
+        }
+        try FileSystem.fsyncPath(tasksPath)
+        return manifest
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+
+/// Reads the `"cohort"` section: explicit subject lists, or a participants table (TSV) with
+/// include/exclude filters on its columns; plus optional sessions and runs.
+///
+/// ```json
+/// "cohort": {
+///   "participants": "participants.tsv", "id": "participant_id",
+///   "include": {"group": ["anxious"]}, "exclude": {"participant_id": ["sub-07"]},
+///   "sessions": ["1", "2"]
+/// }
+/// ```
+/// A row is kept when, for every `include` column, its value is listed, and for no `exclude` column
+/// its value is listed. Subject labels drop a `sub-` prefix; ids in filters match with or without it.
+struct CohortReader {
+    static let keys = ["subjects", "participants", "id", "include", "exclude", "sessions", "runs"]
+    let directory: URL
+    let diagnostics: SpecDiagnostics
+
+    func read(_ node: JSONNode) -> Cohort {
+        let d = diagnostics
+        guard let members = node.members else {
+            d.report(node.location, "cohort", "expected an object, got \(node.shortDescription)")
+            return Cohort(subjects: [])
+        }
+        for m in members where !Self.keys.contains(m.key) {
+            d.report(m.keyLocation, "cohort.\(m.key)", "unknown key" + EditDistance.didYouMean(m.key, among: Self.keys))
+        }
+        var subjects: [String] = []
+        let explicit = node.member("subjects")
+        let table = node.member("participants")
+        if explicit != nil && table != nil {
+            d.report(table!.keyLocation, "cohort", "give either \"subjects\" or \"participants\", not both")
+        }
+        if let explicit {
+            subjects = labels(explicit.value, path: "cohort.subjects") ?? []
+        } else if let table {
+            subjects = readTable(table.value, node: node)
+        } else {
+            d.report(node.location, "cohort", "expected \"subjects\" (a list) or \"participants\" (a TSV table)")
+        }
+        if explicit != nil {
+            for k in ["id", "include", "exclude"] {
+                if let m = node.member(k) { d.report(m.keyLocation, "cohort.\(k)", "only applies with \"participants\"") }
+            }
+        }
+        if Set(subjects).count != subjects.count {
+            d.report(node.location, "cohort.subjects", "a subject is listed twice")
+        }
+        var sessions: [String?] = [nil]
+        if let s = node.member("sessions") {
+            sessions = (labels(s.value, path: "cohort.sessions", prefix: "ses-") ?? []).map { $0 }
+            if sessions.isEmpty { d.report(s.value.location, "cohort.sessions", "expected at least one session") }
+        }
+        var runs: [String?] = [nil]
+        if let r = node.member("runs") {
+            runs = (labels(r.value, path: "cohort.runs", prefix: "run-") ?? []).map { $0 }
+            if runs.isEmpty { d.report(r.value.location, "cohort.runs", "expected at least one run") }
+        }
+        if subjects.isEmpty && d.issues.isEmpty {
+            d.report(node.location, "cohort", "the cohort selects no subjects")
+        }
+        return Cohort(subjects: subjects, sessions: sessions, runs: runs)
+    }
+
+    /// A list of BIDS labels (strings or integers), without `prefix`.
+    private func labels(_ node: JSONNode, path: String, prefix: String = "sub-") -> [String]? {
+        guard case .array(let items) = node.kind else {
+            diagnostics.report(node.location, path, "expected a list of labels, got \(node.shortDescription)")
+            return nil
+        }
+        var out: [String] = []
+        for (i, item) in items.enumerated() {
+            var label: String
+            switch item.kind {
+            case .string(let s): label = s
+            case .number(let n) where n.rounded() == n && n >= 0: label = JSONValue.format(number: n)
+            default:
+                diagnostics.report(item.location, "\(path)[\(i)]", "expected a label string, got \(item.shortDescription)")
+                continue
+            }
+            if label.hasPrefix(prefix) { label.removeFirst(prefix.count) }
+            if !Self.isLabel(label) {
+                diagnostics.report(item.location, "\(path)[\(i)]", "'\(label)' is not a BIDS label (letters and digits only)")
+                continue
+            }
+            out.append(label)
+        }
+        return out
+    }
+
+    static func isLabel(_ s: String) -> Bool {
+        !s.isEmpty && s.unicodeScalars.allSatisfy { ($0.value < 128) && (CharacterSet.alphanumerics.contains($0)) }
+    }
+
+    private func readTable(_ pathNode: JSONNode, node: JSONNode) -> [String] {
+        let d = diagnostics
+        guard case .string(let rel) = pathNode.kind else {
+            d.report(pathNode.location, "cohort.participants", "expected a TSV file path, got \(pathNode.shortDescription)")
+            return []
+        }
+        let url = rel.hasPrefix("/") ? URL(fileURLWithPath: rel) : directory.appendingPathComponent(rel)
+        guard let bytes = try? FileSystem.read(url.path) else {
+            d.report(pathNode.location, "cohort.participants", "cannot read \(url.path)")
+            return []
+        }
+        let tableName = url.lastPathComponent
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
+            .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+        guard let header = lines.first?.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) else {
+            d.report(pathNode.location, "cohort.participants", "\(tableName) is empty")
+            return []
+        }
+        var idColumn = "participant_id"
+        if let idNode = node.member("id") {
+            if case .string(let s) = idNode.value.kind { idColumn = s }
+            else { d.report(idNode.value.location, "cohort.id", "expected a column name, got \(idNode.value.shortDescription)") }
+        }
+        guard let idIndex = header.firstIndex(of: idColumn) else {
+            d.report(node.member("id")?.value.location ?? pathNode.location, "cohort.id",
+                     "\(tableName) has no column '\(idColumn)'" + EditDistance.didYouMean(idColumn, among: header))
+            return []
+        }
+        func filters(_ key: String) -> [(Int, Set<String>)] {
+            guard let f = node.member(key) else { return [] }
+            guard let cols = f.value.members else {
+                d.report(f.value.location, "cohort.\(key)", "expected an object of column -> list of values, got \(f.value.shortDescription)")
+                return []
+            }
+            var out: [(Int, Set<String>)] = []
+            for c in cols {
+                guard let ci = header.firstIndex(of: c.key) else {
+                    d.report(c.keyLocation, "cohort.\(key).\(c.key)", "\(tableName) has no column '\(c.key)'" + EditDistance.didYouMean(c.key, among: header))
+                    continue
+                }
+                var values = Set<String>()
+                let items: [JSONNode]
+                if case .array(let a) = c.value.kind { items = a } else { items = [c.value] }
+                for item in items {
+                    switch item.kind {
+                    case .string(let s): values.insert(s)
+                    case .number(let n): values.insert(JSONValue.format(number: n))
+                    case .bool(let b): values.insert(b ? "true" : "false")
+                    default: d.report(item.location, "cohort.\(key).\(c.key)", "expected values, got \(item.shortDescription)")
+                    }
+                }
+                if ci == idIndex {
+                    for v in values { values.insert(v.hasPrefix("sub-") ? String(v.dropFirst(4)) : "sub-" + v) }
+                }
+                out.append((ci, values))
+            }
+            return out
+        }
+        let include = filters("include"), exclude = filters("exclude")
+        var subjects: [String] = []
+        for (n, line) in lines.dropFirst().enumerated() {
+            let cells = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard cells.count > idIndex else {
+                d.report(pathNode.location, "cohort.participants", "\(tableName):\(n + 2): expected \(header.count) columns, got \(cells.count)")
+                continue
+            }
+            func cell(_ i: Int) -> String { i < cells.count ? cells[i] : "" }
+            if !include.allSatisfy({ $0.1.contains(cell($0.0)) }) { continue }
+            if exclude.contains(where: { $0.1.contains(cell($0.0)) }) { continue }
+            var id = cells[idIndex]
+            if id.hasPrefix("sub-") { id.removeFirst(4) }
+            guard Self.isLabel(id) else {
+                d.report(pathNode.location, "cohort.participants", "\(tableName):\(n + 2): '\(cells[idIndex])' is not a BIDS subject label")
+                continue
+            }
+            subjects.append(id)
+        }
+        return subjects
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// Source-file content digests, memoised by (device, inode, size, mtime_ns, ctime_ns).
+///
+/// A file is rehashed only when one of those changes; a touched file is rehashed (and, if its bytes
+/// are the same, yields the same digest, so nothing reruns). Stored as `digests.tsv` in the cache.
+/// Not thread-safe: used by the planner on one thread.
+public final class DigestMemo: @unchecked Sendable {
+    private var entries: [FileSystem.FileIdentity: String] = [:]
+    private var used = Set<FileSystem.FileIdentity>()
+    private var dirty = false
+    private let path: String
+
+    /// Loads the memo at `path` (empty if missing or unreadable).
+    public init(path: String) {
+        self.path = path
+        guard let bytes = try? FileSystem.read(path) else { return }
+        func number(_ s: ArraySlice<UInt8>) -> Int64? {
+            guard !s.isEmpty, s.count <= 20 else { return nil }
+            var v: Int64 = 0
+            var negative = false
+            for (i, b) in s.enumerated() {
+                if i == 0 && b == UInt8(ascii: "-") { negative = true; continue }
+                guard b >= 0x30 && b <= 0x39 else { return nil }
+                let (m, o1) = v.multipliedReportingOverflow(by: 10)
+                let (a, o2) = m.addingReportingOverflow(Int64(b - 0x30))
+                if o1 || o2 { return nil }
+                v = a
+            }
+            return negative ? -v : v
+        }
+        entries.reserveCapacity(bytes.count / 110)
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            let f = line.split(separator: UInt8(ascii: "\t"))
+            guard f.count == 6, let dev = UInt64(String(decoding: f[0], as: UTF8.self)),
+                  let ino = UInt64(String(decoding: f[1], as: UTF8.self)), let size = number(f[2]),
+                  let m = number(f[3]), let c = number(f[4]), f[5].count == 64 else { continue }
+            entries[.init(device: dev, inode: ino, size: size, mtimeNs: m, ctimeNs: c)]
+                = String(decoding: f[5], as: UTF8.self)
+        }
+    }
+
+    /// The content digest of the file at `path`, from the memo when its identity is unchanged.
+    /// - Throws: ``PipeError`` if the file is missing or unreadable.
+    public func digest(ofFile path: String) throws -> String {
+        guard let id = try FileSystem.identity(of: path) else {
+            throw PipeError(.io, "no such file: \(path)")
+        }
+        used.insert(id)
+        if let d = entries[id] { return d }
+        let d = try FileSystem.sha256(ofFile: path, counted: true)
+        // Re-stat: if the file changed while hashing, do not memoise.
+        if try FileSystem.identity(of: path) == id {
+            entries[id] = d
+            dirty = true
+        }
+        return d
+    }
+
+    /// Number of memoised files.
+    public var count: Int { entries.count }
+
+    /// Forgets every file not looked up since this memo was loaded (used by `pipe cache gc`, after
+    /// planning every study that shares the cache).
+    public func pruneToUsed() {
+        let before = entries.count
+        entries = entries.filter { used.contains($0.key) }
+        if entries.count != before { dirty = true }
+    }
+
+    /// Writes the memo back if it changed (atomically).
+    public func save() throws {
+        guard dirty else { return }
+        var text = ""
+        text.reserveCapacity(entries.count * 120)
+        for (k, v) in entries {
+            text += "\(k.device)\t\(k.inode)\t\(k.size)\t\(k.mtimeNs)\t\(k.ctimeNs)\t\(v)\n"
+        }
+        try FileSystem.writeAtomically(Array(text.utf8), to: path)
+        dirty = false
+    }
+}

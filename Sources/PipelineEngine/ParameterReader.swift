@@ -1,0 +1,179 @@
+/// Reads and checks a stage's parameters for its kind, reporting problems with location and path.
+///
+/// A kind calls the typed accessors for every parameter it accepts; the engine then calls
+/// ``finish()``, which rejects keys the kind never asked for (with a did-you-mean) and returns the
+/// canonical parameters: every accepted key with its value or default.
+public final class ParameterReader: @unchecked Sendable {
+    private let members: [JSONNode.Member]
+    private let stageLocation: SourceLocation
+    private let path: String
+    private let diagnostics: SpecDiagnostics
+    private let reserved: [String]
+    private var accepted: [String: JSONValue] = [:]
+    private var known: [String] = []
+
+    /// Creates a reader over the stage object's members that are not reserved engine keys.
+    public init(members: [JSONNode.Member], stageLocation: SourceLocation, path: String,
+                diagnostics: SpecDiagnostics, reserved: [String]) {
+        self.members = members
+        self.stageLocation = stageLocation
+        self.path = path
+        self.diagnostics = diagnostics
+        self.reserved = reserved
+    }
+
+    private func lookup(_ key: String) -> JSONNode.Member? {
+        known.append(key)
+        return members.first { $0.key == key }
+    }
+
+    /// Reports a problem with parameter `key` (at its value's location when present).
+    public func report(_ key: String, _ message: String) {
+        let loc = members.first { $0.key == key }?.value.location ?? stageLocation
+        diagnostics.report(loc, "\(path).\(key)", message)
+    }
+
+    /// A number parameter; `default` nil means required. Checks `range` when given.
+    @discardableResult
+    public func number(_ key: String, default def: Double? = nil, range: ClosedRange<Double>? = nil) -> Double {
+        guard let m = lookup(key) else {
+            if let def { accepted[key] = .number(def); return def }
+            diagnostics.report(stageLocation, "\(path).\(key)", "missing required number")
+            return 0
+        }
+        guard case .number(let n) = m.value.kind else {
+            diagnostics.report(m.value.location, "\(path).\(key)", "expected a number, got \(m.value.shortDescription)")
+            return def ?? 0
+        }
+        if let range, !range.contains(n) {
+            diagnostics.report(m.value.location, "\(path).\(key)",
+                               "expected a number in \(JSONValue.format(number: range.lowerBound))...\(JSONValue.format(number: range.upperBound)), got \(JSONValue.format(number: n))")
+        }
+        accepted[key] = .number(n)
+        return n
+    }
+
+    /// An integer parameter.
+    @discardableResult
+    public func integer(_ key: String, default def: Int? = nil, range: ClosedRange<Int>? = nil) -> Int {
+        guard let m = lookup(key) else {
+            if let def { accepted[key] = .number(Double(def)); return def }
+            diagnostics.report(stageLocation, "\(path).\(key)", "missing required integer")
+            return 0
+        }
+        guard case .number(let n) = m.value.kind, n.rounded() == n, abs(n) < 1e15 else {
+            diagnostics.report(m.value.location, "\(path).\(key)", "expected an integer, got \(m.value.shortDescription)")
+            return def ?? 0
+        }
+        let i = Int(n)
+        if let range, !range.contains(i) {
+            diagnostics.report(m.value.location, "\(path).\(key)", "expected an integer in \(range.lowerBound)...\(range.upperBound), got \(i)")
+        }
+        accepted[key] = .number(n)
+        return i
+    }
+
+    /// A string parameter.
+    @discardableResult
+    public func string(_ key: String, default def: String? = nil) -> String {
+        guard let m = lookup(key) else {
+            if let def { accepted[key] = .string(def); return def }
+            diagnostics.report(stageLocation, "\(path).\(key)", "missing required string")
+            return ""
+        }
+        guard case .string(let s) = m.value.kind else {
+            diagnostics.report(m.value.location, "\(path).\(key)", "expected a string, got \(m.value.shortDescription)")
+            return def ?? ""
+        }
+        accepted[key] = .string(s)
+        return s
+    }
+
+    /// A bool parameter.
+    @discardableResult
+    public func bool(_ key: String, default def: Bool) -> Bool {
+        guard let m = lookup(key) else { accepted[key] = .bool(def); return def }
+        guard case .bool(let b) = m.value.kind else {
+            diagnostics.report(m.value.location, "\(path).\(key)", "expected true or false, got \(m.value.shortDescription)")
+            return def
+        }
+        accepted[key] = .bool(b)
+        return b
+    }
+
+    /// A list of numbers; `count` requires an exact length ("expected two numbers, got 1").
+    @discardableResult
+    public func numbers(_ key: String, count: Int? = nil, default def: [Double]? = nil) -> [Double] {
+        guard let m = lookup(key) else {
+            if let def { accepted[key] = .array(def.map { .number($0) }); return def }
+            diagnostics.report(stageLocation, "\(path).\(key)", "missing required list of numbers")
+            return []
+        }
+        let want = count.map { Self.spell($0) + ($0 == 1 ? " number" : " numbers") } ?? "a list of numbers"
+        guard case .array(let items) = m.value.kind else {
+            diagnostics.report(m.value.location, "\(path).\(key)", "expected \(want), got \(m.value.shortDescription)")
+            return def ?? []
+        }
+        var out: [Double] = []
+        for (i, item) in items.enumerated() {
+            guard case .number(let n) = item.kind else {
+                diagnostics.report(item.location, "\(path).\(key)[\(i)]", "expected a number, got \(item.shortDescription)")
+                return def ?? []
+            }
+            out.append(n)
+        }
+        if let count, out.count != count {
+            diagnostics.report(m.value.location, "\(path).\(key)", "expected \(want), got \(out.count)")
+        }
+        accepted[key] = .array(out.map { .number($0) })
+        return out
+    }
+
+    /// A list of strings.
+    @discardableResult
+    public func strings(_ key: String, default def: [String]? = nil) -> [String] {
+        guard let m = lookup(key) else {
+            if let def { accepted[key] = .array(def.map { .string($0) }); return def }
+            diagnostics.report(stageLocation, "\(path).\(key)", "missing required list of strings")
+            return []
+        }
+        guard case .array(let items) = m.value.kind else {
+            diagnostics.report(m.value.location, "\(path).\(key)", "expected a list of strings, got \(m.value.shortDescription)")
+            return def ?? []
+        }
+        var out: [String] = []
+        for (i, item) in items.enumerated() {
+            guard case .string(let s) = item.kind else {
+                diagnostics.report(item.location, "\(path).\(key)[\(i)]", "expected a string, got \(item.shortDescription)")
+                return def ?? []
+            }
+            out.append(s)
+        }
+        accepted[key] = .array(out.map { .string($0) })
+        return out
+    }
+
+    /// A structured parameter (a list of objects, say) taken as it is; the kind checks it and
+    /// reports problems with ``report(_:_:)``. Returns nil (and records nothing) when absent.
+    @discardableResult
+    public func value(_ key: String) -> JSONValue? {
+        guard let m = lookup(key) else { return nil }
+        let plain = m.value.plain
+        accepted[key] = plain
+        return plain
+    }
+
+    /// Rejects keys the kind did not read, and returns the canonical parameters.
+    public func finish() -> JSONValue {
+        for m in members where !known.contains(m.key) {
+            diagnostics.report(m.keyLocation, "\(path).\(m.key)",
+                               "unknown key" + EditDistance.didYouMean(m.key, among: known + reserved))
+        }
+        return .object(accepted)
+    }
+
+    static func spell(_ n: Int) -> String {
+        let words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+        return n < words.count ? words[n] : String(n)
+    }
+}

@@ -1,0 +1,91 @@
+/// Decides, for every task, whether it is cached, will run, or waits on upstream work, and explains
+/// why a task will run by comparing it with the previous task of the same stage and scope recorded
+/// in the cache index.
+public struct Planner: Sendable {
+    /// The graph.
+    public let graph: TaskGraph
+    /// The cache.
+    public let cache: CacheStore
+
+    public init(graph: TaskGraph, cache: CacheStore) {
+        self.graph = graph
+        self.cache = cache
+    }
+
+    /// Plans every task, in graph order.
+    public func plan(explain: Bool = true) -> [TaskPlan] {
+        var resolved: [Int: (key: String, outputs: [OutputFile])] = [:]
+        var indexes: [String: [String: String]] = [:]
+        let tasksDir = DirectoryHandle(path: cache.tasksPath)
+        var plans: [TaskPlan] = []
+        plans.reserveCapacity(graph.tasks.count)
+        for task in graph.tasks {
+            let waiting = task.dependencies.filter { resolved[$0.task] == nil }
+            if !waiting.isEmpty {
+                var names: [String] = []
+                for w in waiting {
+                    let t = graph.tasks[w.task]
+                    let n = t.scope == .group ? t.stage : "\(t.stage) \(t.scope.label)"
+                    if !names.contains(n) { names.append(n) }
+                }
+                let shown = names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " and \(names.count - 3) more" : "")
+                plans.append(TaskPlan(task: task.id, status: .pending, key: nil, reasons: ["upstream will run: \(shown)"]))
+                continue
+            }
+            let d = graph.describe(task) { resolved[$0]! }
+            if let outputs = cache.entryOutputs(for: d.key, tasks: tasksDir) {
+                resolved[task.id] = (d.key, outputs)
+                plans.append(TaskPlan(task: task.id, status: .cached, key: d.key, reasons: [], outputs: outputs))
+            } else {
+                var reasons: [String] = []
+                if explain {
+                    if indexes[task.stage] == nil { indexes[task.stage] = cache.readIndex(stage: task.stage) }
+                    let previous = indexes[task.stage]![task.scope.label].flatMap { cache.manifest(for: $0) }
+                    reasons = Self.reasons(d, previous: previous)
+                }
+                plans.append(TaskPlan(task: task.id, status: .run, key: d.key, reasons: reasons))
+            }
+        }
+        return plans
+    }
+
+    /// Why task `d` differs from the previous task of its stage and scope.
+    public static func reasons(_ d: TaskDescription, previous: Manifest?) -> [String] {
+        guard let p = previous?.task else { return ["new"] }
+        var out: [String] = []
+        if p.kind != d.kind { out.append("kind changed (\(p.kind) -> \(d.kind))") }
+        else if p.kindVersion != d.kindVersion { out.append("stage version changed (\(p.kindVersion) -> \(d.kindVersion))") }
+        let old = p.params.objectValue ?? [:], new = d.params.objectValue ?? [:]
+        for k in Set(old.keys).union(new.keys).sorted() where old[k] != new[k] {
+            let a = old[k].map { $0.serialized() } ?? "unset", b = new[k].map { $0.serialized() } ?? "unset"
+            out.append("parameter changed: \(k) (\(a) -> \(b))")
+        }
+        let oldSources = Dictionary(p.sources.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for s in d.sources {
+            if let o = oldSources[s.name] {
+                if o.digest != s.digest { out.append("input changed: \(s.name) (\(s.path))") }
+            } else {
+                out.append("input added: \(s.name) (\(s.path))")
+            }
+        }
+        for s in p.sources where !d.sources.contains(where: { $0.name == s.name }) { out.append("input removed: \(s.name)") }
+        func id(_ i: TaskDescription.Input) -> String { i.scope == .group ? i.stage : "\(i.stage) \(i.scope.label)" }
+        let oldInputs = Dictionary(p.inputs.map { ("\($0.fromIndex)/\($0.scope.label)", $0) }, uniquingKeysWith: { a, _ in a })
+        let newKeys = Set(d.inputs.map { "\($0.fromIndex)/\($0.scope.label)" })
+        var changed: [String] = [], added: [String] = [], removed: [String] = []
+        for i in d.inputs {
+            if let o = oldInputs["\(i.fromIndex)/\(i.scope.label)"] {
+                if o.outputs != i.outputs { changed.append(id(i)) }
+            } else { added.append(id(i)) }
+        }
+        for i in p.inputs where !newKeys.contains("\(i.fromIndex)/\(i.scope.label)") { removed.append(id(i)) }
+        func list(_ xs: [String]) -> String {
+            xs.prefix(5).joined(separator: ", ") + (xs.count > 5 ? " and \(xs.count - 5) more" : "")
+        }
+        if !changed.isEmpty { out.append("upstream changed: \(list(changed))") }
+        if !added.isEmpty { out.append("upstream added: \(list(added))") }
+        if !removed.isEmpty { out.append("upstream removed: \(list(removed))") }
+        if out.isEmpty { out.append("cache entry missing (previous key \(p.key.prefix(12)))") }
+        return out
+    }
+}

@@ -1,0 +1,37 @@
+/// What happens during a run, in order. Observers (journal, progress display) receive every event
+/// from the scheduler's single control loop.
+public enum RunEvent: Sendable {
+    /// The run began: id, per-stage task counts (in stage order).
+    case runStarted(runID: String, stages: [(name: String, tasks: Int)])
+    /// A stale lock from a killed run was taken over.
+    case lockTakenOver(LockHolder)
+    /// The plan's decision for a task before anything runs.
+    case planned(stage: String, scope: Scope, status: TaskPlan.Status, key: String?, reasons: [String])
+    /// A task's result was found in the cache.
+    case cached(stage: String, scope: Scope, key: String)
+    /// A task started (attempt ≥ 1).
+    case started(stage: String, scope: Scope, key: String, attempt: Int)
+    /// A task finished and its entry was published.
+    case finished(stage: String, scope: Scope, key: String, seconds: Double, peakRSS: UInt64)
+    /// A task failed; `willRetry` when another attempt follows.
+    case failed(stage: String, scope: Scope, key: String, error: String, log: String, attempt: Int, willRetry: Bool)
+    /// A task was not run because an upstream task failed.
+    case skipped(stage: String, scope: Scope, reason: String)
+    /// The run ended.
+    case runFinished(RunSummary)
+
+    /// The event's name in journals and `--json` output.
+    public var name: String {
+        switch self {
+        case .runStarted: return "run-started"
+        case .lockTakenOver: return "lock-taken-over"
+        case .planned: return "planned"
+        case .cached: return "cached"
+        case .started: return "started"
+        case .finished: return "finished"
+        case .failed: return "failed"
+        case .skipped: return "skipped"
+        case .runFinished: return "run-finished"
+        }
+    }
+}

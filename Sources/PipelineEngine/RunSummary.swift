@@ -1,0 +1,38 @@
+/// The outcome of a run.
+public struct RunSummary: Sendable {
+    /// One failed task: where, why, and its log file.
+    public struct Failure: Sendable {
+        public var stage: String
+        public var scope: Scope
+        public var error: String
+        public var log: String
+    }
+
+    public var runID: String
+    public var total: Int
+    public var executed: Int
+    public var cached: Int
+    public var failed: Int
+    public var skipped: Int
+    public var interrupted: Bool
+    public var seconds: Double
+    /// Bytes read to hash source files during this run.
+    public var bytesHashed: UInt64
+    /// Bytes of source files read by tasks run in this process.
+    public var sourceBytesRead: UInt64
+    public var peakRSS: UInt64
+    public var failures: [Failure]
+
+    public var json: JSONValue {
+        .object([
+            "run": .string(runID), "total": .number(Double(total)), "executed": .number(Double(executed)),
+            "cached": .number(Double(cached)), "failed": .number(Double(failed)), "skipped": .number(Double(skipped)),
+            "interrupted": .bool(interrupted), "seconds": .number((seconds * 1000).rounded() / 1000),
+            "bytesHashed": .number(Double(bytesHashed)), "sourceBytesRead": .number(Double(sourceBytesRead)),
+            "peakRSS": .number(Double(peakRSS)),
+            "failures": .array(failures.map {
+                .object(["stage": .string($0.stage), "scope": .string($0.scope.label), "error": .string($0.error), "log": .string($0.log)])
+            }),
+        ])
+    }
+}

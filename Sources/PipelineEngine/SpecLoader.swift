@@ -1,0 +1,199 @@
+import Foundation
+
+/// Reads a study spec: parses JSON with locations, applies `--set` overrides, validates every
+/// section, resolves the cohort and orders stages.
+///
+/// Every problem reads `file:line:col json.path: message`; all problems found are reported together.
+public struct SpecLoader: Sendable {
+    /// The spec format version this engine reads.
+    public static let supportedVersion = 1
+    static let topKeys = ["pipe", "name", "cache", "outputs", "cohort", "stages"]
+    static let stageKeys = ["kind", "from", "publish", "memory"]
+
+    /// The kinds stages may use.
+    public var registry: StageRegistry
+
+    /// Creates a loader for `registry`.
+    public init(registry: StageRegistry) { self.registry = registry }
+
+    /// Loads and validates the spec at `url`.
+    /// - Parameters:
+    ///   - overrides: `path=value` strings (`--set`), applied in order before validation.
+    ///   - cacheDirectory: overrides the spec's cache folder (`--cache-dir`).
+    /// - Throws: ``PipeError`` `.invalidSpec` (exit code 2) listing every problem.
+    public func load(_ url: URL, overrides: [String] = [], cacheDirectory: URL? = nil) throws -> StudySpec {
+        let specURL = url.standardizedFileURL
+        let fileName = specURL.lastPathComponent
+        let bytes: [UInt8]
+        do { bytes = try FileSystem.read(specURL.path) } catch {
+            throw PipeError(.invalidSpec, "cannot read spec \(specURL.path): \(error)")
+        }
+        var parser = JSONParser(bytes: bytes, file: fileName)
+        var root = try parser.parseDocument()
+        for o in overrides { try SpecOverride.apply(o, to: &root) }
+        return try validate(root, specURL: specURL, cacheDirectory: cacheDirectory)
+    }
+
+    /// Validates a parsed document (see ``load(_:overrides:cacheDirectory:)``).
+    public func validate(_ root: JSONNode, specURL: URL, cacheDirectory: URL? = nil) throws -> StudySpec {
+        let d = SpecDiagnostics()
+        let dir = specURL.deletingLastPathComponent()
+        guard let top = root.members else {
+            d.report(root.location, "(root)", "expected an object, got \(root.shortDescription)")
+            try d.throwIfAny()
+            fatalError("unreachable")
+        }
+        for m in top where !Self.topKeys.contains(m.key) {
+            d.report(m.keyLocation, m.key, "unknown key" + EditDistance.didYouMean(m.key, among: Self.topKeys))
+        }
+        // Version first: a spec of another version is not checked further.
+        if let v = root.member("pipe") {
+            if case .number(let n) = v.value.kind, n == Double(Self.supportedVersion) {
+            } else if case .number(let n) = v.value.kind {
+                throw PipeError(.invalidSpec, "\(v.value.location) pipe: unsupported spec version \(JSONValue.format(number: n)); this pipe reads version \(Self.supportedVersion)")
+            } else {
+                d.report(v.value.location, "pipe", "expected the spec version number \(Self.supportedVersion), got \(v.value.shortDescription)")
+            }
+        } else {
+            d.report(root.location, "pipe", "missing the spec version: add \"pipe\": \(Self.supportedVersion)")
+        }
+        var name: String?
+        if let n = root.member("name") {
+            if case .string(let s) = n.value.kind { name = s }
+            else { d.report(n.value.location, "name", "expected a string, got \(n.value.shortDescription)") }
+        }
+        func folder(_ key: String, _ def: String) -> URL {
+            guard let m = root.member(key) else { return dir.appendingPathComponent(def) }
+            guard case .string(let s) = m.value.kind, !s.isEmpty else {
+                d.report(m.value.location, key, "expected a folder path string, got \(m.value.shortDescription)")
+                return dir.appendingPathComponent(def)
+            }
+            return s.hasPrefix("/") ? URL(fileURLWithPath: s) : dir.appendingPathComponent(s)
+        }
+        let cache = cacheDirectory ?? folder("cache", "cache")
+        let outputs = folder("outputs", "out")
+
+        var cohort = Cohort(subjects: [])
+        if let c = root.member("cohort") {
+            cohort = CohortReader(directory: dir, diagnostics: d).read(c.value)
+        } else {
+            d.report(root.location, "cohort", "missing the cohort section")
+        }
+        var stages: [StageSpec] = []
+        if let s = root.member("stages") {
+            stages = readStages(s.value, diagnostics: d)
+        } else {
+            d.report(root.location, "stages", "missing the stages section")
+        }
+        try d.throwIfAny()
+        return StudySpec(specURL: specURL, directory: dir, name: name, cacheDirectory: cache.standardizedFileURL,
+                         outputDirectory: outputs.standardizedFileURL, cohort: cohort, stages: stages)
+    }
+
+    private func readStages(_ node: JSONNode, diagnostics d: SpecDiagnostics) -> [StageSpec] {
+        guard let members = node.members else {
+            d.report(node.location, "stages", "expected an object of named stages, got \(node.shortDescription)")
+            return []
+        }
+        if members.isEmpty { d.report(node.location, "stages", "no stages defined") }
+        let names = members.map(\.key)
+        var specs: [StageSpec] = []
+        var fromLocations: [String: [SourceLocation]] = [:]
+        for m in members {
+            let path = "stages.\(m.key)"
+            if m.key.isEmpty || m.key.contains(where: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) {
+                d.report(m.keyLocation, path, "stage names may use letters, digits, '_' and '-'")
+            }
+            guard let fields = m.value.members else {
+                d.report(m.value.location, path, "expected a stage object, got \(m.value.shortDescription)")
+                continue
+            }
+            guard let kindMember = m.value.member("kind") else {
+                d.report(m.value.location, path + ".kind", "missing the stage kind; known kinds: \(registry.names.joined(separator: ", "))")
+                continue
+            }
+            guard case .string(let kindName) = kindMember.value.kind else {
+                d.report(kindMember.value.location, path + ".kind", "expected a kind name string, got \(kindMember.value.shortDescription)")
+                continue
+            }
+            guard let kind = registry.kind(named: kindName) else {
+                let known = registry.names.isEmpty ? "no kinds are registered" : "known kinds: \(registry.names.joined(separator: ", "))"
+                d.report(kindMember.value.location, path + ".kind",
+                         "unknown kind '\(kindName)'" + EditDistance.didYouMean(kindName, among: registry.names) + "; \(known)")
+                continue
+            }
+            var from: [String] = []
+            var locs: [SourceLocation] = []
+            if let f = m.value.member("from") {
+                switch f.value.kind {
+                case .string(let s): from = [s]; locs = [f.value.location]
+                case .array(let items):
+                    for (i, item) in items.enumerated() {
+                        if case .string(let s) = item.kind { from.append(s); locs.append(item.location) }
+                        else { d.report(item.location, "\(path).from[\(i)]", "expected a stage name, got \(item.shortDescription)") }
+                    }
+                default:
+                    d.report(f.value.location, path + ".from", "expected a stage name or a list of stage names, got \(f.value.shortDescription)")
+                }
+                for (i, up) in from.enumerated() where !names.contains(up) {
+                    d.report(locs[i], "\(path).from[\(i)]", "unknown stage '\(up)'" + EditDistance.didYouMean(up, among: names))
+                }
+                if Set(from).count != from.count { d.report(f.value.location, path + ".from", "a stage is listed twice") }
+            }
+            fromLocations[m.key] = locs
+            if !kind.upstreamCount.contains(from.count) {
+                let r = kind.upstreamCount
+                let want = r.upperBound == Int.max ? "at least \(r.lowerBound)" : (r.lowerBound == r.upperBound ? "exactly \(r.lowerBound)" : "\(r.lowerBound) to \(r.upperBound)")
+                d.report(m.value.member("from")?.value.location ?? m.value.location, path + ".from",
+                         "kind '\(kindName)' reads \(want) upstream stage(s), got \(from.count)")
+            }
+            var publish = true
+            if let p = m.value.member("publish") {
+                if case .bool(let b) = p.value.kind { publish = b }
+                else { d.report(p.value.location, path + ".publish", "expected true or false, got \(p.value.shortDescription)") }
+            }
+            var memory: UInt64?
+            if let mm = m.value.member("memory") {
+                if case .number(let n) = mm.value.kind, n > 0 { memory = UInt64(n * 1_048_576) }
+                else { d.report(mm.value.location, path + ".memory", "expected a positive number of MiB, got \(mm.value.shortDescription)") }
+            }
+            let reader = ParameterReader(members: fields.filter { !Self.stageKeys.contains($0.key) },
+                                         stageLocation: m.value.location, path: path,
+                                         diagnostics: d, reserved: Self.stageKeys)
+            kind.readParameters(reader)
+            let params = reader.finish()
+            specs.append(StageSpec(name: m.key, kind: kind, from: from, params: params, publish: publish,
+                                   memory: memory, location: m.keyLocation))
+        }
+        guard d.issues.isEmpty else { return specs }
+        // Deterministic topological order: repeatedly take the first stage (in spec order) whose
+        // upstream stages are all placed.
+        var placed: [StageSpec] = []
+        var remaining = specs
+        while !remaining.isEmpty {
+            guard let i = remaining.firstIndex(where: { s in s.from.allSatisfy { f in placed.contains { $0.name == f } } }) else {
+                let cycle = Self.findCycle(remaining)
+                let first = remaining.first { $0.name == cycle[0] }!
+                d.report(first.location, "stages.\(cycle[0]).from", "cycle between stages: \(cycle.joined(separator: " -> "))")
+                return specs
+            }
+            placed.append(remaining.remove(at: i))
+        }
+        return placed
+    }
+
+    /// A cycle among `stages` (every one of which waits on another), as names `a -> b -> a`.
+    static func findCycle(_ stages: [StageSpec]) -> [String] {
+        let byName = Dictionary(uniqueKeysWithValues: stages.map { ($0.name, $0) })
+        var path: [String] = []
+        var current = stages[0].name
+        while !path.contains(current) {
+            path.append(current)
+            // Follow an upstream that is itself stuck.
+            current = byName[current]!.from.first { byName[$0] != nil }!
+        }
+        let start = path.firstIndex(of: current)!
+        // Upstream direction reversed to read in data-flow order.
+        return Array(path[start...] + [current]).reversed()
+    }
+}

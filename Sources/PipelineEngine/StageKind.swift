@@ -1,0 +1,33 @@
+import Foundation
+
+/// A kind of stage: what one task of a stage does. The engine knows kinds only through this protocol;
+/// domain modules (and tests) register concrete kinds in a ``StageRegistry``.
+///
+/// A kind must be deterministic: the same parameters, scope and input bytes give the same output
+/// bytes. Bump ``version`` whenever the implementation's output may change: the version is part of
+/// every task key, so stale results are never served after a code change.
+public protocol StageKind: Sendable {
+    /// The name used in specs (`"kind": "..."`).
+    var name: String { get }
+    /// The implementation version, hashed into task keys.
+    var version: Int { get }
+    /// How the stage expands over the cohort.
+    var fanOut: FanOut { get }
+    /// How many upstream stages (`"from"`) the kind accepts.
+    var upstreamCount: ClosedRange<Int> { get }
+
+    /// Reads and validates parameters through `params` (which reports problems with locations).
+    func readParameters(_ params: ParameterReader)
+
+    /// Source files (outside the cache) that a task reads, by name, as paths relative to the spec's
+    /// folder. Their content digests (never their paths) go into the task key.
+    /// - Throws: a message (``PipeError``) if the scope cannot be served.
+    func sources(params: JSONValue, scope: Scope) throws -> [String: String]
+
+    /// An estimate of a task's peak memory in bytes, used by the scheduler's memory budget.
+    func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64
+
+    /// Runs one task: read inputs and sources through `context`, write outputs into
+    /// `context.outputDirectory`. Runs on a dedicated thread; may block.
+    func run(_ context: TaskContext) throws
+}

@@ -1,0 +1,22 @@
+import Foundation
+
+/// A validated study: where it lives, its cache and output folders, its cohort and its stages.
+public struct StudySpec: Sendable {
+    /// The spec file.
+    public var specURL: URL
+    /// The folder holding the spec; relative paths resolve against it.
+    public var directory: URL
+    /// The study's optional name.
+    public var name: String?
+    /// The cache root (default `./cache` next to the spec).
+    public var cacheDirectory: URL
+    /// The output folder (default `./out` next to the spec).
+    public var outputDirectory: URL
+    /// Who the study covers.
+    public var cohort: Cohort
+    /// Stages in a deterministic topological order (ties keep spec order).
+    public var stages: [StageSpec]
+
+    /// The stage named `name`.
+    public func stage(named name: String) -> StageSpec? { stages.first { $0.name == name } }
+}

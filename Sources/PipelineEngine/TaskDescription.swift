@@ -1,0 +1,51 @@
+/// Everything needed to execute one task without the spec: persisted as `cache/specs/<key>.json`
+/// before the task runs (so `pipe worker` can run it from the cache alone), and embedded in the
+/// task's manifest (so `pipe plan` can say what changed since).
+public struct TaskDescription: Sendable, Equatable {
+    /// A source file: its name for the kind, its absolute path, and its content digest.
+    public struct Source: Sendable, Equatable {
+        public var name: String
+        public var path: String
+        public var digest: String
+        public init(name: String, path: String, digest: String) {
+            self.name = name; self.path = path; self.digest = digest
+        }
+    }
+
+    /// An upstream task's outputs: where it sits in `from`, its scope, its key, its output digests.
+    public struct Input: Sendable, Equatable {
+        public var fromIndex: Int
+        public var stage: String
+        public var scope: Scope
+        public var key: String
+        public var outputs: [OutputFile]
+        public init(fromIndex: Int, stage: String, scope: Scope, key: String, outputs: [OutputFile]) {
+            self.fromIndex = fromIndex; self.stage = stage; self.scope = scope; self.key = key; self.outputs = outputs
+        }
+    }
+
+    /// The task key (see ``TaskKey``).
+    public var key: String
+    /// The stage name (informational; not in the key).
+    public var stage: String
+    /// The kind name.
+    public var kind: String
+    /// The kind's implementation version.
+    public var kindVersion: Int
+    /// Canonical parameters.
+    public var params: JSONValue
+    /// The task's scope.
+    public var scope: Scope
+    /// Source files, sorted by name.
+    public var sources: [Source]
+    /// Upstream inputs, ordered by (`fromIndex`, scope label).
+    public var inputs: [Input]
+    /// Memory estimate in bytes.
+    public var memory: UInt64
+
+    public init(key: String, stage: String, kind: String, kindVersion: Int, params: JSONValue, scope: Scope,
+                sources: [Source], inputs: [Input], memory: UInt64) {
+        self.key = key; self.stage = stage; self.kind = kind; self.kindVersion = kindVersion
+        self.params = params; self.scope = scope; self.sources = sources; self.inputs = inputs; self.memory = memory
+    }
+}

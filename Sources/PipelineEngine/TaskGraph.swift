@@ -1,0 +1,97 @@
+import Foundation
+
+/// The whole task graph of a study, computed before anything runs.
+///
+/// Expansion per stage kind's ``FanOut``: per-scan stages get one task per cohort scan, per-subject
+/// stages one per subject, group stages one. Dependencies, for each upstream stage U of stage S:
+/// - S per-scan: U's task of the same scan, of the same subject, or U's group task;
+/// - S per-subject: U's tasks of that subject (all its scans, or its subject task), or U's group task;
+/// - S group: every task of U.
+/// Tasks are ordered by stage (topological) then cohort order; dependencies by (from, scope label).
+public struct TaskGraph: Sendable {
+    /// The study.
+    public let spec: StudySpec
+    /// All tasks, topologically ordered.
+    public let tasks: [PlannedTask]
+    /// For each task, the tasks that depend on it.
+    public let dependents: [[Int]]
+
+    /// Expands `spec` into tasks, computing source digests through `memo`.
+    /// - Throws: ``PipeError`` `.invalidSpec` when a kind rejects a scope or a source file is missing.
+    public init(spec: StudySpec, memo: DigestMemo) throws {
+        self.spec = spec
+        var tasks: [PlannedTask] = []
+        var byStage: [[Scope: Int]] = []
+        let d = SpecDiagnostics()
+        let directory = spec.directory.path.hasSuffix("/") ? spec.directory.path : spec.directory.path + "/"
+        for (si, stage) in spec.stages.enumerated() {
+            let scopes: [Scope]
+            switch stage.kind.fanOut {
+            case .perScan: scopes = spec.cohort.scans
+            case .perSubject: scopes = spec.cohort.subjects.map { .subject($0) }
+            case .group: scopes = [.group]
+            }
+            var index: [Scope: Int] = [:]
+            for scope in scopes {
+                var deps: [(Int, Int)] = []
+                for (fi, upName) in stage.from.enumerated() {
+                    let ui = spec.stages.firstIndex { $0.name == upName }!
+                    let up = byStage[ui]
+                    var ids: [Int]
+                    switch (stage.kind.fanOut, spec.stages[ui].kind.fanOut) {
+                    case (_, .group): ids = [up[.group]!]
+                    case (.perScan, .perScan): ids = [up[scope]!]
+                    case (.perScan, .perSubject), (.perSubject, .perSubject): ids = [up[.subject(scope.subject!)]!]
+                    case (.perSubject, .perScan): ids = spec.cohort.scans(of: scope.subject!).map { up[$0]! }
+                    case (.group, _): ids = Array(up.values)
+                    }
+                    ids.sort { tasks[$0].scope.label < tasks[$1].scope.label }
+                    deps += ids.map { (fi, $0) }
+                }
+                var sources: [TaskDescription.Source] = []
+                do {
+                    for (name, rel) in try stage.kind.sources(params: stage.params, scope: scope).sorted(by: { $0.key < $1.key }) {
+                        let path = rel.hasPrefix("/") ? rel : directory + rel
+                        guard FileSystem.exists(path) else {
+                            d.report(stage.location, "stages.\(stage.name)", "\(scope.label): source file not found: \(rel)")
+                            continue
+                        }
+                        sources.append(.init(name: name, path: path, digest: try memo.digest(ofFile: path)))
+                    }
+                } catch let e as PipeError {
+                    d.report(stage.location, "stages.\(stage.name)", "\(scope.label): \(e.message)")
+                }
+                let id = tasks.count
+                index[scope] = id
+                tasks.append(PlannedTask(id: id, stageIndex: si, stage: stage.name, scope: scope,
+                                         dependencies: deps, sources: sources,
+                                         memory: stage.memory ?? stage.kind.memoryEstimate(params: stage.params, scope: scope)))
+            }
+            byStage.append(index)
+        }
+        try d.throwIfAny()
+        var dependents = [[Int]](repeating: [], count: tasks.count)
+        for t in tasks { for dep in t.dependencies { dependents[dep.task].append(t.id) } }
+        self.tasks = tasks
+        self.dependents = dependents
+    }
+
+    /// The stage spec of `task`.
+    public func stage(of task: PlannedTask) -> StageSpec { spec.stages[task.stageIndex] }
+
+    /// The description of `task` given its upstream tasks' keys and outputs (`upstream[id]`).
+    public func describe(_ task: PlannedTask, upstream: (Int) -> (key: String, outputs: [OutputFile])) -> TaskDescription {
+        let stage = stage(of: task)
+        let inputs = task.dependencies.map { dep -> TaskDescription.Input in
+            let u = upstream(dep.task)
+            return .init(fromIndex: dep.fromIndex, stage: tasks[dep.task].stage, scope: tasks[dep.task].scope,
+                         key: u.key, outputs: u.outputs)
+        }
+        let key = TaskKey.compute(kind: stage.kind.name, version: stage.kind.version, params: stage.params,
+                                  scope: task.scope, sources: task.sources.map { ($0.name, $0.digest) },
+                                  inputs: inputs.map { ($0.fromIndex, $0.scope, $0.outputs) })
+        return TaskDescription(key: key, stage: stage.name, kind: stage.kind.name, kindVersion: stage.kind.version,
+                               params: stage.params, scope: task.scope, sources: task.sources, inputs: inputs,
+                               memory: task.memory)
+    }
+}

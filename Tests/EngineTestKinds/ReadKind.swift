@@ -1,0 +1,32 @@
+import Foundation
+import PipelineEngine
+
+/// `test.read` (per scan): reads `pattern` (with {subject}, {session}, {run}) and writes its numbers.
+struct ReadKind: StageKind {
+    let name = "test.read"
+    let version = 1
+    let fanOut = FanOut.perScan
+    var upstreamCount: ClosedRange<Int> { 0...0 }
+
+    func readParameters(_ p: ParameterReader) {
+        let pattern = p.string("pattern")
+        if !pattern.contains("{subject}") { p.report("pattern", "expected a path with {subject}, got \"\(pattern)\"") }
+    }
+
+    func sources(params: JSONValue, scope: Scope) throws -> [String: String] {
+        var values = ["subject": scope.subject ?? ""]
+        if let s = scope.session { values["session"] = s }
+        if let r = scope.run { values["run"] = r }
+        let path = TestSupport.substitute(params["pattern"]!.stringValue!, values)
+        for token in ["{session}", "{run}"] where path.contains(token) {
+            throw PipeError(.invalidSpec, "pattern uses \(token) but the cohort has none")
+        }
+        return ["data": path]
+    }
+
+    func run(_ context: TaskContext) throws {
+        TestSupport.recordExecution(name, context)
+        let values = try TestSupport.parseNumbers(TestSupport.readSourceCounted(context, "data"))
+        try context.writeOutput("\(context.scope.label).txt", TestSupport.format(values))
+    }
+}

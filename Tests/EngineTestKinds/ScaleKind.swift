@@ -1,0 +1,40 @@
+import Foundation
+import PipelineEngine
+
+/// `test.scale` (per scan): x * factor + offset. Fails on demand: `failSubjects`, `PIPE_TEST_FAIL`,
+/// or the first attempt of each scope when `PIPE_TEST_FAIL_ONCE_DIR` is set.
+struct ScaleKind: StageKind {
+    let name = "test.scale"
+    let version = 1
+    let fanOut = FanOut.perScan
+    var upstreamCount: ClosedRange<Int> { 1...1 }
+
+    func readParameters(_ p: ParameterReader) {
+        p.number("factor", default: 1)
+        p.number("offset", default: 0)
+        p.strings("failSubjects", default: [])
+        p.numbers("band", count: 2, default: [0, 1])
+    }
+
+    func run(_ context: TaskContext) throws {
+        TestSupport.recordExecution(name, context)
+        let label = context.scope.label
+        if context.params["failSubjects"]!.arrayValue!.contains(.string(context.scope.subject ?? "")) {
+            throw PipeError(.taskFailed, "failing on purpose for \(label)")
+        }
+        let env = ProcessInfo.processInfo.environment
+        if let list = env["PIPE_TEST_FAIL"], list.split(separator: ",").contains(Substring(label)) {
+            throw PipeError(.taskFailed, "failing on purpose for \(label) (PIPE_TEST_FAIL)")
+        }
+        if let dir = env["PIPE_TEST_FAIL_ONCE_DIR"] {
+            let marker = dir + "/" + label
+            if !FileManager.default.fileExists(atPath: marker) {
+                _ = FileManager.default.createFile(atPath: marker, contents: nil)
+                throw PipeError(.taskFailed, "transient failure for \(label)")
+            }
+        }
+        let factor = context.params["factor"]!.numberValue!, offset = context.params["offset"]!.numberValue!
+        let values = try TestSupport.readInput(TestSupport.singleInput(context)).map { $0 * factor + offset }
+        try context.writeOutput("\(label).txt", TestSupport.format(values))
+    }
+}

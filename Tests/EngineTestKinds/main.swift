@@ -1,0 +1,8 @@
+import PipeCLI
+import PipelineEngine
+
+// The test tool: the real `pipe` command with test-only stage kinds registered.
+PipeCommand.registry = StageRegistry([
+    ReadKind(), DigestKind(), ScaleKind(), ClampKind(), SubjectSumKind(), GroupSumKind(), SlowKind(),
+])
+await PipeCommand.runMain()

@@ -1,0 +1,81 @@
+import Foundation
+import XCTest
+
+/// End-to-end: the cache lock.
+final class LockTests: XCTestCase {
+    func makeSlowStudy(_ name: String, ms: Int) throws -> Study {
+        let s = try Study(name)
+        try s.writeScans(subjects: ["01", "02"], sessions: ["1"])
+        try s.writeSpec("""
+        {"pipe": 1, "cohort": {"subjects": ["01", "02"], "sessions": ["1"]},
+         "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"},
+                    "slow": {"kind": "test.slow", "from": "raw", "ms": \(ms)}}}
+        """)
+        return s
+    }
+
+    /// Waits until the lock file records a holder pid.
+    func waitForHolder(_ s: Study, pid: Int32) {
+        let lock = s.dir.appendingPathComponent("cache/lock")
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if let text = try? String(contentsOf: lock, encoding: .utf8), text.contains("\"pid\":\(pid)") { return }
+            usleep(10_000)
+        }
+        XCTFail("the run never took the lock")
+    }
+
+    func testSecondRunIsRefusedWhileTheFirstHoldsTheLock() throws {
+        let s = try makeSlowStudy("lock", ms: 1500)
+        let first = try ToolHarness.start(["run", s.spec.path, "--quiet", "--jobs", "1"], env: s.env)
+        waitForHolder(s, pid: first.processIdentifier)
+        let second = try s.tool("run", "$SPEC", "--quiet")
+        XCTAssertEqual(second.status, 3)
+        XCTAssertTrue(second.stderr.contains("is locked by pid \(first.processIdentifier) on "), second.stderr)
+        XCTAssertTrue(second.stderr.contains("--wait"), second.stderr)
+        // With --wait, the second run waits for the first, then finds everything cached.
+        let waiting = try s.tool("run", "$SPEC", "--wait")
+        first.waitUntilExit()
+        XCTAssertEqual(first.terminationStatus, 0)
+        XCTAssertEqual(waiting.status, 0, waiting.stderr)
+        XCTAssertTrue(waiting.stderr.contains("waiting for the cache lock held by pid \(first.processIdentifier)"), waiting.stderr)
+        XCTAssertTrue(waiting.stderr.contains("0 ran, 4 cached"), waiting.stderr)
+    }
+
+    func testStaleLockOfAKilledRunIsTakenOver() throws {
+        let s = try makeSlowStudy("stale", ms: 5000)
+        let first = try ToolHarness.start(["run", s.spec.path, "--quiet", "--jobs", "1"], env: s.env)
+        waitForHolder(s, pid: first.processIdentifier)
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let r = try s.tool("run", "$SPEC", "--set", "stages.slow.ms=10")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("took over a stale lock left by pid \(first.processIdentifier)"), r.stderr)
+    }
+
+    func testBusyLockFileOfADeadProcessIsReplaced() throws {
+        // A lock held through a descriptor inherited by a stray process, while the recorded holder is dead.
+        let s = try makeSlowStudy("deadpid", ms: 10)
+        let cache = s.dir.appendingPathComponent("cache")
+        try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
+        let dead = Process()
+        dead.executableURL = URL(fileURLWithPath: "/bin/true")
+        try dead.run()
+        dead.waitUntilExit()
+        let host = ProcessInfo.processInfo.hostName
+        let boot = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        try "{\"pid\":\(dead.processIdentifier),\"host\":\"\(host)\",\"boot_id\":\"\(boot)\",\"started\":\"2020-01-01T00:00:00Z\"}\n"
+            .write(to: cache.appendingPathComponent("lock"), atomically: false, encoding: .utf8)
+        // A stray process keeps an flock on that file.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = [cache.appendingPathComponent("lock").path, "sleep", "5"]
+        try holder.run()
+        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
+        usleep(300_000)
+        let r = try s.tool("run", "$SPEC", "--quiet")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(s.takeExecutions().count, 4)
+    }
+}
