@@ -1,0 +1,112 @@
+import Foundation
+import XCTest
+
+/// The subject-level chain run by the built `pipe` (synth → clean → connectivity), compared with
+/// the same analysis in nilearn (Tests/CrossCheck/nilearn_chain.py): seed series and z maps.
+final class SubjectChainCrossCheckTests: XCTestCase {
+    private func python() throws -> String {
+        let env = ProcessInfo.processInfo.environment
+        let candidates = [env["PIPE_PYTHON"], packageRoot.appendingPathComponent(".venv/bin/python").path].compactMap { $0 }
+        for c in candidates where FileManager.default.isExecutableFile(atPath: c) { return c }
+        if env["PIPE_REQUIRE_CROSSCHECK"] == "1" { XCTFail("no Python for the nilearn cross-check"); throw XCTSkip("no python") }
+        throw XCTSkip("no Python with nilearn; run scripts/test")
+    }
+
+    private func run(_ executable: String, _ args: [String]) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Reads a float32/float64 NIfTI's voxel values through nibabel-independent means: pipe inspect
+    /// is not enough, so the comparison itself runs in Python (numpy) and prints the max |diff|.
+    func testZMapsMatchNilearnWithin1e4() throws {
+        let py = try python()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pipe-chain-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = folder.appendingPathComponent("data").path
+        let synth = try runPipe(["synth", "--out", data, "--subjects", "sub-02"])
+        XCTAssertEqual(synth.status, 0, synth.stderr)
+
+        let fmriprep = "\(data)/derivatives/fmriprep"
+        let atlas = "\(data)/atlas/atlas-synth_space-MNI152NLin2009cAsym_res-4mm_dseg.nii.gz"
+        let variants: [(String, String, [String: Any])] = [
+            ("band_24p_smooth", """
+                "confounds": "24P+wm_csf", "smoothing_fwhm": 6, "filter": "butterworth", "high_pass": 0.01, "low_pass": 0.1, "dummy_scans": 2
+                """, ["smoothing_fwhm": 6, "low_pass": 0.1, "high_pass": 0.01, "dummy_scans": 2, "columns": "24P+wm_csf"]),
+            ("lowpass_6p", """
+                "confounds": "6P+wm_csf", "filter": "butterworth", "high_pass": 0, "low_pass": 0.08
+                """, ["smoothing_fwhm": 0, "low_pass": 0.08, "dummy_scans": 0, "columns": "6P+wm_csf"]),
+            ("nofilter_detrend", """
+                "confounds": "", "filter": "none", "smoothing_fwhm": 4
+                """, ["smoothing_fwhm": 4, "dummy_scans": 0, "columns": ""]),
+        ]
+        for (name, cleanParams, reference) in variants {
+            let study = folder.appendingPathComponent("\(name).json")
+            try Data("""
+                {"pipe": 1, "cache": "cache-\(name)", "outputs": "out-\(name)",
+                 "cohort": {"subjects": ["02"], "sessions": ["baseline"]},
+                 "stages": {
+                   "clean": {"kind": "clean", "fmriprep": "\(fmriprep)", \(cleanParams)},
+                   "connectivity": {"kind": "connectivity", "from": "clean", "atlas": "\(atlas)",
+                     "atlas_labels": "\(atlas.replacingOccurrences(of: ".nii.gz", with: ".tsv"))",
+                     "seeds": [{"name": "LBAleft", "label": "LBA_left"}, {"name": "PCC", "sphere": [0, -52, 26], "radius": 8}]}}}
+                """.utf8).write(to: study)
+            let result = try runPipe(["run", study.path, "--quiet"])
+            XCTAssertEqual(result.status, 0, "\(name): \(result.stderr)")
+
+            let func_ = "\(fmriprep)/sub-02/ses-baseline/func/sub-02_ses-baseline_task-rest"
+            let motion = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
+            let columns: [String]
+            switch reference["columns"] as! String {
+            case "24P+wm_csf": columns = motion.flatMap { [$0, $0 + "_derivative1", $0 + "_power2", $0 + "_derivative1_power2"] } + ["white_matter", "csf"]
+            case "6P+wm_csf": columns = motion + ["white_matter", "csf"]
+            default: columns = []
+            }
+            let config: [String: Any] = [
+                "bold": "\(func_)_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz",
+                "mask": "\(func_)_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz",
+                "confounds": "\(func_)_desc-confounds_timeseries.tsv", "confound_columns": columns,
+                "dummy_scans": reference["dummy_scans"]!, "t_r": 2.0, "smoothing_fwhm": reference["smoothing_fwhm"]!,
+                "detrend": true, "low_pass": reference["low_pass"] ?? NSNull(), "high_pass": reference["high_pass"] ?? NSNull(),
+                "standardize": false,
+                "seeds": [["name": "LBAleft", "atlas": atlas, "label": 1], ["name": "PCC", "sphere": [0, -52, 26], "radius": 8]],
+                "out_dir": folder.appendingPathComponent("nilearn-\(name)").path,
+            ]
+            let configURL = folder.appendingPathComponent("nilearn-\(name).json")
+            try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+            let (status, output) = try run(py, [packageRoot.appendingPathComponent("Tests/CrossCheck/nilearn_chain.py").path, configURL.path])
+            XCTAssertEqual(status, 0, output)
+
+            let compare = """
+                import nibabel as nib, numpy as np, sys
+                out, ref = sys.argv[1], sys.argv[2]
+                stem = out + "/connectivity/sub-02_ses-baseline_task-rest_space-MNI152NLin2009cAsym_seed-"
+                mask = nib.load(sys.argv[3]).get_fdata() > 0
+                worst = 0.0
+                for seed in ["LBAleft", "PCC"]:
+                    ours = nib.load(stem + seed + "_stat-z_connectivity.nii.gz").get_fdata()
+                    theirs = nib.load(ref + "/" + seed + "_z.nii.gz").get_fdata()
+                    assert np.isfinite(ours).all(), "NaN or inf in pipe's map"
+                    worst = max(worst, float(np.abs(ours[mask] - theirs[mask]).max()))
+                    r = nib.load(stem + seed + "_stat-r_connectivity.nii.gz").get_fdata()
+                    worst = max(worst, float(np.abs(np.tanh(ours[mask]) - r[mask]).max()))
+                print(f"{worst:.3e}")
+                """
+            let (cstatus, coutput) = try run(py, ["-c", compare, folder.appendingPathComponent("out-\(name)").path,
+                                                  folder.appendingPathComponent("nilearn-\(name)").path, config["mask"] as! String])
+            XCTAssertEqual(cstatus, 0, coutput)
+            let worst = Double(coutput.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .infinity
+            XCTAssertLessThanOrEqual(worst, 1e-4, "\(name): max |z_pipe - z_nilearn| = \(coutput)")
+            print("subject chain \(name): max |z_pipe - z_nilearn| = \(coutput.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+    }
+}
