@@ -1,0 +1,93 @@
+import Foundation
+import XCTest
+
+/// pipelines/demo.json run by the built binary on a small cohort (via --set), end to end.
+final class DemoStudyTests: XCTestCase {
+    private func temporary() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("pipe-demo-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
+    private func tree(_ root: URL) throws -> [String: Data] {
+        var out: [String: Data] = [:]
+        for case let url as URL in FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)! {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                out[String(url.path.dropFirst(root.path.count))] = try Data(contentsOf: url)
+            }
+        }
+        return out
+    }
+
+    /// Two subjects x two sessions: outputs are complete, byte-identical for --jobs 1 and 2, and a
+    /// rerun executes nothing.
+    func testDemoRunsResumesAndIsDeterministic() throws {
+        let folder = try temporary()
+        let demo = packageRoot.appendingPathComponent("pipelines/demo.json").path
+        var outputs: [[String: Data]] = []
+        for jobs in ["1", "2"] {
+            let cache = folder.appendingPathComponent("cache-\(jobs)").path, out = folder.appendingPathComponent("out-\(jobs)")
+            let args = ["run", demo, "--set", "cohort.subjects=[\"03\",\"04\"]", "--set", "outputs=\(out.path)",
+                        "--cache-dir", cache, "--jobs", jobs, "--quiet"]
+            let first = try runPipe(args)
+            XCTAssertEqual(first.status, 0, first.stderr)
+            outputs.append(try tree(out))
+            let again = try runPipe(args.filter { $0 != "--quiet" })
+            XCTAssertEqual(again.status, 0, again.stderr)
+            XCTAssertTrue((again.stdout + again.stderr).contains("0 ran"), "a rerun must execute nothing:\n\(again.stdout)\(again.stderr)")
+        }
+        XCTAssertEqual(outputs[0].keys.sorted(), outputs[1].keys.sorted())
+        XCTAssertEqual(outputs[0], outputs[1], "--jobs 1 and --jobs 2 must give byte-identical outputs")
+        let maps = outputs[0].keys.filter { $0.hasSuffix("_stat-z_connectivity.nii.gz") }
+        XCTAssertEqual(maps.count, 2 * 2 * 6, "2 subjects x 2 sessions x 6 seeds")
+        XCTAssertTrue(outputs[0].keys.contains { $0.hasSuffix("cohort/participants.tsv") })
+        XCTAssertTrue(outputs[0].keys.contains { $0.contains("sub-04_ses-day13_task-rest_space-MNI152NLin2009cAsym_desc-roi_connectivity.tsv") })
+    }
+
+    /// Bad input through the stages: each error names the file and what was expected, exit 1.
+    func testBadInputThroughStagesGivesClearErrors() throws {
+        let folder = try temporary()
+        let data = folder.appendingPathComponent("data").path
+        XCTAssertEqual(try runPipe(["synth", "--out", data, "--subjects", "sub-01"]).status, 0)
+        let fmriprep = "\(data)/derivatives/fmriprep"
+        let atlas = "\(data)/atlas/atlas-synth_space-MNI152NLin2009cAsym_res-4mm_dseg.nii.gz"
+        func study(_ name: String, clean: String, seeds: String = "[{\"name\": \"LBA\", \"label\": \"LBA_left\"}]", sessions: String = "[\"baseline\"]") throws -> String {
+            let url = folder.appendingPathComponent("\(name).json")
+            try Data("""
+                {"pipe": 1, "cache": "cache-\(name)", "outputs": "out-\(name)",
+                 "cohort": {"subjects": ["01"], "sessions": \(sessions)},
+                 "stages": {"clean": {"kind": "clean", "fmriprep": "\(fmriprep)", \(clean)},
+                   "connectivity": {"kind": "connectivity", "from": "clean", "atlas": "\(atlas)",
+                     "atlas_labels": "\(atlas.replacingOccurrences(of: ".nii.gz", with: ".tsv"))", "seeds": \(seeds)}}}
+                """.utf8).write(to: url)
+            return url.path
+        }
+        let cases: [(String, String, String, [String])] = [
+            ("missing-confound", #""confounds": "6P+wm_csf+not_a_column""#, "[{\"name\": \"LBA\", \"label\": \"LBA_left\"}]",
+             ["not_a_column", "confound column not found", "desc-confounds_timeseries.tsv"]),
+            ("too-short", #""dummy_scans": 100, "filter": "butterworth""#, "[{\"name\": \"LBA\", \"label\": \"LBA_left\"}]",
+             ["needs at least", "volumes"]),
+            ("unknown-label", #""confounds": "6P""#, "[{\"name\": \"X\", \"label\": \"LBA_lft\"}]",
+             ["LBA_lft", "did you mean 'LBA_left'"]),
+            ("seed-outside", #""confounds": "6P""#, "[{\"name\": \"far\", \"sphere\": [0, 0, 500], \"radius\": 5}]",
+             ["seed far", "empty on the data grid"]),
+        ]
+        for (name, clean, seeds, needles) in cases {
+            let result = try runPipe(["run", try study(name, clean: clean, seeds: seeds), "--quiet"])
+            XCTAssertEqual(result.status, 1, "\(name): \(result.stdout) \(result.stderr)")
+            for needle in needles {
+                XCTAssertTrue((result.stderr + result.stdout).contains(needle), "\(name): missing '\(needle)' in:\n\(result.stderr)")
+            }
+        }
+        // A missing session's files: the plan names the file (exit 2, invalid spec).
+        let missing = try runPipe(["run", try study("no-session", clean: #""confounds": "6P""#, sessions: "[\"week6\"]"), "--quiet"])
+        XCTAssertEqual(missing.status, 2, missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("ses-week6") && missing.stderr.contains("not found"), missing.stderr)
+        // A seed parameter of the wrong shape is a spec error with its location.
+        let badSeeds = try runPipe(["validate", try study("bad-seeds", clean: #""confounds": "6P""#, seeds: "[{\"name\": \"PCC\", \"sphere\": [0, -52]}]")])
+        XCTAssertEqual(badSeeds.status, 2)
+        XCTAssertTrue(badSeeds.stderr.contains("stages.connectivity.seeds") && badSeeds.stderr.contains("three MNI coordinates"), badSeeds.stderr)
+    }
+}
