@@ -90,4 +90,31 @@ final class DemoStudyTests: XCTestCase {
         XCTAssertEqual(badSeeds.status, 2)
         XCTAssertTrue(badSeeds.stderr.contains("stages.connectivity.seeds") && badSeeds.stderr.contains("three MNI coordinates"), badSeeds.stderr)
     }
+
+    /// Explicit file patterns instead of fMRIPrep discovery, with nilearn's EPI mask.
+    func testExplicitFilePatternsAndEPIMask() throws {
+        let folder = try temporary()
+        let data = folder.appendingPathComponent("data").path
+        XCTAssertEqual(try runPipe(["synth", "--out", data, "--subjects", "sub-01"]).status, 0)
+        let base = "\(data)/derivatives/fmriprep/sub-{subject}/ses-{session}/func/sub-{subject}_ses-{session}_task-{task}"
+        let study = folder.appendingPathComponent("patterns.json")
+        try Data("""
+            {"pipe": 1, "cohort": {"subjects": ["01"], "sessions": ["baseline", "day13"]},
+             "stages": {"clean": {"kind": "clean", "mask": "epi", "confounds": "6P",
+               "bold_pattern": "\(base)_space-{space}_desc-preproc_bold.nii.gz",
+               "confounds_pattern": "\(base)_desc-confounds_timeseries.tsv",
+               "sidecar_pattern": "\(base)_space-{space}_desc-preproc_bold.json"}}}
+            """.utf8).write(to: study)
+        let result = try runPipe(["run", study.path, "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        for session in ["baseline", "day13"] {
+            let stem = "out/clean/sub-01_ses-\(session)_task-rest_space-MNI152NLin2009cAsym_desc-clean"
+            let info = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent(stem + "_timeseries.json"))) as! [String: Any]
+            XCTAssertEqual(info["confoundColumns"] as? [String], ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"])
+            let voxels = info["voxelCount"] as! Int
+            // nilearn's EPI mask of the synthetic brain: most of the brain, not the whole grid.
+            XCTAssertGreaterThan(voxels, 15_000)
+            XCTAssertLessThan(voxels, 46 * 55 * 46 / 2)
+        }
+    }
 }

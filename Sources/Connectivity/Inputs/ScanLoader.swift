@@ -1,4 +1,5 @@
 import NIfTI
+import Numerics
 
 /// Loads a BOLD run for cleaning, in nilearn masker order: read, drop dummy scans, smooth the
 /// whole grid (optional, via `smooth`), then extract the in-mask voxels.
@@ -30,15 +31,23 @@ public enum ScanLoader {
         public var confounds: String?
         public var dummyScans: Int = 0
         public var repetitionTimeSource: RepetitionTimeSource = .check
+        /// Estimate the mask from the run itself (nilearn `compute_epi_mask`), instead of a file.
+        public var epiMask = false
+        /// A mask file's voxels count when their value exceeds this (0 for a binary mask; e.g. 0.5
+        /// for a grey-matter probability map).
+        public var maskThreshold = 0.0
 
         public init(bold: String, mask: String? = nil, sidecar: String? = nil, confounds: String? = nil,
-                    dummyScans: Int = 0, repetitionTimeSource: RepetitionTimeSource = .check) {
+                    dummyScans: Int = 0, repetitionTimeSource: RepetitionTimeSource = .check,
+                    epiMask: Bool = false, maskThreshold: Double = 0) {
             self.bold = bold
             self.mask = mask
             self.sidecar = sidecar
             self.confounds = confounds
             self.dummyScans = dummyScans
             self.repetitionTimeSource = repetitionTimeSource
+            self.epiMask = epiMask
+            self.maskThreshold = maskThreshold
         }
     }
 
@@ -72,9 +81,13 @@ public enum ScanLoader {
             data[i] = 0
             nonFinite.insert(i % perVolume)
         }
+        var maskValues = [Float](repeating: 1, count: perVolume)
+        if request.epiMask {
+            // On the unsmoothed run, as nilearn's maskers compute it.
+            maskValues = try EPIBrainMask().compute(data, shape: grid + [volumes]).map { $0 ? 1 : 0 }
+        }
         if let smooth { try smooth(&data, grid, volumes, image.affine) }
 
-        var maskValues = [Float](repeating: 1, count: perVolume)
         if let maskPath = request.mask {
             let mask = try NIfTIFile.read(maskPath, as: Float.self)
             guard mask.shape.prefix(3).count == 3 else {
@@ -83,7 +96,8 @@ public enum ScanLoader {
             maskValues = SeedGeometry.resampleNearest(mask.data, shape: Array(mask.shape.prefix(3)), affine: mask.affine,
                                                       to: grid, affine: image.affine)
         }
-        let voxels = (0..<perVolume).filter { maskValues[$0] > 0 }
+        let threshold = Float(request.maskThreshold)
+        let voxels = (0..<perVolume).filter { maskValues[$0] > threshold }
         if voxels.isEmpty {
             throw InputError(path: request.mask ?? request.bold, field: "mask",
                              "has no voxel inside the BOLD image's field of view (\(request.bold)); is it on another grid or in another space?")

@@ -10,8 +10,16 @@ import PipelineEngine
 /// mask → nilearn `signal.clean` (detrend, confound regression with orthogonal filtering,
 /// Butterworth or ideal band-pass, scrubbing with interpolate-then-censor, standardisation).
 ///
-/// The mask is the run's own (fMRIPrep brain mask by default, or a file): cleaning never depends
-/// on other subjects, so adding a subject reruns nothing here. The group stage intersects masks.
+/// The mask is the run's own: `brain` (fMRIPrep's brain mask, the default), `epi` (nilearn's
+/// `compute_epi_mask` on the run), `none`, or a mask file on any grid (resampled by nearest
+/// neighbour; `mask_threshold` turns a grey-matter probability map into a mask). Cleaning never
+/// depends on other subjects, so adding a subject reruns nothing here; the group stage builds
+/// the group mask (intersection or coverage) from the runs' masks.
+///
+/// `standardize` defaults to `none`, as nilearn's maskers do (signal.clean alone defaults to
+/// zscore_sample): the maps are Pearson r, which standardisation cannot change, and seed series
+/// are then the mean of the cleaned voxels, the same as cleaning the voxels' mean (nilearn's
+/// seed maskers), because every cleaning step is linear.
 public struct CleanKind: StageKind {
     public init() {}
 
@@ -30,6 +38,8 @@ public struct CleanKind: StageKind {
             params.report("tr_source", "expected \"check\", \"sidecar\" or \"header\", got \"\(tr)\"")
         }
         params.string("mask", default: "brain")
+        params.number("mask_threshold", default: 0, range: 0...1e9)
+        for key in ["bold_pattern", "confounds_pattern", "mask_pattern", "sidecar_pattern"] { params.string(key, default: "") }
         params.number("smoothing_fwhm", default: 0, range: 0...100)
         params.bool("detrend", default: true)
         params.string("confounds", default: "")
@@ -51,14 +61,28 @@ public struct CleanKind: StageKind {
 
     public func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64 { 1 << 30 }
 
-    /// fMRIPrep file names for a scope (when reading derivatives rather than an upstream synth).
+    /// The run's files: fMRIPrep names under `fmriprep`, or explicit `*_pattern` paths with
+    /// `{subject}`, `{session}`, `{run}`, `{task}` and `{space}` placeholders (nothing when reading
+    /// an upstream synth stage).
     public func sources(params: JSONValue, scope: Scope) throws -> [String: String] {
         var out: [String: String] = [:]
         let mask = params["mask"]?.stringValue ?? "brain"
-        if mask != "brain" && mask != "none" { out["mask_file"] = mask }
-        guard let root = params["fmriprep"]?.stringValue, !root.isEmpty else { return out }
+        if !["brain", "none", "epi"].contains(mask) { out["mask_file"] = mask }
         guard case .scan(let subject, let session, let run) = scope else { return out }
         let space = params["space"]?.stringValue ?? "MNI152NLin2009cAsym", task = params["task"]?.stringValue ?? "rest"
+        if let bold = params["bold_pattern"]?.stringValue, !bold.isEmpty {
+            func fill(_ pattern: String) -> String {
+                pattern.replacingOccurrences(of: "{subject}", with: subject).replacingOccurrences(of: "{session}", with: session ?? "")
+                    .replacingOccurrences(of: "{run}", with: run ?? "").replacingOccurrences(of: "{task}", with: task)
+                    .replacingOccurrences(of: "{space}", with: space)
+            }
+            out["bold"] = fill(bold)
+            for (key, name) in [("confounds_pattern", "confounds"), ("sidecar_pattern", "sidecar"), ("mask_pattern", "brain_mask")] {
+                if let pattern = params[key]?.stringValue, !pattern.isEmpty { out[name] = fill(pattern) }
+            }
+            return out
+        }
+        guard let root = params["fmriprep"]?.stringValue, !root.isEmpty else { return out }
         var folder = "\(root)/sub-\(subject)"
         var prefix = "sub-\(subject)"
         if let session { folder += "/ses-\(session)"; prefix += "_ses-\(session)" }
@@ -76,8 +100,10 @@ public struct CleanKind: StageKind {
         let p = context.params
         let files: [String: URL]
         if let upstream = context.inputs.first {
-            files = ["bold": upstream.files["bold.nii.gz"], "sidecar": upstream.files["bold.json"],
-                     "confounds": upstream.files["confounds.tsv"], "brain_mask": upstream.files["brain_mask.nii.gz"]]
+            // fMRIPrep-named files from an upstream stage (synth, or any kind that writes them).
+            func find(_ suffix: String) -> URL? { upstream.files.first { $0.key.hasSuffix(suffix) }?.value }
+            files = ["bold": find("_desc-preproc_bold.nii.gz"), "sidecar": find("_desc-preproc_bold.json"),
+                     "confounds": find("_desc-confounds_timeseries.tsv"), "brain_mask": find("_desc-brain_mask.nii.gz")]
                 .compactMapValues { $0 }.merging(context.sources) { a, _ in a }
         } else {
             files = context.sources
@@ -87,9 +113,10 @@ public struct CleanKind: StageKind {
         }
         let maskChoice = p["mask"]?.stringValue ?? "brain"
         let request = ScanLoader.Request(
-            bold: bold.path, mask: maskChoice == "none" ? nil : (files["mask_file"] ?? files["brain_mask"])?.path,
+            bold: bold.path, mask: ["none", "epi"].contains(maskChoice) ? nil : (files["mask_file"] ?? files["brain_mask"])?.path,
             sidecar: files["sidecar"]?.path, confounds: files["confounds"]?.path, dummyScans: p["dummy_scans"]?.intValue ?? 0,
-            repetitionTimeSource: ScanLoader.RepetitionTimeSource(rawValue: p["tr_source"]?.stringValue ?? "check") ?? .check)
+            repetitionTimeSource: ScanLoader.RepetitionTimeSource(rawValue: p["tr_source"]?.stringValue ?? "check") ?? .check,
+            epiMask: maskChoice == "epi", maskThreshold: p["mask_threshold"]?.numberValue ?? 0)
         let fwhm = p["smoothing_fwhm"]?.numberValue ?? 0
         var scan = try ScanLoader.load(request, smooth: fwhm > 0 ? { data, shape, volumes, affine in
             try GaussianSmoothing(fwhm: [fwhm, fwhm, fwhm], voxelSize: affine.voxelSizes).smooth(&data, shape: shape + [volumes])

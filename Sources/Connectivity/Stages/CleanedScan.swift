@@ -3,8 +3,9 @@ import NIfTI
 
 /// The output of a `clean` task: the cleaned in-mask series and what is needed to map it back.
 ///
-/// Files: `series.f32` (little-endian float32, volumes x voxels, row-major), `mask.nii.gz` (uint8 on
-/// the data grid) and `clean.json` (this struct without the series).
+/// Files, named after the run (`<prefix>_space-<space>_desc-clean_...`): `_timeseries.f32`
+/// (little-endian float32, volumes x voxels, row-major), `_mask.nii.gz` (uint8 on the data grid)
+/// and `_timeseries.json` (this struct without the series).
 public struct CleanedScan: Sendable {
     public struct Info: Codable, Sendable, Equatable {
         /// BIDS prefix of the run, e.g. `sub-01_ses-baseline_task-rest`.
@@ -28,27 +29,31 @@ public struct CleanedScan: Sendable {
     /// Linear grid indices of the in-mask voxels.
     public var voxels: [Int]
 
-    public static let seriesFile = "series.f32"
-    public static let maskFile = "mask.nii.gz"
-    public static let infoFile = "clean.json"
+    public static let seriesFile = "_desc-clean_timeseries.f32"
+    public static let maskFile = "_desc-clean_mask.nii.gz"
+    public static let infoFile = "_desc-clean_timeseries.json"
+
+    /// The file-name stem of this run's outputs.
+    var stem: String { "\(info.prefix)_space-\(info.space)" }
 
     /// Writes the three files into `folder`.
     public func write(to folder: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(info).write(to: folder.appendingPathComponent(Self.infoFile))
+        try encoder.encode(info).write(to: folder.appendingPathComponent(stem + Self.infoFile))
         var bytes = Data(capacity: series.count * 4)
         for v in series { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-        try bytes.write(to: folder.appendingPathComponent(Self.seriesFile))
+        try bytes.write(to: folder.appendingPathComponent(stem + Self.seriesFile))
         var mask = [Float](repeating: 0, count: info.gridShape.reduce(1, *))
         for v in voxels { mask[v] = 1 }
         try NIfTIFile.write(NIfTIImage(shape: info.gridShape, affine: Affine(rows: info.affine), data: mask, code: 4),
-                            to: folder.appendingPathComponent(Self.maskFile).path, options: NIfTIWriteOptions(datatype: .uint8))
+                            to: folder.appendingPathComponent(stem + Self.maskFile).path, options: NIfTIWriteOptions(datatype: .uint8))
     }
 
     /// Reads a clean task's files.
     public static func read(files: [String: URL]) throws -> CleanedScan {
-        guard let infoURL = files[infoFile], let seriesURL = files[seriesFile], let maskURL = files[maskFile] else {
+        func find(_ suffix: String) -> URL? { files.first { $0.key.hasSuffix(suffix) }?.value }
+        guard let infoURL = find(infoFile), let seriesURL = find(seriesFile), let maskURL = find(maskFile) else {
             throw InputError(path: files.values.first?.deletingLastPathComponent().path ?? "?", "not the output of a clean stage (needs \(infoFile), \(seriesFile), \(maskFile))")
         }
         let info = try JSONDecoder().decode(Info.self, from: Data(contentsOf: infoURL))

@@ -6,7 +6,8 @@ import PipelineEngine
 /// cache, so the demo needs nothing on disk.
 ///
 /// Parameters: `scale` (`demo` | `full`, default demo), `seed` (default 1), `null` (default false).
-/// Outputs: `bold.nii.gz`, `bold.json`, `brain_mask.nii.gz`, `confounds.tsv`.
+/// Outputs, with fMRIPrep's names: `<prefix>_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz` and
+/// `.json`, `..._desc-brain_mask.nii.gz`, `<prefix>_desc-confounds_timeseries.tsv`.
 /// Each scan is generated from (seed, subject, session) alone, so a task's output, like its key,
 /// does not depend on the rest of the cohort.
 public struct SynthScanKind: StageKind {
@@ -30,11 +31,14 @@ public struct SynthScanKind: StageKind {
             throw SynthError(message: "synth needs scans with sessions (baseline, day13); got \(context.scope.label)")
         }
         let out = context.outputDirectory
+        let prefix = BIDSNames.prefix(context.scope, task: "rest"), space = SynthDataset.space
+        func path(_ name: String) -> String { out.appendingPathComponent(name).path }
         try SynthDataset.writeScan(
             subject: "sub-" + subject, session: session, options: SynthParameters.options(context.params),
-            names: .init(bold: out.appendingPathComponent("bold.nii.gz").path, sidecar: out.appendingPathComponent("bold.json").path,
-                         mask: out.appendingPathComponent("brain_mask.nii.gz").path,
-                         confounds: out.appendingPathComponent("confounds.tsv").path))
+            names: .init(bold: path("\(prefix)_space-\(space)_desc-preproc_bold.nii.gz"),
+                         sidecar: path("\(prefix)_space-\(space)_desc-preproc_bold.json"),
+                         mask: path("\(prefix)_space-\(space)_desc-brain_mask.nii.gz"),
+                         confounds: path("\(prefix)_desc-confounds_timeseries.tsv")))
     }
 }
 

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): the subject-level chain on one full-size scan (2 mm, 91x109x91, 240
+# volumes): 24P + WM/CSF regression, 0.01-0.1 Hz Butterworth band-pass, 6 mm smoothing, 6 atlas
+# seeds, r and z maps. pipe is timed next to the same analysis in nilearn (Tests/CrossCheck/
+# nilearn_chain.py) and next to `gzip -dc` of the input, in the same invocation.
+#
+#   benchmarks/subject-chain.sh            # generates benchmarks/data/full-sub01 on first use
+#
+# Prints wall times, ratios and peak memory (max RSS, from /usr/bin/time). Targets (issue 5):
+# >= 10x faster than nilearn; within 1.5x of decompression; peak memory <= 2x the scan's float32 size.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)"; exit 2; }
+swift build -c release --product pipe >/dev/null
+PIPE=.build/release/pipe
+PY=${PIPE_PYTHON:-.venv/bin/python}
+DATA=benchmarks/data/full-sub01
+if [ ! -f "$DATA/participants.tsv" ]; then
+  $PIPE synth --out "$DATA" --scale full --subjects sub-01
+fi
+FUNC=$DATA/derivatives/fmriprep/sub-01/ses-baseline/func
+BOLD=$FUNC/sub-01_ses-baseline_task-rest_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz
+MASK=$FUNC/sub-01_ses-baseline_task-rest_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz
+CONF=$FUNC/sub-01_ses-baseline_task-rest_desc-confounds_timeseries.tsv
+ATLAS=$DATA/atlas/atlas-synth_space-MNI152NLin2009cAsym_res-2mm_dseg.nii.gz
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+SEEDS='[{"name":"LBAleft","label":"LBA_left"},{"name":"LBAright","label":"LBA_right"},{"name":"CMAleft","label":"CMA_left"},{"name":"CMAright","label":"CMA_right"},{"name":"SFAleft","label":"SFA_left"},{"name":"SFAright","label":"SFA_right"}]'
+cat > "$WORK/study.json" <<JSON
+{"pipe": 1, "cache": "cache", "outputs": "out",
+ "cohort": {"subjects": ["01"], "sessions": ["baseline"]},
+ "stages": {
+  "clean": {"kind": "clean", "fmriprep": "$(realpath $DATA)/derivatives/fmriprep", "confounds": "24P+wm_csf",
+            "smoothing_fwhm": 6, "filter": "butterworth", "high_pass": 0.01, "low_pass": 0.1, "publish": false},
+  "connectivity": {"kind": "connectivity", "from": "clean", "atlas": "$(realpath $ATLAS)",
+                   "atlas_labels": "$(realpath ${ATLAS%.nii.gz}.tsv)", "seeds": $SEEDS, "roi_matrix": false}}}
+JSON
+COLUMNS=$($PY - <<PY
+import json
+m=["trans_x","trans_y","trans_z","rot_x","rot_y","rot_z"]
+print(json.dumps([c+s for c in m for s in ["","_derivative1","_power2","_derivative1_power2"]]+["white_matter","csf"]))
+PY
+)
+NSEEDS=$($PY - <<PY
+import json
+idx={l.split('\t')[1]:int(l.split('\t')[0]) for l in open("${ATLAS%.nii.gz}.tsv").read().split('\n')[1:] if l}
+print(json.dumps([{"name":s["name"],"atlas":"$ATLAS","label":idx[s["label"]]} for s in json.loads('$SEEDS')]))
+PY
+)
+cat > "$WORK/nilearn.json" <<JSON
+{"bold": "$BOLD", "mask": "$MASK", "confounds": "$CONF", "confound_columns": $COLUMNS, "dummy_scans": 0,
+ "t_r": 2.0, "smoothing_fwhm": 6, "detrend": true, "low_pass": 0.1, "high_pass": 0.01, "standardize": false,
+ "seeds": $NSEEDS, "out_dir": "$WORK/nilearn"}
+JSON
+measure() { /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null 2>"$WORK/err" || { cat "$WORK/err"; exit 1; }; cat "$WORK/time"; }
+read -r gz_s gz_kb < <(measure sh -c "gzip -dc '$BOLD' > /dev/null")
+read -r pipe_s pipe_kb < <(measure $PIPE run "$WORK/study.json" --quiet --jobs 1)
+read -r nil_s nil_kb < <(measure "$PY" Tests/CrossCheck/nilearn_chain.py "$WORK/nilearn.json")
+float32_mib=$($PY -c "import nibabel as nib,numpy as np; print(round(np.prod(nib.load('$BOLD').shape)*4/2**20))")
+printf 'input            %s (%s MiB as float32)\n' "$BOLD" "$float32_mib"
+printf 'gzip -dc         %6.2f s\n' "$gz_s"
+printf 'pipe (1 job)     %6.2f s   peak %5d MiB\n' "$pipe_s" $((pipe_kb / 1024))
+printf 'nilearn          %6.2f s   peak %5d MiB\n' "$nil_s" $((nil_kb / 1024))
+$PY - <<PY
+g, p, n, f = $gz_s, $pipe_s, $nil_s, $float32_mib
+print(f"pipe vs nilearn  {n / p:5.1f}x faster   (target >= 10)")
+print(f"pipe / gzip -dc  {p / g:5.2f}          (target <= 1.5)")
+print(f"peak / float32   {$pipe_kb / 1024 / f:5.2f}          (target <= 2)")
+PY
