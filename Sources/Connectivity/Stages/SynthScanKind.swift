@@ -14,7 +14,8 @@ public struct SynthScanKind: StageKind {
     public init() {}
 
     public var name: String { "synth" }
-    public var version: Int { 1 }
+    /// 2: band-limited region signals, stronger planted effects.
+    public var version: Int { 2 }
     public var fanOut: FanOut { .perScan }
     public var upstreamCount: ClosedRange<Int> { 0...0 }
 
@@ -49,7 +50,8 @@ public struct SynthCohortKind: StageKind {
     public init() {}
 
     public var name: String { "synth_cohort" }
-    public var version: Int { 1 }
+    /// 2: the cohort of `synth` version 2.
+    public var version: Int { 2 }
     public var fanOut: FanOut { .group }
     public var upstreamCount: ClosedRange<Int> { 0...0 }
 

@@ -7,8 +7,8 @@ import Foundation
 /// Planted effects (the truth the pipeline must recover), as correlations between latent region
 /// signals; f = MADRS improvement fraction (baseline − day13) / baseline, n ~ N(0, 1) per subject
 /// and session:
-/// - left LBA ↔ left precuneus, anxious patients: baseline c = 0.05 + 0.75 f + 0.05 n, so
-///   responders (f 0.55–0.85) are near 0.58 and non-responders (f 0–0.40) near 0.2, and baseline
+/// - left LBA ↔ left precuneus, anxious patients: baseline c = 0.95 f + 0.05 n, so responders
+///   (f 0.55–0.85) are near 0.66 and non-responders (f 0–0.40) near 0.19, and baseline
 ///   coupling tracks the MADRS change; day 13: responders fall to 0.10 + 0.05 n, non-responders
 ///   keep their baseline value (+ 0.05 n). Non-anxious: 0.25 + 0.05 n at both sessions.
 /// - right CMA ↔ right MTG: anxious 0.10 + 0.05 n, non-anxious 0.55 + 0.05 n, both sessions.
@@ -68,7 +68,7 @@ public struct SynthCohort: Sendable {
                 coupling["baseline"] = [.lbaPrecuneus: 0.25 + n[0], .cmaMTG: 0.25 + n[1]]
                 coupling["day13"] = [.lbaPrecuneus: 0.25 + n[2], .cmaMTG: 0.25 + n[3]]
             } else if kind.0 == "anxious" {
-                let base = 0.05 + 0.75 * realized + n[0]
+                let base = 0.95 * realized + n[0]
                 coupling["baseline"] = [.lbaPrecuneus: base, .cmaMTG: 0.10 + n[1]]
                 coupling["day13"] = [.lbaPrecuneus: kind.1 ? 0.10 + n[2] : base + n[2], .cmaMTG: 0.10 + n[3]]
             } else {

@@ -180,7 +180,7 @@ public enum SynthDataset {
     static func participantsSidecar(null: Bool) -> String {
         let effects = null
             ? "None: --null cohort. Every planted coupling is 0.25 + 0.05 n for every subject and session."
-            : "Left LBA-left precuneus coupling: anxious baseline 0.05 + 0.75 f (+0.05 n; responders ~0.58, non-responders ~0.2), falling to 0.10 at day 13 in responders only; non-anxious 0.25. Right CMA-right MTG coupling: anxious 0.10, non-anxious 0.55. f = MADRS improvement fraction. Truth per scan in synth_truth.tsv."
+            : "Left LBA-left precuneus coupling: anxious baseline 0.95 f (+0.05 n; responders ~0.66, non-responders ~0.19), falling to 0.10 at day 13 in responders only; non-anxious 0.25. Right CMA-right MTG coupling: anxious 0.10, non-anxious 0.55. f = MADRS improvement fraction. Truth per scan in synth_truth.tsv."
         return json([
             "participant_id": ["Description": "Subject label"],
             "group": ["Description": "Depression subtype", "Levels": ["anxious": "anxious depression (31)", "nonanxious": "non-anxious depression (18)"]],

@@ -4,7 +4,7 @@ import Foundation
 /// the confounds fMRIPrep would report for it.
 ///
 /// The model, per in-mask voxel v and volume t (amplitudes in % of the baseline B(v) ≈ 1000):
-///   y = B(v) · (1 + 0.01 · [ 1.5 s_r(t)                        in atlas region r
+///   y = B(v) · (1 + 0.01 · [ 2.0 s_r(t)                        in atlas region r
 ///                            + 0.6 g(t)                           global signal, AR(1) φ 0.8
 ///                            + Σ_k 0.4 m_k(v) a_k(t)              12 smooth fields, AR(1) φ 0.4
 ///                            + 0.5 e(v, t)                        voxel noise, AR(1) φ 0.3
@@ -109,7 +109,7 @@ struct SynthScan {
                 let tt = Double(t) / Double(T)
                 var pct = 0.6 * global[t] + 0.5 * noise[t] + drift[n] * (tt - 0.5) + 0.4 * (2 * tt - 1) * (2 * tt - 1)
                 pct += physio.0 * csfSignal[t] + physio.1 * wmSignal[t]
-                if let regionSeries { pct += 1.5 * regionSeries[t] }
+                if let regionSeries { pct += 2.0 * regionSeries[t] }
                 for k in 0..<Self.noiseFields { pct += 0.4 * Double(fieldMaps[k][n]) * fieldSeries[k][t] }
                 for j in 0..<6 { pct += Double(gains[j][n]) * motion[j][t] }
                 if isSpike[t] { pct -= 3 }
