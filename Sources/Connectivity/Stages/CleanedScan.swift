@@ -41,8 +41,9 @@ public struct CleanedScan: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(info).write(to: folder.appendingPathComponent(stem + Self.infoFile))
-        var bytes = Data(capacity: series.count * 4)
-        for v in series { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        // Little-endian float32, copied in one block (the host is little-endian; checked below).
+        precondition(1.littleEndian == 1, "pipe's cache format is little-endian")
+        let bytes = series.withUnsafeBytes { Data($0) }
         try bytes.write(to: folder.appendingPathComponent(stem + Self.seriesFile))
         var mask = [Float](repeating: 0, count: info.gridShape.reduce(1, *))
         for v in voxels { mask[v] = 1 }
@@ -63,8 +64,10 @@ public struct CleanedScan: Sendable {
         guard voxels.count == info.voxelCount, data.count == info.keptVolumes * info.voxelCount * 4 else {
             throw InputError(path: seriesURL.path, "size does not match \(infoFile): \(info.keptVolumes) x \(info.voxelCount) float32")
         }
-        let series = data.withUnsafeBytes { raw in
-            (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+        precondition(1.littleEndian == 1, "pipe's cache format is little-endian")
+        let series = [Float](unsafeUninitializedCapacity: data.count / 4) { buffer, count in
+            data.withUnsafeBytes { raw in UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw) }
+            count = data.count / 4
         }
         return CleanedScan(info: info, series: series, voxels: voxels)
     }
