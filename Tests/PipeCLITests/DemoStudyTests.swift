@@ -21,16 +21,19 @@ final class DemoStudyTests: XCTestCase {
         return out
     }
 
-    /// Two subjects x two sessions: outputs are complete, byte-identical for --jobs 1 and 2, and a
-    /// rerun executes nothing.
+    /// Five subjects x two sessions through every stage, group statistics included: outputs are
+    /// complete, byte-identical for --jobs 1 and 2, and a rerun executes nothing.
     func testDemoRunsResumesAndIsDeterministic() throws {
         let folder = try temporary()
         let demo = packageRoot.appendingPathComponent("pipelines/demo.json").path
         var outputs: [[String: Data]] = []
         for jobs in ["1", "2"] {
             let cache = folder.appendingPathComponent("cache-\(jobs)").path, out = folder.appendingPathComponent("out-\(jobs)")
-            let args = ["run", demo, "--set", "cohort.subjects=[\"03\",\"04\"]", "--set", "outputs=\(out.path)",
+            // Five subjects: anxious responder (01), non-responders (04, 09), non-anxious (06, 07),
+            // enough for every group stage; few permutations keep it short.
+            var args = ["run", demo, "--set", "cohort.subjects=[\"01\",\"04\",\"06\",\"07\",\"09\"]", "--set", "outputs=\(out.path)",
                         "--cache-dir", cache, "--jobs", jobs, "--quiet"]
+            for stage in ["responders_baseline", "anxiety_baseline", "improvement_baseline"] { args += ["--set", "stages.\(stage).permutations=200"] }
             let first = try runPipe(args)
             XCTAssertEqual(first.status, 0, first.stderr)
             outputs.append(try tree(out))
@@ -41,7 +44,8 @@ final class DemoStudyTests: XCTestCase {
         XCTAssertEqual(outputs[0].keys.sorted(), outputs[1].keys.sorted())
         XCTAssertEqual(outputs[0], outputs[1], "--jobs 1 and --jobs 2 must give byte-identical outputs")
         let maps = outputs[0].keys.filter { $0.hasSuffix("_stat-z_connectivity.nii.gz") }
-        XCTAssertEqual(maps.count, 2 * 2 * 6, "2 subjects x 2 sessions x 6 seeds")
+        XCTAssertEqual(maps.count, 5 * 2 * 6, "5 subjects x 2 sessions x 6 seeds")
+        XCTAssertEqual(outputs[0].keys.filter { $0.hasSuffix("_summary.json") }.count, 3, "three group analyses")
         XCTAssertTrue(outputs[0].keys.contains { $0.hasSuffix("cohort/participants.tsv") })
         XCTAssertTrue(outputs[0].keys.contains { $0.contains("sub-04_ses-day13_task-rest_space-MNI152NLin2009cAsym_desc-roi_connectivity.tsv") })
     }
