@@ -55,11 +55,13 @@ let package = Package(
         .executableTarget(name: "nifti-bench", dependencies: ["NIfTI"], path: "benchmarks/NIfTIBenchmark"),
         .executableTarget(name: "signal-bench", dependencies: ["Numerics"], path: "benchmarks/SignalBenchmark"),
         .executableTarget(name: "stats-bench", dependencies: ["Numerics"], path: "benchmarks/StatsBenchmark"),
-        .testTarget(name: "NIfTITests", dependencies: ["NIfTI"]),
-        .testTarget(name: "NumericsTests", dependencies: ["Numerics"]),
+        // Helpers shared by the test targets (a cross-check Python finder, a seeded generator).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "NIfTITests", dependencies: ["NIfTI", "TestSupport"]),
+        .testTarget(name: "NumericsTests", dependencies: ["Numerics", "TestSupport"]),
         .testTarget(name: "ConnectivityTests", dependencies: ["Connectivity"]),
-        .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine"]),
+        .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine", "TestSupport"]),
         // End-to-end tests of the built `pipe` binary.
-        .testTarget(name: "PipeCLITests", dependencies: ["pipe"]),
+        .testTarget(name: "PipeCLITests", dependencies: ["pipe", "TestSupport"]),
     ]
 )

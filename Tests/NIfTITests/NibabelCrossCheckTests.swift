@@ -1,55 +1,22 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import NIfTI
 
 /// Cross-checks against nibabel (and nifti_tool), on files the tests generate.
 ///
-/// Needs a Python with nibabel: `PIPE_PYTHON`, else `.venv/bin/python` in the package (made by
-/// `scripts/test`). Without one the tests skip, unless `PIPE_REQUIRE_CROSSCHECK=1` (set by
-/// `scripts/test` and CI), where a missing Python is a failure.
+/// Needs a Python with nibabel (see `crossCheckPython` in TestSupport).
 final class NibabelCrossCheckTests: XCTestCase {
-    static func python() throws -> String {
-        let env = ProcessInfo.processInfo.environment
-        let candidates = [env["PIPE_PYTHON"], packageRoot.appendingPathComponent(".venv/bin/python").path].compactMap { $0 }
-        for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) {
-            if (try? run(candidate, ["-c", "import nibabel"]))?.status == 0 { return candidate }
-        }
-        let message = "no Python with nibabel (tried \(candidates.joined(separator: ", "))); run scripts/test, or set PIPE_PYTHON"
-        if env["PIPE_REQUIRE_CROSSCHECK"] == "1" {
-            XCTFail(message)
-            throw CrossCheckUnavailable()
-        }
-        throw XCTSkip(message)
-    }
-
-    struct CrossCheckUnavailable: Error {}
+    static func python() throws -> String { try crossCheckPython(modules: ["nibabel"]) }
 
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runProcess(executable, arguments)
     }
 
-    private func readF64(_ url: URL) throws -> [Double] {
-        let data = try Data(contentsOf: url)
-        return data.withUnsafeBytes { raw in
-            (0..<(data.count / 8)).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
-        }
-    }
+    private func readF64(_ url: URL) throws -> [Double] { try readFloat64(url) }
 
-    private func writeF64(_ values: [Double], _ url: URL) throws {
-        var data = Data(capacity: values.count * 8)
-        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-        try data.write(to: url)
-    }
+    private func writeF64(_ values: [Double], _ url: URL) throws { try writeFloat64(values, to: url) }
 
     /// Files written by nibabel read identically: data, affine, TR, scaling and header fields.
     /// Covers every datatype, both byte orders, .nii/.nii.gz, NIfTI-2, slope/intercept, qform-only,

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import NIfTI
 
 /// A fresh temporary folder, removed when the test ends.
@@ -14,18 +15,6 @@ func temporaryFolder(_ test: XCTestCase, function: String = #function) throws ->
 /// The package root (three levels above this file).
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// A small deterministic generator (SplitMix64), so tests do not depend on the system RNG.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Random raw voxel bytes for a datatype; float types get finite values plus NaN and ±inf.
 func randomRawBytes(_ datatype: NIfTIDatatype, count: Int, rng: inout SplitMix64) -> [UInt8] {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import Numerics
 
 /// `ButterworthFilter` against scipy butter + sosfiltfilt through nilearn.signal.butterworth

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import Numerics
 
 /// `SignalClean` against nilearn 0.14.1 `signal.clean` (Tests/CrossCheck/signal_clean.py) for every

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import Numerics
 
 /// `SeedCorrelation` and `SeedSummary` against numpy (Tests/CrossCheck/signal_connectivity.py).

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import Numerics
 
 /// `EPIBrainMask` against nilearn `compute_epi_mask` (Tests/CrossCheck/signal_epi_mask.py).

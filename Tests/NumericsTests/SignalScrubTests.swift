@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import Numerics
 
 /// `ScrubbingMask` against nilearn's own `_load_scrub` (Tests/CrossCheck/signal_scrub.py).

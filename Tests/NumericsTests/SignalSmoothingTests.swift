@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import Numerics
 
 /// `GaussianSmoothing` against nilearn `image.smooth_img` (Tests/CrossCheck/signal_smoothing.py).

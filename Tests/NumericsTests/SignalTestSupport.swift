@@ -1,18 +1,13 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import Numerics
 
-/// SplitMix64: a small seeded generator so test data is reproducible.
+/// The shared SplitMix64 with a normal sampler, so test data are reproducible.
 struct SignalTestRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var base: SplitMix64
+    init(seed: UInt64) { base = SplitMix64(seed: seed) }
+    mutating func next() -> UInt64 { base.next() }
     /// Standard normal (Box–Muller).
     mutating func normal() -> Double {
         let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self), u2 = Double.random(in: 0..<1, using: &self)
@@ -77,7 +72,7 @@ enum SignalTestData {
     /// Runs `Tests/CrossCheck/<script>` with `arguments`; fails the test on a non-zero status.
     static func runCrossCheckScript(_ script: String, _ arguments: [String], modules: [String] = ["numpy", "scipy", "nilearn"]) throws {
         let python = try crossCheckPython(modules: modules)
-        let path = numericsPackageRoot.appendingPathComponent("Tests/CrossCheck/\(script)").path
+        let path = testPackageRoot.appendingPathComponent("Tests/CrossCheck/\(script)").path
         let result = try runProcess(python, [path] + arguments)
         guard result.status == 0 else {
             XCTFail("\(script) failed (\(result.status)):\n\(result.output)")

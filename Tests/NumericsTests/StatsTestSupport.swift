@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import Numerics
 
 /// A fresh temporary directory for one cross-check.
@@ -12,7 +13,7 @@ func statsTempDir() throws -> URL {
 /// Runs Tests/CrossCheck/<script> with arguments; fails the test with its output on error.
 func runStatsScript(_ script: String, _ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws {
     let python = try crossCheckPython()
-    let path = numericsPackageRoot.appendingPathComponent("Tests/CrossCheck/\(script)").path
+    let path = testPackageRoot.appendingPathComponent("Tests/CrossCheck/\(script)").path
     let result = try runProcess(python, [path] + arguments)
     if result.status != 0 {
         XCTFail("\(script) failed: \(result.output)", file: file, line: line)

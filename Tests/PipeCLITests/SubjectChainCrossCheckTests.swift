@@ -1,32 +1,19 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// The subject-level chain run by the built `pipe` (synth → clean → connectivity), compared with
 /// the same analysis in nilearn (Tests/CrossCheck/nilearn_chain.py): seed series and z maps.
 final class SubjectChainCrossCheckTests: XCTestCase {
-    private func python() throws -> String {
-        let env = ProcessInfo.processInfo.environment
-        let candidates = [env["PIPE_PYTHON"], packageRoot.appendingPathComponent(".venv/bin/python").path].compactMap { $0 }
-        for c in candidates where FileManager.default.isExecutableFile(atPath: c) { return c }
-        if env["PIPE_REQUIRE_CROSSCHECK"] == "1" { XCTFail("no Python for the nilearn cross-check"); throw XCTSkip("no python") }
-        throw XCTSkip("no Python with nilearn; run scripts/test")
-    }
+    private func python() throws -> String { try crossCheckPython(modules: ["nibabel", "nilearn"]) }
 
     private func run(_ executable: String, _ args: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try runProcess(executable, args)
+        return (result.status, result.output)
     }
 
-    /// Reads a float32/float64 NIfTI's voxel values through nibabel-independent means: pipe inspect
-    /// is not enough, so the comparison itself runs in Python (numpy) and prints the max |diff|.
+    /// Three cleaning variants; the comparison runs in numpy and prints the max |z difference|
+    /// inside the brain mask (also checking |tanh z − r| and that no map holds NaN or inf).
     func testZMapsMatchNilearnWithin1e4() throws {
         let py = try python()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pipe-chain-\(UUID().uuidString.prefix(8))")

@@ -1,20 +1,10 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// End-to-end: SIGKILL a running `pipe run` at random (seeded) moments; every rerun must complete
 /// with outputs byte-identical to an uninterrupted run, and the cache must verify clean.
 final class KillTests: XCTestCase {
-    /// SplitMix64: a small seeded generator so kill times are reproducible.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     func writeStudy(_ s: Study) throws {
         let subjects = ["01", "02", "03", "04"]
@@ -39,7 +29,7 @@ final class KillTests: XCTestCase {
 
         let s = try Study("kill")
         try writeStudy(s)
-        var rng = SeededGenerator(state: 20261125)
+        var rng = SplitMix64(seed: 20261125)
         // At least 22 iterations, more (up to 40) until 22 runs were really killed mid-run.
         var killedMidRun = 0
         var i = 0
