@@ -62,6 +62,6 @@ let package = Package(
         .testTarget(name: "ConnectivityTests", dependencies: ["Connectivity"]),
         .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine", "TestSupport"]),
         // End-to-end tests of the built `pipe` binary.
-        .testTarget(name: "PipeCLITests", dependencies: ["pipe", "TestSupport"]),
+        .testTarget(name: "PipeCLITests", dependencies: ["pipe", "NIfTI", "TestSupport"]),
     ]
 )

@@ -16,7 +16,12 @@ import PipelineEngine
 /// - `mask`: `intersection` (default: voxels every map covers) or a coverage fraction (0.9);
 /// - `permutations` (5000), `random_seed` (0), `two_sided` (true), `cluster_p` (0.001),
 ///   `connectivity` (6, 18 or 26), `tfce` (true), `alpha` (0.05, for thresholded maps and FDR);
-/// - `atlas`, `atlas_labels`: label the cluster peaks (from `synth_cohort` when not given).
+/// - `atlas`, `atlas_labels`: label the cluster peaks (from `synth_cohort` when not given);
+/// - `f_tests`: lists of contrasts tested jointly, parametric F (permutation F is not offered);
+/// - `grf_z`, `grf_alpha`: parametric Gaussian-random-field cluster inference "as published"
+///   (DPABI/SPM/FSL style), at a cluster-forming z and cluster alpha; off when `grf_z` is 0.
+///   Smoothness is estimated from the GLM residuals (FSL smoothest-style). Labelled as such:
+///   it is known to give inflated false positives (Eklund et al. 2016), so it is never the default.
 ///
 /// Outputs per contrast `group_seed-<s>_ses-<s>_contrast-<name>_...`: `stat-{effect,t,z,logp}`,
 /// `stat-logpFWE_desc-{maxT,tfce,cluster}` (−log10 FWE p), `stat-z_desc-thresholded` (TFCE FWE <
@@ -25,7 +30,8 @@ public struct GroupKind: StageKind {
     public init() {}
 
     public var name: String { "group" }
-    public var version: Int { 1 }
+    /// 2: F-tests and the GRF option; the summary lists them.
+    public var version: Int { 2 }
     public var fanOut: FanOut { .group }
     public var upstreamCount: ClosedRange<Int> { 1...2 }
 
@@ -55,6 +61,12 @@ public struct GroupKind: StageKind {
         params.number("alpha", default: 0.05, range: 1e-6...0.5)
         params.string("atlas", default: "")
         params.string("atlas_labels", default: "")
+        if let tests = params.value("f_tests"),
+           tests.arrayValue?.allSatisfy({ ($0.arrayValue?.compactMap(\.stringValue).count ?? 0) >= 1 }) != true {
+            params.report("f_tests", "expected a list of contrast lists, e.g. [[\"anxious - nonanxious\", \"age\"]]")
+        }
+        params.number("grf_z", default: 0, range: 0...20)
+        params.number("grf_alpha", default: 0.05, range: 1e-6...0.5)
     }
 
     public func sources(params: JSONValue, scope: Scope) throws -> [String: String] {
@@ -140,6 +152,13 @@ public struct GroupKind: StageKind {
         }
         let atlasOnGrid = atlas?.resampled(to: grid3, affine: ref.affine)
         var summary: [[String: Any]] = []
+        /// Writes one value per in-mask voxel as a float32 map on the data grid.
+        func writeMap(_ values: [Double], _ name: String) throws {
+            var full = [Float](repeating: 0, count: total)
+            for (n, v) in voxels.enumerated() { full[v] = Float(values[n]) }
+            try NIfTIFile.write(NIfTIImage(shape: grid3, affine: ref.affine, data: full),
+                                to: context.outputDirectory.appendingPathComponent("\(name).nii.gz").path)
+        }
 
         for expression in p["contrasts"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
             try context.checkCancellation()
@@ -157,14 +176,8 @@ public struct GroupKind: StageKind {
             let partition = try ContrastPartition(design: design.matrix, contrast: weights)
             let result = try PermutationTest.run(tested: partition.tested, confounds: partition.confounds, data: y, grid: grid,
                                                  options: partition.options(from: options))
-            let name = BIDSNames.label(expression.replacingOccurrences(of: ">", with: "Gt").replacingOccurrences(of: "-", with: "Minus"))
-            let stem = "group_seed-\(seed)\(session.isEmpty ? "" : "_ses-\(session)")_contrast-\(name)"
-            func write(_ values: [Double], _ suffix: String) throws {
-                var full = [Float](repeating: 0, count: total)
-                for (n, v) in voxels.enumerated() { full[v] = Float(values[n]) }
-                try NIfTIFile.write(NIfTIImage(shape: grid3, affine: ref.affine, data: full),
-                                    to: context.outputDirectory.appendingPathComponent("\(stem)_\(suffix).nii.gz").path)
-            }
+            let stem = "group_seed-\(seed)\(session.isEmpty ? "" : "_ses-\(session)")_contrast-\(Self.label(expression))"
+            func write(_ values: [Double], _ suffix: String) throws { try writeMap(values, "\(stem)_\(suffix)") }
             let z = maps.z
             try write(maps.estimate, "stat-effect")
             try write(maps.t, "stat-t")
@@ -230,9 +243,56 @@ public struct GroupKind: StageKind {
             ])
             context.log("\(expression): max |t| \(fmt(result.t.map(abs).max() ?? 0)), \(significant.count) significant clusters")
         }
-        let data = try JSONSerialization.data(withJSONObject: ["seed": seed, "session": session, "contrasts": summary],
+        let fit = try GLMFit(design: design.matrix, data: y)
+        var fSummary: [[String: Any]] = []
+        for (index, expressions) in (p["f_tests"]?.arrayValue ?? []).enumerated() {
+            let rows = try (expressions.arrayValue ?? []).compactMap(\.stringValue).map { try design.contrast($0) }
+            let f = try fit.fContrast(Matrix(rows))
+            let distribution = FDistribution(dfn: Double(rows.count), dfd: Double(fit.residualDF))
+            let stem = "group_seed-\(seed)\(session.isEmpty ? "" : "_ses-\(session)")_ftest-\(index + 1)"
+            try writeMap(f, "\(stem)_stat-F")
+            try writeMap(f.map { -distribution.logSF($0) / M_LN10 }, "\(stem)_stat-logp")
+            try writeMap(f.map { ZScore.fromF($0, dfn: Double(rows.count), dfd: Double(fit.residualDF)) }, "\(stem)_stat-z")
+            fSummary.append(["contrasts": expressions.arrayValue?.compactMap(\.stringValue) ?? [], "dfn": rows.count,
+                             "dfd": fit.residualDF, "max_F": f.max() ?? 0])
+        }
+        var grfSummary: [[String: Any]] = []
+        if let u = p["grf_z"]?.numberValue, u > 0 {
+            // Residuals of the full model, for the smoothness estimate.
+            let fitted = design.matrix * fit.betas
+            var residuals = y
+            for i in 0..<residuals.data.count { residuals.data[i] -= fitted.data[i] }
+            let smoothness = try SmoothnessEstimate(residuals: residuals, grid: grid, dof: fit.residualDF)
+            let grfAlpha = p["grf_alpha"]?.numberValue ?? 0.05
+            for expression in p["contrasts"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+                let z = try fit.tContrast(try design.contrast(expression)).z
+                let labeling = ClusterAnalysis.label(map: z, graph: grid.neighborGraph(.faces), threshold: u, twoSided: true)
+                let pValues = labeling.sizes.map {
+                    GaussianRandomFieldClusters.clusterP(size: Double($0), zThreshold: u, searchVolume: Double(voxels.count), dlh: smoothness.dlh)
+                }
+                let kept = (0..<voxels.count).map { labeling.labels[$0] > 0 && pValues[Int(labeling.labels[$0]) - 1] < grfAlpha ? z[$0] : 0 }
+                let stem = "group_seed-\(seed)\(session.isEmpty ? "" : "_ses-\(session)")_contrast-\(Self.label(expression))"
+                try writeMap(kept, "\(stem)_stat-z_desc-grfThresholded")
+                var tsv = "cluster\tsign\tsize_voxels\tp_grf\n"
+                for k in 0..<labeling.count { tsv += "\(k + 1)\t\(labeling.signs[k])\t\(labeling.sizes[k])\t\(fmt(pValues[k]))\n" }
+                try context.writeOutput("\(stem)_desc-grfClusters.tsv", Array(tsv.utf8))
+                let f = smoothness.fwhmVoxels
+                grfSummary.append(["contrast": expression, "z_threshold": u, "alpha": grfAlpha, "fwhm_voxels": [f.x, f.y, f.z],
+                                   "resel_size": smoothness.reselSize, "significant_clusters": pValues.filter { $0 < grfAlpha }.count,
+                                   "note": "parametric GRF cluster inference, as published (DPABI/SPM style); not FWE-calibrated"])
+            }
+        }
+        let data = try JSONSerialization.data(withJSONObject: ["seed": seed, "session": session, "contrasts": summary,
+                                                              "f_tests": fSummary, "grf": grfSummary],
                                               options: [.prettyPrinted, .sortedKeys])
         try context.writeOutput("group_seed-\(seed)\(session.isEmpty ? "" : "_ses-\(session)")_summary.json", Array(data))
+    }
+}
+
+extension GroupKind {
+    /// A contrast expression as a BIDS label: `responder > nonresponder` → `responderGtnonresponder`.
+    static func label(_ expression: String) -> String {
+        BIDSNames.label(expression.replacingOccurrences(of: ">", with: "Gt").replacingOccurrences(of: "-", with: "Minus"))
     }
 }
 

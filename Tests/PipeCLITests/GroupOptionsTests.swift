@@ -1,0 +1,43 @@
+import Foundation
+import NIfTI
+import XCTest
+
+/// The group stage's parametric options on a small demo cohort: an F-test of one contrast equals
+/// t², and the GRF ("as published") option reports a plausible smoothness and its clusters.
+final class GroupOptionsTests: XCTestCase {
+    func testFTestAndGRFOptions() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pipe-group-options-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let out = folder.appendingPathComponent("out")
+        var args = ["run", packageRoot.appendingPathComponent("pipelines/demo.json").path, "--quiet",
+                    "--cache-dir", folder.appendingPathComponent("cache").path, "--set", "outputs=\(out.path)",
+                    "--set", "cohort.subjects=[\"01\",\"04\",\"06\",\"07\",\"09\",\"13\"]",
+                    "--set", "stages.anxiety_baseline.f_tests=[[\"anxious - nonanxious\"], [\"anxious\", \"nonanxious\"]]",
+                    "--set", "stages.anxiety_baseline.grf_z=2.3"]
+        for stage in ["responders_baseline", "anxiety_baseline", "improvement_baseline"] { args += ["--set", "stages.\(stage).permutations=100"] }
+        let result = try runPipe(args)
+        XCTAssertEqual(result.status, 0, result.stderr)
+
+        let stage = out.appendingPathComponent("anxiety_baseline")
+        let t = try NIfTIFile.read(stage.appendingPathComponent("group_seed-CMAright_ses-baseline_contrast-anxiousGtnonanxious_stat-t.nii.gz").path)
+        let f = try NIfTIFile.read(stage.appendingPathComponent("group_seed-CMAright_ses-baseline_ftest-1_stat-F.nii.gz").path)
+        var compared = 0
+        for (tv, fv) in zip(t.data, f.data) where tv != 0 {
+            XCTAssertEqual(Double(fv), Double(tv) * Double(tv), accuracy: 1e-4 * max(1, Double(tv * tv)))
+            compared += 1
+        }
+        XCTAssertGreaterThan(compared, 10_000)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: stage.appendingPathComponent("group_seed-CMAright_ses-baseline_ftest-2_stat-z.nii.gz").path))
+
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: stage.appendingPathComponent("group_seed-CMAright_ses-baseline_summary.json"))) as! [String: Any]
+        let grf = (summary["grf"] as! [[String: Any]])[0]
+        let fwhm = grf["fwhm_voxels"] as! [Double]
+        // 6 mm smoothing on a 4 mm grid plus the data's own smoothness: between 1 and 6 voxels.
+        XCTAssertTrue(fwhm.allSatisfy { $0 > 1 && $0 < 6 }, "\(fwhm)")
+        XCTAssertTrue((grf["note"] as? String)?.contains("as published") ?? false)
+        let tests = summary["f_tests"] as! [[String: Any]]
+        XCTAssertEqual(tests.map { $0["dfn"] as! Int }, [1, 2])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: stage.appendingPathComponent("group_seed-CMAright_ses-baseline_contrast-anxiousGtnonanxious_desc-grfClusters.tsv").path))
+    }
+}
