@@ -1,5 +1,6 @@
 import Foundation
 import NIfTI
+import PipelineEngine
 
 /// A label image with its names (a BIDS `dseg.tsv` or FSL/nilearn-style `index name` table).
 public struct AtlasLabels: Sendable {
@@ -65,28 +66,12 @@ public struct AtlasLabels: Sendable {
     public func value(of label: String) throws -> Int {
         if let match = names.first(where: { $0.value == label }) { return match.key }
         if let number = Int(label), labels.contains(number) { return number }
-        let suggestion = names.values.min { editDistance($0, label) < editDistance($1, label) }
-        let hint = suggestion.map { "; did you mean '\($0)'?" } ?? ""
-        throw InputError(path: path, field: label, "no such atlas label\(hint)")
+        throw InputError(path: path, field: label,
+                         "no such atlas label" + EditDistance.didYouMean(label, among: names.values.sorted()))
     }
 
     /// The labels resampled (nearest neighbour) to a data grid.
     public func resampled(to shape: [Int], affine target: Affine) -> [Int] {
         SeedGeometry.resampleNearest(labels.map { Float($0) }, shape: self.shape, affine: affine, to: shape, affine: target).map { Int($0) }
     }
-}
-
-/// Levenshtein distance, for did-you-mean hints.
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a.lowercased()), b = Array(b.lowercased())
-    if a.isEmpty { return b.count }
-    var previous = Array(0...b.count)
-    for i in 1...a.count {
-        var current = [i] + [Int](repeating: 0, count: b.count)
-        for j in 1...max(b.count, 1) where j <= b.count {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        previous = current
-    }
-    return previous[b.count]
 }
