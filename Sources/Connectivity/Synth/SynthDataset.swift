@@ -1,5 +1,6 @@
 import Foundation
 import NIfTI
+import PipelineEngine
 
 /// Writes the synthetic cohort as fMRIPrep derivatives in BIDS layout:
 ///
@@ -78,7 +79,7 @@ public enum SynthDataset {
         let maskImage = NIfTIImage(shape: grid.shape, affine: grid.affine, data: grid.mask.map { $0 ? Float(1) : 0 }, code: 4)
 
         let scans = selected.flatMap { p in SynthCohort.sessions.map { (p, $0) } }
-        let failures = FailureBox()
+        let failures = Locked<[any Error]>([])
         let queue = DispatchQueue(label: "pipe.synth", attributes: .concurrent)
         let group = DispatchGroup()
         let slots = DispatchSemaphore(value: max(1, options.jobs))
@@ -91,12 +92,12 @@ public enum SynthDataset {
                     try writeScan(participant: participant, session: session, grid: grid, atlas: atlas, mask: maskImage,
                                   fmriprep: fmriprep, seed: options.seed)
                 } catch {
-                    failures.record(error)
+                    failures.withLock { $0.append(error) }
                 }
             }
         }
         group.wait()
-        if let error = failures.first { throw error }
+        if let error = failures.current.first { throw error }
         let bytes = (fm.enumerator(at: root, includingPropertiesForKeys: [.fileSizeKey])?.allObjects as? [URL] ?? [])
             .reduce(Int64(0)) { $0 + Int64((try? $1.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0) }
         return Summary(subjects: selected.count, scans: scans.count, bytes: bytes)
@@ -209,12 +210,4 @@ public enum SynthDataset {
 public struct SynthError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { message }
-}
-
-/// Collects the first error from concurrent workers.
-final class FailureBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var errors: [any Error] = []
-    func record(_ error: any Error) { lock.withLock { errors.append(error) } }
-    var first: (any Error)? { lock.withLock { errors.first } }
 }
