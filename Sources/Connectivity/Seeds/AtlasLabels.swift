@@ -70,8 +70,14 @@ public struct AtlasLabels: Sendable {
                          "no such atlas label" + EditDistance.didYouMean(label, among: names.values.sorted()))
     }
 
-    /// The labels resampled (nearest neighbour) to a data grid.
+    /// The same atlas on a data grid, resampled once so that later lookups need no resampling.
+    public func onGrid(_ shape: [Int], affine target: Affine) -> AtlasLabels {
+        AtlasLabels(path: path, shape: Array(shape.prefix(3)), affine: target, labels: resampled(to: shape, affine: target), names: names)
+    }
+
+    /// The labels resampled (nearest neighbour) to a data grid (as they are when already on it).
     public func resampled(to shape: [Int], affine target: Affine) -> [Int] {
-        SeedGeometry.resampleNearest(labels.map { Float($0) }, shape: self.shape, affine: affine, to: shape, affine: target).map { Int($0) }
+        if Array(self.shape.prefix(3)) == Array(shape.prefix(3)) && affine.isClose(to: target, tolerance: 1e-6) { return labels }
+        return SeedGeometry.resampleNearest(labels.map { Float($0) }, shape: self.shape, affine: affine, to: shape, affine: target).map { Int($0) }
     }
 }

@@ -46,9 +46,15 @@ public struct SeedDefinition: Sendable, Equatable {
         if gridVoxels.isEmpty {
             throw InputError(path: scanName, field: "seed \(name)", "is empty on the data grid (\(describe)); check its location and size")
         }
-        var position: [Int: Int] = [:]
-        for (n, v) in scan.voxels.enumerated() { position[v] = n }
-        let inside = gridVoxels.compactMap { position[$0] }
+        // scan.voxels is ascending: binary search, no per-seed index of the whole mask.
+        let inside = gridVoxels.compactMap { v -> Int? in
+            var lo = 0, hi = scan.voxels.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if scan.voxels[mid] < v { lo = mid + 1 } else { hi = mid }
+            }
+            return lo < scan.voxels.count && scan.voxels[lo] == v ? lo : nil
+        }
         if inside.isEmpty {
             throw InputError(path: scanName, field: "seed \(name)",
                              "has \(gridVoxels.count) voxels but none inside the scan's brain mask (\(describe))")

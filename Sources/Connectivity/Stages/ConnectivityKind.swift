@@ -94,7 +94,10 @@ public struct ConnectivityKind: StageKind {
             atlasImage = atlasImage ?? context.inputs[1].files["atlas.nii.gz"]
             atlasTable = atlasTable ?? context.inputs[1].files["atlas.tsv"]
         }
-        let atlas = try atlasImage.map { try AtlasLabels.read(image: $0.path, table: atlasTable?.path) }
+        // Resampled to the data grid once, for every seed and the ROI matrix.
+        let atlas = try atlasImage.map {
+            try AtlasLabels.read(image: $0.path, table: atlasTable?.path).onGrid(scan.gridShape, affine: scan.affine)
+        }
         var seeds = Self.seeds(p)
         for (i, _) in seeds.enumerated() {
             if case .maskFile = seeds[i].source, let url = context.sources["seed_mask_\(i)"] { seeds[i].source = .maskFile(url.path) }
@@ -125,7 +128,7 @@ public struct ConnectivityKind: StageKind {
         try context.writeOutput("\(stem)_desc-seeds_timeseries.tsv", Array(tsv.utf8))
 
         if let atlas, p["roi_matrix"]?.boolValue ?? true {
-            let labels = atlas.resampled(to: scan.gridShape, affine: scan.affine)
+            let labels = atlas.labels
             var members: [Int: [Int]] = [:]
             for (n, v) in scan.voxels.enumerated() where labels[v] != 0 { members[labels[v], default: []].append(n) }
             let present = members.keys.sorted()

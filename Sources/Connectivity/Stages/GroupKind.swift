@@ -160,10 +160,11 @@ public struct GroupKind: StageKind {
                                 to: context.outputDirectory.appendingPathComponent("\(name).nii.gz").path)
         }
 
+        // One fit serves every contrast, F-test and the GRF residuals.
+        let fit = try GLMFit(design: design.matrix, data: y)
         for expression in p["contrasts"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
             try context.checkCancellation()
             let weights = try design.contrast(expression)
-            let fit = try GLMFit(design: design.matrix, data: y)
             let maps = try fit.tContrast(weights)
             var options = PermutationOptions()
             options.permutations = p["permutations"]?.intValue ?? 5000
@@ -243,7 +244,6 @@ public struct GroupKind: StageKind {
             ])
             context.log("\(expression): max |t| \(fmt(result.t.map(abs).max() ?? 0)), \(significant.count) significant clusters")
         }
-        let fit = try GLMFit(design: design.matrix, data: y)
         var fSummary: [[String: Any]] = []
         for (index, expressions) in (p["f_tests"]?.arrayValue ?? []).enumerated() {
             let rows = try (expressions.arrayValue ?? []).compactMap(\.stringValue).map { try design.contrast($0) }
