@@ -6,12 +6,17 @@ public struct Cohort: Sendable, Equatable {
     public var sessions: [String?]
     /// Run labels, or `[nil]` for a study without runs.
     public var runs: [String?]
+    /// Scans known not to exist, by label (`sub-12_ses-day13`, or with a run); a label without a
+    /// run covers every run of that session. Their tasks are not planned, so a subject missing a
+    /// session keeps its other scans and group stages see it with one session.
+    public var missing: Set<String>
 
     /// Creates a cohort.
-    public init(subjects: [String], sessions: [String?] = [nil], runs: [String?] = [nil]) {
+    public init(subjects: [String], sessions: [String?] = [nil], runs: [String?] = [nil], missing: Set<String> = []) {
         self.subjects = subjects
         self.sessions = sessions.isEmpty ? [nil] : sessions
         self.runs = runs.isEmpty ? [nil] : runs
+        self.missing = missing
     }
 
     /// Every scan scope: subjects x sessions x runs, in that nesting order.
@@ -24,7 +29,13 @@ public struct Cohort: Sendable, Equatable {
     /// The scan scopes of one subject.
     public func scans(of subject: String) -> [Scope] {
         var out: [Scope] = []
-        for ses in sessions { for run in runs { out.append(.scan(subject: subject, session: ses, run: run)) } }
+        for ses in sessions {
+            for run in runs {
+                let scan = Scope.scan(subject: subject, session: ses, run: run)
+                if missing.contains(scan.label) || missing.contains(Scope.scan(subject: subject, session: ses, run: nil).label) { continue }
+                out.append(scan)
+            }
+        }
         return out
     }
 }

@@ -7,13 +7,13 @@ import Foundation
 /// "cohort": {
 ///   "participants": "participants.tsv", "id": "participant_id",
 ///   "include": {"group": ["anxious"]}, "exclude": {"participant_id": ["sub-07"]},
-///   "sessions": ["1", "2"]
+///   "sessions": ["1", "2"], "missing_scans": ["sub-12_ses-2"]
 /// }
 /// ```
 /// A row is kept when, for every `include` column, its value is listed, and for no `exclude` column
 /// its value is listed. Subject labels drop a `sub-` prefix; ids in filters match with or without it.
 struct CohortReader {
-    static let keys = ["subjects", "participants", "id", "include", "exclude", "sessions", "runs"]
+    static let keys = ["subjects", "participants", "id", "include", "exclude", "sessions", "runs", "missing_scans"]
     let directory: URL
     let diagnostics: SpecDiagnostics
 
@@ -60,7 +60,25 @@ struct CohortReader {
         if subjects.isEmpty && d.issues.isEmpty {
             d.report(node.location, "cohort", "the cohort selects no subjects")
         }
-        return Cohort(subjects: subjects, sessions: sessions, runs: runs)
+        var missing = Set<String>()
+        if let m = node.member("missing_scans") {
+            let known = Set(Cohort(subjects: subjects, sessions: sessions, runs: runs).scans.flatMap { scan in
+                [scan.label, Scope.scan(subject: scan.subject!, session: scan.session, run: nil).label]
+            })
+            if case .array(let items) = m.value.kind {
+                for (i, item) in items.enumerated() {
+                    guard case .string(let label) = item.kind, known.contains(label) else {
+                        d.report(item.location, "cohort.missing_scans[\(i)]",
+                                 "expected the label of one of the cohort's scans, e.g. \(known.sorted().first ?? "sub-01_ses-1"); got \(item.shortDescription)")
+                        continue
+                    }
+                    missing.insert(label)
+                }
+            } else {
+                d.report(m.value.location, "cohort.missing_scans", "expected a list of scan labels, got \(m.value.shortDescription)")
+            }
+        }
+        return Cohort(subjects: subjects, sessions: sessions, runs: runs, missing: missing)
     }
 
     /// A list of BIDS labels (strings or integers), without `prefix`.
