@@ -1,0 +1,137 @@
+import Foundation
+import NIfTI
+import Numerics
+
+/// Subject maps on one grid, restricted to a group mask, as subjects × in-mask-voxel matrices.
+///
+/// Several sets of maps (e.g. pre and post) share one mask and one row order. The grid is the
+/// first map's. A map on another grid is an error that names it, unless `resampling` is set:
+/// `.linear` (trilinear, as scipy `map_coordinates(order=1)` and nilearn's continuous
+/// resampling) or `.nearest`; points outside the source grid become 0, i.e. not covered.
+///
+/// The mask keeps voxels covered (finite and non-zero: a connectivity map is 0 outside the scan's
+/// mask) in every map, or with `coverage` < 1 in at least that fraction of the subjects of every
+/// set. A subject not covering a kept voxel gets the mean of the subjects that do, in that set:
+/// it then adds nothing to a group difference there, which is conservative.
+struct GroupMaps {
+    enum Resampling: String { case none, linear, nearest }
+
+    var shape: [Int]
+    var affine: Affine
+    /// Per voxel of the grid, whether it is in the group mask.
+    var mask: [Bool]
+    /// Grid indices of the mask voxels, ascending.
+    var voxels: [Int]
+    /// One subjects × voxels matrix per set.
+    var sets: [Matrix]
+    /// Number of values filled with the voxel mean because a subject did not cover it.
+    var filled: Int
+
+    var total: Int { shape.reduce(1, *) }
+    var grid: MaskGrid { MaskGrid(nx: shape[0], ny: shape[1], nz: shape[2], mask: mask) }
+
+    /// Loads `sets` (each a list of map files in the same subject order).
+    /// - Throws: `InputError` naming the file for a grid mismatch (without resampling) or an empty mask.
+    static func load(_ sets: [[URL]], coverage: Double, resampling: Resampling) throws -> GroupMaps {
+        var shape: [Int] = [], affine = Affine.identity
+        var images: [[[Float]]] = []
+        var first = ""
+        for urls in sets {
+            var loaded: [[Float]] = []
+            for url in urls {
+                let image = try NIfTIFile.read(url.path)
+                let s = Array(image.shape.prefix(3))
+                if shape.isEmpty { shape = s; affine = image.affine; first = url.path }
+                if s != shape || !image.affine.isClose(to: affine, tolerance: 1e-4) {
+                    switch resampling {
+                    case .none:
+                        throw InputError(path: url.path, field: "grid",
+                                         "\(s) with affine \(image.affine) differs from \(first)'s \(shape) with \(affine); set \"resample\": \"linear\" to resample the maps")
+                    case .nearest:
+                        loaded.append(SeedGeometry.resampleNearest(image.data, shape: s, affine: image.affine, to: shape, affine: affine))
+                    case .linear:
+                        loaded.append(resampleLinear(image.data, shape: s, affine: image.affine, to: shape, affine: affine))
+                    }
+                } else {
+                    loaded.append(Array(image.data.prefix(shape.reduce(1, *))))
+                }
+            }
+            images.append(loaded)
+        }
+        let total = shape.reduce(1, *)
+        var mask = [Bool](repeating: false, count: total)
+        for v in 0..<total {
+            mask[v] = images.allSatisfy { set in
+                let covered = set.reduce(0) { $0 + ($1[v] != 0 && $1[v].isFinite ? 1 : 0) }
+                return covered == set.count || (covered > 0 && Double(covered) >= coverage * Double(set.count) - 1e-9)
+            }
+        }
+        let voxels = (0..<total).filter { mask[$0] }
+        guard !voxels.isEmpty else {
+            throw InputError(path: first, field: "mask", "the maps share no voxel\(coverage < 1 ? " at coverage \(coverage)" : "")")
+        }
+        var filled = 0
+        let matrices = images.map { set in
+            var y = Matrix(rows: set.count, columns: voxels.count)
+            for (n, v) in voxels.enumerated() {
+                var sum = 0.0, count = 0
+                for (i, image) in set.enumerated() where image[v] != 0 && image[v].isFinite {
+                    y[i, n] = Double(image[v]); sum += y[i, n]; count += 1
+                }
+                if count < set.count {
+                    for (i, image) in set.enumerated() where !(image[v] != 0 && image[v].isFinite) { y[i, n] = sum / Double(count) }
+                    filled += set.count - count
+                }
+            }
+            return y
+        }
+        return GroupMaps(shape: shape, affine: affine, mask: mask, voxels: voxels, sets: matrices, filled: filled)
+    }
+
+    /// Writes one value per mask voxel as a float32 map on the grid (0 outside the mask).
+    func write(_ values: [Double], to path: String) throws {
+        var full = [Float](repeating: 0, count: total)
+        for (n, v) in voxels.enumerated() { full[v] = Float(values[n]) }
+        try NIfTIFile.write(NIfTIImage(shape: shape, affine: affine, data: full), to: path)
+    }
+
+    /// Trilinear resampling through the affines (target voxel → world → source voxel), with
+    /// scipy `map_coordinates(order=1, mode="constant", cval=0)` semantics: a point outside the
+    /// source grid is 0, and so is one whose interpolation touches a voxel outside it.
+    static func resampleLinear(_ values: [Float], shape: [Int], affine: Affine, to targetShape: [Int], affine targetAffine: Affine) -> [Float] {
+        let tx = targetShape[0], ty = targetShape[1], tz = targetShape[2]
+        var out = [Float](repeating: 0, count: tx * ty * tz)
+        guard let inverse = affine.inverse else { return out }
+        let map = inverse * targetAffine
+        let sx = shape[0], sy = shape[1], sz = shape[2]
+        for k in 0..<tz {
+            for j in 0..<ty {
+                for i in 0..<tx {
+                    let p = map.apply([Double(i), Double(j), Double(k)])
+                    let lo = p.map { Int($0.rounded(.down)) }
+                    guard lo[0] >= 0, lo[1] >= 0, lo[2] >= 0 else { continue }
+                    let fx = p[0] - Double(lo[0]), fy = p[1] - Double(lo[1]), fz = p[2] - Double(lo[2])
+                    // On the last plane the upper neighbour has weight 0 and may lie outside.
+                    let hx = fx > 0 ? 1 : 0, hy = fy > 0 ? 1 : 0, hz = fz > 0 ? 1 : 0
+                    guard lo[0] + hx < sx, lo[1] + hy < sy, lo[2] + hz < sz else { continue }
+                    var acc = 0.0
+                    for c in 0..<8 {
+                        let dx = c & 1, dy = (c >> 1) & 1, dz = (c >> 2) & 1
+                        let w = (dx == 1 ? fx : 1 - fx) * (dy == 1 ? fy : 1 - fy) * (dz == 1 ? fz : 1 - fz)
+                        if w == 0 { continue }
+                        acc += w * Double(values[(lo[0] + dx) + sx * ((lo[1] + dy) + sy * (lo[2] + dz))])
+                    }
+                    out[i + tx * (j + ty * k)] = Float(acc)
+                }
+            }
+        }
+        return out
+    }
+}
+
+extension Matrix {
+    /// The rows at `indices`, in that order.
+    func selectingRows(_ indices: [Int]) -> Matrix {
+        Matrix(rows: indices.count, columns: columns, data: indices.flatMap { row($0) })
+    }
+}

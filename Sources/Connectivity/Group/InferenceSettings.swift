@@ -1,0 +1,92 @@
+import Foundation
+import Numerics
+import PipelineEngine
+
+/// The inference parameters shared by the `group` and `longitudinal` stage kinds.
+///
+/// - `permutations` (5000), `random_seed` (0), `two_sided` (true);
+/// - `cluster_p` (0.001): cluster-forming threshold, converted to t with the model's df;
+/// - `connectivity` (6, 18 or 26) for clusters; `tfce` (true): exact TFCE (E 0.5, H 2, 6-connected);
+/// - `alpha` (0.05): thresholded maps, FDR, significant clusters;
+/// - `mask`: `intersection` (default) or a coverage fraction; `resample`: `none` (default: maps on
+///   different grids are an error), `linear` or `nearest` (see `GroupMaps`);
+/// - `atlas`, `atlas_labels`: labels for cluster peaks;
+/// - `f_tests`: lists of contrasts tested jointly (parametric F);
+/// - `grf_z`, `grf_alpha`: parametric GRF cluster inference "as published" (off when `grf_z` is 0).
+struct InferenceSettings {
+    var permutations: Int
+    var randomSeed: UInt64
+    var twoSided: Bool
+    var clusterP: Double
+    var connectivity: VoxelConnectivity
+    var tfce: Bool
+    var alpha: Double
+    var coverage: Double
+    var resampling: GroupMaps.Resampling
+    var fTests: [[String]]
+    var grfZ: Double
+    var grfAlpha: Double
+
+    /// Declares and validates the parameters (spec time).
+    static func declare(_ params: ParameterReader) {
+        let mask = params.string("mask", default: "intersection")
+        if mask != "intersection", Double(mask).map({ !(0...1).contains($0) }) ?? true {
+            params.report("mask", "expected \"intersection\" or a coverage fraction between 0 and 1")
+        }
+        let resample = params.string("resample", default: "none")
+        if GroupMaps.Resampling(rawValue: resample) == nil { params.report("resample", "expected none, linear or nearest") }
+        params.integer("permutations", default: 5000, range: 0...1_000_000)
+        params.integer("random_seed", default: 0, range: 0...Int(Int32.max))
+        params.bool("two_sided", default: true)
+        params.number("cluster_p", default: 0.001, range: 1e-12...0.5)
+        let connectivity = params.integer("connectivity", default: 6)
+        if ![6, 18, 26].contains(connectivity) { params.report("connectivity", "expected 6, 18 or 26") }
+        params.bool("tfce", default: true)
+        params.number("alpha", default: 0.05, range: 1e-6...0.5)
+        params.string("atlas", default: "")
+        params.string("atlas_labels", default: "")
+        if let tests = params.value("f_tests"),
+           tests.arrayValue?.allSatisfy({ ($0.arrayValue?.compactMap(\.stringValue).count ?? 0) >= 1 }) != true {
+            params.report("f_tests", "expected a list of contrast lists, e.g. [[\"anxious - nonanxious\", \"age\"]]")
+        }
+        params.number("grf_z", default: 0, range: 0...20)
+        params.number("grf_alpha", default: 0.05, range: 1e-6...0.5)
+    }
+
+    /// Reads the (validated) parameters.
+    init(_ p: JSONValue) {
+        permutations = p["permutations"]?.intValue ?? 5000
+        randomSeed = UInt64(p["random_seed"]?.intValue ?? 0)
+        twoSided = p["two_sided"]?.boolValue ?? true
+        clusterP = p["cluster_p"]?.numberValue ?? 0.001
+        connectivity = VoxelConnectivity(rawValue: p["connectivity"]?.intValue ?? 6) ?? .faces
+        tfce = p["tfce"]?.boolValue ?? true
+        alpha = p["alpha"]?.numberValue ?? 0.05
+        coverage = (p["mask"]?.stringValue).flatMap(Double.init) ?? 1
+        resampling = GroupMaps.Resampling(rawValue: p["resample"]?.stringValue ?? "none") ?? .none
+        fTests = (p["f_tests"]?.arrayValue ?? []).map { $0.arrayValue?.compactMap(\.stringValue) ?? [] }
+        grfZ = p["grf_z"]?.numberValue ?? 0
+        grfAlpha = p["grf_alpha"]?.numberValue ?? 0.05
+    }
+
+    /// Permutation options for a model with `df` residual degrees of freedom.
+    func permutationOptions(df: Int) throws -> PermutationOptions {
+        var options = PermutationOptions()
+        options.permutations = permutations
+        options.seed = randomSeed
+        options.twoSided = twoSided
+        options.clusterConnectivity = connectivity
+        options.clusterThreshold = try ClusterAnalysis.tThreshold(p: clusterP, df: Double(df), twoSided: twoSided)
+        if tfce { options.tfce = .exact }
+        return options
+    }
+
+    /// The source files these parameters name.
+    static func sources(_ params: JSONValue) -> [String: String] {
+        var out: [String: String] = [:]
+        for key in ["participants", "atlas", "atlas_labels"] {
+            if let path = params[key]?.stringValue, !path.isEmpty { out[key] = path }
+        }
+        return out
+    }
+}

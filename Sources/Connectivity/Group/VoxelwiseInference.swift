@@ -1,0 +1,208 @@
+import Foundation
+import NIfTI
+import Numerics
+import PipelineEngine
+
+/// Voxelwise GLM inference on one subjects × voxels matrix, written as a stage's outputs: the
+/// part the `group` and `longitudinal` stage kinds share.
+///
+/// Per contrast, with `stem` = `<prefix>_contrast-<label>`:
+/// - `stat-{effect,t,z,logp}`: contrast estimate, t, z (t → p → z without underflow), −log10 p;
+/// - `stat-logpFWE_desc-{maxT,cluster,tfce}`: −log10 permutation FWE p;
+/// - `stat-z_desc-thresholded`: z where the primary FWE p (TFCE, else max-T) < alpha;
+/// - `stat-logqFDR`: −log10 Benjamini–Hochberg q;
+/// - `desc-clusters.tsv`: the cluster table (nilearn `get_clusters_table` conventions) with
+///   cluster-mass FWE p and atlas labels;
+/// - `desc-clusters_dseg.nii.gz`: the significant clusters (cluster-mass FWE p < alpha), numbered
+///   1…K by decreasing mass — the regions an `roi` stage can follow up;
+/// - `desc-roi.tsv`: per-subject mean of the data in each significant cluster, joined with
+///   participants.tsv.
+/// Per F-test `<prefix>_ftest-<k>`: `stat-{F,logp,z}`. With GRF: `stat-z_desc-grfThresholded`
+/// and `desc-grfClusters.tsv`. The summary dictionary describes all of it.
+struct VoxelwiseInference {
+    var maps: GroupMaps
+    /// subjects × voxels: the data tested (z maps, or post − pre differences).
+    var y: Matrix
+    var design: GroupDesign
+    var table: ParticipantsTable
+    var settings: InferenceSettings
+    var atlas: AtlasLabels?
+    var context: TaskContext
+    var prefix: String
+
+    /// A significant cluster as the summary lists it.
+    struct Cluster {
+        var id: Int
+        var sign: Int
+        var size: Int
+        var mass: Double
+        var pFWE: Double
+        var peak: [Double]
+        var label: String
+    }
+
+    func run(contrasts: [String]) throws -> (contrasts: [[String: Any]], fTests: [[String: Any]], grf: [[String: Any]]) {
+        let grid = maps.grid
+        let atlasOnGrid = atlas?.resampled(to: maps.shape, affine: maps.affine)
+        func atlasLabel(_ v: Int) -> String {
+            atlasOnGrid.map { $0[v] }.flatMap { $0 > 0 ? atlas?.names[$0] ?? String($0) : nil } ?? ""
+        }
+        func write(_ values: [Double], _ name: String) throws {
+            try maps.write(values, to: context.outputDirectory.appendingPathComponent("\(name).nii.gz").path)
+        }
+        let logp = { (ps: [Double]) in ps.map { -log10(max($0, 1e-300)) } }
+        let fit = try GLMFit(design: design.matrix, data: y)
+        var summaries: [[String: Any]] = []
+        for expression in contrasts {
+            try context.checkCancellation()
+            let weights = try design.contrast(expression)
+            let tMaps = try fit.tContrast(weights)
+            let options = try settings.permutationOptions(df: tMaps.df)
+            let partition = try ContrastPartition(design: design.matrix, contrast: weights)
+            let result = try PermutationTest.run(tested: partition.tested, confounds: partition.confounds, data: y, grid: grid,
+                                                 options: partition.options(from: options))
+            let stem = "\(prefix)_contrast-\(Self.label(expression))"
+            let z = tMaps.z
+            try write(tMaps.estimate, "\(stem)_stat-effect")
+            try write(tMaps.t, "\(stem)_stat-t")
+            try write(z, "\(stem)_stat-z")
+            try write(tMaps.negLog10P, "\(stem)_stat-logp")
+            try write(logp(result.maxTFWEP), "\(stem)_stat-logpFWE_desc-maxT")
+            let threshold = options.clusterThreshold!
+            let labeling = ClusterAnalysis.label(map: result.t, graph: grid.neighborGraph(options.clusterConnectivity),
+                                                 threshold: threshold, twoSided: options.twoSided)
+            var clusterFWE: [Double] = []
+            if let null = result.nullMaxClusterMass {
+                clusterFWE = ClusterAnalysis.fweP(labeling.masses, null: null, exhaustive: result.exhaustive)
+                try write((0..<maps.voxels.count).map { labeling.labels[$0] > 0 ? clusterFWE[Int(labeling.labels[$0]) - 1] : 1 },
+                          "\(stem)_stat-logpFWE_desc-cluster")
+            }
+            if let tfceP = result.tfceFWEP { try write(logp(tfceP), "\(stem)_stat-logpFWE_desc-tfce") }
+            let primary = result.tfceFWEP ?? result.maxTFWEP
+            try write(zip(z, primary).map { $1 < settings.alpha ? $0 : 0 }, "\(stem)_stat-z_desc-thresholded")
+            try write(logp(BenjaminiHochberg.qValues(tMaps.negLog10P.map { pow(10, -$0) })), "\(stem)_stat-logqFDR")
+
+            // Significant clusters by decreasing mass; their map and per-subject means.
+            let order = (0..<labeling.count).filter { !clusterFWE.isEmpty && clusterFWE[$0] < settings.alpha }
+                .sorted { labeling.masses[$0] > labeling.masses[$1] || (labeling.masses[$0] == labeling.masses[$1] && $0 < $1) }
+            var newID = [Int32](repeating: 0, count: labeling.count + 1)
+            for (rank, k) in order.enumerated() { newID[k + 1] = Int32(rank + 1) }
+            let clusterOf = labeling.labels.map { newID[Int($0)] }
+            try write(clusterOf.map(Double.init), "\(stem)_desc-clusters_dseg")
+            let clusters = order.enumerated().map { rank, k in
+                let v = maps.voxels[labeling.peaks[k]]
+                let ijk = [v % maps.shape[0], (v / maps.shape[0]) % maps.shape[1], v / (maps.shape[0] * maps.shape[1])]
+                return Cluster(id: rank + 1, sign: labeling.signs[k], size: labeling.sizes[k], mass: labeling.masses[k],
+                               pFWE: clusterFWE[k], peak: maps.affine.apply(ijk.map(Double.init)), label: atlasLabel(v))
+            }
+            try context.writeOutput("\(stem)_desc-clusters.tsv", Array(clusterTable(result.t, df: tMaps.df, threshold: threshold,
+                                                                                  labeling: labeling, clusterFWE: clusterFWE,
+                                                                                  label: atlasLabel).utf8))
+            try context.writeOutput("\(stem)_desc-roi.tsv", Array(roiTable(clusterOf, count: clusters.count).utf8))
+
+            summaries.append([
+                "contrast": expression, "weights": weights, "columns": design.columnNames, "subjects": design.subjects.count,
+                "df": tMaps.df, "voxels": maps.voxels.count, "permutations": result.nullCount, "exhaustive": result.exhaustive,
+                "cluster_threshold_t": threshold,
+                "max_abs_t": result.t.map(abs).max() ?? 0, "min_p_fwe_maxT": result.maxTFWEP.min() ?? 1,
+                "min_p_fwe_tfce": result.tfceFWEP?.min() ?? NSNull(), "min_p_fwe_cluster": clusterFWE.min() ?? NSNull(),
+                "significant_voxels_tfce": result.tfceFWEP.map { $0.filter { $0 < settings.alpha }.count } ?? NSNull(),
+                "significant_voxels_maxT": result.maxTFWEP.filter { $0 < settings.alpha }.count, "clusters": labeling.count,
+                "significant_clusters": clusters.map { c in
+                    ["id": c.id, "sign": c.sign, "size_voxels": c.size, "mass": c.mass, "p_fwe": c.pFWE, "peak_mni": c.peak,
+                     "peak_label": c.label] as [String: Any]
+                },
+            ])
+            context.log("\(expression): max |t| \(fmt(result.t.map(abs).max() ?? 0)), \(clusters.count) significant clusters")
+        }
+        return (summaries, try fTests(fit), try grf(fit, contrasts: contrasts))
+    }
+
+    /// The cluster table (nilearn conventions) with cluster-mass FWE p and atlas labels.
+    private func clusterTable(_ t: [Double], df: Int, threshold: Double, labeling: ClusterLabeling, clusterFWE: [Double],
+                              label: (Int) -> String) -> String {
+        let rows = ClusterTable.make(map: t, grid: maps.grid, affine: maps.affine.m, threshold: threshold, twoSided: settings.twoSided)
+        let position = Dictionary(uniqueKeysWithValues: maps.voxels.enumerated().map { ($1, $0) })
+        var tsv = "cluster_id\tx\ty\tz\tpeak_t\tpeak_z\tsize_voxels\tsize_mm3\tcenter_x\tcenter_y\tcenter_z\tp_fwe_cluster_mass\tlabel\n"
+        for row in rows {
+            let ijk = maps.affine.inverse!.apply([row.x, row.y, row.z]).map { Int($0.rounded()) }
+            let v = ijk[0] + maps.shape[0] * (ijk[1] + maps.shape[1] * ijk[2])
+            let k = position[v].map { Int(labeling.labels[$0]) } ?? 0
+            let pFWE = k > 0 && !clusterFWE.isEmpty ? fmt(clusterFWE[k - 1]) : ""
+            let com = row.centerOfMass
+            tsv += [row.id, fmt(row.x), fmt(row.y), fmt(row.z), fmt(row.peakStat), fmt(ZScore.fromT(row.peakStat, df: Double(df))),
+                    row.clusterSizeVoxels.map(String.init) ?? "", row.clusterSizeMM3.map(String.init) ?? "",
+                    com.map { fmt($0.x) } ?? "", com.map { fmt($0.y) } ?? "", com.map { fmt($0.z) } ?? "",
+                    pFWE, label(v)].joined(separator: "\t") + "\n"
+        }
+        return tsv
+    }
+
+    /// Per-subject mean of `y` in each significant cluster, joined with participants.tsv.
+    private func roiTable(_ clusterOf: [Int32], count: Int) -> String {
+        let columns = table.columns.filter { $0 != "participant_id" }
+        var members = [[Int]](repeating: [], count: count)
+        for (n, c) in clusterOf.enumerated() where c > 0 { members[Int(c) - 1].append(n) }
+        var tsv = (["participant_id"] + columns + (0..<count).map { "cluster\($0 + 1)" }).joined(separator: "\t") + "\n"
+        for (i, subject) in design.subjects.enumerated() {
+            let cells = ["sub-\(subject)"] + columns.map { ((try? table.value(subject, $0)) ?? nil) ?? "n/a" }
+                + members.map { m in fmt(m.reduce(0.0) { $0 + y[i, $1] } / Double(m.count)) }
+            tsv += cells.joined(separator: "\t") + "\n"
+        }
+        return tsv
+    }
+
+    /// Parametric F-tests over several contrasts.
+    private func fTests(_ fit: GLMFit) throws -> [[String: Any]] {
+        try settings.fTests.enumerated().map { index, expressions in
+            let rows = try expressions.map { try design.contrast($0) }
+            let f = try fit.fContrast(Matrix(rows))
+            let distribution = FDistribution(dfn: Double(rows.count), dfd: Double(fit.residualDF))
+            let stem = context.outputDirectory.appendingPathComponent("\(prefix)_ftest-\(index + 1)").path
+            try maps.write(f, to: "\(stem)_stat-F.nii.gz")
+            try maps.write(f.map { -distribution.logSF($0) / M_LN10 }, to: "\(stem)_stat-logp.nii.gz")
+            try maps.write(f.map { ZScore.fromF($0, dfn: Double(rows.count), dfd: Double(fit.residualDF)) }, to: "\(stem)_stat-z.nii.gz")
+            return ["contrasts": expressions, "dfn": rows.count, "dfd": fit.residualDF, "max_F": f.max() ?? 0]
+        }
+    }
+
+    /// Parametric GRF cluster inference "as published", smoothness from the model residuals.
+    private func grf(_ fit: GLMFit, contrasts: [String]) throws -> [[String: Any]] {
+        let u = settings.grfZ
+        guard u > 0 else { return [] }
+        let fitted = design.matrix * fit.betas
+        var residuals = y
+        for i in 0..<residuals.data.count { residuals.data[i] -= fitted.data[i] }
+        let grid = maps.grid
+        let smoothness = try SmoothnessEstimate(residuals: residuals, grid: grid, dof: fit.residualDF)
+        return try contrasts.map { expression in
+            let z = try fit.tContrast(try design.contrast(expression)).z
+            let labeling = ClusterAnalysis.label(map: z, graph: grid.neighborGraph(.faces), threshold: u, twoSided: true)
+            let pValues = labeling.sizes.map {
+                GaussianRandomFieldClusters.clusterP(size: Double($0), zThreshold: u, searchVolume: Double(maps.voxels.count), dlh: smoothness.dlh)
+            }
+            let kept = (0..<maps.voxels.count).map { labeling.labels[$0] > 0 && pValues[Int(labeling.labels[$0]) - 1] < settings.grfAlpha ? z[$0] : 0 }
+            let stem = "\(prefix)_contrast-\(Self.label(expression))"
+            try maps.write(kept, to: context.outputDirectory.appendingPathComponent("\(stem)_stat-z_desc-grfThresholded.nii.gz").path)
+            var tsv = "cluster\tsign\tsize_voxels\tp_grf\n"
+            for k in 0..<labeling.count { tsv += "\(k + 1)\t\(labeling.signs[k])\t\(labeling.sizes[k])\t\(fmt(pValues[k]))\n" }
+            try context.writeOutput("\(stem)_desc-grfClusters.tsv", Array(tsv.utf8))
+            let f = smoothness.fwhmVoxels
+            return ["contrast": expression, "z_threshold": u, "alpha": settings.grfAlpha, "fwhm_voxels": [f.x, f.y, f.z],
+                    "resel_size": smoothness.reselSize, "significant_clusters": pValues.filter { $0 < settings.grfAlpha }.count,
+                    "note": "parametric GRF cluster inference, as published (DPABI/SPM style); not FWE-calibrated"]
+        }
+    }
+
+    /// A contrast expression as a BIDS label: `responder > nonresponder` → `responderGtnonresponder`.
+    static func label(_ expression: String) -> String {
+        BIDSNames.label(expression.replacingOccurrences(of: ">", with: "Gt").replacingOccurrences(of: "-", with: "Minus"))
+    }
+}
+
+/// Writes a summary dictionary as pretty, key-sorted JSON.
+func summaryJSON(_ object: [String: Any]) throws -> [UInt8] {
+    Array(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]))
+}
+
+private func fmt(_ v: Double) -> String { String(format: "%.6g", v) }
