@@ -3,7 +3,9 @@ import XCTest
 
 /// The whole demo study (pipelines/demo.json, 49 subjects x 2 sessions) run by the built binary:
 /// its group analyses find the planted effects at FWE < 0.05 with the default method (TFCE
-/// permutation inference), each as one cluster in the planted region. 1000 permutations instead
+/// permutation inference), each as one cluster in the planted region; the longitudinal stage finds
+/// the responders' decrease, and the ROI follow-ups report it with the clinical correlation and an
+/// out-of-sample prediction of response. 1000 permutations instead
 /// of 5000 keep the test short; the method is the same.
 final class DemoFindingsTests: XCTestCase {
     func testDemoFindsThePlantedEffects() throws {
@@ -11,7 +13,7 @@ final class DemoFindingsTests: XCTestCase {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let out = folder.appendingPathComponent("out")
-        let stages = ["responders_baseline", "anxiety_baseline", "improvement_baseline"]
+        let stages = ["responders_baseline", "anxiety_baseline", "improvement_baseline", "responders_change"]
         var args = ["run", packageRoot.appendingPathComponent("pipelines/demo.json").path, "--quiet",
                     "--cache-dir", folder.appendingPathComponent("cache").path, "--set", "outputs=\(out.path)"]
         for stage in stages { args += ["--set", "stages.\(stage).permutations=1000"] }
@@ -55,5 +57,70 @@ final class DemoFindingsTests: XCTestCase {
         let roi = try String(contentsOf: out.appendingPathComponent("responders_baseline/\(roiName)"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(roi.count, 1 + 31)
         XCTAssertTrue(roi[0].hasSuffix("cluster1"))
+
+        try checkLongitudinal(out.appendingPathComponent("responders_change"))
+        try checkFollowUp(out)
+    }
+
+    /// The voxelwise pre/post test: responders' LBA–precuneus coupling falls from baseline to day 13
+    /// (TFCE FWE < 0.05, one cluster, in precuneus_left); non-responders' does not change.
+    private func checkLongitudinal(_ folder: URL) throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        let name = try XCTUnwrap(files.first { $0.hasSuffix("_summary.json") })
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent(name))) as! [String: Any]
+        XCTAssertEqual((summary["subjects"] as? [String])?.count, 31)
+        let paired = try XCTUnwrap(summary["paired"] as? [[String: Any]])
+        let responders = try XCTUnwrap(paired.first { $0["group"] as? String == "responder" })
+        XCTAssertLessThan(responders["min_p_fwe_tfce"] as? Double ?? 1, 0.05)
+        let clusters = try XCTUnwrap(responders["significant_clusters"] as? [[String: Any]])
+        XCTAssertEqual(clusters.count, 1, "\(clusters)")
+        XCTAssertEqual(clusters.first?["sign"] as? Int, -1, "coupling should fall after treatment")
+        XCTAssertEqual(clusters.first?["peak_label"] as? String, "precuneus_left")
+        let nonresponders = try XCTUnwrap(paired.first { $0["group"] as? String == "nonresponder" })
+        XCTAssertGreaterThanOrEqual(nonresponders["min_p_fwe_tfce"] as? Double ?? 0, 0.05)
+        XCTAssertEqual((nonresponders["significant_clusters"] as? [Any])?.count, 0)
+    }
+
+    /// The ROI follow-up of the baseline responder cluster, with its table values read back.
+    private func checkFollowUp(_ out: URL) throws {
+        func rows(_ stage: String, _ suffix: String) throws -> [[String: String]] {
+            let folder = out.appendingPathComponent(stage)
+            let name = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: folder.path).first { $0.hasSuffix(suffix) }, suffix)
+            let lines = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8).split(separator: "\n").map {
+                $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            }
+            return lines.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(lines[0], $0)) }
+        }
+        let paired = try rows("responders_followup", "_desc-paired.tsv")
+        let responders = try XCTUnwrap(paired.first { $0["region"] == "baselineCluster" && $0["subjects"] == "responder" })
+        XCTAssertLessThan(Double(responders["mean_change"]!)!, -0.3, "\(responders)")
+        XCTAssertLessThan(Double(responders["p"]!)!, 1e-5)
+        XCTAssertLessThan(Double(responders["cohen_dz"]!)!, -1.5)
+        let nonresponders = try XCTUnwrap(paired.first { $0["region"] == "baselineCluster" && $0["subjects"] == "nonresponder" })
+        XCTAssertGreaterThan(Double(nonresponders["mean_change"]!)!, Double(responders["mean_change"]!)! + 0.2)
+
+        // Baseline coupling tracks the MADRS change (negative % = improvement).
+        let correlations = try rows("responders_followup", "_desc-correlations.tsv")
+        let baseline = try XCTUnwrap(correlations.first { $0["region"] == "baselineCluster" && $0["x"] == "baseline" })
+        XCTAssertLessThan(Double(baseline["pearson_r"]!)!, -0.5, "\(baseline)")
+        XCTAssertLessThan(Double(baseline["spearman_p"]!)!, 0.001)
+
+        // Baseline coupling predicts response, out of sample (the cluster was found on these subjects).
+        let prediction = try rows("responders_followup", "_desc-prediction.tsv")
+        let cluster = try XCTUnwrap(prediction.first { $0["region"] == "baselineCluster" })
+        XCTAssertTrue(cluster["values"]!.hasPrefix("leave-one-out"), "\(cluster)")
+        XCTAssertGreaterThan(Double(cluster["auc"]!)!, 0.8)
+        XCTAssertLessThan(Double(cluster["permutation_p"]!)!, 0.01)
+        XCTAssertNotEqual(cluster["in_sample_auc"], "n/a")
+        let scatter = try rows("responders_followup", "_roi-baselineCluster_desc-scatter.tsv")
+        XCTAssertEqual(scatter.count, 31)
+        XCTAssertEqual(Set(scatter.map { $0["region_definition"]! }), ["leave-one-out"])
+
+        // Anxious < non-anxious in the CMA–MTG cluster at both sessions, with no change over time.
+        let anxiety = try rows("anxiety_followup", "_desc-paired.tsv")
+        let anxious = try XCTUnwrap(anxiety.first { $0["subjects"] == "anxious" })
+        let nonanxious = try XCTUnwrap(anxiety.first { $0["subjects"] == "nonanxious" })
+        XCTAssertLessThan(Double(anxious["mean_day13"]!)! + 0.2, Double(nonanxious["mean_day13"]!)!)
+        XCTAssertGreaterThan(Double(anxiety.first { $0["subjects"] == "all" }!["p"]!)!, 0.01)
     }
 }

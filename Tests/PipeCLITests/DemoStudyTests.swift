@@ -33,7 +33,11 @@ final class DemoStudyTests: XCTestCase {
             // enough for every group stage; few permutations keep it short.
             var args = ["run", demo, "--set", "cohort.subjects=[\"01\",\"04\",\"06\",\"07\",\"09\"]", "--set", "outputs=\(out.path)",
                         "--cache-dir", cache, "--jobs", jobs, "--quiet"]
-            for stage in ["responders_baseline", "anxiety_baseline", "improvement_baseline"] { args += ["--set", "stages.\(stage).permutations=200"] }
+            for stage in ["responders_baseline", "anxiety_baseline", "improvement_baseline", "responders_change"] {
+                args += ["--set", "stages.\(stage).permutations=200"]
+            }
+            // One anxious responder: pool the paired test over the three anxious subjects.
+            args += ["--set", "stages.responders_change.paired=[\"all\"]"]
             let first = try runPipe(args)
             XCTAssertEqual(first.status, 0, first.stderr)
             outputs.append(try tree(out))
@@ -45,9 +49,44 @@ final class DemoStudyTests: XCTestCase {
         XCTAssertEqual(outputs[0], outputs[1], "--jobs 1 and --jobs 2 must give byte-identical outputs")
         let maps = outputs[0].keys.filter { $0.hasSuffix("_stat-z_connectivity.nii.gz") }
         XCTAssertEqual(maps.count, 5 * 2 * 6, "5 subjects x 2 sessions x 6 seeds")
-        XCTAssertEqual(outputs[0].keys.filter { $0.hasSuffix("_summary.json") }.count, 3, "three group analyses")
+        XCTAssertEqual(outputs[0].keys.filter { $0.hasSuffix("_summary.json") }.count, 6, "three group analyses, one longitudinal, two follow-ups")
         XCTAssertTrue(outputs[0].keys.contains { $0.hasSuffix("cohort/participants.tsv") })
         XCTAssertTrue(outputs[0].keys.contains { $0.contains("sub-04_ses-day13_task-rest_space-MNI152NLin2009cAsym_desc-roi_connectivity.tsv") })
+    }
+
+    /// A subject without its day-13 scan (`cohort.missing_scans`): its baseline scan is still
+    /// processed, the longitudinal stage lists and excludes it, and with `missing_session: error`
+    /// the run fails naming it.
+    func testASubjectMissingASessionIsListedAndExcluded() throws {
+        let folder = try temporary()
+        let demo = packageRoot.appendingPathComponent("pipelines/demo.json").path
+        let out = folder.appendingPathComponent("out")
+        var args = ["run", demo, "--set", "cohort.subjects=[\"01\",\"04\",\"06\",\"07\",\"09\"]",
+                    "--set", "cohort.missing_scans=[\"sub-09_ses-day13\"]", "--set", "outputs=\(out.path)",
+                    "--cache-dir", folder.appendingPathComponent("cache").path, "--quiet",
+                    "--set", "stages.responders_change.include={}", "--set", "stages.responders_change.paired=[\"all\"]"]
+        for stage in ["responders_baseline", "anxiety_baseline", "improvement_baseline", "responders_change"] {
+            args += ["--set", "stages.\(stage).permutations=100"]
+        }
+        let result = try runPipe(args)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let files = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("responders_change").path)
+        let name = try XCTUnwrap(files.first { $0.hasSuffix("_summary.json") })
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("responders_change/\(name)"))) as! [String: Any]
+        XCTAssertEqual(summary["subjects"] as? [String], ["01", "04", "06", "07"])
+        let excluded = try XCTUnwrap(summary["excluded_one_session"] as? [[String: String]])
+        XCTAssertEqual(excluded, [["participant_id": "sub-09", "missing": "day13"]])
+        let connectivity = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("connectivity").path)
+        XCTAssertTrue(connectivity.contains { $0.hasPrefix("sub-09_ses-baseline") })
+        XCTAssertFalse(connectivity.contains { $0.hasPrefix("sub-09_ses-day13") })
+
+        let strict = try runPipe(args + ["--set", "stages.responders_change.missing_session=error"])
+        XCTAssertEqual(strict.status, 1)
+        XCTAssertTrue(strict.stderr.contains("sub-09 has no day13 scan"), strict.stderr)
+
+        let bad = try runPipe(["plan", demo, "--set", "cohort.missing_scans=[\"sub-99_ses-day13\"]"])
+        XCTAssertEqual(bad.status, 2, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("cohort.missing_scans[0]"), bad.stderr)
     }
 
     /// Bad input through the stages: each error names the file and what was expected, exit 1.

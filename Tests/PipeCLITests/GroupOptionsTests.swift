@@ -15,7 +15,10 @@ final class GroupOptionsTests: XCTestCase {
                     "--set", "cohort.subjects=[\"01\",\"04\",\"06\",\"07\",\"09\",\"13\"]",
                     "--set", "stages.anxiety_baseline.f_tests=[[\"anxious - nonanxious\"], [\"anxious\", \"nonanxious\"]]",
                     "--set", "stages.anxiety_baseline.grf_z=2.3"]
-        for stage in ["responders_baseline", "anxiety_baseline", "improvement_baseline"] { args += ["--set", "stages.\(stage).permutations=100"] }
+        for stage in ["responders_baseline", "anxiety_baseline", "improvement_baseline", "responders_change"] {
+            args += ["--set", "stages.\(stage).permutations=100"]
+        }
+        args += ["--set", "stages.responders_change.paired=[\"all\"]"]
         let result = try runPipe(args)
         XCTAssertEqual(result.status, 0, result.stderr)
 

@@ -1,0 +1,116 @@
+import Foundation
+import NIfTI
+import Numerics
+import PipelineEngine
+
+/// Stage kind `longitudinal`: voxelwise pre/post contrasts of one seed's Fisher z maps.
+///
+/// Each subject's maps at the `pre` and `post` sessions are paired and the change post − pre is
+/// tested, with the same inference options and outputs as `group` (see `VoxelwiseInference`):
+/// - `paired`: the mean change within each listed level of the `group` column (e.g.
+///   `["responder"]`), or `["all"]` for every selected subject: a one-sample test on the
+///   differences, so permutation is by sign flipping. Outputs `..._group-<level>_contrast-postMinuspre`.
+/// - `contrasts`: group × time interactions, tested as group differences of the change (a
+///   two-sample test on the differences), e.g. `"responder > nonresponder"`: responders' change
+///   is larger (more positive) than non-responders'. Needs `group`.
+/// - `covariates`: numeric columns added to every model (demeaned).
+///
+/// A subject with only one of the two sessions (see `cohort.missing_scans`) is listed in the
+/// summary and excluded; with `"missing_session": "error"` it is an error instead.
+///
+/// Other parameters: `seed`, `pre`, `post` (required), `include`, `participants`, and the
+/// inference parameters of `InferenceSettings`. Outputs are prefixed
+/// `longitudinal_seed-<s>_ses-<post>Minus<pre>`, plus `<prefix>_summary.json`.
+public struct LongitudinalKind: StageKind {
+    public init() {}
+
+    public var name: String { "longitudinal" }
+    public var version: Int { 1 }
+    public var fanOut: FanOut { .group }
+    public var upstreamCount: ClosedRange<Int> { 1...2 }
+
+    public func readParameters(_ params: ParameterReader) {
+        params.string("seed")
+        let pre = params.string("pre"), post = params.string("post")
+        if !pre.isEmpty && pre == post { params.report("post", "must differ from pre") }
+        params.string("participants", default: "")
+        StageInputs.declareInclude(params)
+        let group = params.string("group", default: "")
+        params.strings("covariates", default: [])
+        let paired = params.strings("paired", default: [])
+        let contrasts = params.strings("contrasts", default: [])
+        if paired.isEmpty && contrasts.isEmpty {
+            params.report("paired", "expected paired tests (e.g. [\"all\"] or [\"responder\"]) or group x time contrasts")
+        }
+        if !contrasts.isEmpty && group.isEmpty { params.report("group", "group x time contrasts need a group column") }
+        if paired.contains(where: { $0 != "all" }) && group.isEmpty {
+            params.report("group", "paired tests within a level need the group column")
+        }
+        let missing = params.string("missing_session", default: "exclude")
+        if !["exclude", "error"].contains(missing) { params.report("missing_session", "expected exclude or error") }
+        InferenceSettings.declare(params)
+    }
+
+    public func sources(params: JSONValue, scope: Scope) throws -> [String: String] {
+        InferenceSettings.sources(params)
+    }
+
+    public func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64 { 2 << 30 }
+
+    public func run(_ context: TaskContext) throws {
+        let p = context.params
+        let seed = p["seed"]?.stringValue ?? ""
+        let pre = p["pre"]?.stringValue ?? "", post = p["post"]?.stringValue ?? ""
+        let table = try StageInputs.participants(context, stage: "longitudinal")
+        let preMaps = try StageInputs.zMaps(context, seed: seed, session: pre)
+        let postMaps = try StageInputs.zMaps(context, seed: seed, session: post)
+        let everyone = try StageInputs.filter(Set(preMaps.keys).union(postMaps.keys).sorted(), include: p["include"], table: table)
+        let incomplete = everyone.filter { preMaps[$0] == nil || postMaps[$0] == nil }
+        if !incomplete.isEmpty && p["missing_session"]?.stringValue == "error" {
+            throw InputError(path: "stage longitudinal", field: "missing_session",
+                             "\(incomplete.map { "sub-\($0) has no \(preMaps[$0] == nil ? pre : post) scan" }.joined(separator: "; "))")
+        }
+        for s in incomplete { context.log("excluded sub-\(s): only one of sessions \(pre), \(post)") }
+        let subjects = everyone.filter { preMaps[$0] != nil && postMaps[$0] != nil }
+        let settings = InferenceSettings(p)
+        let maps = try GroupMaps.load([subjects.map { preMaps[$0]! }, subjects.map { postMaps[$0]! }],
+                                      coverage: settings.coverage, resampling: settings.resampling)
+        var change = maps.sets[1]
+        for i in 0..<change.data.count { change.data[i] -= maps.sets[0].data[i] }
+        let atlas = try StageInputs.atlas(context)
+        let group = (p["group"]?.stringValue).flatMap { $0.isEmpty ? nil : $0 }
+        let covariates = p["covariates"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let stem = "longitudinal_seed-\(seed)_ses-\(post)Minus\(pre)"
+
+        var paired: [[String: Any]] = []
+        for level in p["paired"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+            try context.checkCancellation()
+            let rows = try subjects.indices.filter { try level == "all" || table.value(subjects[$0], group ?? "") == level }
+            guard rows.count >= 3 else {
+                throw InputError(path: table.path, field: group ?? "paired", "level '\(level)' has \(rows.count) subjects with both sessions; a paired test needs 3")
+            }
+            let design = try GroupDesign(.init(covariates: covariates), subjects: rows.map { subjects[$0] }, table: table)
+            let inference = VoxelwiseInference(maps: maps, y: change.selectingRows(rows), design: design, table: table, settings: settings,
+                                               atlas: atlas, context: context, prefix: "\(stem)_group-\(BIDSNames.label(level))")
+            var result = try inference.run(contrasts: ["mean"]).contrasts[0]
+            result["group"] = level
+            result["test"] = "paired: mean of \(post) - \(pre) (sign flipping)"
+            paired.append(result)
+        }
+        var interactions: [[String: Any]] = []
+        let contrasts = p["contrasts"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        if !contrasts.isEmpty {
+            let design = try GroupDesign(.init(group: group, covariates: covariates), subjects: subjects, table: table)
+            let inference = VoxelwiseInference(maps: maps, y: change, design: design, table: table, settings: settings,
+                                               atlas: atlas, context: context, prefix: stem)
+            interactions = try inference.run(contrasts: contrasts).contrasts.map {
+                var r = $0; r["test"] = "group x time: \($0["contrast"]!) on \(post) - \(pre)"; return r
+            }
+        }
+        try context.writeOutput("\(stem)_summary.json", try summaryJSON([
+            "seed": seed, "pre": pre, "post": post, "subjects": subjects, "filled_values": maps.filled,
+            "excluded_one_session": incomplete.map { ["participant_id": "sub-\($0)", "missing": preMaps[$0] == nil ? pre : post] },
+            "paired": paired, "group_by_time": interactions,
+        ]))
+    }
+}
