@@ -14,7 +14,7 @@ import PipelineEngine
 ///   - `"cluster": k`: significant cluster k (by decreasing mass) of the group stage's contrast
 ///     `"contrast"` (default: its first contrast);
 ///   - `"label"`: an atlas label (`atlas`/`atlas_labels`, or the synth_cohort atlas);
-///   - `"mni": [x, y, z]` with `"radius"` in mm (nilearn's sphere rule);
+///   - `"sphere": [x, y, z]` (MNI mm) with `"radius"` in mm (nilearn's sphere rule);
 ///   - `"mask"`: a mask image (non-zero voxels; resampled nearest-neighbour to the maps' grid);
 /// - `include`: participants filters; `group`: a column whose levels also get their own paired tests;
 /// - `clinical`: numeric columns correlated (Pearson and Spearman) with the change and with the
@@ -58,16 +58,16 @@ public struct ROIKind: StageKind {
                 params.report("regions[\(i)]", "expected an object with a name"); continue
             }
             if !names.insert(name).inserted { params.report("regions[\(i)].name", "'\(name)' is used twice") }
-            let sources = ["cluster", "label", "mni", "mask"].filter { object[$0] != nil }
+            let sources = ["cluster", "label", "sphere", "mask"].filter { object[$0] != nil }
             if sources.count != 1 {
-                params.report("regions[\(i)]", "give exactly one of cluster, label, mni (with radius) or mask")
+                params.report("regions[\(i)]", "give exactly one of cluster, label, sphere (with radius) or mask")
             }
             if object["cluster"] != nil, (object["cluster"]?.intValue ?? 0) < 1 { params.report("regions[\(i)].cluster", "expected a cluster number ≥ 1") }
-            if object["mni"] != nil {
-                if object["mni"]?.arrayValue?.compactMap(\.numberValue).count != 3 { params.report("regions[\(i)].mni", "expected [x, y, z] in mm") }
+            if object["sphere"] != nil {
+                if object["sphere"]?.arrayValue?.compactMap(\.numberValue).count != 3 { params.report("regions[\(i)].sphere", "expected [x, y, z] in mm") }
                 if (object["radius"]?.numberValue ?? 0) <= 0 { params.report("regions[\(i)].radius", "expected a radius in mm > 0") }
             }
-            for key in object.keys where !["name", "cluster", "contrast", "label", "mni", "radius", "mask"].contains(key) {
+            for key in object.keys where !["name", "cluster", "contrast", "label", "sphere", "radius", "mask"].contains(key) {
                 params.report("regions[\(i)].\(key)", "unknown key")
             }
         }
@@ -178,7 +178,7 @@ public struct ROIKind: StageKind {
             return Region(name: name, source: "atlas label \(label)", voxels: (0..<total).filter { onGrid[$0] == value },
                           note: "fixed region")
         }
-        if let centre = spec["mni"]?.arrayValue?.compactMap(\.numberValue), let radius = spec["radius"]?.numberValue {
+        if let centre = spec["sphere"]?.arrayValue?.compactMap(\.numberValue), let radius = spec["radius"]?.numberValue {
             return Region(name: name, source: "sphere \(centre) r \(radius) mm",
                           voxels: SeedGeometry.sphere(centre: centre, radius: radius, shape: shape, affine: affine), note: "fixed region")
         }
