@@ -90,7 +90,9 @@ public struct LongitudinalKind: StageKind {
                 throw InputError(path: table.path, field: group ?? "paired", "level '\(level)' has \(rows.count) subjects with both sessions; a paired test needs 3")
             }
             let design = try GroupDesign(.init(covariates: covariates), subjects: rows.map { subjects[$0] }, table: table)
-            let inference = VoxelwiseInference(maps: maps, y: change.selectingRows(rows), design: design, table: table, settings: settings,
+            var pairedSettings = settings
+            pairedSettings.fTests = []  // F-tests name group x time contrasts; the paired model has none
+            let inference = VoxelwiseInference(maps: maps, y: change.selectingRows(rows), design: design, table: table, settings: pairedSettings,
                                                atlas: atlas, context: context, prefix: "\(stem)_group-\(BIDSNames.label(level))")
             var result = try inference.run(contrasts: ["mean"]).contrasts[0]
             result["group"] = level
