@@ -27,6 +27,13 @@ public enum FileSystem {
         public var size: Int64
         public var mtimeNs: Int64
         public var ctimeNs: Int64
+
+        /// Whether `other` is the same file with the same size and modification time (the change
+        /// time is ignored: publishing changes the mode).
+        public func sameContent(as other: FileIdentity?) -> Bool {
+            guard let other else { return false }
+            return device == other.device && inode == other.inode && size == other.size && mtimeNs == other.mtimeNs
+        }
     }
 
     /// Turns a C return code into a `Result` with an errno-derived error.

@@ -177,6 +177,6 @@ public struct CleanKind: StageKind {
             censoredVolumes: sampleMask.map { m in m.indices.filter { !m[$0] } } ?? [], voxelCount: scan.voxels.count,
             gridShape: scan.gridShape, affine: scan.affine.rows, confoundColumns: confoundNames, nonFiniteVoxels: scan.nonFiniteVoxels)
         context.log("\(prefix): \(scan.voxels.count) voxels, \(kept)/\(scan.volumes) volumes kept, \(confoundNames.count) confounds")
-        try CleanedScan(info: info, series: scan.series, voxels: scan.voxels).write(to: context.outputDirectory)
+        try CleanedScan(info: info, series: scan.series, voxels: scan.voxels).write(to: context)
     }
 }

@@ -37,15 +37,17 @@ public struct CleanedScan: Sendable {
     /// The file-name stem of this run's outputs.
     var stem: String { "\(info.prefix)_space-\(info.space)" }
 
-    /// Writes the three files into `folder`.
-    public func write(to folder: URL) throws {
+    /// Writes the three files into the task's output folder; the series is hashed while it is
+    /// written (`TaskContext.writeOutput(_:contentsOf:)`).
+    public func write(to context: TaskContext) throws {
+        let folder = context.outputDirectory
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         // Not fsynced here: the engine fsyncs every output when it publishes the task.
         try FileSystem.write(Array(encoder.encode(info)), to: folder.appendingPathComponent(stem + Self.infoFile).path, sync: false)
         // Little-endian float32, written from the array itself (the host is little-endian; checked below).
         precondition(1.littleEndian == 1, "pipe's cache format is little-endian")
-        try series.withUnsafeBytes { try FileSystem.write($0, to: folder.appendingPathComponent(stem + Self.seriesFile).path, sync: false) }
+        try series.withUnsafeBytes { try context.writeOutput(stem + Self.seriesFile, contentsOf: $0) }
         var mask = [Float](repeating: 0, count: info.gridShape.reduce(1, *))
         for v in voxels { mask[v] = 1 }
         try NIfTIFile.write(NIfTIImage(shape: info.gridShape, affine: Affine(rows: info.affine), data: mask, code: 4),
