@@ -1,10 +1,10 @@
 /// Reads the voxels of a 4-D image one 3-D volume at a time, in file order, so that a run can be
 /// processed while it is still being decompressed and is never held whole.
 ///
-/// Same decoding as `NIfTIFile.read` (datatype conversion, byte order, scaling). Not thread-safe:
-/// one thread calls `read(into:)` for volume after volume. After the last volume the rest of the
+/// Same decoding as `NIfTIFile.read` (datatype conversion, byte order, scaling). One thread calls
+/// `read(into:)` or `readRaw(into:)` for volume after volume; `decode` may run on any thread. After the last volume the rest of the
 /// stream is verified (for gzip, every member's CRC-32 and length, and trailing garbage).
-public final class NIfTIVolumeReader<Scalar: NIfTIScalar> {
+public final class NIfTIVolumeReader<Scalar: NIfTIScalar>: @unchecked Sendable {
     public let info: NIfTIFileInfo
     /// Voxels per volume: the product of the first three dimensions.
     public let voxelsPerVolume: Int
@@ -35,21 +35,34 @@ public final class NIfTIVolumeReader<Scalar: NIfTIScalar> {
 
     deinit { raw.deallocate() }
 
+    /// Bytes of one volume as stored.
+    public var bytesPerVolume: Int { voxelsPerVolume * datatype.bytesPerVoxel }
+
     /// Decodes the next volume into `buffer` (`voxelsPerVolume` values).
+    /// - Throws: as `readRaw(into:)`.
+    public func read(into buffer: UnsafeMutablePointer<Scalar>) throws {
+        try readRaw(into: raw.baseAddress!)
+        decode(UnsafeRawPointer(raw.baseAddress!), into: buffer)
+    }
+
+    /// Copies the next volume's bytes as stored (`bytesPerVolume`) into `bytes`, for `decode` on
+    /// another thread.
     /// - Throws: `.truncated` if the file ends inside the volume; after the last volume, the
     ///   errors of verifying the rest of the stream.
-    public func read(into buffer: UnsafeMutablePointer<Scalar>) throws {
+    public func readRaw(into bytes: UnsafeMutableRawPointer) throws {
         precondition(volumesRead < volumeCount, "all \(volumeCount) volumes were read")
-        let width = datatype.bytesPerVoxel
-        let slice = UnsafeMutableRawBufferPointer(rebasing: raw[0..<(voxelsPerVolume * width)])
-        let got = try opened.source.read(into: slice)
-        if got < slice.count {
+        let got = try opened.source.read(into: UnsafeMutableRawBufferPointer(start: bytes, count: bytesPerVolume))
+        if got < bytesPerVolume {
             throw NIfTIError(.truncated, path: info.dataPath,
-                             "file ends inside the voxel data: expected \(volumeCount * slice.count) bytes of \(datatype) data, got \(volumesRead * slice.count + got)")
+                             "file ends inside the voxel data: expected \(volumeCount * bytesPerVolume) bytes of \(datatype) data, got \(volumesRead * bytesPerVolume + got)")
         }
-        VoxelConversion.decode(UnsafeRawPointer(raw.baseAddress!), count: voxelsPerVolume, datatype: datatype, swap: swap,
-                               scaling: scaling, into: buffer)
         volumesRead += 1
         if volumesRead == volumeCount { try opened.source.finish() }
+    }
+
+    /// Converts one volume's stored bytes (from `readRaw`) into `buffer`; safe to call from any
+    /// thread.
+    public func decode(_ bytes: UnsafeRawPointer, into buffer: UnsafeMutablePointer<Scalar>) {
+        VoxelConversion.decode(bytes, count: voxelsPerVolume, datatype: datatype, swap: swap, scaling: scaling, into: buffer)
     }
 }

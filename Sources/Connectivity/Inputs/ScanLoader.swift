@@ -119,21 +119,34 @@ public enum ScanLoader {
         var series = [Float](repeating: 0, count: volumes * voxels.count)
         var workerNonFinite = [[Bool]](repeating: [], count: workers)
         let scratches = smoothing.map { s in (0..<workers).map { _ in SmoothingScratch(shape: grid, smoothing: s) } }
+        // Streaming, the buffers carry the stored bytes and each worker decodes into its own volume
+        // (conversion off the decompressing thread); from the whole run, they carry float32 volumes.
+        let streaming = whole.isEmpty
+        let decoded = streaming ? (0..<workers).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: perVolume) } : []
+        defer { for d in decoded { d.deallocate() } }
         try series.withUnsafeMutableBufferPointer { seriesBuffer in
             try workerNonFinite.withUnsafeMutableBufferPointer { flags in
                 let out = seriesBuffer.baseAddress!
-                if whole.isEmpty {
-                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: perVolume)
-                    defer { scratch.deallocate() }
-                    for _ in 0..<request.dummyScans { try reader.read(into: scratch) }
+                if streaming {
+                    let skipped = UnsafeMutableRawPointer.allocate(byteCount: reader.bytesPerVolume, alignment: 64)
+                    defer { skipped.deallocate() }
+                    for _ in 0..<request.dummyScans { try reader.readRaw(into: skipped) }
                 }
-                try VolumePipeline.run(volumes: volumes, voxelsPerVolume: perVolume, workers: workers) { t, volume in
-                    if whole.isEmpty {
-                        try reader.read(into: volume)
+                try VolumePipeline.run(volumes: volumes, bytesPerVolume: max(reader.bytesPerVolume, 4 * perVolume),
+                                       workers: workers) { t, buffer in
+                    if streaming {
+                        try reader.readRaw(into: buffer)
                     } else {
-                        whole.withUnsafeBufferPointer { volume.update(from: $0.baseAddress! + t * perVolume, count: perVolume) }
+                        whole.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress! + 4 * t * perVolume, byteCount: 4 * perVolume) }
                     }
-                } consume: { t, volume, worker in
+                } consume: { t, buffer, worker in
+                    let volume: UnsafeMutablePointer<Float>
+                    if streaming {
+                        volume = decoded[worker]
+                        reader.decode(buffer, into: volume)
+                    } else {
+                        volume = buffer.assumingMemoryBound(to: Float.self)
+                    }
                     zeroNonFinite(volume, count: perVolume, flags: &flags[worker])
                     if let smoothing {
                         smoothing.smooth(volume: volume, shape: grid, within: box, scratch: scratches![worker])
@@ -165,9 +178,11 @@ public enum ScanLoader {
     /// Sets non-finite values of a volume to 0 and marks their positions in `flags` (allocated on
     /// first use); one pass that only reads when every value is finite.
     private static func zeroNonFinite(_ volume: UnsafeMutablePointer<Float>, count: Int, flags: inout [Bool]) {
-        var bad = 0
-        for i in 0..<count { bad |= volume[i].isFinite ? 0 : 1 }
-        if bad == 0 { return }
+        // Exponent bits all ones (NaN, ±Inf) carry into the sign bit when 1 is added to the exponent.
+        let bits = UnsafeRawPointer(volume).assumingMemoryBound(to: UInt32.self)
+        var carry: UInt32 = 0
+        for i in 0..<count { carry |= (bits[i] & 0x7f80_0000) &+ 0x0080_0000 }
+        if carry & 0x8000_0000 == 0 { return }
         if flags.isEmpty { flags = [Bool](repeating: false, count: count) }
         for i in 0..<count where !volume[i].isFinite {
             volume[i] = 0

@@ -4,16 +4,17 @@ import Foundation
 /// pool of volume buffers, so that reading (decompressing) a run overlaps the per-volume work
 /// on it and the run is never held whole.
 ///
-/// `produce(t, buffer)` fills volume t, for t = 0, 1, … in order, on the calling thread.
+/// `produce(t, buffer)` fills volume t (`bytesPerVolume` bytes, in any encoding the consumer
+/// understands), for t = 0, 1, … in order, on the calling thread.
 /// `consume(t, buffer, worker)` runs once per volume on one of `workers` threads (`worker` in
 /// 0..<workers, for per-thread scratch), in any order and concurrently, so each call must write
 /// only what belongs to its volume; the results then do not depend on the thread count. The
 /// first error thrown on either side stops both and is rethrown.
 enum VolumePipeline {
-    static func run(volumes: Int, voxelsPerVolume: Int, workers: Int,
-                    produce: (Int, UnsafeMutablePointer<Float>) throws -> Void,
-                    consume: (Int, UnsafeMutablePointer<Float>, Int) throws -> Void) throws {
-        let handoff = Handoff(buffers: 2 * workers + 1, voxels: voxelsPerVolume)
+    static func run(volumes: Int, bytesPerVolume: Int, workers: Int,
+                    produce: (Int, UnsafeMutableRawPointer) throws -> Void,
+                    consume: (Int, UnsafeMutableRawPointer, Int) throws -> Void) throws {
+        let handoff = Handoff(buffers: 2 * workers + 1, bytes: bytesPerVolume)
         let finished = DispatchSemaphore(value: 0)
         // The consumers are joined, and the handoff lets go of `consume`, before this block ends.
         withoutActuallyEscaping(consume) { consume in
@@ -31,7 +32,7 @@ enum VolumePipeline {
         if let failure = handoff.failure { throw failure }
     }
 
-    private static func produceAll(volumes: Int, handoff: Handoff, produce: (Int, UnsafeMutablePointer<Float>) throws -> Void) {
+    private static func produceAll(volumes: Int, handoff: Handoff, produce: (Int, UnsafeMutableRawPointer) throws -> Void) {
         for t in 0..<volumes {
             guard let buffer = handoff.takeFree() else { break }
             do {
@@ -49,30 +50,30 @@ enum VolumePipeline {
     /// The shared state: free buffers, filled ones waiting for a consumer, and the first error.
     private final class Handoff: @unchecked Sendable {
         private let condition = NSCondition()
-        private let storage: [UnsafeMutablePointer<Float>]
-        private var free: [UnsafeMutablePointer<Float>]
-        private var ready: [(volume: Int, buffer: UnsafeMutablePointer<Float>)] = []
+        private let storage: [UnsafeMutableRawPointer]
+        private var free: [UnsafeMutableRawPointer]
+        private var ready: [(volume: Int, buffer: UnsafeMutableRawPointer)] = []
         private var closed = false
         private(set) var failure: (any Error)?
         /// The consumers' work; set before they start and cleared after they finished.
-        var consume: ((Int, UnsafeMutablePointer<Float>, Int) throws -> Void)?
+        var consume: ((Int, UnsafeMutableRawPointer, Int) throws -> Void)?
 
-        init(buffers: Int, voxels: Int) {
-            storage = (0..<buffers).map { _ in .allocate(capacity: max(voxels, 1)) }
+        init(buffers: Int, bytes: Int) {
+            storage = (0..<buffers).map { _ in .allocate(byteCount: max(bytes, 1), alignment: 64) }
             free = storage
         }
 
         deinit { for b in storage { b.deallocate() } }
 
         /// A buffer to fill, or nil once a consumer failed.
-        func takeFree() -> UnsafeMutablePointer<Float>? {
+        func takeFree() -> UnsafeMutableRawPointer? {
             condition.lock()
             defer { condition.unlock() }
             while free.isEmpty && failure == nil { condition.wait() }
             return failure == nil ? free.removeLast() : nil
         }
 
-        func publish(volume: Int, buffer: UnsafeMutablePointer<Float>) {
+        func publish(volume: Int, buffer: UnsafeMutableRawPointer) {
             condition.lock()
             ready.append((volume, buffer))
             condition.broadcast()
