@@ -7,9 +7,11 @@ extension CacheStore {
     /// `manifest.json` last, fsync the folder, rename it to `tasks/<key>`, fsync `tasks/`.
     /// A kill at any point leaves either no entry or a complete one. If another process published
     /// the same key first, its entry is kept and returned.
+    /// An output whose digest the task computed while writing it (`knownDigests`) is not read
+    /// back, provided its size, inode and modification time are unchanged since.
     /// - Returns: the manifest of the entry.
     public func publish(temporary: String, task: TaskDescription, started: String, seconds: Double,
-                        peakRSS: UInt64, tool: String) throws -> Manifest {
+                        peakRSS: UInt64, tool: String, knownDigests: [String: OutputDigest] = [:]) throws -> Manifest {
         let outDir = temporary + "/out"
         var outputs: [OutputFile] = []
         for name in FileSystem.list(outDir).sorted() {
@@ -19,8 +21,10 @@ extension CacheStore {
             if isDir.boolValue { throw PipeError(.io, "task wrote a folder '\(name)'; outputs must be files") }
             chmod(p, 0o444)
             try FileSystem.fsyncPath(p)
-            let digest = try FileSystem.sha256(ofFile: p)
-            let size = try FileSystem.identity(of: p)?.size ?? 0
+            let identity = try FileSystem.identity(of: p)
+            let known = knownDigests[name].flatMap { $0.identity.sameContent(as: identity) ? $0.sha256 : nil }
+            let digest = try known ?? FileSystem.sha256(ofFile: p)
+            let size = identity?.size ?? 0
             outputs.append(OutputFile(name: name, sha256: digest, size: size))
         }
         try FileSystem.fsyncPath(outDir)

@@ -27,6 +27,13 @@ public enum FileSystem {
         public var size: Int64
         public var mtimeNs: Int64
         public var ctimeNs: Int64
+
+        /// Whether `other` is the same file with the same size and modification time (the change
+        /// time is ignored: publishing changes the mode).
+        public func sameContent(as other: FileIdentity?) -> Bool {
+            guard let other else { return false }
+            return device == other.device && inode == other.inode && size == other.size && mtimeNs == other.mtimeNs
+        }
     }
 
     /// Turns a C return code into a `Result` with an errno-derived error.
@@ -119,12 +126,18 @@ public enum FileSystem {
 
     /// Writes `bytes` to `path` (creating or truncating) and fsyncs it.
     public static func write(_ bytes: [UInt8], to path: String, sync: Bool = true) throws {
+        try bytes.withUnsafeBytes { try write($0, to: path, sync: sync) }
+    }
+
+    /// Writes the bytes of a buffer to `path` (creating or truncating) and fsyncs it unless `sync`
+    /// is false; for large outputs already in memory, without copying them into an array first.
+    public static func write(_ bytes: UnsafeRawBufferPointer, to path: String, sync: Bool = true) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw PipeError(.io, "cannot create \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var off = 0
         while off < bytes.count {
-            let n = bytes.withUnsafeBytes { posixWrite(fd, $0.baseAddress! + off, bytes.count - off) }
+            let n = posixWrite(fd, bytes.baseAddress! + off, bytes.count - off)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw PipeError(.io, "cannot write \(path): \(String(cString: strerror(errno)))")
@@ -132,6 +145,25 @@ public enum FileSystem {
             off += n
         }
         if sync { _ = try check(fsync(fd), "fsync \(path)").get() }
+    }
+
+    /// Fills `buffer` from the start of the file at `path`; returns the bytes read (fewer when the
+    /// file is shorter). For large inputs read straight into their final array.
+    public static func read(_ path: String, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw PipeError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var count = 0
+        while count < buffer.count {
+            let n = posixRead(fd, buffer.baseAddress! + count, buffer.count - count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw PipeError(.io, "cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            count += n
+        }
+        return count
     }
 
     /// Writes `bytes` to a temporary sibling, fsyncs it (unless `sync` is false), and renames it over `path`.

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Everything a running task may use: its parameters, scope, inputs, sources, an output folder,
@@ -16,6 +17,7 @@ public final class TaskContext: Sendable {
     public let outputDirectory: URL
     private let cancellation: CancellationFlag
     private let logHandle: Locked<FileHandle?>
+    private let digests = Locked<[String: OutputDigest]>([:])
 
     /// Creates a context; used by executors.
     public init(params: JSONValue, scope: Scope, inputs: [TaskInput], sources: [String: URL],
@@ -60,9 +62,49 @@ public final class TaskContext: Sendable {
 
     /// Writes an output file named `name` (no path separators).
     public func writeOutput(_ name: String, _ bytes: [UInt8]) throws {
+        try checkOutputName(name)
+        try FileSystem.write(bytes, to: outputDirectory.appendingPathComponent(name).path, sync: false)
+    }
+
+    /// Writes a large output from memory, hashing the same bytes on a second thread while they
+    /// are written, so that publishing does not read the file back to hash it (the digest is used
+    /// only if the file's size, inode and modification time are still those seen after writing).
+    public func writeOutput(_ name: String, contentsOf bytes: UnsafeRawBufferPointer) throws {
+        try checkOutputName(name)
+        let path = outputDirectory.appendingPathComponent(name).path
+        let shared = UnsafeSendableBytes(bytes: bytes)
+        let written = Locked<Result<Void, any Error>>(.success(()))
+        let digest = Locked("")
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            if i == 0 {
+                written.withLock { $0 = Result { try FileSystem.write(shared.bytes, to: path, sync: false) } }
+            } else {
+                digest.withLock { $0 = FileSystem.hex(SHA256.hash(data: shared.bytes)) }
+            }
+        }
+        try written.withLock { try $0.get() }
+        if let identity = try FileSystem.identity(of: path) {
+            digests.withLock { $0[name] = OutputDigest(sha256: digest.withLock { $0 }, identity: identity) }
+        }
+    }
+
+    /// Digests of outputs written with `writeOutput(_:contentsOf:)`, by name.
+    public var outputDigests: [String: OutputDigest] { digests.withLock { $0 } }
+
+    private func checkOutputName(_ name: String) throws {
         guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
             throw PipeError(.io, "invalid output name '\(name)'")
         }
-        try FileSystem.write(bytes, to: outputDirectory.appendingPathComponent(name).path, sync: false)
     }
+}
+
+/// The SHA-256 of an output computed from the bytes written, and the file as seen right after.
+public struct OutputDigest: Sendable {
+    public var sha256: String
+    public var identity: FileSystem.FileIdentity
+}
+
+/// Bytes read concurrently by the writing and the hashing thread of `writeOutput(_:contentsOf:)`.
+private struct UnsafeSendableBytes: @unchecked Sendable {
+    let bytes: UnsafeRawBufferPointer
 }

@@ -50,7 +50,8 @@ public struct TaskRunner: Sendable {
             let seconds = Date().timeIntervalSince(startDate)
             context.log("finished in \(String(format: "%.3f", seconds)) s")
             return try cache.publish(temporary: temp, task: task, started: started, seconds: seconds,
-                                     peakRSS: FileSystem.peakRSS(), tool: EngineVersion.string)
+                                     peakRSS: FileSystem.peakRSS(), tool: EngineVersion.string,
+                                     knownDigests: context.outputDigests)
         } catch let e as PipeError where e.code == .interrupted {
             FileSystem.remove(temp)
             throw e

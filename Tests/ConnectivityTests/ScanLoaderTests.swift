@@ -1,5 +1,6 @@
 import Foundation
 import NIfTI
+import Numerics
 import XCTest
 @testable import Connectivity
 
@@ -102,5 +103,36 @@ final class ScanLoaderTests: XCTestCase {
         XCTAssertEqual(scan.nonFiniteVoxels, 2)
         XCTAssertTrue(scan.series.allSatisfy { $0.isFinite })
         XCTAssertEqual(scan.series[5], 0)
+    }
+
+    func testSmoothedSeriesEqualsSmoothingTheWholeRunThenMasking() throws {
+        // A 10x9x8 run with a blob of signal and noise, a NaN, and a mask that is a box's corner.
+        let shape = [10, 9, 8], volumes = 6, n = shape.reduce(1, *)
+        var state: UInt64 = 7
+        func noise() -> Float { state = state &* 6364136223846793005 &+ 1442695040888963407; return Float(state >> 40) / Float(1 << 24) }
+        var data = [Float](repeating: 0, count: n * volumes)
+        for t in 0..<volumes {
+            for v in 0..<n {
+                let x = v % 10, y = (v / 10) % 9, z = v / 90
+                let inside = (2...7).contains(x) && (2...6).contains(y) && (1...6).contains(z)
+                data[t * n + v] = (inside ? 800 : 20) + 50 * noise()
+            }
+        }
+        data[2 * n + 333] = .nan
+        try NIfTIFile.write(NIfTIImage(shape: shape + [volumes], affine: affine, data: data, repetitionTime: 2), to: path("run.nii.gz"))
+        let m = try mask(shape, affine) { v in (v % 10) >= 3 && (v / 10) % 9 <= 5 && v / 90 >= 2 }
+        for epi in [false, true] {
+            let scan = try ScanLoader.load(.init(bold: path("run.nii.gz"), mask: epi ? nil : m, dummyScans: 1, epiMask: epi, smoothingFWHM: 6))
+            // Reference: nilearn's order on the whole grid (zero non-finite, mask on the unsmoothed run, smooth, mask).
+            var whole = Array(data[n...]).map { $0.isFinite ? $0 : 0 }
+            let keep: [Bool] = epi ? try EPIBrainMask().compute(whole, shape: shape + [volumes - 1])
+                                   : (try NIfTIFile.read(m)).data.map { $0 > 0 }
+            try GaussianSmoothing(fwhm: [6], voxelSize: affine.voxelSizes).smooth(&whole, shape: shape + [volumes - 1])
+            let voxels = (0..<n).filter { keep[$0] }
+            XCTAssertEqual(scan.voxels, voxels)
+            let expected = (0..<(volumes - 1)).flatMap { t in voxels.map { whole[t * n + $0] } }
+            XCTAssertEqual(scan.series.map(\.bitPattern), expected.map(\.bitPattern), epi ? "EPI mask" : "mask file")
+            XCTAssertEqual(scan.nonFiniteVoxels, keep[333] ? 1 : 0)
+        }
     }
 }

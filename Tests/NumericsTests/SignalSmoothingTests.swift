@@ -48,6 +48,32 @@ final class SignalSmoothingTests: XCTestCase {
         print("GaussianSmoothing vs nilearn smooth_img: max |Δ| \(worst)")
     }
 
+    func testSmoothingWithinABoxMatchesTheWholeGridBitForBit() throws {
+        let shape = [13, 11, 9]
+        var rng = SignalTestRandom(seed: 11)
+        let volume = (0..<shape.reduce(1, *)).map { _ in Float(100 + 10 * rng.normal()) }
+        // Boxes touching the edges, inside, one voxel wide, and a kernel longer than the z axis.
+        let boxes = [VoxelBox(x: 3..<9, y: 2..<7, z: 1..<8), VoxelBox(x: 0..<13, y: 0..<4, z: 6..<9),
+                     VoxelBox(x: 5..<6, y: 10..<11, z: 0..<1), VoxelBox.full(shape)]
+        for fwhm in [[6.0], [4, 0, 9], [20]] {
+            let smoothing = try GaussianSmoothing(fwhm: fwhm, voxelSize: [2, 2.5, 3])
+            var whole = volume
+            try smoothing.smooth(&whole, shape: shape)
+            let scratch = SmoothingScratch(shape: shape, smoothing: smoothing)
+            for box in boxes {
+                var part = volume
+                part.withUnsafeMutableBufferPointer { smoothing.smooth(volume: $0.baseAddress!, shape: shape, within: box, scratch: scratch) }
+                for z in box.z { for y in box.y { for x in box.x {
+                    let i = x + shape[0] * (y + shape[1] * z)
+                    XCTAssertEqual(part[i].bitPattern, whole[i].bitPattern, "fwhm \(fwhm) box \(box) at \(x),\(y),\(z)")
+                } } }
+            }
+        }
+        XCTAssertEqual(VoxelBox.bounding([3 + 13 * (2 + 11 * 4), 7 + 13 * (1 + 11 * 2)], shape: shape),
+                       VoxelBox(x: 3..<8, y: 1..<3, z: 2..<5))
+        XCTAssertNil(VoxelBox.bounding([], shape: shape))
+    }
+
     func testKernelAndReflectRule() throws {
         // scipy: gaussian_filter1d(sigma=1) radius 4; weights symmetric, sum 1.
         let k = GaussianSmoothing.kernel(sigma: 1)

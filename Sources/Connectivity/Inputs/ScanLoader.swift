@@ -1,8 +1,9 @@
+import Foundation
 import NIfTI
 import Numerics
 
 /// Loads a BOLD run for cleaning, in nilearn masker order: read, drop dummy scans, smooth the
-/// whole grid (optional, via `smooth`), then extract the in-mask voxels.
+/// whole grid (optional, `Request.smoothingFWHM`), then extract the in-mask voxels.
 ///
 /// Checks, each an `InputError` naming the file and what was expected:
 /// - the BOLD image must be 4-D with at least 2 volumes left after dummy scans (a 3-D file, or a
@@ -13,6 +14,13 @@ import Numerics
 ///   voxel inside the data's field of view is refused;
 /// - the confounds file must have one row per volume.
 /// Non-finite values are set to 0 before smoothing (as nilearn does), and counted.
+///
+/// Streaming: the mask is known before the data (a mask file, or no mask), so volumes are
+/// decompressed on the calling thread while worker threads smooth each finished volume and copy
+/// its in-mask voxels into the series (`VolumePipeline`). Smoothing is computed only on the
+/// mask's bounding box and what it reads (`GaussianSmoothing.smooth(volume:…)`), which leaves
+/// the in-mask values bit-identical to smoothing the whole grid. Memory: the series plus a few
+/// volumes. An EPI mask needs the whole unsmoothed run first, so that run is read whole.
 public enum ScanLoader {
     /// Which repetition time to trust when the header and the sidecar disagree.
     public enum RepetitionTimeSource: String, Sendable, CaseIterable {
@@ -36,10 +44,12 @@ public enum ScanLoader {
         /// A mask file's voxels count when their value exceeds this (0 for a binary mask; e.g. 0.5
         /// for a grey-matter probability map).
         public var maskThreshold = 0.0
+        /// Gaussian smoothing FWHM in mm, on the whole grid before masking (0: none).
+        public var smoothingFWHM = 0.0
 
         public init(bold: String, mask: String? = nil, sidecar: String? = nil, confounds: String? = nil,
                     dummyScans: Int = 0, repetitionTimeSource: RepetitionTimeSource = .check,
-                    epiMask: Bool = false, maskThreshold: Double = 0) {
+                    epiMask: Bool = false, maskThreshold: Double = 0, smoothingFWHM: Double = 0) {
             self.bold = bold
             self.mask = mask
             self.sidecar = sidecar
@@ -48,64 +58,106 @@ public enum ScanLoader {
             self.repetitionTimeSource = repetitionTimeSource
             self.epiMask = epiMask
             self.maskThreshold = maskThreshold
+            self.smoothingFWHM = smoothingFWHM
         }
     }
 
-    /// - Parameter smooth: called once with the 4-D grid data (volume-major, x fastest), the 3-D
-    ///   shape, the volume count and the affine, before masking.
-    public static func load(
-        _ request: Request, smooth: ((inout [Float], [Int], Int, Affine) throws -> Void)? = nil
-    ) throws -> LoadedScan {
-        var image = try NIfTIFile.read(request.bold, as: Float.self)
-        let shape = image.shape
+    public static func load(_ request: Request) throws -> LoadedScan {
+        let reader = try NIfTIVolumeReader<Float>(path: request.bold)
+        let header = reader.info.header, shape = header.shape
         guard shape.count >= 4, shape[3] > 1, shape.dropFirst(4).allSatisfy({ $0 == 1 }) else {
             let what = shape.count < 4 ? "a \(shape.count)-D image" : "\(shape.map(String.init).joined(separator: "x"))"
             throw InputError(path: request.bold, field: "dim", "is \(what); expected a 4-D BOLD series with more than one volume")
         }
-        let grid = Array(shape.prefix(3)), perVolume = grid.reduce(1, *)
+        let grid = Array(shape.prefix(3)), perVolume = reader.voxelsPerVolume
         let total = shape[3]
         guard request.dummyScans >= 0, total - request.dummyScans >= 2 else {
             throw InputError(path: request.bold, field: "dummy_scans",
                              "dropping \(request.dummyScans) of \(total) volumes leaves fewer than 2")
         }
-        let tr = try repetitionTime(request, header: image.header)
-
-        // Drop dummy scans in place (no second full-size copy: peak memory stays near one float32
-        // copy of the run), then zero non-finite values (nilearn sets them to 0 before smoothing).
-        var data = image.data
-        image.data = []
-        data.removeSubrange(0..<(request.dummyScans * perVolume))
+        let tr = try repetitionTime(request, header: header)
+        let affine = header.affine
         let volumes = total - request.dummyScans
-        var nonFinite = Set<Int>()
-        for i in data.indices where !data[i].isFinite {
-            data[i] = 0
-            nonFinite.insert(i % perVolume)
-        }
-        var maskValues = [Float](repeating: 1, count: perVolume)
-        if request.epiMask {
-            // On the unsmoothed run, as nilearn's maskers compute it.
-            maskValues = try EPIBrainMask().compute(data, shape: grid + [volumes]).map { $0 ? 1 : 0 }
-        }
-        if let smooth { try smooth(&data, grid, volumes, image.affine) }
+        let smoothing = request.smoothingFWHM > 0
+            ? try GaussianSmoothing(fwhm: [request.smoothingFWHM], voxelSize: affine.voxelSizes) : nil
 
+        // With an EPI mask, the whole unsmoothed run (dummy scans dropped, non-finite values zeroed).
+        var whole: [Float] = []
+        var nonFinite = [Bool](repeating: false, count: perVolume)
+        var maskValues = [Float](repeating: 1, count: perVolume)
+        if request.epiMask && request.mask == nil {
+            whole = [Float](repeating: 0, count: volumes * perVolume)
+            try whole.withUnsafeMutableBufferPointer { data in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: perVolume)
+                defer { scratch.deallocate() }
+                for _ in 0..<request.dummyScans { try reader.read(into: scratch) }
+                for t in 0..<volumes { try reader.read(into: data.baseAddress! + t * perVolume) }
+            }
+            for i in whole.indices where !whole[i].isFinite {
+                whole[i] = 0
+                nonFinite[i % perVolume] = true
+            }
+            // On the unsmoothed run, as nilearn's maskers compute it.
+            maskValues = try EPIBrainMask().compute(whole, shape: grid + [volumes]).map { $0 ? 1 : 0 }
+        }
         if let maskPath = request.mask {
             let mask = try NIfTIFile.read(maskPath, as: Float.self)
             guard mask.shape.prefix(3).count == 3 else {
                 throw InputError(path: maskPath, field: "dim", "a mask must be 3-D")
             }
             maskValues = SeedGeometry.resampleNearest(mask.data, shape: Array(mask.shape.prefix(3)), affine: mask.affine,
-                                                      to: grid, affine: image.affine)
+                                                      to: grid, affine: affine)
         }
         let threshold = Float(request.maskThreshold)
         let voxels = (0..<perVolume).filter { maskValues[$0] > threshold }
-        if voxels.isEmpty {
+        guard let box = VoxelBox.bounding(voxels, shape: grid) else {
             throw InputError(path: request.mask ?? request.bold, field: "mask",
                              "has no voxel inside the BOLD image's field of view (\(request.bold)); is it on another grid or in another space?")
         }
+
+        let workers = ProcessInfo.processInfo.activeProcessorCount
         var series = [Float](repeating: 0, count: volumes * voxels.count)
-        for t in 0..<volumes {
-            let row = t * voxels.count, base = t * perVolume
-            for (n, v) in voxels.enumerated() { series[row + n] = data[base + v] }
+        var workerNonFinite = [[Bool]](repeating: [], count: workers)
+        let scratches = smoothing.map { s in (0..<workers).map { _ in SmoothingScratch(shape: grid, smoothing: s) } }
+        // Streaming, the buffers carry the stored bytes and each worker decodes into its own volume
+        // (conversion off the decompressing thread); from the whole run, they carry float32 volumes.
+        let streaming = whole.isEmpty
+        let decoded = streaming ? (0..<workers).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: perVolume) } : []
+        defer { for d in decoded { d.deallocate() } }
+        try series.withUnsafeMutableBufferPointer { seriesBuffer in
+            try workerNonFinite.withUnsafeMutableBufferPointer { flags in
+                let out = seriesBuffer.baseAddress!
+                if streaming {
+                    let skipped = UnsafeMutableRawPointer.allocate(byteCount: reader.bytesPerVolume, alignment: 64)
+                    defer { skipped.deallocate() }
+                    for _ in 0..<request.dummyScans { try reader.readRaw(into: skipped) }
+                }
+                try VolumePipeline.run(volumes: volumes, bytesPerVolume: max(reader.bytesPerVolume, 4 * perVolume),
+                                       workers: workers) { t, buffer in
+                    if streaming {
+                        try reader.readRaw(into: buffer)
+                    } else {
+                        whole.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress! + 4 * t * perVolume, byteCount: 4 * perVolume) }
+                    }
+                } consume: { t, buffer, worker in
+                    let volume: UnsafeMutablePointer<Float>
+                    if streaming {
+                        volume = decoded[worker]
+                        reader.decode(buffer, into: volume)
+                    } else {
+                        volume = buffer.assumingMemoryBound(to: Float.self)
+                    }
+                    zeroNonFinite(volume, count: perVolume, flags: &flags[worker])
+                    if let smoothing {
+                        smoothing.smooth(volume: volume, shape: grid, within: box, scratch: scratches![worker])
+                    }
+                    let row = out + t * voxels.count
+                    for (n, v) in voxels.enumerated() { row[n] = volume[v] }
+                }
+            }
+        }
+        for flags in workerNonFinite where !flags.isEmpty {
+            for i in flags.indices where flags[i] { nonFinite[i] = true }
         }
 
         var confounds: ConfoundsTable?
@@ -118,9 +170,24 @@ public enum ScanLoader {
             table.rowCount = volumes
             confounds = table
         }
-        let inMaskNonFinite = voxels.filter { nonFinite.contains($0) }.count
-        return LoadedScan(gridShape: grid, affine: image.affine, repetitionTime: tr, volumes: volumes, voxels: voxels,
+        let inMaskNonFinite = voxels.filter { nonFinite[$0] }.count
+        return LoadedScan(gridShape: grid, affine: affine, repetitionTime: tr, volumes: volumes, voxels: voxels,
                           series: series, confounds: confounds, nonFiniteVoxels: inMaskNonFinite)
+    }
+
+    /// Sets non-finite values of a volume to 0 and marks their positions in `flags` (allocated on
+    /// first use); one pass that only reads when every value is finite.
+    private static func zeroNonFinite(_ volume: UnsafeMutablePointer<Float>, count: Int, flags: inout [Bool]) {
+        // Exponent bits all ones (NaN, ±Inf) carry into the sign bit when 1 is added to the exponent.
+        let bits = UnsafeRawPointer(volume).assumingMemoryBound(to: UInt32.self)
+        var carry: UInt32 = 0
+        for i in 0..<count { carry |= (bits[i] & 0x7f80_0000) &+ 0x0080_0000 }
+        if carry & 0x8000_0000 == 0 { return }
+        if flags.isEmpty { flags = [Bool](repeating: false, count: count) }
+        for i in 0..<count where !volume[i].isFinite {
+            volume[i] = 0
+            flags[i] = true
+        }
     }
 
     static func repetitionTime(_ request: Request, header: NIfTIHeader) throws -> Double {

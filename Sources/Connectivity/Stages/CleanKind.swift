@@ -116,11 +116,9 @@ public struct CleanKind: StageKind {
             bold: bold.path, mask: ["none", "epi"].contains(maskChoice) ? nil : (files["mask_file"] ?? files["brain_mask"])?.path,
             sidecar: files["sidecar"]?.path, confounds: files["confounds"]?.path, dummyScans: p["dummy_scans"]?.intValue ?? 0,
             repetitionTimeSource: ScanLoader.RepetitionTimeSource(rawValue: p["tr_source"]?.stringValue ?? "check") ?? .check,
-            epiMask: maskChoice == "epi", maskThreshold: p["mask_threshold"]?.numberValue ?? 0)
-        let fwhm = p["smoothing_fwhm"]?.numberValue ?? 0
-        var scan = try ScanLoader.load(request, smooth: fwhm > 0 ? { data, shape, volumes, affine in
-            try GaussianSmoothing(fwhm: [fwhm, fwhm, fwhm], voxelSize: affine.voxelSizes).smooth(&data, shape: shape + [volumes])
-        } : nil)
+            epiMask: maskChoice == "epi", maskThreshold: p["mask_threshold"]?.numberValue ?? 0,
+            smoothingFWHM: p["smoothing_fwhm"]?.numberValue ?? 0)
+        var scan = try ScanLoader.load(request)
         try context.checkCancellation()
 
         // Confounds and the scrubbing mask.
@@ -179,6 +177,6 @@ public struct CleanKind: StageKind {
             censoredVolumes: sampleMask.map { m in m.indices.filter { !m[$0] } } ?? [], voxelCount: scan.voxels.count,
             gridShape: scan.gridShape, affine: scan.affine.rows, confoundColumns: confoundNames, nonFiniteVoxels: scan.nonFiniteVoxels)
         context.log("\(prefix): \(scan.voxels.count) voxels, \(kept)/\(scan.volumes) volumes kept, \(confoundNames.count) confounds")
-        try CleanedScan(info: info, series: scan.series, voxels: scan.voxels).write(to: context.outputDirectory)
+        try CleanedScan(info: info, series: scan.series, voxels: scan.voxels).write(to: context)
     }
 }

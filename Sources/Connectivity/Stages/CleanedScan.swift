@@ -1,5 +1,6 @@
 import Foundation
 import NIfTI
+import PipelineEngine
 
 /// The output of a `clean` task: the cleaned in-mask series and what is needed to map it back.
 ///
@@ -36,15 +37,17 @@ public struct CleanedScan: Sendable {
     /// The file-name stem of this run's outputs.
     var stem: String { "\(info.prefix)_space-\(info.space)" }
 
-    /// Writes the three files into `folder`.
-    public func write(to folder: URL) throws {
+    /// Writes the three files into the task's output folder; the series is hashed while it is
+    /// written (`TaskContext.writeOutput(_:contentsOf:)`).
+    public func write(to context: TaskContext) throws {
+        let folder = context.outputDirectory
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(info).write(to: folder.appendingPathComponent(stem + Self.infoFile))
-        // Little-endian float32, copied in one block (the host is little-endian; checked below).
+        // Not fsynced here: the engine fsyncs every output when it publishes the task.
+        try FileSystem.write(Array(encoder.encode(info)), to: folder.appendingPathComponent(stem + Self.infoFile).path, sync: false)
+        // Little-endian float32, written from the array itself (the host is little-endian; checked below).
         precondition(1.littleEndian == 1, "pipe's cache format is little-endian")
-        let bytes = series.withUnsafeBytes { Data($0) }
-        try bytes.write(to: folder.appendingPathComponent(stem + Self.seriesFile))
+        try series.withUnsafeBytes { try context.writeOutput(stem + Self.seriesFile, contentsOf: $0) }
         var mask = [Float](repeating: 0, count: info.gridShape.reduce(1, *))
         for v in voxels { mask[v] = 1 }
         try NIfTIFile.write(NIfTIImage(shape: info.gridShape, affine: Affine(rows: info.affine), data: mask, code: 4),
@@ -60,15 +63,26 @@ public struct CleanedScan: Sendable {
         let info = try JSONDecoder().decode(Info.self, from: Data(contentsOf: infoURL))
         let mask = try NIfTIFile.read(maskURL.path)
         let voxels = mask.data.indices.filter { mask.data[$0] > 0 }
-        let data = try Data(contentsOf: seriesURL)
-        guard voxels.count == info.voxelCount, data.count == info.keptVolumes * info.voxelCount * 4 else {
+        let count = info.keptVolumes * info.voxelCount
+        let size = try FileSystem.identity(of: seriesURL.path)?.size ?? -1
+        guard voxels.count == info.voxelCount, size == Int64(count) * 4 else {
             throw InputError(path: seriesURL.path, "size does not match \(infoFile): \(info.keptVolumes) x \(info.voxelCount) float32")
         }
+        // Read straight into the array (no intermediate copy of the file).
         precondition(1.littleEndian == 1, "pipe's cache format is little-endian")
-        let series = [Float](unsafeUninitializedCapacity: data.count / 4) { buffer, count in
-            data.withUnsafeBytes { raw in UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw) }
-            count = data.count / 4
+        var failure: (any Error)?
+        let series = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            do {
+                if try FileSystem.read(seriesURL.path, into: UnsafeMutableRawBufferPointer(buffer)) < count * 4 {
+                    throw InputError(path: seriesURL.path, "is shorter than \(info.keptVolumes) x \(info.voxelCount) float32")
+                }
+            } catch {
+                buffer.initialize(repeating: 0)
+                failure = error
+            }
+            initialized = count
         }
+        if let failure { throw failure }
         return CleanedScan(info: info, series: series, voxels: voxels)
     }
 

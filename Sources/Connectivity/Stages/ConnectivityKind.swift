@@ -116,13 +116,19 @@ public struct ConnectivityKind: StageKind {
         if p["partial"]?.boolValue == true && seeds.count > 1 {
             rMaps = try SeedCorrelation.partialCorrelation(seeds: Matrix(columns: seedSeries), data: cleaned.series, timePoints: T)
         } else {
-            rMaps = try seedSeries.map { try SeedCorrelation.pearson(seed: $0, data: cleaned.series, timePoints: T) }
+            rMaps = try SeedCorrelation.pearson(seeds: seedSeries, data: cleaned.series, timePoints: T)
         }
-        for (seed, r) in zip(seeds, rMaps) {
+        // The r and z maps, written in parallel (each file's bytes depend only on its map).
+        let maps = zip(seeds, rMaps).flatMap { seed, r in
             let base = context.outputDirectory.appendingPathComponent("\(stem)_seed-\(seed.name)").path
-            try NIfTIFile.write(scan.map(r.map { Float($0) }), to: base + "_stat-r_connectivity.nii.gz")
-            try NIfTIFile.write(scan.map(r.map { Float(SeedCorrelation.fisherZ($0)) }), to: base + "_stat-z_connectivity.nii.gz")
+            return [(base + "_stat-r_connectivity.nii.gz", r.map { Float($0) }),
+                    (base + "_stat-z_connectivity.nii.gz", r.map { Float(SeedCorrelation.fisherZ($0)) })]
         }
+        let failures = Locked<[Int: any Error]>([:])
+        DispatchQueue.concurrentPerform(iterations: maps.count) { i in
+            do { try NIfTIFile.write(scan.map(maps[i].1), to: maps[i].0) } catch { failures.withLock { $0[i] = error } }
+        }
+        if let first = failures.withLock({ $0.min { $0.key < $1.key }?.value }) { throw first }
         var tsv = seeds.map(\.name).joined(separator: "\t") + "\n"
         for t in 0..<T { tsv += seedSeries.map { String(format: "%.8g", $0[t]) }.joined(separator: "\t") + "\n" }
         try context.writeOutput("\(stem)_desc-seeds_timeseries.tsv", Array(tsv.utf8))

@@ -18,7 +18,13 @@ import Foundation
 /// Volumes of a 4D image are smoothed independently (the t axis is never filtered).
 ///
 /// FWHM `nil`, 0, or a 0 entry leaves that axis unfiltered (nilearn warns for a scalar 0).
-/// Parallelised over groups of lines with `DispatchQueue.concurrentPerform`; scratch per task.
+///
+/// `smooth(volume:shape:within:scratch:)` smooths one volume but computes only what the values
+/// inside a box need: each pass is evaluated on the box grown by the radii of the passes after it
+/// (reflected indices included), so the box's values are bit-identical to smoothing the whole
+/// volume (same inputs, same Double operations in the same order), and the work shrinks to the
+/// brain's bounding box when the caller masks afterwards. `smooth(_:shape:)` is that per-volume
+/// code on the whole grid, parallel over volumes with `DispatchQueue.concurrentPerform`.
 public struct GaussianSmoothing: Sendable {
     /// σ in voxels per spatial axis (0: axis not filtered).
     public let sigmas: [Double]
@@ -64,58 +70,75 @@ public struct GaussianSmoothing: Sendable {
     /// - Parameters:
     ///   - data: nx·ny·nz·nt values, x fastest.
     ///   - shape: [nx, ny, nz] or [nx, ny, nz, nt].
-    public func smooth(_ data: inout [Float], shape: [Int]) throws { try smoothKernel(&data, shape: shape) }
+    public func smooth(_ data: inout [Float], shape: [Int]) throws { try smoothAll(&data, shape: shape) }
 
     /// Smooths a Double volume in place (see the float32 overload).
-    public func smooth(_ data: inout [Double], shape: [Int]) throws { try smoothKernel(&data, shape: shape) }
+    public func smooth(_ data: inout [Double], shape: [Int]) throws { try smoothAll(&data, shape: shape) }
 
-    func smoothKernel<S: BinaryFloatingPoint & Sendable>(_ data: inout [S], shape: [Int]) throws {
+    /// Smooths one 3-D volume (nx·ny·nz finite float32 values, x fastest) in place, exactly as
+    /// `smooth(_:shape:)` would inside `box`; values outside `box` are left in an unspecified state.
+    /// The caller sets non-finite values to 0 first (step 1).
+    /// - Parameter scratch: made for this shape; one per concurrent caller.
+    public func smooth(volume: UnsafeMutablePointer<Float>, shape: [Int], within box: VoxelBox, scratch: SmoothingScratch) {
+        smoothVolume(volume, dims: shape, box: box, scratch: scratch)
+    }
+
+    func smoothAll<S: BinaryFloatingPoint & Sendable>(_ data: inout [S], shape: [Int]) throws {
         guard shape.count == 3 || shape.count == 4, shape.allSatisfy({ $0 >= 1 }) else {
             throw SignalCleanError(.shapeMismatch, "shape must be 3 or 4 positive sizes, got \(shape)")
         }
-        let nx = shape[0], ny = shape[1], nz = shape[2], nt = shape.count == 4 ? shape[3] : 1
-        guard data.count == nx * ny * nz * nt else {
+        let dims = Array(shape.prefix(3)), perVolume = dims.reduce(1, *), nt = shape.count == 4 ? shape[3] : 1
+        guard data.count == perVolume * nt else {
             throw SignalCleanError(.shapeMismatch, "\(data.count) values for shape \(shape)")
         }
         for i in data.indices where !data[i].isFinite { data[i] = 0 }
-        let dims = [nx, ny, nz]
-        let strides = [1, nx, nx * ny]
+        let box = VoxelBox.full(dims)
+        let tasks = min(nt, ProcessInfo.processInfo.activeProcessorCount)
         data.withUnsafeMutableBufferPointer { buffer in
             let base = SignalUnsafeSendable(pointer: buffer.baseAddress!)
-            for axis in 0..<3 where !kernels[axis].isEmpty {
-                let n = dims[axis], stride = strides[axis]
-                // Lines along `axis`, `lanes` adjacent lines at a time: for x, lines at consecutive y
-                // (lane stride nx); for y and z, lines at consecutive x (lane stride 1).
-                let laneCount = axis == 0 ? ny : nx
-                let lanes = min(laneCount, axis == 0 ? 16 : 64)
-                let laneStride = axis == 0 ? nx : 1
-                let groupsPerPlane = (laneCount + lanes - 1) / lanes
-                let outer = axis == 1 ? nz * nt : (axis == 0 ? nz * nt : ny * nt)
-                let total = groupsPerPlane * outer
-                let tasks = min(total, ProcessInfo.processInfo.activeProcessorCount * 4)
-                let kernel = kernels[axis]
-                DispatchQueue.concurrentPerform(iterations: tasks) { task in
-                    let r = kernel.count / 2
-                    var ext = [Double](repeating: 0, count: (n + 2 * r) * lanes + lanes)
-                    var index = [Int](repeating: 0, count: n + 2 * r)
-                    for i in 0..<(n + 2 * r) { index[i] = GaussianSmoothing.reflect(i - r, n) }
-                    var g = task
-                    while g < total {
-                        let group = g % groupsPerPlane, pos = g / groupsPerPlane
-                        let first = group * lanes, width = min(lanes, laneCount - first)
-                        let start: Int
-                        switch axis {
-                        case 0: start = nx * first + nx * ny * pos                       // pos = z + nz·t
-                        case 1: start = first + nx * ny * pos                            // pos = z + nz·t
-                        default: start = first + nx * ((pos % ny) + ny * nz * (pos / ny))  // pos = y + ny·t
-                        }
-                        GaussianSmoothing.filterLines(base.pointer + start, count: n, stride: stride, laneStride: laneStride, width: width,
-                                                      lanes: lanes, kernel: kernel, ext: &ext, index: index)
-                        g += tasks
-                    }
+            DispatchQueue.concurrentPerform(iterations: tasks) { task in
+                let scratch = SmoothingScratch(shape: dims, kernels: kernels)
+                for t in stride(from: task, to: nt, by: tasks) {
+                    smoothVolume(base.pointer + t * perVolume, dims: dims, box: box, scratch: scratch)
                 }
             }
         }
+    }
+
+    /// The three passes on one volume, each on the part of the grid that the later passes read.
+    func smoothVolume<S: BinaryFloatingPoint>(_ p: UnsafeMutablePointer<S>, dims: [Int], box: VoxelBox, scratch: SmoothingScratch) {
+        let nx = dims[0], ny = dims[1], nz = dims[2]
+        let radii = kernels.map { $0.count / 2 }
+        // What the y pass reads (x pass output) and what the z pass reads (y pass output).
+        let ys = Self.readRange(box.y, radius: radii[1], n: ny), zs = Self.readRange(box.z, radius: radii[2], n: nz)
+        if !kernels[0].isEmpty {
+            for z in zs {
+                for y in ys { Self.filterLine(p + nx * (y + ny * z), n: nx, out: box.x, kernel: kernels[0], scratch: scratch) }
+            }
+        }
+        if !kernels[1].isEmpty {
+            for z in zs {
+                Self.filterRows(p + nx * ny * z + box.x.lowerBound, rowStride: nx, n: ny, out: box.y, width: box.x.count,
+                                kernel: kernels[1], scratch: scratch)
+            }
+        }
+        if !kernels[2].isEmpty {
+            for y in box.y {
+                Self.filterRows(p + nx * y + box.x.lowerBound, rowStride: nx * ny, n: nz, out: box.z, width: box.x.count,
+                                kernel: kernels[2], scratch: scratch)
+            }
+        }
+    }
+
+    /// The indices read (after reflection) to filter outputs `out` with a kernel of `radius`.
+    static func readRange(_ out: Range<Int>, radius: Int, n: Int) -> Range<Int> {
+        guard radius > 0, !out.isEmpty else { return out }
+        var lo = n, hi = -1
+        for i in (out.lowerBound - radius)..<(out.upperBound + radius) {
+            let j = reflect(i, n)
+            lo = min(lo, j); hi = max(hi, j)
+        }
+        return lo..<(hi + 1)
     }
 
     /// scipy "reflect" index for i in any range, for an axis of length n.
@@ -126,33 +149,99 @@ public struct GaussianSmoothing: Sendable {
         return m < n ? m : period - 1 - m
     }
 
-    /// Convolves `width` lines (lane j starts at p + j·laneStride, samples `stride` apart) with
-    /// the symmetric kernel: out_i = w₀ x_i + Σ_k w_k (x_{i+k} + x_{i−k}) on the reflected line.
+    /// Filters one contiguous line of `n` samples, writing outputs `out`:
+    /// out_i = w₀ x_i + Σ_k w_k (x_{i+k} + x_{i−k}) on the reflected line.
     @inline(__always)
-    static func filterLines<S: BinaryFloatingPoint>(_ p: UnsafeMutablePointer<S>, count n: Int, stride: Int, laneStride: Int, width: Int,
-                                                     lanes: Int, kernel: [Double], ext: inout [Double], index: [Int]) {
-        let r = kernel.count / 2
-        ext.withUnsafeMutableBufferPointer { e in
-            kernel.withUnsafeBufferPointer { w in
-                let acc = e.baseAddress! + (n + 2 * r) * lanes
-                for i in 0..<(n + 2 * r) {
-                    let src = p + index[i] * stride, dst = e.baseAddress! + i * lanes
-                    for j in 0..<width { dst[j] = Double(src[j * laneStride]) }
-                }
-                for i in 0..<n {
-                    let center = e.baseAddress! + (i + r) * lanes
-                    let w0 = w[r]
-                    for j in 0..<width { acc[j] = w0 * center[j] }
-                    var k = 1
-                    while k <= r {
-                        let wk = w[r + k], up = center + k * lanes, down = center - k * lanes
-                        for j in 0..<width { acc[j] += wk * (up[j] + down[j]) }
-                        k += 1
-                    }
-                    let dst = p + i * stride
-                    for j in 0..<width { dst[j * laneStride] = S(acc[j]) }
-                }
+    static func filterLine<S: BinaryFloatingPoint>(_ line: UnsafeMutablePointer<S>, n: Int, out: Range<Int>, kernel: [Double],
+                                                    scratch: SmoothingScratch) {
+        let r = kernel.count / 2, width = out.count, first = out.lowerBound - r
+        let ext = scratch.samples
+        // Samples first…first+width+2r, reflected only where they leave the line.
+        let inside = max(first, 0)..<min(first + width + 2 * r, n)
+        for i in 0..<(width + 2 * r) where !inside.contains(first + i) { ext[i] = Double(line[reflect(first + i, n)]) }
+        if !inside.isEmpty {
+            let src = line + inside.lowerBound, dst = ext + (inside.lowerBound - first)
+            for i in 0..<inside.count { dst[i] = Double(src[i]) }
+        }
+        kernel.withUnsafeBufferPointer { w in
+            convolve(ext + r, step: 1, count: width, weights: w.baseAddress!, radius: r, into: line + out.lowerBound)
+        }
+    }
+
+    /// Filters along an axis whose samples are whole rows: row j (of `n`) holds `width` contiguous
+    /// values at `base + j·rowStride`; writes rows `out`. Same formula as `filterLine`, vectorised
+    /// across the row.
+    @inline(__always)
+    static func filterRows<S: BinaryFloatingPoint>(_ base: UnsafeMutablePointer<S>, rowStride: Int, n: Int, out: Range<Int>, width: Int,
+                                                    kernel: [Double], scratch: SmoothingScratch) {
+        let r = kernel.count / 2, first = out.lowerBound - r
+        let ext = scratch.samples
+        for j in 0..<(out.count + 2 * r) {
+            let src = base + reflect(first + j, n) * rowStride, dst = ext + j * width
+            for x in 0..<width { dst[x] = Double(src[x]) }
+        }
+        kernel.withUnsafeBufferPointer { w in
+            for i in 0..<out.count {
+                convolve(ext + (i + r) * width, step: width, count: width, weights: w.baseAddress!, radius: r,
+                         into: base + (out.lowerBound + i) * rowStride)
             }
         }
+    }
+
+    /// dst[j] = w₀ c_j + Σ_{k=1…r} w_k (c_{j+k·step} + c_{j−k·step}) for j in 0..<count, with
+    /// c = `center`, weights at w[r + k]; eight outputs at a time in vector registers, each lane
+    /// doing exactly the scalar operations (so the result does not depend on the chunking).
+    @inline(__always)
+    static func convolve<S: BinaryFloatingPoint>(_ center: UnsafePointer<Double>, step: Int, count: Int, weights w: UnsafePointer<Double>,
+                                                  radius r: Int, into dst: UnsafeMutablePointer<S>) {
+        typealias Lanes = SIMD8<Double>
+        let w0 = w[r]
+        var j = 0
+        while j + Lanes.scalarCount <= count {
+            let c = UnsafeRawPointer(center + j)
+            var acc = w0 * c.loadUnaligned(as: Lanes.self)
+            var k = 1
+            while k <= r {
+                let up = c.loadUnaligned(fromByteOffset: 8 * k * step, as: Lanes.self)
+                let down = c.loadUnaligned(fromByteOffset: -8 * k * step, as: Lanes.self)
+                acc += w[r + k] * (up + down)
+                k += 1
+            }
+            for l in 0..<Lanes.scalarCount { dst[j + l] = S(acc[l]) }
+            j += Lanes.scalarCount
+        }
+        while j < count {
+            let c = center + j
+            var acc = w0 * c[0]
+            var k = 1
+            while k <= r {
+                acc += w[r + k] * (c[k * step] + c[-k * step])
+                k += 1
+            }
+            dst[j] = S(acc)
+            j += 1
+        }
+    }
+}
+
+/// Per-caller working memory for `GaussianSmoothing.smooth(volume:shape:within:scratch:)`: the
+/// reflected samples of one line or plane, in Double.
+public final class SmoothingScratch: @unchecked Sendable {
+    let samples: UnsafeMutablePointer<Double>
+
+    /// Sized for volumes of `shape` ([nx, ny, nz]) and the smoothing's kernels.
+    public convenience init(shape: [Int], smoothing: GaussianSmoothing) {
+        self.init(shape: shape, kernels: smoothing.kernels)
+    }
+
+    init(shape: [Int], kernels: [[Double]]) {
+        let nx = shape[0]
+        // Rows of up to nx values, n + 2r of them per axis (also covers one reflected x line).
+        let rows = (0..<3).map { shape[$0] + 2 * (kernels[$0].count / 2) }.max()!
+        samples = .allocate(capacity: max(rows * nx, rows))
+    }
+
+    deinit {
+        samples.deallocate()
     }
 }

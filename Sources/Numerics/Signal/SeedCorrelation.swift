@@ -28,53 +28,81 @@ public enum SeedCorrelation {
     /// Pearson r of `seed` (length T) with each of the V columns of `data` (row-major T x V float32).
     /// Complexity: O(T·V), parallel over column blocks.
     public static func pearson(seed: [Double], data: [Float], timePoints t: Int) throws -> [Double] {
-        try pearsonKernel(seed: seed, data: data, timePoints: t)
+        try pearsonKernel(seeds: [seed], data: data, timePoints: t)[0]
     }
 
     /// Pearson r of `seed` with each column of a row-major T x V Double buffer.
     public static func pearson(seed: [Double], data: [Double], timePoints t: Int) throws -> [Double] {
-        try pearsonKernel(seed: seed, data: data, timePoints: t)
+        try pearsonKernel(seeds: [seed], data: data, timePoints: t)[0]
     }
 
-    static func pearsonKernel<S: BinaryFloatingPoint & Sendable>(seed: [Double], data: [S], timePoints t: Int) throws -> [Double] {
-        guard t >= 1, seed.count == t, data.count % t == 0 else {
-            throw SignalCleanError(.shapeMismatch, "seed of length \(seed.count) and \(data.count) values are not T = \(t) rows")
+    /// Pearson r of each of `seeds` with each column of `data` (row-major T x V float32), in one
+    /// pass over the data: the columns' means and sums of squares are shared by the seeds. Each
+    /// r is computed exactly as by `pearson(seed:data:timePoints:)` (same operations, same order).
+    /// - Returns: one array of V values per seed.
+    public static func pearson(seeds: [[Double]], data: [Float], timePoints t: Int) throws -> [[Double]] {
+        try pearsonKernel(seeds: seeds, data: data, timePoints: t)
+    }
+
+    static func pearsonKernel<S: BinaryFloatingPoint & Sendable>(seeds: [[Double]], data: [S], timePoints t: Int) throws -> [[Double]] {
+        guard t >= 1, seeds.allSatisfy({ $0.count == t }), data.count % t == 0 else {
+            throw SignalCleanError(.shapeMismatch, "seeds of length \(seeds.map(\.count)) and \(data.count) values are not T = \(t) rows")
         }
         let v = data.count / t
-        var out = [Double](repeating: 0, count: v)
-        let sMean = seed.reduce(0, +) / Double(t)
-        let sc = seed.map { $0 - sMean }
-        let sNorm = sc.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        guard sNorm > 0, sNorm.isFinite else { return out }
+        var out = [[Double]](repeating: [Double](repeating: 0, count: v), count: seeds.count)
+        // Centred seeds and their norms; a constant or non-finite seed keeps its map at 0.
+        let centred = seeds.map { seed in
+            let mean = seed.reduce(0, +) / Double(t)
+            return seed.map { $0 - mean }
+        }
+        let norms = centred.map { $0.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        let live = seeds.indices.filter { norms[$0] > 0 && norms[$0].isFinite }
+        guard !live.isEmpty else { return out }
+        let m = live.count
+        let flatSeeds = live.flatMap { centred[$0] }   // seed-major: flatSeeds[k·t + r]
         let width = 256
         let blocks = (v + width - 1) / width
+        var maps = [Double](repeating: 0, count: m * v)
         data.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-              sc.withUnsafeBufferPointer { scb in
-                let scp = SignalUnsafeSendable(pointer: scb.baseAddress!)
+            maps.withUnsafeMutableBufferPointer { dst in
+              flatSeeds.withUnsafeBufferPointer { seedBuffer in
+                let seedPointer = SignalUnsafeSendable(pointer: seedBuffer.baseAddress!)
                 let sp = SignalUnsafeSendable(pointer: src.baseAddress!), dp = SignalUnsafeSendable(pointer: dst.baseAddress!)
                 let tasks = min(blocks, ProcessInfo.processInfo.activeProcessorCount * 4)
                 DispatchQueue.concurrentPerform(iterations: tasks) { task in
-                    var mean = [Double](repeating: 0, count: width), sxx = mean, sxy = mean
+                    let mean = UnsafeMutablePointer<Double>.allocate(capacity: width)
+                    let sxx = UnsafeMutablePointer<Double>.allocate(capacity: width)
+                    let sxy = UnsafeMutablePointer<Double>.allocate(capacity: width * m)
+                    let d = UnsafeMutablePointer<Double>.allocate(capacity: width)
+                    defer { for p in [mean, sxx, sxy, d] { p.deallocate() } }
                     var b = task
                     while b < blocks {
                         let c0 = b * width, w = min(width, v - c0)
-                        for j in 0..<w { mean[j] = 0; sxx[j] = 0; sxy[j] = 0 }
+                        mean.update(repeating: 0, count: w)
+                        sxx.update(repeating: 0, count: w)
+                        sxy.update(repeating: 0, count: width * m)
                         for r in 0..<t { let row = sp.pointer + r * v + c0; for j in 0..<w { mean[j] += Double(row[j]) } }
                         for j in 0..<w { mean[j] /= Double(t) }
                         for r in 0..<t {
-                            let row = sp.pointer + r * v + c0, s = scp.pointer[r]
+                            let row = sp.pointer + r * v + c0
                             for j in 0..<w {
-                                let d = Double(row[j]) - mean[j]
-                                sxx[j] += d * d
-                                sxy[j] += d * s
+                                let x = Double(row[j]) - mean[j]
+                                d[j] = x
+                                sxx[j] += x * x
+                            }
+                            for k in 0..<m {
+                                let s = seedPointer.pointer[k * t + r], acc = sxy + k * width
+                                for j in 0..<w { acc[j] += d[j] * s }
                             }
                         }
-                        for j in 0..<w {
-                            let denominator = sxx[j].squareRoot() * sNorm
-                            var r = denominator > 0 ? sxy[j] / denominator : 0
-                            if !r.isFinite { r = 0 }
-                            dp.pointer[c0 + j] = min(1, max(-1, r))
+                        for k in 0..<m {
+                            let norm = norms[live[k]], acc = sxy + k * width, map = dp.pointer + k * v + c0
+                            for j in 0..<w {
+                                let denominator = sxx[j].squareRoot() * norm
+                                var r = denominator > 0 ? acc[j] / denominator : 0
+                                if !r.isFinite { r = 0 }
+                                map[j] = min(1, max(-1, r))
+                            }
                         }
                         b += tasks
                     }
@@ -82,6 +110,7 @@ public enum SeedCorrelation {
               }
             }
         }
+        for (k, seed) in live.enumerated() { out[seed] = Array(maps[(k * v)..<((k + 1) * v)]) }
         return out
     }
 
