@@ -14,6 +14,15 @@ public enum ClusterAnalysis {
         return StudentTDistribution(df: df).isf(twoSided ? p / 2 : p)
     }
 
+    /// The cluster-forming threshold on the F scale for an uncorrected p: F.isf(p; dfn, dfd)
+    /// (F tests are one-sided; supra-threshold means F > thr). For dfn = 1 this is
+    /// `tThreshold(p:df:twoSided: true)`², the two-sided t threshold squared.
+    public static func fThreshold(p: Double, dfn: Double, dfd: Double) throws -> Double {
+        guard p > 0, p < 1 else { throw GLMError(.invalidOption, "cluster-forming p must be in (0, 1), got \(p)") }
+        guard dfn > 0, dfd > 0 else { throw GLMError(.invalidOption, "F degrees of freedom must be positive, got (\(dfn), \(dfd))") }
+        return FDistribution(dfn: dfn, dfd: dfd).isf(p)
+    }
+
     /// Labels clusters. Complexity O(V · neighbours · α(V)).
     public static func label(map: [Double], graph: NeighborGraph, threshold: Double, twoSided: Bool = true) -> ClusterLabeling {
         let v = graph.count

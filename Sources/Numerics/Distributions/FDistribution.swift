@@ -45,4 +45,20 @@ public struct FDistribution: Sendable, Equatable {
         if f.isInfinite { return -.infinity }
         return beta(f).logLower
     }
+
+    /// The inverse survival function: f with sf(f) = p (scipy `f.isf`). Bracketing + bisection on
+    /// the monotone sf to full precision (≤ 200 halvings); p ≤ 0 → +∞, p ≥ 1 → 0.
+    public func isf(_ p: Double) -> Double {
+        if p.isNaN || dfn.isNaN || dfd.isNaN { return .nan }
+        if p <= 0 { return .infinity }
+        if p >= 1 { return 0 }
+        var lo = 0.0, hi = 1.0
+        while sf(hi) > p { lo = hi; hi *= 2; if hi.isInfinite { return hi } }
+        for _ in 0..<200 {
+            let mid = 0.5 * (lo + hi)
+            if mid <= lo || mid >= hi { break }
+            if sf(mid) > p { lo = mid } else { hi = mid }
+        }
+        return 0.5 * (lo + hi)
+    }
 }

@@ -81,33 +81,9 @@ public enum PermutationTest {
         x = x.map { $0 / xNorm }
 
         // Targets: Yr (n x V row-major), normalised, residualised, renormalised; zero-variance → 0.
-        var yr = data.data
-        var invalid = [Bool](repeating: false, count: vCount)
-        let zFlat = z  // [[Double]] columns
-        yr.withUnsafeMutableBufferPointer { yb in
-            invalid.withUnsafeMutableBufferPointer { ib in
-                let yp = StatsSendablePointer(yb.baseAddress!), ip = StatsSendablePointer(ib.baseAddress!)
-                let block = 256, nb = (vCount + block - 1) / block
-                DispatchQueue.concurrentPerform(iterations: nb) { b in
-                    let c0 = b * block, w = min(block, vCount - c0)
-                    var col = [Double](repeating: 0, count: n)
-                    for c in c0..<(c0 + w) {
-                        for i in 0..<n { col[i] = yp[i * vCount + c] }
-                        let n1 = norm(col)
-                        var ok = n1 > 0 && n1.isFinite
-                        if ok {
-                            for i in 0..<n { col[i] /= n1 }
-                            col = residualize(col, on: zFlat)
-                            let n2 = norm(col)
-                            ok = n2 > 1e-13
-                            if ok { for i in 0..<n { col[i] /= n2 } }
-                        }
-                        if !ok { ip[c] = true; for i in 0..<n { col[i] = 0 } }
-                        for i in 0..<n { yp[i * vCount + c] = col[i] }
-                    }
-                }
-            }
-        }
+        let targets = residualizedTargets(data, on: z)
+        var yr = targets.values
+        let invalid = targets.invalid
 
         // Observed t (nilearn's formula, all confound columns).
         let scale = Double(dof - 1)
@@ -135,47 +111,9 @@ public enum PermutationTest {
         // Relabelings.
         let kernelZ: [[Double]] = signFlip ? z : Array(z.dropFirst(intercept ? 1 : 0))
         let rPer = 1 + kernelZ.count
-        var relabelings: [[Int32]] = []  // permutation: row indices; sign flip: ±1 as Int32
-        var exhaustive = false
-        if options.permutations > 0 {
-            if signFlip {
-                if options.exhaustive && n < 62 && (1 << n) <= options.permutations {
-                    exhaustive = true
-                    for mask in 0..<(1 << n) {
-                        relabelings.append((0..<n).map { (mask >> $0) & 1 == 1 ? -1 : 1 })
-                    }
-                }
-            } else {
-                // Classes of identical raw rows (tested value + non-constant confounds).
-                var classOf = [Int](repeating: 0, count: n)
-                var reps: [[Double]] = []
-                for i in 0..<n {
-                    let row = [tested[i]] + rawConf.map { $0[i] }
-                    if let j = reps.firstIndex(of: row) { classOf[i] = j } else { classOf[i] = reps.count; reps.append(row) }
-                }
-                let counts = (0..<reps.count).map { c in classOf.filter { $0 == c }.count }
-                func logFactorial(_ m: Int) -> Double { (0..<m).reduce(0.0) { $0 + Foundation.log(Double($1 + 1)) } }
-                var logN = logFactorial(n)
-                for m in counts { logN -= logFactorial(m) }
-                let nDistinct = Foundation.exp(logN).rounded()
-                if options.exhaustive && logN < 40 && nDistinct <= Double(options.permutations) {
-                    exhaustive = true
-                    relabelings = enumerateMultiset(classOf: classOf)
-                }
-            }
-            if !exhaustive {
-                var rng = Xoshiro256StarStar(seed: options.seed)
-                for _ in 0..<options.permutations {
-                    if signFlip {
-                        relabelings.append((0..<n).map { _ in rng.next() >> 63 == 1 ? -1 : 1 })
-                    } else {
-                        var p = (0..<n).map { Int32($0) }
-                        for i in stride(from: n - 1, to: 0, by: -1) { p.swapAt(i, rng.uniform(below: i + 1)) }
-                        relabelings.append(p)
-                    }
-                }
-            }
-        }
+        let relabeled = PermutationRelabelings(signFlip: signFlip, rows: (0..<n).map { i in [tested[i]] + rawConf.map { $0[i] } }, options: options)
+        let relabelings = relabeled.relabelings  // permutation: row indices; sign flip: ±1 as Int32
+        let exhaustive = relabeled.exhaustive
         let nPerm = relabelings.count
 
         // Observed cut values for counting, padded to whole blocks with +∞.
@@ -201,6 +139,7 @@ public enum PermutationTest {
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let chunks = min(nBlocks, workers * 4)
         var tMaps = [Double](repeating: 0, count: spatial ? batch * vPad : 0)
+        let tfceWorkspaces = (0..<min(workers, batch)).map { _ in TFCEWorkspace() }
 
         let work = Double(n) * Double(vCount) * Double(nPerm) * Double(rPer)
         let useFloat: Bool
@@ -301,25 +240,29 @@ public enum PermutationTest {
             if spatial {
                 var sizes = [Double](repeating: 0, count: bCount), masses = sizes, tf = sizes
                 let thr = options.clusterThreshold, tfceMethod = options.tfce, twoSided = options.twoSided
+                let pool = tfceWorkspaces
                 tMaps.withUnsafeBufferPointer { tm in
                     sizes.withUnsafeMutableBufferPointer { sb in masses.withUnsafeMutableBufferPointer { mb in tf.withUnsafeMutableBufferPointer { fb in
                         let tmp = StatsSendablePointer(UnsafeMutablePointer(mutating: tm.baseAddress!))
                         let sp = StatsSendablePointer(sb.baseAddress!), mp = StatsSendablePointer(mb.baseAddress!), fp = StatsSendablePointer(fb.baseAddress!)
-                        DispatchQueue.concurrentPerform(iterations: bCount) { b in
-                            let map = UnsafeBufferPointer(start: tmp.base + b * vPad, count: vCount)
-                            if let thr, let g = graphCluster {
-                                let r = ClusterAnalysis.maxSizeAndMass(map: map, graph: g, threshold: thr, twoSided: twoSided)
-                                sp[b] = r.size; mp[b] = r.mass
-                            }
-                            if let method = tfceMethod, let g = graphTFCE {
-                                let values: [Double]
-                                switch method {
-                                case .exact: values = TFCE.exact(map: Array(map), graph: g, twoSided: twoSided)
-                                case .nilearnStepped: values = TFCE.nilearnStepped(map: Array(map), graph: g, twoSided: twoSided)
+                        // One worker per workspace; maps dealt round-robin.
+                        DispatchQueue.concurrentPerform(iterations: pool.count) { wk in
+                            for b in stride(from: wk, to: bCount, by: pool.count) {
+                                let map = UnsafeBufferPointer(start: tmp.base + b * vPad, count: vCount)
+                                if let thr, let g = graphCluster {
+                                    let r = ClusterAnalysis.maxSizeAndMass(map: map, graph: g, threshold: thr, twoSided: twoSided)
+                                    sp[b] = r.size; mp[b] = r.mass
                                 }
-                                var mx = 0.0
-                                for v in values { mx = max(mx, twoSided ? abs(v) : v) }
-                                fp[b] = mx
+                                if let method = tfceMethod, let g = graphTFCE {
+                                    switch method {
+                                    case .exact:
+                                        fp[b] = TFCE.exactMaximum(map: map, graph: g, twoSided: twoSided, workspace: pool[wk])
+                                    case .nilearnStepped:
+                                        var mx = 0.0
+                                        for v in TFCE.nilearnStepped(map: Array(map), graph: g, twoSided: twoSided) { mx = max(mx, twoSided ? abs(v) : v) }
+                                        fp[b] = mx
+                                    }
+                                }
                             }
                         }
                     } } }
@@ -367,6 +310,41 @@ public enum PermutationTest {
     }
 
     // MARK: helpers
+
+    /// Targets (n x V, row-major) normalised, residualised on the orthonormal columns `z` and
+    /// renormalised, in parallel over blocks of 256 voxels; zero-variance or non-finite targets and
+    /// targets in the span of `z` are flagged invalid and set to 0.
+    static func residualizedTargets(_ data: Matrix, on z: [[Double]]) -> (values: [Double], invalid: [Bool]) {
+        let n = data.rows, vCount = data.columns
+        var yr = data.data
+        var invalid = [Bool](repeating: false, count: vCount)
+        let zFlat = z  // [[Double]] columns
+        yr.withUnsafeMutableBufferPointer { yb in
+            invalid.withUnsafeMutableBufferPointer { ib in
+                let yp = StatsSendablePointer(yb.baseAddress!), ip = StatsSendablePointer(ib.baseAddress!)
+                let block = 256, nb = (vCount + block - 1) / block
+                DispatchQueue.concurrentPerform(iterations: nb) { b in
+                    let c0 = b * block, w = min(block, vCount - c0)
+                    var col = [Double](repeating: 0, count: n)
+                    for c in c0..<(c0 + w) {
+                        for i in 0..<n { col[i] = yp[i * vCount + c] }
+                        let n1 = norm(col)
+                        var ok = n1 > 0 && n1.isFinite
+                        if ok {
+                            for i in 0..<n { col[i] /= n1 }
+                            col = residualize(col, on: zFlat)
+                            let n2 = norm(col)
+                            ok = n2 > 1e-13
+                            if ok { for i in 0..<n { col[i] /= n2 } }
+                        }
+                        if !ok { ip[c] = true; for i in 0..<n { col[i] = 0 } }
+                        for i in 0..<n { yp[i * vCount + c] = col[i] }
+                    }
+                }
+            }
+        }
+        return (yr, invalid)
+    }
 
     static func norm(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
     static func normalized(_ v: [Double]) -> [Double] { let s = norm(v); return v.map { $0 / s } }

@@ -1,0 +1,273 @@
+import Foundation
+
+/// Reusable buffers and the sweep of exact TFCE (`TFCE.exact`, `TFCE.exactMaximum`).
+///
+/// One workspace per thread (not thread-safe); reusing it across maps avoids allocating and
+/// page-faulting ~40 bytes per voxel for every map of a permutation null.
+///
+/// The sweep works in *rank space*: the m voxels with u > 0 (u = |t| two-sided, t one-sided) are
+/// sorted by u descending and every per-voxel array of the sweep is indexed by rank r, so
+/// activation is a sequential walk over the arrays. Steps:
+/// 1. Sort. Key = the Float32 rounding of u (monotone: u₁ < u₂ ⇒ Float(u₁) ≤ Float(u₂)), sorted
+///    descending by a stable LSD radix sort on 8-byte records (key, voxel index | sign bit) in
+///    three 11/11/9-bit passes (2048 buckets, so the scatter stays in cache; a pass whose digit is
+///    constant is skipped). The exact Float64 values are then gathered and the rare runs of equal
+///    Float32 keys re-sorted by the exact value, so the order is exactly that of u.
+/// 2. Neighbours in rank space: a voxel-order pass over the neighbour table (streamed; rankOf
+///    read near the diagonal) writes, for each rank, the ranks of its *earlier* neighbours of the
+///    same sign (−1 terminated). A neighbour is active when a voxel is activated iff its rank is
+///    smaller, so no activity flags are needed, and positive and negative parts (two-sided) share
+///    one sort and one sweep: they never connect. (Gathering table rows in rank order instead,
+///    or fusing the gather into the sweep, measured 2–3x slower: random 24-byte row reads.)
+/// 3. Sweep ranks in order. Two forests over ranks: a union–find (union by size, path halving)
+///    for "which component", and the merge tree for the integrals. The activated voxel r is the
+///    merge node: every distinct neighbour component is sealed — the integral of its tree top
+///    flushed down to h, acc += e^E (F(since) − F(h)), F(h) = h^{H+1}/(H+1) — and hung under r
+///    in the merge tree; r starts with acc = 0 and collects the merged component's integral below
+///    h. TFCE(v) = Σ acc along v's merge-tree path: non-negative terms only, no subtraction.
+/// 4. Totals: a merge-tree parent is activated later (treeParent[r] > r), so TFCE(r) = acc[r] +
+///    TFCE(treeParent[r]) in one descending pass (no find calls).
+/// Same mathematics as the previous voxel-indexed implementation (kept as a test reference),
+/// which stored union–find offsets acc[child] −= acc[root]: there a small voxel in a large
+/// component lost digits to cancellation (absolute error ~1e-16 × the component's integral);
+/// here every voxel keeps ~1e-15 relative accuracy. The two agree to 1e-12 of the map maximum
+/// everywhere and to 1e-9 relative wherever the old one's cancellation allows (|TFCE| ≥ 1e-6 of
+/// the maximum). Merging under the activated voxel in the union–find itself (one forest) was
+/// measured 3.5x slower: the tree degenerates into long chains.
+public final class TFCEWorkspace: @unchecked Sendable {
+    private var voxelCapacity = 0
+    private var rankCapacity = 0
+    private var degreeCapacity = 0
+    private var rankOf = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    private var records = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    private var scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    private var height = UnsafeMutablePointer<Double>.allocate(capacity: 1)
+    private var neighbors = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    private var parent = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    private var size = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    private var top = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    private var treeParent = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    private var acc = UnsafeMutablePointer<Double>.allocate(capacity: 1)
+    private var since = UnsafeMutablePointer<Double>.allocate(capacity: 1)
+    private var histogram = UnsafeMutablePointer<Int>.allocate(capacity: 3 * 2048)
+
+    public init() {}
+
+    deinit {
+        for p in [rankOf, neighbors, parent, size, top, treeParent] as [UnsafeMutablePointer<Int32>] { p.deallocate() }
+        records.deallocate(); scratch.deallocate(); height.deallocate(); acc.deallocate(); since.deallocate()
+        histogram.deallocate()
+    }
+
+    private func reserve(voxels v: Int, degree: Int) {
+        if v > voxelCapacity {
+            rankOf.deallocate(); rankOf = .allocate(capacity: v)
+            voxelCapacity = v
+        }
+        if v > rankCapacity || degree > degreeCapacity {
+            records.deallocate(); records = .allocate(capacity: v)
+            scratch.deallocate(); scratch = .allocate(capacity: v)
+            height.deallocate(); height = .allocate(capacity: v)
+            parent.deallocate(); parent = .allocate(capacity: v)
+            size.deallocate(); size = .allocate(capacity: v)
+            top.deallocate(); top = .allocate(capacity: v)
+            treeParent.deallocate(); treeParent = .allocate(capacity: v)
+            acc.deallocate(); acc = .allocate(capacity: v)
+            since.deallocate(); since = .allocate(capacity: v)
+            neighbors.deallocate(); neighbors = .allocate(capacity: v * max(degree, 1))
+            rankCapacity = v; degreeCapacity = degree
+        }
+    }
+
+    /// Runs steps 1–4; afterwards `acc[0..<m]` holds TFCE per rank and `records` the voxels.
+    /// - Returns: m, the number of voxels with u > 0.
+    func sweep(map: UnsafeBufferPointer<Double>, graph: NeighborGraph, twoSided: Bool, E: Double, H: Double) -> Int {
+        let v = graph.count
+        precondition(map.count == v, "map has \(map.count) values for \(v) mask voxels")
+        let degree = graph.maxDegree
+        reserve(voxels: v, degree: degree)
+        let m = sortDescending(map: map, twoSided: twoSided)
+        if m == 0 { return 0 }
+        graph.table.withUnsafeBufferPointer { buildNeighbors(table: $0.baseAddress!, voxels: v, degree: degree, m: m) }
+        if E == 0.5 && H == 2 {
+            unionSweep(m: m, degree: degree, F: { h in h * h * h * (1.0 / 3.0) }, ext: { s in Double(s).squareRoot() })
+        } else {
+            unionSweep(m: m, degree: degree, F: { h in Foundation.pow(h, H + 1) / (H + 1) }, ext: { s in Foundation.pow(Double(s), E) })
+        }
+        return m
+    }
+
+    /// Writes the signed TFCE of every voxel (0 where u ≤ 0).
+    func scatter(m: Int, into out: UnsafeMutableBufferPointer<Double>) {
+        for i in 0..<out.count { out[i] = 0 }
+        for r in 0..<m {
+            let rec = records[r]
+            let idx = Int(rec & 0x7FFF_FFFF)
+            out[idx] = rec & 0x8000_0000 != 0 ? -acc[r] : acc[r]
+        }
+    }
+
+    /// The largest TFCE magnitude (TFCE ≥ 0 on the u scale for every voxel).
+    func maximum(m: Int) -> Double {
+        var best = 0.0
+        for r in 0..<m { best = max(best, acc[r]) }
+        return best
+    }
+
+    // MARK: step 1
+
+    private func sortDescending(map: UnsafeBufferPointer<Double>, twoSided: Bool) -> Int {
+        let v = map.count
+        let hist = histogram
+        hist.initialize(repeating: 0, count: 3 * 2048)
+        var m = 0
+        for i in 0..<v {
+            let t = map[i]
+            let u = twoSided ? abs(t) : t
+            guard u > 0 else { continue }  // also drops NaN
+            let key = UInt64(Float(u).bitPattern)
+            records[m] = key << 32 | UInt64(i) | (t < 0 ? 0x8000_0000 : 0)
+            m += 1
+            // Descending: bucket = digit mask − digit.
+            hist[2047 - Int(key & 0x7FF)] += 1
+            hist[2048 + 2047 - Int((key >> 11) & 0x7FF)] += 1
+            hist[4096 + 2047 - Int((key >> 22) & 0x7FF)] += 1
+        }
+        var src = records, dst = scratch
+        for pass in 0..<3 {
+            let h = hist + pass * 2048
+            var nonzero = 0
+            for b in 0..<2048 where h[b] != 0 { nonzero += 1 }
+            if nonzero <= 1 { continue }
+            var sum = 0
+            for b in 0..<2048 { let c = h[b]; h[b] = sum; sum += c }
+            let shift = UInt64(32 + 11 * pass)
+            for j in 0..<m {
+                let rec = src[j]
+                let b = 2047 - Int((rec >> shift) & 0x7FF)
+                dst[h[b]] = rec
+                h[b] += 1
+            }
+            swap(&src, &dst)
+        }
+        if src != records { records.update(from: src, count: m) }
+        // Exact values; re-sort runs of equal Float32 keys by the Float64 value (descending).
+        for r in 0..<m {
+            let t = map[Int(records[r] & 0x7FFF_FFFF)]
+            height[r] = abs(t)
+        }
+        var r = 1
+        while r < m {
+            if records[r] >> 32 != records[r - 1] >> 32 { r += 1; continue }
+            let start = r - 1
+            var end = r + 1
+            while end < m && records[end] >> 32 == records[start] >> 32 { end += 1 }
+            sortRun(start, end)
+            r = end
+        }
+        return m
+    }
+
+    /// Sorts ranks start..<end by height descending (insertion sort; the run is nearly always 2–3 long).
+    private func sortRun(_ start: Int, _ end: Int) {
+        if end - start > 32 {
+            let pairs = (start..<end).map { (height[$0], records[$0]) }.sorted { $0.0 > $1.0 }
+            for (k, p) in pairs.enumerated() { height[start + k] = p.0; records[start + k] = p.1 }
+            return
+        }
+        for j in (start + 1)..<end {
+            let h = height[j], rec = records[j]
+            var k = j
+            while k > start && height[k - 1] < h { height[k] = height[k - 1]; records[k] = records[k - 1]; k -= 1 }
+            height[k] = h; records[k] = rec
+        }
+    }
+
+    // MARK: step 2
+
+    private func buildNeighbors(table: UnsafePointer<Int32>, voxels v: Int, degree: Int, m: Int) {
+        // rankOf: r for positive voxels, −1 − r for negative ones, Int32.max when excluded.
+        rankOf.update(repeating: Int32.max, count: v)
+        for r in 0..<m {
+            let rec = records[r]
+            rankOf[Int(rec & 0x7FFF_FFFF)] = rec & 0x8000_0000 != 0 ? Int32(-1 - r) : Int32(r)
+        }
+        // Voxel order: the table is streamed and rankOf read near the diagonal; each rank's row
+        // is written once (measured faster than gathering table rows in rank order).
+        for i in 0..<v {
+            let c = rankOf[i]
+            if c == Int32.max { continue }
+            let r = c >= 0 ? Int(c) : Int(-1 - c)
+            let row = neighbors + r * degree
+            let tr = table + i * degree
+            var k = 0
+            for j in 0..<degree {
+                let q = tr[j]
+                if q < 0 { continue }
+                let cq = rankOf[Int(q)]
+                if c >= 0 {
+                    if cq >= 0 && cq < c { row[k] = cq; k += 1 }
+                } else if cq < 0 && cq > c {
+                    row[k] = -1 - cq; k += 1
+                }
+            }
+            if k < degree { row[k] = -1 }
+        }
+    }
+
+    // MARK: steps 3–4
+
+    @inline(__always)
+    private func unionSweep(m: Int, degree: Int, F: (Double) -> Double, ext: (Int32) -> Double) {
+        let parent = self.parent, size = self.size, top = self.top, treeParent = self.treeParent
+        let acc = self.acc, since = self.since, height = self.height
+        @inline(__always) func find(_ x0: Int32) -> Int32 {
+            var x = x0
+            while true {
+                let p = parent[Int(x)]
+                if p == x { return x }
+                let g = parent[Int(p)]
+                parent[Int(x)] = g
+                x = g
+            }
+        }
+        for r in 0..<m {
+            let h = height[r]
+            let r32 = Int32(r)
+            parent[r] = r32; size[r] = 1; top[r] = r32
+            treeParent[r] = r32; acc[r] = 0; since[r] = h
+            var root = r
+            var fh = 0.0, haveFH = false
+            let row = neighbors + r * degree
+            for k in 0..<degree {
+                let q = row[k]
+                if q < 0 { break }
+                let other = Int(find(q))
+                if other == root { continue }
+                // Seal the neighbour component's merge-tree top down to h and hang it under r.
+                let t = Int(top[other])
+                if since[t] != h {
+                    if !haveFH { fh = F(h); haveFH = true }
+                    acc[t] += ext(size[other]) * (F(since[t]) - fh)
+                    since[t] = h
+                }
+                treeParent[t] = r32
+                // Union by size; the merged component's tree top is r.
+                if size[root] < size[other] {
+                    parent[root] = Int32(other); size[other] += size[root]; root = other
+                } else {
+                    parent[other] = Int32(root); size[root] += size[other]
+                }
+                top[root] = r32
+            }
+        }
+        for r in 0..<m where parent[r] == Int32(r) {
+            let t = Int(top[r])
+            acc[t] += ext(size[r]) * F(since[t])
+        }
+        for r in stride(from: m - 1, through: 0, by: -1) {
+            let p = Int(treeParent[r])
+            if p != r { acc[r] += acc[p] }
+        }
+    }
+}
