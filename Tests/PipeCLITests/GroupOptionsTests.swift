@@ -2,8 +2,9 @@ import Foundation
 import NIfTI
 import XCTest
 
-/// The group stage's parametric options on a small demo cohort: an F-test of one contrast equals
-/// t², and the GRF ("as published") option reports a plausible smoothness and its clusters.
+/// The group stage's F-tests and GRF option on a small demo cohort: an F-test of one contrast
+/// equals t², parametrically and under permutation, and the GRF ("as published") option reports a
+/// plausible smoothness and its clusters.
 final class GroupOptionsTests: XCTestCase {
     func testFTestAndGRFOptions() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pipe-group-options-\(UUID().uuidString.prefix(8))")
@@ -41,6 +42,18 @@ final class GroupOptionsTests: XCTestCase {
         XCTAssertTrue((grf["note"] as? String)?.contains("as published") ?? false)
         let tests = summary["f_tests"] as! [[String: Any]]
         XCTAssertEqual(tests.map { $0["dfn"] as! Int }, [1, 2])
+        // The permutation F of one contrast is the two-sided permutation t test: the same seed gives
+        // the same relabelings, so its max-F FWE p equals the contrast's max-T FWE p voxel by voxel.
+        let maxF = try NIfTIFile.read(stage.appendingPathComponent("group_seed-CMAright_ses-baseline_ftest-1_stat-logpFWE_desc-maxF.nii.gz").path)
+        let maxT = try NIfTIFile.read(stage.appendingPathComponent("group_seed-CMAright_ses-baseline_contrast-anxiousGtnonanxious_stat-logpFWE_desc-maxT.nii.gz").path)
+        XCTAssertEqual(maxF.data, maxT.data)
+        XCTAssertGreaterThan(maxF.data.filter { $0 > 0.5 }.count, 0, "some voxels with FWE p < 0.3")
+        // 3 anxious vs 3 non-anxious: all C(6, 3) = 20 relabelings, as for the t test.
+        XCTAssertEqual(tests[0]["permutations"] as? Int, 20)
+        XCTAssertEqual(tests[0]["permutations"] as? Int, (summary["contrasts"] as! [[String: Any]])[0]["permutations"] as? Int)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: stage.appendingPathComponent("group_seed-CMAright_ses-baseline_ftest-1_stat-logpFWE_desc-tfce.nii.gz").path))
+        // Both group means jointly: no relabeling changes them, so only the parametric maps.
+        XCTAssertTrue((tests[1]["permutation"] as? String)?.hasPrefix("not done") ?? false, "\(tests[1])")
         XCTAssertTrue(FileManager.default.fileExists(atPath: stage.appendingPathComponent("group_seed-CMAright_ses-baseline_contrast-anxiousGtnonanxious_desc-grfClusters.tsv").path))
     }
 }

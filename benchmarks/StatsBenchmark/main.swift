@@ -1,6 +1,7 @@
 // Benchmark of the group-statistics kernels (not a test): `swift run -c release stats-bench`.
 // Environment: BENCH_SUBJECTS (49), BENCH_PERMS (5000), BENCH_COVARS (3), BENCH_SECTIONS
-// ("maxt,tfce,cluster,calib").
+// ("maxt,tfce"; also "cluster", "spatial", "ftest"), BENCH_SPATIAL_PERMS (100), BENCH_PRECISION
+// (double|float), BENCH_CLUSTER (0: spatial without the cluster null).
 import Dispatch
 import Foundation
 import Numerics
@@ -80,6 +81,18 @@ if sections.contains("tfce") || sections.contains("cluster") {
         let t0 = now(), c0 = cpu()
         for _ in 0..<reps { _ = TFCE.exact(map: map, graph: graph) }
         print(String(format: "exact TFCE (two-sided) per map at %d voxels: %.2f ms wall, %.2f ms CPU", v, (now() - t0) / Double(reps) * 1000, (cpu() - c0) / Double(reps) * 1000))
+        // The permutation-null path: reused workspace, maximum only (no map written).
+        let workspace = TFCEWorkspace()
+        var out = [Double](repeating: 0, count: v)
+        let t2 = now(), c2 = cpu()
+        for _ in 0..<reps {
+            map.withUnsafeBufferPointer { m in out.withUnsafeMutableBufferPointer { o in TFCE.exact(map: m, graph: graph, out: o, workspace: workspace) } }
+        }
+        print(String(format: "exact TFCE (two-sided), reused workspace: %.2f ms wall, %.2f ms CPU", (now() - t2) / Double(reps) * 1000, (cpu() - c2) / Double(reps) * 1000))
+        var mx = 0.0
+        let t3 = now(), c3 = cpu()
+        for _ in 0..<reps { mx += map.withUnsafeBufferPointer { TFCE.exactMaximum(map: $0, graph: graph, workspace: workspace) } }
+        print(String(format: "exact TFCE maximum (null statistic), reused workspace: %.2f ms wall, %.2f ms CPU (max %.1f)", (now() - t3) / Double(reps) * 1000, (cpu() - c3) / Double(reps) * 1000, mx / Double(reps)))
         let t1 = now(), c1 = cpu()
         _ = TFCE.nilearnStepped(map: map, graph: graph)
         print(String(format: "stepped (nilearn) TFCE per map: %.1f ms wall, %.1f ms CPU", (now() - t1) * 1000, (cpu() - c1) * 1000))
@@ -95,7 +108,8 @@ if sections.contains("tfce") || sections.contains("cluster") {
 }
 
 if sections.contains("spatial") {
-    // Full permutation run with cluster mass (p < 0.001, faces) and exact TFCE nulls.
+    // Full permutation run with cluster mass (p < 0.001, faces; BENCH_CLUSTER=0 skips it) and
+    // exact TFCE nulls.
     let sperms = Int(env["BENCH_SPATIAL_PERMS"] ?? "") ?? 100
     var y = Matrix(rows: subjects, columns: v)
     for i in 0..<(subjects * v) { y.data[i] = gauss() }
@@ -103,11 +117,35 @@ if sections.contains("spatial") {
     let conf = Matrix(rows: subjects, columns: covars, data: (0..<(subjects * covars)).map { _ in gauss() })
     var options = PermutationOptions()
     options.permutations = sperms
-    options.clusterThreshold = try ClusterAnalysis.tThreshold(p: 0.001, df: Double(subjects - 2 - covars))
+    if env["BENCH_CLUSTER"] != "0" { options.clusterThreshold = try ClusterAnalysis.tThreshold(p: 0.001, df: Double(subjects - 2 - covars)) }
     options.tfce = .exact
+    if let p = env["BENCH_PRECISION"] { options.precision = p == "double" ? .double : .float }
     let t1 = now(), c1 = cpu()
     let r = try PermutationTest.run(tested: tested, confounds: covars > 0 ? conf : nil, data: y, grid: grid, options: options)
     let dt = now() - t1, dc = cpu() - c1
-    print(String(format: "max-T + cluster + exact TFCE: %d perms: %.2f s wall (%.1f ms/perm), %.2f CPU s; peak RSS %.0f MB; min TFCE FWE p %.3f",
+    print(String(format: "max-T + %@exact TFCE (%@): %d perms: %.2f s wall (%.1f ms/perm), %.2f CPU s; peak RSS %.0f MB; min TFCE FWE p %.3f",
+                 options.clusterThreshold != nil ? "cluster + " : "", String(describing: options.precision), sperms, dt, dt / Double(sperms) * 1000, dc, peakMB(), r.tfceFWEP?.min() ?? .nan))
+}
+
+if sections.contains("ftest") {
+    // Permutation F test (3 groups + covariates, F contrast on the two group columns) with
+    // cluster (p < 0.001 on the F scale) and exact TFCE-on-F nulls.
+    let sperms = Int(env["BENCH_SPATIAL_PERMS"] ?? "") ?? 100
+    var y = Matrix(rows: subjects, columns: v)
+    for i in 0..<(subjects * v) { y.data[i] = gauss() }
+    var cols: [[Double]] = [[Double](repeating: 1, count: subjects),
+                            (0..<subjects).map { $0 % 3 == 1 ? 1.0 : 0.0 }, (0..<subjects).map { $0 % 3 == 2 ? 1.0 : 0.0 }]
+    for _ in 0..<covars { cols.append((0..<subjects).map { _ in gauss() }) }
+    let design = Matrix(columns: cols)
+    var contrast = Matrix(rows: 2, columns: cols.count)
+    contrast[0, 1] = 1; contrast[1, 2] = 1
+    var options = PermutationOptions()
+    options.permutations = sperms
+    options.clusterThreshold = try ClusterAnalysis.fThreshold(p: 0.001, dfn: 2, dfd: Double(subjects - cols.count))
+    options.tfce = .exact
+    let t1 = now(), c1 = cpu()
+    let r = try PermutationTest.runF(design: design, contrast: contrast, data: y, grid: grid, options: options)
+    let dt = now() - t1, dc = cpu() - c1
+    print(String(format: "permutation F (q = 2) + cluster + exact TFCE: %d perms: %.2f s wall (%.1f ms/perm), %.2f CPU s; peak RSS %.0f MB; min TFCE FWE p %.3f",
                  sperms, dt, dt / Double(sperms) * 1000, dc, peakMB(), r.tfceFWEP?.min() ?? .nan))
 }

@@ -11,7 +11,8 @@ import PipelineEngine
 /// - `mask`: `intersection` (default) or a coverage fraction; `resample`: `none` (default: maps on
 ///   different grids are an error), `linear` or `nearest` (see `GroupMaps`);
 /// - `atlas`, `atlas_labels`: labels for cluster peaks;
-/// - `f_tests`: lists of contrasts tested jointly (parametric F);
+/// - `f_tests`: lists of contrasts tested jointly (parametric F, and permutation max-F, cluster
+///   mass and TFCE on F);
 /// - `grf_z`, `grf_alpha`: parametric GRF cluster inference "as published" (off when `grf_z` is 0).
 struct InferenceSettings {
     var permutations: Int

@@ -17,7 +17,8 @@ import PipelineEngine
 ///   1…K by decreasing mass — the regions an `roi` stage can follow up;
 /// - `desc-roi.tsv`: per-subject mean of the data in each significant cluster, joined with
 ///   participants.tsv.
-/// Per F-test `<prefix>_ftest-<k>`: `stat-{F,logp,z}`. With GRF: `stat-z_desc-grfThresholded`
+/// Per F-test `<prefix>_ftest-<k>`: parametric `stat-{F,logp,z}`; permutation
+/// `stat-logpFWE_desc-{maxF,cluster,tfce}` and `stat-F_desc-thresholded` (primary FWE < alpha). With GRF: `stat-z_desc-grfThresholded`
 /// and `desc-grfClusters.tsv`. The summary dictionary describes all of it.
 struct VoxelwiseInference {
     var maps: GroupMaps
@@ -152,17 +153,51 @@ struct VoxelwiseInference {
         return tsv
     }
 
-    /// Parametric F-tests over several contrasts.
+    /// F-tests over several contrasts: parametric maps, and permutation inference (Freedman–Lane,
+    /// max-F, cluster mass at the F threshold of `cluster_p`, TFCE on F as FSL does).
     private func fTests(_ fit: GLMFit) throws -> [[String: Any]] {
-        try settings.fTests.enumerated().map { index, expressions in
+        let grid = maps.grid
+        return try settings.fTests.enumerated().map { index, expressions in
+            try context.checkCancellation()
             let rows = try expressions.map { try design.contrast($0) }
             let f = try fit.fContrast(Matrix(rows))
-            let distribution = FDistribution(dfn: Double(rows.count), dfd: Double(fit.residualDF))
+            let dfn = Double(rows.count), dfd = Double(fit.residualDF)
+            let distribution = FDistribution(dfn: dfn, dfd: dfd)
             let stem = context.outputDirectory.appendingPathComponent("\(prefix)_ftest-\(index + 1)").path
             try maps.write(f, to: "\(stem)_stat-F.nii.gz")
             try maps.write(f.map { -distribution.logSF($0) / M_LN10 }, to: "\(stem)_stat-logp.nii.gz")
-            try maps.write(f.map { ZScore.fromF($0, dfn: Double(rows.count), dfd: Double(fit.residualDF)) }, to: "\(stem)_stat-z.nii.gz")
-            return ["contrasts": expressions, "dfn": rows.count, "dfd": fit.residualDF, "max_F": f.max() ?? 0]
+            try maps.write(f.map { ZScore.fromF($0, dfn: dfn, dfd: dfd) }, to: "\(stem)_stat-z.nii.gz")
+
+            var options = try settings.permutationOptions(df: fit.residualDF)
+            options.clusterThreshold = try ClusterAnalysis.fThreshold(p: settings.clusterP, dfn: dfn, dfd: dfd)
+            options.modelIntercept = false  // the design holds any intercept
+            var summary: [String: Any] = ["contrasts": expressions, "dfn": rows.count, "dfd": fit.residualDF, "max_F": f.max() ?? 0]
+            let result: PermutationFResult
+            do {
+                result = try PermutationTest.runF(design: design.matrix, contrast: Matrix(rows), data: y, grid: grid, options: options)
+            } catch let error as GLMError where error.code == .invalidContrast {
+                // e.g. [["anxious", "nonanxious"]]: both group means, which no relabeling changes.
+                summary["permutation"] = "not done: \(error.message); parametric maps only"
+                return summary
+            }
+            let logp = { (ps: [Double]) in ps.map { -log10(max($0, 1e-300)) } }
+            try maps.write(logp(result.maxFFWEP), to: "\(stem)_stat-logpFWE_desc-maxF.nii.gz")
+            var clusterP: Double? = nil
+            if let null = result.nullMaxClusterMass {
+                let labeling = ClusterAnalysis.label(map: result.f, graph: grid.neighborGraph(settings.connectivity),
+                                                     threshold: options.clusterThreshold!, twoSided: false)
+                let fwe = ClusterAnalysis.fweP(labeling.masses, null: null, exhaustive: result.exhaustive)
+                clusterP = fwe.min()
+                try maps.write((0..<maps.voxels.count).map { labeling.labels[$0] > 0 ? -log10(max(fwe[Int(labeling.labels[$0]) - 1], 1e-300)) : 0 },
+                               to: "\(stem)_stat-logpFWE_desc-cluster.nii.gz")
+            }
+            if let tfceP = result.tfceFWEP { try maps.write(logp(tfceP), to: "\(stem)_stat-logpFWE_desc-tfce.nii.gz") }
+            let primary = result.tfceFWEP ?? result.maxFFWEP
+            try maps.write(zip(f, primary).map { $1 < settings.alpha ? $0 : 0 }, to: "\(stem)_stat-F_desc-thresholded.nii.gz")
+            return summary.merging(["permutations": result.nullCount, "exhaustive": result.exhaustive, "cluster_threshold_F": options.clusterThreshold!,
+                    "min_p_fwe_maxF": result.maxFFWEP.min() ?? 1, "min_p_fwe_cluster": clusterP ?? NSNull(),
+                    "min_p_fwe_tfce": result.tfceFWEP?.min() ?? NSNull(),
+                    "significant_voxels": primary.filter { $0 < settings.alpha }.count]) { $1 }
         }
     }
 

@@ -23,8 +23,9 @@ public struct GroupKind: StageKind {
     public init() {}
 
     public var name: String { "group" }
-    /// 3: significant clusters as a label map; the summary records the design.
-    public var version: Int { 3 }
+    /// 4: permutation F-tests; the rewritten exact TFCE (equal to 1e-9 relative, more exact on
+    /// small values). 3: significant clusters as a label map; the summary records the design.
+    public var version: Int { 4 }
     public var fanOut: FanOut { .group }
     public var upstreamCount: ClosedRange<Int> { 1...2 }
 

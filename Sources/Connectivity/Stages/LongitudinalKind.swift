@@ -25,7 +25,8 @@ public struct LongitudinalKind: StageKind {
     public init() {}
 
     public var name: String { "longitudinal" }
-    public var version: Int { 1 }
+    /// 2: permutation F-tests, the rewritten exact TFCE.
+    public var version: Int { 2 }
     public var fanOut: FanOut { .group }
     public var upstreamCount: ClosedRange<Int> { 1...2 }
 
