@@ -3,11 +3,14 @@ import XCTest
 import TestSupport
 import Numerics
 
-/// A fresh temporary directory for one cross-check.
-func statsTempDir() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("pipe-stats-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
+extension XCTestCase {
+    /// A fresh temporary directory for one cross-check, removed when the test ends.
+    func statsTempDir() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("pipe-stats-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
 }
 
 /// Runs Tests/CrossCheck/<script> with arguments; fails the test with its output on error.
