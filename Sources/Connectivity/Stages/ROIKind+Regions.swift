@@ -1,0 +1,112 @@
+import Foundation
+import NIfTI
+import Numerics
+import PipelineEngine
+
+/// Region resolution of the `roi` stage: atlas labels, spheres, masks, and group clusters
+/// (redefined without each held-out subject when circular).
+extension ROIKind {
+    func resolve(_ spec: JSONValue, index: Int, context: TaskContext, table: ParticipantsTable, subjects: [String],
+                         shape: [Int], affine: Affine) throws -> ROIRegion {
+        let name = spec["name"]?.stringValue ?? "region\(index + 1)"
+        let total = shape.reduce(1, *)
+        if let label = spec["label"]?.stringValue {
+            guard let atlas = try StageInputs.atlas(context) else {
+                throw InputError(path: "stage roi", field: "regions[\(index)].label", "no atlas: set atlas and atlas_labels")
+            }
+            let value = try atlas.value(of: label)
+            let onGrid = atlas.resampled(to: shape, affine: affine)
+            return ROIRegion(name: name, source: "atlas label \(label)", voxels: (0..<total).filter { onGrid[$0] == value },
+                          note: "fixed region")
+        }
+        if let centre = spec["sphere"]?.arrayValue?.compactMap(\.numberValue), let radius = spec["radius"]?.numberValue {
+            return ROIRegion(name: name, source: "sphere \(centre) r \(radius) mm",
+                          voxels: SeedGeometry.sphere(centre: centre, radius: radius, shape: shape, affine: affine), note: "fixed region")
+        }
+        if spec["mask"] != nil, let url = context.sources["region\(index)_mask"] {
+            let image = try NIfTIFile.read(url.path)
+            let resampled = SeedGeometry.resampleNearest(image.data, shape: Array(image.shape.prefix(3)), affine: image.affine, to: shape, affine: affine)
+            let voxels = (0..<total).filter { resampled[$0] != 0 }
+            guard !voxels.isEmpty else { throw InputError(path: url.path, field: "regions[\(index)].mask", "has no voxel on the maps' grid") }
+            return ROIRegion(name: name, source: "mask \(url.lastPathComponent)", voxels: voxels, note: "fixed region")
+        }
+        return try cluster(spec, name: name, index: index, context: context, table: table, subjects: subjects, shape: shape, affine: affine)
+    }
+
+    /// A significant cluster of a group stage, redefined per held-out subject when circular.
+    func cluster(_ spec: JSONValue, name: String, index: Int, context: TaskContext, table: ParticipantsTable,
+                         subjects: [String], shape: [Int], affine: Affine) throws -> ROIRegion {
+        let field = "regions[\(index)].cluster"
+        guard let files = context.inputs.first(where: { $0.files.keys.contains { $0.hasPrefix("group_") && $0.hasSuffix("_summary.json") } })?.files,
+              let summaryURL = files.first(where: { $0.key.hasPrefix("group_") && $0.key.hasSuffix("_summary.json") })?.value else {
+            throw InputError(path: "stage roi", field: field, "a cluster region needs a group stage in from")
+        }
+        guard let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: summaryURL)) as? [String: Any],
+              let contrasts = summary["contrasts"] as? [[String: Any]], let groupSeed = summary["seed"] as? String,
+              let groupSession = summary["session"] as? String, let groupSubjects = summary["subjects"] as? [String] else {
+            throw InputError(path: summaryURL.path, "is not a group stage summary")
+        }
+        let wanted = spec["contrast"]?.stringValue
+        guard let contrast = contrasts.first(where: { wanted == nil || ($0["contrast"] as? String) == wanted }),
+              let expression = contrast["contrast"] as? String else {
+            throw InputError(path: summaryURL.path, field: "regions[\(index)].contrast",
+                             "no contrast '\(wanted ?? "")' (contrasts: \(contrasts.compactMap { $0["contrast"] as? String }.joined(separator: ", ")))")
+        }
+        let k = spec["cluster"]?.intValue ?? 1
+        let significant = contrast["significant_clusters"] as? [[String: Any]] ?? []
+        guard let info = significant.first(where: { ($0["id"] as? Int) == k }), let sign = info["sign"] as? Int else {
+            // Not an error: editing the cohort can make a finding disappear, and the run should say so.
+            context.log("\(name): contrast '\(expression)' has no significant cluster \(k)")
+            return ROIRegion(name: name, source: "cluster \(k) of \(expression)", voxels: nil,
+                          note: "absent: contrast '\(expression)' has \(significant.count) significant cluster(s), so no cluster \(k)")
+        }
+        let prefix = summaryURL.lastPathComponent.replacingOccurrences(of: "_summary.json", with: "")
+        let dsegName = "\(prefix)_contrast-\(VoxelwiseInference.label(expression))_desc-clusters_dseg.nii.gz"
+        guard let dsegURL = files[dsegName] else { throw InputError(path: summaryURL.path, field: field, "the group stage has no \(dsegName)") }
+        let dseg = try NIfTIFile.read(dsegURL.path)
+        let labels = SeedGeometry.resampleNearest(dseg.data, shape: Array(dseg.shape.prefix(3)), affine: dseg.affine, to: shape, affine: affine)
+        let voxels = (0..<labels.count).filter { labels[$0] == Float(k) }
+        let source = "cluster \(k) of \(expression) (seed \(groupSeed)\(groupSession.isEmpty ? "" : ", \(groupSession)"), \(groupSubjects.count) subjects)"
+        let shared = Set(groupSubjects).intersection(subjects)
+        guard context.params["leave_one_out"]?.stringValue != "off", !shared.isEmpty else {
+            return ROIRegion(name: name, source: source, voxels: voxels,
+                          note: shared.isEmpty ? "fixed region: defined on other subjects"
+                              : "circular: the region was defined on \(shared.count) of these subjects and leave_one_out is off")
+        }
+
+        // Leave-one-out: refit the group's model without each shared subject.
+        let design = summary["design"] as? [String: Any] ?? [:]
+        let designSpec = GroupDesign.Spec(group: design["group"] as? String, covariates: design["covariates"] as? [String] ?? [],
+                                          interactions: design["interactions"] as? [String] ?? [])
+        let urls = try StageInputs.zMaps(context, seed: groupSeed, session: groupSession)
+        let missing = groupSubjects.filter { urls[$0] == nil }
+        guard missing.isEmpty else {
+            throw InputError(path: summaryURL.path, field: field, "the connectivity stage has no \(groupSeed) map for sub-\(missing[0]); read the group stage's connectivity stage")
+        }
+        let maps = try GroupMaps.load([groupSubjects.map { urls[$0]! }], coverage: summary["mask_coverage"] as? Double ?? 1,
+                                      resampling: GroupMaps.Resampling(rawValue: summary["resample"] as? String ?? "none") ?? .none)
+        guard maps.shape == shape, maps.affine.isClose(to: affine, tolerance: 1e-4) else {
+            throw InputError(path: summaryURL.path, field: field, "the group maps' grid differs from this stage's maps")
+        }
+        // The cluster's rank by mass among the significant clusters of its sign.
+        let mass = info["mass"] as? Double ?? 0
+        let rank = significant.filter { ($0["sign"] as? Int) == sign && ($0["mass"] as? Double ?? 0) > mass }.count
+        let loo = LeaveOneOutROI(y: maps.sets[0], grid: maps.grid, clusterP: summary["cluster_p"] as? Double ?? 0.001,
+                                 twoSided: summary["two_sided"] as? Bool ?? true,
+                                 connectivity: VoxelConnectivity(rawValue: summary["connectivity"] as? Int ?? 6) ?? .faces) { heldOut in
+            let rest = groupSubjects.enumerated().filter { $0.offset != heldOut }.map(\.element)
+            let d = try GroupDesign(designSpec, subjects: rest, table: table)
+            return (d.matrix, try d.contrast(expression))
+        }
+        var perSubject: [String: [Int]?] = [:]
+        for (i, s) in groupSubjects.enumerated() where shared.contains(s) {
+            try context.checkCancellation()
+            perSubject[s] = try loo.region(heldOut: i, sign: sign, rank: rank)
+                .map { $0.map { maps.voxels[$0] } }
+        }
+        let lost = perSubject.filter { $0.value == nil }.keys.sorted()
+        return ROIRegion(name: name, source: source, voxels: voxels, perSubject: perSubject,
+                      note: "leave-one-out: the region was defined on \(shared.count) of these subjects, so each of them gets the "
+                          + "cluster refitted without them" + (lost.isEmpty ? "" : "; no such cluster without sub-\(lost.joined(separator: ", sub-"))"))
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import Numerics
+import PipelineEngine
+
+/// The `roi` stage's tables and summary: scatter data, paired tests, correlations, prediction.
+extension ROIKind {
+    func writeOutputs(_ values: [ROIRegionValues], subjects: [String], table: ParticipantsTable, context: TaskContext,
+                              prefix: String, pre: String, post: String) throws {
+        let p = context.params
+        let group = (p["group"]?.stringValue).flatMap { $0.isEmpty ? nil : $0 }
+        let clinical = p["clinical"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        func cell(_ s: String, _ column: String) throws -> String? { try table.value(s, column) }
+        func number(_ s: String, _ column: String) throws -> Double? {
+            guard let text = try cell(s, column) else { return nil }
+            guard let v = Double(text), v.isFinite else {
+                throw InputError(path: table.path, field: column, "sub-\(s) has '\(text)'; expected a number")
+            }
+            return v
+        }
+        let predictColumn = p["predict"]?["column"]?.stringValue
+        var long = "participant_id\tregion\tsession\tvalue\tregion_definition\n"
+        var paired = "region\tsubjects\tn\tmean_\(pre)\tmean_\(post)\tmean_change\tsd_change\tt\tdf\tp\tcohen_dz\tci95_low\tci95_high\n"
+        var correlations = "region\tx\ty\tn\tpearson_r\tpearson_p\tspearman_rho\tspearman_p\n"
+        var prediction = "region\tcolumn\tpositive\tsession\tn_positive\tn_negative\tauc\tse_delong\tci95_low\tci95_high\tpermutation_p\tpermutations\tvalues\tin_sample_auc\n"
+        var summaries: [[String: Any]] = []
+        for v in values {
+            let name = v.region.name
+            var regionSummary: [String: Any] = ["name": name, "source": v.region.source, "definition": v.region.note,
+                                                "leave_one_out_subjects": v.region.perSubject.keys.sorted().map { "sub-\($0)" }]
+            // Scatter data, one row per subject.
+            let extra = [group, predictColumn].compactMap { $0 }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+            var scatter = (["participant_id"] + extra + [pre] + (post.isEmpty ? [] : [post, "change"]) + clinical + ["region_definition"])
+                .joined(separator: "\t") + "\n"
+            for (i, s) in subjects.enumerated() {
+                let how = v.region.perSubject[s] != nil ? "leave-one-out" : "fixed"
+                let change = zip2(v.pre[i], v.post[i]).map { $1 - $0 }
+                scatter += (["sub-\(s)"] + (try extra.map { try cell(s, $0) ?? "n/a" }) + [fmt(v.pre[i])]
+                    + (post.isEmpty ? [] : [fmt(v.post[i]), fmt(change)]) + (try clinical.map { try cell(s, $0) ?? "n/a" }) + [how])
+                    .joined(separator: "\t") + "\n"
+                long += "sub-\(s)\t\(name)\t\(pre)\t\(fmt(v.pre[i]))\t\(how)\n"
+                if !post.isEmpty { long += "sub-\(s)\t\(name)\t\(post)\t\(fmt(v.post[i]))\t\(how)\n" }
+            }
+            try context.writeOutput("\(prefix)_roi-\(BIDSNames.label(name))_desc-scatter.tsv", Array(scatter.utf8))
+
+            // Paired tests: everyone, then each level of the group column.
+            if !post.isEmpty {
+                var subsets: [(String, [Int])] = [("all", Array(subjects.indices))]
+                if let group {
+                    let levels = try Set(subjects.compactMap { try cell($0, group) }).sorted()
+                    for level in levels { subsets.append((level, try subjects.indices.filter { try cell(subjects[$0], group) == level })) }
+                }
+                var pairedSummary: [[String: Any]] = []
+                for (label, rows) in subsets {
+                    let complete = rows.filter { v.pre[$0] != nil && v.post[$0] != nil }
+                    guard complete.count >= 2, let test = try? PairedTTest(pre: complete.map { v.pre[$0]! }, post: complete.map { v.post[$0]! }) else {
+                        paired += "\(name)\t\(label)\t\(complete.count)" + String(repeating: "\tn/a", count: 10) + "\n"
+                        continue
+                    }
+                    let meanPre = complete.reduce(0) { $0 + v.pre[$1]! } / Double(complete.count)
+                    let meanPost = complete.reduce(0) { $0 + v.post[$1]! } / Double(complete.count)
+                    paired += [name, label, String(test.n), fmt(meanPre), fmt(meanPost), fmt(test.meanDifference), fmt(test.sdDifference),
+                               fmt(test.t), String(test.df), fmt(test.p), fmt(test.dz), fmt(test.ci95.lower), fmt(test.ci95.upper)]
+                        .joined(separator: "\t") + "\n"
+                    pairedSummary.append(["subjects": label, "n": test.n, "mean_change": test.meanDifference, "t": test.t, "p": test.p,
+                                          "cohen_dz": test.dz])
+                }
+                regionSummary["paired"] = pairedSummary
+            }
+
+            // Correlations of the change (and the pre value) with each clinical column.
+            var correlationSummary: [[String: Any]] = []
+            for column in clinical {
+                let scores = try subjects.map { try number($0, column) }
+                var xs: [(String, [Double?])] = [(pre, v.pre)]
+                if !post.isEmpty { xs.insert(("change", subjects.indices.map { zip2(v.pre[$0], v.post[$0]).map { $1 - $0 } }), at: 0) }
+                for (xName, x) in xs {
+                    let rows = subjects.indices.filter { x[$0] != nil && scores[$0] != nil }
+                    let a = rows.map { x[$0]! }, b = rows.map { scores[$0]! }
+                    guard let r = try? CorrelationTest.pearson(a, b), let rho = try? CorrelationTest.spearman(a, b) else {
+                        correlations += "\(name)\t\(xName)\t\(column)\t\(rows.count)\tn/a\tn/a\tn/a\tn/a\n"
+                        continue
+                    }
+                    correlations += [name, xName, column, String(rows.count), fmt(r.r), fmt(r.p), fmt(rho.r), fmt(rho.p)].joined(separator: "\t") + "\n"
+                    correlationSummary.append(["x": xName, "y": column, "n": rows.count, "pearson_r": r.r, "pearson_p": r.p,
+                                               "spearman_rho": rho.r, "spearman_p": rho.p])
+                }
+            }
+            regionSummary["correlations"] = correlationSummary
+
+            // Prediction of a class from the region's value at one session.
+            if let predict = p["predict"] {
+                let (row, result) = try predictClass(v, predict: predict, subjects: subjects, pre: pre, post: post,
+                                                        permutations: p["permutations"]?.intValue ?? 5000,
+                                                        seed: UInt64(p["random_seed"]?.intValue ?? 0), cell: cell)
+                prediction += row
+                regionSummary["prediction"] = result
+            }
+            summaries.append(regionSummary)
+        }
+        try context.writeOutput("\(prefix)_desc-values.tsv", Array(long.utf8))
+        if !post.isEmpty { try context.writeOutput("\(prefix)_desc-paired.tsv", Array(paired.utf8)) }
+        if !clinical.isEmpty { try context.writeOutput("\(prefix)_desc-correlations.tsv", Array(correlations.utf8)) }
+        if p["predict"] != nil { try context.writeOutput("\(prefix)_desc-prediction.tsv", Array(prediction.utf8)) }
+        try context.writeOutput("\(prefix)_summary.json", try summaryJSON([
+            "seed": p["seed"]?.stringValue ?? "", "pre": pre, "post": post, "subjects": subjects.map { "sub-\($0)" }, "regions": summaries,
+        ]))
+    }
+
+    /// The prediction TSV row and summary of one region: ROC AUC of the value at one session for
+    /// the positive class, out of sample when the region values are leave-one-out.
+    private func predictClass(_ v: ROIRegionValues, predict: JSONValue, subjects: [String], pre: String, post: String,
+                                  permutations: Int, seed: UInt64, cell: (String, String) throws -> String?) throws -> (String, Any) {
+        let column = predict["column"]?.stringValue ?? "", positive = predict["positive"]?.stringValue ?? ""
+        let session = predict["session"]?.stringValue ?? pre
+        let sign: Double = predict["direction"]?.stringValue == "lower" ? -1 : 1
+        let x = session == post ? v.post : v.pre
+        let labels = try subjects.map { try cell($0, column) }
+        let rows = subjects.indices.filter { x[$0] != nil && labels[$0] != nil }
+        let head = "\(v.region.name)\t\(column)\t\(positive)\t\(session)"
+        guard Set(rows.map { labels[$0] == positive }).count == 2 else {
+            return (head + String(repeating: "\tn/a", count: 10) + "\n", ["note": "needs values in both classes"])
+        }
+        let roc = try ROCAnalysis(scores: rows.map { sign * x[$0]! }, positive: rows.map { labels[$0] == positive },
+                                  permutations: permutations, seed: seed)
+        let looUsed = rows.contains { v.region.perSubject[subjects[$0]] != nil }
+        var inSample: Double? = nil
+        if looUsed && session == pre {
+            let r = rows.filter { v.inSamplePre[$0] != nil }
+            inSample = try? ROCAnalysis(scores: r.map { sign * v.inSamplePre[$0]! }, positive: r.map { labels[$0] == positive }, permutations: 0).auc
+        }
+        let how = looUsed ? "leave-one-out region values (the region was defined on these subjects)" : "fixed region values"
+        let row = [head, String(roc.positives), String(roc.negatives), fmt(roc.auc), fmt(roc.standardError), fmt(roc.ci95.lower),
+                   fmt(roc.ci95.upper), fmt(roc.permutationP), String(roc.permutations), how, inSample.map(fmt) ?? "n/a"]
+            .joined(separator: "\t") + "\n"
+        return (row, ["column": column, "positive": positive, "session": session, "auc": roc.auc, "ci95": [roc.ci95.lower, roc.ci95.upper],
+                      "permutation_p": roc.permutationP, "values": how, "in_sample_auc_circular": inSample ?? NSNull()] as [String: Any])
+    }
+}
+
+private func zip2(_ a: Double?, _ b: Double?) -> (Double, Double)? {
+    guard let a, let b else { return nil }
+    return (a, b)
+}
+
+private func fmt(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "n/a" }
