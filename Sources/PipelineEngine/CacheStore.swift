@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// The on-disk cache: a folder holding
@@ -7,7 +8,7 @@ import Foundation
 /// tmp/                 entries being written; removed at the next locked run
 /// specs/<key>.json     task descriptions persisted before execution (for `pipe worker`)
 /// logs/<key>.log       per-task logs
-/// index/<stage>.tsv    last key per (stage, scope), for `pipe plan`'s reasons
+/// index/<study>/<stage>.tsv  last key per (stage, scope) of one study, for `pipe plan`'s reasons
 /// journal/<run>.jsonl  run journals
 /// digests.tsv          source-digest memo keyed by (dev, inode, size, mtime_ns, ctime_ns)
 /// ```
@@ -127,9 +128,21 @@ public struct CacheStore: Sendable {
         FileSystem.list(tasksPath).filter { $0.count == 64 }.sorted()
     }
 
-    /// Reads the per-stage index: scope label -> last key.
-    public func readIndex(stage: String) -> [String: String] {
-        guard let bytes = try? FileSystem.read(indexPath + "/" + stage + ".tsv") else { return [:] }
+    /// The index file of one study's stage: `index/<study>/<stage>.tsv`. Studies sharing a cache
+    /// keep separate indexes, so one study's plan never explains itself with another's keys.
+    private func indexFile(study: String, stage: String) -> String {
+        indexPath + "/" + study + "/" + stage + ".tsv"
+    }
+
+    /// A file-name-safe identity for a study: its name, else its output folder's path, hashed.
+    public static func studyIdentity(_ spec: StudySpec) -> String {
+        let text = spec.name.map { "name:" + $0 } ?? "outputs:" + spec.outputDirectory.standardizedFileURL.path
+        return String(FileSystem.hex(SHA256.hash(data: Data(text.utf8))).prefix(16))
+    }
+
+    /// Reads a study's per-stage index: scope label -> last key.
+    public func readIndex(study: String, stage: String) -> [String: String] {
+        guard let bytes = try? FileSystem.read(indexFile(study: study, stage: stage)) else { return [:] }
         var out: [String: String] = [:]
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
             guard let tab = line.firstIndex(of: UInt8(ascii: "\t")) else { continue }
@@ -138,10 +151,11 @@ public struct CacheStore: Sendable {
         return out
     }
 
-    /// Replaces the per-stage index.
-    public func writeIndex(stage: String, _ entries: [String: String]) throws {
+    /// Replaces a study's per-stage index.
+    public func writeIndex(study: String, stage: String, _ entries: [String: String]) throws {
         var text = ""
         for k in entries.keys.sorted() { text += "\(k)\t\(entries[k]!)\n" }
-        try FileSystem.writeAtomically(Array(text.utf8), to: indexPath + "/" + stage + ".tsv")
+        try FileSystem.makeDirectory(indexPath + "/" + study)
+        try FileSystem.writeAtomically(Array(text.utf8), to: indexFile(study: study, stage: stage))
     }
 }

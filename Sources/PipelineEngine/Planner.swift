@@ -39,7 +39,7 @@ public struct Planner: Sendable {
             } else {
                 var reasons: [String] = []
                 if explain {
-                    if indexes[task.stage] == nil { indexes[task.stage] = cache.readIndex(stage: task.stage) }
+                    if indexes[task.stage] == nil { indexes[task.stage] = cache.readIndex(study: CacheStore.studyIdentity(graph.spec), stage: task.stage) }
                     let previous = indexes[task.stage]![task.scope.label].flatMap { cache.manifest(for: $0) }
                     reasons = Self.reasons(d, previous: previous)
                 }

@@ -219,10 +219,11 @@ public final class Runner: @unchecked Sendable {
             if let r = resolved[i] { perStage[t.stage, default: [:]][t.scope.label] = r.key }
         }
         for (stage, entries) in perStage {
-            var index = cache.readIndex(stage: stage)
+            let study = CacheStore.studyIdentity(graph.spec)
+            var index = cache.readIndex(study: study, stage: stage)
             var changed = false
             for (k, v) in entries where index[k] != v { index[k] = v; changed = true }
-            if changed { try? cache.writeIndex(stage: stage, index) }
+            if changed { try? cache.writeIndex(study: study, stage: stage, index) }
         }
 
         var publishError: PipeError?

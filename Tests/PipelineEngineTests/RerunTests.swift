@@ -133,6 +133,20 @@ final class RerunTests: XCTestCase {
         XCTAssertTrue(p2.stdout.contains("parameter changed: title (\"sum\" -> \"other\")"), p2.stdout)
     }
 
+    /// Two studies sharing a cache keep their own plan index: one study's run does not change
+    /// the reason another's plan gives.
+    func testStudiesSharingACacheKeepTheirOwnPlanReasons() throws {
+        let s = try makeStudy()
+        try s.runOK()
+        try s.runOK("--set", "name=other", "--set", "outputs=out-other", "--set", "stages.scaled.factor=5")
+        _ = s.takeExecutions()
+        let plan = try s.tool("plan", "$SPEC", "--set", "stages.scaled.factor=3")
+        XCTAssertEqual(plan.status, 0, plan.stderr)
+        XCTAssertTrue(plan.stdout.contains("parameter changed: factor (2 -> 3)"), plan.stdout)
+        let other = try s.tool("plan", "$SPEC", "--set", "name=other", "--set", "outputs=out-other", "--set", "stages.scaled.factor=3")
+        XCTAssertTrue(other.stdout.contains("parameter changed: factor (5 -> 3)"), other.stdout)
+    }
+
     func testChangingOneInputRerunsOnlyItsDependents() throws {
         let s = try makeStudy()
         try s.runOK()
