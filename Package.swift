@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Dependencies point one way: pipe -> PipeCLI -> Connectivity -> {PipelineEngine, NIfTI, Numerics};
-// NIfTI -> CZlib.
+// NIfTI -> CZlib; Numerics -> CKernels.
 // The engine knows nothing about brains; the imaging modules know nothing about scheduling.
 // The numeric modules are optimised in debug builds too: `swift test` runs real-sized numerics
 // (synthetic scans, permutation tests) that are 10-50x slower unoptimised.
@@ -29,7 +29,9 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(name: "NIfTI", dependencies: ["CZlib"], swiftSettings: optimisedInDebug),
-        .target(name: "Numerics", swiftSettings: optimisedInDebug),
+        // The permutation kernel's Float32 product, with an AVX2 path chosen at run time.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
+        .target(name: "Numerics", dependencies: ["CKernels"], swiftSettings: optimisedInDebug),
         .target(
             name: "PipelineEngine",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
@@ -58,7 +60,7 @@ let package = Package(
         // Helpers shared by the test targets (a cross-check Python finder, a seeded generator).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "NIfTITests", dependencies: ["NIfTI", "TestSupport"]),
-        .testTarget(name: "NumericsTests", dependencies: ["Numerics", "TestSupport"]),
+        .testTarget(name: "NumericsTests", dependencies: ["Numerics", "CKernels", "TestSupport"]),
         .testTarget(name: "ConnectivityTests", dependencies: ["Connectivity"]),
         .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine", "TestSupport"]),
         // End-to-end tests of the built `pipe` binary.

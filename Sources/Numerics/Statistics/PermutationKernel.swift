@@ -1,3 +1,5 @@
+import CKernels
+
 /// The batched product at the heart of `PermutationTest` (internal).
 ///
 /// For a batch of B relabelings, each with R transformed regressors (tested first, then
@@ -107,44 +109,12 @@ struct PermutationKernel {
         packPanels(a, rows: rows, n: n).map { Float($0) }
     }
 
-    /// C = A·Yb in Float32 (accumulated in Float32), 4 rows x 16 voxels per micro-tile.
+    /// C = A·Yb in Float32 (accumulated in Float32), by `pipe_panel_gemm_f32` (CKernels): 8-wide
+    /// AVX2 when the CPU has it, else a portable loop; each element is summed over k in order with
+    /// separate multiplies and adds, so both paths give the same bits.
     @inline(__always)
     static func multiplyFloat(panels: UnsafePointer<Float>, panelCount: Int, n: Int, yb: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
-        let w = blockWidth
-        let rawY = UnsafeRawPointer(yb)
-        let rawC = UnsafeMutableRawPointer(c)
-        for p in 0..<panelCount {
-            let ap = panels + p * n * 4
-            var col = 0
-            while col < w {
-                var c00 = SIMD8<Float>(), c01 = SIMD8<Float>()
-                var c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
-                var c20 = SIMD8<Float>(), c21 = SIMD8<Float>()
-                var c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
-                for k in 0..<n {
-                    let y0 = rawY.loadUnaligned(fromByteOffset: (k * w + col) * 4, as: SIMD8<Float>.self)
-                    let y1 = rawY.loadUnaligned(fromByteOffset: (k * w + col + 8) * 4, as: SIMD8<Float>.self)
-                    let a0 = SIMD8<Float>(repeating: ap[k * 4])
-                    let a1 = SIMD8<Float>(repeating: ap[k * 4 + 1])
-                    let a2 = SIMD8<Float>(repeating: ap[k * 4 + 2])
-                    let a3 = SIMD8<Float>(repeating: ap[k * 4 + 3])
-                    c00 += a0 * y0; c01 += a0 * y1
-                    c10 += a1 * y0; c11 += a1 * y1
-                    c20 += a2 * y0; c21 += a2 * y1
-                    c30 += a3 * y0; c31 += a3 * y1
-                }
-                let base = p * 4 * w + col
-                rawC.storeBytes(of: c00, toByteOffset: (base) * 4, as: SIMD8<Float>.self)
-                rawC.storeBytes(of: c01, toByteOffset: (base + 8) * 4, as: SIMD8<Float>.self)
-                rawC.storeBytes(of: c10, toByteOffset: (base + w) * 4, as: SIMD8<Float>.self)
-                rawC.storeBytes(of: c11, toByteOffset: (base + w + 8) * 4, as: SIMD8<Float>.self)
-                rawC.storeBytes(of: c20, toByteOffset: (base + 2 * w) * 4, as: SIMD8<Float>.self)
-                rawC.storeBytes(of: c21, toByteOffset: (base + 2 * w + 8) * 4, as: SIMD8<Float>.self)
-                rawC.storeBytes(of: c30, toByteOffset: (base + 3 * w) * 4, as: SIMD8<Float>.self)
-                rawC.storeBytes(of: c31, toByteOffset: (base + 3 * w + 8) * 4, as: SIMD8<Float>.self)
-                col += 16
-            }
-        }
+        pipe_panel_gemm_f32(panels, Int32(panelCount), Int32(n), yb, Int32(blockWidth), c)
     }
 
     /// The t pass of `tPass` on a Float32 product tile (t formed in Float32, widened to Double).
