@@ -228,7 +228,7 @@ extension PermutationTest {
                 nullMax[start + b] = m
             }
             if spatial {
-                let stats = spatialMaxima(maps: fMaps, count: bCount, stride: vPad, vCount: vCount, options: options,
+                let stats = spatialMaxima(maps: fMaps, count: bCount, stride: vPad, vCount: vCount, options: options, twoSided: false,
                                           clusterGraph: graphCluster, tfceGraph: graphTFCE, workspaces: tfceWorkspaces)
                 for b in 0..<bCount {
                     nullSize?[start + b] = stats.size[b]; nullMass?[start + b] = stats.mass[b]; nullTFCE?[start + b] = stats.tfce[b]
@@ -274,7 +274,8 @@ extension PermutationTest {
     /// Max cluster extent, mass and TFCE of `count` one-sided (F) maps stored `stride` apart,
     /// parallel over maps: one worker per TFCE workspace, maps dealt round-robin.
     static func spatialMaxima(maps: UnsafeMutablePointer<Double>, count: Int, stride: Int, vCount: Int, options: PermutationOptions,
-                              clusterGraph: NeighborGraph?, tfceGraph: NeighborGraph?, workspaces: [TFCEWorkspace]) -> (size: [Double], mass: [Double], tfce: [Double]) {
+                              twoSided: Bool, clusterGraph: NeighborGraph?, tfceGraph: NeighborGraph?,
+                              workspaces: [TFCEWorkspace]) -> (size: [Double], mass: [Double], tfce: [Double]) {
         var sizes = [Double](repeating: 0, count: count), masses = sizes, tf = sizes
         let thr = options.clusterThreshold, method = options.tfce
         let mp = StatsSendablePointer(maps)
@@ -284,12 +285,17 @@ extension PermutationTest {
                 for b in Swift.stride(from: wk, to: count, by: workspaces.count) {
                     let map = UnsafeBufferPointer(start: mp.base + b * stride, count: vCount)
                     if let thr, let g = clusterGraph {
-                        let r = ClusterAnalysis.maxSizeAndMass(map: map, graph: g, threshold: thr, twoSided: false)
+                        let r = ClusterAnalysis.maxSizeAndMass(map: map, graph: g, threshold: thr, twoSided: twoSided)
                         sp[b] = r.size; msp[b] = r.mass
                     }
                     if let method, let g = tfceGraph {
-                        fp[b] = method == .exact ? TFCE.exactMaximum(map: map, graph: g, twoSided: false, workspace: workspaces[wk])
-                            : (TFCE.nilearnStepped(map: Array(map), graph: g, twoSided: false).max() ?? 0)
+                        switch method {
+                        case .exact:
+                            fp[b] = TFCE.exactMaximum(map: map, graph: g, twoSided: twoSided, workspace: workspaces[wk])
+                        case .nilearnStepped:
+                            fp[b] = TFCE.nilearnStepped(map: Array(map), graph: g, twoSided: twoSided)
+                                .reduce(0) { max($0, twoSided ? abs($1) : $1) }
+                        }
                     }
                 }
             }

@@ -238,37 +238,12 @@ public enum PermutationTest {
                 nullMax[start + b] = m
             }
             if spatial {
-                var sizes = [Double](repeating: 0, count: bCount), masses = sizes, tf = sizes
-                let thr = options.clusterThreshold, tfceMethod = options.tfce, twoSided = options.twoSided
-                let pool = tfceWorkspaces
-                tMaps.withUnsafeBufferPointer { tm in
-                    sizes.withUnsafeMutableBufferPointer { sb in masses.withUnsafeMutableBufferPointer { mb in tf.withUnsafeMutableBufferPointer { fb in
-                        let tmp = StatsSendablePointer(UnsafeMutablePointer(mutating: tm.baseAddress!))
-                        let sp = StatsSendablePointer(sb.baseAddress!), mp = StatsSendablePointer(mb.baseAddress!), fp = StatsSendablePointer(fb.baseAddress!)
-                        // One worker per workspace; maps dealt round-robin.
-                        DispatchQueue.concurrentPerform(iterations: pool.count) { wk in
-                            for b in stride(from: wk, to: bCount, by: pool.count) {
-                                let map = UnsafeBufferPointer(start: tmp.base + b * vPad, count: vCount)
-                                if let thr, let g = graphCluster {
-                                    let r = ClusterAnalysis.maxSizeAndMass(map: map, graph: g, threshold: thr, twoSided: twoSided)
-                                    sp[b] = r.size; mp[b] = r.mass
-                                }
-                                if let method = tfceMethod, let g = graphTFCE {
-                                    switch method {
-                                    case .exact:
-                                        fp[b] = TFCE.exactMaximum(map: map, graph: g, twoSided: twoSided, workspace: pool[wk])
-                                    case .nilearnStepped:
-                                        var mx = 0.0
-                                        for v in TFCE.nilearnStepped(map: Array(map), graph: g, twoSided: twoSided) { mx = max(mx, twoSided ? abs(v) : v) }
-                                        fp[b] = mx
-                                    }
-                                }
-                            }
-                        }
-                    } } }
+                let stats = tMaps.withUnsafeMutableBufferPointer { tm in
+                    spatialMaxima(maps: tm.baseAddress!, count: bCount, stride: vPad, vCount: vCount, options: options,
+                                  twoSided: options.twoSided, clusterGraph: graphCluster, tfceGraph: graphTFCE, workspaces: tfceWorkspaces)
                 }
                 for b in 0..<bCount {
-                    nullSize?[start + b] = sizes[b]; nullMass?[start + b] = masses[b]; nullTFCE?[start + b] = tf[b]
+                    nullSize?[start + b] = stats.size[b]; nullMass?[start + b] = stats.mass[b]; nullTFCE?[start + b] = stats.tfce[b]
                 }
             }
             start += bCount
