@@ -35,6 +35,11 @@ final class GroupOptionsTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: stage.appendingPathComponent("group_seed-CMAright_ses-baseline_ftest-2_stat-z.nii.gz").path))
 
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: stage.appendingPathComponent("group_seed-CMAright_ses-baseline_summary.json"))) as! [String: Any]
+        // The cluster-mass FWE map holds −log10 p: its maximum is −log10 of the smallest cluster p.
+        let contrast = (summary["contrasts"] as! [[String: Any]])[0]
+        let clusterMap = try NIfTIFile.read(stage.appendingPathComponent("group_seed-CMAright_ses-baseline_contrast-anxiousGtnonanxious_stat-logpFWE_desc-cluster.nii.gz").path)
+        let minClusterP = try XCTUnwrap(contrast["min_p_fwe_cluster"] as? Double)
+        XCTAssertEqual(Double(clusterMap.data.max() ?? -1), -log10(minClusterP), accuracy: 1e-5)
         let grf = (summary["grf"] as! [[String: Any]])[0]
         let fwhm = grf["fwhm_voxels"] as! [Double]
         // 6 mm smoothing on a 4 mm grid plus the data's own smoothness: between 1 and 6 voxels.

@@ -51,7 +51,6 @@ struct VoxelwiseInference {
         func write(_ values: [Double], _ name: String) throws {
             try maps.write(values, to: context.outputDirectory.appendingPathComponent("\(name).nii.gz").path)
         }
-        let logp = { (ps: [Double]) in ps.map { -log10(max($0, 1e-300)) } }
         let fit = try GLMFit(design: design.matrix, data: y)
         var summaries: [[String: Any]] = []
         for expression in contrasts {
@@ -75,7 +74,7 @@ struct VoxelwiseInference {
             var clusterFWE: [Double] = []
             if let null = result.nullMaxClusterMass {
                 clusterFWE = ClusterAnalysis.fweP(labeling.masses, null: null, exhaustive: result.exhaustive)
-                try write((0..<maps.voxels.count).map { labeling.labels[$0] > 0 ? clusterFWE[Int(labeling.labels[$0]) - 1] : 1 },
+                try write(logp((0..<maps.voxels.count).map { labeling.labels[$0] > 0 ? clusterFWE[Int(labeling.labels[$0]) - 1] : 1 }),
                           "\(stem)_stat-logpFWE_desc-cluster")
             }
             if let tfceP = result.tfceFWEP { try write(logp(tfceP), "\(stem)_stat-logpFWE_desc-tfce") }
@@ -180,7 +179,6 @@ struct VoxelwiseInference {
                 summary["permutation"] = "not done: \(error.message); parametric maps only"
                 return summary
             }
-            let logp = { (ps: [Double]) in ps.map { -log10(max($0, 1e-300)) } }
             try maps.write(logp(result.maxFFWEP), to: "\(stem)_stat-logpFWE_desc-maxF.nii.gz")
             var clusterP: Double? = nil
             if let null = result.nullMaxClusterMass {
@@ -188,7 +186,7 @@ struct VoxelwiseInference {
                                                      threshold: options.clusterThreshold!, twoSided: false)
                 let fwe = ClusterAnalysis.fweP(labeling.masses, null: null, exhaustive: result.exhaustive)
                 clusterP = fwe.min()
-                try maps.write((0..<maps.voxels.count).map { labeling.labels[$0] > 0 ? -log10(max(fwe[Int(labeling.labels[$0]) - 1], 1e-300)) : 0 },
+                try maps.write(logp((0..<maps.voxels.count).map { labeling.labels[$0] > 0 ? fwe[Int(labeling.labels[$0]) - 1] : 1 }),
                                to: "\(stem)_stat-logpFWE_desc-cluster.nii.gz")
             }
             if let tfceP = result.tfceFWEP { try maps.write(logp(tfceP), to: "\(stem)_stat-logpFWE_desc-tfce.nii.gz") }
@@ -234,6 +232,9 @@ struct VoxelwiseInference {
         BIDSNames.label(expression.replacingOccurrences(of: ">", with: "Gt").replacingOccurrences(of: "-", with: "Minus"))
     }
 }
+
+/// −log10 of each p-value (floored at 1e-300), as every `stat-logp…` map stores them.
+private func logp(_ ps: [Double]) -> [Double] { ps.map { -log10(max($0, 1e-300)) } }
 
 /// Writes a summary dictionary as pretty, key-sorted JSON.
 func summaryJSON(_ object: [String: Any]) throws -> [UInt8] {

@@ -23,9 +23,9 @@ public struct GroupKind: StageKind {
     public init() {}
 
     public var name: String { "group" }
-    /// 4: permutation F-tests; the rewritten exact TFCE (equal to 1e-9 relative, more exact on
-    /// small values). 3: significant clusters as a label map; the summary records the design.
-    public var version: Int { 4 }
+    /// 5: the cluster FWE map holds −log10 p again (version 3–4 wrote p). 4: permutation F-tests;
+    /// the rewritten exact TFCE. 3: significant clusters as a label map; the summary records the design.
+    public var version: Int { 5 }
     public var fanOut: FanOut { .group }
     public var upstreamCount: ClosedRange<Int> { 1...2 }
 

@@ -25,8 +25,9 @@ public struct LongitudinalKind: StageKind {
     public init() {}
 
     public var name: String { "longitudinal" }
-    /// 2: permutation F-tests, the rewritten exact TFCE.
-    public var version: Int { 2 }
+    /// 3: the cluster FWE map holds −log10 p (version 1–2 wrote p). 2: permutation F-tests, the
+    /// rewritten exact TFCE.
+    public var version: Int { 3 }
     public var fanOut: FanOut { .group }
     public var upstreamCount: ClosedRange<Int> { 1...2 }
 
