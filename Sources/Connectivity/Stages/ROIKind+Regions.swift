@@ -7,16 +7,15 @@ import PipelineEngine
 /// (redefined without each held-out subject when circular).
 extension ROIKind {
     func resolve(_ spec: JSONValue, index: Int, context: TaskContext, table: ParticipantsTable, subjects: [String],
-                         shape: [Int], affine: Affine) throws -> ROIRegion {
+                 shape: [Int], affine: Affine, atlas: (labels: AtlasLabels, onGrid: [Int])?) throws -> ROIRegion {
         let name = spec["name"]?.stringValue ?? "region\(index + 1)"
         let total = shape.reduce(1, *)
         if let label = spec["label"]?.stringValue {
-            guard let atlas = try StageInputs.atlas(context) else {
+            guard let atlas else {
                 throw InputError(path: "stage roi", field: "regions[\(index)].label", "no atlas: set atlas and atlas_labels")
             }
-            let value = try atlas.value(of: label)
-            let onGrid = atlas.resampled(to: shape, affine: affine)
-            return ROIRegion(name: name, source: "atlas label \(label)", voxels: (0..<total).filter { onGrid[$0] == value },
+            let value = try atlas.labels.value(of: label)
+            return ROIRegion(name: name, source: "atlas label \(label)", voxels: (0..<total).filter { atlas.onGrid[$0] == value },
                           note: "fixed region")
         }
         if let centre = spec["sphere"]?.arrayValue?.compactMap(\.numberValue), let radius = spec["radius"]?.numberValue {

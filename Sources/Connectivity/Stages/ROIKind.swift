@@ -128,8 +128,11 @@ public struct ROIKind: StageKind {
             return count > 0 ? sum / Double(count) : nil
         }
 
-        let regions = try (p["regions"]?.arrayValue ?? []).enumerated().map { i, spec in
-            try resolve(spec, index: i, context: context, table: table, subjects: subjects, shape: shape, affine: affine)
+        // The atlas on the maps' grid, read and resampled once for every label region.
+        let specs = p["regions"]?.arrayValue ?? []
+        let atlas = try specs.contains { $0["label"] != nil } ? StageInputs.atlas(context).map { ($0, $0.resampled(to: shape, affine: affine)) } : nil
+        let regions = try specs.enumerated().map { i, spec in
+            try resolve(spec, index: i, context: context, table: table, subjects: subjects, shape: shape, affine: affine, atlas: atlas)
         }
         var values: [ROIRegionValues] = []
         for region in regions {

@@ -148,16 +148,7 @@ public enum PermutationTest {
         case .float: useFloat = true
         case .automatic: useFloat = !exhaustive && work >= 2e10
         }
-        // Pack Y into blocks [block][k][w] (zero padded) once.
-        var yPacked = [Double](repeating: 0, count: useFloat ? 0 : nBlocks * n * w)
-        var yPackedF = [Float](repeating: 0, count: useFloat ? nBlocks * n * w : 0)
-        for blk in 0..<nBlocks {
-            let c0 = blk * w, ww = min(w, vCount - c0)
-            for i in 0..<n { for c in 0..<ww {
-                if useFloat { yPackedF[(blk * n + i) * w + c] = Float(yr[i * vCount + c0 + c]) }
-                else { yPacked[(blk * n + i) * w + c] = yr[i * vCount + c0 + c] }
-            } }
-        }
+        let packed = PackedTargets(yr, n: n, vCount: vCount, float: useFloat)
         yr = []
         let obsCutF = obsCut.map { Float($0) }
 
@@ -182,17 +173,13 @@ public enum PermutationTest {
             var chunkMax = [Double](repeating: -.infinity, count: chunks * bCount)
             panels.withUnsafeBufferPointer { pp in
               panelsF.withUnsafeBufferPointer { ppf in
-                yPackedF.withUnsafeBufferPointer { ybf in
                  obsCutF.withUnsafeBufferPointer { ocf in
-                yPacked.withUnsafeBufferPointer { yb in
                     chunkMax.withUnsafeMutableBufferPointer { cm in
                         exceed.withUnsafeMutableBufferPointer { ex in
                             tMaps.withUnsafeMutableBufferPointer { tm in
                                 obsCut.withUnsafeBufferPointer { oc in
                                     let pan = useFloat ? nil : StatsSendablePointer(UnsafeMutablePointer(mutating: pp.baseAddress!))
-                                    let yp = useFloat ? nil : StatsSendablePointer(UnsafeMutablePointer(mutating: yb.baseAddress!))
                                     let panF = useFloat ? StatsSendablePointer(UnsafeMutablePointer(mutating: ppf.baseAddress!)) : nil
-                                    let ypF = useFloat ? StatsSendablePointer(UnsafeMutablePointer(mutating: ybf.baseAddress!)) : nil
                                     let ocpF = useFloat ? StatsSendablePointer(UnsafeMutablePointer(mutating: ocf.baseAddress!)) : nil
                                     let cmp = StatsSendablePointer(cm.baseAddress!)
                                     let exp = StatsSendablePointer(ex.baseAddress!)
@@ -208,13 +195,13 @@ public enum PermutationTest {
                                         for blk in b0..<b1 {
                                             let c0 = blk * w
                                             localMax.withUnsafeMutableBufferPointer { lm in
-                                                if let panF, let ypF, let ocpF {
-                                                    PermutationKernel.multiplyFloat(panels: panF.base, panelCount: panelCount, n: n, yb: ypF.base + blk * n * w, c: cBufF)
+                                                if let panF, let ocpF {
+                                                    PermutationKernel.multiplyFloat(panels: panF.base, panelCount: panelCount, n: n, yb: packed.float.base + blk * n * w, c: cBufF)
                                                     PermutationKernel.tPassFloat(c: cBufF, bCount: bCount, rPer: rPer, scale: scale, twoSided: twoSided,
                                                                                  cut: ocpF.base + c0, exceed: exp.base + c0, localMax: lm.baseAddress!,
                                                                                  tOut: tmp.map { $0.base + c0 }, tStride: vPad)
-                                                } else if let pan, let yp {
-                                                    PermutationKernel.multiply(panels: pan.base, panelCount: panelCount, n: n, yb: yp.base + blk * n * w, c: cBuf)
+                                                } else if let pan {
+                                                    PermutationKernel.multiply(panels: pan.base, panelCount: panelCount, n: n, yb: packed.double.base + blk * n * w, c: cBuf)
                                                     PermutationKernel.tPass(c: cBuf, bCount: bCount, rPer: rPer, scale: scale, twoSided: twoSided,
                                                                             cut: ocp.base + c0, exceed: exp.base + c0, localMax: lm.baseAddress!,
                                                                             tOut: tmp.map { $0.base + c0 }, tStride: vPad)
@@ -227,9 +214,7 @@ public enum PermutationTest {
                             }
                         }
                     }
-                }
                  }
-                }
               }
             }
             for b in 0..<bCount {
