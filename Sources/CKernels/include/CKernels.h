@@ -14,4 +14,25 @@ void pipe_panel_gemm_f32_portable(const float *panels, int panel_count, int n, c
 /// Whether `pipe_panel_gemm_f32` runs its AVX2 path on this CPU.
 int pipe_panel_gemm_f32_uses_avx2(void);
 
+
+/// Whether the signal kernels below run their AVX2 path on this CPU.
+int pipe_kernels_use_avx2(void);
+
+/// One pass of a cascade of five second-order sections (transposed direct form II) over `count`
+/// rows of `lanes` interleaved series (`x[t * lanes + j]`), forward or backward, in place. `coef`
+/// holds [b0, b1, b2, a1, a2] per section (25 values; an unused section is b = [1, 0, 0],
+/// a = [0, 0]); the states start at `zi` (2 per section, 10 values) times the first row visited.
+void pipe_sos_cascade5(double *x, long count, long lanes, const double *coef, const double *zi, int forward);
+void pipe_sos_cascade5_portable(double *x, long count, long lanes, const double *coef, const double *zi, int forward);
+
+/// y −= Q (Qᵀ y) for `lanes` interleaved series of `rows` rows (`block[r * lanes + j]`): `qt` is
+/// Qᵀ (rank x rows), `q` is Q (rows x rank), both row-major; `coefficients` holds rank x 8 doubles.
+void pipe_regress(double *block, long rows, long lanes, int rank, const double *qt, const double *q, double *coefficients);
+void pipe_regress_portable(double *block, long rows, long lanes, int rank, const double *qt, const double *q, double *coefficients);
+
+/// dst[j] = Float(w₀ c_j + Σ_{k=1…radius} w_k (c_{j+k·step} + c_{j−k·step})) for j < count, with
+/// c = `center` and w_k at w[radius + k].
+void pipe_convolve(const double *center, long step, long count, const double *w, int radius, float *dst);
+void pipe_convolve_portable(const double *center, long step, long count, const double *w, int radius, float *dst);
+
 #endif

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// A digital Butterworth filter in second-order sections, applied forward and backward as
@@ -262,88 +263,45 @@ public struct ButterworthFilter: Sendable {
 
     /// One pass of the cascade (transposed direct form II) over `count` rows, forward or backward,
     /// starting from `sosfilt_zi` scaled by the first row visited. Up to five sections (order ≤ 10
-    /// band-pass) run four lanes at a time with the states in registers; more sections use the
-    /// lane-loop path with the states in `state`.
+    /// band-pass) run in the C kernel `pipe_sos_cascade5` (states in registers, AVX2 when the CPU
+    /// has it); more sections use the lane loop here with the states in `state`.
     private func runSections(_ x: UnsafeMutablePointer<Double>, count: Int, lanes: Int, state: UnsafeMutablePointer<Double>, forward: Bool) {
         let ns = sections.count
-        let table = coefficientTable
-        table.withUnsafeBufferPointer { cp in
-            let c = cp.baseAddress!
-            if ns <= 5 {
-                var j0 = 0
-                while j0 < lanes {
-                    runChunk5(x + j0, width: min(4, lanes - j0), count: count, lanes: lanes, sectionsCount: ns, coefficients: c, forward: forward)
-                    j0 += 4
-                }
-                return
-            }
-            let first = forward ? x : x + (count - 1) * lanes
-            for s in 0..<ns {
-                let z0 = state + (2 * s) * lanes, z1 = state + (2 * s + 1) * lanes
-                let i0 = initialStates[s][0], i1 = initialStates[s][1]
-                for j in 0..<lanes { z0[j] = i0 * first[j]; z1[j] = i1 * first[j] }
-            }
-            for step in 0..<count {
-                let row = x + (forward ? step : count - 1 - step) * lanes
-                for s in 0..<ns {
-                    let b0 = c[5 * s], b1 = c[5 * s + 1], b2 = c[5 * s + 2], a1 = c[5 * s + 3], a2 = c[5 * s + 4]
-                    let z0 = state + (2 * s) * lanes, z1 = state + (2 * s + 1) * lanes
-                    for j in 0..<lanes {
-                        let xn = row[j]
-                        let y = b0 * xn + z0[j]
-                        z0[j] = b1 * xn - a1 * y + z1[j]
-                        z1[j] = b2 * xn - a2 * y
-                        row[j] = y
-                    }
+        if ns <= 5 {
+            // Missing sections are identities (b = [1, 0, 0], a = [0, 0], zero state).
+            var coefficients = [Double](repeating: 0, count: 25), states = [Double](repeating: 0, count: 10)
+            for s in 0..<5 {
+                if s < ns {
+                    for (k, i) in [0, 1, 2, 4, 5].enumerated() { coefficients[5 * s + k] = sections[s][i] }
+                    states[2 * s] = initialStates[s][0]
+                    states[2 * s + 1] = initialStates[s][1]
+                } else {
+                    coefficients[5 * s] = 1
                 }
             }
+            pipe_sos_cascade5(x, count, lanes, coefficients, states, forward ? 1 : 0)
+            return
         }
-    }
-
-    /// [b0, b1, b2, a1, a2] per section.
-    private var coefficientTable: [Double] { sections.flatMap { [$0[0], $0[1], $0[2], $0[4], $0[5]] } }
-
-    /// Up to five sections on up to four lanes, states in SIMD registers. Missing sections are
-    /// identities (b = [1, 0, 0], a = [1, 0, 0], zero state).
-    @inline(__always)
-    private func runChunk5(_ x: UnsafeMutablePointer<Double>, width: Int, count: Int, lanes: Int, sectionsCount ns: Int,
-                           coefficients c: UnsafePointer<Double>, forward: Bool) {
-        typealias V = SIMD4<Double>
-        @inline(__always) func load(_ p: UnsafeMutablePointer<Double>) -> V {
-            if width == 4 { return V(p[0], p[1], p[2], p[3]) }
-            var v = V()
-            for i in 0..<width { v[i] = p[i] }
-            return v
-        }
-        @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<Double>) {
-            if width == 4 { p[0] = v[0]; p[1] = v[1]; p[2] = v[2]; p[3] = v[3]; return }
-            for i in 0..<width { p[i] = v[i] }
-        }
-        @inline(__always) func coef(_ s: Int, _ k: Int) -> Double { s < ns ? c[5 * s + k] : (k == 0 ? 1 : 0) }
-        @inline(__always) func zi(_ s: Int, _ k: Int) -> Double { s < ns ? initialStates[s][k] : 0 }
+        let c = sections.flatMap { [$0[0], $0[1], $0[2], $0[4], $0[5]] }
         let first = forward ? x : x + (count - 1) * lanes
-        let x0 = load(first)
-        var p0 = zi(0, 0) * x0, q0 = zi(0, 1) * x0
-        var p1 = zi(1, 0) * x0, q1 = zi(1, 1) * x0
-        var p2 = zi(2, 0) * x0, q2 = zi(2, 1) * x0
-        var p3 = zi(3, 0) * x0, q3 = zi(3, 1) * x0
-        var p4 = zi(4, 0) * x0, q4 = zi(4, 1) * x0
-        let b00 = coef(0, 0), b01 = coef(0, 1), b02 = coef(0, 2), a01 = coef(0, 3), a02 = coef(0, 4)
-        let b10 = coef(1, 0), b11 = coef(1, 1), b12 = coef(1, 2), a11 = coef(1, 3), a12 = coef(1, 4)
-        let b20 = coef(2, 0), b21 = coef(2, 1), b22 = coef(2, 2), a21 = coef(2, 3), a22 = coef(2, 4)
-        let b30 = coef(3, 0), b31 = coef(3, 1), b32 = coef(3, 2), a31 = coef(3, 3), a32 = coef(3, 4)
-        let b40 = coef(4, 0), b41 = coef(4, 1), b42 = coef(4, 2), a41 = coef(4, 3), a42 = coef(4, 4)
-        var row = first
-        let step = forward ? lanes : -lanes
-        for _ in 0..<count {
-            var xn = load(row)
-            var y = b00 * xn + p0; p0 = b01 * xn - a01 * y + q0; q0 = b02 * xn - a02 * y; xn = y
-            y = b10 * xn + p1; p1 = b11 * xn - a11 * y + q1; q1 = b12 * xn - a12 * y; xn = y
-            y = b20 * xn + p2; p2 = b21 * xn - a21 * y + q2; q2 = b22 * xn - a22 * y; xn = y
-            y = b30 * xn + p3; p3 = b31 * xn - a31 * y + q3; q3 = b32 * xn - a32 * y; xn = y
-            y = b40 * xn + p4; p4 = b41 * xn - a41 * y + q4; q4 = b42 * xn - a42 * y; xn = y
-            store(xn, row)
-            row += step
+        for s in 0..<ns {
+            let z0 = state + (2 * s) * lanes, z1 = state + (2 * s + 1) * lanes
+            let i0 = initialStates[s][0], i1 = initialStates[s][1]
+            for j in 0..<lanes { z0[j] = i0 * first[j]; z1[j] = i1 * first[j] }
+        }
+        for step in 0..<count {
+            let row = x + (forward ? step : count - 1 - step) * lanes
+            for s in 0..<ns {
+                let b0 = c[5 * s], b1 = c[5 * s + 1], b2 = c[5 * s + 2], a1 = c[5 * s + 3], a2 = c[5 * s + 4]
+                let z0 = state + (2 * s) * lanes, z1 = state + (2 * s + 1) * lanes
+                for j in 0..<lanes {
+                    let xn = row[j]
+                    let y = b0 * xn + z0[j]
+                    z0[j] = b1 * xn - a1 * y + z1[j]
+                    z1[j] = b2 * xn - a2 * y
+                    row[j] = y
+                }
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Gaussian smoothing of a 3D or 4D volume to a FWHM in mm, as nilearn `image.smooth_img` /
@@ -191,9 +192,15 @@ public struct GaussianSmoothing: Sendable {
     /// dst[j] = w₀ c_j + Σ_{k=1…r} w_k (c_{j+k·step} + c_{j−k·step}) for j in 0..<count, with
     /// c = `center`, weights at w[r + k]; eight outputs at a time in vector registers, each lane
     /// doing exactly the scalar operations (so the result does not depend on the chunking).
+    /// Float32 outputs (every volume of a run) use the C kernel `pipe_convolve`, the same
+    /// operations with AVX2 when the CPU has it.
     @inline(__always)
     static func convolve<S: BinaryFloatingPoint>(_ center: UnsafePointer<Double>, step: Int, count: Int, weights w: UnsafePointer<Double>,
                                                   radius r: Int, into dst: UnsafeMutablePointer<S>) {
+        if S.self == Float.self {
+            pipe_convolve(center, step, count, w, Int32(r), UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self))
+            return
+        }
         typealias Lanes = SIMD8<Double>
         let w0 = w[r]
         var j = 0

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Everything `SignalClean` precomputes once per (options, T, confounds): which rows to load, the
@@ -197,7 +198,7 @@ struct SignalCleanPlan: Sendable {
 
     static func workspaceCount(tw: Int, lanes: Int, butterworth: ButterworthFilter?, ideal: IdealBandPassFilter?, spline: CensoredVolumeSpline?, rank: Int) -> Int {
         let f = max(butterworth?.workspaceCount(length: tw, lanes: lanes) ?? 0, ideal?.workspaceCount ?? 0)
-        return max(f, spline?.workspaceCount(lanes: lanes) ?? 0, rank * max(lanes, 4)) + 2 * lanes + 4
+        return max(f, spline?.workspaceCount(lanes: lanes) ?? 0, rank * max(lanes, 8)) + 2 * lanes + 4
     }
 
     /// Per-task scratch: the block (working rows x lanes) followed by the step workspace.
@@ -287,55 +288,13 @@ struct SignalCleanPlan: Sendable {
         }
     }
 
-    /// y −= Q (Qᵀ y) for `lanes` interleaved series of `outputRows` rows, four lanes at a time:
-    /// Qᵀy is accumulated four coefficients at a time in registers, then each row is corrected
-    /// from the L1-resident coefficients. `coefficients` holds `rank * 4` doubles.
+    /// y −= Q (Qᵀ y) for `lanes` interleaved series of `outputRows` rows, in the C kernel
+    /// `pipe_regress` (Qᵀy accumulated in registers, then each row corrected; AVX2 when the CPU has
+    /// it). `coefficients` holds `rank * 8` doubles.
     func regress(_ block: UnsafeMutablePointer<Double>, lanes: Int, coefficients: UnsafeMutablePointer<Double>) {
-        typealias V = SIMD4<Double>
-        let to = outputRows
-        qTransposed.withUnsafeBufferPointer { qtp in
-            qRowMajor.withUnsafeBufferPointer { qp in
-                let qt = qtp.baseAddress!, q = qp.baseAddress!
-                var j0 = 0
-                while j0 < lanes {
-                    let width = min(4, lanes - j0)
-                    @inline(__always) func load(_ r: Int) -> V {
-                        let p = block + r * lanes + j0
-                        if width == 4 { return V(p[0], p[1], p[2], p[3]) }
-                        var v = V(); for i in 0..<width { v[i] = p[i] }; return v
-                    }
-                    @inline(__always) func store(_ v: V, _ r: Int) {
-                        let p = block + r * lanes + j0
-                        if width == 4 { p[0] = v[0]; p[1] = v[1]; p[2] = v[2]; p[3] = v[3]; return }
-                        for i in 0..<width { p[i] = v[i] }
-                    }
-                    let c = UnsafeMutableRawPointer(coefficients).bindMemory(to: V.self, capacity: rank)
-                    var k = 0
-                    while k + 4 <= rank {
-                        var a0 = V(), a1 = V(), a2 = V(), a3 = V()
-                        let q0 = qt + k * to, q1 = q0 + to, q2 = q1 + to, q3 = q2 + to
-                        for r in 0..<to {
-                            let x = load(r)
-                            a0 += q0[r] * x; a1 += q1[r] * x; a2 += q2[r] * x; a3 += q3[r] * x
-                        }
-                        c[k] = a0; c[k + 1] = a1; c[k + 2] = a2; c[k + 3] = a3
-                        k += 4
-                    }
-                    while k < rank {
-                        var a0 = V()
-                        let q0 = qt + k * to
-                        for r in 0..<to { a0 += q0[r] * load(r) }
-                        c[k] = a0
-                        k += 1
-                    }
-                    for r in 0..<to {
-                        var x = load(r)
-                        let qr = q + r * rank
-                        for kk in 0..<rank { x -= qr[kk] * c[kk] }
-                        store(x, r)
-                    }
-                    j0 += 4
-                }
+        qTransposed.withUnsafeBufferPointer { qt in
+            qRowMajor.withUnsafeBufferPointer { q in
+                pipe_regress(block, outputRows, lanes, Int32(rank), qt.baseAddress!, q.baseAddress!, coefficients)
             }
         }
     }

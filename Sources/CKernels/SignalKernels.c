@@ -1,0 +1,216 @@
+// The cleaning and smoothing kernels of the subject chain: Butterworth sections, confound
+// regression and the Gaussian convolution. Swift targets baseline x86-64 (SSE2); these loops run
+// twice as wide with AVX2, chosen at run time. Each function body is written once over 4-double
+// vectors (GCC/Clang vector extensions) and compiled for both targets. Every lane does the same
+// IEEE operations in the same order on both paths (multiply, then add; no FMA), so the paths
+// give bit-identical results, equal to the Swift code they replaced.
+#pragma STDC FP_CONTRACT OFF
+#include "CKernels.h"
+
+typedef double v4d __attribute__((vector_size(32)));
+
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE v4d load4(const double *p) { v4d v; __builtin_memcpy(&v, p, sizeof v); return v; }
+INLINE void store4(double *p, v4d v) { __builtin_memcpy(p, &v, sizeof v); }
+INLINE v4d splat(double s) { return (v4d){s, s, s, s}; }
+
+// MARK: Butterworth cascade
+
+// One section of the transposed direct form II: y = b0 x + p; p = b1 x − a1 y + q; q = b2 x − a2 y.
+#define SECTION(T, x, p, q, c) do { \
+        T y_ = (c)[0] * (x) + (p); \
+        (p) = (c)[1] * (x) - (c)[3] * y_ + (q); \
+        (q) = (c)[2] * (x) - (c)[4] * y_; \
+        (x) = y_; \
+    } while (0)
+
+INLINE void cascade5_body(double *x, long count, long lanes, const double *coef, const double *zi, int forward) {
+    const long step = forward ? lanes : -lanes;
+    double *first = forward ? x : x + (count - 1) * lanes;
+    long j = 0;
+    for (; j + 4 <= lanes; j += 4) {
+        v4d c[5][5];
+        for (int s = 0; s < 5; s++) for (int k = 0; k < 5; k++) c[s][k] = splat(coef[5 * s + k]);
+        const v4d x0 = load4(first + j);
+        v4d p0 = splat(zi[0]) * x0, q0 = splat(zi[1]) * x0;
+        v4d p1 = splat(zi[2]) * x0, q1 = splat(zi[3]) * x0;
+        v4d p2 = splat(zi[4]) * x0, q2 = splat(zi[5]) * x0;
+        v4d p3 = splat(zi[6]) * x0, q3 = splat(zi[7]) * x0;
+        v4d p4 = splat(zi[8]) * x0, q4 = splat(zi[9]) * x0;
+        double *row = first + j;
+        for (long t = 0; t < count; t++, row += step) {
+            v4d v = load4(row);
+            SECTION(v4d, v, p0, q0, c[0]);
+            SECTION(v4d, v, p1, q1, c[1]);
+            SECTION(v4d, v, p2, q2, c[2]);
+            SECTION(v4d, v, p3, q3, c[3]);
+            SECTION(v4d, v, p4, q4, c[4]);
+            store4(row, v);
+        }
+    }
+    for (; j < lanes; j++) {
+        const double x0 = first[j];
+        double p[5], q[5];
+        for (int s = 0; s < 5; s++) { p[s] = zi[2 * s] * x0; q[s] = zi[2 * s + 1] * x0; }
+        double *row = first + j;
+        for (long t = 0; t < count; t++, row += step) {
+            double v = *row;
+            for (int s = 0; s < 5; s++) SECTION(double, v, p[s], q[s], coef + 5 * s);
+            *row = v;
+        }
+    }
+}
+
+// MARK: Confound regression
+
+// y −= Q (Qᵀ y): first every coefficient c_k = Σ_r Qᵀ[k][r] y_r (r ascending, from 0), then each
+// row y_r −= Q[r][k] c_k for k ascending. Eight lanes at a time (two vectors), four coefficients
+// at a time in registers; `coefficients` holds rank × 8 doubles.
+INLINE void regress_body(double *block, long rows, long lanes, int rank, const double *qt, const double *q, double *coefficients) {
+    long j = 0;
+    for (; j + 8 <= lanes; j += 8) {
+        double *b = block + j;
+        int k = 0;
+        for (; k + 4 <= rank; k += 4) {
+            const double *q0 = qt + (long)k * rows, *q1 = q0 + rows, *q2 = q1 + rows, *q3 = q2 + rows;
+            v4d a00 = splat(0), a01 = splat(0), a10 = splat(0), a11 = splat(0);
+            v4d a20 = splat(0), a21 = splat(0), a30 = splat(0), a31 = splat(0);
+            for (long r = 0; r < rows; r++) {
+                const v4d x0 = load4(b + r * lanes), x1 = load4(b + r * lanes + 4);
+                const v4d w0 = splat(q0[r]), w1 = splat(q1[r]), w2 = splat(q2[r]), w3 = splat(q3[r]);
+                a00 = a00 + w0 * x0; a01 = a01 + w0 * x1;
+                a10 = a10 + w1 * x0; a11 = a11 + w1 * x1;
+                a20 = a20 + w2 * x0; a21 = a21 + w2 * x1;
+                a30 = a30 + w3 * x0; a31 = a31 + w3 * x1;
+            }
+            double *c = coefficients + (long)k * 8;
+            store4(c, a00); store4(c + 4, a01); store4(c + 8, a10); store4(c + 12, a11);
+            store4(c + 16, a20); store4(c + 20, a21); store4(c + 24, a30); store4(c + 28, a31);
+        }
+        for (; k < rank; k++) {
+            const double *q0 = qt + (long)k * rows;
+            v4d a0 = splat(0), a1 = splat(0);
+            for (long r = 0; r < rows; r++) {
+                const v4d w0 = splat(q0[r]);
+                a0 = a0 + w0 * load4(b + r * lanes);
+                a1 = a1 + w0 * load4(b + r * lanes + 4);
+            }
+            store4(coefficients + (long)k * 8, a0);
+            store4(coefficients + (long)k * 8 + 4, a1);
+        }
+        for (long r = 0; r < rows; r++) {
+            v4d x0 = load4(b + r * lanes), x1 = load4(b + r * lanes + 4);
+            const double *qr = q + r * rank;
+            for (int kk = 0; kk < rank; kk++) {
+                const v4d w = splat(qr[kk]);
+                x0 = x0 - w * load4(coefficients + (long)kk * 8);
+                x1 = x1 - w * load4(coefficients + (long)kk * 8 + 4);
+            }
+            store4(b + r * lanes, x0);
+            store4(b + r * lanes + 4, x1);
+        }
+    }
+    for (; j < lanes; j++) {
+        double *b = block + j;
+        for (int k = 0; k < rank; k++) {
+            const double *q0 = qt + (long)k * rows;
+            double a = 0;
+            for (long r = 0; r < rows; r++) a = a + q0[r] * b[r * lanes];
+            coefficients[k] = a;
+        }
+        for (long r = 0; r < rows; r++) {
+            double x = b[r * lanes];
+            const double *qr = q + r * rank;
+            for (int kk = 0; kk < rank; kk++) x = x - qr[kk] * coefficients[kk];
+            b[r * lanes] = x;
+        }
+    }
+}
+
+// MARK: Gaussian convolution
+
+// dst[j] = (float)(w₀ c_j + Σ_{k=1…r} w_k (c_{j+k·step} + c_{j−k·step})), weights at w[r + k].
+INLINE void convolve_body(const double *center, long step, long count, const double *w, int radius, float *dst) {
+    const double w0 = w[radius];
+    long j = 0;
+    for (; j + 8 <= count; j += 8) {
+        const double *c = center + j;
+        v4d acc0 = splat(w0) * load4(c), acc1 = splat(w0) * load4(c + 4);
+        for (int k = 1; k <= radius; k++) {
+            const v4d wk = splat(w[radius + k]);
+            const double *up = c + k * step, *down = c - k * step;
+            acc0 = acc0 + wk * (load4(up) + load4(down));
+            acc1 = acc1 + wk * (load4(up + 4) + load4(down + 4));
+        }
+        for (int l = 0; l < 4; l++) { dst[j + l] = (float)acc0[l]; dst[j + 4 + l] = (float)acc1[l]; }
+    }
+    for (; j < count; j++) {
+        const double *c = center + j;
+        double acc = w0 * c[0];
+        for (int k = 1; k <= radius; k++) acc = acc + w[radius + k] * (c[k * step] + c[-k * step]);
+        dst[j] = (float)acc;
+    }
+}
+
+// MARK: Dispatch
+
+#if defined(__x86_64__)
+#define AVX2 __attribute__((target("avx2")))
+AVX2 static void cascade5_avx2(double *x, long count, long lanes, const double *coef, const double *zi, int forward) {
+    cascade5_body(x, count, lanes, coef, zi, forward);
+}
+AVX2 static void regress_avx2(double *block, long rows, long lanes, int rank, const double *qt, const double *q, double *coefficients) {
+    regress_body(block, rows, lanes, rank, qt, q, coefficients);
+}
+AVX2 static void convolve_avx2(const double *center, long step, long count, const double *w, int radius, float *dst) {
+    convolve_body(center, step, count, w, radius, dst);
+}
+
+static int use_avx2(void) {
+    static int cached = -1;
+    if (cached < 0) cached = pipe_kernels_use_avx2();
+    return cached;
+}
+#endif
+
+int pipe_kernels_use_avx2(void) {
+#if defined(__x86_64__)
+    return __builtin_cpu_supports("avx2") ? 1 : 0;
+#else
+    return 0;
+#endif
+}
+
+void pipe_sos_cascade5_portable(double *x, long count, long lanes, const double *coef, const double *zi, int forward) {
+    cascade5_body(x, count, lanes, coef, zi, forward);
+}
+
+void pipe_sos_cascade5(double *x, long count, long lanes, const double *coef, const double *zi, int forward) {
+#if defined(__x86_64__)
+    if (use_avx2()) { cascade5_avx2(x, count, lanes, coef, zi, forward); return; }
+#endif
+    cascade5_body(x, count, lanes, coef, zi, forward);
+}
+
+void pipe_regress_portable(double *block, long rows, long lanes, int rank, const double *qt, const double *q, double *coefficients) {
+    regress_body(block, rows, lanes, rank, qt, q, coefficients);
+}
+
+void pipe_regress(double *block, long rows, long lanes, int rank, const double *qt, const double *q, double *coefficients) {
+#if defined(__x86_64__)
+    if (use_avx2()) { regress_avx2(block, rows, lanes, rank, qt, q, coefficients); return; }
+#endif
+    regress_body(block, rows, lanes, rank, qt, q, coefficients);
+}
+
+void pipe_convolve_portable(const double *center, long step, long count, const double *w, int radius, float *dst) {
+    convolve_body(center, step, count, w, radius, dst);
+}
+
+void pipe_convolve(const double *center, long step, long count, const double *w, int radius, float *dst) {
+#if defined(__x86_64__)
+    if (use_avx2()) { convolve_avx2(center, step, count, w, radius, dst); return; }
+#endif
+    convolve_body(center, step, count, w, radius, dst);
+}

@@ -1,0 +1,96 @@
+import XCTest
+import CKernels
+@testable import Numerics
+
+/// The C kernels of the subject chain (Butterworth sections, confound regression, Gaussian
+/// convolution): the AVX2 path and the portable path give the same bits, and both equal a plain
+/// scalar computation written here with the same operations in the same order. Lane counts are
+/// chosen so that the vector chunks and the scalar tails both run.
+final class SignalKernelTests: XCTestCase {
+    private let avx2 = "AVX2 in use: \(pipe_kernels_use_avx2() == 1)"
+
+    func testButterworthCascadeMatchesScalarSectionsOnBothPaths() throws {
+        var gauss = StatsGaussian(seed: 11)
+        let count = 57, lanes = 23
+        let filter = try XCTUnwrap(ButterworthFilter.design(order: 5, lowPass: 0.1, highPass: 0.01, samplingRate: 0.5))
+        XCTAssertEqual(filter.sections.count, 5)
+        var coefficients: [Double] = [], states: [Double] = []
+        for (s, zi) in zip(filter.sections, filter.initialStates) {
+            coefficients += [s[0], s[1], s[2], s[4], s[5]]
+            states += zi
+        }
+        let input = gauss.array(count * lanes)
+        for forward in [true, false] {
+            var dispatched = input, portable = input
+            pipe_sos_cascade5(&dispatched, count, lanes, coefficients, states, forward ? 1 : 0)
+            pipe_sos_cascade5_portable(&portable, count, lanes, coefficients, states, forward ? 1 : 0)
+            XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), avx2)
+            var expected = input
+            for j in 0..<lanes {
+                let order = forward ? Array(0..<count) : Array((0..<count).reversed())
+                let x0 = expected[order[0] * lanes + j]
+                var p = (0..<5).map { states[2 * $0] * x0 }, q = (0..<5).map { states[2 * $0 + 1] * x0 }
+                for t in order {
+                    var x = expected[t * lanes + j]
+                    for s in 0..<5 {
+                        let c = Array(coefficients[(5 * s)..<(5 * s + 5)])
+                        let y = c[0] * x + p[s]
+                        p[s] = c[1] * x - c[3] * y + q[s]
+                        q[s] = c[2] * x - c[4] * y
+                        x = y
+                    }
+                    expected[t * lanes + j] = x
+                }
+            }
+            XCTAssertEqual(portable.map(\.bitPattern), expected.map(\.bitPattern), "forward \(forward)")
+        }
+    }
+
+    func testRegressionMatchesScalarProjectionOnBothPaths() {
+        var gauss = StatsGaussian(seed: 12)
+        let rows = 50, lanes = 29, rank = 7
+        let qt = gauss.array(rank * rows)
+        var q = [Double](repeating: 0, count: rows * rank)
+        for k in 0..<rank { for r in 0..<rows { q[r * rank + k] = qt[k * rows + r] } }
+        let input = gauss.array(rows * lanes)
+        var dispatched = input, portable = input
+        var scratch = [Double](repeating: .nan, count: rank * 8)
+        pipe_regress(&dispatched, rows, lanes, Int32(rank), qt, q, &scratch)
+        pipe_regress_portable(&portable, rows, lanes, Int32(rank), qt, q, &scratch)
+        XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), avx2)
+        var expected = input
+        for j in 0..<lanes {
+            var c = [Double](repeating: 0, count: rank)
+            for k in 0..<rank { for r in 0..<rows { c[k] = c[k] + qt[k * rows + r] * input[r * lanes + j] } }
+            for r in 0..<rows {
+                var x = input[r * lanes + j]
+                for k in 0..<rank { x = x - q[r * rank + k] * c[k] }
+                expected[r * lanes + j] = x
+            }
+        }
+        XCTAssertEqual(portable.map(\.bitPattern), expected.map(\.bitPattern))
+    }
+
+    func testConvolutionMatchesScalarSumOnBothPaths() {
+        var gauss = StatsGaussian(seed: 13)
+        let kernel = GaussianSmoothing.kernel(sigma: 1.27)
+        let radius = kernel.count / 2, count = 37
+        for step in [1, 41] {
+            let samples = gauss.array((count + 2 * radius) * step + step)
+            var dispatched = [Float](repeating: 0, count: count), portable = dispatched
+            samples.withUnsafeBufferPointer { s in
+                let centre = s.baseAddress! + radius * step
+                pipe_convolve(centre, step, count, kernel, Int32(radius), &dispatched)
+                pipe_convolve_portable(centre, step, count, kernel, Int32(radius), &portable)
+            }
+            XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), avx2)
+            let expected = (0..<count).map { j -> Float in
+                let c = radius * step + j
+                var acc = kernel[radius] * samples[c]
+                for k in 1...radius { acc = acc + kernel[radius + k] * (samples[c + k * step] + samples[c - k * step]) }
+                return Float(acc)
+            }
+            XCTAssertEqual(portable.map(\.bitPattern), expected.map(\.bitPattern), "step \(step)")
+        }
+    }
+}
