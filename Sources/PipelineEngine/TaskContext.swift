@@ -88,6 +88,26 @@ public final class TaskContext: Sendable {
         }
     }
 
+    /// Creates an output of `byteCount` bytes mapped into memory, for a task that fills a large
+    /// output in place (no second buffer, no write copy). Fill `bytes`, then call
+    /// ``finishMappedOutput(_:length:)``; the memory stays readable until the object is released.
+    public func mapOutput(_ name: String, byteCount: Int) throws -> MappedFile {
+        try checkOutputName(name)
+        return try MappedFile(creating: outputDirectory.appendingPathComponent(name).path, byteCount: byteCount)
+    }
+
+    /// Ends a mapped output at its first `length` bytes and records their digest, so publishing
+    /// does not read the file back. The task must not write to the mapping afterwards.
+    public func finishMappedOutput(_ file: MappedFile, length: Int) throws {
+        let name = (file.path as NSString).lastPathComponent
+        precondition(file.path == outputDirectory.appendingPathComponent(name).path, "\(file.path) is not an output of this task")
+        try file.truncate(to: length)
+        let digest = FileSystem.hex(SHA256.hash(data: UnsafeRawBufferPointer(rebasing: file.bytes[0..<length])))
+        if let identity = try FileSystem.identity(of: file.path) {
+            digests.withLock { $0[name] = OutputDigest(sha256: digest, identity: identity) }
+        }
+    }
+
     /// Digests of outputs written with `writeOutput(_:contentsOf:)`, by name.
     public var outputDigests: [String: OutputDigest] { digests.withLock { $0 } }
 

@@ -17,7 +17,7 @@ final class SeedTests: XCTestCase {
     private func scan() -> LoadedScan {
         let voxels = (0..<1000).filter { $0 % 10 < 5 }
         return LoadedScan(gridShape: [10, 10, 10], affine: affine, repetitionTime: 2, volumes: 3, voxels: voxels,
-                          series: [Float](repeating: 0, count: 3 * voxels.count), confounds: nil, nonFiniteVoxels: 0)
+                          series: SeriesBuffer(zeros: 3 * voxels.count), confounds: nil, nonFiniteVoxels: 0)
     }
 
     private func atlas(header: Bool) throws -> AtlasLabels {

@@ -15,7 +15,7 @@ public struct LoadedScan: Sendable {
     /// Linear grid indices (x fastest) of the in-mask voxels.
     public var voxels: [Int]
     /// volumes x voxels.count values, row-major.
-    public var series: [Float]
+    public var series: SeriesBuffer
     /// Confounds with the dummy-scan rows dropped, when a confounds file was given.
     public var confounds: ConfoundsTable?
     /// Voxel series that held NaN or infinity and were set to 0 (nilearn's ensure_finite).

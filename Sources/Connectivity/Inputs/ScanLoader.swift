@@ -62,7 +62,9 @@ public enum ScanLoader {
         }
     }
 
-    public static func load(_ request: Request) throws -> LoadedScan {
+    /// - Parameter storage: makes the series' storage for a given number of float32 values, once
+    ///   the mask is known (by default, memory of its own; `clean` passes its mapped output file).
+    public static func load(_ request: Request, storage: (Int) throws -> SeriesBuffer = { SeriesBuffer(zeros: $0) }) throws -> LoadedScan {
         let reader = try NIfTIVolumeReader<Float>(path: request.bold)
         let header = reader.info.header, shape = header.shape
         guard shape.count >= 4, shape[3] > 1, shape.dropFirst(4).allSatisfy({ $0 == 1 }) else {
@@ -116,7 +118,7 @@ public enum ScanLoader {
         }
 
         let workers = ProcessInfo.processInfo.activeProcessorCount
-        var series = [Float](repeating: 0, count: volumes * voxels.count)
+        let series = try storage(volumes * voxels.count)
         var workerNonFinite = [[Bool]](repeating: [], count: workers)
         let scratches = smoothing.map { s in (0..<workers).map { _ in SmoothingScratch(shape: grid, smoothing: s) } }
         // Streaming, the buffers carry the stored bytes and each worker decodes into its own volume

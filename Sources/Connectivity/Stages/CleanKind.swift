@@ -118,7 +118,10 @@ public struct CleanKind: StageKind {
             repetitionTimeSource: ScanLoader.RepetitionTimeSource(rawValue: p["tr_source"]?.stringValue ?? "check") ?? .check,
             epiMask: maskChoice == "epi", maskThreshold: p["mask_threshold"]?.numberValue ?? 0,
             smoothingFWHM: p["smoothing_fwhm"]?.numberValue ?? 0)
-        var scan = try ScanLoader.load(request)
+        let space = p["space"]?.stringValue ?? "MNI152NLin2009cAsym"
+        let prefix = BIDSNames.prefix(context.scope, task: p["task"]?.stringValue ?? "rest")
+        // Loaded and cleaned in place in the mapped series file (no second copy of the run).
+        let scan = try ScanLoader.load(request) { try CleanedScan.makeSeries(in: context, prefix: prefix, space: space, count: $0) }
         try context.checkCancellation()
 
         // Confounds and the scrubbing mask.
@@ -166,12 +169,13 @@ public struct CleanKind: StageKind {
         options.sampleMask = sampleMask
         let kept: Int
         do {
-            kept = try SignalClean(options: options).clean(inPlace: &scan.series, timePoints: scan.volumes, confounds: confounds)
+            kept = try scan.series.withUnsafeMutableBufferPointer {
+                try SignalClean(options: options).clean(inPlace: $0, timePoints: scan.volumes, confounds: confounds)
+            }
         } catch let error as SignalCleanError {
             throw InputError(path: bold.path, field: "clean", error.description)
         }
-        let space = p["space"]?.stringValue ?? "MNI152NLin2009cAsym"
-        let prefix = BIDSNames.prefix(context.scope, task: p["task"]?.stringValue ?? "rest")
+        scan.series.truncate(to: kept * scan.voxels.count)
         let info = CleanedScan.Info(
             prefix: prefix, space: space, repetitionTime: scan.repetitionTime, volumes: scan.volumes, keptVolumes: kept,
             censoredVolumes: sampleMask.map { m in m.indices.filter { !m[$0] } } ?? [], voxelCount: scan.voxels.count,

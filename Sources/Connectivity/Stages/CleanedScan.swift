@@ -26,7 +26,7 @@ public struct CleanedScan: Sendable {
 
     public var info: Info
     /// keptVolumes x voxels.
-    public var series: [Float]
+    public var series: SeriesBuffer
     /// Linear grid indices of the in-mask voxels.
     public var voxels: [Int]
 
@@ -35,26 +35,46 @@ public struct CleanedScan: Sendable {
     public static let infoFile = "_desc-clean_timeseries.json"
 
     /// The file-name stem of this run's outputs.
-    var stem: String { "\(info.prefix)_space-\(info.space)" }
+    var stem: String { Self.stem(prefix: info.prefix, space: info.space) }
 
-    /// Writes the three files into the task's output folder; the series is hashed while it is
-    /// written (`TaskContext.writeOutput(_:contentsOf:)`).
+    static func stem(prefix: String, space: String) -> String { "\(prefix)_space-\(space)" }
+
+    /// Storage for `count` series values that is the series file itself, created in the task's
+    /// output folder and mapped: the run is loaded and cleaned in place, and `write(to:)` only
+    /// ends the file and records its digest.
+    public static func makeSeries(in context: TaskContext, prefix: String, space: String, count: Int) throws -> SeriesBuffer {
+        precondition(1.littleEndian == 1, "pipe's cache format is little-endian")
+        let file = try context.mapOutput(stem(prefix: prefix, space: space) + seriesFile, byteCount: count * MemoryLayout<Float>.size)
+        return SeriesBuffer(mapped: file, count: count)
+    }
+
+    /// Writes the three files into the task's output folder. A series made by `makeSeries` is
+    /// already in place and is cut to `keptVolumes` x `voxelCount`; any other is written (and
+    /// hashed while written, `TaskContext.writeOutput(_:contentsOf:)`).
     public func write(to context: TaskContext) throws {
         let folder = context.outputDirectory
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         // Not fsynced here: the engine fsyncs every output when it publishes the task.
         try FileSystem.write(Array(encoder.encode(info)), to: folder.appendingPathComponent(stem + Self.infoFile).path, sync: false)
-        // Little-endian float32, written from the array itself (the host is little-endian; checked below).
+        // Little-endian float32, written from memory as it is (the host is little-endian; checked below).
         precondition(1.littleEndian == 1, "pipe's cache format is little-endian")
-        try series.withUnsafeBytes { try context.writeOutput(stem + Self.seriesFile, contentsOf: $0) }
+        let count = info.keptVolumes * info.voxelCount
+        precondition(series.count >= count, "the series holds \(series.count) values, fewer than \(info.keptVolumes) x \(info.voxelCount)")
+        if let file = series.mappedFile, file.path == folder.appendingPathComponent(stem + Self.seriesFile).path {
+            try context.finishMappedOutput(file, length: count * MemoryLayout<Float>.size)
+        } else {
+            try series.withUnsafeBufferPointer { values in
+                try context.writeOutput(stem + Self.seriesFile, contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(values)[0..<(count * 4)]))
+            }
+        }
         var mask = [Float](repeating: 0, count: info.gridShape.reduce(1, *))
         for v in voxels { mask[v] = 1 }
         try NIfTIFile.write(NIfTIImage(shape: info.gridShape, affine: Affine(rows: info.affine), data: mask, code: 4),
                             to: folder.appendingPathComponent(stem + Self.maskFile).path, options: NIfTIWriteOptions(datatype: .uint8))
     }
 
-    /// Reads a clean task's files.
+    /// Reads a clean task's files; the series is mapped, not copied.
     public static func read(files: [String: URL]) throws -> CleanedScan {
         func find(_ suffix: String) -> URL? { files.first { $0.key.hasSuffix(suffix) }?.value }
         guard let infoURL = find(infoFile), let seriesURL = find(seriesFile), let maskURL = find(maskFile) else {
@@ -64,26 +84,12 @@ public struct CleanedScan: Sendable {
         let mask = try NIfTIFile.read(maskURL.path)
         let voxels = mask.data.indices.filter { mask.data[$0] > 0 }
         let count = info.keptVolumes * info.voxelCount
-        let size = try FileSystem.identity(of: seriesURL.path)?.size ?? -1
-        guard voxels.count == info.voxelCount, size == Int64(count) * 4 else {
+        precondition(1.littleEndian == 1, "pipe's cache format is little-endian")
+        let file = try MappedFile(readingFrom: seriesURL.path)
+        guard voxels.count == info.voxelCount, file.bytes.count == count * MemoryLayout<Float>.size else {
             throw InputError(path: seriesURL.path, "size does not match \(infoFile): \(info.keptVolumes) x \(info.voxelCount) float32")
         }
-        // Read straight into the array (no intermediate copy of the file).
-        precondition(1.littleEndian == 1, "pipe's cache format is little-endian")
-        var failure: (any Error)?
-        let series = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            do {
-                if try FileSystem.read(seriesURL.path, into: UnsafeMutableRawBufferPointer(buffer)) < count * 4 {
-                    throw InputError(path: seriesURL.path, "is shorter than \(info.keptVolumes) x \(info.voxelCount) float32")
-                }
-            } catch {
-                buffer.initialize(repeating: 0)
-                failure = error
-            }
-            initialized = count
-        }
-        if let failure { throw failure }
-        return CleanedScan(info: info, series: series, voxels: voxels)
+        return CleanedScan(info: info, series: SeriesBuffer(mapped: file, count: count), voxels: voxels)
     }
 
     /// As a `LoadedScan`, for seed lookup and maps.

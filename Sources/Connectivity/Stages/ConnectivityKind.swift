@@ -105,19 +105,19 @@ public struct ConnectivityKind: StageKind {
         let T = cleaned.info.keptVolumes
         let usePCA = p["summary"]?.stringValue == "pca"
         var seedSeries: [[Double]] = []
-        for seed in seeds {
-            let positions = try seed.voxelPositions(in: scan, atlas: atlas, scanName: cleaned.info.prefix)
-            let block = try SeedSummary.gather(cleaned.series, timePoints: T, columns: positions)
-            seedSeries.append(usePCA ? SeedSummary.eigenvariate(block) : SeedSummary.mean(block))
+        let rMaps: [[Double]] = try cleaned.series.withUnsafeBufferPointer { data in
+            for seed in seeds {
+                let positions = try seed.voxelPositions(in: scan, atlas: atlas, scanName: cleaned.info.prefix)
+                let block = try SeedSummary.gather(data, timePoints: T, columns: positions)
+                seedSeries.append(usePCA ? SeedSummary.eigenvariate(block) : SeedSummary.mean(block))
+            }
+            try context.checkCancellation()
+            if p["partial"]?.boolValue == true && seeds.count > 1 {
+                return try SeedCorrelation.partialCorrelation(seeds: Matrix(columns: seedSeries), data: data, timePoints: T)
+            }
+            return try SeedCorrelation.pearson(seeds: seedSeries, data: data, timePoints: T)
         }
-        try context.checkCancellation()
         let stem = "\(cleaned.info.prefix)_space-\(cleaned.info.space)"
-        let rMaps: [[Double]]
-        if p["partial"]?.boolValue == true && seeds.count > 1 {
-            rMaps = try SeedCorrelation.partialCorrelation(seeds: Matrix(columns: seedSeries), data: cleaned.series, timePoints: T)
-        } else {
-            rMaps = try SeedCorrelation.pearson(seeds: seedSeries, data: cleaned.series, timePoints: T)
-        }
         // The r and z maps, written in parallel (each file's bytes depend only on its map).
         let maps = zip(seeds, rMaps).flatMap { seed, r in
             let base = context.outputDirectory.appendingPathComponent("\(stem)_seed-\(seed.name)").path
@@ -139,7 +139,9 @@ public struct ConnectivityKind: StageKind {
             for (n, v) in scan.voxels.enumerated() where labels[v] != 0 { members[labels[v], default: []].append(n) }
             let present = members.keys.sorted()
             var columns: [[Double]] = []
-            for label in present { columns.append(SeedSummary.mean(try SeedSummary.gather(cleaned.series, timePoints: T, columns: members[label]!))) }
+            try cleaned.series.withUnsafeBufferPointer { data in
+                for label in present { columns.append(SeedSummary.mean(try SeedSummary.gather(data, timePoints: T, columns: members[label]!))) }
+            }
             let matrix = SeedCorrelation.correlationMatrix(Matrix(columns: columns))
             let names = present.map { atlas.names[$0] ?? String($0) }
             var out = "roi\t" + names.joined(separator: "\t") + "\n"

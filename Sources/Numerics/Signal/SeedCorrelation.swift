@@ -28,12 +28,12 @@ public enum SeedCorrelation {
     /// Pearson r of `seed` (length T) with each of the V columns of `data` (row-major T x V float32).
     /// Complexity: O(T·V), parallel over column blocks.
     public static func pearson(seed: [Double], data: [Float], timePoints t: Int) throws -> [Double] {
-        try pearsonKernel(seeds: [seed], data: data, timePoints: t)[0]
+        try data.withUnsafeBufferPointer { try pearsonKernel(seeds: [seed], data: $0, timePoints: t)[0] }
     }
 
     /// Pearson r of `seed` with each column of a row-major T x V Double buffer.
     public static func pearson(seed: [Double], data: [Double], timePoints t: Int) throws -> [Double] {
-        try pearsonKernel(seeds: [seed], data: data, timePoints: t)[0]
+        try data.withUnsafeBufferPointer { try pearsonKernel(seeds: [seed], data: $0, timePoints: t)[0] }
     }
 
     /// Pearson r of each of `seeds` with each column of `data` (row-major T x V float32), in one
@@ -41,10 +41,16 @@ public enum SeedCorrelation {
     /// r is computed exactly as by `pearson(seed:data:timePoints:)` (same operations, same order).
     /// - Returns: one array of V values per seed.
     public static func pearson(seeds: [[Double]], data: [Float], timePoints t: Int) throws -> [[Double]] {
+        try data.withUnsafeBufferPointer { try pearsonKernel(seeds: seeds, data: $0, timePoints: t) }
+    }
+
+    /// `pearson(seeds:data:timePoints:)` on float32 values in memory the caller owns (e.g. a mapped file).
+    public static func pearson(seeds: [[Double]], data: UnsafeBufferPointer<Float>, timePoints t: Int) throws -> [[Double]] {
         try pearsonKernel(seeds: seeds, data: data, timePoints: t)
     }
 
-    static func pearsonKernel<S: BinaryFloatingPoint & Sendable>(seeds: [[Double]], data: [S], timePoints t: Int) throws -> [[Double]] {
+    static func pearsonKernel<S: BinaryFloatingPoint & Sendable>(seeds: [[Double]], data src: UnsafeBufferPointer<S>, timePoints t: Int) throws -> [[Double]] {
+        let data = src
         guard t >= 1, seeds.allSatisfy({ $0.count == t }), data.count % t == 0 else {
             throw SignalCleanError(.shapeMismatch, "seeds of length \(seeds.map(\.count)) and \(data.count) values are not T = \(t) rows")
         }
@@ -63,7 +69,7 @@ public enum SeedCorrelation {
         let width = 256
         let blocks = (v + width - 1) / width
         var maps = [Double](repeating: 0, count: m * v)
-        data.withUnsafeBufferPointer { src in
+        do {
             maps.withUnsafeMutableBufferPointer { dst in
               flatSeeds.withUnsafeBufferPointer { seedBuffer in
                 let seedPointer = SignalUnsafeSendable(pointer: seedBuffer.baseAddress!)
@@ -153,15 +159,21 @@ public enum SeedCorrelation {
     /// a zero residual and give r = 0. Complexity: O(m · T · V · m) for m seeds.
     /// - Returns: m arrays of V values.
     public static func partialCorrelation(seeds: Matrix, data: [Float], timePoints t: Int) throws -> [[Double]] {
+        try data.withUnsafeBufferPointer { try partialKernel(seeds: seeds, data: $0, timePoints: t) }
+    }
+
+    /// Partial correlation on float32 values in memory the caller owns (e.g. a mapped file).
+    public static func partialCorrelation(seeds: Matrix, data: UnsafeBufferPointer<Float>, timePoints t: Int) throws -> [[Double]] {
         try partialKernel(seeds: seeds, data: data, timePoints: t)
     }
 
     /// Partial correlation on a row-major T x V Double buffer (see the float32 overload).
     public static func partialCorrelation(seeds: Matrix, data: [Double], timePoints t: Int) throws -> [[Double]] {
-        try partialKernel(seeds: seeds, data: data, timePoints: t)
+        try data.withUnsafeBufferPointer { try partialKernel(seeds: seeds, data: $0, timePoints: t) }
     }
 
-    static func partialKernel<S: BinaryFloatingPoint & Sendable>(seeds: Matrix, data: [S], timePoints t: Int) throws -> [[Double]] {
+    static func partialKernel<S: BinaryFloatingPoint & Sendable>(seeds: Matrix, data src: UnsafeBufferPointer<S>, timePoints t: Int) throws -> [[Double]] {
+        let data = src
         guard seeds.rows == t, t >= 1, data.count % t == 0 else {
             throw SignalCleanError(.shapeMismatch, "seeds (\(seeds.rows) rows) and data (\(data.count) values) are not T = \(t) rows")
         }
@@ -193,7 +205,7 @@ public enum SeedCorrelation {
             if eNorm > 1e-12 * max(1, seeds.column(i).reduce(0) { max($0, abs($1)) }) * Double(t).squareRoot() {
                 let nb = basis.count
                 let flatBasis = basis.flatMap { $0 }
-                data.withUnsafeBufferPointer { src in
+                do {
                     out.withUnsafeMutableBufferPointer { dst in
                         let sp = SignalUnsafeSendable(pointer: src.baseAddress!), dp = SignalUnsafeSendable(pointer: dst.baseAddress!)
                         let width = 128

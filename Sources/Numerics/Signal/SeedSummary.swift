@@ -22,6 +22,11 @@ public enum SeedSummary {
 
     /// Gathers columns `columns` of a row-major T x V buffer into a T x n matrix.
     public static func gather<S: BinaryFloatingPoint>(_ data: [S], timePoints t: Int, columns: [Int]) throws -> Matrix {
+        try data.withUnsafeBufferPointer { try gather($0, timePoints: t, columns: columns) }
+    }
+
+    /// `gather` from values in memory the caller owns (e.g. a mapped file).
+    public static func gather<S: BinaryFloatingPoint>(_ data: UnsafeBufferPointer<S>, timePoints t: Int, columns: [Int]) throws -> Matrix {
         guard t >= 1, data.count % t == 0 else { throw SignalCleanError(.shapeMismatch, "\(data.count) values are not T = \(t) rows") }
         let v = data.count / t
         guard columns.allSatisfy({ $0 >= 0 && $0 < v }) else { throw SignalCleanError(.shapeMismatch, "seed column index outside 0..<\(v)") }

@@ -64,15 +64,23 @@ public struct SignalClean: Sendable {
     ///
     /// - Returns: T', the number of rows kept; the buffer is truncated to T' x V.
     public func clean(inPlace buffer: inout [Float], timePoints: Int, confounds: Matrix? = nil) throws -> Int {
+        let kept = try buffer.withUnsafeMutableBufferPointer { try clean(inPlace: $0, timePoints: timePoints, confounds: confounds) }
+        buffer.removeLast((timePoints - kept) * (buffer.count / timePoints))
+        return kept
+    }
+
+    /// Cleans a T x V float32 buffer the caller owns (e.g. a mapped file) in place; the first
+    /// T' x V values hold the result.
+    /// - Returns: T', the number of rows kept.
+    public func clean(inPlace buffer: UnsafeMutableBufferPointer<Float>, timePoints: Int, confounds: Matrix? = nil) throws -> Int {
         guard timePoints > 0, buffer.count % timePoints == 0 else {
             throw SignalCleanError(.shapeMismatch, "buffer of \(buffer.count) values is not \(timePoints) x V")
         }
         let columns = buffer.count / timePoints
         let plan = try SignalCleanPlan(options: options, timePoints: timePoints, confounds: confounds)
-        buffer.withUnsafeMutableBufferPointer { p in
-            run(plan: plan, source: UnsafePointer(p.baseAddress!), destination: p.baseAddress!, columns: columns)
+        if let base = buffer.baseAddress {
+            run(plan: plan, source: UnsafePointer(base), destination: base, columns: columns)
         }
-        buffer.removeLast((timePoints - plan.outputRows) * columns)
         return plan.outputRows
     }
 
