@@ -19,8 +19,9 @@ import Numerics
 /// decompressed on the calling thread while worker threads smooth each finished volume and copy
 /// its in-mask voxels into the series (`VolumePipeline`). Smoothing is computed only on the
 /// mask's bounding box and what it reads (`GaussianSmoothing.smooth(volume:…)`), which leaves
-/// the in-mask values bit-identical to smoothing the whole grid. Memory: the series plus a few
-/// volumes. An EPI mask needs the whole unsmoothed run first, so that run is read whole.
+/// the in-mask values bit-identical to smoothing the whole grid. Memory: the series (in storage
+/// the caller chooses: `clean` passes its mapped output file) plus a few volumes. An EPI mask
+/// needs the whole unsmoothed run first, so that run is read whole.
 public enum ScanLoader {
     /// Which repetition time to trust when the header and the sidecar disagree.
     public enum RepetitionTimeSource: String, Sendable, CaseIterable {

@@ -22,12 +22,6 @@ public final class SeriesBuffer: RandomAccessCollection, MutableCollection, @unc
         owner = nil
     }
 
-    /// A copy of `values`.
-    public convenience init(_ values: [Float]) {
-        self.init(zeros: values.count)
-        values.withUnsafeBufferPointer { base!.update(from: $0.baseAddress!, count: values.count) }
-    }
-
     /// The float32 values of a mapped file (the file's first `count` · 4 bytes).
     public init(mapped file: MappedFile, count: Int) {
         precondition(count * MemoryLayout<Float>.size <= file.bytes.count, "\(file.path) holds fewer than \(count) float32 values")
