@@ -147,95 +147,15 @@ extension PermutationTest {
         let vPad = nBlocks * w
         var obsCut = [Double](repeating: .infinity, count: vPad)
         for c in 0..<vCount where !fObs[c].isNaN { obsCut[c] = fObs[c] - abs(fObs[c]) * tol }
-        let obsCutF = obsCut.map { Float($0) }
 
-        let work = Double(n) * Double(vCount) * Double(nPerm) * Double(rPer)
-        let useFloat: Bool
-        switch options.precision {
-        case .double: useFloat = false
-        case .float: useFloat = true
-        case .automatic: useFloat = !exhaustive && work >= 2e10
-        }
+        let useFloat = usesFloat(options, exhaustive: exhaustive, work: Double(n) * Double(vCount) * Double(nPerm) * Double(rPer))
         let packed = PackedTargets(targets.values, n: n, vCount: vCount, float: useFloat)
-
-        var nullMax = [Double](repeating: -.infinity, count: nPerm)
-        var exceed = [Double](repeating: 0, count: vPad)
-        var nullSize: [Double]? = options.clusterThreshold != nil ? [Double](repeating: 0, count: nPerm) : nil
-        var nullMass: [Double]? = nullSize
-        var nullTFCE: [Double]? = options.tfce != nil ? [Double](repeating: 0, count: nPerm) : nil
         let graphCluster = options.clusterThreshold != nil ? grid!.neighborGraph(options.clusterConnectivity) : nil
         let graphTFCE = options.tfce != nil ? grid!.neighborGraph(.faces) : nil
-
-        let batch = spatial ? min(options.batchSize, 32) : options.batchSize
-        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        let chunks = min(nBlocks, workers * 4)
-        let fMaps = UnsafeMutablePointer<Double>.allocate(capacity: spatial ? batch * vPad : 1)
-        let tfceWorkspaces = (0..<min(workers, batch)).map { _ in TFCEWorkspace() }
-        defer { fMaps.deallocate() }
-
-        var start = 0
-        while start < nPerm {
-            let bCount = min(batch, nPerm - start)
-            // Stacked regressors: rows (b, r), r < q tested, then nuisance.
-            var a = [Double](repeating: 0, count: bCount * rPer * n)
-            for b in 0..<bCount {
-                let lab = relabelings[start + b]
-                for (r, src) in kernelRegressors.enumerated() {
-                    let base = (b * rPer + r) * n
-                    if signFlip { for i in 0..<n { a[base + i] = Double(lab[i]) * src[i] } }
-                    else { for i in 0..<n { a[base + i] = src[Int(lab[i])] } }
-                }
-            }
-            let panelRows = bCount * rPer
-            let panelCount = (panelRows + 3) / 4
-            let panels = useFloat ? [0] : PermutationKernel.packPanels(a, rows: panelRows, n: n)
-            let panelsF = useFloat ? PermutationKernel.packPanelsFloat(a, rows: panelRows, n: n) : [0]
-            var chunkMax = [Double](repeating: -.infinity, count: chunks * bCount)
-            panels.withUnsafeBufferPointer { pp in panelsF.withUnsafeBufferPointer { ppf in
-            chunkMax.withUnsafeMutableBufferPointer { cm in exceed.withUnsafeMutableBufferPointer { ex in
-            obsCut.withUnsafeBufferPointer { oc in obsCutF.withUnsafeBufferPointer { ocf in
-                let pan = StatsSendablePointer(UnsafeMutablePointer(mutating: pp.baseAddress!))
-                let panF = StatsSendablePointer(UnsafeMutablePointer(mutating: ppf.baseAddress!))
-                let cmp = StatsSendablePointer(cm.baseAddress!), exp = StatsSendablePointer(ex.baseAddress!)
-                let ocp = StatsSendablePointer(UnsafeMutablePointer(mutating: oc.baseAddress!))
-                let ocpF = StatsSendablePointer(UnsafeMutablePointer(mutating: ocf.baseAddress!))
-                let maps = spatial ? StatsSendablePointer(fMaps) : nil
-                DispatchQueue.concurrentPerform(iterations: chunks) { ch in
-                    let b0 = ch * nBlocks / chunks, b1 = (ch + 1) * nBlocks / chunks
-                    let cBuf = UnsafeMutablePointer<Double>.allocate(capacity: useFloat ? 1 : panelCount * 4 * w)
-                    let cBufF = UnsafeMutablePointer<Float>.allocate(capacity: useFloat ? panelCount * 4 * w : 1)
-                    let localMax = UnsafeMutablePointer<Double>.allocate(capacity: bCount)
-                    defer { cBuf.deallocate(); cBufF.deallocate(); localMax.deallocate() }
-                    localMax.initialize(repeating: -.infinity, count: bCount)
-                    for blk in b0..<b1 {
-                        let c0 = blk * w
-                        if useFloat {
-                            PermutationKernel.multiplyFloat(panels: panF.base, panelCount: panelCount, n: n, yb: packed.float.base + blk * n * w, c: cBufF)
-                            PermutationKernel.fPassFloat(c: cBufF, bCount: bCount, rPer: rPer, q: q, scale: fScale, cut: ocpF.base + c0,
-                                                         exceed: exp.base + c0, localMax: localMax, fOut: maps.map { $0.base + c0 }, fStride: vPad)
-                        } else {
-                            PermutationKernel.multiply(panels: pan.base, panelCount: panelCount, n: n, yb: packed.double.base + blk * n * w, c: cBuf)
-                            PermutationKernel.fPass(c: cBuf, bCount: bCount, rPer: rPer, q: q, scale: fScale, cut: ocp.base + c0,
-                                                    exceed: exp.base + c0, localMax: localMax, fOut: maps.map { $0.base + c0 }, fStride: vPad)
-                        }
-                    }
-                    for b in 0..<bCount { cmp[ch * bCount + b] = localMax[b] }
-                }
-            } } } } } }
-            for b in 0..<bCount {
-                var m = -Double.infinity
-                for ch in 0..<chunks { m = max(m, chunkMax[ch * bCount + b]) }
-                nullMax[start + b] = m
-            }
-            if spatial {
-                let stats = spatialMaxima(maps: fMaps, count: bCount, stride: vPad, vCount: vCount, options: options, twoSided: false,
-                                          clusterGraph: graphCluster, tfceGraph: graphTFCE, workspaces: tfceWorkspaces)
-                for b in 0..<bCount {
-                    nullSize?[start + b] = stats.size[b]; nullMass?[start + b] = stats.mass[b]; nullTFCE?[start + b] = stats.tfce[b]
-                }
-            }
-            start += bCount
-        }
+        let null = nullPass(.f(tested: q), scale: fScale, regressors: kernelRegressors, relabelings: relabelings, signFlip: signFlip,
+                            n: n, vCount: vCount, packed: packed, useFloat: useFloat, obsCut: obsCut, options: options,
+                            clusterGraph: graphCluster, tfceGraph: graphTFCE)
+        let nullMax = null.nullMax, exceed = null.exceed, nullSize = null.nullSize, nullMass = null.nullMass, nullTFCE = null.nullTFCE
 
         // p-values.
         let denom = exhaustive ? Double(nPerm) : Double(nPerm + 1)
@@ -262,45 +182,6 @@ extension PermutationTest {
                                   nullCount: nPerm, uncorrectedP: unc, maxFFWEP: fwe, nullMaxF: nullMax,
                                   nullMaxClusterSize: nullSize, nullMaxClusterMass: nullMass,
                                   tfce: tfceObs, nullMaxTFCE: nullTFCE, tfceFWEP: tfceP)
-    }
-
-    /// Number of sorted values ≥ cut (binary search).
-    static func countAtLeast(_ sorted: [Double], _ cut: Double) -> Int {
-        var lo = 0, hi = sorted.count
-        while lo < hi { let mid = (lo + hi) / 2; if sorted[mid] < cut { lo = mid + 1 } else { hi = mid } }
-        return sorted.count - lo
-    }
-
-    /// Max cluster extent, mass and TFCE of `count` one-sided (F) maps stored `stride` apart,
-    /// parallel over maps: one worker per TFCE workspace, maps dealt round-robin.
-    static func spatialMaxima(maps: UnsafeMutablePointer<Double>, count: Int, stride: Int, vCount: Int, options: PermutationOptions,
-                              twoSided: Bool, clusterGraph: NeighborGraph?, tfceGraph: NeighborGraph?,
-                              workspaces: [TFCEWorkspace]) -> (size: [Double], mass: [Double], tfce: [Double]) {
-        var sizes = [Double](repeating: 0, count: count), masses = sizes, tf = sizes
-        let thr = options.clusterThreshold, method = options.tfce
-        let mp = StatsSendablePointer(maps)
-        sizes.withUnsafeMutableBufferPointer { sb in masses.withUnsafeMutableBufferPointer { mb in tf.withUnsafeMutableBufferPointer { fb in
-            let sp = StatsSendablePointer(sb.baseAddress!), msp = StatsSendablePointer(mb.baseAddress!), fp = StatsSendablePointer(fb.baseAddress!)
-            DispatchQueue.concurrentPerform(iterations: workspaces.count) { wk in
-                for b in Swift.stride(from: wk, to: count, by: workspaces.count) {
-                    let map = UnsafeBufferPointer(start: mp.base + b * stride, count: vCount)
-                    if let thr, let g = clusterGraph {
-                        let r = ClusterAnalysis.maxSizeAndMass(map: map, graph: g, threshold: thr, twoSided: twoSided)
-                        sp[b] = r.size; msp[b] = r.mass
-                    }
-                    if let method, let g = tfceGraph {
-                        switch method {
-                        case .exact:
-                            fp[b] = TFCE.exactMaximum(map: map, graph: g, twoSided: twoSided, workspace: workspaces[wk])
-                        case .nilearnStepped:
-                            fp[b] = TFCE.nilearnStepped(map: Array(map), graph: g, twoSided: twoSided)
-                                .reduce(0) { max($0, twoSided ? abs($1) : $1) }
-                        }
-                    }
-                }
-            }
-        } } }
-        return (sizes, masses, tf)
     }
 }
 

@@ -127,122 +127,20 @@ public enum PermutationTest {
             obsCut[c] = st.isNaN ? .infinity : st - abs(st) * tol
         }
 
-        var nullMax = [Double](repeating: -.infinity, count: nPerm)
-        var exceed = [Double](repeating: 0, count: vPad)
-        var nullSize: [Double]? = options.clusterThreshold != nil ? [Double](repeating: 0, count: nPerm) : nil
-        var nullMass: [Double]? = nullSize
-        var nullTFCE: [Double]? = options.tfce != nil ? [Double](repeating: 0, count: nPerm) : nil
         let graphCluster = options.clusterThreshold != nil ? grid!.neighborGraph(options.clusterConnectivity) : nil
         let graphTFCE = options.tfce != nil ? grid!.neighborGraph(.faces) : nil
-
-        let batch = spatial ? min(options.batchSize, 32) : options.batchSize
-        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        let chunks = min(nBlocks, workers * 4)
-        var tMaps = [Double](repeating: 0, count: spatial ? batch * vPad : 0)
-        let tfceWorkspaces = (0..<min(workers, batch)).map { _ in TFCEWorkspace() }
-
-        let work = Double(n) * Double(vCount) * Double(nPerm) * Double(rPer)
-        let useFloat: Bool
-        switch options.precision {
-        case .double: useFloat = false
-        case .float: useFloat = true
-        case .automatic: useFloat = !exhaustive && work >= 2e10
-        }
+        let useFloat = usesFloat(options, exhaustive: exhaustive, work: Double(n) * Double(vCount) * Double(nPerm) * Double(rPer))
         let packed = PackedTargets(yr, n: n, vCount: vCount, float: useFloat)
         yr = []
-        let obsCutF = obsCut.map { Float($0) }
-
-        var start = 0
-        while start < nPerm {
-            let bCount = min(batch, nPerm - start)
-            // Stacked regressors for this batch: rows (b, r), r = 0 tested, 1… confounds.
-            var a = [Double](repeating: 0, count: bCount * rPer * n)
-            for b in 0..<bCount {
-                let lab = relabelings[start + b]
-                for r in 0..<rPer {
-                    let src = r == 0 ? x : kernelZ[r - 1]
-                    let base = (b * rPer + r) * n
-                    if signFlip { for i in 0..<n { a[base + i] = Double(lab[i]) * src[i] } }
-                    else { for i in 0..<n { a[base + i] = src[Int(lab[i])] } }
-                }
-            }
-            let rows = bCount * rPer
-            let panels = useFloat ? [] : PermutationKernel.packPanels(a, rows: rows, n: n)
-            let panelsF = useFloat ? PermutationKernel.packPanelsFloat(a, rows: rows, n: n) : []
-            let panelCount = (rows + 3) / 4
-            var chunkMax = [Double](repeating: -.infinity, count: chunks * bCount)
-            panels.withUnsafeBufferPointer { pp in
-              panelsF.withUnsafeBufferPointer { ppf in
-                 obsCutF.withUnsafeBufferPointer { ocf in
-                    chunkMax.withUnsafeMutableBufferPointer { cm in
-                        exceed.withUnsafeMutableBufferPointer { ex in
-                            tMaps.withUnsafeMutableBufferPointer { tm in
-                                obsCut.withUnsafeBufferPointer { oc in
-                                    let pan = useFloat ? nil : StatsSendablePointer(UnsafeMutablePointer(mutating: pp.baseAddress!))
-                                    let panF = useFloat ? StatsSendablePointer(UnsafeMutablePointer(mutating: ppf.baseAddress!)) : nil
-                                    let ocpF = useFloat ? StatsSendablePointer(UnsafeMutablePointer(mutating: ocf.baseAddress!)) : nil
-                                    let cmp = StatsSendablePointer(cm.baseAddress!)
-                                    let exp = StatsSendablePointer(ex.baseAddress!)
-                                    let tmp = spatial ? StatsSendablePointer(tm.baseAddress!) : nil
-                                    let ocp = StatsSendablePointer(UnsafeMutablePointer(mutating: oc.baseAddress!))
-                                    let twoSided = options.twoSided
-                                    DispatchQueue.concurrentPerform(iterations: chunks) { ch in
-                                        let b0 = ch * nBlocks / chunks, b1 = (ch + 1) * nBlocks / chunks
-                                        let cBuf = UnsafeMutablePointer<Double>.allocate(capacity: panelCount * 4 * w)
-                                        let cBufF = UnsafeMutablePointer<Float>.allocate(capacity: panelCount * 4 * w)
-                                        defer { cBuf.deallocate(); cBufF.deallocate() }
-                                        var localMax = [Double](repeating: -.infinity, count: bCount)
-                                        for blk in b0..<b1 {
-                                            let c0 = blk * w
-                                            localMax.withUnsafeMutableBufferPointer { lm in
-                                                if let panF, let ocpF {
-                                                    PermutationKernel.multiplyFloat(panels: panF.base, panelCount: panelCount, n: n, yb: packed.float.base + blk * n * w, c: cBufF)
-                                                    PermutationKernel.tPassFloat(c: cBufF, bCount: bCount, rPer: rPer, scale: scale, twoSided: twoSided,
-                                                                                 cut: ocpF.base + c0, exceed: exp.base + c0, localMax: lm.baseAddress!,
-                                                                                 tOut: tmp.map { $0.base + c0 }, tStride: vPad)
-                                                } else if let pan {
-                                                    PermutationKernel.multiply(panels: pan.base, panelCount: panelCount, n: n, yb: packed.double.base + blk * n * w, c: cBuf)
-                                                    PermutationKernel.tPass(c: cBuf, bCount: bCount, rPer: rPer, scale: scale, twoSided: twoSided,
-                                                                            cut: ocp.base + c0, exceed: exp.base + c0, localMax: lm.baseAddress!,
-                                                                            tOut: tmp.map { $0.base + c0 }, tStride: vPad)
-                                                }
-                                            }
-                                        }
-                                        for b in 0..<bCount { cmp[ch * bCount + b] = localMax[b] }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                 }
-              }
-            }
-            for b in 0..<bCount {
-                var m = -Double.infinity
-                for ch in 0..<chunks { m = max(m, chunkMax[ch * bCount + b]) }
-                nullMax[start + b] = m
-            }
-            if spatial {
-                let stats = tMaps.withUnsafeMutableBufferPointer { tm in
-                    spatialMaxima(maps: tm.baseAddress!, count: bCount, stride: vPad, vCount: vCount, options: options,
-                                  twoSided: options.twoSided, clusterGraph: graphCluster, tfceGraph: graphTFCE, workspaces: tfceWorkspaces)
-                }
-                for b in 0..<bCount {
-                    nullSize?[start + b] = stats.size[b]; nullMass?[start + b] = stats.mass[b]; nullTFCE?[start + b] = stats.tfce[b]
-                }
-            }
-            start += bCount
-        }
+        let null = nullPass(.t(twoSided: options.twoSided), scale: scale, regressors: [x] + kernelZ, relabelings: relabelings,
+                            signFlip: signFlip, n: n, vCount: vCount, packed: packed, useFloat: useFloat, obsCut: obsCut, options: options,
+                            clusterGraph: graphCluster, tfceGraph: graphTFCE)
+        let nullMax = null.nullMax, exceed = null.exceed, nullSize = null.nullSize, nullMass = null.nullMass, nullTFCE = null.nullTFCE
 
         // p-values.
         let denom = exhaustive ? Double(nPerm) : Double(nPerm + 1)
         let plus = exhaustive ? 0.0 : 1.0
         let sortedNull = nullMax.sorted()
-        func countAtLeast(_ sorted: [Double], _ cut: Double) -> Int {
-            var lo = 0, hi = sorted.count
-            while lo < hi { let mid = (lo + hi) / 2; if sorted[mid] < cut { lo = mid + 1 } else { hi = mid } }
-            return sorted.count - lo
-        }
         var unc = [Double](repeating: .nan, count: vCount), fwe = unc
         if nPerm > 0 {
             for c in 0..<vCount where !invalid[c] {
