@@ -39,7 +39,6 @@ public struct PermutationFResult: Sendable {
     /// e.g. an observed cluster's extent against `nullMaxClusterSize`.
     public func fweP(_ value: Double, null: [Double], tieTolerance: Double = 1e-10) -> Double {
         let cut = value - abs(value) * tieTolerance
-        let count = null.reduce(0) { $0 + ($1 >= cut ? 1 : 0) }
-        return exhaustive ? Double(count) / Double(null.count) : Double(count + 1) / Double(null.count + 1)
+        return PermutationTest.permutationP(count: null.reduce(0) { $0 + ($1 >= cut ? 1 : 0) }, nullCount: null.count, exhaustive: exhaustive)
     }
 }

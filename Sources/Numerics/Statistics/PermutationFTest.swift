@@ -58,13 +58,7 @@ extension PermutationTest {
                             options: PermutationOptions = PermutationOptions()) throws -> PermutationFResult {
         let n = tested.rows, q = tested.columns, vCount = data.columns
         guard q > 0 else { throw GLMError(.shapeMismatch, "tested block has no columns") }
-        guard data.rows == n, n > 1 else { throw GLMError(.shapeMismatch, "data has \(data.rows) rows for \(n) samples") }
-        if let c = confounds, c.rows != n { throw GLMError(.shapeMismatch, "confounds have \(c.rows) rows for \(n) samples") }
-        guard options.permutations >= 0, options.batchSize > 0 else { throw GLMError(.invalidOption, "permutations and batch size must be positive") }
-        let spatial = options.clusterThreshold != nil || options.tfce != nil
-        if spatial {
-            guard let g = grid, g.count == vCount else { throw GLMError(.shapeMismatch, "cluster/TFCE statistics need a mask grid with \(vCount) voxels") }
-        }
+        try checkShapes(samples: n, data: data, confounds: confounds, grid: grid, options: options)
         guard tested.data.allSatisfy({ $0.isFinite }) else { throw GLMError(.invalidOption, "tested block has non-finite values") }
         let testedCols = (0..<q).map { tested.column($0) }
         for (j, col) in testedCols.enumerated() where col.allSatisfy({ $0 == 0 }) {
@@ -72,17 +66,7 @@ extension PermutationTest {
         }
         let signFlip = q == 1 && testedCols[0].allSatisfy { $0 == testedCols[0][0] }
 
-        // Nuisance: drop constant columns; intercept first.
-        var rawConf: [[Double]] = []
-        var hadConstant = false
-        if let c = confounds {
-            for j in 0..<c.columns {
-                let col = c.column(j)
-                if col.allSatisfy({ $0 == col[0] }) { hadConstant = true } else { rawConf.append(col) }
-            }
-        }
-        let intercept = !signFlip && (options.modelIntercept || hadConstant)
-        let z = try orthonormalize((intercept ? [[Double](repeating: 1, count: n)] : []) + rawConf)
+        let (rawConf, intercept, z) = try nuisanceBasis(confounds, samples: n, signFlip: signFlip, options: options)
         let k = z.count
         let dfd = n - k - q
         guard dfd > 0 else { throw GLMError(.noResidualDegreesOfFreedom, "\(n) samples, \(k) nuisance and \(q) tested columns leave no degrees of freedom") }
@@ -152,22 +136,13 @@ extension PermutationTest {
         let packed = PackedTargets(targets.values, n: n, vCount: vCount, float: useFloat)
         let graphCluster = options.clusterThreshold != nil ? grid!.neighborGraph(options.clusterConnectivity) : nil
         let graphTFCE = options.tfce != nil ? grid!.neighborGraph(.faces) : nil
-        let null = nullPass(.f(tested: q), scale: fScale, regressors: kernelRegressors, relabelings: relabelings, signFlip: signFlip,
+        let null = nullPass(.f(tested: q), scale: fScale, regressors: kernelRegressors, relabelings: relabelings, exhaustive: exhaustive, signFlip: signFlip,
                             n: n, vCount: vCount, packed: packed, useFloat: useFloat, obsCut: obsCut, options: options,
                             clusterGraph: graphCluster, tfceGraph: graphTFCE)
-        let nullMax = null.nullMax, exceed = null.exceed, nullSize = null.nullSize, nullMass = null.nullMass, nullTFCE = null.nullTFCE
+        let nullMax = null.nullMax, nullSize = null.nullSize, nullMass = null.nullMass, nullTFCE = null.nullTFCE
 
         // p-values.
-        let denom = exhaustive ? Double(nPerm) : Double(nPerm + 1)
-        let plus = exhaustive ? 0.0 : 1.0
-        let sortedNull = nullMax.sorted()
-        var unc = [Double](repeating: .nan, count: vCount), fwe = unc
-        if nPerm > 0 {
-            for c in 0..<vCount where !invalid[c] {
-                unc[c] = (plus + exceed[c]) / denom
-                fwe[c] = (plus + Double(countAtLeast(sortedNull, obsCut[c]))) / denom
-            }
-        }
+        let (unc, fwe) = null.voxelPValues(obsCut: obsCut, invalid: invalid)
         var tfceObs: [Double]? = nil, tfceP: [Double]? = nil
         if let method = options.tfce, let g = graphTFCE {
             let clean = fObs.map { $0.isNaN ? 0 : $0 }
@@ -175,7 +150,7 @@ extension PermutationTest {
             tfceObs = obs
             if let nt = nullTFCE, nPerm > 0 {
                 let s = nt.sorted()
-                tfceP = obs.map { v in (plus + Double(countAtLeast(s, v - abs(v) * tol))) / denom }
+                tfceP = obs.map { v in permutationP(count: countAtLeast(s, v - abs(v) * tol), nullCount: nPerm, exhaustive: exhaustive) }
             }
         }
         return PermutationFResult(f: fObs, dfNumerator: q, dfDenominator: dfd, signFlipping: signFlip, exhaustive: exhaustive,

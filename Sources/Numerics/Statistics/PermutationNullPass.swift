@@ -24,6 +24,28 @@ extension PermutationTest {
         var nullSize: [Double]?
         var nullMass: [Double]?
         var nullTFCE: [Double]?
+        /// All distinct relabelings were enumerated (identity included).
+        var exhaustive: Bool
+
+        /// Per valid voxel, the uncorrected p (its own null counts) and the max-statistic FWE p
+        /// of its observed cut; NaN for invalid voxels or without relabelings.
+        func voxelPValues(obsCut: [Double], invalid: [Bool]) -> (uncorrected: [Double], fwe: [Double]) {
+            let vCount = invalid.count
+            var unc = [Double](repeating: .nan, count: vCount), fwe = unc
+            guard !nullMax.isEmpty else { return (unc, fwe) }
+            let sortedNull = nullMax.sorted()
+            for c in 0..<vCount where !invalid[c] {
+                unc[c] = PermutationTest.permutationP(count: Int(exceed[c]), nullCount: nullMax.count, exhaustive: exhaustive)
+                fwe[c] = PermutationTest.permutationP(count: countAtLeast(sortedNull, obsCut[c]), nullCount: nullMax.count, exhaustive: exhaustive)
+            }
+            return (unc, fwe)
+        }
+    }
+
+    /// A permutation p from the number of null values at least as large as the observed one:
+    /// #/N when exhaustive (the identity is in the null), else (1 + #)/(N + 1), as nilearn.
+    static func permutationP(count: Int, nullCount: Int, exhaustive: Bool) -> Double {
+        exhaustive ? Double(count) / Double(nullCount) : Double(count + 1) / Double(nullCount + 1)
     }
 
     /// Whether the product runs in Float32: as the options say, or (automatic) for random
@@ -43,7 +65,7 @@ extension PermutationTest {
     /// over chunks of blocks, and the statistic pass updates the maxima, the counts against
     /// `obsCut` (padded to whole blocks with +∞) and, with cluster or TFCE inference, the batch's
     /// null maps, whose spatial maxima `spatialMaxima` then takes.
-    static func nullPass(_ statistic: NullStatistic, scale: Double, regressors: [[Double]], relabelings: [[Int32]], signFlip: Bool,
+    static func nullPass(_ statistic: NullStatistic, scale: Double, regressors: [[Double]], relabelings: [[Int32]], exhaustive: Bool, signFlip: Bool,
                          n: Int, vCount: Int, packed: PackedTargets, useFloat: Bool, obsCut: [Double], options: PermutationOptions,
                          clusterGraph: NeighborGraph?, tfceGraph: NeighborGraph?) -> NullPassOutput {
         let nPerm = relabelings.count, rPer = regressors.count
@@ -56,7 +78,7 @@ extension PermutationTest {
         var out = NullPassOutput(nullMax: [Double](repeating: -.infinity, count: nPerm), exceed: [Double](repeating: 0, count: vPad),
                                  nullSize: options.clusterThreshold != nil ? [Double](repeating: 0, count: nPerm) : nil,
                                  nullMass: options.clusterThreshold != nil ? [Double](repeating: 0, count: nPerm) : nil,
-                                 nullTFCE: options.tfce != nil ? [Double](repeating: 0, count: nPerm) : nil)
+                                 nullTFCE: options.tfce != nil ? [Double](repeating: 0, count: nPerm) : nil, exhaustive: exhaustive)
 
         let batch = spatial ? min(options.batchSize, 32) : options.batchSize
         let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)

@@ -34,7 +34,6 @@ public struct PermutationResult: Sendable {
     /// FWE p of a statistic value against a null: exhaustive → #{null ≥ v}/N, else (1+#)/(N+1).
     public func fweP(_ value: Double, null: [Double], tieTolerance: Double = 1e-10) -> Double {
         let cut = value - abs(value) * tieTolerance
-        let count = null.reduce(0) { $0 + ($1 >= cut ? 1 : 0) }
-        return exhaustive ? Double(count) / Double(null.count) : Double(count + 1) / Double(null.count + 1)
+        return PermutationTest.permutationP(count: null.reduce(0) { $0 + ($1 >= cut ? 1 : 0) }, nullCount: null.count, exhaustive: exhaustive)
     }
 }

@@ -44,31 +44,12 @@ public enum PermutationTest {
     /// - Throws: `GLMError` on shape mismatch, rank deficiency, df ≤ 0, or bad options.
     public static func run(tested: [Double], confounds: Matrix?, data: Matrix, grid: MaskGrid? = nil, options: PermutationOptions = PermutationOptions()) throws -> PermutationResult {
         let n = tested.count, vCount = data.columns
-        guard data.rows == n, n > 1 else { throw GLMError(.shapeMismatch, "data has \(data.rows) rows for \(n) samples") }
-        if let c = confounds, c.rows != n { throw GLMError(.shapeMismatch, "confounds have \(c.rows) rows for \(n) samples") }
-        guard options.permutations >= 0, options.batchSize > 0 else { throw GLMError(.invalidOption, "permutations and batch size must be positive") }
-        let spatial = options.clusterThreshold != nil || options.tfce != nil
-        if spatial {
-            guard let g = grid, g.count == vCount else { throw GLMError(.shapeMismatch, "cluster/TFCE statistics need a mask grid with \(vCount) voxels") }
-        }
+        try checkShapes(samples: n, data: data, confounds: confounds, grid: grid, options: options)
         guard tested.allSatisfy({ $0.isFinite }) else { throw GLMError(.invalidOption, "tested variable has non-finite values") }
         let signFlip = tested.allSatisfy { $0 == tested[0] }
         guard !(signFlip && tested[0] == 0) else { throw GLMError(.rankDeficientDesign, "tested variable is all zeros") }
 
-        // Confounds: drop constant columns; intercept first.
-        var zCols: [[Double]] = []
-        var rawConf: [[Double]] = []
-        var hadConstant = false
-        if let c = confounds {
-            for j in 0..<c.columns {
-                let col = c.column(j)
-                if col.allSatisfy({ $0 == col[0] }) { hadConstant = true } else { rawConf.append(col) }
-            }
-        }
-        let intercept = !signFlip && (options.modelIntercept || hadConstant)
-        if intercept { zCols.append([Double](repeating: 1, count: n)) }
-        zCols.append(contentsOf: rawConf)
-        let z = try orthonormalize(zCols)
+        let (rawConf, intercept, z) = try nuisanceBasis(confounds, samples: n, signFlip: signFlip, options: options)
         let k = z.count
         let dof = n - k
         guard dof - 1 > 0 else { throw GLMError(.noResidualDegreesOfFreedom, "\(n) samples, \(k) confounds and 1 tested variable leave no degrees of freedom") }
@@ -132,22 +113,13 @@ public enum PermutationTest {
         let useFloat = usesFloat(options, exhaustive: exhaustive, work: Double(n) * Double(vCount) * Double(nPerm) * Double(rPer))
         let packed = PackedTargets(yr, n: n, vCount: vCount, float: useFloat)
         yr = []
-        let null = nullPass(.t(twoSided: options.twoSided), scale: scale, regressors: [x] + kernelZ, relabelings: relabelings,
+        let null = nullPass(.t(twoSided: options.twoSided), scale: scale, regressors: [x] + kernelZ, relabelings: relabelings, exhaustive: exhaustive,
                             signFlip: signFlip, n: n, vCount: vCount, packed: packed, useFloat: useFloat, obsCut: obsCut, options: options,
                             clusterGraph: graphCluster, tfceGraph: graphTFCE)
-        let nullMax = null.nullMax, exceed = null.exceed, nullSize = null.nullSize, nullMass = null.nullMass, nullTFCE = null.nullTFCE
+        let nullMax = null.nullMax, nullSize = null.nullSize, nullMass = null.nullMass, nullTFCE = null.nullTFCE
 
         // p-values.
-        let denom = exhaustive ? Double(nPerm) : Double(nPerm + 1)
-        let plus = exhaustive ? 0.0 : 1.0
-        let sortedNull = nullMax.sorted()
-        var unc = [Double](repeating: .nan, count: vCount), fwe = unc
-        if nPerm > 0 {
-            for c in 0..<vCount where !invalid[c] {
-                unc[c] = (plus + Double(exceed[c])) / denom
-                fwe[c] = (plus + Double(countAtLeast(sortedNull, obsCut[c]))) / denom
-            }
-        }
+        let (unc, fwe) = null.voxelPValues(obsCut: obsCut, invalid: invalid)
         var tfceObs: [Double]? = nil, tfceP: [Double]? = nil
         if let method = options.tfce, let g = graphTFCE {
             let clean = tObs.map { $0.isNaN ? 0 : $0 }
@@ -157,7 +129,7 @@ public enum PermutationTest {
                 let s = nt.sorted()
                 tfceP = obs.map { v in
                     let st = options.twoSided ? abs(v) : v
-                    return (plus + Double(countAtLeast(s, st - abs(st) * tol))) / denom
+                    return permutationP(count: countAtLeast(s, st - abs(st) * tol), nullCount: nPerm, exhaustive: exhaustive)
                 }
             }
         }
@@ -168,6 +140,37 @@ public enum PermutationTest {
     }
 
     // MARK: helpers
+
+    /// The checks `run` and `runF` share: n > 1 samples in the data and confounds, valid counts,
+    /// and a mask grid of the targets for cluster or TFCE inference.
+    static func checkShapes(samples n: Int, data: Matrix, confounds: Matrix?, grid: MaskGrid?, options: PermutationOptions) throws {
+        guard data.rows == n, n > 1 else { throw GLMError(.shapeMismatch, "data has \(data.rows) rows for \(n) samples") }
+        if let c = confounds, c.rows != n { throw GLMError(.shapeMismatch, "confounds have \(c.rows) rows for \(n) samples") }
+        guard options.permutations >= 0, options.batchSize > 0 else { throw GLMError(.invalidOption, "permutations and batch size must be positive") }
+        if options.clusterThreshold != nil || options.tfce != nil {
+            guard let g = grid, g.count == data.columns else {
+                throw GLMError(.shapeMismatch, "cluster/TFCE statistics need a mask grid with \(data.columns) voxels")
+            }
+        }
+    }
+
+    /// The nuisance model: the confound columns that are not constant (`raw`, as given), whether
+    /// an intercept is modelled (asked, or a constant confound column, unless signs are flipped),
+    /// and the orthonormal basis `z` of [intercept, raw].
+    static func nuisanceBasis(_ confounds: Matrix?, samples n: Int, signFlip: Bool, options: PermutationOptions) throws
+        -> (raw: [[Double]], intercept: Bool, z: [[Double]]) {
+        var raw: [[Double]] = []
+        var hadConstant = false
+        if let c = confounds {
+            for j in 0..<c.columns {
+                let col = c.column(j)
+                if col.allSatisfy({ $0 == col[0] }) { hadConstant = true } else { raw.append(col) }
+            }
+        }
+        let intercept = !signFlip && (options.modelIntercept || hadConstant)
+        let z = try orthonormalize((intercept ? [[Double](repeating: 1, count: n)] : []) + raw)
+        return (raw, intercept, z)
+    }
 
     /// Targets (n x V, row-major) normalised, residualised on the orthonormal columns `z` and
     /// renormalised, in parallel over blocks of 256 voxels; zero-variance or non-finite targets and
