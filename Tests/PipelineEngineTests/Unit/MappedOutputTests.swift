@@ -1,5 +1,12 @@
 import XCTest
 @testable import PipelineEngine
+#if canImport(Glibc)
+import Glibc
+private let RLIMIT_FSIZE_VALUE = __rlimit_resource_t(RLIMIT_FSIZE.rawValue)
+#else
+import Darwin
+private let RLIMIT_FSIZE_VALUE = RLIMIT_FSIZE
+#endif
 
 /// Outputs filled in place through a mapping: the file holds exactly what was written, cut to the
 /// length given; the digest the context records is the file's SHA-256 and is trusted only while
@@ -46,6 +53,27 @@ final class MappedOutputTests: XCTestCase {
         XCTAssertEqual(try FileSystem.identity(of: dir.appendingPathComponent("empty.bin").path)?.size, 0)
         XCTAssertEqual(context.outputDigests["empty.bin"]?.sha256, try FileSystem.sha256(ofFile: dir.appendingPathComponent("empty.bin").path))
         XCTAssertThrowsError(try context.mapOutput("../escape.bin", byteCount: 8))
+    }
+
+    /// No room for the output (here a file-size limit; a full disk fails the same call): an error
+    /// naming the file when it is created, not a crash when a page is written later.
+    func testNoRoomForAMappedOutputIsAnErrorNamingIt() throws {
+        let (context, dir) = try makeContext()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var saved = rlimit()
+        XCTAssertEqual(getrlimit(RLIMIT_FSIZE_VALUE, &saved), 0)
+        let previousHandler = signal(SIGXFSZ, SIG_IGN)
+        var limited = saved
+        limited.rlim_cur = 1 << 20
+        XCTAssertEqual(setrlimit(RLIMIT_FSIZE_VALUE, &limited), 0)
+        defer {
+            setrlimit(RLIMIT_FSIZE_VALUE, &saved)
+            signal(SIGXFSZ, previousHandler)
+        }
+        XCTAssertThrowsError(try context.mapOutput("too-big.bin", byteCount: 8 << 20)) { error in
+            XCTAssertTrue("\(error)".contains("too-big.bin"), "\(error)")
+        }
+        XCTAssertNil(try FileSystem.identity(of: dir.appendingPathComponent("too-big.bin").path), "the failed output is removed")
     }
 
     func testReadingMappingSeesTheBytesAndLeavesTheFileAlone() throws {
