@@ -58,7 +58,8 @@ measure() { /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null 2>"$WORK/er
 # its own, and the caches are removed only at the end: deleting a run's 191 MB cache right before
 # the next run writes its own makes that write stall in the kernel on this machine (ext4 mounted
 # with `discard`: `rm` then `dd` of 192 MB takes 0.03 s or 0.46 s), which is the benchmark's doing,
-# not the pipeline's; a study does not delete its cache between scans.
+# not the pipeline's; a study does not delete its cache between scans. The five caches take about
+# 1 GB until the script exits; the outputs folder is shared (each run relinks it).
 gz_all=(); pipe_all=(); pipe_kb=0
 for i in 1 2 3 4 5; do
   read -r s _ < <(measure sh -c "gzip -dc '$BOLD' > /dev/null"); gz_all+=("$s")

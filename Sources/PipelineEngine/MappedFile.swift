@@ -7,46 +7,39 @@ import Darwin
 
 /// A file mapped into memory, for outputs too large to copy twice.
 ///
-/// - Writing (`TaskContext.mapOutput`): the file is created with its blocks reserved, so a full
-///   disk is an error at creation and not a crash at a page write. It is mapped shared: the memory
-///   the task fills is the file's page cache, so there is no write(2) copy and no second buffer.
+/// - Writing (`TaskContext.mapOutput`): the file is created at its full size and mapped shared,
+///   so the memory the task fills is the file's page cache: no write(2) copy, no second buffer.
+///   On Linux its blocks are reserved first (`posix_fallocate`), so a full disk is an error at
+///   creation and not a SIGBUS at a page write; elsewhere the file is only sized (`ftruncate`).
+///   `finish(length:)` cuts it and makes the mapping read-only, so no write can follow its digest.
 /// - Reading (`MappedFile(readingFrom:)`): a private copy-on-write mapping over the page cache,
-///   with its page tables filled at once. A cached output is read without a copy, and a stray
-///   write changes only this process's copy of the page.
+///   faulted in as it is read. A cached output is read without a copy, and a stray write changes
+///   only this process's copy of the page.
 ///
 /// The memory stays valid until the object is released.
 public final class MappedFile: @unchecked Sendable {
     public let path: String
-    /// The mapped bytes (empty for an empty file).
-    public let bytes: UnsafeMutableRawBufferPointer
-    private let descriptor: Int32
+    /// The mapped bytes in use: the whole file, or its first `length` bytes after `finish`.
+    public private(set) var bytes: UnsafeMutableRawBufferPointer
+    /// The whole mapping, for `munmap`.
+    private let mapping: UnsafeMutableRawBufferPointer
+    /// Open while the file is being written (-1 for a reading mapping).
+    private var descriptor: Int32
 
     /// Maps an existing file for reading.
     public init(readingFrom path: String) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw PipeError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }  // the mapping outlives the descriptor
         var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            let e = errno
-            close(fd)
-            throw PipeError(.io, "cannot stat \(path): \(String(cString: strerror(e)))")
-        }
-        #if os(Linux)
-        let flags = MAP_PRIVATE
-        #else
-        let flags = MAP_PRIVATE
-        #endif
-        do {
-            bytes = try Self.map(fd, count: Int(st.st_size), protection: PROT_READ | PROT_WRITE, flags: flags, path: path)
-        } catch {
-            close(fd)
-            throw error
-        }
+        guard fstat(fd, &st) == 0 else { throw PipeError(.io, "cannot stat \(path): \(String(cString: strerror(errno)))") }
+        mapping = try Self.map(fd, count: Int(st.st_size), flags: MAP_PRIVATE, path: path)
+        bytes = mapping
         self.path = path
-        descriptor = fd
+        descriptor = -1
     }
 
-    /// Creates (or truncates) `path` with `byteCount` bytes reserved and maps it for writing.
+    /// Creates (or truncates) `path` with `byteCount` bytes and maps it for writing.
     init(creating path: String, byteCount: Int) throws {
         let fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw PipeError(.io, "cannot create \(path): \(String(cString: strerror(errno)))") }
@@ -57,39 +50,57 @@ public final class MappedFile: @unchecked Sendable {
                 if rc != 0 { throw PipeError(.io, "cannot reserve \(byteCount) bytes for \(path): \(String(cString: strerror(rc)))") }
                 #else
                 if ftruncate(fd, off_t(byteCount)) != 0 {
-                    throw PipeError(.io, "cannot size \(path): \(String(cString: strerror(errno)))")
+                    throw PipeError(.io, "cannot size \(path) to \(byteCount) bytes: \(String(cString: strerror(errno)))")
                 }
                 #endif
             }
-            bytes = try Self.map(fd, count: byteCount, protection: PROT_READ | PROT_WRITE, flags: MAP_SHARED, path: path)
+            mapping = try Self.map(fd, count: byteCount, flags: MAP_SHARED, path: path)
         } catch {
             close(fd)
             unlink(path)
             throw error
         }
+        bytes = mapping
         self.path = path
         descriptor = fd
     }
 
-    private static func map(_ fd: Int32, count: Int, protection: Int32, flags: Int32, path: String) throws -> UnsafeMutableRawBufferPointer {
+    private static func map(_ fd: Int32, count: Int, flags: Int32, path: String) throws -> UnsafeMutableRawBufferPointer {
         guard count > 0 else { return UnsafeMutableRawBufferPointer(start: nil, count: 0) }
-        guard let address = mmap(nil, count, protection, flags, fd, 0), address != MAP_FAILED else {
+        guard let address = mmap(nil, count, PROT_READ | PROT_WRITE, flags, fd, 0), address != MAP_FAILED else {
             throw PipeError(.io, "cannot map \(path) (\(count) bytes): \(String(cString: strerror(errno)))")
         }
         return UnsafeMutableRawBufferPointer(start: address, count: count)
     }
 
-    /// Cuts the file to its first `length` bytes (the mapping keeps its size; bytes past `length`
-    /// must not be touched afterwards).
-    func truncate(to length: Int) throws {
-        precondition(length >= 0 && length <= bytes.count, "truncating \(path) to \(length) of \(bytes.count) bytes")
-        if length < bytes.count, ftruncate(descriptor, off_t(length)) != 0 {
+    /// Ends a file being written at its first `length` bytes: flushes the mapping where the
+    /// system updates the modification time only then (not Linux, which does at the first write
+    /// to each page), cuts the file, makes the memory read-only and closes the file.
+    /// - Returns: the file's identity afterwards, which no later write through this object can change.
+    func finish(length: Int) throws -> FileSystem.FileIdentity? {
+        precondition(descriptor >= 0, "\(path) is not being written")
+        precondition(length >= 0 && length <= mapping.count, "finishing \(path) at \(length) of \(mapping.count) bytes")
+        defer {
+            close(descriptor)
+            descriptor = -1
+        }
+        if let base = mapping.baseAddress {
+            #if !os(Linux)
+            if msync(base, mapping.count, MS_SYNC) != 0 { throw PipeError(.io, "cannot flush \(path): \(String(cString: strerror(errno)))") }
+            #endif
+            if mprotect(base, mapping.count, PROT_READ) != 0 {
+                throw PipeError(.io, "cannot protect \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+        if length < mapping.count, ftruncate(descriptor, off_t(length)) != 0 {
             throw PipeError(.io, "cannot truncate \(path): \(String(cString: strerror(errno)))")
         }
+        bytes = UnsafeMutableRawBufferPointer(rebasing: mapping[0..<length])
+        return try FileSystem.identity(of: path)
     }
 
     deinit {
-        if let base = bytes.baseAddress { munmap(base, bytes.count) }
-        close(descriptor)
+        if let base = mapping.baseAddress { munmap(base, mapping.count) }
+        if descriptor >= 0 { close(descriptor) }
     }
 }

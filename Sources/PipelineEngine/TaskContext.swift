@@ -97,18 +97,20 @@ public final class TaskContext: Sendable {
     }
 
     /// Ends a mapped output at its first `length` bytes and records their digest, so publishing
-    /// does not read the file back. The task must not write to the mapping afterwards.
+    /// does not read the file back. The mapping is read-only afterwards.
     public func finishMappedOutput(_ file: MappedFile, length: Int) throws {
         let name = (file.path as NSString).lastPathComponent
-        precondition(file.path == outputDirectory.appendingPathComponent(name).path, "\(file.path) is not an output of this task")
-        try file.truncate(to: length)
-        let digest = FileSystem.hex(SHA256.hash(data: UnsafeRawBufferPointer(rebasing: file.bytes[0..<length])))
-        if let identity = try FileSystem.identity(of: file.path) {
+        guard file.path == outputDirectory.appendingPathComponent(name).path else {
+            throw PipeError(.io, "\(file.path) is not an output of this task (\(outputDirectory.path))")
+        }
+        let identity = try file.finish(length: length)
+        let digest = FileSystem.hex(SHA256.hash(data: UnsafeRawBufferPointer(file.bytes)))
+        if let identity {
             digests.withLock { $0[name] = OutputDigest(sha256: digest, identity: identity) }
         }
     }
 
-    /// Digests of outputs written with `writeOutput(_:contentsOf:)`, by name.
+    /// Digests of outputs written with `writeOutput(_:contentsOf:)` or `mapOutput`, by name.
     public var outputDigests: [String: OutputDigest] { digests.withLock { $0 } }
 
     private func checkOutputName(_ name: String) throws {

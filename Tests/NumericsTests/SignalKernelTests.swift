@@ -46,6 +46,42 @@ final class SignalKernelTests: XCTestCase {
         }
     }
 
+    /// A 5th-order low-pass has three sections; the cascade pads two identity sections, which
+    /// must leave every (non-zero) sample as three sections alone give it.
+    func testCascadePaddedWithIdentitySectionsEqualsTheSectionsAlone() throws {
+        var gauss = StatsGaussian(seed: 14)
+        let count = 40, lanes = 9
+        let filter = try XCTUnwrap(ButterworthFilter.design(order: 5, lowPass: 0.1, highPass: nil, samplingRate: 0.5))
+        XCTAssertEqual(filter.sections.count, 3)
+        var coefficients: [Double] = [], states: [Double] = []
+        for s in 0..<5 {
+            coefficients += s < 3 ? [filter.sections[s][0], filter.sections[s][1], filter.sections[s][2], filter.sections[s][4], filter.sections[s][5]] : [1, 0, 0, 0, 0]
+            states += s < 3 ? filter.initialStates[s] : [0, 0]
+        }
+        let input = gauss.array(count * lanes)
+        var dispatched = input, portable = input
+        pipe_sos_cascade5(&dispatched, count, lanes, coefficients, states, 1)
+        pipe_sos_cascade5_portable(&portable, count, lanes, coefficients, states, 1)
+        XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), avx2)
+        var expected = input
+        for j in 0..<lanes {
+            let x0 = input[j]
+            var p = (0..<3).map { states[2 * $0] * x0 }, q = (0..<3).map { states[2 * $0 + 1] * x0 }
+            for t in 0..<count {
+                var x = expected[t * lanes + j]
+                for s in 0..<3 {
+                    let c = Array(coefficients[(5 * s)..<(5 * s + 5)])
+                    let y = c[0] * x + p[s]
+                    p[s] = c[1] * x - c[3] * y + q[s]
+                    q[s] = c[2] * x - c[4] * y
+                    x = y
+                }
+                expected[t * lanes + j] = x
+            }
+        }
+        XCTAssertEqual(portable.map(\.bitPattern), expected.map(\.bitPattern))
+    }
+
     func testRegressionMatchesScalarProjectionOnBothPaths() {
         var gauss = StatsGaussian(seed: 12)
         let rows = 50, lanes = 29, rank = 7

@@ -6,6 +6,10 @@ import PipelineEngine
 /// `connectivity` task maps that file to read it; neither copies the series (about 200 MB for a
 /// 2 mm, 240-volume run) into a second buffer. It is a collection of its values (for tests and
 /// small uses); the numeric code works on `withUnsafeBufferPointer`.
+///
+/// A class: a `LoadedScan` or `CleanedScan` holding it shares its values with its copies. Writes
+/// belong to the task that made it (the loader, then cleaning, on one thread at a time); a
+/// finished series file is read-only, and a read mapping is private to this process.
 public final class SeriesBuffer: RandomAccessCollection, MutableCollection, @unchecked Sendable {
     private let base: UnsafeMutablePointer<Float>?
     /// The values in use: the first `count` of the storage.

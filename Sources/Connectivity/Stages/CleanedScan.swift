@@ -85,7 +85,12 @@ public struct CleanedScan: Sendable {
         let voxels = mask.data.indices.filter { mask.data[$0] > 0 }
         let count = info.keptVolumes * info.voxelCount
         precondition(1.littleEndian == 1, "pipe's cache format is little-endian")
-        let file = try MappedFile(readingFrom: seriesURL.path)
+        let file: MappedFile
+        do {
+            file = try MappedFile(readingFrom: seriesURL.path)
+        } catch {
+            throw InputError(path: seriesURL.path, "cannot be read: \(error)")
+        }
         guard voxels.count == info.voxelCount, file.bytes.count == count * MemoryLayout<Float>.size else {
             throw InputError(path: seriesURL.path, "size does not match \(infoFile): \(info.keptVolumes) x \(info.voxelCount) float32")
         }

@@ -44,6 +44,9 @@ public struct ButterworthFilter: Sendable {
     public let initialStates: [[Double]]
     /// Notes on adjusted cut-offs (nilearn emits these as warnings).
     public let notes: [String]
+    /// For up to five sections, the C cascade's arguments: [b0, b1, b2, a1, a2] per section and
+    /// the initial states, padded with identity sections (b = [1, 0, 0], a = [0, 0], zero state).
+    private let cascadeCoefficients: [Double], cascadeStates: [Double]
 
     /// The minimum series length the zero-phase filter accepts (`padLength + 1`).
     public var minimumLength: Int { padLength + 1 }
@@ -214,6 +217,15 @@ public struct ButterworthFilter: Sendable {
             scale *= (b0 + b1 + b2) / (1 + a1 + a2)
         }
         initialStates = states
+        var coefficients: [Double] = [], padded: [Double] = []
+        if sos.count <= 5 {
+            for s in 0..<5 {
+                coefficients += s < sos.count ? [sos[s][0], sos[s][1], sos[s][2], sos[s][4], sos[s][5]] : [1, 0, 0, 0, 0]
+                padded += s < sos.count ? states[s] : [0, 0]
+            }
+        }
+        cascadeCoefficients = coefficients
+        cascadeStates = padded
     }
 
     /// Zero-phase filters one series (scipy `sosfiltfilt(sos, x, padtype="odd")`).
@@ -268,18 +280,7 @@ public struct ButterworthFilter: Sendable {
     private func runSections(_ x: UnsafeMutablePointer<Double>, count: Int, lanes: Int, state: UnsafeMutablePointer<Double>, forward: Bool) {
         let ns = sections.count
         if ns <= 5 {
-            // Missing sections are identities (b = [1, 0, 0], a = [0, 0], zero state).
-            var coefficients = [Double](repeating: 0, count: 25), states = [Double](repeating: 0, count: 10)
-            for s in 0..<5 {
-                if s < ns {
-                    for (k, i) in [0, 1, 2, 4, 5].enumerated() { coefficients[5 * s + k] = sections[s][i] }
-                    states[2 * s] = initialStates[s][0]
-                    states[2 * s + 1] = initialStates[s][1]
-                } else {
-                    coefficients[5 * s] = 1
-                }
-            }
-            pipe_sos_cascade5(x, count, lanes, coefficients, states, forward ? 1 : 0)
+            pipe_sos_cascade5(x, count, lanes, cascadeCoefficients, cascadeStates, forward ? 1 : 0)
             return
         }
         let c = sections.flatMap { [$0[0], $0[1], $0[2], $0[4], $0[5]] }

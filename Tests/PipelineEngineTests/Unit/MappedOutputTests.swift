@@ -31,6 +31,7 @@ final class MappedOutputTests: XCTestCase {
         for i in 0..<count { file.bytes[i] = UInt8(truncatingIfNeeded: i &* 31 &+ 7) }
         let length = count - 12_345
         try context.finishMappedOutput(file, length: length)
+        XCTAssertEqual(file.bytes.count, length, "the mapping's view is cut with the file")
 
         let path = dir.appendingPathComponent("series.bin").path
         let onDisk = try Data(contentsOf: URL(fileURLWithPath: path))
