@@ -25,23 +25,7 @@ final class SignalKernelTests: XCTestCase {
             pipe_sos_cascade5(&dispatched, count, lanes, coefficients, states, forward ? 1 : 0)
             pipe_sos_cascade5_portable(&portable, count, lanes, coefficients, states, forward ? 1 : 0)
             XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), avx2)
-            var expected = input
-            for j in 0..<lanes {
-                let order = forward ? Array(0..<count) : Array((0..<count).reversed())
-                let x0 = expected[order[0] * lanes + j]
-                var p = (0..<5).map { states[2 * $0] * x0 }, q = (0..<5).map { states[2 * $0 + 1] * x0 }
-                for t in order {
-                    var x = expected[t * lanes + j]
-                    for s in 0..<5 {
-                        let c = Array(coefficients[(5 * s)..<(5 * s + 5)])
-                        let y = c[0] * x + p[s]
-                        p[s] = c[1] * x - c[3] * y + q[s]
-                        q[s] = c[2] * x - c[4] * y
-                        x = y
-                    }
-                    expected[t * lanes + j] = x
-                }
-            }
+            let expected = scalarCascade(input, count: count, lanes: lanes, sections: 5, coefficients: coefficients, states: states, forward: forward)
             XCTAssertEqual(portable.map(\.bitPattern), expected.map(\.bitPattern), "forward \(forward)")
         }
     }
@@ -63,23 +47,31 @@ final class SignalKernelTests: XCTestCase {
         pipe_sos_cascade5(&dispatched, count, lanes, coefficients, states, 1)
         pipe_sos_cascade5_portable(&portable, count, lanes, coefficients, states, 1)
         XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), avx2)
-        var expected = input
+        let expected = scalarCascade(input, count: count, lanes: lanes, sections: 3, coefficients: coefficients, states: states, forward: true)
+        XCTAssertEqual(portable.map(\.bitPattern), expected.map(\.bitPattern))
+    }
+
+    /// The first `sections` sections of a cascade, one sample and one section at a time, per lane.
+    private func scalarCascade(_ input: [Double], count: Int, lanes: Int, sections: Int, coefficients: [Double], states: [Double],
+                               forward: Bool) -> [Double] {
+        var out = input
+        let order = forward ? Array(0..<count) : Array((0..<count).reversed())
         for j in 0..<lanes {
-            let x0 = input[j]
-            var p = (0..<3).map { states[2 * $0] * x0 }, q = (0..<3).map { states[2 * $0 + 1] * x0 }
-            for t in 0..<count {
-                var x = expected[t * lanes + j]
-                for s in 0..<3 {
+            let x0 = input[order[0] * lanes + j]
+            var p = (0..<sections).map { states[2 * $0] * x0 }, q = (0..<sections).map { states[2 * $0 + 1] * x0 }
+            for t in order {
+                var x = out[t * lanes + j]
+                for s in 0..<sections {
                     let c = Array(coefficients[(5 * s)..<(5 * s + 5)])
                     let y = c[0] * x + p[s]
                     p[s] = c[1] * x - c[3] * y + q[s]
                     q[s] = c[2] * x - c[4] * y
                     x = y
                 }
-                expected[t * lanes + j] = x
+                out[t * lanes + j] = x
             }
         }
-        XCTAssertEqual(portable.map(\.bitPattern), expected.map(\.bitPattern))
+        return out
     }
 
     func testRegressionMatchesScalarProjectionOnBothPaths() {
