@@ -125,12 +125,7 @@ extension PermutationTest {
         let kernelRegressors = qt + (signFlip ? z : Array(z.dropFirst(intercept ? 1 : 0)))
         let rPer = kernelRegressors.count
 
-        let tol = options.tieTolerance
-        let w = PermutationKernel.blockWidth
-        let nBlocks = (vCount + w - 1) / w
-        let vPad = nBlocks * w
-        var obsCut = [Double](repeating: .infinity, count: vPad)
-        for c in 0..<vCount where !fObs[c].isNaN { obsCut[c] = fObs[c] - abs(fObs[c]) * tol }
+        let obsCut = observedCuts(fObs, twoSided: false, tolerance: options.tieTolerance)
 
         let useFloat = usesFloat(options, exhaustive: exhaustive, work: Double(n) * Double(vCount) * Double(nPerm) * Double(rPer))
         let packed = PackedTargets(targets.values, n: n, vCount: vCount, float: useFloat)
@@ -143,20 +138,13 @@ extension PermutationTest {
 
         // p-values.
         let (unc, fwe) = null.voxelPValues(obsCut: obsCut, invalid: invalid)
-        var tfceObs: [Double]? = nil, tfceP: [Double]? = nil
-        if let method = options.tfce, let g = graphTFCE {
-            let clean = fObs.map { $0.isNaN ? 0 : $0 }
-            let obs = method == .exact ? TFCE.exact(map: clean, graph: g, twoSided: false) : TFCE.nilearnStepped(map: clean, graph: g, twoSided: false)
-            tfceObs = obs
-            if let nt = nullTFCE, nPerm > 0 {
-                let s = nt.sorted()
-                tfceP = obs.map { v in permutationP(count: countAtLeast(s, v - abs(v) * tol), nullCount: nPerm, exhaustive: exhaustive) }
-            }
+        let tfce = options.tfce.flatMap { method in
+            graphTFCE.map { tfceInference(fObs, twoSided: false, method: method, graph: $0, null: null, tolerance: options.tieTolerance) }
         }
         return PermutationFResult(f: fObs, dfNumerator: q, dfDenominator: dfd, signFlipping: signFlip, exhaustive: exhaustive,
                                   nullCount: nPerm, uncorrectedP: unc, maxFFWEP: fwe, nullMaxF: nullMax,
                                   nullMaxClusterSize: nullSize, nullMaxClusterMass: nullMass,
-                                  tfce: tfceObs, nullMaxTFCE: nullTFCE, tfceFWEP: tfceP)
+                                  tfce: tfce?.map, nullMaxTFCE: nullTFCE, tfceFWEP: tfce?.p)
     }
 }
 

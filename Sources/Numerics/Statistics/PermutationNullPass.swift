@@ -42,6 +42,34 @@ extension PermutationTest {
         }
     }
 
+    /// The observed cut of each target for counting null values against it: the statistic (|t|
+    /// when two-sided) lowered by the tie tolerance; a NaN statistic gets +∞ (never reached).
+    /// Padded to whole kernel blocks with +∞.
+    static func observedCuts(_ stat: [Double], twoSided: Bool, tolerance: Double) -> [Double] {
+        let w = PermutationKernel.blockWidth
+        var cuts = [Double](repeating: .infinity, count: (stat.count + w - 1) / w * w)
+        for (c, v) in stat.enumerated() {
+            let st = twoSided ? abs(v) : v
+            cuts[c] = st.isNaN ? .infinity : st - abs(st) * tolerance
+        }
+        return cuts
+    }
+
+    /// The observed TFCE map of `stat` (NaN read as 0) and, with a null, its FWE p per target.
+    static func tfceInference(_ stat: [Double], twoSided: Bool, method: TFCEMethod, graph: NeighborGraph,
+                              null: NullPassOutput, tolerance: Double) -> (map: [Double], p: [Double]?) {
+        let clean = stat.map { $0.isNaN ? 0 : $0 }
+        let map = method == .exact ? TFCE.exact(map: clean, graph: graph, twoSided: twoSided)
+                                   : TFCE.nilearnStepped(map: clean, graph: graph, twoSided: twoSided)
+        guard let nullTFCE = null.nullTFCE, !nullTFCE.isEmpty else { return (map, nil) }
+        let sorted = nullTFCE.sorted()
+        let p = map.map { v in
+            let st = twoSided ? abs(v) : v
+            return permutationP(count: countAtLeast(sorted, st - abs(st) * tolerance), nullCount: nullTFCE.count, exhaustive: null.exhaustive)
+        }
+        return (map, p)
+    }
+
     /// A permutation p from the number of null values at least as large as the observed one:
     /// #/N when exhaustive (the identity is in the null), else (1 + #)/(N + 1), as nilearn.
     static func permutationP(count: Int, nullCount: Int, exhaustive: Bool) -> Double {

@@ -97,16 +97,7 @@ public enum PermutationTest {
         let exhaustive = relabeled.exhaustive
         let nPerm = relabelings.count
 
-        // Observed cut values for counting, padded to whole blocks with +∞.
-        let tol = options.tieTolerance
-        let w = PermutationKernel.blockWidth
-        let nBlocks = (vCount + w - 1) / w
-        let vPad = nBlocks * w
-        var obsCut = [Double](repeating: .infinity, count: vPad)
-        for c in 0..<vCount {
-            let st = options.twoSided ? abs(tObs[c]) : tObs[c]
-            obsCut[c] = st.isNaN ? .infinity : st - abs(st) * tol
-        }
+        let obsCut = observedCuts(tObs, twoSided: options.twoSided, tolerance: options.tieTolerance)
 
         let graphCluster = options.clusterThreshold != nil ? grid!.neighborGraph(options.clusterConnectivity) : nil
         let graphTFCE = options.tfce != nil ? grid!.neighborGraph(.faces) : nil
@@ -120,23 +111,13 @@ public enum PermutationTest {
 
         // p-values.
         let (unc, fwe) = null.voxelPValues(obsCut: obsCut, invalid: invalid)
-        var tfceObs: [Double]? = nil, tfceP: [Double]? = nil
-        if let method = options.tfce, let g = graphTFCE {
-            let clean = tObs.map { $0.isNaN ? 0 : $0 }
-            let obs = method == .exact ? TFCE.exact(map: clean, graph: g, twoSided: options.twoSided) : TFCE.nilearnStepped(map: clean, graph: g, twoSided: options.twoSided)
-            tfceObs = obs
-            if let nt = nullTFCE, nPerm > 0 {
-                let s = nt.sorted()
-                tfceP = obs.map { v in
-                    let st = options.twoSided ? abs(v) : v
-                    return permutationP(count: countAtLeast(s, st - abs(st) * tol), nullCount: nPerm, exhaustive: exhaustive)
-                }
-            }
+        let tfce = options.tfce.flatMap { method in
+            graphTFCE.map { tfceInference(tObs, twoSided: options.twoSided, method: method, graph: $0, null: null, tolerance: options.tieTolerance) }
         }
         return PermutationResult(t: tObs, df: dof - 1, signFlipping: signFlip, exhaustive: exhaustive, nullCount: nPerm,
                                  uncorrectedP: unc, maxTFWEP: fwe, nullMaxT: nullMax,
                                  nullMaxClusterSize: nullSize, nullMaxClusterMass: nullMass,
-                                 tfce: tfceObs, nullMaxTFCE: nullTFCE, tfceFWEP: tfceP)
+                                 tfce: tfce?.map, nullMaxTFCE: nullTFCE, tfceFWEP: tfce?.p)
     }
 
     // MARK: helpers
