@@ -117,7 +117,7 @@ public struct ConnectivityKind: StageKind {
             }
             return try SeedCorrelation.pearson(seeds: seedSeries, data: data, timePoints: T)
         }
-        let stem = "\(cleaned.info.prefix)_space-\(cleaned.info.space)"
+        let stem = cleaned.stem
         // The r and z maps, written in parallel (each file's bytes depend only on its map).
         let maps = zip(seeds, rMaps).flatMap { seed, r in
             let base = context.outputDirectory.appendingPathComponent("\(stem)_seed-\(seed.name)").path
