@@ -59,7 +59,8 @@ extension PipeCommand {
                 var keep = Set<String>()
                 let memo = DigestMemo(path: cache.memoPath)
                 for s in specs {
-                    let spec = try SpecLoader(registry: PipeCommand.registry).load(URL(fileURLWithPath: s), cacheDirectory: cache.root)
+                    var spec = try location.load(s)
+                    spec.cacheDirectory = cache.root
                     let graph = try TaskGraph(spec: spec, memo: memo)
                     for p in Planner(graph: graph, cache: cache).plan(explain: false) where p.status == .cached {
                         keep.insert(p.key!)
@@ -74,8 +75,9 @@ extension PipeCommand {
 
         struct Verify: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Rehash every entry; remove those whose outputs do not match their manifest.")
-            @Argument(help: "A study spec (to find its cache).") var specs: [String] = []
+                abstract: "Rehash every entry; remove those that do not match their manifest, and those built from them.",
+                discussion: "Exit 0 when every entry is intact, 1 when entries were removed (they are listed).")
+            @Argument(help: "Study specs (to find the cache, and to rebuild the source-digest memo).") var specs: [String] = []
             @OptionGroup var location: CacheLocation
             @Flag(help: "Wait for the cache lock.") var wait = false
 
@@ -85,7 +87,23 @@ extension PipeCommand {
                 defer { lock.release() }
                 let r = CacheMaintenance(cache: cache).verify()
                 for c in r.corrupt { print("removed corrupt entry \(c.key.prefix(16)): \(c.problem)") }
-                print("verified \(r.checked) entries: \(r.checked - r.corrupt.count) ok, \(r.corrupt.count) corrupt (removed)")
+                for c in r.orphaned { print("removed entry \(c.key.prefix(16)): \(c.problem)") }
+                if r.memoReset {
+                    // Rebuild the source-digest memo by hashing the given studies' sources.
+                    let memo = DigestMemo(path: cache.memoPath)
+                    for s in specs {
+                        var spec = try location.load(s)
+                        spec.cacheDirectory = cache.root
+                        _ = try TaskGraph(spec: spec, memo: memo)
+                    }
+                    try memo.save()
+                    print(specs.isEmpty ? "reset the source-digest memo (the next plan rehashes sources)"
+                                        : "rebuilt the source-digest memo from \(memo.count) source files")
+                }
+                let removed = r.corrupt.count + r.orphaned.count
+                print("verified \(r.checked) entries: \(r.checked - removed) ok, \(r.corrupt.count) corrupt, \(r.orphaned.count) built from removed entries"
+                      + (removed > 0 ? " (removed)" : ""))
+                if removed > 0 { throw ExitCode(1) }
             }
         }
     }

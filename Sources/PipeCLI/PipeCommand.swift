@@ -33,6 +33,9 @@ public struct PipeCommand: AsyncParsableCommand {
     /// Use this instead of ArgumentParser's `main()`, which exits 64 on usage errors.
     /// - Parameter arguments: the arguments without the program name (default: the process's).
     public static func launch(_ arguments: [String]? = nil) async -> Never {
+        // A write past a file-size limit (ulimit -f) fails with EFBIG and a clear error, instead
+        // of the default SIGXFSZ, which would kill the process mid-write.
+        signal(SIGXFSZ, SIG_IGN)
         let code: Int32
         do {
             var command = try parseAsRoot(arguments)

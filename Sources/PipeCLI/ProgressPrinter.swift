@@ -42,6 +42,12 @@ final class ProgressPrinter: RunObserver, @unchecked Sendable {
             return
         case .live, .plain: break
         }
+        if case .warning(let message) = event {
+            // Printed in both modes; the live display redraws below it.
+            err("warning: \(message)")
+            drawnLines = 0
+            return
+        }
         update(event)
         if mode == .plain { plain(event) } else { draw(force: { if case .runFinished = event { return true }; return false }()) }
     }

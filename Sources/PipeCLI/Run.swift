@@ -37,7 +37,7 @@ extension PipeCommand {
         func validate() throws {
             guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
             guard retries >= 0 else { throw ValidationError("--retries must be 0 or more") }
-            if let memory, SizeParser.bytes(memory) == nil { throw ValidationError("--memory: cannot read '\(memory)'; use e.g. 8G or 512M") }
+            if let memory, SizeParser.bytes(memory) == nil { throw ValidationError("--memory: expected a size from 1 byte to 1P, e.g. 8G or 512M; got '\(memory)'") }
             guard ["local", "worker"].contains(executor) else { throw ValidationError("--executor must be local or worker") }
         }
 

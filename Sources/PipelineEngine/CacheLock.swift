@@ -7,9 +7,13 @@ import Glibc
 ///
 /// Mechanism: `flock(LOCK_EX)` on `cache/lock` (released by the kernel when the holder dies, even
 /// by SIGKILL), with the holder's pid, host, boot id and start time written into the file for
-/// messages. The descriptor is close-on-exec so child processes never inherit the lock. If the lock
-/// is busy but the recorded holder is dead on this host and boot (an inherited descriptor, say), the
-/// lock file is replaced and the lock taken over.
+/// messages. The descriptor is close-on-exec so child processes never inherit the lock.
+///
+/// The flock alone decides who holds the lock. The holder record is only a hint for messages: a
+/// run that has just taken the flock has not yet rewritten the record, so a record naming a dead
+/// process says nothing about whether the lock is free, and is never grounds for a takeover. A
+/// holder killed by SIGKILL loses its flock in the kernel, so the next run simply takes it (and
+/// reports the record it found as the stale holder).
 public final class CacheLock: @unchecked Sendable {
     private var fd: Int32
     /// The holder recorded by the previous run when it was not cleanly released, if any.
@@ -26,7 +30,6 @@ public final class CacheLock: @unchecked Sendable {
     public static func acquire(_ cache: CacheStore, wait: Bool, onWait: (@Sendable (LockHolder?) -> Void)? = nil) async throws -> CacheLock {
         try cache.ensureLayout()
         var announced = false
-        var replaced = false
         while true {
             let fd = open(cache.lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw PipeError(.io, "cannot open \(cache.lockPath): \(String(cString: strerror(errno)))") }
@@ -44,15 +47,12 @@ public final class CacheLock: @unchecked Sendable {
             }
             let holder = readHolder(fd: fd)
             close(fd)
-            if let holder, holder.isDeadOnThisMachine, !replaced {
-                // Busy lock whose holder is gone: replace the file (the stale descriptor keeps the old inode).
-                unlink(cache.lockPath)
-                replaced = true
-                continue
-            }
             guard wait else {
-                throw PipeError(.lockHeld, "cache \(cache.root.path) is locked by " + (holder?.summary ?? "another process")
-                                + "; use --wait to wait for it")
+                let who: String
+                if let holder, !holder.isDeadOnThisMachine { who = holder.summary }
+                else if let holder { who = "another process (the lock file still names pid \(holder.pid), which has exited)" }
+                else { who = "another process" }
+                throw PipeError(.lockHeld, "cache \(cache.root.path) is locked by \(who); use --wait to wait for it")
             }
             if !announced { onWait?(holder); announced = true }
             try await Task.sleep(nanoseconds: 200_000_000)

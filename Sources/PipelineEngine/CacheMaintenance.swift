@@ -16,6 +16,10 @@ public struct CacheMaintenance: Sendable {
         public var checked: Int
         /// Corrupt entries (key and what was wrong); they were removed.
         public var corrupt: [(key: String, problem: String)]
+        /// Entries built from a removed or missing upstream entry (key and which); removed too.
+        public var orphaned: [(key: String, problem: String)] = []
+        /// Whether the source-digest memo was reset (it is rebuilt by the next plan).
+        public var memoReset = false
     }
 
     public let cache: CacheStore
@@ -28,7 +32,7 @@ public struct CacheMaintenance: Sendable {
         for key in cache.allKeys() {
             guard let m = cache.manifest(for: key) else { continue }
             out.append(Entry(key: key, stage: m.task.stage, scope: m.task.scope.label,
-                             bytes: m.outputs.reduce(0) { $0 + $1.size }, started: m.started))
+                             bytes: m.outputs.reduce(0) { $0 &+ $1.size }, started: m.started))
         }
         return out.sorted { ($0.stage, $0.scope, $0.key) < ($1.stage, $1.scope, $1.key) }
     }
@@ -77,11 +81,15 @@ public struct CacheMaintenance: Sendable {
         return (removed, bytes)
     }
 
-    /// Rehashes every entry's outputs against its manifest; removes entries that do not match.
+    /// Rehashes every entry's outputs against its manifest and removes those that do not match;
+    /// then removes every entry built from an upstream entry that is no longer there (removed
+    /// now, or missing), transitively, since it may have been computed from damaged bytes; then
+    /// resets the source-digest memo, whose lines are rebuilt by hashing on the next plan.
     /// Call while holding the lock.
     public func verify() -> VerifyReport {
         var corrupt: [(String, String)] = []
         let keys = cache.allKeys()
+        var valid: [String: Manifest] = [:]
         for key in keys {
             guard let m = cache.manifest(for: key) else {
                 corrupt.append((key, "missing or unreadable manifest"))
@@ -97,27 +105,34 @@ public struct CacheMaintenance: Sendable {
             }
             if problem == nil, present != Set(m.outputs.map(\.name)) { problem = "output folder does not match the manifest" }
             if problem == nil, cache.entryOutputs(for: key) != m.outputs { problem = "outputs.tsv does not match the manifest" }
-            if problem == nil, TaskKey.compute(kind: m.task.kind, version: m.task.kindVersion, params: m.task.params,
-                                               scope: m.task.scope, sources: m.task.sources.map { ($0.name, $0.digest) },
-                                               inputs: m.task.inputs.map { ($0.fromIndex, $0.scope, $0.outputs) }) != key {
-                problem = "manifest does not hash to its key"
-            }
+            if problem == nil, m.task.computedKey != key { problem = "manifest does not hash to its key" }
             if let problem {
                 corrupt.append((key, problem))
                 remove(key)
+            } else {
+                valid[key] = m
             }
         }
-        return VerifyReport(checked: keys.count, corrupt: corrupt)
+        // Downstream of what is gone: repeat until no entry depends on a missing one.
+        var orphaned: [(String, String)] = []
+        var changed = true
+        while changed {
+            changed = false
+            for key in valid.keys.sorted() {
+                guard let m = valid[key] else { continue }
+                if let gone = m.task.inputs.first(where: { valid[$0.key]?.outputs != $0.outputs }) {
+                    let label = gone.scope == .group ? gone.stage : "\(gone.stage) \(gone.scope.label)"
+                    orphaned.append((key, "built from \(label) (\(gone.key.prefix(12))), whose entry is gone or differs"))
+                    remove(key)
+                    valid[key] = nil
+                    changed = true
+                }
+            }
+        }
+        let memoReset = FileSystem.exists(cache.memoPath)
+        FileSystem.remove(cache.memoPath)
+        return VerifyReport(checked: keys.count, corrupt: corrupt, orphaned: orphaned, memoReset: memoReset)
     }
 
-    /// Removes an entry: renamed into tmp first so it disappears atomically.
-    private func remove(_ key: String) {
-        let trash = cache.tmpPath + "/removed.\(key).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
-        if (try? FileSystem.rename(cache.entryPath(key), trash)) != nil {
-            FileSystem.remove(trash)
-        } else {
-            FileSystem.remove(cache.entryPath(key))
-        }
-        FileSystem.remove(cache.descriptionPath(key))
-    }
+    private func remove(_ key: String) { cache.removeEntry(key) }
 }

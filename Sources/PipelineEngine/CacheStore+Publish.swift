@@ -14,6 +14,7 @@ extension CacheStore {
                         peakRSS: UInt64, tool: String, knownDigests: [String: OutputDigest] = [:]) throws -> Manifest {
         let outDir = temporary + "/out"
         var outputs: [OutputFile] = []
+        var recorded: [RecordedOutput] = []
         for name in FileSystem.list(outDir).sorted() {
             let p = outDir + "/" + name
             var isDir: ObjCBool = false
@@ -24,12 +25,14 @@ extension CacheStore {
             let identity = try FileSystem.identity(of: p)
             let known = knownDigests[name].flatMap { $0.identity.sameContent(as: identity) ? $0.sha256 : nil }
             let digest = try known ?? FileSystem.sha256(ofFile: p)
-            let size = identity?.size ?? 0
-            outputs.append(OutputFile(name: name, sha256: digest, size: size))
+            guard let identity else { throw PipeError(.io, "output \(name) disappeared while it was published") }
+            let file = OutputFile(name: name, sha256: digest, size: identity.size)
+            outputs.append(file)
+            recorded.append(RecordedOutput(file: file, inode: identity.inode, mtimeNs: identity.mtimeNs))
         }
         try FileSystem.fsyncPath(outDir)
         // A compact copy of the output list, read on the hot path of planning (no JSON parse).
-        try FileSystem.write(Array(CacheStore.encodeOutputs(outputs).utf8), to: temporary + "/outputs.tsv")
+        try FileSystem.write(Array(CacheStore.encodeOutputs(recorded).utf8), to: temporary + "/outputs.tsv")
         let manifest = Manifest(task: task, outputs: outputs, started: started, seconds: seconds, peakRSS: peakRSS, tool: tool)
         try FileSystem.write(Array(manifest.json.serialized(pretty: true).utf8), to: temporary + "/manifest.json")
         try FileSystem.fsyncPath(temporary)

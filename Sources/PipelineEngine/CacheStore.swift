@@ -56,42 +56,122 @@ public struct CacheStore: Sendable {
         return m
     }
 
-    /// The outputs of entry `key` if it exists (it has a manifest), read from the entry's compact
-    /// `outputs.tsv`; `nil` otherwise. This is the planner's hot path: two small file operations and
-    /// no JSON parsing. `pipe cache verify` checks `outputs.tsv` against the manifest.
+    /// The outputs of entry `key` if it exists and is intact (see ``entryState(for:tasks:)``);
+    /// `nil` when it is missing or damaged. This is the planner's hot path.
     /// - Parameter tasks: an open handle on ``tasksPath``, to avoid full path walks (optional).
     public func entryOutputs(for key: String, tasks: DirectoryHandle? = nil) -> [OutputFile]? {
-        if let tasks {
-            guard tasks.exists(key + "/manifest.json"), let bytes = tasks.read(key + "/outputs.tsv") else { return nil }
-            return Self.decodeOutputs(bytes)
-        }
+        if case .intact(let outputs) = entryState(for: key, tasks: tasks) { return outputs }
+        return nil
+    }
+
+    /// What the cache holds under a key.
+    public enum EntryState: Sendable, Equatable {
+        /// No entry (no manifest, or an unreadable output list).
+        case missing
+        /// An entry whose output files are those its output list records.
+        case intact([OutputFile])
+        /// An entry whose files were changed after it was written: what is wrong.
+        case damaged(String)
+    }
+
+    /// Whether entry `key` exists and its files are still the ones it recorded.
+    ///
+    /// Reads the compact `outputs.tsv` (no JSON parse) and stats every output: its size must be
+    /// the recorded one. When the recorded inode and modification time also match, the file is
+    /// taken as unchanged; otherwise (a copied or restored cache, an edited file) it is rehashed,
+    /// and a digest that differs from the recorded one makes the entry damaged. A matching
+    /// rehash refreshes the recorded identities, so the next check is a stat again.
+    /// Checked on every plan and run; `pipe cache verify` rehashes everything.
+    public func entryState(for key: String, tasks: DirectoryHandle? = nil) -> EntryState {
         let dir = entryPath(key)
-        guard FileSystem.exists(dir + "/manifest.json"),
-              let bytes = try? FileSystem.read(dir + "/outputs.tsv") else { return nil }
-        return Self.decodeOutputs(bytes)
+        let bytes: [UInt8]?
+        if let tasks {
+            guard tasks.exists(key + "/manifest.json") else { return .missing }
+            bytes = tasks.read(key + "/outputs.tsv")
+        } else {
+            guard FileSystem.exists(dir + "/manifest.json") else { return .missing }
+            bytes = try? FileSystem.read(dir + "/outputs.tsv")
+        }
+        guard let bytes, let recorded = Self.decodeOutputs(bytes) else { return .missing }
+        var refreshed = recorded
+        var changed = false
+        for (i, r) in recorded.enumerated() {
+            let path = dir + "/out/" + r.file.name
+            guard let id = (tasks.flatMap { $0.identity(key + "/out/" + r.file.name) }) ?? (try? FileSystem.identity(of: path)) else {
+                return .damaged("output \(r.file.name) is missing")
+            }
+            if id.size != r.file.size {
+                return .damaged("output \(r.file.name) is \(id.size) bytes, the entry recorded \(r.file.size)")
+            }
+            if r.inode == id.inode && r.mtimeNs == id.mtimeNs { continue }
+            guard let digest = try? FileSystem.sha256(ofFile: path) else {
+                return .damaged("output \(r.file.name) cannot be read")
+            }
+            if digest != r.file.sha256 {
+                return .damaged("output \(r.file.name) was changed after it was written (digest \(digest.prefix(12)), recorded \(r.file.sha256.prefix(12)))")
+            }
+            refreshed[i].inode = id.inode
+            refreshed[i].mtimeNs = id.mtimeNs
+            changed = true
+        }
+        if changed { try? FileSystem.writeAtomically(Array(Self.encodeOutputs(refreshed).utf8), to: dir + "/outputs.tsv") }
+        return .intact(recorded.map(\.file))
     }
 
-    /// `sha256 TAB size TAB name` lines.
-    static func encodeOutputs(_ outputs: [OutputFile]) -> String {
-        outputs.map { "\($0.sha256)\t\($0.size)\t\($0.name)\n" }.joined()
+    /// One line of `outputs.tsv`: an output and, when recorded, the inode and mtime it was
+    /// written with.
+    struct RecordedOutput: Equatable {
+        var file: OutputFile
+        var inode: UInt64?
+        var mtimeNs: Int64?
     }
 
-    static func decodeOutputs(_ bytes: [UInt8]) -> [OutputFile]? {
-        var out: [OutputFile] = []
+    /// `sha256 TAB size TAB inode TAB mtime_ns TAB name` lines.
+    static func encodeOutputs(_ outputs: [RecordedOutput]) -> String {
+        outputs.map { o in
+            "\(o.file.sha256)\t\(o.file.size)\t\(o.inode.map(String.init) ?? "-")\t\(o.mtimeNs.map(String.init) ?? "-")\t\(o.file.name)\n"
+        }.joined()
+    }
+
+    /// Reads ``encodeOutputs(_:)`` lines, and the older `sha256 TAB size TAB name` lines (whose
+    /// files are then checked by size, and rehashed once).
+    static func decodeOutputs(_ bytes: [UInt8]) -> [RecordedOutput]? {
+        var out: [RecordedOutput] = []
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
-            let f = line.split(separator: UInt8(ascii: "\t"), maxSplits: 2)
-            guard f.count == 3, f[0].count == 64, let size = Int64(String(decoding: f[1], as: UTF8.self)) else { return nil }
-            out.append(OutputFile(name: String(decoding: f[2], as: UTF8.self), sha256: String(decoding: f[0], as: UTF8.self), size: size))
+            let f = line.split(separator: UInt8(ascii: "\t"), maxSplits: 4, omittingEmptySubsequences: false)
+            func text(_ i: Int) -> String { String(decoding: f[i], as: UTF8.self) }
+            guard f.count >= 3, f[0].count == 64, let size = Int64(text(1)), size >= 0 else { return nil }
+            if f.count == 5, let inode = UInt64(text(2)), let mtime = Int64(text(3)) {
+                out.append(RecordedOutput(file: OutputFile(name: text(4), sha256: text(0), size: size), inode: inode, mtimeNs: mtime))
+            } else if f.count == 5, text(2) == "-", text(3) == "-" {
+                out.append(RecordedOutput(file: OutputFile(name: text(4), sha256: text(0), size: size)))
+            } else {
+                let legacy = line.split(separator: UInt8(ascii: "\t"), maxSplits: 2, omittingEmptySubsequences: false)
+                guard legacy.count == 3 else { return nil }
+                out.append(RecordedOutput(file: OutputFile(name: String(decoding: legacy[2], as: UTF8.self), sha256: text(0), size: size)))
+            }
         }
         return out
     }
 
-    /// The complete entry of `key`: its manifest, provided the entry also has a valid
-    /// `outputs.tsv` (what the planner reads). The single definition of "this entry exists" for
-    /// executors and publishing.
+    /// The complete, intact entry of `key`: its manifest, provided the entry also has an
+    /// `outputs.tsv` that agrees with it and files that match (see ``entryState(for:tasks:)``).
+    /// The single definition of "this entry exists" for executors and publishing.
     public func completeEntry(for key: String) -> Manifest? {
-        guard let m = manifest(for: key), let outputs = entryOutputs(for: key), outputs == m.outputs else { return nil }
+        guard let m = manifest(for: key), case .intact(let outputs) = entryState(for: key), outputs == m.outputs else { return nil }
         return m
+    }
+
+    /// Removes an entry and its task description: renamed into `tmp/` first, so it disappears
+    /// atomically (a kill leaves either the whole entry or none).
+    public func removeEntry(_ key: String) {
+        let trash = tmpPath + "/removed.\(key).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+        if (try? FileSystem.rename(entryPath(key), trash)) != nil {
+            FileSystem.remove(trash)
+        } else {
+            FileSystem.remove(entryPath(key))
+        }
+        FileSystem.remove(descriptionPath(key))
     }
 
     /// Persists a task description so another process can execute it (`pipe worker`).
@@ -100,13 +180,17 @@ public struct CacheStore: Sendable {
         try FileSystem.writeAtomically(Array(d.json.serialized(pretty: true).utf8), to: descriptionPath(d.key), sync: false)
     }
 
-    /// Reads a persisted task description.
+    /// Reads a persisted task description, and checks that it hashes to `key`: an edited
+    /// description would otherwise publish other work under the original key.
     public func readDescription(_ key: String) throws -> TaskDescription {
         guard let bytes = try? FileSystem.read(descriptionPath(key)) else {
-            throw PipeError(.cache, "no task description for key \(key) in \(root.path) (run `pipe run` or `pipe plan` first)")
+            throw PipeError(.cache, "no task description for key \(key) in \(root.path) (`pipe run` writes one just before it starts the task)")
         }
-        guard let d = TaskDescription(json: try JSONValue.parse(bytes: bytes)), d.key == key else {
+        guard let json = try? JSONValue.parse(bytes: bytes), let d = TaskDescription(json: json), d.key == key else {
             throw PipeError(.cache, "corrupt task description \(descriptionPath(key))")
+        }
+        guard d.computedKey == key else {
+            throw PipeError(.cache, "task description \(descriptionPath(key)) does not hash to its key (it was edited); refusing to run it")
         }
         return d
     }

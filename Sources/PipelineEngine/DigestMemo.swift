@@ -3,8 +3,12 @@ import Foundation
 /// Source-file content digests, memoised by (device, inode, size, mtime_ns, ctime_ns).
 ///
 /// A file is rehashed only when one of those changes; a touched file is rehashed (and, if its bytes
-/// are the same, yields the same digest, so nothing reruns). Stored as `digests.tsv` in the cache.
-/// Not thread-safe: used by the planner on one thread.
+/// are the same, yields the same digest, so nothing reruns). Stored as `digests.tsv` in the cache,
+/// one line per file: `dev TAB inode TAB size TAB mtime_ns TAB ctime_ns TAB sha256 TAB check`,
+/// where `check` is the FNV-1a 64 checksum of the rest of the line in hex. A line whose checksum
+/// does not match (a damaged or hand-edited memo), or of an older format, is ignored, so its file
+/// is rehashed. `pipe cache verify` resets the memo. Not thread-safe: used by the planner on one
+/// thread.
 public final class DigestMemo: @unchecked Sendable {
     private var entries: [FileSystem.FileIdentity: String] = [:]
     private var used = Set<FileSystem.FileIdentity>()
@@ -32,7 +36,9 @@ public final class DigestMemo: @unchecked Sendable {
         entries.reserveCapacity(bytes.count / 110)
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
             let f = line.split(separator: UInt8(ascii: "\t"))
-            guard f.count == 6, let dev = UInt64(String(decoding: f[0], as: UTF8.self)),
+            guard f.count == 7, f[6].count == 16,
+                  Self.checksum(line[line.startIndex..<f[5].endIndex]) == String(decoding: f[6], as: UTF8.self),
+                  let dev = UInt64(String(decoding: f[0], as: UTF8.self)),
                   let ino = UInt64(String(decoding: f[1], as: UTF8.self)), let size = number(f[2]),
                   let m = number(f[3]), let c = number(f[4]), f[5].count == 64 else { continue }
             entries[.init(device: dev, inode: ino, size: size, mtimeNs: m, ctimeNs: c)]
@@ -43,18 +49,25 @@ public final class DigestMemo: @unchecked Sendable {
     /// The content digest of the file at `path`, from the memo when its identity is unchanged.
     /// - Throws: ``PipeError`` if the file is missing or unreadable.
     public func digest(ofFile path: String) throws -> String {
+        try lookup(ofFile: path).digest
+    }
+
+    /// The content digest of the file at `path` and the identity it was taken under.
+    /// A file that changed while it was hashed is not memoised; its identity is the one seen
+    /// before hashing, so a task that reads it later rehashes it and fails if the bytes differ.
+    /// - Throws: ``PipeError`` if the file is missing or unreadable.
+    public func lookup(ofFile path: String) throws -> (digest: String, identity: FileSystem.FileIdentity) {
         guard let id = try FileSystem.identity(of: path) else {
             throw PipeError(.io, "no such file: \(path)")
         }
         used.insert(id)
-        if let d = entries[id] { return d }
+        if let d = entries[id] { return (d, id) }
         let d = try FileSystem.sha256(ofFile: path, counted: true)
-        // Re-stat: if the file changed while hashing, do not memoise.
         if try FileSystem.identity(of: path) == id {
             entries[id] = d
             dirty = true
         }
-        return d
+        return (d, id)
     }
 
     /// Number of memoised files.
@@ -74,9 +87,18 @@ public final class DigestMemo: @unchecked Sendable {
         var text = ""
         text.reserveCapacity(entries.count * 120)
         for (k, v) in entries {
-            text += "\(k.device)\t\(k.inode)\t\(k.size)\t\(k.mtimeNs)\t\(k.ctimeNs)\t\(v)\n"
+            let body = "\(k.device)\t\(k.inode)\t\(k.size)\t\(k.mtimeNs)\t\(k.ctimeNs)\t\(v)"
+            text += body + "\t" + Self.checksum(Array(body.utf8)[...]) + "\n"
         }
         try FileSystem.writeAtomically(Array(text.utf8), to: path)
         dirty = false
+    }
+
+    /// FNV-1a 64 of `bytes`, as 16 lowercase hex digits.
+    static func checksum(_ bytes: ArraySlice<UInt8>) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        let hex = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }

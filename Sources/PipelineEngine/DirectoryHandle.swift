@@ -34,6 +34,20 @@ public final class DirectoryHandle: @unchecked Sendable {
         return (UInt64(st.st_dev), UInt64(st.st_ino))
     }
 
+    /// The identity (device, inode, size, times) of `relative`, or `nil`.
+    public func identity(_ relative: String) -> FileSystem.FileIdentity? {
+        var st = stat()
+        guard fstatat(fd, relative, &st, 0) == 0 else { return nil }
+        return FileSystem.identity(of: st)
+    }
+
+    /// The hard-link count of `relative`, or `nil`.
+    public func linkCount(_ relative: String) -> UInt64? {
+        var st = stat()
+        guard fstatat(fd, relative, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+        return UInt64(st.st_nlink)
+    }
+
     /// The whole content of `relative` (expected small), or `nil`.
     public func read(_ relative: String) -> [UInt8]? {
         let f = openat(fd, relative, O_RDONLY | O_CLOEXEC)

@@ -34,6 +34,96 @@ public enum FileSystem {
             guard let other else { return false }
             return device == other.device && inode == other.inode && size == other.size && mtimeNs == other.mtimeNs
         }
+
+        /// Whether `other` is the same version of a source file seen from possibly another host:
+        /// inode, size, mtime and ctime agree (the device number is ignored, since a network file
+        /// system mounts under another device number on each node). Any write changes the ctime,
+        /// which no user can set.
+        public func sameVersion(as other: FileIdentity?) -> Bool {
+            guard let other else { return false }
+            return inode == other.inode && size == other.size && mtimeNs == other.mtimeNs && ctimeNs == other.ctimeNs
+        }
+    }
+
+    /// What a path names, for sources and specs that must be regular files.
+    public enum PathKind: Sendable, Equatable {
+        /// A regular file (after following symlinks).
+        case regular(FileIdentity)
+        /// Nothing there (or a dangling symlink).
+        case missing
+        /// A symlink loop (ELOOP).
+        case symlinkLoop
+        /// Something other than a regular file: "a directory", "a FIFO", "a device", "a socket".
+        case notRegular(String)
+        /// stat failed otherwise (permission, I/O): the reason.
+        case unreadable(String)
+    }
+
+    /// Classifies `path` with stat(2) (which never blocks, even on a FIFO).
+    public static func kind(of path: String) -> PathKind {
+        var st = stat()
+        if stat(path, &st) != 0 {
+            let e = errno
+            if e == ENOENT || e == ENOTDIR { return .missing }
+            if e == ELOOP { return .symlinkLoop }
+            return .unreadable(String(cString: strerror(e)))
+        }
+        if let other = describeNonRegular(st.st_mode) { return .notRegular(other) }
+        return .regular(identity(of: st))
+    }
+
+    /// "a directory", "a FIFO", ... for a mode that is not a regular file; `nil` for a regular file.
+    static func describeNonRegular(_ mode: mode_t) -> String? {
+        switch mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFDIR: return "a directory"
+        case S_IFIFO: return "a FIFO"
+        case S_IFCHR, S_IFBLK: return "a device"
+        case S_IFSOCK: return "a socket"
+        default: return "not a regular file"
+        }
+    }
+
+    /// The identity recorded in a `stat` result.
+    static func identity(of st: stat) -> FileIdentity {
+        #if canImport(Darwin)
+        let m = Int64(st.st_mtimespec.tv_sec) * 1_000_000_000 + Int64(st.st_mtimespec.tv_nsec)
+        let c = Int64(st.st_ctimespec.tv_sec) * 1_000_000_000 + Int64(st.st_ctimespec.tv_nsec)
+        #else
+        let m = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        let c = Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec)
+        #endif
+        return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
+                            mtimeNs: m, ctimeNs: c)
+    }
+
+    /// Opens `path` for reading without blocking on a FIFO, and refuses anything but a regular
+    /// file (a FIFO, a device such as /dev/zero, a directory) and files over `maxBytes`.
+    /// - Returns: the descriptor (close-on-exec) and the file's size.
+    static func openRegular(_ path: String, maxBytes: Int64? = nil) throws -> (fd: Int32, size: Int64) {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            let e = errno
+            if e == ELOOP { throw PipeError(.io, "cannot open \(path): a symlink loop") }
+            throw PipeError(.io, "cannot open \(path): \(String(cString: strerror(e)))")
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let e = errno
+            close(fd)
+            throw PipeError(.io, "cannot stat \(path): \(String(cString: strerror(e)))")
+        }
+        if let other = describeNonRegular(st.st_mode) {
+            close(fd)
+            throw PipeError(.io, "\(path) is \(other), not a regular file")
+        }
+        if let maxBytes, Int64(st.st_size) > maxBytes {
+            close(fd)
+            throw PipeError(.io, "\(path) is \(st.st_size) bytes, more than the \(maxBytes >> 20) MiB allowed")
+        }
+        // Regular files ignore O_NONBLOCK, but clear it so nothing downstream is surprised.
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        return (fd, Int64(st.st_size))
     }
 
     /// Turns a C return code into a `Result` with an errno-derived error.
@@ -50,15 +140,33 @@ public enum FileSystem {
             if errno == ENOENT || errno == ENOTDIR { return nil }
             throw PipeError(.io, "cannot stat \(path): \(String(cString: strerror(errno)))")
         }
-        #if canImport(Darwin)
-        let m = Int64(st.st_mtimespec.tv_sec) * 1_000_000_000 + Int64(st.st_mtimespec.tv_nsec)
-        let c = Int64(st.st_ctimespec.tv_sec) * 1_000_000_000 + Int64(st.st_ctimespec.tv_nsec)
-        #else
-        let m = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
-        let c = Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec)
-        #endif
-        return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
-                            mtimeNs: m, ctimeNs: c)
+        return identity(of: st)
+    }
+
+    /// `path` with symlinks resolved in its longest existing prefix (the rest appended as it is),
+    /// for comparing folders that may not exist yet.
+    public static func resolvedPath(_ path: String) -> String {
+        var head = URL(fileURLWithPath: path).standardizedFileURL.path
+        var tail: [String] = []
+        while head != "/" && !exists(head) {
+            tail.insert((head as NSString).lastPathComponent, at: 0)
+            head = (head as NSString).deletingLastPathComponent
+        }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let resolved = realpath(head, &buffer).map { String(cString: $0) } ?? head
+        return tail.reduce(resolved) { $0 == "/" ? "/" + $1 : $0 + "/" + $1 }
+    }
+
+    /// Whether `inner` is `outer` or lies inside it (both absolute, resolved paths).
+    public static func isSameOrInside(_ inner: String, _ outer: String) -> Bool {
+        inner == outer || outer == "/" || inner.hasPrefix(outer + "/")
+    }
+
+    /// Whether `path` is the root of a mounted file system (its device differs from its parent's).
+    public static func isMountPoint(_ path: String) -> Bool {
+        var a = stat(), b = stat()
+        guard stat(path, &a) == 0, stat(path + "/..", &b) == 0 else { return false }
+        return a.st_dev != b.st_dev || a.st_ino == b.st_ino
     }
 
     /// Whether `path` exists (any type).
@@ -67,13 +175,11 @@ public enum FileSystem {
         return stat(path, &st) == 0
     }
 
-    /// Reads a whole file.
-    public static func read(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw PipeError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
+    /// Reads a whole regular file; refuses a FIFO or a device, and a file over `maxBytes`.
+    public static func read(_ path: String, maxBytes: Int64? = nil) throws -> [UInt8] {
+        let (fd, size) = try openRegular(path, maxBytes: maxBytes)
         defer { close(fd) }
-        var st = stat()
-        let hint = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
+        let hint = Int(size)
         // Read straight into the result, sized from fstat (+1 to see end of file in one call).
         var out = [UInt8](repeating: 0, count: max(hint + 1, 256))
         var count = 0
@@ -93,9 +199,9 @@ public enum FileSystem {
 
     /// SHA-256 of a file's content as lowercase hex, streaming; `counted` adds bytes to
     /// ``IOCounters/bytesHashed``.
+    /// Refuses anything but a regular file (hashing /dev/zero would never end).
     public static func sha256(ofFile path: String, counted: Bool = false) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw PipeError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        let (fd, _) = try openRegular(path)
         defer { close(fd) }
         var hasher = SHA256()
         var buf = [UInt8](repeating: 0, count: 1 << 20)
@@ -168,7 +274,7 @@ public enum FileSystem {
 
     /// Writes `bytes` to a temporary sibling, fsyncs it (unless `sync` is false), and renames it over `path`.
     public static func writeAtomically(_ bytes: [UInt8], to path: String, sync: Bool = true) throws {
-        let tmp = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let tmp = path + temporarySuffix()
         do {
             try write(bytes, to: tmp, sync: sync)
             try rename(tmp, path)
@@ -193,11 +299,23 @@ public enum FileSystem {
 
     /// Creates a directory and its parents.
     public static func makeDirectory(_ path: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw PipeError(.io, "cannot create directory \(path): \(error.localizedDescription)")
+        if mkdir(path, 0o755) == 0 { return }
+        var e = errno
+        if e == EEXIST {
+            var st = stat()
+            if stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { return }
+            throw PipeError(.io, "cannot create directory \(path): a file of that name exists")
         }
+        if e == ENOENT {
+            let parent = (path as NSString).deletingLastPathComponent
+            if !parent.isEmpty && parent != path {
+                try makeDirectory(parent)
+                if mkdir(path, 0o755) == 0 { return }
+                e = errno
+                if e == EEXIST { return try makeDirectory(path) }
+            }
+        }
+        throw PipeError(.io, "cannot create directory \(path): \(String(cString: strerror(e)))")
     }
 
     /// Removes a file or a directory tree; no error if missing.
@@ -212,12 +330,29 @@ public enum FileSystem {
 
     /// Hard-links `source` at `destination` (atomically replacing it), copying if linking fails.
     public static func linkOrCopy(_ source: String, to destination: String) throws {
-        let tmp = destination + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        if link(source, tmp) != 0 {
-            let bytes = try read(source)
-            try write(bytes, to: tmp)
+        let tmp = destination + temporarySuffix()
+        do {
+            if link(source, tmp) != 0 {
+                let bytes = try read(source)
+                try write(bytes, to: tmp)
+            }
+            try rename(tmp, destination)
+        } catch {
+            unlink(tmp)
+            throw error
         }
-        do { try rename(tmp, destination) } catch { unlink(tmp); throw error }
+    }
+
+    /// The suffix of temporary siblings: `.tmp-<pid>-<random>`.
+    static func temporarySuffix() -> String { ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" }
+
+    /// Whether `name` is a temporary sibling left by a process that no longer exists
+    /// (`<name>.tmp-<pid>-<random>`, as ``linkOrCopy(_:to:)`` and ``writeAtomically(_:to:sync:)`` make).
+    public static func isStaleTemporary(_ name: String) -> Bool {
+        guard let r = name.range(of: ".tmp-", options: .backwards) else { return false }
+        let parts = name[r.upperBound...].split(separator: "-")
+        guard parts.count == 2, let pid = Int32(parts[0]), UInt32(parts[1]) != nil, r.lowerBound > name.startIndex else { return false }
+        return pid != getpid() && !processExists(pid)
     }
 
     /// Whether the process `pid` exists (kill(pid, 0) does not report ESRCH).

@@ -29,6 +29,13 @@ public indirect enum JSONValue: Sendable, Equatable {
         return nil
     }
 
+    /// The payload as an integer of type `T`, if it is an integral number that `T` represents
+    /// exactly (never traps: a negative size, a pid of 3e9 or 1e300 give `nil`).
+    public func exactInteger<T: FixedWidthInteger>(_: T.Type = T.self) -> T? {
+        guard case .number(let n) = self, n.isFinite, n.rounded() == n, abs(n) < 9.0e15 else { return nil }
+        return T(exactly: n)
+    }
+
     /// The bool payload, if this is a bool.
     public var boolValue: Bool? {
         if case .bool(let b) = self { return b }

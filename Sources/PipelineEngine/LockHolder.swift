@@ -28,8 +28,8 @@ public struct LockHolder: Sendable, Equatable {
     }
 
     public init?(json: JSONValue) {
-        guard let pid = json["pid"]?.intValue else { return nil }
-        self.init(pid: Int32(pid), host: json["host"]?.stringValue ?? "?", bootID: json["boot_id"]?.stringValue ?? "",
+        guard let pid = json["pid"]?.exactInteger(Int32.self), pid > 0 else { return nil }
+        self.init(pid: pid, host: json["host"]?.stringValue ?? "?", bootID: json["boot_id"]?.stringValue ?? "",
                   started: json["started"]?.stringValue ?? "?")
     }
 

@@ -39,8 +39,15 @@ public struct Manifest: Sendable, Equatable {
               let outs = json["outputs"]?.arrayValue else { return nil }
         let files = outs.compactMap(OutputFile.init(json:))
         guard files.count == outs.count else { return nil }
+        // Every number read from disk is checked: a manifest with an impossible value is corrupt.
+        let seconds = json["seconds"]?.numberValue ?? 0
+        guard seconds.isFinite, seconds >= 0 else { return nil }
+        var peak: UInt64 = 0
+        if let p = json["peakRSS"] {
+            guard let v = p.exactInteger(UInt64.self) else { return nil }
+            peak = v
+        }
         self.init(task: task, outputs: files, started: json["started"]?.stringValue ?? "",
-                  seconds: json["seconds"]?.numberValue ?? 0, peakRSS: UInt64(json["peakRSS"]?.numberValue ?? 0),
-                  tool: json["tool"]?.stringValue ?? "")
+                  seconds: seconds, peakRSS: peak, tool: json["tool"]?.stringValue ?? "")
     }
 }

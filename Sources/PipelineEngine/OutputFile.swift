@@ -16,7 +16,7 @@ public struct OutputFile: Sendable, Equatable {
     /// Decodes ``json``.
     public init?(json: JSONValue) {
         guard let n = json["name"]?.stringValue, let d = json["sha256"]?.stringValue,
-              let s = json["size"]?.numberValue else { return nil }
-        self.init(name: n, sha256: d, size: Int64(s))
+              let s = json["size"]?.exactInteger(Int64.self), s >= 0 else { return nil }
+        self.init(name: n, sha256: d, size: s)
     }
 }

@@ -4,24 +4,79 @@ import Foundation
 ///
 /// Hard links (copies across file systems); each link replaces its destination atomically, and a
 /// destination already linked to the same cache file is left alone, so publishing a no-op run
-/// costs one stat per file. Files that the stage no longer produces are removed when the whole
-/// stage completed. Outputs are never recomputed to be published.
+/// costs one stat per file. Outputs are never recomputed to be published.
+///
+/// pipe never deletes or replaces a file it did not publish. Every file it publishes is recorded
+/// with its inode in `<outputs>/.pipe/published.tsv`; a destination that exists but is not a
+/// recorded file of pipe's (a user's file, or one a user replaced) stops publishing with an error
+/// naming it, unless it holds exactly the bytes pipe would put there (a copied output folder). When a stage completed, the files it published earlier and no longer produces are
+/// removed; nothing else in the folder is touched. Temporary files of publishing processes that
+/// died (`*.tmp-<pid>-<n>`) are removed.
 public struct OutputPublisher: Sendable {
     public let cache: CacheStore
     public let outputDirectory: URL
+    private let record: Locked<[String: UInt64]>
+    /// No record yet: a folder published by an older pipe, whose files are hard links into the
+    /// cache; a destination that is a hard link is then taken as pipe's.
+    private let legacy: Bool
 
     public init(cache: CacheStore, outputDirectory: URL) {
         self.cache = cache
         self.outputDirectory = outputDirectory
+        let path = outputDirectory.appendingPathComponent(".pipe/published.tsv").path
+        self.record = Locked(Self.readRecord(path))
+        self.legacy = !FileSystem.exists(path)
     }
 
-    /// Publishes `entries` (key and manifest per task) of `stage`; prunes stray files when `complete`.
+    /// The record of what pipe published: `stage/name TAB inode` lines.
+    var recordPath: String { outputDirectory.appendingPathComponent(".pipe/published.tsv").path }
+
+    static func readRecord(_ path: String) -> [String: UInt64] {
+        guard let bytes = try? FileSystem.read(path) else { return [:] }
+        var out: [String: UInt64] = [:]
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            guard let tab = line.lastIndex(of: UInt8(ascii: "\t")),
+                  let inode = UInt64(String(decoding: line[(tab + 1)...], as: UTF8.self)) else { continue }
+            out[String(decoding: line[..<tab], as: UTF8.self)] = inode
+        }
+        return out
+    }
+
+    /// Writes the record (atomically). Call after the stages were published.
+    public func saveRecord() throws {
+        let entries = record.withLock { $0 }
+        var text = ""
+        for k in entries.keys.sorted() { text += "\(k)\t\(entries[k]!)\n" }
+        try FileSystem.makeDirectory(outputDirectory.appendingPathComponent(".pipe").path)
+        try FileSystem.writeAtomically(Array(text.utf8), to: recordPath)
+    }
+
+    /// Whether `dir/name` is a file pipe published as `stage/name` (same inode as recorded).
+    private func isPipeFile(_ destination: DirectoryHandle?, stage: String, name: String) -> Bool {
+        if legacy, let links = destination?.linkCount(name), links > 1 { return true }
+        guard let recorded = record.withLock({ $0[stage + "/" + name] }),
+              let now = destination?.inode(name) else { return false }
+        return now.1 == recorded
+    }
+
+    /// Whether the file at `path` holds exactly the bytes of `output` (a copied output folder, say):
+    /// replacing it then loses nothing.
+    private func holds(_ path: String, _ output: OutputFile) -> Bool {
+        guard case .regular(let id) = FileSystem.kind(of: path), id.size == output.size else { return false }
+        return (try? FileSystem.sha256(ofFile: path)) == output.sha256
+    }
+
+    /// Publishes `entries` (key and manifest per task) of `stage`; prunes files that pipe
+    /// published earlier and the stage no longer produces when `complete`.
+    /// - Throws: ``PipeError`` `.io` when a destination exists that pipe did not publish.
     public func publish(stage: String, entries: [(key: String, outputs: [OutputFile])], complete: Bool) throws {
         let dir = outputDirectory.appendingPathComponent(stage).path
         if !FileSystem.exists(dir) { try FileSystem.makeDirectory(dir) }
         var expected = Set<String>()
         let destination = DirectoryHandle(path: dir)
         let tasks = DirectoryHandle(path: cache.tasksPath)
+        let present = FileSystem.list(dir)
+        for name in present where FileSystem.isStaleTemporary(name) { FileSystem.remove(dir + "/" + name) }
         for e in entries {
             for o in e.outputs {
                 guard expected.insert(o.name).inserted else {
@@ -29,12 +84,29 @@ public struct OutputPublisher: Sendable {
                 }
                 let src = cache.outputPath(e.key, o.name)
                 let dst = dir + "/" + o.name
-                if let a = tasks?.inode(e.key + "/out/" + o.name), let b = destination?.inode(o.name), a == b { continue }
+                let current = destination?.inode(o.name)
+                if let a = tasks?.inode(e.key + "/out/" + o.name), let b = current, a == b {
+                    record.withLock { $0[stage + "/" + o.name] = b.1 }
+                    continue
+                }
+                if current != nil && !isPipeFile(destination, stage: stage, name: o.name) && !holds(dst, o) {
+                    throw PipeError(.io, "\(dst) exists and was not published by pipe (or was replaced since); "
+                                    + "pipe never overwrites it: move it away, or publish elsewhere with another \"outputs\" folder")
+                }
                 try FileSystem.linkOrCopy(src, to: dst)
+                if let now = destination?.inode(o.name) { record.withLock { $0[stage + "/" + o.name] = now.1 } }
             }
         }
         if complete {
-            for name in FileSystem.list(dir) where !expected.contains(name) { FileSystem.remove(dir + "/" + name) }
+            for name in present where !expected.contains(name) && isPipeFile(destination, stage: stage, name: name) {
+                FileSystem.remove(dir + "/" + name)
+            }
+            // Forget what this stage no longer produces (removed above, or gone, or no longer pipe's).
+            record.withLock { r in
+                for k in r.keys where k.hasPrefix(stage + "/") && !expected.contains(String(k.dropFirst(stage.count + 1))) {
+                    r[k] = nil
+                }
+            }
         }
     }
 }

@@ -33,9 +33,13 @@ public struct Planner: Sendable {
                 continue
             }
             let d = graph.describe(task) { resolved[$0]! }
-            if let outputs = cache.entryOutputs(for: d.key, tasks: tasksDir) {
+            let state = cache.entryState(for: d.key, tasks: tasksDir)
+            if case .intact(let outputs) = state {
                 resolved[task.id] = (d.key, outputs)
                 plans.append(TaskPlan(task: task.id, status: .cached, key: d.key, reasons: [], outputs: outputs))
+            } else if case .damaged(let why) = state {
+                plans.append(TaskPlan(task: task.id, status: .run, key: d.key,
+                                      reasons: ["cache entry damaged (\(why)); it will be recomputed"]))
             } else {
                 var reasons: [String] = []
                 if explain {

@@ -29,6 +29,8 @@ extension RunEvent {
             o["attempt"] = .number(Double(attempt)); o["willRetry"] = .bool(retry)
         case .skipped(let stage, let scope, let reason):
             task(stage, scope); o["reason"] = .string(reason)
+        case .warning(let message):
+            o["message"] = .string(message)
         case .runFinished(let s):
             o.merge(s.json.objectValue ?? [:]) { a, _ in a }
         }

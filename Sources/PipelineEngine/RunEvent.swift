@@ -17,6 +17,9 @@ public enum RunEvent: Sendable {
     case failed(stage: String, scope: Scope, key: String, error: String, log: String, attempt: Int, willRetry: Bool)
     /// A task was not run because an upstream task failed.
     case skipped(stage: String, scope: Scope, reason: String)
+    /// Something a person should know that does not fail the run (a damaged cache entry that
+    /// will be recomputed, say).
+    case warning(String)
     /// The run ended.
     case runFinished(RunSummary)
 
@@ -31,6 +34,7 @@ public enum RunEvent: Sendable {
         case .finished: return "finished"
         case .failed: return "failed"
         case .skipped: return "skipped"
+        case .warning: return "warning"
         case .runFinished: return "run-finished"
         }
     }

@@ -31,7 +31,7 @@ public struct RunStatus: Sendable {
             case "run-started":
                 for st in j["stages"]?.arrayValue ?? [] {
                     if let n = st["name"]?.stringValue { stageOrder.append(n); stageStats[n] = (0, 0, 0) }
-                    s.total += st["tasks"]?.intValue ?? 0
+                    s.total += Int(st["tasks"]?.exactInteger(Int32.self).map { max(0, $0) } ?? 0)
                 }
             case "planned":
                 s.planned[j["status"]?.stringValue ?? "?", default: 0] += 1
@@ -46,8 +46,8 @@ public struct RunStatus: Sendable {
             case "skipped":
                 s.counts["skipped", default: 0] += 1
             case "run-finished":
-                s.seconds = j["seconds"]?.numberValue
-                s.peakRSS = j["peakRSS"]?.numberValue.map { UInt64($0) }
+                s.seconds = j["seconds"]?.numberValue.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil }
+                s.peakRSS = j["peakRSS"]?.exactInteger(UInt64.self)
                 if j["interrupted"]?.boolValue == true { s.outcome = "interrupted" }
                 else if (j["failed"]?.intValue ?? 0) > 0 { s.outcome = "failed" }
                 else { s.outcome = "finished" }

@@ -87,14 +87,21 @@ public final class Runner: @unchecked Sendable {
             }
             let desc = graph.describe(tasks[id]) { resolved[$0]! }
             descriptions[id] = desc
-            if let outputs = cache.entryOutputs(for: desc.key, tasks: tasksDir) {
+            switch cache.entryState(for: desc.key, tasks: tasksDir) {
+            case .intact(let outputs):
                 cachedCount += 1
                 emit(.cached(stage: tasks[id].stage, scope: tasks[id].scope, key: desc.key))
                 complete(id, key: desc.key, outputs: outputs)
-            } else {
-                state[id] = .ready
-                ready.push(id)
+                return
+            case .damaged(let why):
+                // Never served: removed (under the lock) and recomputed.
+                emit(.warning("\(tasks[id].label): cache entry \(desc.key.prefix(12)) is damaged (\(why)); recomputing it"))
+                cache.removeEntry(desc.key)
+            case .missing:
+                break
             }
+            state[id] = .ready
+            ready.push(id)
         }
         func drain() {
             while let id = worklist.popLast() { resolve(id) }
@@ -231,11 +238,13 @@ public final class Runner: @unchecked Sendable {
             let publisher = OutputPublisher(cache: cache, outputDirectory: graph.spec.outputDirectory)
             for (si, stage) in graph.spec.stages.enumerated() where stage.publish {
                 let ids = tasks.indices.filter { tasks[$0].stageIndex == si }
-                let entries = ids.compactMap { resolved[$0] }
+                // An entry removed during the run (found damaged by a consumer) is not published.
+                let entries = ids.compactMap { resolved[$0] }.filter { tasksDir?.exists($0.key) ?? true }
                 do {
                     try publisher.publish(stage: stage.name, entries: entries, complete: entries.count == ids.count)
                 } catch let e as PipeError { publishError = e } catch {}
             }
+            do { try publisher.saveRecord() } catch let e as PipeError { publishError = publishError ?? e } catch {}
         }
 
         let summary = RunSummary(

@@ -9,6 +9,10 @@ public struct SpecLoader: Sendable {
     public static let supportedVersion = 1
     static let topKeys = ["pipe", "name", "cache", "outputs", "cohort", "stages"]
     static let stageKeys = ["kind", "from", "publish", "memory"]
+    /// A spec larger than this is refused before it is read (a spec is a few kilobytes).
+    public static let maxSpecBytes: Int64 = 64 << 20
+    /// The largest per-task memory estimate a stage may give: 1 PiB, in MiB.
+    static let maxMemoryMiB: Double = 1_073_741_824
 
     /// The kinds stages may use.
     public var registry: StageRegistry
@@ -25,8 +29,8 @@ public struct SpecLoader: Sendable {
         let specURL = url.standardizedFileURL
         let fileName = specURL.lastPathComponent
         let bytes: [UInt8]
-        do { bytes = try FileSystem.read(specURL.path) } catch {
-            throw PipeError(.invalidSpec, "cannot read spec \(specURL.path): \(error)")
+        do { bytes = try FileSystem.read(specURL.path, maxBytes: Self.maxSpecBytes) } catch let e as PipeError {
+            throw PipeError(.invalidSpec, "cannot read spec: \(e.message)")
         }
         var parser = JSONParser(bytes: bytes, file: fileName)
         var root = try parser.parseDocument()
@@ -72,6 +76,7 @@ public struct SpecLoader: Sendable {
         }
         let cache = cacheDirectory ?? folder("cache", "cache")
         let outputs = folder("outputs", "out")
+        Self.checkFolders(outputs: outputs, cache: cache, root: root, cacheFromCommandLine: cacheDirectory != nil, diagnostics: d)
 
         var cohort = Cohort(subjects: [])
         if let c = root.member("cohort") {
@@ -88,6 +93,27 @@ public struct SpecLoader: Sendable {
         try d.throwIfAny()
         return StudySpec(specURL: specURL, directory: dir, name: name, cacheDirectory: cache.standardizedFileURL,
                          outputDirectory: outputs.standardizedFileURL, cohort: cohort, stages: stages)
+    }
+
+    /// Refuses an output folder that pipe must never publish into: `/`, the home folder, the
+    /// root of a file system, or one that overlaps the cache (equal, inside, or containing it).
+    static func checkFolders(outputs: URL, cache: URL, root: JSONNode, cacheFromCommandLine: Bool, diagnostics d: SpecDiagnostics) {
+        let out = FileSystem.resolvedPath(outputs.path), cached = FileSystem.resolvedPath(cache.path)
+        let outLocation = root.member("outputs")?.value.location ?? root.location
+        let home = ProcessInfo.processInfo.environment["HOME"].map(FileSystem.resolvedPath)
+        if out == "/" || out == home || FileSystem.isMountPoint(out) {
+            d.report(outLocation, "outputs", "\(out) is \(out == "/" ? "the root folder" : out == home ? "the home folder" : "the root of a file system"); "
+                     + "give a folder of its own for the study's outputs, such as \"out\"")
+        }
+        let cacheWhere = cacheFromCommandLine ? "the cache folder given with --cache-dir" : "the cache folder"
+        if out == cached {
+            d.report(outLocation, "outputs", "\(out) is also \(cacheWhere); outputs and cache must be separate folders")
+        } else if FileSystem.isSameOrInside(out, cached) {
+            d.report(outLocation, "outputs", "\(out) is inside \(cacheWhere) \(cached); outputs and cache must not overlap")
+        } else if FileSystem.isSameOrInside(cached, out) {
+            d.report(root.member("cache")?.value.location ?? outLocation, cacheFromCommandLine ? "outputs" : "cache",
+                     "\(cacheWhere) \(cached) is inside the output folder \(out); outputs and cache must not overlap")
+        }
     }
 
     private func readStages(_ node: JSONNode, diagnostics d: SpecDiagnostics) -> [StageSpec] {
@@ -154,8 +180,8 @@ public struct SpecLoader: Sendable {
             }
             var memory: UInt64?
             if let mm = m.value.member("memory") {
-                if case .number(let n) = mm.value.kind, n > 0 { memory = UInt64(n * 1_048_576) }
-                else { d.report(mm.value.location, path + ".memory", "expected a positive number of MiB, got \(mm.value.shortDescription)") }
+                if case .number(let n) = mm.value.kind, n > 0, n <= Self.maxMemoryMiB { memory = UInt64(n * 1_048_576) }
+                else { d.report(mm.value.location, path + ".memory", "expected a number of MiB in 1...\(JSONValue.format(number: Self.maxMemoryMiB)), got \(mm.value.shortDescription)") }
             }
             let reader = ParameterReader(members: fields.filter { !Self.stageKeys.contains($0.key) },
                                          stageLocation: m.value.location, path: path,

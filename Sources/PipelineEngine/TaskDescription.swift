@@ -2,13 +2,16 @@
 /// before the task runs (so `pipe worker` can run it from the cache alone), and embedded in the
 /// task's manifest (so `pipe plan` can say what changed since).
 public struct TaskDescription: Sendable, Equatable {
-    /// A source file: its name for the kind, its absolute path, and its content digest.
+    /// A source file: its name for the kind, its absolute path, its content digest, and the file
+    /// identity the digest was taken under (not part of the key: it lets the task check cheaply
+    /// that it reads the bytes that were hashed).
     public struct Source: Sendable, Equatable {
         public var name: String
         public var path: String
         public var digest: String
-        public init(name: String, path: String, digest: String) {
-            self.name = name; self.path = path; self.digest = digest
+        public var identity: FileSystem.FileIdentity?
+        public init(name: String, path: String, digest: String, identity: FileSystem.FileIdentity? = nil) {
+            self.name = name; self.path = path; self.digest = digest; self.identity = identity
         }
     }
 
@@ -47,5 +50,12 @@ public struct TaskDescription: Sendable, Equatable {
                 sources: [Source], inputs: [Input], memory: UInt64) {
         self.key = key; self.stage = stage; self.kind = kind; self.kindVersion = kindVersion
         self.params = params; self.scope = scope; self.sources = sources; self.inputs = inputs; self.memory = memory
+    }
+
+    /// The key this description hashes to (see ``TaskKey``); equal to ``key`` unless it was edited.
+    public var computedKey: String {
+        TaskKey.compute(kind: kind, version: kindVersion, params: params, scope: scope,
+                        sources: sources.map { ($0.name, $0.digest) },
+                        inputs: inputs.map { ($0.fromIndex, $0.scope, $0.outputs) })
     }
 }

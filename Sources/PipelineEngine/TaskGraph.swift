@@ -24,6 +24,14 @@ public struct TaskGraph: Sendable {
         var byStage: [[Scope: Int]] = []
         let d = SpecDiagnostics()
         let directory = spec.directory.path.hasSuffix("/") ? spec.directory.path : spec.directory.path + "/"
+        // Folders pipe writes into, which must hold no input of the study.
+        let written: [(String, String)] = [
+            ("the output folder", spec.outputDirectory.standardizedFileURL.path),
+            ("the output folder", FileSystem.resolvedPath(spec.outputDirectory.path)),
+            ("the cache folder", spec.cacheDirectory.standardizedFileURL.path),
+            ("the cache folder", FileSystem.resolvedPath(spec.cacheDirectory.path)),
+        ]
+        var overlapReported = Set<String>()
         for (si, stage) in spec.stages.enumerated() {
             let scopes: [Scope]
             switch stage.kind.fanOut {
@@ -52,11 +60,26 @@ public struct TaskGraph: Sendable {
                 do {
                     for (name, rel) in try stage.kind.sources(params: stage.params, scope: scope).sorted(by: { $0.key < $1.key }) {
                         let path = rel.hasPrefix("/") ? rel : directory + rel
-                        guard FileSystem.exists(path) else {
+                        switch FileSystem.kind(of: path) {
+                        case .regular:
+                            if let (what, folder) = written.first(where: { FileSystem.isSameOrInside(URL(fileURLWithPath: path).standardizedFileURL.path, $0.1) }) {
+                                if overlapReported.insert(stage.name + what).inserted {
+                                    d.report(stage.location, "stages.\(stage.name)",
+                                             "source \(rel) is inside \(what) \(folder); pipe writes there, so inputs must live elsewhere")
+                                }
+                                continue
+                            }
+                            let (digest, identity) = try memo.lookup(ofFile: path)
+                            sources.append(.init(name: name, path: path, digest: digest, identity: identity))
+                        case .missing:
                             d.report(stage.location, "stages.\(stage.name)", "\(scope.label): source file not found: \(rel)")
-                            continue
+                        case .symlinkLoop:
+                            d.report(stage.location, "stages.\(stage.name)", "\(scope.label): source \(rel) is a symlink loop")
+                        case .notRegular(let what):
+                            d.report(stage.location, "stages.\(stage.name)", "\(scope.label): source \(rel) is \(what), not a regular file")
+                        case .unreadable(let why):
+                            d.report(stage.location, "stages.\(stage.name)", "\(scope.label): cannot read source \(rel): \(why)")
                         }
-                        sources.append(.init(name: name, path: path, digest: try memo.digest(ofFile: path)))
                     }
                 } catch let e as PipeError {
                     d.report(stage.location, "stages.\(stage.name)", "\(scope.label): \(e.message)")
@@ -87,11 +110,10 @@ public struct TaskGraph: Sendable {
             return .init(fromIndex: dep.fromIndex, stage: tasks[dep.task].stage, scope: tasks[dep.task].scope,
                          key: u.key, outputs: u.outputs)
         }
-        let key = TaskKey.compute(kind: stage.kind.name, version: stage.kind.version, params: stage.params,
-                                  scope: task.scope, sources: task.sources.map { ($0.name, $0.digest) },
-                                  inputs: inputs.map { ($0.fromIndex, $0.scope, $0.outputs) })
-        return TaskDescription(key: key, stage: stage.name, kind: stage.kind.name, kindVersion: stage.kind.version,
-                               params: stage.params, scope: task.scope, sources: task.sources, inputs: inputs,
-                               memory: task.memory)
+        var d = TaskDescription(key: "", stage: stage.name, kind: stage.kind.name, kindVersion: stage.kind.version,
+                                params: stage.params, scope: task.scope, sources: task.sources, inputs: inputs,
+                                memory: task.memory)
+        d.key = d.computedKey
+        return d
     }
 }

@@ -13,8 +13,14 @@ public struct TaskRunner: Sendable {
         self.registry = registry
     }
 
-    /// Runs `task` (blocking) and returns its manifest. Reuses an existing entry of the same key.
-    /// - Throws: ``PipeError`` `.taskFailed` with the kind's error, `.interrupted` if cancelled.
+    /// Runs `task` (blocking) and returns its manifest. Reuses an existing intact entry of the
+    /// same key.
+    ///
+    /// Steps: check the kind; check the upstream outputs it will read and the source files (see
+    /// ``checkInputs(_:)`` and ``checkSources(_:)``); run the kind in a temporary entry; check
+    /// that no source changed while it ran; publish the entry atomically.
+    /// - Throws: ``PipeError`` `.taskFailed` with the kind's error, `.cache` for a damaged input,
+    ///   `.interrupted` if cancelled.
     public func execute(_ task: TaskDescription, attempt: Int = 1, cancellation: CancellationFlag) throws -> Manifest {
         if let existing = cache.completeEntry(for: task.key) { return existing }
         guard let kind = registry.kind(named: task.kind) else {
@@ -23,12 +29,8 @@ public struct TaskRunner: Sendable {
         guard kind.version == task.kindVersion else {
             throw PipeError(.cache, "kind '\(task.kind)' is version \(kind.version) here, but the task was planned for version \(task.kindVersion)")
         }
-        var inputs: [TaskInput] = []
-        for i in task.inputs {
-            var files: [String: URL] = [:]
-            for o in i.outputs { files[o.name] = URL(fileURLWithPath: cache.outputPath(i.key, o.name)) }
-            inputs.append(TaskInput(fromIndex: i.fromIndex, scope: i.scope, files: files))
-        }
+        let inputs = try checkInputs(task)
+        let seen = try checkSources(task)
         var sources: [String: URL] = [:]
         for s in task.sources { sources[s.name] = URL(fileURLWithPath: s.path) }
         let temp = try cache.makeTemporaryEntry(for: task.key)
@@ -47,6 +49,7 @@ public struct TaskRunner: Sendable {
                 throw error
             }
             try context.checkCancellation()
+            try checkSourcesUnchanged(task, since: seen)
             let seconds = Date().timeIntervalSince(startDate)
             context.log("finished in \(String(format: "%.3f", seconds)) s")
             return try cache.publish(temporary: temp, task: task, started: started, seconds: seconds,
@@ -60,6 +63,73 @@ public struct TaskRunner: Sendable {
             if cancellation.isCancelled { throw PipeError(.interrupted, "cancelled") }
             let message = (error as? PipeError)?.message ?? "\(error)"
             throw PipeError(.taskFailed, message)
+        }
+    }
+
+    /// Upstream outputs at or below this size are rehashed before a task reads them; larger ones
+    /// are checked by size, inode and modification time against their entry's record.
+    public static let inputRehashLimit: Int64 = 256 << 10
+
+    /// Checks every upstream output the task will read against its entry, and returns them as
+    /// the kind's inputs. A damaged upstream entry is removed (so the next run recomputes it) and
+    /// the task fails naming it: a task never consumes bytes other than those its key was
+    /// computed from.
+    func checkInputs(_ task: TaskDescription) throws -> [TaskInput] {
+        var inputs: [TaskInput] = []
+        for i in task.inputs {
+            let label = i.scope == .group ? i.stage : "\(i.stage) \(i.scope.label)"
+            var problem: String?
+            var damaged = false
+            switch cache.entryState(for: i.key) {
+            case .missing: problem = "its cache entry \(i.key.prefix(12)) is missing"
+            case .damaged(let why): problem = why; damaged = true
+            case .intact(let outputs) where outputs != i.outputs: problem = "its entry records other outputs than the task was planned with"
+            case .intact: break
+            }
+            var files: [String: URL] = [:]
+            for o in i.outputs where problem == nil {
+                let path = cache.outputPath(i.key, o.name)
+                files[o.name] = URL(fileURLWithPath: path)
+                if o.size <= Self.inputRehashLimit, (try? FileSystem.sha256(ofFile: path)) != o.sha256 {
+                    problem = "output \(o.name) was changed after it was written"
+                    damaged = true
+                }
+            }
+            if let problem {
+                if damaged { cache.removeEntry(i.key) }
+                throw PipeError(.cache, "cannot read upstream \(label): \(problem)"
+                                + (damaged ? "; the damaged entry was removed, run again to recompute it" : ""))
+            }
+            inputs.append(TaskInput(fromIndex: i.fromIndex, scope: i.scope, files: files))
+        }
+        return inputs
+    }
+
+    /// Checks that each source file is the version whose digest is in the task's key: by its
+    /// identity when it is the one recorded at planning, else by rehashing it. Returns the
+    /// identities seen, for ``checkSourcesUnchanged(_:since:)``.
+    func checkSources(_ task: TaskDescription) throws -> [FileSystem.FileIdentity] {
+        try task.sources.map { s in
+            guard case .regular(let id) = FileSystem.kind(of: s.path) else {
+                throw PipeError(.taskFailed, "\(s.path) changed while the run was in progress: it is no longer a regular file")
+            }
+            if id.sameVersion(as: s.identity) { return id }
+            let digest = try FileSystem.sha256(ofFile: s.path)
+            guard digest == s.digest, let after = try FileSystem.identity(of: s.path), after.sameVersion(as: id) else {
+                throw PipeError(.taskFailed, "\(s.path) changed while the run was in progress (planned with digest \(s.digest.prefix(12)), now \(digest.prefix(12))); run again to plan with the new file")
+            }
+            return id
+        }
+    }
+
+    /// Fails when a source file changed while the task ran: its result would mix versions, and
+    /// nothing is published under the key.
+    func checkSourcesUnchanged(_ task: TaskDescription, since seen: [FileSystem.FileIdentity]) throws {
+        for (s, before) in zip(task.sources, seen) {
+            let now = try? FileSystem.identity(of: s.path)
+            guard before.sameVersion(as: now ?? nil) else {
+                throw PipeError(.taskFailed, "\(s.path) changed while the run was in progress; nothing was stored for this task, run again")
+            }
         }
     }
 }

@@ -26,6 +26,7 @@ struct ReadKind: StageKind {
 
     func run(_ context: TaskContext) throws {
         TestSupport.recordExecution(name, context)
+        try TestSupport.handshake(context)
         let values = try TestSupport.parseNumbers(TestSupport.readSourceCounted(context, "data"))
         try context.writeOutput("\(context.scope.label).txt", TestSupport.format(values))
     }

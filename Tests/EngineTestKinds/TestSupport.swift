@@ -7,7 +7,22 @@ import PipelineEngine
 /// - `PIPE_TEST_EXEC_LOG`: a file; every task execution appends "<kind> <scope>\n".
 /// - `PIPE_TEST_FAIL`: comma-separated scope labels whose `test.scale` tasks fail.
 /// - `PIPE_TEST_FAIL_ONCE_DIR`: a folder; `test.scale` fails the first attempt of each scope.
+/// - `PIPE_TEST_HANDSHAKE_DIR` and `PIPE_TEST_HANDSHAKE_SCOPE`: `test.read` of that scope creates
+///   `<dir>/ready` once it runs, then waits for `<dir>/go` before it reads its source, so a test can
+///   act at that exact moment (a deterministic widening of a race).
 enum TestSupport {
+    static func handshake(_ context: TaskContext) throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let dir = env["PIPE_TEST_HANDSHAKE_DIR"], env["PIPE_TEST_HANDSHAKE_SCOPE"] == context.scope.label else { return }
+        FileManager.default.createFile(atPath: dir + "/ready", contents: nil)
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: dir + "/go") {
+            guard Date() < deadline else { throw PipeError(.taskFailed, "handshake: no go within 60 s") }
+            try context.checkCancellation()
+            usleep(2_000)
+        }
+    }
+
     static func append(_ line: String, toFileIn variable: String) {
         guard let path = ProcessInfo.processInfo.environment[variable], !path.isEmpty else { return }
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)

@@ -53,8 +53,9 @@ final class LockTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("took over a stale lock left by pid \(first.processIdentifier)"), r.stderr)
     }
 
-    func testBusyLockFileOfADeadProcessIsReplaced() throws {
-        // A lock held through a descriptor inherited by a stray process, while the recorded holder is dead.
+    func testABusyFlockIsNeverTakenOverWhateverTheHolderRecordSays() throws {
+        // The race: a run has just taken the flock but not yet rewritten the holder record, which
+        // still names a process that is gone. The flock decides: the second run must be refused.
         let s = try makeSlowStudy("deadpid", ms: 10)
         let cache = s.dir.appendingPathComponent("cache")
         try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
@@ -65,17 +66,23 @@ final class LockTests: XCTestCase {
         let host = ProcessInfo.processInfo.hostName
         let boot = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let lockPath = cache.appendingPathComponent("lock").path
         try "{\"pid\":\(dead.processIdentifier),\"host\":\"\(host)\",\"boot_id\":\"\(boot)\",\"started\":\"2020-01-01T00:00:00Z\"}\n"
-            .write(to: cache.appendingPathComponent("lock"), atomically: false, encoding: .utf8)
-        // A stray process keeps an flock on that file.
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
-        holder.arguments = [cache.appendingPathComponent("lock").path, "sleep", "5"]
-        try holder.run()
-        defer { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() }
-        usleep(300_000)
-        let r = try s.tool("run", "$SPEC", "--quiet")
+            .write(toFile: lockPath, atomically: false, encoding: .utf8)
+        // This test process holds the flock (as the first run would), without touching the record.
+        let fd = open(lockPath, O_RDWR)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        XCTAssertEqual(flock(fd, LOCK_EX | LOCK_NB), 0)
+        let refused = try s.tool("run", "$SPEC", "--quiet")
+        XCTAssertEqual(refused.status, 3, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("is locked by"), refused.stderr)
+        XCTAssertEqual(s.takeExecutions(), [], "nothing ran under a lock another process holds")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: lockPath))
+        // Once the flock is released, the dead holder's record is reported as stale and the run goes on.
+        close(fd)
+        let r = try s.tool("run", "$SPEC")
         XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("took over a stale lock left by pid \(dead.processIdentifier)"), r.stderr)
         XCTAssertEqual(s.takeExecutions().count, 4)
     }
 }

@@ -62,10 +62,51 @@ final class Study {
 
     /// Runs the tool with the study's instrumentation env; `args` may use "$SPEC".
     @discardableResult
-    func tool(_ args: String..., env extra: [String: String] = [:], spec: URL? = nil) throws -> ToolResult {
+    func tool(_ args: String..., env extra: [String: String] = [:], spec: URL? = nil,
+              deadline: TimeInterval? = nil, wrapper: [String] = []) throws -> ToolResult {
         var env = self.env
         for (k, v) in extra { env[k] = v }
-        return try ToolHarness.run(args.map { $0 == "$SPEC" ? (spec ?? self.spec).path : $0 }, env: env)
+        return try ToolHarness.run(args.map { $0 == "$SPEC" ? (spec ?? self.spec).path : $0 }, env: env,
+                                   deadline: deadline, wrapper: wrapper)
+    }
+
+    /// The cache folder (the spec's default).
+    var cache: URL { dir.appendingPathComponent("cache") }
+
+    /// Keys of the cache entries of `stage`, by scope label.
+    func entries(of stage: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        let tasks = cache.appendingPathComponent("tasks")
+        for key in try FileManager.default.contentsOfDirectory(atPath: tasks.path) where key.count == 64 {
+            let data = try Data(contentsOf: tasks.appendingPathComponent("\(key)/manifest.json"))
+            let m = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+            let task = m["task"] as! [String: Any]
+            guard task["stage"] as? String == stage else { continue }
+            let scope = task["scope"] as! [String: Any]
+            var label = (scope["subject"] as? String).map { "sub-\($0)" } ?? "group"
+            if let ses = scope["session"] as? String { label += "_ses-\(ses)" }
+            if let run = scope["run"] as? String { label += "_run-\(run)" }
+            out[label] = key
+        }
+        return out
+    }
+
+    /// Overwrites bytes of a cache or output file in place (as root, or after chmod u+w, could),
+    /// optionally restoring its modification time afterwards.
+    func tamper(_ path: String, with text: String, keepModificationTime: Bool = false) throws {
+        var before = stat()
+        XCTAssertEqual(stat(path, &before), 0)
+        chmod(path, 0o644)
+        let fd = open(path, O_WRONLY)
+        XCTAssertGreaterThanOrEqual(fd, 0, "cannot open \(path)")
+        let bytes = Array(text.utf8)
+        XCTAssertEqual(bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }, bytes.count)
+        close(fd)
+        chmod(path, 0o444)
+        if keepModificationTime {
+            var times = [before.st_atim, before.st_mtim]
+            XCTAssertEqual(utimensat(AT_FDCWD, path, &times, 0), 0)
+        }
     }
 
     /// Runs and asserts exit 0.
@@ -105,12 +146,13 @@ final class Study {
         return [:]
     }
 
-    /// Every published output file (relative path -> bytes).
+    /// Every published output file (relative path -> bytes), without pipe's `.pipe/` record.
     func outputs(in folder: URL? = nil) throws -> [String: Data] {
         let out = folder ?? dir.appendingPathComponent("out")
         var result: [String: Data] = [:]
         guard let e = FileManager.default.enumerator(atPath: out.path) else { return [:] }
         while let rel = e.nextObject() as? String {
+            if rel.hasPrefix(".pipe") { continue }   // pipe's own record (inode numbers)
             var isDir: ObjCBool = false
             _ = FileManager.default.fileExists(atPath: out.appendingPathComponent(rel).path, isDirectory: &isDir)
             if !isDir.boolValue { result[rel] = try Data(contentsOf: out.appendingPathComponent(rel)) }

@@ -7,5 +7,7 @@ struct ToolResult {
     var stderr: String
     /// Whether the process was killed by a signal.
     var signalled: Bool
+    /// Whether the tool was killed for running past its deadline.
+    var timedOut = false
 }
 
