@@ -13,11 +13,20 @@ extension PipeCommand {
             static let configuration = CommandConfiguration(commandName: "ls", abstract: "List cache entries.")
             @Argument(help: "A study spec (to find its cache).") var specs: [String] = []
             @OptionGroup var location: CacheLocation
+            @Flag(help: "Print as JSON (sizes in bytes).") var json = false
 
             func run() async throws {
                 let m = CacheMaintenance(cache: try location.resolve(specs: specs))
+                let entries = m.list()
+                if json {
+                    print(JSONValue.array(entries.map {
+                        .object(["key": .string($0.key), "stage": .string($0.stage), "scope": .string($0.scope),
+                                 "bytes": .number(Double($0.bytes)), "started": .string($0.started)])
+                    }).serialized(pretty: true))
+                    return
+                }
                 var out = ""
-                for e in m.list() { out += "\(e.key.prefix(16))  \(e.stage)  \(e.scope)  \(e.bytes) B  \(e.started)\n" }
+                for e in entries { out += "\(e.key.prefix(16))  \(e.stage)  \(e.scope)  \(Plural.bytes(e.bytes))  \(e.started)\n" }
                 FileHandle.standardOutput.write(Data(out.utf8))
             }
         }
@@ -26,17 +35,26 @@ extension PipeCommand {
             static let configuration = CommandConfiguration(commandName: "du", abstract: "Show disk usage of the cache.")
             @Argument(help: "A study spec (to find its cache).") var specs: [String] = []
             @OptionGroup var location: CacheLocation
+            @Flag(help: "Print as JSON (sizes in bytes).") var json = false
 
             func run() async throws {
                 let cache = try location.resolve(specs: specs)
-                let m = CacheMaintenance(cache: cache)
-                var total: Int64 = 0
-                var out = ""
-                for u in m.usage() {
-                    total += u.bytes
-                    out += "\(u.folder.padding(toLength: 8, withPad: " ", startingAt: 0)) \(u.bytes) B in \(u.files) files\n"
+                let usage = CacheMaintenance(cache: cache).usage()
+                let total = usage.reduce(Int64(0)) { $0 &+ $1.bytes }
+                let entries = cache.allKeys().count
+                if json {
+                    var o: [String: JSONValue] = ["total": .number(Double(total)), "entries": .number(Double(entries)),
+                                                  "cache": .string(cache.root.path)]
+                    for u in usage { o[u.folder] = .object(["bytes": .number(Double(u.bytes)), "files": .number(Double(u.files))]) }
+                    print(JSONValue.object(o).serialized(pretty: true))
+                    return
                 }
-                out += "total    \(total) B; \(cache.allKeys().count) entries in \(cache.root.path)\n"
+                var out = ""
+                for u in usage {
+                    out += u.folder.padding(toLength: 8, withPad: " ", startingAt: 0) + " "
+                        + Plural.bytes(u.bytes).padding(toLength: 10, withPad: " ", startingAt: 0) + " in \(Plural.count(u.files, "file"))\n"
+                }
+                out += "total    \(Plural.bytes(total)); \(Plural.count(entries, "entry").replacingOccurrences(of: "entrys", with: "entries")) in \(cache.root.path)\n"
                 FileHandle.standardOutput.write(Data(out.utf8))
             }
         }

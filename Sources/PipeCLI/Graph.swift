@@ -36,7 +36,7 @@ extension PipeCommand {
                     }
                 })
                 for s in spec.stages {
-                    nodes.append((s.name, "\(s.name)\\n\(s.kind.name) (\(s.kind.fanOut.rawValue), \(counts[s.name]!) tasks)"))
+                    nodes.append((s.name, "\(s.name)\\n\(s.kind.name) (\(s.kind.fanOut.words), \(Plural.count(counts[s.name]!, "task")))"))
                     for f in s.from { edges.append((f, s.name)) }
                 }
             }

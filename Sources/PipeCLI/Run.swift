@@ -88,12 +88,7 @@ extension PipeCommand {
                     + String(format: " in %.2f s; outputs in %@", summary.seconds, spec.outputDirectory.path))
             }
             if !summary.failures.isEmpty {
-                var lines = ["\(summary.failures.count) task(s) failed:"]
-                for f in summary.failures {
-                    lines.append("\(f.stage) \(f.scope.label): \(f.error)")
-                    lines.append("  log: \(f.log)")
-                }
-                throw PipeError(.taskFailed, lines.joined(separator: "\n"))
+                throw PipeError(.taskFailed, FailureReport.lines(summary.failures).joined(separator: "\n"))
             }
         }
     }

@@ -17,22 +17,33 @@ extension PipeCommand {
 
         func run() async throws {
             let cache = try location.resolve(specs: spec.map { [$0] } ?? [])
-            guard let s = try RunStatus.latest(in: cache) else {
+            let recent = try RunStatus.recent(in: cache)
+            guard let s = recent.latest else {
                 print("no runs recorded in \(cache.root.path)")
                 return
             }
             if json {
-                let o: JSONValue = .object([
-                    "run": .string(s.runID), "outcome": .string(s.outcome), "total": .number(Double(s.total)),
-                    "journal": .string(s.journal),
-                    "counts": .object(s.counts.mapValues { .number(Double($0)) }),
-                    "seconds": s.seconds.map { .number($0) } ?? .null,
-                    "failures": .array(s.failures.map { .object(["task": .string($0.task), "error": .string($0.error), "log": .string($0.log)]) }),
-                ])
-                print(o.serialized(pretty: true))
+                func object(_ s: RunStatus) -> JSONValue {
+                    .object([
+                        "run": .string(s.runID), "outcome": .string(s.outcome), "total": .number(Double(s.total)),
+                        "journal": .string(s.journal),
+                        "counts": .object(s.counts.mapValues { .number(Double($0)) }),
+                        "seconds": s.seconds.map { .number($0) } ?? .null,
+                        "failures": .array(s.failures.map { .object(["task": .string($0.task), "error": .string($0.error), "log": .string($0.log)]) }),
+                    ])
+                }
+                var o = object(s).objectValue!
+                if let ran = recent.lastThatRan { o["last_run_that_ran_tasks"] = object(ran) }
+                print(JSONValue.object(o).serialized(pretty: true))
                 return
             }
-            var out = "last run \(s.runID): \(s.outcome)"
+            var out = describe(s, title: "last run")
+            if let ran = recent.lastThatRan { out += describe(ran, title: "last run that ran tasks") }
+            FileHandle.standardOutput.write(Data(out.utf8))
+        }
+
+        private func describe(_ s: RunStatus, title: String) -> String {
+            var out = "\(title) \(s.runID): \(s.outcome)"
             if let secs = s.seconds { out += String(format: " in %.2f s", secs) }
             if let rss = s.peakRSS { out += ", peak memory \(rss >> 20) MiB" }
             out += "\n  \(s.total) tasks: \(s.counts["executed"] ?? 0) ran, \(s.counts["cached"] ?? 0) cached, \(s.counts["failed"] ?? 0) failed, \(s.counts["skipped"] ?? 0) not run"
@@ -42,7 +53,7 @@ extension PipeCommand {
             for f in s.failures { out += "  FAILED \(f.task): \(f.error)\n    log: \(f.log)\n" }
             if s.outcome == "incomplete" { out += "  (the run was killed or is still running)\n" }
             out += "  journal: \(s.journal)\n"
-            FileHandle.standardOutput.write(Data(out.utf8))
+            return out
         }
     }
 }

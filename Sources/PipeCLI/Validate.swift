@@ -12,8 +12,15 @@ extension PipeCommand {
         func run() async throws {
             let (spec, graph, _) = try study.loadGraph()
             let c = spec.cohort
-            print("\(spec.specURL.lastPathComponent): ok: \(spec.stages.count) stages, \(graph.tasks.count) tasks; "
-                  + "\(c.subjects.count) subjects x \(c.sessions.compactMap { $0 }.count) sessions x \(c.runs.compactMap { $0 }.count) runs")
+            var cohort = [Plural.count(c.subjects.count, "subject")]
+            let sessions = c.sessions.compactMap { $0 }.count, runs = c.runs.compactMap { $0 }.count
+            if sessions > 0 { cohort.append(Plural.count(sessions, "session")) }
+            if runs > 0 { cohort.append(Plural.count(runs, "run")) }
+            var line = "\(spec.specURL.lastPathComponent): ok: \(Plural.count(spec.stages.count, "stage")), "
+                + "\(Plural.count(graph.tasks.count, "task")); " + cohort.joined(separator: " x ")
+            if !c.missing.isEmpty { line += " (\(Plural.count(c.missing.count, "missing scan")) listed)" }
+            print(line)
+            for d in spec.deferredChecks { print("  checked when its inputs exist: \(d)") }
         }
     }
 }

@@ -1,4 +1,4 @@
 /// The engine's version, recorded in manifests and journals.
 public enum EngineVersion {
-    public static let string = "pipe-engine 0.1.0"
+    public static let string = "pipe 0.2.0"
 }

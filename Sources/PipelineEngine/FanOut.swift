@@ -7,3 +7,14 @@ public enum FanOut: String, Sendable, CaseIterable {
     /// One task for the whole cohort (fan-in).
     case group
 }
+
+extension FanOut {
+    /// How a person says it: "per scan", "per subject", "group".
+    public var words: String {
+        switch self {
+        case .perScan: return "per scan"
+        case .perSubject: return "per subject"
+        case .group: return "group"
+        }
+    }
+}

@@ -12,6 +12,15 @@ public final class ParameterReader: @unchecked Sendable {
     private var accepted: [String: JSONValue] = [:]
     private var known: [String] = []
 
+    /// A reader of canonical parameters (a task description's), for reading them back into the
+    /// kind's typed value at run time. They were checked when the spec was read.
+    public convenience init(canonical: JSONValue) {
+        let location = SourceLocation(file: "(canonical parameters)", line: 0, column: 0)
+        let node = JSONNode(plain: canonical, at: location)
+        self.init(members: node.members ?? [], stageLocation: location, path: "params",
+                  diagnostics: SpecDiagnostics(), reserved: [])
+    }
+
     /// Creates a reader over the stage object's members that are not reserved engine keys.
     public init(members: [JSONNode.Member], stageLocation: SourceLocation, path: String,
                 diagnostics: SpecDiagnostics, reserved: [String]) {

@@ -53,6 +53,35 @@ public struct Planner: Sendable {
         return plans
     }
 
+    /// What changed between two parameter values, as short leaf-level lines: `factor (2 -> 3)`,
+    /// `seeds[1].label ("LBA_left" -> "CMA_left")`, `seeds[2] added`; at most five, then a count.
+    static func changes(_ path: String, _ a: JSONValue?, _ b: JSONValue?) -> [String] {
+        var out: [String] = []
+        func short(_ v: JSONValue?) -> String {
+            guard let v else { return "unset" }
+            let s = v.serialized()
+            return s.count > 40 ? String(s.prefix(37)) + "..." : s
+        }
+        func walk(_ path: String, _ a: JSONValue?, _ b: JSONValue?) {
+            guard a != b else { return }
+            switch (a, b) {
+            case (.array(let x)?, .array(let y)?):
+                for i in 0..<max(x.count, y.count) {
+                    let p = "\(path)[\(i)]"
+                    if i >= x.count { out.append("\(p) added \(short(y[i]))") }
+                    else if i >= y.count { out.append("\(p) removed \(short(x[i]))") }
+                    else { walk(p, x[i], y[i]) }
+                }
+            case (.object(let x)?, .object(let y)?):
+                for k in Set(x.keys).union(y.keys).sorted() { walk("\(path).\(k)", x[k], y[k]) }
+            default:
+                out.append("\(path) (\(short(a)) -> \(short(b)))")
+            }
+        }
+        walk(path, a, b)
+        return out.count > 5 ? Array(out.prefix(5)) + ["and \(out.count - 5) more"] : out
+    }
+
     /// Why task `d` differs from the previous task of its stage and scope.
     public static func reasons(_ d: TaskDescription, previous: Manifest?) -> [String] {
         guard let p = previous?.task else { return ["new"] }
@@ -61,8 +90,7 @@ public struct Planner: Sendable {
         else if p.kindVersion != d.kindVersion { out.append("stage version changed (\(p.kindVersion) -> \(d.kindVersion))") }
         let old = p.params.objectValue ?? [:], new = d.params.objectValue ?? [:]
         for k in Set(old.keys).union(new.keys).sorted() where old[k] != new[k] {
-            let a = old[k].map { $0.serialized() } ?? "unset", b = new[k].map { $0.serialized() } ?? "unset"
-            out.append("parameter changed: \(k) (\(a) -> \(b))")
+            out.append("parameter changed: " + Self.changes(k, old[k], new[k]).joined(separator: ", "))
         }
         let oldSources = Dictionary(p.sources.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for s in d.sources {

@@ -16,11 +16,28 @@ public struct RunStatus: Sendable {
 
     /// Reads the newest journal of `cache`; `nil` if there is none.
     public static func latest(in cache: CacheStore) throws -> RunStatus? {
+        try recent(in: cache).latest
+    }
+
+    /// The newest run, and the newest one that executed a task when that is an older run (a
+    /// no-op rerun would otherwise hide the run that computed the results).
+    public static func recent(in cache: CacheStore) throws -> (latest: RunStatus?, lastThatRan: RunStatus?) {
         let names = FileSystem.list(cache.journalPath).filter { $0.hasSuffix(".jsonl") }.sorted()
-        guard let last = names.last else { return nil }
-        let path = cache.journalPath + "/" + last
+        guard let last = names.last else { return (nil, nil) }
+        let latest = try read(cache.journalPath + "/" + last)
+        if (latest.counts["executed"] ?? 0) > 0 || (latest.counts["failed"] ?? 0) > 0 { return (latest, nil) }
+        for name in names.dropLast().reversed() {
+            guard let s = try? read(cache.journalPath + "/" + name) else { continue }
+            if (s.counts["executed"] ?? 0) > 0 || (s.counts["failed"] ?? 0) > 0 { return (latest, s) }
+        }
+        return (latest, nil)
+    }
+
+    /// Reads one journal.
+    public static func read(_ path: String) throws -> RunStatus {
+        let name = (path as NSString).lastPathComponent
         let text = String(decoding: try FileSystem.read(path), as: UTF8.self)
-        var s = RunStatus(runID: String(last.dropLast(6)), journal: path, outcome: "incomplete", total: 0,
+        var s = RunStatus(runID: String(name.dropLast(6)), journal: path, outcome: "incomplete", total: 0,
                           planned: [:], counts: [:], perStage: [], failures: [], seconds: nil, peakRSS: nil)
         var stageOrder: [String] = []
         var stageStats: [String: (Int, Int, Int)] = [:]
@@ -48,6 +65,12 @@ public struct RunStatus: Sendable {
             case "run-finished":
                 s.seconds = j["seconds"]?.numberValue.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil }
                 s.peakRSS = j["peakRSS"]?.exactInteger(UInt64.self)
+                // The summary's counts are authoritative: an interrupted run has no event for
+                // the tasks it never started.
+                for k in ["executed", "cached", "failed", "skipped"] {
+                    if let v = j[k]?.exactInteger(Int32.self), v >= 0 { s.counts[k] = Int(v) }
+                }
+                if let t = j["total"]?.exactInteger(Int32.self), t >= 0 { s.total = Int(t) }
                 if j["interrupted"]?.boolValue == true { s.outcome = "interrupted" }
                 else if (j["failed"]?.intValue ?? 0) > 0 { s.outcome = "failed" }
                 else { s.outcome = "finished" }

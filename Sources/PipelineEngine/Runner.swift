@@ -254,7 +254,7 @@ public final class Runner: @unchecked Sendable {
             bytesHashed: IOCounters.bytesHashed, sourceBytesRead: IOCounters.sourceBytesRead,
             peakRSS: FileSystem.peakRSS(), failures: failures)
         emit(.runFinished(summary))
-        if interrupted { throw PipeError(.interrupted, "interrupted: \(executed) tasks finished, \(cachedCount) cached; rerun to resume") }
+        if interrupted { throw PipeError(.interrupted, "\(executed) tasks finished, \(cachedCount) cached, \(n - executed - cachedCount) not run; run again to resume") }
         if let publishError { throw publishError }
         return summary
     }

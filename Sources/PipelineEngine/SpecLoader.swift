@@ -91,8 +91,14 @@ public struct SpecLoader: Sendable {
             d.report(root.location, "stages", "missing the stages section")
         }
         try d.throwIfAny()
-        return StudySpec(specURL: specURL, directory: dir, name: name, cacheDirectory: cache.standardizedFileURL,
-                         outputDirectory: outputs.standardizedFileURL, cohort: cohort, stages: stages)
+        var spec = StudySpec(specURL: specURL, directory: dir, name: name, cacheDirectory: cache.standardizedFileURL,
+                             outputDirectory: outputs.standardizedFileURL, cohort: cohort, stages: stages)
+        // Names and values against the study's files and the other stages, before anything runs.
+        let check = StudyCheck(spec: spec, diagnostics: d)
+        for stage in spec.stages { stage.kind.check(stage: stage, study: check) }
+        try d.throwIfAny()
+        spec.deferredChecks = check.deferred
+        return spec
     }
 
     /// Refuses an output folder that pipe must never publish into: `/`, the home folder, the
@@ -186,10 +192,10 @@ public struct SpecLoader: Sendable {
             let reader = ParameterReader(members: fields.filter { !Self.stageKeys.contains($0.key) },
                                          stageLocation: m.value.location, path: path,
                                          diagnostics: d, reserved: Self.stageKeys)
-            kind.readParameters(reader)
+            let typed = kind.typedParameters(reader)
             let params = reader.finish()
             specs.append(StageSpec(name: m.key, kind: kind, from: from, params: params, publish: publish,
-                                   memory: memory, location: m.keyLocation))
+                                   memory: memory, location: m.keyLocation, typedParameters: typed, node: m.value))
         }
         guard d.issues.isEmpty else { return specs }
         // Deterministic topological order: repeatedly take the first stage (in spec order) whose

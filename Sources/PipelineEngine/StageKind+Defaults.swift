@@ -1,7 +1,11 @@
-/// Defaults for kinds that read any number of upstream stages, no source files, and need
-/// 64 MiB per task.
+/// Defaults for kinds that read any number of upstream stages, no source files, need 64 MiB per
+/// task, and have no typed parameters or plan-time checks.
 extension StageKind {
     public var upstreamCount: ClosedRange<Int> { 0...Int.max }
     public func sources(params: JSONValue, scope: Scope) throws -> [String: String] { [:] }
     public func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64 { 64 << 20 }
+    public func typedParameters(_ params: ParameterReader) -> (any Sendable)? { readParameters(params); return nil }
+    public func check(stage: StageSpec, study: StudyCheck) {}
+    public func sources(stage: StageSpec, scope: Scope) throws -> [String: String] { try sources(params: stage.params, scope: scope) }
+    public func memoryEstimate(stage: StageSpec, scope: Scope) -> UInt64 { memoryEstimate(params: stage.params, scope: scope) }
 }

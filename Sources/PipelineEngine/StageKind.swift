@@ -19,13 +19,26 @@ public protocol StageKind: Sendable {
     /// Reads and validates parameters through `params` (which reports problems with locations).
     func readParameters(_ params: ParameterReader)
 
+    /// Reads the parameters and returns their typed value, kept with the stage (see
+    /// ``TypedStageKind``); `nil` for a kind without one.
+    func typedParameters(_ params: ParameterReader) -> (any Sendable)?
+
+    /// Checks a validated stage against the study's files and other stages before any task runs.
+    func check(stage: StageSpec, study: StudyCheck)
+
     /// Source files (outside the cache) that a task reads, by name, as paths relative to the spec's
     /// folder. Their content digests (never their paths) go into the task key.
     /// - Throws: a message (``PipeError``) if the scope cannot be served.
     func sources(params: JSONValue, scope: Scope) throws -> [String: String]
 
+    /// ``sources(params:scope:)`` for a validated stage (its typed parameters at hand).
+    func sources(stage: StageSpec, scope: Scope) throws -> [String: String]
+
     /// An estimate of a task's peak memory in bytes, used by the scheduler's memory budget.
     func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64
+
+    /// ``memoryEstimate(params:scope:)`` for a validated stage.
+    func memoryEstimate(stage: StageSpec, scope: Scope) -> UInt64
 
     /// Runs one task: read inputs and sources through `context`, write outputs into
     /// `context.outputDirectory`. Runs on a dedicated thread; may block.

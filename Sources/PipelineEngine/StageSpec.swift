@@ -14,4 +14,37 @@ public struct StageSpec: Sendable {
     public var memory: UInt64?
     /// Where the stage is defined.
     public var location: SourceLocation
+    /// The kind's typed parameters (see ``TypedStageKind``), when it has them.
+    public var typedParameters: (any Sendable)?
+    /// The stage's object in the spec, with locations, for plan-time checks to point at.
+    public var node: JSONNode?
+
+    public init(name: String, kind: any StageKind, from: [String], params: JSONValue, publish: Bool,
+                memory: UInt64?, location: SourceLocation, typedParameters: (any Sendable)? = nil, node: JSONNode? = nil) {
+        self.name = name; self.kind = kind; self.from = from; self.params = params; self.publish = publish
+        self.memory = memory; self.location = location; self.typedParameters = typedParameters; self.node = node
+    }
+
+    /// The location of the value at `path` inside the stage (`"seeds[1].label"`, `"session"`),
+    /// or of the deepest part of it that exists, or of the stage.
+    public func location(of path: String) -> SourceLocation {
+        guard var node else { return location }
+        for part in path.split(separator: ".") {
+            var name = Substring(part)
+            var indices: [Int] = []
+            while let open = name.lastIndex(of: "["), name.hasSuffix("]"), let i = Int(name[name.index(after: open)..<name.index(before: name.endIndex)]) {
+                indices.insert(i, at: 0)
+                name = name[..<open]
+            }
+            if !name.isEmpty {
+                guard let m = node.member(String(name)) else { return node.location }
+                node = m.value
+            }
+            for i in indices {
+                guard case .array(let items) = node.kind, i < items.count else { return node.location }
+                node = items[i]
+            }
+        }
+        return node.location
+    }
 }

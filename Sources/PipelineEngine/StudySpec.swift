@@ -16,6 +16,8 @@ public struct StudySpec: Sendable {
     public var cohort: Cohort
     /// Stages in a deterministic topological order (ties keep spec order).
     public var stages: [StageSpec]
+    /// Checks that wait for upstream outputs (files a stage will make), one line each.
+    public var deferredChecks: [String] = []
 
     /// The stage named `name`.
     public func stage(named name: String) -> StageSpec? { stages.first { $0.name == name } }

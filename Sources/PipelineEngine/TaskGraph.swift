@@ -58,7 +58,7 @@ public struct TaskGraph: Sendable {
                 }
                 var sources: [TaskDescription.Source] = []
                 do {
-                    for (name, rel) in try stage.kind.sources(params: stage.params, scope: scope).sorted(by: { $0.key < $1.key }) {
+                    for (name, rel) in try stage.kind.sources(stage: stage, scope: scope).sorted(by: { $0.key < $1.key }) {
                         let path = rel.hasPrefix("/") ? rel : directory + rel
                         switch FileSystem.kind(of: path) {
                         case .regular:
@@ -88,7 +88,7 @@ public struct TaskGraph: Sendable {
                 index[scope] = id
                 tasks.append(PlannedTask(id: id, stageIndex: si, stage: stage.name, scope: scope,
                                          dependencies: deps, sources: sources,
-                                         memory: stage.memory ?? stage.kind.memoryEstimate(params: stage.params, scope: scope)))
+                                         memory: stage.memory ?? stage.kind.memoryEstimate(stage: stage, scope: scope)))
             }
             byStage.append(index)
         }

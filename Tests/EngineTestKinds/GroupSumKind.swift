@@ -3,15 +3,17 @@ import PipelineEngine
 
 /// `test.sum` (group fan-in): one line per upstream file, "<from> <scope> <sum>", then
 /// "<title> <sum>"; sums every numeric token of each file (labels are skipped).
-struct GroupSumKind: StageKind {
+struct GroupSumKind: TypedStageKind {
+    struct Parameters: Sendable, Equatable { var title: String }
+
     let name = "test.sum"
     let version = 1
     let fanOut = FanOut.group
     var upstreamCount: ClosedRange<Int> { 1...4 }
 
-    func readParameters(_ p: ParameterReader) { p.string("title", default: "total") }
+    func parameters(_ p: ParameterReader) -> Parameters { Parameters(title: p.string("title", default: "total")) }
 
-    func run(_ context: TaskContext) throws {
+    func run(_ p: Parameters, _ context: TaskContext) throws {
         TestSupport.recordExecution(name, context)
         var out = ""
         var total = 0.0
@@ -23,7 +25,7 @@ struct GroupSumKind: StageKind {
                 out += "\(input.fromIndex) \(input.scope.label) \(JSONValue.format(number: sum))\n"
             }
         }
-        out += "\(context.params["title"]!.stringValue!) \(JSONValue.format(number: total))\n"
+        out += "\(p.title) \(JSONValue.format(number: total))\n"
         try context.writeOutput("group.txt", Array(out.utf8))
     }
 }

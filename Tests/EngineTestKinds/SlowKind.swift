@@ -3,21 +3,21 @@ import PipelineEngine
 
 /// `test.slow` (per scan): sleeps `ms` milliseconds (polling cancellation), writes the output in
 /// several chunks with pauses (so kills land mid-write), and copies its input plus `salt`.
-struct SlowKind: StageKind {
+struct SlowKind: TypedStageKind {
+    struct Parameters: Sendable, Equatable { var ms: Int, salt: Double }
+
     let name = "test.slow"
     let version = 1
     let fanOut = FanOut.perScan
     var upstreamCount: ClosedRange<Int> { 1...1 }
 
-    func readParameters(_ p: ParameterReader) {
-        p.integer("ms", default: 50, range: 0...600_000)
-        p.number("salt", default: 0)
+    func parameters(_ p: ParameterReader) -> Parameters {
+        Parameters(ms: p.integer("ms", default: 50, range: 0...600_000), salt: p.number("salt", default: 0))
     }
 
-    func run(_ context: TaskContext) throws {
+    func run(_ p: Parameters, _ context: TaskContext) throws {
         TestSupport.recordExecution(name, context)
-        let ms = context.params["ms"]!.intValue!
-        let salt = context.params["salt"]!.numberValue!
+        let ms = p.ms, salt = p.salt
         let values = try TestSupport.readInput(TestSupport.singleInput(context)).map { $0 + salt }
         let deadline = Date().addingTimeInterval(Double(ms) / 2000)
         while Date() < deadline {

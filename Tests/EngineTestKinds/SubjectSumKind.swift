@@ -2,15 +2,17 @@ import Foundation
 import PipelineEngine
 
 /// `test.subject` (per subject): one line per scan of the subject: "<scan> <sum of its values>".
-struct SubjectSumKind: StageKind {
+struct SubjectSumKind: TypedStageKind {
+    struct Parameters: Sendable, Equatable {}
+
     let name = "test.subject"
     let version = 1
     let fanOut = FanOut.perSubject
     var upstreamCount: ClosedRange<Int> { 1...1 }
 
-    func readParameters(_ p: ParameterReader) {}
+    func parameters(_ p: ParameterReader) -> Parameters { Parameters() }
 
-    func run(_ context: TaskContext) throws {
+    func run(_ p: Parameters, _ context: TaskContext) throws {
         TestSupport.recordExecution(name, context)
         var out = ""
         for input in context.inputs {

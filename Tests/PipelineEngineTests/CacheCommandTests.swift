@@ -127,7 +127,7 @@ final class CacheCommandTests: XCTestCase {
         """)
         let v = try s.tool("validate", "$SPEC")
         XCTAssertEqual(v.status, 0, v.stderr)
-        XCTAssertTrue(v.stdout.contains("2 stages, 3 tasks; 2 subjects x 1 sessions"), v.stdout)
+        XCTAssertTrue(v.stdout.contains("2 stages, 3 tasks; 2 subjects x 1 session"), v.stdout)
         try s.runOK()
         XCTAssertEqual(s.takeExecutions(), ["test.read sub-01_ses-1", "test.read sub-03_ses-1", "test.sum group"])
         // A new cohort is an edit of the table: sub-05 joins the anxious group.

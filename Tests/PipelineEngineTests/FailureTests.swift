@@ -15,12 +15,15 @@ final class FailureTests: XCTestCase {
         let r = try s.tool("run", "$SPEC", "--keep-going", "--jobs", "2",
                            env: ["PIPE_TEST_FAIL": "sub-02_ses-1,sub-03_ses-2"])
         XCTAssertEqual(r.status, 1, r.stderr)
-        XCTAssertTrue(r.stderr.contains("2 task(s) failed:"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("2 tasks failed:"), r.stderr)
         XCTAssertTrue(r.stderr.contains("scaled sub-02_ses-1: failing on purpose for sub-02_ses-1 (PIPE_TEST_FAIL)"), r.stderr)
-        XCTAssertTrue(r.stderr.contains("scaled sub-03_ses-2: failing on purpose"), r.stderr)
-        // Each failure names its log, which holds the error.
+        // The same error of another scan is reported once, with its scope, not repeated.
+        XCTAssertTrue(r.stderr.contains("the same error in 1 more task of scaled: sub-03_ses-2"), r.stderr)
+        let report = r.stderr.components(separatedBy: "pipe: failed:").last!
+        XCTAssertFalse(report.contains("scaled sub-03_ses-2: failing on purpose"), report)
+        // The failure names its log, which holds the error.
         let logs = r.stderr.split(separator: "\n").filter { $0.contains("log: ") }.map { String($0.split(separator: " ").last!) }
-        XCTAssertEqual(logs.count, 2)
+        XCTAssertEqual(logs.count, 1)
         for log in logs {
             let text = try String(contentsOfFile: log, encoding: .utf8)
             XCTAssertTrue(text.contains("failing on purpose"), text)
@@ -135,7 +138,7 @@ final class FailureTests: XCTestCase {
 
         let dot = try s.tool("graph", "$SPEC", "--format", "dot")
         XCTAssertTrue(dot.stdout.contains("\"raw\" -> \"scaled\""), dot.stdout)
-        XCTAssertTrue(dot.stdout.contains("test.sum (group, 1 tasks)"), dot.stdout)
+        XCTAssertTrue(dot.stdout.contains("test.sum (group, 1 task)"), dot.stdout)
         let mermaid = try s.tool("graph", "$SPEC", "--format", "mermaid")
         XCTAssertTrue(mermaid.stdout.hasPrefix("flowchart LR"), mermaid.stdout)
         XCTAssertTrue(mermaid.stdout.contains("subj --> total"), mermaid.stdout)

@@ -1,0 +1,44 @@
+import Foundation
+
+/// What a kind's plan-time check sees: the study (cohort, stages, folders) and a way to report a
+/// problem at the spec line of the parameter it concerns. Used by `validate`, `plan` and `run`
+/// alike, before any task starts.
+public final class StudyCheck: @unchecked Sendable {
+    /// The study, as validated so far.
+    public let spec: StudySpec
+    private let diagnostics: SpecDiagnostics
+    /// What cannot be checked until upstream tasks have run, one line per stage and subject.
+    public private(set) var deferred: [String] = []
+
+    init(spec: StudySpec, diagnostics: SpecDiagnostics) {
+        self.spec = spec
+        self.diagnostics = diagnostics
+    }
+
+    /// Reports a problem with `stage`'s parameter at `path` (`"seeds[1].label"`).
+    public func report(_ stage: StageSpec, _ path: String, _ message: String) {
+        diagnostics.report(stage.location(of: path), "stages.\(stage.name).\(path)", message)
+    }
+
+    /// Reports a problem at another place of the spec (a cohort key, say).
+    public func report(at location: SourceLocation, _ path: String, _ message: String) {
+        diagnostics.report(location, path, message)
+    }
+
+    /// Records that something of `stage` will only be checked when its inputs exist (`pipe plan`
+    /// lists these).
+    public func checkLater(_ stage: StageSpec, _ what: String) {
+        deferred.append("\(stage.name): \(what)")
+    }
+
+    /// A path of the spec (relative to its folder, or absolute) as an absolute path.
+    public func path(_ relative: String) -> String {
+        relative.hasPrefix("/") ? relative : spec.directory.appendingPathComponent(relative).path
+    }
+
+    /// The stage named `name`.
+    public func stage(_ name: String) -> StageSpec? { spec.stage(named: name) }
+
+    /// Whether any problem has been reported so far.
+    public var hasProblems: Bool { !diagnostics.issues.isEmpty }
+}
