@@ -12,6 +12,7 @@ import Foundation
 /// ```
 /// A row is kept when, for every `include` column, its value is listed, and for no `exclude` column
 /// its value is listed. Subject labels drop a `sub-` prefix; ids in filters match with or without it.
+/// The table is read by ``TSVTable`` (LF, CRLF or CR line ends, an optional UTF-8 byte order mark).
 struct CohortReader {
     static let keys = ["subjects", "participants", "id", "include", "exclude", "sessions", "runs", "missing_scans"]
     let directory: URL
@@ -118,17 +119,19 @@ struct CohortReader {
             return []
         }
         let url = rel.hasPrefix("/") ? URL(fileURLWithPath: rel) : directory.appendingPathComponent(rel)
-        guard let bytes = try? FileSystem.read(url.path) else {
-            d.report(pathNode.location, "cohort.participants", "cannot read \(url.path)")
+        let table: TSVTable
+        do {
+            table = try TSVTable.read(url.path)
+        } catch {
+            d.report(pathNode.location, "cohort.participants", "\(error)")
             return []
         }
         let tableName = url.lastPathComponent
-        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
-            .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
-        guard let header = lines.first?.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) else {
+        guard !table.isEmpty else {
             d.report(pathNode.location, "cohort.participants", "\(tableName) is empty")
             return []
         }
+        let header = table.header
         var idColumn = "participant_id"
         if let idNode = node.member("id") {
             if case .string(let s) = idNode.value.kind { idColumn = s }
@@ -171,10 +174,10 @@ struct CohortReader {
         }
         let include = filters("include"), exclude = filters("exclude")
         var subjects: [String] = []
-        for (n, line) in lines.dropFirst().enumerated() {
-            let cells = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        for row in table.rows {
+            let cells = row.cells
             guard cells.count > idIndex else {
-                d.report(pathNode.location, "cohort.participants", "\(tableName):\(n + 2): expected \(header.count) columns, got \(cells.count)")
+                d.report(pathNode.location, "cohort.participants", "\(tableName):\(row.line): expected \(header.count) columns, got \(cells.count)")
                 continue
             }
             func cell(_ i: Int) -> String { i < cells.count ? cells[i] : "" }
@@ -183,7 +186,7 @@ struct CohortReader {
             var id = cells[idIndex]
             if id.hasPrefix("sub-") { id.removeFirst(4) }
             guard Self.isLabel(id) else {
-                d.report(pathNode.location, "cohort.participants", "\(tableName):\(n + 2): '\(cells[idIndex])' is not a BIDS subject label")
+                d.report(pathNode.location, "cohort.participants", "\(tableName):\(row.line): '\(cells[idIndex])' is not a BIDS subject label")
                 continue
             }
             subjects.append(id)

@@ -53,6 +53,24 @@ final class ScanLoaderTests: XCTestCase {
         XCTAssertEqual(scan.repetitionTime, 2)
     }
 
+    func testCRLFConfoundsWithAByteOrderMarkLoadAsLF() throws {
+        let b = try bold()
+        var lines = ["trans_x\tframewise_displacement\tcsf"]
+        for t in 0..<10 { lines.append("\(Double(t) / 10)\t\(t == 0 ? "n/a" : String(Double(t) / 4))\t\(t)") }
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path("lf.tsv")))
+        try Data([0xEF, 0xBB, 0xBF] + Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8)).write(to: URL(fileURLWithPath: path("crlf.tsv")))
+        let lf = try ScanLoader.load(.init(bold: b, confounds: path("lf.tsv"), dummyScans: 2)).confounds!
+        let crlf = try ScanLoader.load(.init(bold: b, confounds: path("crlf.tsv"), dummyScans: 2)).confounds!
+        XCTAssertEqual(crlf.names, ["trans_x", "framewise_displacement", "csf"])
+        XCTAssertEqual(crlf.rowCount, 8)
+        XCTAssertEqual(try crlf.selecting(crlf.names), try lf.selecting(lf.names))
+        XCTAssertEqual(try crlf.selecting(["csf"]), [[2, 3, 4, 5, 6, 7, 8, 9]])
+        // The first row's n/a survives as NaN (it was "n/a\r" before), and fills as nilearn does.
+        let full = try ConfoundsTable.read(path("crlf.tsv"))
+        XCTAssertTrue(full.columns["framewise_displacement"]![0].isNaN)
+        XCTAssertEqual(try full.selecting(["framewise_displacement"])[0][0], 0.25)
+    }
+
     func testRepetitionTimeMismatchIsAnErrorUnlessASourceIsChosen() throws {
         let b = try bold(tr: 2.5)
         let s = try sidecar(2)
