@@ -1,7 +1,8 @@
 import Foundation
 import XCTest
 
-/// End-to-end: a cohort's participants table reads the same whatever its line ends.
+/// End-to-end: a cohort's participants table reads the same whatever its line ends, and a
+/// subject, session or run given twice is a spec error (exit 2) at the second mention.
 final class CohortTableTests: XCTestCase {
     var study: Study!
 
@@ -56,5 +57,27 @@ final class CohortTableTests: XCTestCase {
         let r = try study.tool("validate", "$SPEC")
         XCTAssertEqual(r.status, 2, r.stderr)
         XCTAssertTrue(r.stderr.contains("cohort.participants: participants.tsv:4: expected 2 columns, got 1"), r.stderr)
+    }
+
+    func testDuplicateSessionsAndRunsAreRefusedAtTheItem() throws {
+        try study.writeSpec(spec("\"subjects\": [\"01\", \"02\"], \"sessions\": [\"1\", \"ses-1\"], \"runs\": [\"1\", \"2\", \"1\"]"))
+        let r = try study.tool("validate", "$SPEC")
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("study.json:2:57 cohort.sessions[1]: a session is listed twice: ses-1 (first at cohort.sessions[0])"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("study.json:2:86 cohort.runs[2]: a run is listed twice: run-1 (first at cohort.runs[0])"), r.stderr)
+        try study.writeSpec(spec("\"subjects\": [\"01\", \"sub-01\"], \"sessions\": [1, 1]"))
+        let s = try study.tool("validate", "$SPEC")
+        XCTAssertEqual(s.status, 2, s.stderr)
+        XCTAssertTrue(s.stderr.contains("study.json:2:32 cohort.subjects[1]: a subject is listed twice: sub-01 (first at cohort.subjects[0])"), s.stderr)
+        XCTAssertTrue(s.stderr.contains("study.json:2:59 cohort.sessions[1]: a session is listed twice: ses-1 (first at cohort.sessions[0])"), s.stderr)
+    }
+
+    func testASubjectOnTwoTableRowsIsRefused() throws {
+        try study.writeSpec(spec("\"participants\": \"participants.tsv\", \"include\": {\"group\": [\"anxious\"]}, \"sessions\": [\"1\"]"))
+        // Twice even when the second row is filtered out: the table is ambiguous.
+        try writeTable(["participant_id\tgroup", "sub-01\tanxious", "sub-02\tanxious", "01\tcontrol"], newline: "\r\n")
+        let r = try study.tool("validate", "$SPEC")
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("study.json:2:29 cohort.participants: participants.tsv:4: a subject is listed twice: sub-01 (first on line 2)"), r.stderr)
     }
 }
