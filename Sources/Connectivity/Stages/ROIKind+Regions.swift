@@ -10,7 +10,7 @@ extension ROIKind {
                  shape: [Int], affine: Affine, atlas: (labels: AtlasLabels, onGrid: [Int])?) throws -> ROIRegion {
         let name = spec["name"]?.stringValue ?? "region\(index + 1)"
         let total = shape.reduce(1, *)
-        if let label = spec["label"]?.stringValue {
+        if let label = spec["label"]?.stringValue ?? spec["label"]?.intValue.map(String.init) {
             guard let atlas else {
                 throw InputError(path: "stage roi", field: "regions[\(index)].label", "no atlas: set atlas and atlas_labels")
             }
