@@ -123,6 +123,43 @@ final class ScanLoaderTests: XCTestCase {
         XCTAssertEqual(scan.series[5], 0)
     }
 
+    func testAnAllNaNScanIsAnErrorNamingTheFile() throws {
+        let b = path("nan.nii.gz")
+        try NIfTIFile.write(NIfTIImage(shape: [6, 5, 4, 10], affine: affine, data: [Float](repeating: .nan, count: 1200), repetitionTime: 2), to: b)
+        for request in [ScanLoader.Request(bold: b), .init(bold: b, epiMask: true), .init(bold: b, smoothingFWHM: 6),
+                        .init(bold: b, mask: try mask([6, 5, 4], affine) { $0 < 60 })] {
+            XCTAssertThrowsError(try ScanLoader.load(request)) { error in
+                let e = error as? InputError
+                XCTAssertEqual(e?.path, b)
+                XCTAssertEqual(e?.field, "data")
+                XCTAssertTrue(e?.message.contains("is NaN or infinite") ?? false, "\(error)")
+            }
+        }
+    }
+
+    func testNoFiniteVoxelInsideTheMaskIsAnError() throws {
+        // Finite outside the mask; inside, each voxel is NaN or infinite in one volume or another.
+        var data = [Float](repeating: 1, count: 1200)
+        for t in 0..<10 { for v in 0..<120 { data[t * 120 + v] = Float(1000 + v + t) } }
+        for v in 0..<60 { data[(v % 10) * 120 + v] = v % 2 == 0 ? .nan : -.infinity }
+        let b = path("holes.nii.gz")
+        try NIfTIFile.write(NIfTIImage(shape: [6, 5, 4, 10], affine: affine, data: data, repetitionTime: 2), to: b)
+        let inside = try mask([6, 5, 4], affine) { $0 < 60 }
+        XCTAssertThrowsError(try ScanLoader.load(.init(bold: b, mask: inside))) { error in
+            XCTAssertEqual((error as? InputError)?.path, b)
+            XCTAssertTrue("\(error)".contains("every one of the 60 voxels inside the mask \(inside)"), "\(error)")
+        }
+        // One finite voxel in the mask is enough: it is loaded, the others are zeroed and counted.
+        data[9 * 120 + 59] = 5
+        try NIfTIFile.write(NIfTIImage(shape: [6, 5, 4, 10], affine: affine, data: data, repetitionTime: 2), to: b)
+        let scan = try ScanLoader.load(.init(bold: b, mask: inside))
+        XCTAssertEqual(scan.voxels.count, 60)
+        XCTAssertEqual(scan.nonFiniteVoxels, 59)
+        XCTAssertEqual(scan.series[2 * 60 + 59], 1059 + 2)
+        XCTAssertEqual(scan.series[9 * 60 + 59], 5)
+        XCTAssertEqual(scan.series[9 * 60 + 49], 0)   // voxel 49 was NaN at volume 9
+    }
+
     func testSmoothedSeriesEqualsSmoothingTheWholeRunThenMasking() throws {
         // A 10x9x8 run with a blob of signal and noise, a NaN, and a mask that is a box's corner.
         let shape = [10, 9, 8], volumes = 6, n = shape.reduce(1, *)
