@@ -40,7 +40,13 @@ extension ROIKind {
               let summaryURL = files.first(where: { $0.key.hasPrefix("group_") && $0.key.hasSuffix("_summary.json") })?.value else {
             throw InputError(path: "stage roi", field: field, "a cluster region needs a group stage in from")
         }
-        guard let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: summaryURL)) as? [String: Any],
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(contentsOf: summaryURL))
+        } catch {
+            throw InputError(path: summaryURL.path, "cannot be read: \(ErrorReason.of(error))")
+        }
+        guard let summary = object as? [String: Any],
               let contrasts = summary["contrasts"] as? [[String: Any]], let groupSeed = summary["seed"] as? String,
               let groupSession = summary["session"] as? String, let groupSubjects = summary["subjects"] as? [String] else {
             throw InputError(path: summaryURL.path, "is not a group stage summary")
