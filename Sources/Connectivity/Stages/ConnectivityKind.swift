@@ -9,7 +9,8 @@ import PipelineEngine
 /// Reads the output of a `clean` stage (`from[0]`, same scan) and optionally a `synth_cohort`
 /// stage (`from[1]`) for its atlas. Parameters:
 /// - `seeds`: objects `{"name": "LBAleft", "label": "LBA_left"}` (atlas label by name or value),
-///   `{"name": "PCC", "sphere": [0, -52, 26], "radius": 6}` (MNI mm, nilearn's sphere rule), or
+///   `{"name": "PCC", "sphere": [0, -52, 26], "radius": 6}` (MNI mm in -1000...1000, radius in
+///   (0, 500] mm; nilearn's sphere rule), or
 ///   `{"name": "amy", "mask": "path.nii.gz"}`;
 /// - `atlas`, `atlas_labels`: label image and table (relative to the spec), unless from synth;
 /// - `summary`: `mean` (default) or `pca` (SPM eigenvariate);

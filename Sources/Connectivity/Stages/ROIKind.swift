@@ -11,10 +11,10 @@ import PipelineEngine
 /// Parameters:
 /// - `seed`, `pre` (required), `post` (optional: without it only baseline analyses are made);
 /// - `regions` (required): a list of `{"name": …}` objects, each with one of
-///   - `"cluster": k`: significant cluster k (by decreasing mass) of the group stage's contrast
+///   - `"cluster": k` (1...1000000): significant cluster k (by decreasing mass) of the group stage's contrast
 ///     `"contrast"` (default: its first contrast);
 ///   - `"label"`: an atlas label (`atlas`/`atlas_labels`, or the synth_cohort atlas);
-///   - `"sphere": [x, y, z]` (MNI mm) with `"radius"` in mm (nilearn's sphere rule);
+///   - `"sphere": [x, y, z]` (MNI mm, as for connectivity seeds) with `"radius"` in mm (nilearn's sphere rule);
 ///   - `"mask"`: a mask image (non-zero voxels; resampled nearest-neighbour to the maps' grid);
 /// - `include`: participants filters; `group`: a column whose levels also get their own paired tests;
 /// - `clinical`: numeric columns correlated (Pearson and Spearman) with the change and with the
