@@ -12,6 +12,9 @@ import Foundation
 /// ```
 /// A row is kept when, for every `include` column, its value is listed, and for no `exclude` column
 /// its value is listed. Subject labels drop a `sub-` prefix; ids in filters match with or without it.
+/// A subject, session or run listed twice (`"1"` and `"ses-1"` are one session), or a subject on
+/// two rows of the table, is an error at the second mention. The table is read by ``TSVTable``
+/// (LF, CRLF or CR line ends, an optional UTF-8 byte order mark).
 struct CohortReader {
     static let keys = ["subjects", "participants", "id", "include", "exclude", "sessions", "runs", "missing_scans"]
     let directory: URL
@@ -44,17 +47,14 @@ struct CohortReader {
                 if let m = node.member(k) { d.report(m.keyLocation, "cohort.\(k)", "only applies with \"participants\"") }
             }
         }
-        if Set(subjects).count != subjects.count {
-            d.report(node.location, "cohort.subjects", "a subject is listed twice")
-        }
         var sessions: [String?] = [nil]
         if let s = node.member("sessions") {
-            sessions = (labels(s.value, path: "cohort.sessions", prefix: "ses-") ?? []).map { $0 }
+            sessions = (labels(s.value, path: "cohort.sessions", prefix: "ses-", noun: "session") ?? []).map { $0 }
             if sessions.isEmpty { d.report(s.value.location, "cohort.sessions", "expected at least one session") }
         }
         var runs: [String?] = [nil]
         if let r = node.member("runs") {
-            runs = (labels(r.value, path: "cohort.runs", prefix: "run-") ?? []).map { $0 }
+            runs = (labels(r.value, path: "cohort.runs", prefix: "run-", noun: "run") ?? []).map { $0 }
             if runs.isEmpty { d.report(r.value.location, "cohort.runs", "expected at least one run") }
         }
         if subjects.isEmpty && d.issues.isEmpty {
@@ -82,12 +82,16 @@ struct CohortReader {
     }
 
     /// A list of BIDS labels (strings or integers), without `prefix`.
-    private func labels(_ node: JSONNode, path: String, prefix: String = "sub-") -> [String]? {
+    ///
+    /// A label given twice (`"1"` and `"ses-1"` are the same session) is reported at the second
+    /// item: two sessions with one label would plan two tasks with one output name.
+    private func labels(_ node: JSONNode, path: String, prefix: String = "sub-", noun: String = "subject") -> [String]? {
         guard case .array(let items) = node.kind else {
             diagnostics.report(node.location, path, "expected a list of labels, got \(node.shortDescription)")
             return nil
         }
         var out: [String] = []
+        var first: [String: Int] = [:]
         for (i, item) in items.enumerated() {
             var label: String
             switch item.kind {
@@ -102,6 +106,11 @@ struct CohortReader {
                 diagnostics.report(item.location, "\(path)[\(i)]", "'\(label)' is not a BIDS label (letters and digits only)")
                 continue
             }
+            if let earlier = first[label] {
+                diagnostics.report(item.location, "\(path)[\(i)]", "a \(noun) is listed twice: \(prefix)\(label) (first at \(path)[\(earlier)])")
+                continue
+            }
+            first[label] = i
             out.append(label)
         }
         return out
@@ -118,17 +127,19 @@ struct CohortReader {
             return []
         }
         let url = rel.hasPrefix("/") ? URL(fileURLWithPath: rel) : directory.appendingPathComponent(rel)
-        guard let bytes = try? FileSystem.read(url.path) else {
-            d.report(pathNode.location, "cohort.participants", "cannot read \(url.path)")
+        let table: TSVTable
+        do {
+            table = try TSVTable.read(url.path)
+        } catch {
+            d.report(pathNode.location, "cohort.participants", "\(error)")
             return []
         }
         let tableName = url.lastPathComponent
-        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
-            .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
-        guard let header = lines.first?.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) else {
+        guard !table.isEmpty else {
             d.report(pathNode.location, "cohort.participants", "\(tableName) is empty")
             return []
         }
+        let header = table.header
         var idColumn = "participant_id"
         if let idNode = node.member("id") {
             if case .string(let s) = idNode.value.kind { idColumn = s }
@@ -171,19 +182,27 @@ struct CohortReader {
         }
         let include = filters("include"), exclude = filters("exclude")
         var subjects: [String] = []
-        for (n, line) in lines.dropFirst().enumerated() {
-            let cells = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        var firstLine: [String: Int] = [:]
+        for row in table.rows {
+            let cells = row.cells
             guard cells.count > idIndex else {
-                d.report(pathNode.location, "cohort.participants", "\(tableName):\(n + 2): expected \(header.count) columns, got \(cells.count)")
+                d.report(pathNode.location, "cohort.participants", "\(tableName):\(row.line): expected \(header.count) columns, got \(cells.count)")
                 continue
             }
+            let rowID = cells[idIndex].hasPrefix("sub-") ? String(cells[idIndex].dropFirst(4)) : cells[idIndex]
+            if let earlier = firstLine[rowID] {
+                d.report(pathNode.location, "cohort.participants",
+                         "\(tableName):\(row.line): a subject is listed twice: sub-\(rowID) (first on line \(earlier))")
+                continue
+            }
+            firstLine[rowID] = row.line
             func cell(_ i: Int) -> String { i < cells.count ? cells[i] : "" }
             if !include.allSatisfy({ $0.1.contains(cell($0.0)) }) { continue }
             if exclude.contains(where: { $0.1.contains(cell($0.0)) }) { continue }
             var id = cells[idIndex]
             if id.hasPrefix("sub-") { id.removeFirst(4) }
             guard Self.isLabel(id) else {
-                d.report(pathNode.location, "cohort.participants", "\(tableName):\(n + 2): '\(cells[idIndex])' is not a BIDS subject label")
+                d.report(pathNode.location, "cohort.participants", "\(tableName):\(row.line): '\(cells[idIndex])' is not a BIDS subject label")
                 continue
             }
             subjects.append(id)

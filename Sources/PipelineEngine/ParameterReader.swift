@@ -37,9 +37,59 @@ public final class ParameterReader: @unchecked Sendable {
     }
 
     /// Reports a problem with parameter `key` (at its value's location when present).
+    ///
+    /// `key` may name a part of a structured parameter, `seeds[1].radius`: the problem is then
+    /// reported at the deepest part the spec has (the radius, else the second seed, else `seeds`).
     public func report(_ key: String, _ message: String) {
-        let loc = members.first { $0.key == key }?.value.location ?? stageLocation
-        diagnostics.report(loc, "\(path).\(key)", message)
+        diagnostics.report(location(of: key), "\(path).\(key)", message)
+    }
+
+    /// Checks that a number found inside a structured parameter (see ``value(_:)``) lies in
+    /// `range`, reporting "expected a number in a...b, got x" at `key` (as ``report(_:_:)`` does)
+    /// when it does not. A kind calls this for every number it will convert or compute with, so
+    /// that 1e300 is a spec error rather than a trap at run time.
+    /// - Returns: whether the number is in range.
+    @discardableResult
+    public func check(_ key: String, _ n: Double, in range: ClosedRange<Double>) -> Bool {
+        if range.contains(n) { return true }
+        report(key, Self.outOfRange(n, range))
+        return false
+    }
+
+    /// "expected a number in a...b, got x".
+    static func outOfRange(_ n: Double, _ range: ClosedRange<Double>) -> String {
+        "expected a number in \(JSONValue.format(number: range.lowerBound))...\(JSONValue.format(number: range.upperBound)), got \(JSONValue.format(number: n))"
+    }
+
+    /// The location of `key` (`name`, then any `[index]` and `.name` parts): of its deepest part
+    /// present in the spec, else the stage's.
+    private func location(of key: String) -> SourceLocation {
+        var parts: [String] = []
+        var current = ""
+        for c in key {
+            switch c {
+            case ".", "[":
+                if !current.isEmpty { parts.append(current) }
+                current = c == "[" ? "[" : ""
+            case "]":
+                parts.append(current + "]")
+                current = ""
+            default:
+                current.append(c)
+            }
+        }
+        if !current.isEmpty { parts.append(current) }
+        guard let first = parts.first, var node = members.first(where: { $0.key == first })?.value else { return stageLocation }
+        for part in parts.dropFirst() {
+            if part.hasPrefix("["), part.hasSuffix("]"), let i = Int(part.dropFirst().dropLast()) {
+                guard case .array(let items) = node.kind, items.indices.contains(i) else { break }
+                node = items[i]
+            } else {
+                guard let m = node.member(part) else { break }
+                node = m.value
+            }
+        }
+        return node.location
     }
 
     /// A number parameter; `default` nil means required. Checks `range` when given.
@@ -55,8 +105,7 @@ public final class ParameterReader: @unchecked Sendable {
             return def ?? 0
         }
         if let range, !range.contains(n) {
-            diagnostics.report(m.value.location, "\(path).\(key)",
-                               "expected a number in \(JSONValue.format(number: range.lowerBound))...\(JSONValue.format(number: range.upperBound)), got \(JSONValue.format(number: n))")
+            diagnostics.report(m.value.location, "\(path).\(key)", Self.outOfRange(n, range))
         }
         accepted[key] = .number(n)
         return n
@@ -70,16 +119,17 @@ public final class ParameterReader: @unchecked Sendable {
             diagnostics.report(stageLocation, "\(path).\(key)", "missing required integer")
             return 0
         }
-        guard case .number(let n) = m.value.kind, n.rounded() == n, abs(n) < 1e15 else {
+        guard case .number(let n) = m.value.kind, n.rounded() == n, abs(n) < 1e15 || range != nil else {
             diagnostics.report(m.value.location, "\(path).\(key)", "expected an integer, got \(m.value.shortDescription)")
             return def ?? 0
         }
-        let i = Int(n)
-        if let range, !range.contains(i) {
-            diagnostics.report(m.value.location, "\(path).\(key)", "expected an integer in \(range.lowerBound)...\(range.upperBound), got \(i)")
+        // Compared as doubles: Int(1e300) would trap.
+        if let range, !(n >= Double(range.lowerBound) && n <= Double(range.upperBound)) {
+            diagnostics.report(m.value.location, "\(path).\(key)",
+                               "expected an integer in \(range.lowerBound)...\(range.upperBound), got \(JSONValue.format(number: n))")
         }
         accepted[key] = .number(n)
-        return i
+        return abs(n) < 1e15 ? Int(n) : (def ?? 0)
     }
 
     /// A string parameter.

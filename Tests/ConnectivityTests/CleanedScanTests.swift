@@ -80,4 +80,40 @@ final class CleanedScanTests: XCTestCase {
             XCTAssertTrue("\(error)".contains(seriesURL.path) && "\(error)".contains("size does not match"), "\(error)")
         }
     }
+
+    func testUnreadableOrBrokenInfoIsAPlainErrorNamingIt() throws {
+        let context = try context("info")
+        try CleanedScan(info: info(volumes: 4, kept: 4), series: SeriesBuffer(zeros: 4 * 30), voxels: voxels).write(to: context)
+        var files = try files(in: context)
+        let key = try XCTUnwrap(files.keys.first { $0.hasSuffix(CleanedScan.infoFile) })
+        let infoURL = files[key]!
+        func failure(_ files: [String: URL]) -> String {
+            do { _ = try CleanedScan.read(files: files); return "no error" } catch { return "\(error)" }
+        }
+        // Not there (a cache entry cut short): strerror's words, not Foundation's error dump.
+        files[key] = context.outputDirectory.appendingPathComponent("gone.json")
+        var message = failure(files)
+        XCTAssertEqual(message, "\(files[key]!.path): cannot be read as a clean stage's \(CleanedScan.infoFile): No such file or directory")
+        // Not JSON, and JSON without a field.
+        files[key] = infoURL
+        try Data("{\"prefix\": ".utf8).write(to: infoURL)
+        message = failure(files)
+        XCTAssertTrue(message.hasPrefix("\(infoURL.path): cannot be read as a clean stage's \(CleanedScan.infoFile): invalid JSON"), message)
+        try Data("{\"prefix\": \"x\"}".utf8).write(to: infoURL)
+        message = failure(files)
+        XCTAssertEqual(message, "\(infoURL.path): cannot be read as a clean stage's \(CleanedScan.infoFile): missing key 'space'")
+    }
+
+    func testAMissingSeriesFileSaysWhy() throws {
+        let context = try context("noseries")
+        try CleanedScan(info: info(volumes: 4, kept: 4), series: SeriesBuffer(zeros: 4 * 30), voxels: voxels).write(to: context)
+        var files = try files(in: context)
+        let key = try XCTUnwrap(files.keys.first { $0.hasSuffix(CleanedScan.seriesFile) })
+        try FileManager.default.removeItem(at: files[key]!)
+        XCTAssertThrowsError(try CleanedScan.read(files: files)) { error in
+            XCTAssertTrue("\(error)".hasSuffix("No such file or directory"), "\(error)")
+        }
+        files[key] = nil
+        XCTAssertThrowsError(try CleanedScan.read(files: files)) { XCTAssertTrue("\($0)".contains("not the output of a clean stage"), "\($0)") }
+    }
 }

@@ -3,9 +3,9 @@ import XCTest
 @testable import Connectivity
 
 final class GroupDesignTests: XCTestCase {
-    private func table(_ text: String) throws -> ParticipantsTable {
+    private func table(_ text: String, prefix: [UInt8] = []) throws -> ParticipantsTable {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("participants-\(UUID().uuidString.prefix(6)).tsv")
-        try Data(text.utf8).write(to: url)
+        try Data(prefix + Array(text.utf8)).write(to: url)
         addTeardownBlock { try? FileManager.default.removeItem(at: url) }
         return try ParticipantsTable.read(url.path)
     }
@@ -32,6 +32,34 @@ final class GroupDesignTests: XCTestCase {
         XCTAssertEqual(try d.contrast("age"), [0, 0, 1])
         XCTAssertEqual(try d.contrast("0.5*responder + 0.5*nonresponder"), [0.5, 0.5, 0])
         XCTAssertThrowsError(try d.contrast("anxious > nonanxious")) { XCTAssertTrue("\($0)".contains("not a design column")) }
+    }
+
+    func testCRLFTableWithAByteOrderMarkGivesTheSameDesign() throws {
+        let lf = try table(tsv)
+        let crlf = try table(tsv.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n", prefix: [0xEF, 0xBB, 0xBF])
+        XCTAssertEqual(crlf.columns, lf.columns)
+        XCTAssertEqual(crlf.rows, lf.rows)
+        XCTAssertEqual(try crlf.value("06", "madrs_change_pct"), "-10")
+        XCTAssertNil(try crlf.value("05", "madrs_change_pct"))
+        let spec = GroupDesign.Spec(group: "responder", covariates: ["age", "madrs_change_pct"])
+        let subjects = ["01", "02", "03", "04", "06"]
+        XCTAssertEqual(try GroupDesign(spec, subjects: subjects, table: crlf).matrix.column(2),
+                       try GroupDesign(spec, subjects: subjects, table: lf).matrix.column(2))
+        XCTAssertEqual(try GroupDesign(spec, subjects: subjects, table: crlf).matrix.column(3),
+                       try GroupDesign(spec, subjects: subjects, table: lf).matrix.column(3))
+    }
+
+    func testRepeatedColumnsOrSubjectsAreErrorsNamingTheTable() throws {
+        XCTAssertThrowsError(try table("participant_id\tage\tage\r\nsub-01\t30\t31\r\n")) { error in
+            XCTAssertEqual((error as? InputError)?.field, "age")
+            XCTAssertTrue("\(error)".contains("column name appears twice"), "\(error)")
+        }
+        XCTAssertThrowsError(try table("participant_id\tage\r\nsub-01\t30\r\n\r\n01\t31\r\n")) { error in
+            XCTAssertTrue("\(error)".contains("sub-01 appears twice"), "\(error)")
+        }
+        XCTAssertThrowsError(try table("participant_id\tage\r\nsub-01\t30\r\n\r\nsub-02\r\n")) { error in
+            XCTAssertEqual((error as? InputError)?.field, "line 4")
+        }
     }
 
     func testOneSampleAndRegressionDesigns() throws {

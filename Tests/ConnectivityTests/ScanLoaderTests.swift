@@ -53,6 +53,24 @@ final class ScanLoaderTests: XCTestCase {
         XCTAssertEqual(scan.repetitionTime, 2)
     }
 
+    func testCRLFConfoundsWithAByteOrderMarkLoadAsLF() throws {
+        let b = try bold()
+        var lines = ["trans_x\tframewise_displacement\tcsf"]
+        for t in 0..<10 { lines.append("\(Double(t) / 10)\t\(t == 0 ? "n/a" : String(Double(t) / 4))\t\(t)") }
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path("lf.tsv")))
+        try Data([0xEF, 0xBB, 0xBF] + Array((lines.joined(separator: "\r\n") + "\r\n\r\n").utf8)).write(to: URL(fileURLWithPath: path("crlf.tsv")))
+        let lf = try ScanLoader.load(.init(bold: b, confounds: path("lf.tsv"), dummyScans: 2)).confounds!
+        let crlf = try ScanLoader.load(.init(bold: b, confounds: path("crlf.tsv"), dummyScans: 2)).confounds!
+        XCTAssertEqual(crlf.names, ["trans_x", "framewise_displacement", "csf"])
+        XCTAssertEqual(crlf.rowCount, 8)
+        XCTAssertEqual(try crlf.selecting(crlf.names), try lf.selecting(lf.names))
+        XCTAssertEqual(try crlf.selecting(["csf"]), [[2, 3, 4, 5, 6, 7, 8, 9]])
+        // The first row's n/a survives as NaN (it was "n/a\r" before), and fills as nilearn does.
+        let full = try ConfoundsTable.read(path("crlf.tsv"))
+        XCTAssertTrue(full.columns["framewise_displacement"]![0].isNaN)
+        XCTAssertEqual(try full.selecting(["framewise_displacement"])[0][0], 0.25)
+    }
+
     func testRepetitionTimeMismatchIsAnErrorUnlessASourceIsChosen() throws {
         let b = try bold(tr: 2.5)
         let s = try sidecar(2)
@@ -103,6 +121,43 @@ final class ScanLoaderTests: XCTestCase {
         XCTAssertEqual(scan.nonFiniteVoxels, 2)
         XCTAssertTrue(scan.series.allSatisfy { $0.isFinite })
         XCTAssertEqual(scan.series[5], 0)
+    }
+
+    func testAnAllNaNScanIsAnErrorNamingTheFile() throws {
+        let b = path("nan.nii.gz")
+        try NIfTIFile.write(NIfTIImage(shape: [6, 5, 4, 10], affine: affine, data: [Float](repeating: .nan, count: 1200), repetitionTime: 2), to: b)
+        for request in [ScanLoader.Request(bold: b), .init(bold: b, epiMask: true), .init(bold: b, smoothingFWHM: 6),
+                        .init(bold: b, mask: try mask([6, 5, 4], affine) { $0 < 60 })] {
+            XCTAssertThrowsError(try ScanLoader.load(request)) { error in
+                let e = error as? InputError
+                XCTAssertEqual(e?.path, b)
+                XCTAssertEqual(e?.field, "data")
+                XCTAssertTrue(e?.message.contains("is NaN or infinite") ?? false, "\(error)")
+            }
+        }
+    }
+
+    func testNoFiniteVoxelInsideTheMaskIsAnError() throws {
+        // Finite outside the mask; inside, each voxel is NaN or infinite in one volume or another.
+        var data = [Float](repeating: 1, count: 1200)
+        for t in 0..<10 { for v in 0..<120 { data[t * 120 + v] = Float(1000 + v + t) } }
+        for v in 0..<60 { data[(v % 10) * 120 + v] = v % 2 == 0 ? .nan : -.infinity }
+        let b = path("holes.nii.gz")
+        try NIfTIFile.write(NIfTIImage(shape: [6, 5, 4, 10], affine: affine, data: data, repetitionTime: 2), to: b)
+        let inside = try mask([6, 5, 4], affine) { $0 < 60 }
+        XCTAssertThrowsError(try ScanLoader.load(.init(bold: b, mask: inside))) { error in
+            XCTAssertEqual((error as? InputError)?.path, b)
+            XCTAssertTrue("\(error)".contains("every one of the 60 voxels inside the mask \(inside)"), "\(error)")
+        }
+        // One finite voxel in the mask is enough: it is loaded, the others are zeroed and counted.
+        data[9 * 120 + 59] = 5
+        try NIfTIFile.write(NIfTIImage(shape: [6, 5, 4, 10], affine: affine, data: data, repetitionTime: 2), to: b)
+        let scan = try ScanLoader.load(.init(bold: b, mask: inside))
+        XCTAssertEqual(scan.voxels.count, 60)
+        XCTAssertEqual(scan.nonFiniteVoxels, 59)
+        XCTAssertEqual(scan.series[2 * 60 + 59], 1059 + 2)
+        XCTAssertEqual(scan.series[9 * 60 + 59], 5)
+        XCTAssertEqual(scan.series[9 * 60 + 49], 0)   // voxel 49 was NaN at volume 9
     }
 
     func testSmoothedSeriesEqualsSmoothingTheWholeRunThenMasking() throws {

@@ -20,14 +20,16 @@ final class SeedTests: XCTestCase {
                           series: SeriesBuffer(zeros: 3 * voxels.count), confounds: nil, nonFiniteVoxels: 0)
     }
 
-    private func atlas(header: Bool) throws -> AtlasLabels {
+    /// The atlas with its label table written with `newline` line ends, after `prefix` bytes.
+    private func atlas(header: Bool, newline: String = "\n", prefix: [UInt8] = []) throws -> AtlasLabels {
         var labels = [Float](repeating: 0, count: 1000)
         for v in 0..<1000 where v % 10 < 2 { labels[v] = 3 }   // inside the mask
         for v in 0..<1000 where v % 10 > 7 { labels[v] = 7 }   // outside the mask
         let image = folder.appendingPathComponent("atlas.nii.gz").path
         try NIfTIFile.write(NIfTIImage(shape: [10, 10, 10], affine: affine, data: labels), to: image, options: NIfTIWriteOptions(datatype: .uint8))
         let table = folder.appendingPathComponent("atlas.tsv").path
-        try Data((header ? "index\tname\n3\tLBA_left\n7\tMTG_right\n" : "3 LBA_left\n7 MTG_right\n").utf8).write(to: URL(fileURLWithPath: table))
+        let text = (header ? "index\tname\n3\tLBA_left\n7\tMTG_right\n" : "3 LBA_left\n7 MTG_right\n").replacingOccurrences(of: "\n", with: newline)
+        try Data(prefix + Array(text.utf8)).write(to: URL(fileURLWithPath: table))
         return try AtlasLabels.read(image: image, table: table)
     }
 
@@ -39,6 +41,20 @@ final class SeedTests: XCTestCase {
             let positions = try seed.voxelPositions(in: scan(), atlas: atlas, scanName: "sub-01")
             XCTAssertEqual(positions.count, 200)
             XCTAssertEqual(try SeedDefinition(name: "x", source: .atlasLabel("3")).voxelPositions(in: scan(), atlas: atlas, scanName: "s"), positions)
+        }
+    }
+
+    func testCRLFLabelTableWithAByteOrderMarkReadsAsLF() throws {
+        for header in [true, false] {
+            let lf = try atlas(header: header)
+            for (newline, prefix) in [("\r\n", [0xEF, 0xBB, 0xBF]), ("\r\n", []), ("\r", [0xEF, 0xBB, 0xBF])] as [(String, [UInt8])] {
+                let other = try atlas(header: header, newline: newline + newline, prefix: prefix)
+                XCTAssertEqual(other.names, [3: "LBA_left", 7: "MTG_right"], "\(header) \(newline.debugDescription) \(prefix)")
+                XCTAssertEqual(other.names, lf.names)
+                let seed = SeedDefinition(name: "LBA", source: .atlasLabel("LBA_left"))
+                XCTAssertEqual(try seed.voxelPositions(in: scan(), atlas: other, scanName: "s"),
+                               try seed.voxelPositions(in: scan(), atlas: lf, scanName: "s"))
+            }
         }
     }
 

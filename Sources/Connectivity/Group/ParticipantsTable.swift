@@ -1,4 +1,5 @@
 import Foundation
+import PipelineEngine
 
 /// A BIDS `participants.tsv`: one row per subject, keyed by `participant_id` (`sub-<label>`).
 public struct ParticipantsTable: Sendable {
@@ -13,20 +14,28 @@ public struct ParticipantsTable: Sendable {
         self.rows = rows
     }
 
+    /// Reads a table (LF, CRLF or CR line ends, an optional UTF-8 byte order mark; blank lines
+    /// skipped). Column names must differ; every row must have one cell per column and a distinct
+    /// `participant_id`.
     public static func read(_ path: String) throws -> ParticipantsTable {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw InputError(path: path, "cannot read the participants table")
+        let table: TSVTable
+        do {
+            table = try TSVTable.read(path)
+        } catch let error as TSVTable.ReadError {
+            throw InputError(path: path, "cannot read the participants table: \(error.reason)")
         }
-        let lines = text.split(whereSeparator: \.isNewline).map { String($0) }.filter { !$0.isEmpty }
-        guard let header = lines.first?.split(separator: "\t", omittingEmptySubsequences: false).map(String.init),
-              let idColumn = header.firstIndex(of: "participant_id") else {
+        let header = table.header
+        guard let idColumn = header.firstIndex(of: "participant_id") else {
             throw InputError(path: path, field: "participant_id", "missing; the first line must name the columns, one of them participant_id")
         }
+        if let twice = header.indices.first(where: { header[..<$0].contains(header[$0]) }) {
+            throw InputError(path: path, field: header[twice], "column name appears twice")
+        }
         var rows: [String: [String: String]] = [:]
-        for (n, line) in lines.dropFirst().enumerated() {
-            let cells = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        for row in table.rows {
+            let cells = row.cells
             guard cells.count == header.count else {
-                throw InputError(path: path, field: "line \(n + 2)", "has \(cells.count) cells; the header has \(header.count)")
+                throw InputError(path: path, field: "line \(row.line)", "has \(cells.count) cells; the header has \(header.count)")
             }
             let id = cells[idColumn].hasPrefix("sub-") ? String(cells[idColumn].dropFirst(4)) : cells[idColumn]
             if rows[id] != nil { throw InputError(path: path, field: "participant_id", "sub-\(id) appears twice") }

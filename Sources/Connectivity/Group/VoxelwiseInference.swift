@@ -238,7 +238,11 @@ private func logp(_ ps: [Double]) -> [Double] { ps.map { -log10(max($0, 1e-300))
 
 /// Writes a summary dictionary as pretty, key-sorted JSON.
 func summaryJSON(_ object: [String: Any]) throws -> [UInt8] {
-    Array(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]))
+    do {
+        return Array(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]))
+    } catch {
+        throw InputError(path: "summary.json", "cannot be written: \(ErrorReason.of(error))")
+    }
 }
 
 private func fmt(_ v: Double) -> String { String(format: "%.6g", v) }

@@ -1,4 +1,5 @@
 import Foundation
+import PipelineEngine
 
 /// An fMRIPrep `desc-confounds_timeseries.tsv`: named numeric columns, one row per volume.
 ///
@@ -19,26 +20,28 @@ public struct ConfoundsTable: Sendable {
         rowCount = columns.values.first?.count ?? 0
     }
 
-    /// Reads and checks a TSV: a header, then rows with one number (or n/a) per column.
+    /// Reads and checks a TSV: a header, then rows with one number (or n/a) per column. Lines may
+    /// end in LF, CRLF or CR, and the file may start with a UTF-8 byte order mark (``TSVTable``);
+    /// a blank line before the last row is an error (a row with one cell).
     public static func read(_ path: String) throws -> ConfoundsTable {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputError(path: path, "cannot read the confounds file")
+        let table: TSVTable
+        do {
+            table = try TSVTable.read(path, keepingBlankLines: true)
+        } catch let error as TSVTable.ReadError {
+            throw InputError(path: path, "cannot read the confounds file: \(error.reason)")
         }
-        let text = String(decoding: data, as: UTF8.self)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
-        while lines.last?.isEmpty == true { lines.removeLast() }
-        guard let header = lines.first, !header.isEmpty else {
+        guard !table.isEmpty, table.header != [""] else {
             throw InputError(path: path, "empty confounds file; expected a header line of column names")
         }
-        let names = header.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        let names = table.header
         if let duplicate = Dictionary(grouping: names, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
             throw InputError(path: path, field: duplicate, "column name appears twice")
         }
         var values = [[Double]](repeating: [], count: names.count)
-        for (lineNumber, line) in lines.dropFirst().enumerated() {
-            let cells = line.split(separator: "\t", omittingEmptySubsequences: false)
+        for row in table.rows {
+            let cells = row.cells
             guard cells.count == names.count else {
-                throw InputError(path: path, field: "line \(lineNumber + 2)", "has \(cells.count) cells; the header has \(names.count) columns")
+                throw InputError(path: path, field: "line \(row.line)", "has \(cells.count) cells; the header has \(names.count) columns")
             }
             for (c, cell) in cells.enumerated() {
                 if cell == "n/a" || cell == "NaN" || cell == "nan" || cell.isEmpty {
@@ -46,7 +49,7 @@ public struct ConfoundsTable: Sendable {
                 } else if let v = Double(cell) {
                     values[c].append(v)
                 } else {
-                    throw InputError(path: path, field: names[c], "line \(lineNumber + 2) holds '\(cell)'; expected a number or n/a")
+                    throw InputError(path: path, field: names[c], "line \(row.line) holds '\(cell)'; expected a number or n/a")
                 }
             }
         }

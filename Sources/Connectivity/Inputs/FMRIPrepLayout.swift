@@ -51,7 +51,12 @@ public enum FMRIPrepLayout {
         let wantedSubjects = subjects.map { Set($0.map { $0.hasPrefix("sub-") ? String($0.dropFirst(4)) : $0 }) }
         let wantedSessions = sessions.map { Set($0.map { $0.hasPrefix("ses-") ? String($0.dropFirst(4)) : $0 }) }
         var scans: [FMRIPrepScan] = []
-        let subjectFolders = try fm.contentsOfDirectory(atPath: root).filter { $0.hasPrefix("sub-") }.sorted()
+        let subjectFolders: [String]
+        do {
+            subjectFolders = try fm.contentsOfDirectory(atPath: root).filter { $0.hasPrefix("sub-") }.sorted()
+        } catch {
+            throw InputError(path: root, "cannot list the fMRIPrep derivatives folder: \(ErrorReason.of(error))")
+        }
         for subjectFolder in subjectFolders {
             let label = String(subjectFolder.dropFirst(4))
             if let wantedSubjects, !wantedSubjects.contains(label) { continue }
@@ -98,7 +103,12 @@ public enum FMRIPrepLayout {
 
     /// `RepetitionTime` from a BOLD sidecar.
     public static func repetitionTime(sidecar path: String) throws -> Double {
-        guard let data = FileManager.default.contents(atPath: path) else { throw InputError(path: path, "cannot read the sidecar") }
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw InputError(path: path, "cannot read the sidecar: \(ErrorReason.of(error))")
+        }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw InputError(path: path, "not a JSON object")
         }

@@ -12,7 +12,9 @@ import Numerics
 ///   which wins;
 /// - a mask on another grid is resampled by nearest neighbour through the affines; a mask with no
 ///   voxel inside the data's field of view is refused;
-/// - the confounds file must have one row per volume.
+/// - the confounds file must have one row per volume;
+/// - some voxel inside the mask must have only finite values: a scan that is all NaN (or NaN or
+///   infinite in every in-mask voxel) would clean to zeros and give all-zero maps.
 /// Non-finite values are set to 0 before smoothing (as nilearn does), and counted.
 ///
 /// Streaming: the mask is known before the data (a mask file, or no mask), so volumes are
@@ -100,6 +102,8 @@ public enum ScanLoader {
                 whole[i] = 0
                 nonFinite[i % perVolume] = true
             }
+            // Before the mask: on an all-NaN run it would be computed on zeros.
+            if !nonFinite.contains(false) { throw noFiniteVoxel(request, voxels: perVolume, inside: "the image") }
             // On the unsmoothed run, as nilearn's maskers compute it.
             maskValues = try EPIBrainMask().compute(whole, shape: grid + [volumes]).map { $0 ? 1 : 0 }
         }
@@ -174,8 +178,18 @@ public enum ScanLoader {
             confounds = table
         }
         let inMaskNonFinite = voxels.filter { nonFinite[$0] }.count
+        if inMaskNonFinite == voxels.count {
+            throw noFiniteVoxel(request, voxels: voxels.count, inside: request.mask.map { "the mask \($0)" } ?? "the mask")
+        }
         return LoadedScan(gridShape: grid, affine: affine, repetitionTime: tr, volumes: volumes, voxels: voxels,
                           series: series, confounds: confounds, nonFiniteVoxels: inMaskNonFinite)
+    }
+
+    /// The error for a run with no voxel whose values are all finite.
+    private static func noFiniteVoxel(_ request: Request, voxels: Int, inside: String) -> InputError {
+        InputError(path: request.bold, field: "data",
+                   "every one of the \(voxels) voxels inside \(inside) is NaN or infinite in some volume; "
+                   + "no voxel has a usable time series (cleaning would set them to 0 and every map would be 0)")
     }
 
     /// Sets non-finite values of a volume to 0 and marks their positions in `flags` (allocated on

@@ -21,7 +21,10 @@ public struct AtlasLabels: Sendable {
     }
 
     /// Reads the image and its table: tab-separated with a header that has `index` and `name`
-    /// columns, or lines of `index<TAB>name` / `index name`.
+    /// columns, or lines of `index<TAB>name` / `index name`. The table is read by ``TSVTable``
+    /// (LF, CRLF or CR line ends, an optional UTF-8 byte order mark); blank lines are skipped.
+    /// - Throws: `InputError` naming the file: a voxel that is not a whole number in
+    ///   0...2147483647, an unreadable table, a table line without an index and a name.
     public static func read(image: String, table: String?) throws -> AtlasLabels {
         let nifti = try NIfTIFile.read(image, as: Float.self)
         guard nifti.shape.count == 3 || (nifti.shape.count == 4 && nifti.shape[3] == 1) else {
@@ -29,19 +32,22 @@ public struct AtlasLabels: Sendable {
         }
         var labels = [Int](repeating: 0, count: nifti.data.count)
         for (i, v) in nifti.data.enumerated() {
-            guard v.isFinite, v >= 0, v == v.rounded() else {
-                throw InputError(path: image, "voxel \(i) holds \(v); a label image holds non-negative whole numbers")
+            guard v.isFinite, v >= 0, v == v.rounded(), v <= Float(Int32.max) else {
+                throw InputError(path: image, "voxel \(i) holds \(v); a label image holds whole numbers in 0...2147483647")
             }
             labels[i] = Int(v)
         }
         var names: [Int: String] = [:]
         if let table {
-            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else {
-                throw InputError(path: table, "cannot read the label table")
+            let text: TSVTable
+            do {
+                text = try TSVTable.read(table)
+            } catch let error as TSVTable.ReadError {
+                throw InputError(path: table, "cannot read the label table: \(error.reason)")
             }
-            var lines = text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            var lines = text.lines.filter { !$0.cells.joined(separator: "\t").trimmingCharacters(in: .whitespaces).isEmpty }
             var indexColumn = 0, nameColumn = 1
-            let header = lines.first?.split(separator: "\t").map { $0.lowercased() } ?? []
+            let header = lines.first?.cells.filter { !$0.isEmpty }.map { $0.lowercased() } ?? []
             if header.contains("index") || header.contains("name") {
                 guard let i = header.firstIndex(of: "index"), let n = header.firstIndex(of: "name") else {
                     throw InputError(path: table, "the header needs 'index' and 'name' columns")
@@ -50,11 +56,11 @@ public struct AtlasLabels: Sendable {
                 nameColumn = n
                 lines.removeFirst()
             }
-            for (number, line) in lines.enumerated() {
-                let cells = line.contains("\t") ? line.split(separator: "\t").map(String.init)
-                    : line.split(separator: " ", maxSplits: 1).map(String.init)
+            for line in lines {
+                let cells = line.cells.count > 1 ? line.cells.filter { !$0.isEmpty }
+                    : line.cells[0].split(separator: " ", maxSplits: 1).map(String.init)
                 guard cells.count > max(indexColumn, nameColumn), let index = Int(cells[indexColumn].trimmingCharacters(in: .whitespaces)) else {
-                    throw InputError(path: table, field: "line \(number + 1)", "expected an index and a name")
+                    throw InputError(path: table, field: "line \(line.line)", "expected an index and a name")
                 }
                 names[index] = cells[nameColumn].trimmingCharacters(in: .whitespaces)
             }

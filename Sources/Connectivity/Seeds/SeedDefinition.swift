@@ -70,5 +70,5 @@ public struct SeedDefinition: Sendable, Equatable {
         }
     }
 
-    private func formatted(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }
+    private func formatted(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v) }
 }

@@ -7,13 +7,17 @@ public enum SeedGeometry {
     /// The voxels of an MNI sphere, by nilearn NiftiSpheresMasker's rule: every voxel (of
     /// `mask`, when given) whose centre lies at a world distance ≤ `radius` mm from `centre`, plus
     /// the voxel nearest the centre, `round(inverse(affine) · centre)` with round-half-even, when it
-    /// is inside the grid (and mask). Sorted ascending.
+    /// is inside the grid (and mask). Sorted ascending. A centre or radius beyond 1e12 voxels of
+    /// the grid (or not finite) gives no voxel.
     public static func sphere(centre: [Double], radius: Double, shape: [Int], affine: Affine, mask: [Bool]? = nil) -> [Int] {
         precondition(centre.count == 3 && shape.count >= 3)
         guard let inverse = affine.inverse else { return [] }
         let c = inverse.apply(centre)
         let sizes = affine.voxelSizes
         let minSize = max(sizes.min() ?? 1, 1e-6)
+        // Far outside any grid (or not finite): no voxel, rather than a trapping Int conversion.
+        let limit = 1e12
+        guard c.allSatisfy({ abs($0) < limit }), radius.isFinite, radius / minSize < limit else { return [] }
         let reach = Int((radius / minSize).rounded(.up)) + 1
         var out: [Int] = []
         let nx = shape[0], ny = shape[1]

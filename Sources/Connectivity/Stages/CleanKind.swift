@@ -181,6 +181,9 @@ public struct CleanKind: StageKind {
             censoredVolumes: sampleMask.map { m in m.indices.filter { !m[$0] } } ?? [], voxelCount: scan.voxels.count,
             gridShape: scan.gridShape, affine: scan.affine.rows, confoundColumns: confoundNames, nonFiniteVoxels: scan.nonFiniteVoxels)
         context.log("\(prefix): \(scan.voxels.count) voxels, \(kept)/\(scan.volumes) volumes kept, \(confoundNames.count) confounds")
+        if scan.nonFiniteVoxels > 0 {
+            context.log("warning: \(bold.path): \(scan.nonFiniteVoxels) of \(scan.voxels.count) voxels in the mask hold NaN or infinite values, set to 0")
+        }
         try CleanedScan(info: info, series: scan.series, voxels: scan.voxels).write(to: context)
     }
 }

@@ -80,7 +80,12 @@ public struct CleanedScan: Sendable {
         guard let infoURL = find(infoFile), let seriesURL = find(seriesFile), let maskURL = find(maskFile) else {
             throw InputError(path: files.values.first?.deletingLastPathComponent().path ?? "?", "not the output of a clean stage (needs \(infoFile), \(seriesFile), \(maskFile))")
         }
-        let info = try JSONDecoder().decode(Info.self, from: Data(contentsOf: infoURL))
+        let info: Info
+        do {
+            info = try JSONDecoder().decode(Info.self, from: Data(contentsOf: infoURL))
+        } catch {
+            throw InputError(path: infoURL.path, "cannot be read as a clean stage's \(infoFile): \(ErrorReason.of(error))")
+        }
         let mask = try NIfTIFile.read(maskURL.path)
         let voxels = mask.data.indices.filter { mask.data[$0] > 0 }
         let count = info.keptVolumes * info.voxelCount
@@ -89,7 +94,7 @@ public struct CleanedScan: Sendable {
         do {
             file = try MappedFile(readingFrom: seriesURL.path)
         } catch {
-            throw InputError(path: seriesURL.path, "cannot be read: \(error)")
+            throw InputError(path: seriesURL.path, "cannot be read: \(ErrorReason.of(error))")
         }
         guard voxels.count == info.voxelCount, file.bytes.count == count * MemoryLayout<Float>.size else {
             throw InputError(path: seriesURL.path, "size does not match \(infoFile): \(info.keptVolumes) x \(info.voxelCount) float32")

@@ -9,7 +9,8 @@ import PipelineEngine
 /// Reads the output of a `clean` stage (`from[0]`, same scan) and optionally a `synth_cohort`
 /// stage (`from[1]`) for its atlas. Parameters:
 /// - `seeds`: objects `{"name": "LBAleft", "label": "LBA_left"}` (atlas label by name or value),
-///   `{"name": "PCC", "sphere": [0, -52, 26], "radius": 6}` (MNI mm, nilearn's sphere rule), or
+///   `{"name": "PCC", "sphere": [0, -52, 26], "radius": 6}` (MNI mm in -1000...1000, radius in
+///   (0, 500] mm; nilearn's sphere rule), or
 ///   `{"name": "amy", "mask": "path.nii.gz"}`;
 /// - `atlas`, `atlas_labels`: label image and table (relative to the spec), unless from synth;
 /// - `summary`: `mean` (default) or `pca` (SPM eigenvariate);
@@ -32,6 +33,7 @@ public struct ConnectivityKind: StageKind {
     public func readParameters(_ params: ParameterReader) {
         let seeds = params.value("seeds")
         if let problem = Self.seedProblem(seeds) { params.report("seeds", problem) }
+        for (i, seed) in (seeds?.arrayValue ?? []).enumerated() { Self.checkRanges(seed, at: "seeds[\(i)]", params) }
         params.string("atlas", default: "")
         params.string("atlas_labels", default: "")
         let summary = params.string("summary", default: "mean")
@@ -58,6 +60,26 @@ public struct ConnectivityKind: StageKind {
             }
         }
         return nil
+    }
+
+    /// MNI coordinates in mm: far beyond any head, close enough to a grid that voxel indices fit an Int.
+    static let coordinateRange: ClosedRange<Double> = -1000...1000
+    /// A sphere's radius in mm (0 excluded).
+    static let radiusRange: ClosedRange<Double> = 0...500
+    /// An atlas label given as a number (`AtlasLabels` holds 0...Int32.max).
+    static let labelRange: ClosedRange<Double> = 0...Double(Int32.max)
+
+    /// Reports the numbers of a seed or region object (`sphere`, `radius`, a numeric `label`)
+    /// that lie outside their ranges, at `key` (`seeds[2]`, `regions[0]`) plus the field. Shared
+    /// with the `roi` kind's regions.
+    static func checkRanges(_ object: JSONValue, at key: String, _ params: ParameterReader) {
+        for (j, c) in (object["sphere"]?.arrayValue ?? []).enumerated() {
+            if let x = c.numberValue { params.check("\(key).sphere[\(j)]", x, in: coordinateRange) }
+        }
+        if let r = object["radius"]?.numberValue, r > 0 { params.check("\(key).radius", r, in: radiusRange) }
+        if let label = object["label"]?.numberValue, !(label.rounded() == label && labelRange.contains(label)) {
+            params.report("\(key).label", "expected a label name or a whole number in 0...\(Int32.max), got \(JSONValue.format(number: label))")
+        }
     }
 
     static func seeds(_ params: JSONValue) -> [SeedDefinition] {

@@ -10,7 +10,7 @@ extension ROIKind {
                  shape: [Int], affine: Affine, atlas: (labels: AtlasLabels, onGrid: [Int])?) throws -> ROIRegion {
         let name = spec["name"]?.stringValue ?? "region\(index + 1)"
         let total = shape.reduce(1, *)
-        if let label = spec["label"]?.stringValue {
+        if let label = spec["label"]?.stringValue ?? spec["label"]?.intValue.map(String.init) {
             guard let atlas else {
                 throw InputError(path: "stage roi", field: "regions[\(index)].label", "no atlas: set atlas and atlas_labels")
             }
@@ -40,7 +40,13 @@ extension ROIKind {
               let summaryURL = files.first(where: { $0.key.hasPrefix("group_") && $0.key.hasSuffix("_summary.json") })?.value else {
             throw InputError(path: "stage roi", field: field, "a cluster region needs a group stage in from")
         }
-        guard let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: summaryURL)) as? [String: Any],
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(contentsOf: summaryURL))
+        } catch {
+            throw InputError(path: summaryURL.path, "cannot be read: \(ErrorReason.of(error))")
+        }
+        guard let summary = object as? [String: Any],
               let contrasts = summary["contrasts"] as? [[String: Any]], let groupSeed = summary["seed"] as? String,
               let groupSession = summary["session"] as? String, let groupSubjects = summary["subjects"] as? [String] else {
             throw InputError(path: summaryURL.path, "is not a group stage summary")

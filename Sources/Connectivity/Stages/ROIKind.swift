@@ -11,10 +11,10 @@ import PipelineEngine
 /// Parameters:
 /// - `seed`, `pre` (required), `post` (optional: without it only baseline analyses are made);
 /// - `regions` (required): a list of `{"name": …}` objects, each with one of
-///   - `"cluster": k`: significant cluster k (by decreasing mass) of the group stage's contrast
+///   - `"cluster": k` (1...1000000): significant cluster k (by decreasing mass) of the group stage's contrast
 ///     `"contrast"` (default: its first contrast);
 ///   - `"label"`: an atlas label (`atlas`/`atlas_labels`, or the synth_cohort atlas);
-///   - `"sphere": [x, y, z]` (MNI mm) with `"radius"` in mm (nilearn's sphere rule);
+///   - `"sphere": [x, y, z]` (MNI mm, as for connectivity seeds) with `"radius"` in mm (nilearn's sphere rule);
 ///   - `"mask"`: a mask image (non-zero voxels; resampled nearest-neighbour to the maps' grid);
 /// - `include`: participants filters; `group`: a column whose levels also get their own paired tests;
 /// - `clinical`: numeric columns correlated (Pearson and Spearman) with the change and with the
@@ -62,11 +62,20 @@ public struct ROIKind: StageKind {
             if sources.count != 1 {
                 params.report("regions[\(i)]", "give exactly one of cluster, label, sphere (with radius) or mask")
             }
-            if object["cluster"] != nil, (object["cluster"]?.intValue ?? 0) < 1 { params.report("regions[\(i)].cluster", "expected a cluster number ≥ 1") }
+            if let cluster = object["cluster"] {
+                if let n = cluster.numberValue {
+                    if !(n.rounded() == n && n >= Double(Self.clusterRange.lowerBound) && n <= Double(Self.clusterRange.upperBound)) {
+                        params.report("regions[\(i)].cluster", "expected an integer in \(Self.clusterRange.lowerBound)...\(Self.clusterRange.upperBound), got \(JSONValue.format(number: n))")
+                    }
+                } else {
+                    params.report("regions[\(i)].cluster", "expected a cluster number ≥ 1")
+                }
+            }
             if object["sphere"] != nil {
                 if object["sphere"]?.arrayValue?.compactMap(\.numberValue).count != 3 { params.report("regions[\(i)].sphere", "expected [x, y, z] in mm") }
                 if (object["radius"]?.numberValue ?? 0) <= 0 { params.report("regions[\(i)].radius", "expected a radius in mm > 0") }
             }
+            ConnectivityKind.checkRanges(region, at: "regions[\(i)]", params)
             for key in object.keys where !["name", "cluster", "contrast", "label", "sphere", "radius", "mask"].contains(key) {
                 params.report("regions[\(i)].\(key)", "unknown key")
             }
@@ -84,6 +93,9 @@ public struct ROIKind: StageKind {
         params.integer("permutations", default: 5000, range: 0...1_000_000)
         params.integer("random_seed", default: 0, range: 0...Int(Int32.max))
     }
+
+    /// Cluster numbers a region may name (by decreasing mass; a group map has far fewer).
+    static let clusterRange: ClosedRange<Int> = 1...1_000_000
 
     public func sources(params: JSONValue, scope: Scope) throws -> [String: String] {
         var out = InferenceSettings.sources(params)

@@ -59,7 +59,7 @@ public enum SynthDataset {
             selected = cohort.participants.filter { wanted.contains($0.id) }
         }
         let fm = FileManager.default
-        try fm.createDirectory(at: root.appendingPathComponent("atlas"), withIntermediateDirectories: true)
+        try makeFolder(root.appendingPathComponent("atlas"))
         try write(cohort.participantsTSV(selected), root.appendingPathComponent("participants.tsv"))
         try write(participantsSidecar(null: options.null), root.appendingPathComponent("participants.json"))
         try write(cohort.truthTSV(selected), root.appendingPathComponent("synth_truth.tsv"))
@@ -67,7 +67,7 @@ public enum SynthDataset {
                         "GeneratedBy": [["Name": "pipe synth", "Description": "seed \(options.seed), scale \(options.scale.rawValue)\(options.null ? ", null (no planted effects)" : "")"]]]),
                   root.appendingPathComponent("dataset_description.json"))
         let fmriprep = root.appendingPathComponent("derivatives/fmriprep")
-        try fm.createDirectory(at: fmriprep, withIntermediateDirectories: true)
+        try makeFolder(fmriprep)
         try write(json(["Name": "fMRIPrep-like derivatives (synthetic)", "BIDSVersion": "1.8.0", "DatasetType": "derivative",
                         "GeneratedBy": [["Name": "pipe synth"]]]), fmriprep.appendingPathComponent("dataset_description.json"))
 
@@ -106,7 +106,7 @@ public enum SynthDataset {
     static func writeScan(participant: SynthCohort.Participant, session: String, grid: SynthGrid, atlas: SynthAtlas,
                           mask: NIfTIImage<Float>, fmriprep: URL, seed: UInt64) throws {
         let func_ = fmriprep.appendingPathComponent("\(participant.id)/ses-\(session)/func")
-        try FileManager.default.createDirectory(at: func_, withIntermediateDirectories: true)
+        try makeFolder(func_)
         let stem = "\(participant.id)_ses-\(session)_task-rest"
         try writeScanFiles(participant: participant, session: session, grid: grid, atlas: atlas, mask: mask, seed: seed,
                            names: ScanFileNames(
@@ -201,8 +201,22 @@ public enum SynthDataset {
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
+    /// Writes a text file (atomically). - Throws: `SynthError` naming the file and the reason.
     static func write(_ text: String, _ url: URL) throws {
-        try Data(text.utf8).write(to: url, options: .atomic)
+        do {
+            try Data(text.utf8).write(to: url, options: .atomic)
+        } catch {
+            throw SynthError(message: "cannot write \(url.path): \(ErrorReason.of(error))")
+        }
+    }
+
+    /// Creates a folder and its parents. - Throws: `SynthError` naming the folder and the reason.
+    static func makeFolder(_ url: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw SynthError(message: "cannot create the folder \(url.path): \(ErrorReason.of(error))")
+        }
     }
 }
 
