@@ -47,6 +47,7 @@ extension PipeCommand {
             let run = plans.filter { $0.status == .run }.count
             let pending = plans.filter { $0.status == .pending }.count
             out += "\(plans.count) tasks: \(cached) cached, \(run) to run, \(pending) pending on upstream (may be cached after it: early cutoff)\n"
+            for d in graph.spec.deferredChecks { out += "checked when its inputs exist: \(d)\n" }
             FileHandle.standardOutput.write(Data(out.utf8))
         }
     }

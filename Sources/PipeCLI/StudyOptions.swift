@@ -20,13 +20,14 @@ struct StudyOptions: ParsableArguments {
             cacheDirectory: cacheDir.map { URL(fileURLWithPath: $0) })
     }
 
-    /// Loads the spec and expands its task graph (hashing new or changed source files).
-    func loadGraph() throws -> (StudySpec, TaskGraph, CacheStore) {
+    /// Loads the spec and expands its task graph (hashing new or changed source files unless
+    /// `hashing` is false).
+    func loadGraph(hashing: Bool = true) throws -> (StudySpec, TaskGraph, CacheStore) {
         let spec = try load()
         let cache = CacheStore(root: spec.cacheDirectory)
-        let memo = DigestMemo(path: cache.memoPath)
+        let memo = hashing ? DigestMemo(path: cache.memoPath) : nil
         let graph = try TaskGraph(spec: spec, memo: memo)
-        if FileSystem.exists(cache.root.path) { try? memo.save() }
+        if let memo, FileSystem.exists(cache.root.path) { try? memo.save() }
         return (spec, graph, cache)
     }
 }

@@ -16,9 +16,10 @@ public struct TaskGraph: Sendable {
     /// For each task, the tasks that depend on it.
     public let dependents: [[Int]]
 
-    /// Expands `spec` into tasks, computing source digests through `memo`.
+    /// Expands `spec` into tasks, computing source digests through `memo` (or, with `memo` nil,
+    /// only checking that every source is a regular file: `pipe validate` reads no data).
     /// - Throws: ``PipeError`` `.invalidSpec` when a kind rejects a scope or a source file is missing.
-    public init(spec: StudySpec, memo: DigestMemo) throws {
+    public init(spec: StudySpec, memo: DigestMemo?) throws {
         self.spec = spec
         var tasks: [PlannedTask] = []
         var byStage: [[Scope: Int]] = []
@@ -69,8 +70,12 @@ public struct TaskGraph: Sendable {
                                 }
                                 continue
                             }
-                            let (digest, identity) = try memo.lookup(ofFile: path)
-                            sources.append(.init(name: name, path: path, digest: digest, identity: identity))
+                            if let memo {
+                                let (digest, identity) = try memo.lookup(ofFile: path)
+                                sources.append(.init(name: name, path: path, digest: digest, identity: identity))
+                            } else {
+                                sources.append(.init(name: name, path: path, digest: ""))
+                            }
                         case .missing:
                             d.report(stage.location, "stages.\(stage.name)", "\(scope.label): source file not found: \(rel)")
                         case .symlinkLoop:
