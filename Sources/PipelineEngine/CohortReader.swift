@@ -165,12 +165,24 @@ struct CohortReader {
                 var values = Set<String>()
                 let items: [JSONNode]
                 if case .array(let a) = c.value.kind { items = a } else { items = [c.value] }
+                // The values the column holds, for a value no row has (a typo filters out everyone).
+                let present = Set(table.rows.compactMap { ci < $0.cells.count ? $0.cells[ci] : nil })
                 for item in items {
+                    var value: String?
                     switch item.kind {
-                    case .string(let s): values.insert(s)
-                    case .number(let n): values.insert(JSONValue.format(number: n))
-                    case .bool(let b): values.insert(b ? "true" : "false")
+                    case .string(let s): value = s
+                    case .number(let n): value = JSONValue.format(number: n)
+                    case .bool(let b): value = b ? "true" : "false"
                     default: d.report(item.location, "cohort.\(key).\(c.key)", "expected values, got \(item.shortDescription)")
+                    }
+                    guard let value else { continue }
+                    values.insert(value)
+                    let bare = value.hasPrefix("sub-") ? String(value.dropFirst(4)) : value
+                    if !present.contains(value) && !(ci == idIndex && (present.contains(bare) || present.contains("sub-" + bare))) {
+                        let sorted = present.sorted()
+                        d.report(item.location, "cohort.\(key).\(c.key)", "no row of \(tableName) has \(c.key) '\(value)'"
+                                 + EditDistance.didYouMean(value, among: sorted)
+                                 + "; its values: " + sorted.prefix(8).joined(separator: ", ") + (sorted.count > 8 ? " and \(sorted.count - 8) more" : ""))
                     }
                 }
                 if ci == idIndex {

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Links finished outputs from the cache into the study's output folder: `out/<stage>/<file>`.
@@ -7,7 +8,8 @@ import Foundation
 /// costs one stat per file. Outputs are never recomputed to be published.
 ///
 /// pipe never deletes or replaces a file it did not publish. Every file it publishes is recorded
-/// with its inode in `<outputs>/.pipe/published.tsv`; a destination that exists but is not a
+/// with its inode in the cache (`index/<study>/published-<folder>.tsv`, one record per output
+/// folder, so the output folder holds nothing but outputs); a destination that exists but is not a
 /// recorded file of pipe's (a user's file, or one a user replaced) stops publishing with an error
 /// naming it, unless it holds exactly the bytes pipe would put there (a copied output folder). When a stage completed, the files it published earlier and no longer produces are
 /// removed; nothing else in the folder is touched. Temporary files of publishing processes that
@@ -20,16 +22,18 @@ public struct OutputPublisher: Sendable {
     /// cache; a destination that is a hard link is then taken as pipe's.
     private let legacy: Bool
 
-    public init(cache: CacheStore, outputDirectory: URL) {
+    /// The record of what pipe published into the folder: `stage/name TAB inode` lines.
+    let recordPath: String
+
+    /// - Parameter study: the study's identity in the cache (``CacheStore/studyIdentity(_:)``).
+    public init(cache: CacheStore, outputDirectory: URL, study: String) {
         self.cache = cache
         self.outputDirectory = outputDirectory
-        let path = outputDirectory.appendingPathComponent(".pipe/published.tsv").path
-        self.record = Locked(Self.readRecord(path))
-        self.legacy = !FileSystem.exists(path)
+        let folder = String(FileSystem.hex(SHA256.hash(data: Data(outputDirectory.standardizedFileURL.path.utf8))).prefix(16))
+        recordPath = cache.indexPath + "/" + study + "/published-" + folder + ".tsv"
+        self.record = Locked(Self.readRecord(recordPath))
+        self.legacy = !FileSystem.exists(recordPath)
     }
-
-    /// The record of what pipe published: `stage/name TAB inode` lines.
-    var recordPath: String { outputDirectory.appendingPathComponent(".pipe/published.tsv").path }
 
     static func readRecord(_ path: String) -> [String: UInt64] {
         guard let bytes = try? FileSystem.read(path) else { return [:] }
@@ -47,7 +51,7 @@ public struct OutputPublisher: Sendable {
         let entries = record.withLock { $0 }
         var text = ""
         for k in entries.keys.sorted() { text += "\(k)\t\(entries[k]!)\n" }
-        try FileSystem.makeDirectory(outputDirectory.appendingPathComponent(".pipe").path)
+        try FileSystem.makeDirectory((recordPath as NSString).deletingLastPathComponent)
         try FileSystem.writeAtomically(Array(text.utf8), to: recordPath)
     }
 

@@ -235,7 +235,8 @@ public final class Runner: @unchecked Sendable {
 
         var publishError: PipeError?
         if !interrupted && options.publishOutputs {
-            let publisher = OutputPublisher(cache: cache, outputDirectory: graph.spec.outputDirectory)
+            let publisher = OutputPublisher(cache: cache, outputDirectory: graph.spec.outputDirectory,
+                                            study: CacheStore.studyIdentity(graph.spec))
             for (si, stage) in graph.spec.stages.enumerated() where stage.publish {
                 let ids = tasks.indices.filter { tasks[$0].stageIndex == si }
                 // An entry removed during the run (found damaged by a consumer) is not published.

@@ -93,7 +93,14 @@ public struct TSVTable: Sendable, Equatable {
 
     /// Reads and parses the table at `path` (see ``init(bytes:keepingBlankLines:)``).
     /// - Throws: ``ReadError`` naming the file and the system's reason (e.g. "No such file or directory").
+    /// A FIFO, a device or a directory is refused by stat(2) before it is opened (a FIFO would
+    /// block the read forever, /dev/zero never end).
     public static func read(_ path: String, keepingBlankLines: Bool = false) throws -> TSVTable {
+        switch FileSystem.kind(of: path) {
+        case .notRegular(let what): throw ReadError(path: path, reason: "it is \(what), not a regular file")
+        case .symlinkLoop: throw ReadError(path: path, reason: "a symlink loop")
+        default: break
+        }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ReadError(path: path, errno: errno) }
         defer { close(fd) }
@@ -122,6 +129,12 @@ public struct TSVTable: Sendable, Equatable {
         public init(path: String, errno code: Int32) {
             self.path = path
             reason = String(cString: strerror(code))
+        }
+
+        /// Creates the error with a reason in words.
+        public init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
         }
 
         public var description: String { "cannot read \(path): \(reason)" }

@@ -107,13 +107,22 @@ final class DemoStudyTests: XCTestCase {
                 """.utf8).write(to: url)
             return url.path
         }
-        let cases: [(String, String, String, [String])] = [
+        // Mistakes in names are found before anything runs (exit 2, at the spec line).
+        for (name, clean, seeds, needles) in [
             ("missing-confound", #""confounds": "6P+wm_csf+not_a_column""#, "[{\"name\": \"LBA\", \"label\": \"LBA_left\"}]",
-             ["not_a_column", "confound column not found", "desc-confounds_timeseries.tsv"]),
+             ["'not_a_column': confound column not found", "desc-confounds_timeseries.tsv", "missing-confound.json:3:"]),
+            ("unknown-label", #""confounds": "6P""#, "[{\"name\": \"X\", \"label\": \"LBA_lft\"}]",
+             ["LBA_lft", "did you mean 'LBA_left'", "unknown-label.json:5:"]),
+        ] {
+            let result = try runPipe(["run", try study(name, clean: clean, seeds: seeds), "--quiet"])
+            XCTAssertEqual(result.status, 2, "\(name): \(result.stdout) \(result.stderr)")
+            for needle in needles {
+                XCTAssertTrue(result.stderr.contains(needle), "\(name): missing '\(needle)' in:\n\(result.stderr)")
+            }
+        }
+        let cases: [(String, String, String, [String])] = [
             ("too-short", #""dummy_scans": 100, "filter": "butterworth""#, "[{\"name\": \"LBA\", \"label\": \"LBA_left\"}]",
              ["needs at least", "volumes"]),
-            ("unknown-label", #""confounds": "6P""#, "[{\"name\": \"X\", \"label\": \"LBA_lft\"}]",
-             ["LBA_lft", "did you mean 'LBA_left'"]),
             ("seed-outside", #""confounds": "6P""#, "[{\"name\": \"far\", \"sphere\": [0, 0, 500], \"radius\": 5}]",
              ["seed far", "empty on the data grid"]),
         ]

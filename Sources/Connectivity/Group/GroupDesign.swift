@@ -101,9 +101,27 @@ public struct GroupDesign: Sendable {
     /// - weighted sums `0.5*a + 0.5*b - c`.
     /// - Throws: `InputError` naming the unknown term, with the columns available.
     public func contrast(_ expression: String) throws -> [Double] {
+        var weights = [Double](repeating: 0, count: columnNames.count)
+        for (name, weight) in try Self.contrastTerms(expression) {
+            guard let index = columnNames.firstIndex(of: name) else {
+                throw InputError(path: "contrast", field: expression,
+                                 "'\(name)' is not a design column (columns: \(columnNames.joined(separator: ", ")))")
+            }
+            weights[index] += weight
+        }
+        if weights.allSatisfy({ $0 == 0 }) {
+            throw InputError(path: "contrast", field: expression, "is empty")
+        }
+        return weights
+    }
+
+    /// The terms of a contrast expression (see ``contrast(_:)``): each column name with its
+    /// signed weight, in order. Plan-time checks read the names from here too.
+    /// - Throws: `InputError` for a weight that is not a number.
+    public static func contrastTerms(_ expression: String) throws -> [(name: String, weight: Double)] {
         var text = expression.replacingOccurrences(of: ">", with: "-").replacingOccurrences(of: " ", with: "")
         if text.hasPrefix("+") { text.removeFirst() }
-        var weights = [Double](repeating: 0, count: columnNames.count)
+        var out: [(String, Double)] = []
         var term = "", sign = 1.0
         func flush() throws {
             guard !term.isEmpty else { return }
@@ -115,11 +133,7 @@ public struct GroupDesign: Sendable {
                 factor = f
                 name = String(term[term.index(after: star)...])
             }
-            guard let index = columnNames.firstIndex(of: name) else {
-                throw InputError(path: "contrast", field: expression,
-                                 "'\(name)' is not a design column (columns: \(columnNames.joined(separator: ", ")))")
-            }
-            weights[index] += sign * factor
+            out.append((name, sign * factor))
             term = ""
         }
         for ch in text {
@@ -133,10 +147,7 @@ public struct GroupDesign: Sendable {
             }
         }
         try flush()
-        if weights.allSatisfy({ $0 == 0 }) {
-            throw InputError(path: "contrast", field: expression, "is empty")
-        }
-        return weights
+        return out
     }
 }
 

@@ -14,7 +14,7 @@ import PipelineEngine
 /// - `f_tests`: lists of contrasts tested jointly (parametric F, and permutation max-F, cluster
 ///   mass and TFCE on F);
 /// - `grf_z`, `grf_alpha`: parametric GRF cluster inference "as published" (off when `grf_z` is 0).
-struct InferenceSettings {
+struct InferenceSettings: Sendable, Equatable {
     var permutations: Int
     var randomSeed: UInt64
     var twoSided: Bool
@@ -28,46 +28,39 @@ struct InferenceSettings {
     var grfZ: Double
     var grfAlpha: Double
 
-    /// Declares and validates the parameters (spec time).
-    static func declare(_ params: ParameterReader) {
+    /// Atlas image and label table naming cluster peaks ("" for none, or an upstream synth atlas).
+    var atlas: String
+    var atlasLabels: String
+
+    /// Reads and checks the parameters; each default is written here once.
+    static func read(_ params: ParameterReader) -> InferenceSettings {
         let mask = params.string("mask", default: "intersection")
         if mask != "intersection", Double(mask).map({ !(0...1).contains($0) }) ?? true {
             params.report("mask", "expected \"intersection\" or a coverage fraction between 0 and 1")
         }
         let resample = params.string("resample", default: "none")
         if GroupMaps.Resampling(rawValue: resample) == nil { params.report("resample", "expected none, linear or nearest") }
-        params.integer("permutations", default: 5000, range: 0...1_000_000)
-        params.integer("random_seed", default: 0, range: 0...Int(Int32.max))
-        params.bool("two_sided", default: true)
-        params.number("cluster_p", default: 0.001, range: 1e-12...0.5)
+        let permutations = params.integer("permutations", default: 5000, range: 0...1_000_000)
+        let seed = params.integer("random_seed", default: 0, range: 0...Int(Int32.max))
+        let twoSided = params.bool("two_sided", default: true)
+        let clusterP = params.number("cluster_p", default: 0.001, range: 1e-12...0.5)
         let connectivity = params.integer("connectivity", default: 6)
         if ![6, 18, 26].contains(connectivity) { params.report("connectivity", "expected 6, 18 or 26") }
-        params.bool("tfce", default: true)
-        params.number("alpha", default: 0.05, range: 1e-6...0.5)
-        params.string("atlas", default: "")
-        params.string("atlas_labels", default: "")
-        if let tests = params.value("f_tests"),
-           tests.arrayValue?.allSatisfy({ ($0.arrayValue?.compactMap(\.stringValue).count ?? 0) >= 1 }) != true {
+        let tfce = params.bool("tfce", default: true)
+        let alpha = params.number("alpha", default: 0.05, range: 1e-6...0.5)
+        let atlas = params.string("atlas", default: "")
+        let atlasLabels = params.string("atlas_labels", default: "")
+        let tests = params.value("f_tests")
+        if let tests, tests.arrayValue?.allSatisfy({ ($0.arrayValue?.compactMap(\.stringValue).count ?? 0) >= 1 }) != true {
             params.report("f_tests", "expected a list of contrast lists, e.g. [[\"anxious - nonanxious\", \"age\"]]")
         }
-        params.number("grf_z", default: 0, range: 0...20)
-        params.number("grf_alpha", default: 0.05, range: 1e-6...0.5)
-    }
-
-    /// Reads the (validated) parameters.
-    init(_ p: JSONValue) {
-        permutations = p["permutations"]?.intValue ?? 5000
-        randomSeed = UInt64(p["random_seed"]?.intValue ?? 0)
-        twoSided = p["two_sided"]?.boolValue ?? true
-        clusterP = p["cluster_p"]?.numberValue ?? 0.001
-        connectivity = VoxelConnectivity(rawValue: p["connectivity"]?.intValue ?? 6) ?? .faces
-        tfce = p["tfce"]?.boolValue ?? true
-        alpha = p["alpha"]?.numberValue ?? 0.05
-        coverage = (p["mask"]?.stringValue).flatMap(Double.init) ?? 1
-        resampling = GroupMaps.Resampling(rawValue: p["resample"]?.stringValue ?? "none") ?? .none
-        fTests = (p["f_tests"]?.arrayValue ?? []).map { $0.arrayValue?.compactMap(\.stringValue) ?? [] }
-        grfZ = p["grf_z"]?.numberValue ?? 0
-        grfAlpha = p["grf_alpha"]?.numberValue ?? 0.05
+        return InferenceSettings(
+            permutations: permutations, randomSeed: UInt64(max(0, seed)), twoSided: twoSided, clusterP: clusterP,
+            connectivity: VoxelConnectivity(rawValue: connectivity) ?? .faces, tfce: tfce, alpha: alpha,
+            coverage: Double(mask) ?? 1, resampling: GroupMaps.Resampling(rawValue: resample) ?? .none,
+            fTests: (tests?.arrayValue ?? []).map { $0.arrayValue?.compactMap(\.stringValue) ?? [] },
+            grfZ: params.number("grf_z", default: 0, range: 0...20), grfAlpha: params.number("grf_alpha", default: 0.05, range: 1e-6...0.5),
+            atlas: atlas, atlasLabels: atlasLabels)
     }
 
     /// Permutation options for a model with `df` residual degrees of freedom.
@@ -82,11 +75,11 @@ struct InferenceSettings {
         return options
     }
 
-    /// The source files these parameters name.
-    static func sources(_ params: JSONValue) -> [String: String] {
+    /// The source files these parameters name, with the stage's participants table.
+    func sources(participants: String) -> [String: String] {
         var out: [String: String] = [:]
-        for key in ["participants", "atlas", "atlas_labels"] {
-            if let path = params[key]?.stringValue, !path.isEmpty { out[key] = path }
+        for (key, path) in [("participants", participants), ("atlas", atlas), ("atlas_labels", atlasLabels)] where !path.isEmpty {
+            out[key] = path
         }
         return out
     }

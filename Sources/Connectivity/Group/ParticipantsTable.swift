@@ -24,6 +24,11 @@ public struct ParticipantsTable: Sendable {
         } catch let error as TSVTable.ReadError {
             throw InputError(path: path, "cannot read the participants table: \(error.reason)")
         }
+        return try parse(table, path: path)
+    }
+
+    /// A table already read (or made in memory, as the synthetic cohort's), named `path` in errors.
+    public static func parse(_ table: TSVTable, path: String) throws -> ParticipantsTable {
         let header = table.header
         guard let idColumn = header.firstIndex(of: "participant_id") else {
             throw InputError(path: path, field: "participant_id", "missing; the first line must name the columns, one of them participant_id")

@@ -38,20 +38,33 @@ enum StageInputs {
     }
 
     /// The subjects whose participants.tsv values pass every `include` filter (column → values).
-    static func filter(_ subjects: [String], include: JSONValue?, table: ParticipantsTable) throws -> [String] {
-        guard let include = include?.objectValue else { return subjects }
-        return try subjects.filter { subject in
-            try include.allSatisfy { column, allowed in
-                let values = allowed.arrayValue?.compactMap(\.stringValue) ?? [allowed.stringValue ?? ""]
-                return values.contains(try table.value(subject, column) ?? "")
-            }
+    static func filter(_ subjects: [String], include: [String: [String]], table: ParticipantsTable) throws -> [String] {
+        try subjects.filter { subject in
+            try include.allSatisfy { column, allowed in allowed.contains(try table.value(subject, column) ?? "") }
         }
     }
 
-    /// Declares `include` (an object of column → values).
-    static func declareInclude(_ params: ParameterReader) {
-        if let include = params.value("include"), include.objectValue == nil {
+    /// Reads `include`: an object of column → a value or a list of values. Numbers and booleans
+    /// are read as the table's text (`1`, `true`), as the cohort's filter reads them.
+    static func readInclude(_ params: ParameterReader) -> [String: [String]] {
+        guard let include = params.value("include") else { return [:] }
+        guard let object = include.objectValue else {
             params.report("include", "expected an object of column: [values]")
+            return [:]
         }
+        var out: [String: [String]] = [:]
+        for (column, allowed) in object {
+            var values: [String] = []
+            for item in allowed.arrayValue ?? [allowed] {
+                switch item {
+                case .string(let s): values.append(s)
+                case .number(let n): values.append(JSONValue.format(number: n))
+                case .bool(let b): values.append(b ? "true" : "false")
+                default: params.report("include.\(column)", "expected values, got \(item.typeName)")
+                }
+            }
+            out[column] = values
+        }
+        return out
     }
 }

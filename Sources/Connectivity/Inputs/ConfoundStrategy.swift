@@ -25,6 +25,9 @@ public struct ConfoundStrategy: Sendable, Equatable {
 
     static let motion = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
 
+    /// The named strategies (for did-you-mean suggestions).
+    public static let strategyNames = ["6P", "24P", "wm_csf", "wm_csf_4", "gsr", "gsr_4", "acompcor:5", "cosine"]
+
     static func expanded(_ bases: [String]) -> [String] {
         bases.flatMap { [$0, $0 + "_derivative1", $0 + "_power2", $0 + "_derivative1_power2"] }
     }

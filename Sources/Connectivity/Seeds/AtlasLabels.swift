@@ -37,35 +37,39 @@ public struct AtlasLabels: Sendable {
             }
             labels[i] = Int(v)
         }
-        var names: [Int: String] = [:]
-        if let table {
-            let text: TSVTable
-            do {
-                text = try TSVTable.read(table)
-            } catch let error as TSVTable.ReadError {
-                throw InputError(path: table, "cannot read the label table: \(error.reason)")
-            }
-            var lines = text.lines.filter { !$0.cells.joined(separator: "\t").trimmingCharacters(in: .whitespaces).isEmpty }
-            var indexColumn = 0, nameColumn = 1
-            let header = lines.first?.cells.filter { !$0.isEmpty }.map { $0.lowercased() } ?? []
-            if header.contains("index") || header.contains("name") {
-                guard let i = header.firstIndex(of: "index"), let n = header.firstIndex(of: "name") else {
-                    throw InputError(path: table, "the header needs 'index' and 'name' columns")
-                }
-                indexColumn = i
-                nameColumn = n
-                lines.removeFirst()
-            }
-            for line in lines {
-                let cells = line.cells.count > 1 ? line.cells.filter { !$0.isEmpty }
-                    : line.cells[0].split(separator: " ", maxSplits: 1).map(String.init)
-                guard cells.count > max(indexColumn, nameColumn), let index = Int(cells[indexColumn].trimmingCharacters(in: .whitespaces)) else {
-                    throw InputError(path: table, field: "line \(line.line)", "expected an index and a name")
-                }
-                names[index] = cells[nameColumn].trimmingCharacters(in: .whitespaces)
-            }
-        }
+        let names = try table.map(readTable) ?? [:]
         return AtlasLabels(path: image, shape: Array(nifti.shape.prefix(3)), affine: nifti.affine, labels: labels, names: names)
+    }
+
+    /// Reads a label table alone (no image): index → name. See ``read(image:table:)``.
+    public static func readTable(_ table: String) throws -> [Int: String] {
+        var names: [Int: String] = [:]
+        let text: TSVTable
+        do {
+            text = try TSVTable.read(table)
+        } catch let error as TSVTable.ReadError {
+            throw InputError(path: table, "cannot read the label table: \(error.reason)")
+        }
+        var lines = text.lines.filter { !$0.cells.joined(separator: "\t").trimmingCharacters(in: .whitespaces).isEmpty }
+        var indexColumn = 0, nameColumn = 1
+        let header = lines.first?.cells.filter { !$0.isEmpty }.map { $0.lowercased() } ?? []
+        if header.contains("index") || header.contains("name") {
+            guard let i = header.firstIndex(of: "index"), let n = header.firstIndex(of: "name") else {
+                throw InputError(path: table, "the header needs 'index' and 'name' columns")
+            }
+            indexColumn = i
+            nameColumn = n
+            lines.removeFirst()
+        }
+        for line in lines {
+            let cells = line.cells.count > 1 ? line.cells.filter { !$0.isEmpty }
+                : line.cells[0].split(separator: " ", maxSplits: 1).map(String.init)
+            guard cells.count > max(indexColumn, nameColumn), let index = Int(cells[indexColumn].trimmingCharacters(in: .whitespaces)) else {
+                throw InputError(path: table, field: "line \(line.line)", "expected an index and a name")
+            }
+            names[index] = cells[nameColumn].trimmingCharacters(in: .whitespaces)
+        }
+        return names
     }
 
     /// The label value of a name or a number given as text.

@@ -20,7 +20,7 @@ import PipelineEngine
 /// zscore_sample): the maps are Pearson r, which standardisation cannot change, and seed series
 /// are then the mean of the cleaned voxels, the same as cleaning the voxels' mean (nilearn's
 /// seed maskers), because every cleaning step is linear.
-public struct CleanKind: StageKind {
+public struct CleanKind: TypedStageKind {
     public init() {}
 
     public var name: String { "clean" }
@@ -28,61 +28,150 @@ public struct CleanKind: StageKind {
     public var fanOut: FanOut { .perScan }
     public var upstreamCount: ClosedRange<Int> { 0...1 }
 
-    public func readParameters(_ params: ParameterReader) {
-        params.string("fmriprep", default: "")
-        params.string("space", default: "MNI152NLin2009cAsym")
-        params.string("task", default: "rest")
-        params.integer("dummy_scans", default: 0, range: 0...10_000)
+    /// The stage's parameters, read once (see `parameters(_:)`); each default is written there.
+    public struct Parameters: Sendable, Equatable {
+        var fmriprep: String
+        var space: String
+        var task: String
+        var dummyScans: Int
+        var trSource: ScanLoader.RepetitionTimeSource
+        /// `brain`, `epi`, `none`, or a mask file.
+        var mask: String
+        var maskThreshold: Double
+        var boldPattern: String
+        var confoundsPattern: String
+        var maskPattern: String
+        var sidecarPattern: String
+        var smoothingFWHM: Double
+        var detrend: Bool
+        /// The confound strategy ("" for none).
+        var confounds: String
+        var standardizeConfounds: Bool
+        /// `butterworth`, `ideal` or `none`.
+        var filter: String
+        var highPass: Double
+        var lowPass: Double
+        var scrubFD: Double
+        var scrubStdDVARS: Double
+        var scrubMinSegment: Int
+        /// `zscore_sample`, `zscore`, `psc` or `none`.
+        var standardize: String
+    }
+
+    public func parameters(_ params: ParameterReader) -> Parameters {
+        let fmriprep = params.string("fmriprep", default: "")
+        let space = params.string("space", default: "MNI152NLin2009cAsym")
+        let task = params.string("task", default: "rest")
+        let dummy = params.integer("dummy_scans", default: 0, range: 0...10_000)
         let tr = params.string("tr_source", default: "check")
         if ScanLoader.RepetitionTimeSource(rawValue: tr) == nil {
             params.report("tr_source", "expected \"check\", \"sidecar\" or \"header\", got \"\(tr)\"")
         }
-        params.string("mask", default: "brain")
-        params.number("mask_threshold", default: 0, range: 0...1e9)
-        for key in ["bold_pattern", "confounds_pattern", "mask_pattern", "sidecar_pattern"] { params.string(key, default: "") }
-        params.number("smoothing_fwhm", default: 0, range: 0...100)
-        params.bool("detrend", default: true)
-        params.string("confounds", default: "")
-        params.bool("standardize_confounds", default: true)
+        let mask = params.string("mask", default: "brain")
+        let maskThreshold = params.number("mask_threshold", default: 0, range: 0...1e9)
+        let patterns = ["bold_pattern", "confounds_pattern", "mask_pattern", "sidecar_pattern"].map { params.string($0, default: "") }
+        let fwhm = params.number("smoothing_fwhm", default: 0, range: 0...100)
+        let detrend = params.bool("detrend", default: true)
+        let confounds = params.string("confounds", default: "")
+        let standardizeConfounds = params.bool("standardize_confounds", default: true)
         let filter = params.string("filter", default: "butterworth")
         if !["butterworth", "ideal", "none"].contains(filter) {
             params.report("filter", "expected \"butterworth\", \"ideal\" or \"none\", got \"\(filter)\"")
         }
-        params.number("high_pass", default: 0.01, range: 0...10)
-        params.number("low_pass", default: 0.1, range: 0...10)
-        params.number("scrub_fd", default: 0, range: 0...100)
-        params.number("scrub_std_dvars", default: 0, range: 0...100)
-        params.integer("scrub_min_segment", default: 5, range: 0...10_000)
+        let highPass = params.number("high_pass", default: 0.01, range: 0...10)
+        let lowPass = params.number("low_pass", default: 0.1, range: 0...10)
+        if filter != "none", highPass > 0, lowPass > 0, highPass >= lowPass, highPass <= 10, lowPass <= 10 {
+            params.report("high_pass", "\(JSONValue.format(number: highPass)) Hz is not below low_pass (\(JSONValue.format(number: lowPass)) Hz); the band would be empty")
+        }
+        let fd = params.number("scrub_fd", default: 0, range: 0...100)
+        let dvars = params.number("scrub_std_dvars", default: 0, range: 0...100)
+        let segment = params.integer("scrub_min_segment", default: 5, range: 0...10_000)
         let standardize = params.string("standardize", default: "none")
         if !["zscore_sample", "zscore", "psc", "none"].contains(standardize) {
             params.report("standardize", "expected \"zscore_sample\", \"zscore\", \"psc\" or \"none\", got \"\(standardize)\"")
         }
+        return Parameters(fmriprep: fmriprep, space: space, task: task, dummyScans: dummy,
+                          trSource: ScanLoader.RepetitionTimeSource(rawValue: tr) ?? .check, mask: mask, maskThreshold: maskThreshold,
+                          boldPattern: patterns[0], confoundsPattern: patterns[1], maskPattern: patterns[2], sidecarPattern: patterns[3],
+                          smoothingFWHM: fwhm, detrend: detrend, confounds: confounds, standardizeConfounds: standardizeConfounds,
+                          filter: filter, highPass: highPass, lowPass: lowPass, scrubFD: fd, scrubStdDVARS: dvars,
+                          scrubMinSegment: segment, standardize: standardize)
     }
 
-    public func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64 { 1 << 30 }
+    public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 1 << 30 }
+
+    /// Checks the confound strategy and the filter against the first run's files, at spec time:
+    /// every confound column (and the scrubbing columns) in its confounds file, and the band-pass
+    /// cut-offs below the Nyquist frequency of its repetition time (sidecar or header, as
+    /// `tr_source` says). Reads the confounds table, the sidecar and the image header only. Each
+    /// run's own file is checked again when the run is read.
+    public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
+        guard let scan = study.spec.cohort.scans.first else { return }
+        guard let files = try? sources(p, scope: scan), let bold = files["bold"] else {
+            if !stage.from.isEmpty { study.checkLater(stage, "confound columns and cut-offs against each run's files (they come from \(stage.from[0]))") }
+            return
+        }
+        let first = scan.label
+        let needsConfounds = !p.confounds.isEmpty || p.scrubFD > 0 || p.scrubStdDVARS > 0
+        if needsConfounds, let confounds = files["confounds"].map(study.path), case .regular = FileSystem.kind(of: confounds) {
+            do {
+                let table = try ConfoundsTable.read(confounds)
+                if !p.confounds.isEmpty {
+                    do { _ = try ConfoundStrategy(p.confounds).columns(in: table) } catch let e as InputError {
+                        let term = e.field ?? ""
+                        let known = ConfoundStrategy.strategyNames + table.names
+                        study.report(stage, "confounds", (term.isEmpty ? "" : "'\(term)': ") + "\(e.message) in \(first)'s \(files["confounds"]!)"
+                                     + (term.isEmpty ? "" : EditDistance.didYouMean(term, among: known)))
+                    }
+                }
+                for (column, key, on) in [("framewise_displacement", "scrub_fd", p.scrubFD > 0), ("std_dvars", "scrub_std_dvars", p.scrubStdDVARS > 0)]
+                where on && table.columns[column] == nil {
+                    study.report(stage, key, "scrubbing needs the column \(column), which \(first)'s confounds file \(files["confounds"]!) does not have")
+                }
+            } catch let e as InputError {
+                study.report(stage, "confounds", e.description)
+            } catch {}
+        }
+        guard p.filter != "none", p.highPass > 0 || p.lowPass > 0 else { return }
+        let boldPath = study.path(bold)
+        guard case .regular = FileSystem.kind(of: boldPath), let header = try? NIfTIFile.readHeader(boldPath).header else { return }
+        let request = ScanLoader.Request(bold: boldPath, sidecar: files["sidecar"].map(study.path).flatMap { FileSystem.exists($0) ? $0 : nil },
+                                         repetitionTimeSource: p.trSource)
+        let tr: Double
+        do { tr = try ScanLoader.repetitionTime(request, header: header) } catch let e as InputError {
+            study.report(stage, "tr_source", "\(first): \(e.description)")
+            return
+        } catch { return }
+        let nyquist = 0.5 / tr
+        for (key, cutoff) in [("high_pass", p.highPass), ("low_pass", p.lowPass)] where cutoff > 0 && cutoff >= nyquist {
+            study.report(stage, key, "\(JSONValue.format(number: cutoff)) Hz is at or above the Nyquist frequency \(JSONValue.format(number: nyquist)) Hz "
+                         + "of the repetition time \(JSONValue.format(number: tr)) s of \(first) (\(bold)); the filter cannot apply")
+        }
+    }
 
     /// The run's files: fMRIPrep names under `fmriprep`, or explicit `*_pattern` paths with
     /// `{subject}`, `{session}`, `{run}`, `{task}` and `{space}` placeholders (nothing when reading
     /// an upstream synth stage).
-    public func sources(params: JSONValue, scope: Scope) throws -> [String: String] {
+    public func sources(_ p: Parameters, scope: Scope) throws -> [String: String] {
         var out: [String: String] = [:]
-        let mask = params["mask"]?.stringValue ?? "brain"
+        let mask = p.mask
         if !["brain", "none", "epi"].contains(mask) { out["mask_file"] = mask }
         guard case .scan(let subject, let session, let run) = scope else { return out }
-        let space = params["space"]?.stringValue ?? "MNI152NLin2009cAsym", task = params["task"]?.stringValue ?? "rest"
-        if let bold = params["bold_pattern"]?.stringValue, !bold.isEmpty {
+        let space = p.space, task = p.task
+        if !p.boldPattern.isEmpty {
             func fill(_ pattern: String) -> String {
                 pattern.replacingOccurrences(of: "{subject}", with: subject).replacingOccurrences(of: "{session}", with: session ?? "")
                     .replacingOccurrences(of: "{run}", with: run ?? "").replacingOccurrences(of: "{task}", with: task)
                     .replacingOccurrences(of: "{space}", with: space)
             }
-            out["bold"] = fill(bold)
-            for (key, name) in [("confounds_pattern", "confounds"), ("sidecar_pattern", "sidecar"), ("mask_pattern", "brain_mask")] {
-                if let pattern = params[key]?.stringValue, !pattern.isEmpty { out[name] = fill(pattern) }
+            out["bold"] = fill(p.boldPattern)
+            for (pattern, name) in [(p.confoundsPattern, "confounds"), (p.sidecarPattern, "sidecar"), (p.maskPattern, "brain_mask")] {
+                if !pattern.isEmpty { out[name] = fill(pattern) }
             }
             return out
         }
-        guard let root = params["fmriprep"]?.stringValue, !root.isEmpty else { return out }
+        guard !p.fmriprep.isEmpty else { return out }
+        let root = p.fmriprep
         var folder = "\(root)/sub-\(subject)"
         var prefix = "sub-\(subject)"
         if let session { folder += "/ses-\(session)"; prefix += "_ses-\(session)" }
@@ -96,8 +185,7 @@ public struct CleanKind: StageKind {
         return out
     }
 
-    public func run(_ context: TaskContext) throws {
-        let p = context.params
+    public func run(_ p: Parameters, _ context: TaskContext) throws {
         let files: [String: URL]
         if let upstream = context.inputs.first {
             // fMRIPrep-named files from an upstream stage (synth, or any kind that writes them).
@@ -111,15 +199,14 @@ public struct CleanKind: StageKind {
         guard let bold = files["bold"] else {
             throw InputError(path: context.scope.label, field: "fmriprep", "no BOLD input: set fmriprep to the derivatives folder, or read from a synth stage")
         }
-        let maskChoice = p["mask"]?.stringValue ?? "brain"
+        let maskChoice = p.mask
         let request = ScanLoader.Request(
             bold: bold.path, mask: ["none", "epi"].contains(maskChoice) ? nil : (files["mask_file"] ?? files["brain_mask"])?.path,
-            sidecar: files["sidecar"]?.path, confounds: files["confounds"]?.path, dummyScans: p["dummy_scans"]?.intValue ?? 0,
-            repetitionTimeSource: ScanLoader.RepetitionTimeSource(rawValue: p["tr_source"]?.stringValue ?? "check") ?? .check,
-            epiMask: maskChoice == "epi", maskThreshold: p["mask_threshold"]?.numberValue ?? 0,
-            smoothingFWHM: p["smoothing_fwhm"]?.numberValue ?? 0)
-        let space = p["space"]?.stringValue ?? "MNI152NLin2009cAsym"
-        let prefix = BIDSNames.prefix(context.scope, task: p["task"]?.stringValue ?? "rest")
+            sidecar: files["sidecar"]?.path, confounds: files["confounds"]?.path, dummyScans: p.dummyScans,
+            repetitionTimeSource: p.trSource, epiMask: maskChoice == "epi", maskThreshold: p.maskThreshold,
+            smoothingFWHM: p.smoothingFWHM)
+        let space = p.space
+        let prefix = BIDSNames.prefix(context.scope, task: p.task)
         // Loaded and cleaned in place in the mapped series file (no second copy of the run).
         let scan = try ScanLoader.load(request) { try CleanedScan.makeSeries(in: context, prefix: prefix, space: space, count: $0) }
         try context.checkCancellation()
@@ -127,7 +214,7 @@ public struct CleanKind: StageKind {
         // Confounds and the scrubbing mask.
         var confoundNames: [String] = []
         var confounds: Matrix?
-        let strategy = p["confounds"]?.stringValue ?? ""
+        let strategy = p.confounds
         if !strategy.isEmpty {
             guard let table = scan.confounds else {
                 throw InputError(path: bold.path, field: "confounds", "a confound strategy is set but the run has no confounds file")
@@ -136,7 +223,7 @@ public struct CleanKind: StageKind {
             confounds = Matrix(columns: try table.selecting(confoundNames))
         }
         var sampleMask: [Bool]?
-        let fd = p["scrub_fd"]?.numberValue ?? 0, dvars = p["scrub_std_dvars"]?.numberValue ?? 0
+        let fd = p.scrubFD, dvars = p.scrubStdDVARS
         if fd > 0 || dvars > 0 {
             guard let table = scan.confounds else {
                 throw InputError(path: bold.path, field: "scrub_fd", "scrubbing needs the confounds file (framewise_displacement, std_dvars)")
@@ -145,22 +232,22 @@ public struct CleanKind: StageKind {
             let dvarsColumn = dvars > 0 ? try table.selecting(["std_dvars"])[0] : nil
             sampleMask = try ScrubbingMask.keepMask(framewiseDisplacement: fdColumn, stdDVARS: dvarsColumn,
                                                     fdThreshold: fd > 0 ? fd : .infinity, stdDVARSThreshold: dvars > 0 ? dvars : .infinity,
-                                                    minimumSegmentLength: p["scrub_min_segment"]?.intValue ?? 5)
+                                                    minimumSegmentLength: p.scrubMinSegment)
         }
 
         var options = SignalCleanOptions()
-        options.detrend = p["detrend"]?.boolValue ?? true
-        options.standardizeConfounds = p["standardize_confounds"]?.boolValue ?? true
+        options.detrend = p.detrend
+        options.standardizeConfounds = p.standardizeConfounds
         options.repetitionTime = scan.repetitionTime
-        let hp = p["high_pass"]?.numberValue ?? 0, lp = p["low_pass"]?.numberValue ?? 0
+        let hp = p.highPass, lp = p.lowPass
         options.highPass = hp > 0 ? hp : nil
         options.lowPass = lp > 0 ? lp : nil
-        switch p["filter"]?.stringValue ?? "butterworth" {
+        switch p.filter {
         case "ideal": options.filter = .idealFFT
         case "none": options.filter = nil
         default: options.filter = (hp > 0 || lp > 0) ? .butterworth : nil
         }
-        switch p["standardize"]?.stringValue ?? "none" {
+        switch p.standardize {
         case "zscore": options.standardize = .zscore
         case "psc": options.standardize = .psc
         case "none": options.standardize = nil

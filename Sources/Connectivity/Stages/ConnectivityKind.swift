@@ -22,24 +22,40 @@ import PipelineEngine
 /// Outputs use BIDS-derivatives names:
 /// `sub-01_ses-baseline_task-rest_space-<space>_seed-<name>_stat-{r,z}_connectivity.nii.gz`,
 /// `..._desc-seeds_timeseries.tsv`, `..._desc-roi_connectivity.tsv`.
-public struct ConnectivityKind: StageKind {
+public struct ConnectivityKind: TypedStageKind {
     public init() {}
+
+    /// The stage's parameters, read once (see `parameters(_:)`).
+    public struct Parameters: Sendable, Equatable {
+        /// The seeds, with BIDS-safe names.
+        public var seeds: [SeedDefinition]
+        /// Atlas image and label table (relative to the spec), or "" for an upstream synth atlas.
+        public var atlas: String
+        public var atlasLabels: String
+        /// The seed summary: SPM's eigenvariate instead of the mean.
+        public var eigenvariate: Bool
+        public var partial: Bool
+        public var roiMatrix: Bool
+
+        /// The names of the seeds' maps (`seed-<name>`), which group-level stages select by.
+        public var seedNames: [String] { seeds.map(\.name) }
+    }
 
     public var name: String { "connectivity" }
     public var version: Int { 1 }
     public var fanOut: FanOut { .perScan }
     public var upstreamCount: ClosedRange<Int> { 1...2 }
 
-    public func readParameters(_ params: ParameterReader) {
+    public func parameters(_ params: ParameterReader) -> Parameters {
         let seeds = params.value("seeds")
         if let problem = Self.seedProblem(seeds) { params.report("seeds", problem) }
         for (i, seed) in (seeds?.arrayValue ?? []).enumerated() { Self.checkRanges(seed, at: "seeds[\(i)]", params) }
-        params.string("atlas", default: "")
-        params.string("atlas_labels", default: "")
+        let atlas = params.string("atlas", default: "")
+        let atlasLabels = params.string("atlas_labels", default: "")
         let summary = params.string("summary", default: "mean")
         if summary != "mean" && summary != "pca" { params.report("summary", "expected \"mean\" or \"pca\", got \"\(summary)\"") }
-        params.bool("partial", default: false)
-        params.bool("roi_matrix", default: true)
+        return Parameters(seeds: Self.seeds(seeds), atlas: atlas, atlasLabels: atlasLabels, eigenvariate: summary == "pca",
+                          partial: params.bool("partial", default: false), roiMatrix: params.bool("roi_matrix", default: true))
     }
 
     static func seedProblem(_ value: JSONValue?) -> String? {
@@ -82,8 +98,8 @@ public struct ConnectivityKind: StageKind {
         }
     }
 
-    static func seeds(_ params: JSONValue) -> [SeedDefinition] {
-        (params["seeds"]?.arrayValue ?? []).map { seed in
+    static func seeds(_ list: JSONValue?) -> [SeedDefinition] {
+        (list?.arrayValue ?? []).map { seed in
             let name = BIDSNames.label(seed["name"]?.stringValue ?? "")
             if let label = seed["label"] {
                 return SeedDefinition(name: name, source: .atlasLabel(label.stringValue ?? label.intValue.map(String.init) ?? ""))
@@ -95,20 +111,35 @@ public struct ConnectivityKind: StageKind {
         }
     }
 
-    public func sources(params: JSONValue, scope: Scope) throws -> [String: String] {
+    public func sources(_ p: Parameters, scope: Scope) throws -> [String: String] {
         var out: [String: String] = [:]
-        if let atlas = params["atlas"]?.stringValue, !atlas.isEmpty { out["atlas"] = atlas }
-        if let labels = params["atlas_labels"]?.stringValue, !labels.isEmpty { out["atlas_labels"] = labels }
-        for (i, seed) in (params["seeds"]?.arrayValue ?? []).enumerated() {
-            if let mask = seed["mask"]?.stringValue { out["seed_mask_\(i)"] = mask }
+        if !p.atlas.isEmpty { out["atlas"] = p.atlas }
+        if !p.atlasLabels.isEmpty { out["atlas_labels"] = p.atlasLabels }
+        for (i, seed) in p.seeds.enumerated() {
+            if case .maskFile(let mask) = seed.source { out["seed_mask_\(i)"] = mask }
         }
         return out
     }
 
-    public func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64 { 512 << 20 }
+    public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 512 << 20 }
 
-    public func run(_ context: TaskContext) throws {
-        let p = context.params
+    /// Seed labels against the atlas's label table (or the synthetic atlas), at spec time.
+    public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
+        let labels = p.seeds.enumerated().compactMap { i, seed -> (String, String)? in
+            if case .atlasLabel(let label) = seed.source { return (label, "seeds[\(i)].label") }
+            return nil
+        }
+        guard !labels.isEmpty else { return }
+        if p.atlas.isEmpty && GroupLevelCheck.synthCohort(of: stage, in: study) == nil {
+            study.report(stage, "seeds", "seeds name atlas labels but the stage has no atlas: set atlas and atlas_labels, or read a synth_cohort stage")
+            return
+        }
+        if let names = AtlasNames.names(table: p.atlasLabels, atlas: p.atlas, stage: stage, study: study, key: "atlas_labels") {
+            for (label, key) in labels { AtlasNames.check(label, at: key, names: names, stage: stage, study: study) }
+        }
+    }
+
+    public func run(_ p: Parameters, _ context: TaskContext) throws {
         let cleaned = try CleanedScan.read(files: context.inputs[0].files)
         let scan = cleaned.asLoadedScan
         var atlasImage = context.sources["atlas"], atlasTable = context.sources["atlas_labels"]
@@ -120,12 +151,12 @@ public struct ConnectivityKind: StageKind {
         let atlas = try atlasImage.map {
             try AtlasLabels.read(image: $0.path, table: atlasTable?.path).onGrid(scan.gridShape, affine: scan.affine)
         }
-        var seeds = Self.seeds(p)
+        var seeds = p.seeds
         for (i, _) in seeds.enumerated() {
             if case .maskFile = seeds[i].source, let url = context.sources["seed_mask_\(i)"] { seeds[i].source = .maskFile(url.path) }
         }
         let T = cleaned.info.keptVolumes
-        let usePCA = p["summary"]?.stringValue == "pca"
+        let usePCA = p.eigenvariate
         var seedSeries: [[Double]] = []
         let rMaps: [[Double]] = try cleaned.series.withUnsafeBufferPointer { data in
             for seed in seeds {
@@ -134,7 +165,7 @@ public struct ConnectivityKind: StageKind {
                 seedSeries.append(usePCA ? SeedSummary.eigenvariate(block) : SeedSummary.mean(block))
             }
             try context.checkCancellation()
-            if p["partial"]?.boolValue == true && seeds.count > 1 {
+            if p.partial && seeds.count > 1 {
                 return try SeedCorrelation.partialCorrelation(seeds: Matrix(columns: seedSeries), data: data, timePoints: T)
             }
             return try SeedCorrelation.pearson(seeds: seedSeries, data: data, timePoints: T)
@@ -155,7 +186,7 @@ public struct ConnectivityKind: StageKind {
         for t in 0..<T { tsv += seedSeries.map { String(format: "%.8g", $0[t]) }.joined(separator: "\t") + "\n" }
         try context.writeOutput("\(stem)_desc-seeds_timeseries.tsv", Array(tsv.utf8))
 
-        if let atlas, p["roi_matrix"]?.boolValue ?? true {
+        if let atlas, p.roiMatrix {
             let labels = atlas.labels
             var members: [Int: [Int]] = [:]
             for (n, v) in scan.voxels.enumerated() where labels[v] != 0 { members[labels[v], default: []].append(n) }

@@ -19,7 +19,7 @@ import PipelineEngine
 /// Outputs (see `VoxelwiseInference`) are prefixed `group_seed-<s>_ses-<s>`, plus
 /// `<prefix>_summary.json`, which also records the design and subjects so that an `roi` stage can
 /// redefine a cluster without a held-out subject.
-public struct GroupKind: StageKind {
+public struct GroupKind: TypedStageKind {
     public init() {}
 
     public var name: String { "group" }
@@ -29,55 +29,70 @@ public struct GroupKind: StageKind {
     public var fanOut: FanOut { .group }
     public var upstreamCount: ClosedRange<Int> { 1...2 }
 
-    public func readParameters(_ params: ParameterReader) {
-        params.string("seed")
-        params.string("session", default: "")
-        params.string("participants", default: "")
-        StageInputs.declareInclude(params)
-        params.string("group", default: "")
-        params.strings("covariates", default: [])
-        params.strings("interactions", default: [])
+    /// The stage's parameters, read once (see `parameters(_:)`).
+    public struct Parameters: Sendable, Equatable {
+        var seed: String
+        /// "" when the cohort has no sessions.
+        var session: String
+        var participants: String
+        var include: [String: [String]]
+        var design: GroupDesign.Spec
+        var contrasts: [String]
+        var inference: InferenceSettings
+    }
+
+    public func parameters(_ params: ParameterReader) -> Parameters {
+        let seed = params.string("seed")
+        let session = params.string("session", default: "")
+        let participants = params.string("participants", default: "")
+        let include = StageInputs.readInclude(params)
+        let group = params.string("group", default: "")
+        let covariates = params.strings("covariates", default: [])
+        let interactions = params.strings("interactions", default: [])
         let contrasts = params.strings("contrasts")
         if contrasts.isEmpty { params.report("contrasts", "expected at least one contrast") }
-        InferenceSettings.declare(params)
+        return Parameters(seed: seed, session: session, participants: participants, include: include,
+                          design: GroupDesign.Spec(group: group.isEmpty ? nil : group, covariates: covariates, interactions: interactions),
+                          contrasts: contrasts, inference: InferenceSettings.read(params))
     }
 
-    public func sources(params: JSONValue, scope: Scope) throws -> [String: String] {
-        InferenceSettings.sources(params)
+    public func sources(_ p: Parameters, scope: Scope) throws -> [String: String] {
+        p.inference.sources(participants: p.participants)
     }
 
-    public func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64 { 2 << 30 }
+    public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 2 << 30 }
 
-    public func run(_ context: TaskContext) throws {
-        let p = context.params
-        let seed = p["seed"]?.stringValue ?? "", session = p["session"]?.stringValue ?? ""
+    public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
+        let names = GroupLevelCheck(stage: stage, study: study, participants: p.participants, include: p.include)
+        names.seed(p.seed)
+        names.session(p.session, at: "session")
+        names.design(p.design, contrasts: p.contrasts)
+        names.fTests(p.inference.fTests)
+        names.atlas(p.inference.atlas, labels: p.inference.atlasLabels)
+    }
+
+    public func run(_ p: Parameters, _ context: TaskContext) throws {
+        let seed = p.seed, session = p.session
         let table = try StageInputs.participants(context, stage: "group")
         let urls = try StageInputs.zMaps(context, seed: seed, session: session)
-        let subjects = try StageInputs.filter(urls.keys.sorted(), include: p["include"], table: table)
+        let subjects = try StageInputs.filter(urls.keys.sorted(), include: p.include, table: table)
         guard subjects.count >= 3 else {
             throw InputError(path: table.path, "only \(subjects.count) subjects left for seed \(seed)\(session.isEmpty ? "" : " session \(session)") after filtering")
         }
         try context.checkCancellation()
-        let settings = InferenceSettings(p)
+        let settings = p.inference
         let maps = try GroupMaps.load([subjects.map { urls[$0]! }], coverage: settings.coverage, resampling: settings.resampling)
-        let spec = Self.designSpec(p)
+        let spec = p.design
         let design = try GroupDesign(spec, subjects: subjects, table: table)
         let prefix = "group_seed-\(seed)\(session.isEmpty ? "" : "_ses-\(session)")"
         let inference = VoxelwiseInference(maps: maps, y: maps.sets[0], design: design, table: table, settings: settings,
                                            atlas: try StageInputs.atlas(context), context: context, prefix: prefix)
-        let result = try inference.run(contrasts: p["contrasts"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        let result = try inference.run(contrasts: p.contrasts)
         try context.writeOutput("\(prefix)_summary.json", try summaryJSON([
             "seed": seed, "session": session, "subjects": subjects, "filled_values": maps.filled,
             "design": ["group": spec.group ?? NSNull(), "covariates": spec.covariates, "interactions": spec.interactions] as [String: Any],
             "cluster_p": settings.clusterP, "mask_coverage": settings.coverage, "resample": settings.resampling.rawValue, "two_sided": settings.twoSided, "connectivity": settings.connectivity.rawValue,
             "contrasts": result.contrasts, "f_tests": result.fTests, "grf": result.grf,
         ]))
-    }
-
-    /// The design parameters `group`, `covariates` and `interactions`.
-    static func designSpec(_ p: JSONValue) -> GroupDesign.Spec {
-        GroupDesign.Spec(group: (p["group"]?.stringValue).flatMap { $0.isEmpty ? nil : $0 },
-                         covariates: p["covariates"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-                         interactions: p["interactions"]?.arrayValue?.compactMap(\.stringValue) ?? [])
     }
 }

@@ -21,7 +21,7 @@ import PipelineEngine
 /// Other parameters: `seed`, `pre`, `post` (required), `include`, `participants`, and the
 /// inference parameters of `InferenceSettings`. Outputs are prefixed
 /// `longitudinal_seed-<s>_ses-<post>Minus<pre>`, plus `<prefix>_summary.json`.
-public struct LongitudinalKind: StageKind {
+public struct LongitudinalKind: TypedStageKind {
     public init() {}
 
     public var name: String { "longitudinal" }
@@ -31,14 +31,31 @@ public struct LongitudinalKind: StageKind {
     public var fanOut: FanOut { .group }
     public var upstreamCount: ClosedRange<Int> { 1...2 }
 
-    public func readParameters(_ params: ParameterReader) {
-        params.string("seed")
+    /// The stage's parameters, read once (see `parameters(_:)`).
+    public struct Parameters: Sendable, Equatable {
+        var seed: String
+        var pre: String
+        var post: String
+        var participants: String
+        var include: [String: [String]]
+        /// "" for none.
+        var group: String
+        var covariates: [String]
+        var paired: [String]
+        var contrasts: [String]
+        /// Fail instead of excluding a subject with one of the two sessions.
+        var missingSessionIsError: Bool
+        var inference: InferenceSettings
+    }
+
+    public func parameters(_ params: ParameterReader) -> Parameters {
+        let seed = params.string("seed")
         let pre = params.string("pre"), post = params.string("post")
         if !pre.isEmpty && pre == post { params.report("post", "must differ from pre") }
-        params.string("participants", default: "")
-        StageInputs.declareInclude(params)
+        let participants = params.string("participants", default: "")
+        let include = StageInputs.readInclude(params)
         let group = params.string("group", default: "")
-        params.strings("covariates", default: [])
+        let covariates = params.strings("covariates", default: [])
         let paired = params.strings("paired", default: [])
         let contrasts = params.strings("contrasts", default: [])
         if paired.isEmpty && contrasts.isEmpty {
@@ -50,42 +67,54 @@ public struct LongitudinalKind: StageKind {
         }
         let missing = params.string("missing_session", default: "exclude")
         if !["exclude", "error"].contains(missing) { params.report("missing_session", "expected exclude or error") }
-        InferenceSettings.declare(params)
+        return Parameters(seed: seed, pre: pre, post: post, participants: participants, include: include, group: group,
+                          covariates: covariates, paired: paired, contrasts: contrasts, missingSessionIsError: missing == "error",
+                          inference: InferenceSettings.read(params))
     }
 
-    public func sources(params: JSONValue, scope: Scope) throws -> [String: String] {
-        InferenceSettings.sources(params)
+    public func sources(_ p: Parameters, scope: Scope) throws -> [String: String] {
+        p.inference.sources(participants: p.participants)
     }
 
-    public func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64 { 2 << 30 }
+    public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 2 << 30 }
 
-    public func run(_ context: TaskContext) throws {
-        let p = context.params
-        let seed = p["seed"]?.stringValue ?? ""
-        let pre = p["pre"]?.stringValue ?? "", post = p["post"]?.stringValue ?? ""
+    public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
+        let names = GroupLevelCheck(stage: stage, study: study, participants: p.participants, include: p.include)
+        names.seed(p.seed)
+        names.session(p.pre, at: "pre")
+        names.session(p.post, at: "post")
+        let group = p.group.isEmpty ? nil : p.group
+        names.design(GroupDesign.Spec(group: group, covariates: p.covariates), contrasts: p.contrasts)
+        if let group { names.levels(p.paired.filter { $0 != "all" }, of: group, at: "paired") }
+        names.fTests(p.inference.fTests)
+        names.atlas(p.inference.atlas, labels: p.inference.atlasLabels)
+    }
+
+    public func run(_ p: Parameters, _ context: TaskContext) throws {
+        let seed = p.seed, pre = p.pre, post = p.post
         let table = try StageInputs.participants(context, stage: "longitudinal")
         let preMaps = try StageInputs.zMaps(context, seed: seed, session: pre)
         let postMaps = try StageInputs.zMaps(context, seed: seed, session: post)
-        let everyone = try StageInputs.filter(Set(preMaps.keys).union(postMaps.keys).sorted(), include: p["include"], table: table)
+        let everyone = try StageInputs.filter(Set(preMaps.keys).union(postMaps.keys).sorted(), include: p.include, table: table)
         let incomplete = everyone.filter { preMaps[$0] == nil || postMaps[$0] == nil }
-        if !incomplete.isEmpty && p["missing_session"]?.stringValue == "error" {
+        if !incomplete.isEmpty && p.missingSessionIsError {
             throw InputError(path: "stage longitudinal", field: "missing_session",
                              "\(incomplete.map { "sub-\($0) has no \(preMaps[$0] == nil ? pre : post) scan" }.joined(separator: "; "))")
         }
         for s in incomplete { context.log("excluded sub-\(s): only one of sessions \(pre), \(post)") }
         let subjects = everyone.filter { preMaps[$0] != nil && postMaps[$0] != nil }
-        let settings = InferenceSettings(p)
+        let settings = p.inference
         let maps = try GroupMaps.load([subjects.map { preMaps[$0]! }, subjects.map { postMaps[$0]! }],
                                       coverage: settings.coverage, resampling: settings.resampling)
         var change = maps.sets[1]
         for i in 0..<change.data.count { change.data[i] -= maps.sets[0].data[i] }
         let atlas = try StageInputs.atlas(context)
-        let group = (p["group"]?.stringValue).flatMap { $0.isEmpty ? nil : $0 }
-        let covariates = p["covariates"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let group = p.group.isEmpty ? nil : p.group
+        let covariates = p.covariates
         let stem = "longitudinal_seed-\(seed)_ses-\(post)Minus\(pre)"
 
         var paired: [[String: Any]] = []
-        for level in p["paired"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+        for level in p.paired {
             try context.checkCancellation()
             let rows = try subjects.indices.filter { try level == "all" || table.value(subjects[$0], group ?? "") == level }
             guard rows.count >= 3 else {
@@ -102,7 +131,7 @@ public struct LongitudinalKind: StageKind {
             paired.append(result)
         }
         var interactions: [[String: Any]] = []
-        let contrasts = p["contrasts"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let contrasts = p.contrasts
         if !contrasts.isEmpty {
             let design = try GroupDesign(.init(group: group, covariates: covariates), subjects: subjects, table: table)
             let inference = VoxelwiseInference(maps: maps, y: change, design: design, table: table, settings: settings,

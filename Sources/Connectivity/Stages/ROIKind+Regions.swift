@@ -6,35 +6,39 @@ import PipelineEngine
 /// Region resolution of the `roi` stage: atlas labels, spheres, masks, and group clusters
 /// (redefined without each held-out subject when circular).
 extension ROIKind {
-    func resolve(_ spec: JSONValue, index: Int, context: TaskContext, table: ParticipantsTable, subjects: [String],
+    func resolve(_ spec: Region, index: Int, p: Parameters, context: TaskContext, table: ParticipantsTable, subjects: [String],
                  shape: [Int], affine: Affine, atlas: (labels: AtlasLabels, onGrid: [Int])?) throws -> ROIRegion {
-        let name = spec["name"]?.stringValue ?? "region\(index + 1)"
+        let name = spec.name
         let total = shape.reduce(1, *)
-        if let label = spec["label"]?.stringValue ?? spec["label"]?.intValue.map(String.init) {
+        switch spec.source {
+        case .label(let label):
             guard let atlas else {
                 throw InputError(path: "stage roi", field: "regions[\(index)].label", "no atlas: set atlas and atlas_labels")
             }
             let value = try atlas.labels.value(of: label)
             return ROIRegion(name: name, source: "atlas label \(label)", voxels: (0..<total).filter { atlas.onGrid[$0] == value },
                           note: "fixed region")
-        }
-        if let centre = spec["sphere"]?.arrayValue?.compactMap(\.numberValue), let radius = spec["radius"]?.numberValue {
+        case .sphere(let centre, let radius):
             return ROIRegion(name: name, source: "sphere \(centre) r \(radius) mm",
                           voxels: SeedGeometry.sphere(centre: centre, radius: radius, shape: shape, affine: affine), note: "fixed region")
-        }
-        if spec["mask"] != nil, let url = context.sources["region\(index)_mask"] {
+        case .mask:
+            guard let url = context.sources["region\(index)_mask"] else {
+                throw InputError(path: "stage roi", field: "regions[\(index)].mask", "the mask file is not among the task's sources")
+            }
             let image = try NIfTIFile.read(url.path)
             let resampled = SeedGeometry.resampleNearest(image.data, shape: Array(image.shape.prefix(3)), affine: image.affine, to: shape, affine: affine)
             let voxels = (0..<total).filter { resampled[$0] != 0 }
             guard !voxels.isEmpty else { throw InputError(path: url.path, field: "regions[\(index)].mask", "has no voxel on the maps' grid") }
             return ROIRegion(name: name, source: "mask \(url.lastPathComponent)", voxels: voxels, note: "fixed region")
+        case .cluster(let k, let wanted):
+            return try cluster(k, contrast: wanted, name: name, index: index, leaveOneOut: p.leaveOneOut, context: context,
+                               table: table, subjects: subjects, shape: shape, affine: affine)
         }
-        return try cluster(spec, name: name, index: index, context: context, table: table, subjects: subjects, shape: shape, affine: affine)
     }
 
     /// A significant cluster of a group stage, redefined per held-out subject when circular.
-    func cluster(_ spec: JSONValue, name: String, index: Int, context: TaskContext, table: ParticipantsTable,
-                         subjects: [String], shape: [Int], affine: Affine) throws -> ROIRegion {
+    func cluster(_ k: Int, contrast wanted: String?, name: String, index: Int, leaveOneOut: Bool, context: TaskContext,
+                 table: ParticipantsTable, subjects: [String], shape: [Int], affine: Affine) throws -> ROIRegion {
         let field = "regions[\(index)].cluster"
         guard let files = context.inputs.first(where: { $0.files.keys.contains { $0.hasPrefix("group_") && $0.hasSuffix("_summary.json") } })?.files,
               let summaryURL = files.first(where: { $0.key.hasPrefix("group_") && $0.key.hasSuffix("_summary.json") })?.value else {
@@ -51,13 +55,11 @@ extension ROIKind {
               let groupSession = summary["session"] as? String, let groupSubjects = summary["subjects"] as? [String] else {
             throw InputError(path: summaryURL.path, "is not a group stage summary")
         }
-        let wanted = spec["contrast"]?.stringValue
         guard let contrast = contrasts.first(where: { wanted == nil || ($0["contrast"] as? String) == wanted }),
               let expression = contrast["contrast"] as? String else {
             throw InputError(path: summaryURL.path, field: "regions[\(index)].contrast",
                              "no contrast '\(wanted ?? "")' (contrasts: \(contrasts.compactMap { $0["contrast"] as? String }.joined(separator: ", ")))")
         }
-        let k = spec["cluster"]?.intValue ?? 1
         let significant = contrast["significant_clusters"] as? [[String: Any]] ?? []
         guard let info = significant.first(where: { ($0["id"] as? Int) == k }), let sign = info["sign"] as? Int else {
             // Not an error: editing the cohort can make a finding disappear, and the run should say so.
@@ -73,7 +75,7 @@ extension ROIKind {
         let voxels = (0..<labels.count).filter { labels[$0] == Float(k) }
         let source = "cluster \(k) of \(expression) (seed \(groupSeed)\(groupSession.isEmpty ? "" : ", \(groupSession)"), \(groupSubjects.count) subjects)"
         let shared = Set(groupSubjects).intersection(subjects)
-        guard context.params["leave_one_out"]?.stringValue != "off", !shared.isEmpty else {
+        guard leaveOneOut, !shared.isEmpty else {
             return ROIRegion(name: name, source: source, voxels: voxels,
                           note: shared.isEmpty ? "fixed region: defined on other subjects"
                               : "circular: the region was defined on \(shared.count) of these subjects and leave_one_out is off")

@@ -4,11 +4,11 @@ import PipelineEngine
 
 /// The `roi` stage's tables and summary: scatter data, paired tests, correlations, prediction.
 extension ROIKind {
-    func writeOutputs(_ values: [ROIRegionValues], subjects: [String], table: ParticipantsTable, context: TaskContext,
-                              prefix: String, pre: String, post: String) throws {
-        let p = context.params
-        let group = (p["group"]?.stringValue).flatMap { $0.isEmpty ? nil : $0 }
-        let clinical = p["clinical"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    func writeOutputs(_ values: [ROIRegionValues], p: Parameters, subjects: [String], table: ParticipantsTable, context: TaskContext,
+                      prefix: String) throws {
+        let pre = p.pre, post = p.post
+        let group = p.group.isEmpty ? nil : p.group
+        let clinical = p.clinical
         func cell(_ s: String, _ column: String) throws -> String? { try table.value(s, column) }
         func number(_ s: String, _ column: String) throws -> Double? {
             guard let text = try cell(s, column) else { return nil }
@@ -17,7 +17,7 @@ extension ROIKind {
             }
             return v
         }
-        let predictColumn = p["predict"]?["column"]?.stringValue
+        let predictColumn = p.predict?.column
         var long = "participant_id\tregion\tsession\tvalue\tregion_definition\n"
         var paired = "region\tsubjects\tn\tmean_\(pre)\tmean_\(post)\tmean_change\tsd_change\tt\tdf\tp\tcohen_dz\tci95_low\tci95_high\n"
         var correlations = "region\tx\ty\tn\tpearson_r\tpearson_p\tspearman_rho\tspearman_p\n"
@@ -88,10 +88,9 @@ extension ROIKind {
             regionSummary["correlations"] = correlationSummary
 
             // Prediction of a class from the region's value at one session.
-            if let predict = p["predict"] {
+            if let predict = p.predict {
                 let (row, result) = try predictClass(v, predict: predict, subjects: subjects, pre: pre, post: post,
-                                                        permutations: p["permutations"]?.intValue ?? 5000,
-                                                        seed: UInt64(p["random_seed"]?.intValue ?? 0), cell: cell)
+                                                        permutations: p.permutations, seed: p.randomSeed, cell: cell)
                 prediction += row
                 regionSummary["prediction"] = result
             }
@@ -100,19 +99,19 @@ extension ROIKind {
         try context.writeOutput("\(prefix)_desc-values.tsv", Array(long.utf8))
         if !post.isEmpty { try context.writeOutput("\(prefix)_desc-paired.tsv", Array(paired.utf8)) }
         if !clinical.isEmpty { try context.writeOutput("\(prefix)_desc-correlations.tsv", Array(correlations.utf8)) }
-        if p["predict"] != nil { try context.writeOutput("\(prefix)_desc-prediction.tsv", Array(prediction.utf8)) }
+        if p.predict != nil { try context.writeOutput("\(prefix)_desc-prediction.tsv", Array(prediction.utf8)) }
         try context.writeOutput("\(prefix)_summary.json", try summaryJSON([
-            "seed": p["seed"]?.stringValue ?? "", "pre": pre, "post": post, "subjects": subjects.map { "sub-\($0)" }, "regions": summaries,
+            "seed": p.seed, "pre": pre, "post": post, "subjects": subjects.map { "sub-\($0)" }, "regions": summaries,
         ]))
     }
 
     /// The prediction TSV row and summary of one region: ROC AUC of the value at one session for
     /// the positive class, out of sample when the region values are leave-one-out.
-    private func predictClass(_ v: ROIRegionValues, predict: JSONValue, subjects: [String], pre: String, post: String,
+    private func predictClass(_ v: ROIRegionValues, predict: Predict, subjects: [String], pre: String, post: String,
                                   permutations: Int, seed: UInt64, cell: (String, String) throws -> String?) throws -> (String, Any) {
-        let column = predict["column"]?.stringValue ?? "", positive = predict["positive"]?.stringValue ?? ""
-        let session = predict["session"]?.stringValue ?? pre
-        let sign: Double = predict["direction"]?.stringValue == "lower" ? -1 : 1
+        let column = predict.column, positive = predict.positive
+        let session = predict.session ?? pre
+        let sign: Double = predict.lower ? -1 : 1
         let x = session == post ? v.post : v.pre
         let labels = try subjects.map { try cell($0, column) }
         let rows = subjects.indices.filter { x[$0] != nil && labels[$0] != nil }

@@ -32,7 +32,7 @@ import PipelineEngine
 /// map covers (non-zero). Outputs, prefixed `roi_seed-<s>`: `desc-values.tsv` (long format),
 /// `roi-<name>_desc-scatter.tsv` (one row per subject: the data behind the scatter plots),
 /// `desc-paired.tsv`, `desc-correlations.tsv`, `desc-prediction.tsv` and `summary.json`.
-public struct ROIKind: StageKind {
+public struct ROIKind: TypedStageKind {
     public init() {}
 
     public var name: String { "roi" }
@@ -40,20 +40,63 @@ public struct ROIKind: StageKind {
     public var fanOut: FanOut { .group }
     public var upstreamCount: ClosedRange<Int> { 1...3 }
 
-    public func readParameters(_ params: ParameterReader) {
-        params.string("seed")
-        params.string("pre")
-        params.string("post", default: "")
-        params.string("participants", default: "")
-        params.string("atlas", default: "")
-        params.string("atlas_labels", default: "")
-        StageInputs.declareInclude(params)
-        params.string("group", default: "")
-        params.strings("clinical", default: [])
-        let regions = params.value("regions")?.arrayValue ?? []
-        if regions.isEmpty { params.report("regions", "expected a list of regions, e.g. [{\"name\": \"cluster1\", \"cluster\": 1}]") }
+    /// The stage's parameters, read once (see `parameters(_:)`).
+    public struct Parameters: Sendable, Equatable {
+        var seed: String
+        var pre: String
+        /// "" for baseline analyses only.
+        var post: String
+        var participants: String
+        var atlas: String
+        var atlasLabels: String
+        var include: [String: [String]]
+        /// "" for none.
+        var group: String
+        var clinical: [String]
+        var regions: [Region]
+        var predict: Predict?
+        var leaveOneOut: Bool
+        var permutations: Int
+        var randomSeed: UInt64
+    }
+
+    /// One region of `regions`.
+    struct Region: Sendable, Equatable {
+        enum Source: Sendable, Equatable {
+            /// Significant cluster k of a group stage's contrast (nil: its first).
+            case cluster(Int, contrast: String?)
+            case label(String)
+            case sphere(centre: [Double], radius: Double)
+            case mask(String)
+        }
+        var name: String
+        var source: Source
+    }
+
+    /// `predict`: the class column, its positive level, the session (nil: `pre`) and whether the
+    /// positive class scores lower.
+    struct Predict: Sendable, Equatable {
+        var column: String
+        var positive: String
+        var session: String?
+        var lower: Bool
+    }
+
+    public func parameters(_ params: ParameterReader) -> Parameters {
+        let seed = params.string("seed")
+        let pre = params.string("pre")
+        let post = params.string("post", default: "")
+        let participants = params.string("participants", default: "")
+        let atlas = params.string("atlas", default: "")
+        let atlasLabels = params.string("atlas_labels", default: "")
+        let include = StageInputs.readInclude(params)
+        let group = params.string("group", default: "")
+        let clinical = params.strings("clinical", default: [])
+        let list = params.value("regions")?.arrayValue ?? []
+        if list.isEmpty { params.report("regions", "expected a list of regions, e.g. [{\"name\": \"cluster1\", \"cluster\": 1}]") }
         var names = Set<String>()
-        for (i, region) in regions.enumerated() {
+        var regions: [Region] = []
+        for (i, region) in list.enumerated() {
             guard let object = region.objectValue, let name = object["name"]?.stringValue, !name.isEmpty else {
                 params.report("regions[\(i)]", "expected an object with a name"); continue
             }
@@ -62,59 +105,101 @@ public struct ROIKind: StageKind {
             if sources.count != 1 {
                 params.report("regions[\(i)]", "give exactly one of cluster, label, sphere (with radius) or mask")
             }
+            var k = 1
             if let cluster = object["cluster"] {
                 if let n = cluster.numberValue {
                     if !(n.rounded() == n && n >= Double(Self.clusterRange.lowerBound) && n <= Double(Self.clusterRange.upperBound)) {
                         params.report("regions[\(i)].cluster", "expected an integer in \(Self.clusterRange.lowerBound)...\(Self.clusterRange.upperBound), got \(JSONValue.format(number: n))")
+                    } else {
+                        k = Int(n)
                     }
                 } else {
                     params.report("regions[\(i)].cluster", "expected a cluster number ≥ 1")
                 }
             }
+            let centre = object["sphere"]?.arrayValue?.compactMap(\.numberValue) ?? []
             if object["sphere"] != nil {
-                if object["sphere"]?.arrayValue?.compactMap(\.numberValue).count != 3 { params.report("regions[\(i)].sphere", "expected [x, y, z] in mm") }
+                if centre.count != 3 { params.report("regions[\(i)].sphere", "expected [x, y, z] in mm") }
                 if (object["radius"]?.numberValue ?? 0) <= 0 { params.report("regions[\(i)].radius", "expected a radius in mm > 0") }
             }
             ConnectivityKind.checkRanges(region, at: "regions[\(i)]", params)
             for key in object.keys where !["name", "cluster", "contrast", "label", "sphere", "radius", "mask"].contains(key) {
                 params.report("regions[\(i)].\(key)", "unknown key")
             }
+            let source: Region.Source
+            if let label = object["label"] {
+                source = .label(label.stringValue ?? label.intValue.map(String.init) ?? "")
+            } else if object["sphere"] != nil {
+                source = .sphere(centre: centre, radius: object["radius"]?.numberValue ?? 0)
+            } else if let mask = object["mask"]?.stringValue {
+                source = .mask(mask)
+            } else {
+                source = .cluster(k, contrast: object["contrast"]?.stringValue)
+            }
+            regions.append(Region(name: name, source: source))
         }
-        if let predict = params.value("predict") {
-            if predict["column"]?.stringValue == nil || predict["positive"]?.stringValue == nil {
+        var predict: Predict?
+        if let value = params.value("predict") {
+            if let column = value["column"]?.stringValue, let positive = value["positive"]?.stringValue {
+                predict = Predict(column: column, positive: positive, session: value["session"]?.stringValue,
+                                  lower: value["direction"]?.stringValue == "lower")
+            } else {
                 params.report("predict", "expected {\"column\": …, \"positive\": …}")
             }
-            if let d = predict["direction"]?.stringValue, !["higher", "lower"].contains(d) {
+            if let d = value["direction"]?.stringValue, !["higher", "lower"].contains(d) {
                 params.report("predict.direction", "expected higher or lower")
             }
         }
         let loo = params.string("leave_one_out", default: "auto")
         if !["auto", "off"].contains(loo) { params.report("leave_one_out", "expected auto or off") }
-        params.integer("permutations", default: 5000, range: 0...1_000_000)
-        params.integer("random_seed", default: 0, range: 0...Int(Int32.max))
+        let permutations = params.integer("permutations", default: 5000, range: 0...1_000_000)
+        let randomSeed = params.integer("random_seed", default: 0, range: 0...Int(Int32.max))
+        return Parameters(seed: seed, pre: pre, post: post, participants: participants, atlas: atlas, atlasLabels: atlasLabels,
+                          include: include, group: group, clinical: clinical, regions: regions, predict: predict,
+                          leaveOneOut: loo != "off", permutations: permutations, randomSeed: UInt64(max(0, randomSeed)))
     }
 
     /// Cluster numbers a region may name (by decreasing mass; a group map has far fewer).
     static let clusterRange: ClosedRange<Int> = 1...1_000_000
 
-    public func sources(params: JSONValue, scope: Scope) throws -> [String: String] {
-        var out = InferenceSettings.sources(params)
-        for (i, region) in (params["regions"]?.arrayValue ?? []).enumerated() {
-            if let mask = region["mask"]?.stringValue { out["region\(i)_mask"] = mask }
+    public func sources(_ p: Parameters, scope: Scope) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for (key, path) in [("participants", p.participants), ("atlas", p.atlas), ("atlas_labels", p.atlasLabels)] where !path.isEmpty {
+            out[key] = path
+        }
+        for (i, region) in p.regions.enumerated() {
+            if case .mask(let mask) = region.source { out["region\(i)_mask"] = mask }
         }
         return out
     }
 
-    public func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64 { 1 << 30 }
+    public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 1 << 30 }
 
-    public func run(_ context: TaskContext) throws {
-        let p = context.params
-        let seed = p["seed"]?.stringValue ?? ""
-        let pre = p["pre"]?.stringValue ?? "", post = p["post"]?.stringValue ?? ""
+    public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
+        let names = GroupLevelCheck(stage: stage, study: study, participants: p.participants, include: p.include)
+        names.seed(p.seed)
+        names.session(p.pre, at: "pre")
+        if !p.post.isEmpty { names.session(p.post, at: "post") }
+        if !p.group.isEmpty { names.columns([p.group], at: "group") }
+        names.columns(p.clinical, at: "clinical")
+        if let predict = p.predict {
+            names.columns([predict.column], at: "predict.column")
+            names.levels([predict.positive], of: predict.column, at: "predict.positive")
+            if let session = predict.session { names.session(session, at: "predict.session") }
+        }
+        let labels = p.regions.enumerated().compactMap { i, r -> (String, String)? in
+            if case .label(let l) = r.source { return (l, "regions[\(i)].label") }
+            return nil
+        }
+        names.atlasLabels(labels, atlas: p.atlas, table: p.atlasLabels)
+    }
+
+    public func run(_ p: Parameters, _ context: TaskContext) throws {
+        let seed = p.seed, pre = p.pre, post = p.post
         let table = try StageInputs.participants(context, stage: "roi")
         let preURLs = try StageInputs.zMaps(context, seed: seed, session: pre)
         let postURLs = post.isEmpty ? [:] : try StageInputs.zMaps(context, seed: seed, session: post)
-        let subjects = try StageInputs.filter(preURLs.keys.sorted(), include: p["include"], table: table)
+        let subjects = try StageInputs.filter(preURLs.keys.sorted(), include: p.include, table: table)
         guard !subjects.isEmpty else { throw InputError(path: table.path, "no subject has a \(pre) map for seed \(seed) after filtering") }
 
         // Every subject's maps on the first map's grid.
@@ -141,10 +226,10 @@ public struct ROIKind: StageKind {
         }
 
         // The atlas on the maps' grid, read and resampled once for every label region.
-        let specs = p["regions"]?.arrayValue ?? []
-        let atlas = try specs.contains { $0["label"] != nil } ? StageInputs.atlas(context).map { ($0, $0.resampled(to: shape, affine: affine)) } : nil
-        let regions = try specs.enumerated().map { i, spec in
-            try resolve(spec, index: i, context: context, table: table, subjects: subjects, shape: shape, affine: affine, atlas: atlas)
+        let hasLabel = p.regions.contains { if case .label = $0.source { return true }; return false }
+        let atlas = try hasLabel ? StageInputs.atlas(context).map { ($0, $0.resampled(to: shape, affine: affine)) } : nil
+        let regions = try p.regions.enumerated().map { i, spec in
+            try resolve(spec, index: i, p: p, context: context, table: table, subjects: subjects, shape: shape, affine: affine, atlas: atlas)
         }
         var values: [ROIRegionValues] = []
         for region in regions {
@@ -158,6 +243,6 @@ public struct ROIKind: StageKind {
             }
             values.append(v)
         }
-        try writeOutputs(values, subjects: subjects, table: table, context: context, prefix: "roi_seed-\(seed)", pre: pre, post: post)
+        try writeOutputs(values, p: p, subjects: subjects, table: table, context: context, prefix: "roi_seed-\(seed)")
     }
 }

@@ -10,7 +10,8 @@ import PipelineEngine
 /// `.json`, `..._desc-brain_mask.nii.gz`, `<prefix>_desc-confounds_timeseries.tsv`.
 /// Each scan is generated from (seed, subject, session) alone, so a task's output, like its key,
 /// does not depend on the rest of the cohort.
-public struct SynthScanKind: StageKind {
+public struct SynthScanKind: TypedStageKind {
+    public typealias Parameters = SynthParameters
     public init() {}
 
     public var name: String { "synth" }
@@ -19,15 +20,13 @@ public struct SynthScanKind: StageKind {
     public var fanOut: FanOut { .perScan }
     public var upstreamCount: ClosedRange<Int> { 0...0 }
 
-    public func readParameters(_ params: ParameterReader) {
-        SynthParameters.read(params)
+    public func parameters(_ params: ParameterReader) -> SynthParameters { SynthParameters.read(params) }
+
+    public func memoryEstimate(_ p: SynthParameters, scope: Scope) -> UInt64 {
+        p.scale == .demo ? 200 << 20 : 2 << 30
     }
 
-    public func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64 {
-        SynthParameters.options(params).scale == .demo ? 200 << 20 : 2 << 30
-    }
-
-    public func run(_ context: TaskContext) throws {
+    public func run(_ p: SynthParameters, _ context: TaskContext) throws {
         guard case .scan(let subject, let session, _) = context.scope, let session else {
             throw SynthError(message: "synth needs scans with sessions (baseline, day13); got \(context.scope.label)")
         }
@@ -35,7 +34,7 @@ public struct SynthScanKind: StageKind {
         let prefix = BIDSNames.prefix(context.scope, task: "rest"), space = SynthDataset.space
         func path(_ name: String) -> String { out.appendingPathComponent(name).path }
         try SynthDataset.writeScan(
-            subject: "sub-" + subject, session: session, options: SynthParameters.options(context.params),
+            subject: "sub-" + subject, session: session, options: p.options,
             names: .init(bold: path("\(prefix)_space-\(space)_desc-preproc_bold.nii.gz"),
                          sidecar: path("\(prefix)_space-\(space)_desc-preproc_bold.json"),
                          mask: path("\(prefix)_space-\(space)_desc-brain_mask.nii.gz"),
@@ -46,7 +45,8 @@ public struct SynthScanKind: StageKind {
 /// Stage kind `synth_cohort`: the cohort-level files of the synthetic study, for all 49 subjects:
 /// `participants.tsv`, `participants.json`, `synth_truth.tsv`, `atlas.nii.gz`, `atlas.tsv`.
 /// Same parameters as `synth`.
-public struct SynthCohortKind: StageKind {
+public struct SynthCohortKind: TypedStageKind {
+    public typealias Parameters = SynthParameters
     public init() {}
 
     public var name: String { "synth_cohort" }
@@ -55,14 +55,12 @@ public struct SynthCohortKind: StageKind {
     public var fanOut: FanOut { .group }
     public var upstreamCount: ClosedRange<Int> { 0...0 }
 
-    public func readParameters(_ params: ParameterReader) {
-        SynthParameters.read(params)
-    }
+    public func parameters(_ params: ParameterReader) -> SynthParameters { SynthParameters.read(params) }
 
-    public func run(_ context: TaskContext) throws {
+    public func run(_ p: SynthParameters, _ context: TaskContext) throws {
         let out = context.outputDirectory
         try SynthDataset.writeCohortFiles(
-            options: SynthParameters.options(context.params),
+            options: p.options,
             participantsTSV: out.appendingPathComponent("participants.tsv").path,
             participantsJSON: out.appendingPathComponent("participants.json").path,
             truthTSV: out.appendingPathComponent("synth_truth.tsv").path,
@@ -71,19 +69,28 @@ public struct SynthCohortKind: StageKind {
     }
 }
 
-/// The parameters shared by `synth` and `synth_cohort`.
-enum SynthParameters {
-    static func read(_ params: ParameterReader) {
+/// The parameters shared by `synth` and `synth_cohort`: the grid scale (`demo` or `full`), the
+/// random seed (1), and `null` (false: no planted effect).
+public struct SynthParameters: Sendable, Equatable {
+    public var scale: SynthGrid.Scale
+    public var seed: UInt64
+    public var null: Bool
+
+    static func read(_ params: ParameterReader) -> SynthParameters {
         let scale = params.string("scale", default: "demo")
         if SynthGrid.Scale(rawValue: scale) == nil {
             params.report("scale", "expected \"demo\" or \"full\", got \"\(scale)\"")
         }
-        params.integer("seed", default: 1, range: 0...Int(Int32.max))
-        params.bool("null", default: false)
+        let seed = params.integer("seed", default: 1, range: 0...Int(Int32.max))
+        return SynthParameters(scale: SynthGrid.Scale(rawValue: scale) ?? .demo, seed: UInt64(max(0, seed)),
+                               null: params.bool("null", default: false))
     }
 
-    static func options(_ params: JSONValue) -> SynthDataset.Options {
-        SynthDataset.Options(scale: SynthGrid.Scale(rawValue: params["scale"]?.stringValue ?? "demo") ?? .demo,
-                             seed: UInt64(params["seed"]?.intValue ?? 1), null: params["null"]?.boolValue ?? false)
+    var options: SynthDataset.Options { SynthDataset.Options(scale: scale, seed: seed, null: null) }
+
+    /// The cohort's participants table as the `synth_cohort` stage will write it (for plan-time checks).
+    var participantsTSV: String {
+        let cohort = SynthCohort(seed: seed, null: null)
+        return cohort.participantsTSV(cohort.participants)
     }
 }

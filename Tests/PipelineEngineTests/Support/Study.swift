@@ -146,13 +146,12 @@ final class Study {
         return [:]
     }
 
-    /// Every published output file (relative path -> bytes), without pipe's `.pipe/` record.
+    /// Every published output file (relative path -> bytes).
     func outputs(in folder: URL? = nil) throws -> [String: Data] {
         let out = folder ?? dir.appendingPathComponent("out")
         var result: [String: Data] = [:]
         guard let e = FileManager.default.enumerator(atPath: out.path) else { return [:] }
         while let rel = e.nextObject() as? String {
-            if rel.hasPrefix(".pipe") { continue }   // pipe's own record (inode numbers)
             var isDir: ObjCBool = false
             _ = FileManager.default.fileExists(atPath: out.appendingPathComponent(rel).path, isDirectory: &isDir)
             if !isDir.boolValue { result[rel] = try Data(contentsOf: out.appendingPathComponent(rel)) }

@@ -71,7 +71,7 @@ final class TSVTableTests: XCTestCase {
             XCTAssertEqual("\(error)", "cannot read \(missing): No such file or directory")
         }
         XCTAssertThrowsError(try TSVTable.read(folder.path)) { error in
-            XCTAssertEqual((error as? TSVTable.ReadError)?.reason, "Is a directory")
+            XCTAssertEqual((error as? TSVTable.ReadError)?.reason, "it is a directory, not a regular file")
         }
     }
 }

@@ -1,0 +1,168 @@
+import Foundation
+import PipelineEngine
+
+/// Plan-time checks of a group-level stage (`group`, `longitudinal`, `roi`) against the study,
+/// before any task runs: its seed against the seeds its connectivity stage computes, sessions
+/// against the cohort, columns and levels against the participants table (its own, or the one a
+/// `synth_cohort` stage will write), contrast terms against the design, atlas labels against the
+/// label table. Each problem is reported at its spec line with a did-you-mean from the real names.
+/// A file that is missing or unreadable is left to the checks that report it (sources, cohort).
+final class GroupLevelCheck {
+    let stage: StageSpec
+    let study: StudyCheck
+    /// The participants table the stage will read, when it can be known now.
+    let table: ParticipantsTable?
+    /// The table's subjects that pass the stage's `include` filters (nil without a table).
+    let selected: [String]?
+
+    init(stage: StageSpec, study: StudyCheck, participants: String, include: [String: [String]]) {
+        self.stage = stage
+        self.study = study
+        var table: ParticipantsTable?
+        if !participants.isEmpty {
+            let path = study.path(participants)
+            if case .regular = FileSystem.kind(of: path) {
+                do { table = try ParticipantsTable.read(path) } catch let e as InputError {
+                    study.report(stage, "participants", e.description)
+                } catch {}
+            }
+        } else if let synth = Self.synthCohort(of: stage, in: study) {
+            table = try? ParticipantsTable.parse(TSVTable(bytes: Array(synth.participantsTSV.utf8)), path: "participants.tsv (synth_cohort)")
+        } else {
+            study.report(stage, "participants", "no participants table: set participants, or read a synth_cohort stage in from")
+        }
+        self.table = table
+        guard let table else { selected = nil; return }
+        for column in include.keys.sorted() {
+            let path = "include.\(column)"
+            guard table.columns.contains(column) else {
+                study.report(stage, path, "\(Self.name(table)) has no column '\(column)'" + EditDistance.didYouMean(column, among: table.columns))
+                continue
+            }
+            let present = Set(table.rows.values.compactMap { $0[column] })
+            for value in include[column]! where !present.contains(value) {
+                study.report(stage, path, "no row of \(Self.name(table)) has \(column) '\(value)'"
+                             + EditDistance.didYouMean(value, among: present.sorted()) + "; its values: \(Self.list(present.sorted()))")
+            }
+        }
+        selected = table.rows.keys.sorted().filter { s in
+            include.allSatisfy { column, allowed in allowed.contains(table.rows[s]?[column] ?? "") }
+        }
+    }
+
+    /// The `synth_cohort` stage among `stage`'s upstream stages.
+    static func synthCohort(of stage: StageSpec, in study: StudyCheck) -> SynthParameters? {
+        for name in stage.from {
+            if let up = study.stage(name), up.kind is SynthCohortKind {
+                return (up.kind as! SynthCohortKind).typed(up)
+            }
+        }
+        return nil
+    }
+
+    static func name(_ table: ParticipantsTable) -> String { (table.path as NSString).lastPathComponent }
+
+    static func list(_ values: [String]) -> String {
+        values.prefix(8).joined(separator: ", ") + (values.count > 8 ? " and \(values.count - 8) more" : "")
+    }
+
+    /// `seed` must be one of the seeds of the connectivity stage read first in `from`.
+    func seed(_ seed: String) {
+        guard let name = stage.from.first, let up = study.stage(name), let kind = up.kind as? ConnectivityKind else { return }
+        let seeds = kind.typed(up).seedNames
+        if !seeds.contains(seed) {
+            study.report(stage, "seed", "stage \(name) computes no seed '\(seed)'" + EditDistance.didYouMean(seed, among: seeds)
+                         + "; its seeds: \(Self.list(seeds))")
+        }
+    }
+
+    /// A session named at `key` must be one of the cohort's.
+    func session(_ session: String, at key: String) {
+        let sessions = study.spec.cohort.sessions.compactMap { $0 }
+        guard !session.isEmpty else { return }
+        let label = session.hasPrefix("ses-") ? String(session.dropFirst(4)) : session
+        if sessions.isEmpty {
+            study.report(stage, key, "the cohort has no sessions; remove \(key) or add cohort.sessions")
+        } else if !sessions.contains(label) {
+            study.report(stage, key, "'\(session)' is not one of the cohort's sessions" + EditDistance.didYouMean(label, among: sessions)
+                         + "; sessions: \(Self.list(sessions))")
+        }
+    }
+
+    /// Each column must exist in the table.
+    func columns(_ columns: [String], at key: String) {
+        guard let table else { return }
+        for (i, column) in columns.enumerated() where !table.columns.contains(column) {
+            study.report(stage, columns.count > 1 || key == "covariates" || key == "clinical" ? "\(key)[\(i)]" : key,
+                         "\(Self.name(table)) has no column '\(column)'" + EditDistance.didYouMean(column, among: table.columns)
+                         + "; columns: \(Self.list(table.columns))")
+        }
+    }
+
+    /// The values a column holds among the selected subjects.
+    func levels(of column: String) -> [String]? {
+        guard let table, let selected, table.columns.contains(column) else { return nil }
+        return Set(selected.compactMap { table.rows[$0]?[column] }.filter { !$0.isEmpty && $0 != "n/a" }).sorted()
+    }
+
+    /// Each level must be held by a selected subject in `column`.
+    func levels(_ wanted: [String], of column: String, at key: String) {
+        guard let present = levels(of: column), !present.isEmpty else { return }
+        for (i, level) in wanted.enumerated() where !present.contains(level) {
+            study.report(stage, key == "paired" ? "\(key)[\(i)]" : key,
+                         "no row of \(Self.name(table!)) that the stage includes has \(column) '\(level)'" + EditDistance.didYouMean(level, among: present)
+                         + "; levels: \(Self.list(present))")
+        }
+    }
+
+    /// The design's columns exist, and every contrast term names a design column.
+    func design(_ spec: GroupDesign.Spec, contrasts: [String]) {
+        if let group = spec.group { columns([group], at: "group") }
+        columns(spec.covariates, at: "covariates")
+        let interacted = Set(spec.interactions.compactMap { $0.split(separator: ":").first.map(String.init) })
+        columns(Array(interacted).sorted(), at: "interactions")
+        // With a design column missing (reported above), the contrasts cannot be checked.
+        guard let table, ([spec.group].compactMap { $0 } + spec.covariates + interacted).allSatisfy(table.columns.contains) else { return }
+        var names: [String] = []
+        if let group = spec.group { names += levels(of: group) ?? [] } else { names.append("mean") }
+        names += spec.covariates.filter { !interacted.contains($0) && table.columns.contains($0) }
+        for term in spec.interactions {
+            let parts = term.split(separator: ":").map(String.init)
+            if parts.count == 2, let group = spec.group { names += (levels(of: group) ?? []).map { "\(parts[0]):\($0)" } }
+        }
+        for (i, contrast) in contrasts.enumerated() { terms(contrast, at: "contrasts[\(i)]", among: names) }
+        designColumns = names
+    }
+
+    private var designColumns: [String] = []
+
+    /// Every term of the F-tests' contrasts names a design column.
+    func fTests(_ tests: [[String]]) {
+        guard !designColumns.isEmpty else { return }
+        for (i, test) in tests.enumerated() {
+            for (j, contrast) in test.enumerated() { terms(contrast, at: "f_tests[\(i)][\(j)]", among: designColumns) }
+        }
+    }
+
+    private func terms(_ expression: String, at key: String, among names: [String]) {
+        do {
+            for (name, _) in try GroupDesign.contrastTerms(expression) where !names.contains(name) {
+                study.report(stage, key, "'\(name)' in \"\(expression)\" is not a column of the design"
+                             + EditDistance.didYouMean(name, among: names) + "; columns: \(Self.list(names))")
+            }
+        } catch let e as InputError {
+            study.report(stage, key, e.description)
+        } catch {}
+    }
+
+    /// Atlas labels (`(label, key)`) against the stage's label table, or the synth atlas.
+    func atlasLabels(_ labels: [(String, String)], atlas: String, table: String) {
+        guard !labels.isEmpty else { return }
+        if let names = AtlasNames.names(table: table, atlas: atlas, stage: stage, study: study, key: "atlas_labels") {
+            for (label, key) in labels { AtlasNames.check(label, at: key, names: names, stage: stage, study: study) }
+        }
+    }
+
+    /// Nothing to check beyond the files' existence (the graph checks those).
+    func atlas(_ atlas: String, labels: String) {}
+}

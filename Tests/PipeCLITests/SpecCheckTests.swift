@@ -1,0 +1,131 @@
+import Foundation
+import XCTest
+
+/// `pipe validate` checks names and values against the study's files before anything runs: each
+/// mistake a new user makes in pipelines/ketamine-amygdala.json, written into a copy of it on a
+/// synthetic study, is exit 2 within seconds, at its line, with the right name suggested.
+final class SpecCheckTests: XCTestCase {
+    static let root = FileManager.default.temporaryDirectory.appendingPathComponent("pipe-speccheck-\(UUID().uuidString.prefix(8))")
+    static var spec: URL { root.appendingPathComponent("ketamine-amygdala.json") }
+
+    override class func setUp() {
+        super.setUp()
+        // Three anxious responders, three anxious non-responders, three non-anxious.
+        let subjects = ["sub-01", "sub-02", "sub-03", "sub-04", "sub-09", "sub-12", "sub-06", "sub-07", "sub-13"]
+        let synth = try! runPipe(["synth", "--out", root.path, "--subjects"] + subjects)
+        precondition(synth.status == 0, synth.stderr)
+        let fm = FileManager.default
+        let atlases = root.appendingPathComponent("atlases")
+        try! fm.createDirectory(at: atlases, withIntermediateDirectories: true)
+        let atlas = root.appendingPathComponent("atlas/atlas-synth_space-MNI152NLin2009cAsym_res-4mm_dseg")
+        for name in ["amygdala_subregions", "peak_labels"] {
+            try! fm.copyItem(at: atlas.appendingPathExtension("nii.gz"), to: atlases.appendingPathComponent("\(name)_2mm.nii.gz"))
+            try! fm.copyItem(at: atlas.appendingPathExtension("tsv"), to: atlases.appendingPathComponent("\(name).tsv"))
+        }
+        try! fm.copyItem(at: packageRoot.appendingPathComponent("pipelines/ketamine-amygdala.json"), to: spec)
+    }
+
+    override class func tearDown() {
+        try? FileManager.default.removeItem(at: root)
+        super.tearDown()
+    }
+
+    /// Writes the spec with `original` replaced by `mistake` and validates it.
+    func validate(replacing original: String, with mistake: String) throws -> (CommandResult, line: Int, seconds: Double) {
+        let text = try String(contentsOf: Self.spec, encoding: .utf8)
+        XCTAssertTrue(text.contains(original), "the spec no longer has \(original)")
+        let bad = text.replacingOccurrences(of: original, with: mistake)
+        // The line of the first changed character.
+        let changed = zip(text.utf8, bad.utf8).prefix { $0 == $1 }.count
+        let line = bad.utf8.prefix(changed).filter { $0 == UInt8(ascii: "\n") }.count + 1
+        let url = Self.root.appendingPathComponent("bad.json")
+        try bad.write(to: url, atomically: false, encoding: .utf8)
+        let start = Date()
+        let r = try runPipe(["validate", url.path])
+        return (r, line, Date().timeIntervalSince(start))
+    }
+
+    func testTheUnmodifiedSpecValidatesWithoutReadingData() throws {
+        let r = try runPipe(["validate", Self.spec.path, "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let o = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(o["bytes_hashed"] as? Int, 0, "validate hashes no source")
+        XCTAssertEqual(o["tasks"] as? Int, 42)
+        // Cutting every BOLD file after its header: voxel data is never read by validate.
+        let fmriprep = Self.root.appendingPathComponent("derivatives/fmriprep")
+        let copy = URL(fileURLWithPath: Self.root.path + "-headers-only")
+        try? FileManager.default.removeItem(at: copy)
+        try FileManager.default.copyItem(at: Self.root, to: copy)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        var cut = 0
+        for case let rel as String in FileManager.default.enumerator(atPath: fmriprep.path)! where rel.hasSuffix("_bold.nii.gz") {
+            // A gzip stream of just the header: decompresses to 352 bytes, far short of the data.
+            let path = copy.appendingPathComponent("derivatives/fmriprep").appendingPathComponent(rel).path
+            let header = try runShell("gzip -dc '\(path)' | head -c 352 | gzip -c > '\(path).h' && mv '\(path).h' '\(path)'")
+            XCTAssertEqual(header, 0)
+            cut += 1
+        }
+        XCTAssertEqual(cut, 18)
+        let headersOnly = try runPipe(["validate", copy.appendingPathComponent("ketamine-amygdala.json").path])
+        XCTAssertEqual(headersOnly.status, 0, headersOnly.stderr)
+    }
+
+    func testEachMistakeIsNamedAtItsLineWithTheRightNameSuggested() throws {
+        // (original, mistake, the problem's JSON path, words of the message, the suggestion)
+        let cases: [(String, String, String, String, String?)] = [
+            (#""label": "LBA_left""#, #""label": "LBA_lft""#, "stages.connectivity.seeds[0].label", "the atlas has no label 'LBA_lft'", "LBA_left"),
+            (#""seed": "CMAright", "session": "baseline","#, #""seed": "CMAleftt", "session": "baseline","#,
+             "stages.anxiety_baseline.seed", "stage connectivity computes no seed 'CMAleftt'", "CMAleft"),
+            (#""seed": "CMAright", "session": "baseline","#, #""seed": "CMAright", "session": "basline","#,
+             "stages.anxiety_baseline.session", "'basline' is not one of the cohort's sessions", "baseline"),
+            (#""pre": "baseline", "post": "day13",\#n      "include""#, #""pre": "baseline", "post": "day14",\#n      "include""#,
+             "stages.responders_change.post", "'day14' is not one of the cohort's sessions", "day13"),
+            (#""covariates": ["age"], "contrasts": ["anxious > nonanxious"]"#, #""covariates": ["agee"], "contrasts": ["anxious > nonanxious"]"#,
+             "stages.anxiety_baseline.covariates[0]", "participants.tsv has no column 'agee'", "age"),
+            (#""clinical": ["madrs_change_pct"],\#n      "predict": {"column": "responder""#, #""clinical": ["madrs_change"],\#n      "predict": {"column": "responder""#,
+             "stages.responders_followup.clinical[0]", "participants.tsv has no column 'madrs_change'", nil),
+            (#""predict": {"column": "responder""#, #""predict": {"column": "responer""#,
+             "stages.responders_followup.predict.column", "participants.tsv has no column 'responer'", "responder"),
+            (#""group": "responder", "covariates": ["age"], "contrasts": ["responder > nonresponder"]"#,
+             #""group": "responder", "covariates": ["age"], "contrasts": ["responder > nonrespondr"]"#,
+             "stages.responders_baseline.contrasts[0]", "'nonrespondr' in \"responder > nonrespondr\" is not a column of the design", "nonresponder"),
+            (#""include": {"group": ["anxious", "nonanxious"]}"#, #""include": {"group": ["anxious", "nonanxius"]}"#,
+             "cohort.include.group", "no row of participants.tsv has group 'nonanxius'", "nonanxious"),
+            (#""include": {"group": ["anxious"]}, "group": "responder","#, #""include": {"group": ["anxius"]}, "group": "responder","#,
+             "stages.responders_followup.include.group", "no row of participants.tsv has group 'anxius'", "anxious"),
+            (#""confounds": "24P+wm_csf""#, #""confounds": "24P+wmcsf""#, "stages.clean.confounds", "'wmcsf': confound column not found", "wm_csf"),
+            (#""high_pass": 0.01, "low_pass": 0.1"#, #""high_pass": 0.2, "low_pass": 0.1"#,
+             "stages.clean.high_pass", "0.2 Hz is not below low_pass (0.1 Hz)", nil),
+            (#""high_pass": 0.01, "low_pass": 0.1"#, #""high_pass": 0.01, "low_pass": 0.3"#,
+             "stages.clean.low_pass", "0.3 Hz is at or above the Nyquist frequency 0.25 Hz of the repetition time 2 s", nil),
+        ]
+        let text = try String(contentsOf: Self.spec, encoding: .utf8)
+        for (original, mistake, path, words, suggestion) in cases {
+            let (r, line, seconds) = try validate(replacing: original, with: mistake)
+            XCTAssertEqual(r.status, 2, "\(path): \(r.stderr)")
+            XCTAssertLessThan(seconds, 20, "\(path): validate took \(seconds) s")
+            let problem = r.stderr.split(separator: "\n").first { $0.contains(" \(path): ") }.map(String.init) ?? ""
+            XCTAssertTrue(problem.contains("bad.json:\(line):"), "\(path) not at line \(line): \(r.stderr)")
+            XCTAssertTrue(problem.contains(words), "\(path): \(r.stderr)")
+            if let suggestion { XCTAssertTrue(problem.contains("(did you mean '\(suggestion)'?)"), "\(path): \(r.stderr)") }
+            // Reported once per place it was written, not once per scan.
+            XCTAssertEqual(r.stderr.components(separatedBy: words).count - 1, text.components(separatedBy: original).count - 1, r.stderr)
+        }
+    }
+
+    func testAConfoundColumnMissingFromTheFirstRunIsASpecError() throws {
+        let (r, line, _) = try validate(replacing: #""confounds": "24P+wm_csf""#, with: #""confounds": "24P+wm_csf+global_signl""#)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("bad.json:\(line):") && r.stderr.contains("'global_signl'") && r.stderr.contains("(did you mean 'global_signal'?)"), r.stderr)
+    }
+}
+
+/// Runs a shell command; its exit status.
+func runShell(_ command: String) throws -> Int32 {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", command]
+    try p.run()
+    p.waitUntilExit()
+    return p.terminationStatus
+}
