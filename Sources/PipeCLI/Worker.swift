@@ -27,9 +27,13 @@ extension PipeCommand {
             let runner = TaskRunner(cache: store, registry: PipeCommand.registry)
             let attempt = self.attempt
             _ = try await withCheckedThrowingContinuation { (c: CheckedContinuation<Manifest, Error>) in
-                let t = Thread { c.resume(with: Result { try runner.execute(description, attempt: attempt, cancellation: flag) }) }
-                t.stackSize = 8 << 20
-                t.start()
+                do {
+                    try TaskThread.start(name: "pipe-task") {
+                        c.resume(with: Result { try runner.execute(description, attempt: attempt, cancellation: flag) })
+                    }
+                } catch {
+                    c.resume(throwing: error)
+                }
             }
         }
     }
