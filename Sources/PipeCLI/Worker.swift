@@ -22,7 +22,7 @@ extension PipeCommand {
             let store = CacheStore(root: URL(fileURLWithPath: cache))
             let description = try store.readDescription(key)
             let flag = CancellationFlag()
-            let trap = SignalTrap { flag.cancel() }
+            let trap = SignalTrap(secondSignalExits: false) { flag.cancel() }
             defer { trap.cancel() }
             let runner = TaskRunner(cache: store, registry: PipeCommand.registry)
             let attempt = self.attempt
