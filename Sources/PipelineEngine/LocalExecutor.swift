@@ -2,11 +2,12 @@ import Foundation
 
 /// Runs each task body on its own thread, so CPU-heavy or blocking kinds never occupy the Swift
 /// concurrency cooperative pool; the awaiting child task is resumed through a continuation.
-/// Cancellation of the awaiting task sets the body's ``CancellationFlag``.
+/// Cancellation of the awaiting task sets the body's ``CancellationFlag``. A thread that cannot be
+/// created fails the task with "cannot start 1 thread: …" (see ``TaskThread``) instead of waiting.
 public struct LocalExecutor: TaskExecutor {
     let runner: TaskRunner
     /// Stack size of task threads (bytes).
-    public var stackSize = 8 << 20
+    public var stackSize = TaskThread.defaultStackSize
 
     public init(cache: CacheStore, registry: StageRegistry) {
         runner = TaskRunner(cache: cache, registry: registry)
@@ -18,12 +19,13 @@ public struct LocalExecutor: TaskExecutor {
         let stack = stackSize
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Manifest, Error>) in
-                let thread = Thread {
-                    c.resume(with: Result { try runner.execute(task, attempt: attempt, cancellation: flag) })
+                do {
+                    try TaskThread.start(name: "pipe-task", stackSize: stack) {
+                        c.resume(with: Result { try runner.execute(task, attempt: attempt, cancellation: flag) })
+                    }
+                } catch {
+                    c.resume(throwing: error)
                 }
-                thread.stackSize = stack
-                thread.name = "pipe-task"
-                thread.start()
             }
         } onCancel: {
             flag.cancel()

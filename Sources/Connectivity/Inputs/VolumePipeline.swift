@@ -1,4 +1,5 @@
 import Foundation
+import PipelineEngine
 
 /// Hands the volumes of a run from one producer to several consumer threads through a small
 /// pool of volume buffers, so that reading (decompressing) a run overlaps the per-volume work
@@ -9,25 +10,22 @@ import Foundation
 /// `consume(t, buffer, worker)` runs once per volume on one of `workers` threads (`worker` in
 /// 0..<workers, for per-thread scratch), in any order and concurrently, so each call must write
 /// only what belongs to its volume; the results then do not depend on the thread count. The
-/// first error thrown on either side stops both and is rethrown.
+/// first error thrown on either side stops both and is rethrown. When the consumer threads cannot
+/// all be created, nothing is produced and ``PipeError`` "cannot start N threads: …" is thrown.
 enum VolumePipeline {
     static func run(volumes: Int, bytesPerVolume: Int, workers: Int,
                     produce: (Int, UnsafeMutableRawPointer) throws -> Void,
                     consume: (Int, UnsafeMutableRawPointer, Int) throws -> Void) throws {
         let handoff = Handoff(buffers: 2 * workers + 1, bytes: bytesPerVolume)
-        let finished = DispatchSemaphore(value: 0)
         // The consumers are joined, and the handoff lets go of `consume`, before this block ends.
-        withoutActuallyEscaping(consume) { consume in
+        try withoutActuallyEscaping(consume) { consume in
             handoff.consume = consume
-            for worker in 0..<workers {
-                Thread {
-                    handoff.drain(worker: worker)
-                    finished.signal()
-                }.start()
-            }
+            defer { handoff.consume = nil }
+            let consumers = try TaskThread.startGroup(count: workers, name: "pipe-volumes", { worker in
+                handoff.drain(worker: worker)
+            }, unwind: { handoff.close() })
             produceAll(volumes: volumes, handoff: handoff, produce: produce)
-            for _ in 0..<workers { finished.wait() }
-            handoff.consume = nil
+            consumers.join()
         }
         if let failure = handoff.failure { throw failure }
     }
