@@ -38,7 +38,7 @@ extension PipeCommand {
             }
             if json {
                 let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                 let value: any Encodable = files.count == 1 && reports.count == 1 ? reports[0] : reports
                 print(String(decoding: try encoder.encode(value), as: UTF8.self))
             }

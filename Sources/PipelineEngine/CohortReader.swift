@@ -150,33 +150,29 @@ struct CohortReader {
                      "\(tableName) has no column '\(idColumn)'" + EditDistance.didYouMean(idColumn, among: header))
             return []
         }
-        func filters(_ key: String) -> [(Int, Set<String>)] {
-            guard let f = node.member(key) else { return [] }
+        func filters(_ key: String) -> [String: [String]] {
+            guard let f = node.member(key) else { return [:] }
             guard let cols = f.value.members else {
                 d.report(f.value.location, "cohort.\(key)", "expected an object of column -> list of values, got \(f.value.shortDescription)")
-                return []
+                return [:]
             }
-            var out: [(Int, Set<String>)] = []
+            var out: [String: [String]] = [:]
             for c in cols {
                 guard let ci = header.firstIndex(of: c.key) else {
                     d.report(c.keyLocation, "cohort.\(key).\(c.key)", "\(tableName) has no column '\(c.key)'" + EditDistance.didYouMean(c.key, among: header))
                     continue
                 }
-                var values = Set<String>()
+                var values: [String] = []
                 let items: [JSONNode]
                 if case .array(let a) = c.value.kind { items = a } else { items = [c.value] }
                 // The values the column holds, for a value no row has (a typo filters out everyone).
                 let present = Set(table.rows.compactMap { ci < $0.cells.count ? $0.cells[ci] : nil })
                 for item in items {
-                    var value: String?
-                    switch item.kind {
-                    case .string(let s): value = s
-                    case .number(let n): value = JSONValue.format(number: n)
-                    case .bool(let b): value = b ? "true" : "false"
-                    default: d.report(item.location, "cohort.\(key).\(c.key)", "expected values, got \(item.shortDescription)")
+                    guard let value = ParticipantFilter.text(of: item.plain) else {
+                        d.report(item.location, "cohort.\(key).\(c.key)", "expected values, got \(item.shortDescription)")
+                        continue
                     }
-                    guard let value else { continue }
-                    values.insert(value)
+                    values.append(value)
                     let bare = value.hasPrefix("sub-") ? String(value.dropFirst(4)) : value
                     if !present.contains(value) && !(ci == idIndex && (present.contains(bare) || present.contains("sub-" + bare))) {
                         let sorted = present.sorted()
@@ -185,14 +181,11 @@ struct CohortReader {
                                  + "; its values: " + sorted.prefix(8).joined(separator: ", ") + (sorted.count > 8 ? " and \(sorted.count - 8) more" : ""))
                     }
                 }
-                if ci == idIndex {
-                    for v in values { values.insert(v.hasPrefix("sub-") ? String(v.dropFirst(4)) : "sub-" + v) }
-                }
-                out.append((ci, values))
+                out[c.key, default: []] += values
             }
             return out
         }
-        let include = filters("include"), exclude = filters("exclude")
+        let filter = ParticipantFilter(include: filters("include"), exclude: filters("exclude"), idColumn: idColumn)
         var subjects: [String] = []
         var firstLine: [String: Int] = [:]
         for row in table.rows {
@@ -208,9 +201,10 @@ struct CohortReader {
                 continue
             }
             firstLine[rowID] = row.line
-            func cell(_ i: Int) -> String { i < cells.count ? cells[i] : "" }
-            if !include.allSatisfy({ $0.1.contains(cell($0.0)) }) { continue }
-            if exclude.contains(where: { $0.1.contains(cell($0.0)) }) { continue }
+            let keep = filter.keeps { column in
+                header.firstIndex(of: column).map { $0 < cells.count ? cells[$0] : "" }
+            }
+            if !keep { continue }
             var id = cells[idIndex]
             if id.hasPrefix("sub-") { id.removeFirst(4) }
             guard Self.isLabel(id) else {

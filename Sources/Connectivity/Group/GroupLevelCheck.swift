@@ -45,9 +45,8 @@ final class GroupLevelCheck {
                              + EditDistance.didYouMean(value, among: present.sorted()) + "; its values: \(Self.list(present.sorted()))")
             }
         }
-        selected = table.rows.keys.sorted().filter { s in
-            include.allSatisfy { column, allowed in allowed.contains(table.rows[s]?[column] ?? "") }
-        }
+        let filter = ParticipantFilter(include: include)
+        selected = table.rows.keys.sorted().filter { s in filter.keeps { table.rows[s]?[$0] } }
     }
 
     /// The `synth_cohort` stage among `stage`'s upstream stages.

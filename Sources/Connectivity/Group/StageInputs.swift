@@ -38,9 +38,15 @@ enum StageInputs {
     }
 
     /// The subjects whose participants.tsv values pass every `include` filter (column → values).
+    /// (`ParticipantFilter`'s rule, as the cohort's.) - Throws: `InputError` for a subject the
+    /// table does not have, rather than dropping it without a word.
     static func filter(_ subjects: [String], include: [String: [String]], table: ParticipantsTable) throws -> [String] {
-        try subjects.filter { subject in
-            try include.allSatisfy { column, allowed in allowed.contains(try table.value(subject, column) ?? "") }
+        let filter = ParticipantFilter(include: include)
+        return try subjects.filter { subject in
+            guard let row = table.rows[subject] else {
+                throw InputError(path: table.path, field: "participant_id", "sub-\(subject) is not in the table")
+            }
+            return filter.keeps { row[$0] }
         }
     }
 
@@ -56,12 +62,8 @@ enum StageInputs {
         for (column, allowed) in object {
             var values: [String] = []
             for item in allowed.arrayValue ?? [allowed] {
-                switch item {
-                case .string(let s): values.append(s)
-                case .number(let n): values.append(JSONValue.format(number: n))
-                case .bool(let b): values.append(b ? "true" : "false")
-                default: params.report("include.\(column)", "expected values, got \(item.typeName)")
-                }
+                if let text = ParticipantFilter.text(of: item) { values.append(text) }
+                else { params.report("include.\(column)", "expected values, got \(item.typeName)") }
             }
             out[column] = values
         }

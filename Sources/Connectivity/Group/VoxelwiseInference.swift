@@ -239,7 +239,7 @@ private func logp(_ ps: [Double]) -> [Double] { ps.map { -log10(max($0, 1e-300))
 /// Writes a summary dictionary as pretty, key-sorted JSON.
 func summaryJSON(_ object: [String: Any]) throws -> [UInt8] {
     do {
-        return Array(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]))
+        return Array(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
     } catch {
         throw InputError(path: "summary.json", "cannot be written: \(ErrorReason.of(error))")
     }

@@ -54,7 +54,7 @@ public struct CleanedScan: Sendable {
     public func write(to context: TaskContext) throws {
         let folder = context.outputDirectory
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         // Not fsynced here: the engine fsyncs every output when it publishes the task.
         try FileSystem.write(Array(encoder.encode(info)), to: folder.appendingPathComponent(stem + Self.infoFile).path, sync: false)
         // Little-endian float32, written from memory as it is (the host is little-endian; checked below).
