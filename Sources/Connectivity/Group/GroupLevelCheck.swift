@@ -161,7 +161,4 @@ final class GroupLevelCheck {
             for (label, key) in labels { AtlasNames.check(label, at: key, names: names, stage: stage, study: study) }
         }
     }
-
-    /// Nothing to check beyond the files' existence (the graph checks those).
-    func atlas(_ atlas: String, labels: String) {}
 }

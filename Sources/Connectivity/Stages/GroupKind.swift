@@ -68,7 +68,6 @@ public struct GroupKind: TypedStageKind {
         names.session(p.session, at: "session")
         names.design(p.design, contrasts: p.contrasts)
         names.fTests(p.inference.fTests)
-        names.atlas(p.inference.atlas, labels: p.inference.atlasLabels)
     }
 
     public func run(_ p: Parameters, _ context: TaskContext) throws {

@@ -87,7 +87,6 @@ public struct LongitudinalKind: TypedStageKind {
         names.design(GroupDesign.Spec(group: group, covariates: p.covariates), contrasts: p.contrasts)
         if let group { names.levels(p.paired.filter { $0 != "all" }, of: group, at: "paired") }
         names.fTests(p.inference.fTests)
-        names.atlas(p.inference.atlas, labels: p.inference.atlasLabels)
     }
 
     public func run(_ p: Parameters, _ context: TaskContext) throws {

@@ -50,8 +50,8 @@ public struct SynthCohortKind: TypedStageKind {
     public init() {}
 
     public var name: String { "synth_cohort" }
-    /// 2: the cohort of `synth` version 2.
-    public var version: Int { 2 }
+    /// 3: participants.json writes '/' unescaped. 2: the cohort of `synth` version 2.
+    public var version: Int { 3 }
     public var fanOut: FanOut { .group }
     public var upstreamCount: ClosedRange<Int> { 0...0 }
 
