@@ -35,6 +35,14 @@ final class SubjectChainCrossCheckTests: XCTestCase {
             ("nofilter_detrend", """
                 "confounds": "", "filter": "none", "smoothing_fwhm": 4
                 """, ["smoothing_fwhm": 4, "dummy_scans": 0, "columns": ""]),
+            // Standardised seeds: nilearn's seed maskers average the voxels, then clean and
+            // standardise the average; the z maps and the seed series must match theirs.
+            ("zscore_seed", """
+                "confounds": "6P+wm_csf", "smoothing_fwhm": 6, "filter": "butterworth", "high_pass": 0.01, "low_pass": 0.1, "standardize": "zscore_sample"
+                """, ["smoothing_fwhm": 6, "low_pass": 0.1, "high_pass": 0.01, "dummy_scans": 0, "columns": "6P+wm_csf", "standardize": "zscore_sample"]),
+            ("psc_seed", """
+                "confounds": "6P+wm_csf", "smoothing_fwhm": 6, "filter": "butterworth", "high_pass": 0.01, "low_pass": 0.1, "standardize": "psc"
+                """, ["smoothing_fwhm": 6, "low_pass": 0.1, "high_pass": 0.01, "dummy_scans": 0, "columns": "6P+wm_csf", "standardize": "psc"]),
         ]
         for (name, cleanParams, reference) in variants {
             let study = folder.appendingPathComponent("\(name).json")
@@ -64,7 +72,7 @@ final class SubjectChainCrossCheckTests: XCTestCase {
                 "confounds": "\(func_)_desc-confounds_timeseries.tsv", "confound_columns": columns,
                 "dummy_scans": reference["dummy_scans"]!, "t_r": 2.0, "smoothing_fwhm": reference["smoothing_fwhm"]!,
                 "detrend": true, "low_pass": reference["low_pass"] ?? NSNull(), "high_pass": reference["high_pass"] ?? NSNull(),
-                "standardize": false,
+                "standardize": reference["standardize"] ?? false,
                 "seeds": [["name": "LBAleft", "atlas": atlas, "label": 1], ["name": "PCC", "sphere": [0, -52, 26], "radius": 8]],
                 "out_dir": folder.appendingPathComponent("nilearn-\(name)").path,
             ]
@@ -86,6 +94,14 @@ final class SubjectChainCrossCheckTests: XCTestCase {
                     worst = max(worst, float(np.abs(ours[mask] - theirs[mask]).max()))
                     r = nib.load(stem + seed + "_stat-r_connectivity.nii.gz").get_fdata()
                     worst = max(worst, float(np.abs(np.tanh(ours[mask]) - r[mask]).max()))
+                # The seed series file, relative to the series' scale.
+                import pandas as pd
+                table = pd.read_csv(stem[:-len("seed-")] + "desc-seeds_timeseries.tsv", sep="\t")
+                for seed in ["LBAleft", "PCC"]:
+                    theirs = np.fromfile(ref + "/" + seed + "_seed.f64", dtype="<f8")
+                    ours = table[seed].to_numpy()
+                    scale = max(1.0, float(np.abs(theirs).max()))
+                    worst = max(worst, float(np.abs(ours - theirs).max()) / scale)
                 print(f"{worst:.3e}")
                 """
             let (cstatus, coutput) = try run(py, ["-c", compare, folder.appendingPathComponent("out-\(name)").path,

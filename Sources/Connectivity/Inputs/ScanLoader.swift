@@ -42,6 +42,9 @@ public enum ScanLoader {
         public var confounds: String?
         public var dummyScans: Int = 0
         public var repetitionTimeSource: RepetitionTimeSource = .check
+        /// The spec's `repetition_time` in seconds, overriding the header and the sidecar (nil:
+        /// read them, per `repetitionTimeSource`, and refuse a TR outside `plausibleRepetitionTime`).
+        public var repetitionTimeOverride: Double?
         /// Estimate the mask from the run itself (nilearn `compute_epi_mask`), instead of a file.
         public var epiMask = false
         /// A mask file's voxels count when their value exceeds this (0 for a binary mask; e.g. 0.5
@@ -207,7 +210,23 @@ public enum ScanLoader {
         }
     }
 
+    /// TRs a scanner produces; outside it, the file almost certainly has the wrong unit (a TR of
+    /// 2000 "seconds" is 2000 ms), and every band-pass cut-off would fall above Nyquist.
+    public static let plausibleRepetitionTime: ClosedRange<Double> = 0.1...30
+
+    /// The run's TR: the spec's override, else the sidecar and/or header per the request.
+    /// - Throws: `InputError` when they disagree, are missing, or give an implausible TR.
     static func repetitionTime(_ request: Request, header: NIfTIHeader) throws -> Double {
+        if let tr = request.repetitionTimeOverride { return tr }
+        let tr = try recordedRepetitionTime(request, header: header)
+        guard plausibleRepetitionTime.contains(tr) else {
+            throw InputError(path: request.sidecar ?? request.bold, field: "RepetitionTime",
+                             "is \(tr) s, outside \(plausibleRepetitionTime.lowerBound)–\(Int(plausibleRepetitionTime.upperBound)) s (milliseconds written as seconds?); set repetition_time in the clean stage to the TR in seconds")
+        }
+        return tr
+    }
+
+    static func recordedRepetitionTime(_ request: Request, header: NIfTIHeader) throws -> Double {
         let fromHeader = header.repetitionTime
         let fromSidecar = try request.sidecar.map { try FMRIPrepLayout.repetitionTime(sidecar: $0) }
         switch request.repetitionTimeSource {

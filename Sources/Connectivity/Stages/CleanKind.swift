@@ -24,7 +24,16 @@ public struct CleanKind: TypedStageKind {
     public init() {}
 
     public var name: String { "clean" }
-    public var version: Int { 1 }
+    /// 2: the series is stored unstandardised (`standardize` applies to seed series, after
+    /// averaging, as nilearn's seed maskers do); degenerate confound columns are dropped;
+    /// voxels left with rounding noise only are 0; the residual degrees of freedom are checked
+    /// (`min_dof`) and recorded; an implausible TR or a cut-off at or above Nyquist is an error.
+    public var version: Int { 2 }
+
+    /// See `SignalCleanOptions.minimumRetainedVariance`: a voxel keeping at most this fraction of
+    /// its variance is rounding noise (float32 rounding leaves about 1e-14 of it; real signals
+    /// keep more than 1e-4 after any band-pass).
+    static let minimumRetainedVariance = 1e-10
     public var fanOut: FanOut { .perScan }
     public var upstreamCount: ClosedRange<Int> { 0...1 }
 
@@ -35,6 +44,10 @@ public struct CleanKind: TypedStageKind {
         var task: String
         var dummyScans: Int
         var trSource: ScanLoader.RepetitionTimeSource
+        /// The TR in seconds, overriding the header and the sidecar (0: read them).
+        var repetitionTime: Double
+        /// The fewest residual degrees of freedom a cleaned run may have.
+        var minDOF: Int
         /// `brain`, `epi`, `none`, or a mask file.
         var mask: String
         var maskThreshold: Double
@@ -67,6 +80,11 @@ public struct CleanKind: TypedStageKind {
         if ScanLoader.RepetitionTimeSource(rawValue: tr) == nil {
             params.report("tr_source", "expected \"check\", \"sidecar\" or \"header\", got \"\(tr)\"")
         }
+        let repetitionTime = params.number("repetition_time", default: 0, range: 0...ScanLoader.plausibleRepetitionTime.upperBound)
+        if repetitionTime > 0 && repetitionTime < ScanLoader.plausibleRepetitionTime.lowerBound {
+            params.report("repetition_time", "expected a TR in seconds in \(ScanLoader.plausibleRepetitionTime.lowerBound)...\(Int(ScanLoader.plausibleRepetitionTime.upperBound)), or 0 to read it from the files")
+        }
+        let minDOF = params.integer("min_dof", default: 10, range: 1...100_000)
         let mask = params.string("mask", default: "brain")
         let maskThreshold = params.number("mask_threshold", default: 0, range: 0...1e9)
         let patterns = ["bold_pattern", "confounds_pattern", "mask_pattern", "sidecar_pattern"].map { params.string($0, default: "") }
@@ -91,7 +109,8 @@ public struct CleanKind: TypedStageKind {
             params.report("standardize", "expected \"zscore_sample\", \"zscore\", \"psc\" or \"none\", got \"\(standardize)\"")
         }
         return Parameters(fmriprep: fmriprep, space: space, task: task, dummyScans: dummy,
-                          trSource: ScanLoader.RepetitionTimeSource(rawValue: tr) ?? .check, mask: mask, maskThreshold: maskThreshold,
+                          trSource: ScanLoader.RepetitionTimeSource(rawValue: tr) ?? .check, repetitionTime: repetitionTime, minDOF: minDOF,
+                          mask: mask, maskThreshold: maskThreshold,
                           boldPattern: patterns[0], confoundsPattern: patterns[1], maskPattern: patterns[2], sidecarPattern: patterns[3],
                           smoothingFWHM: fwhm, detrend: detrend, confounds: confounds, standardizeConfounds: standardizeConfounds,
                           filter: filter, highPass: highPass, lowPass: lowPass, scrubFD: fd, scrubStdDVARS: dvars,
@@ -135,11 +154,12 @@ public struct CleanKind: TypedStageKind {
         guard p.filter != "none", p.highPass > 0 || p.lowPass > 0 else { return }
         let boldPath = study.path(bold)
         guard case .regular = FileSystem.kind(of: boldPath), let header = try? NIfTIFile.readHeader(boldPath).header else { return }
-        let request = ScanLoader.Request(bold: boldPath, sidecar: files["sidecar"].map(study.path).flatMap { FileSystem.exists($0) ? $0 : nil },
+        var request = ScanLoader.Request(bold: boldPath, sidecar: files["sidecar"].map(study.path).flatMap { FileSystem.exists($0) ? $0 : nil },
                                          repetitionTimeSource: p.trSource)
+        request.repetitionTimeOverride = p.repetitionTime > 0 ? p.repetitionTime : nil
         let tr: Double
         do { tr = try ScanLoader.repetitionTime(request, header: header) } catch let e as InputError {
-            study.report(stage, "tr_source", "\(first): \(e.description)")
+            study.report(stage, e.field == "RepetitionTime" ? "repetition_time" : "tr_source", "\(first): \(e.description)")
             return
         } catch { return }
         let nyquist = 0.5 / tr
@@ -200,11 +220,12 @@ public struct CleanKind: TypedStageKind {
             throw InputError(path: context.scope.label, field: "fmriprep", "no BOLD input: set fmriprep to the derivatives folder, or read from a synth stage")
         }
         let maskChoice = p.mask
-        let request = ScanLoader.Request(
+        var request = ScanLoader.Request(
             bold: bold.path, mask: ["none", "epi"].contains(maskChoice) ? nil : (files["mask_file"] ?? files["brain_mask"])?.path,
             sidecar: files["sidecar"]?.path, confounds: files["confounds"]?.path, dummyScans: p.dummyScans,
             repetitionTimeSource: p.trSource, epiMask: maskChoice == "epi", maskThreshold: p.maskThreshold,
             smoothingFWHM: p.smoothingFWHM)
+        request.repetitionTimeOverride = p.repetitionTime > 0 ? p.repetitionTime : nil
         let space = p.space
         let prefix = BIDSNames.prefix(context.scope, task: p.task)
         // Loaded and cleaned in place in the mapped series file (no second copy of the run).
@@ -247,30 +268,58 @@ public struct CleanKind: TypedStageKind {
         case "none": options.filter = nil
         default: options.filter = (hp > 0 || lp > 0) ? .butterworth : nil
         }
-        switch p.standardize {
-        case "zscore": options.standardize = .zscore
-        case "psc": options.standardize = .psc
-        case "none": options.standardize = nil
-        default: options.standardize = .zscoreSample
-        }
+        // The voxel series are stored cleaned but not standardised: `standardize` applies to the
+        // seed series, after averaging, as nilearn's seed maskers do (`ConnectivityKind`).
+        options.standardize = nil
         options.sampleMask = sampleMask
+        options.minimumRetainedVariance = Self.minimumRetainedVariance
+        if options.filter != nil {
+            let tr = scan.repetitionTime, nyquist = 0.5 / tr
+            for (key, cutoff) in [("high_pass", hp), ("low_pass", lp)] where cutoff > 0 && cutoff >= nyquist {
+                throw InputError(path: bold.path, field: key,
+                                 "\(cutoff) Hz is at or above the Nyquist frequency \(nyquist) Hz of the run's repetition time \(tr) s, so the band-pass cannot apply; set repetition_time if the file's TR is wrong, or lower \(key)")
+            }
+        }
+        let cleaner = SignalClean(options: options)
         let kept: Int
+        var zeroed = [Bool](repeating: false, count: scan.voxels.count)
+        var means = [Double](repeating: 0, count: p.standardize == "psc" ? scan.voxels.count : 0)
+        let dof: DegreesOfFreedom
+        let dropped: [String]
         do {
-            kept = try scan.series.withUnsafeMutableBufferPointer {
-                try SignalClean(options: options).clean(inPlace: $0, timePoints: scan.volumes, confounds: confounds)
+            let report = try cleaner.report(timePoints: scan.volumes, confounds: confounds)
+            dropped = report.droppedConfounds.map { "\(confoundNames[$0.column]) (\($0.reason))" }
+            for d in dropped { context.log("\(prefix): confound \(d) dropped") }
+            dof = DegreesOfFreedom(report: report, volumes: scan.volumes, options: options)
+            guard dof.residual >= p.minDOF else {
+                throw InputError(path: bold.path, field: "min_dof", dof.explanation(minimum: p.minDOF))
+            }
+            kept = try scan.series.withUnsafeMutableBufferPointer { series in
+                try zeroed.withUnsafeMutableBufferPointer { z in
+                    try means.withUnsafeMutableBufferPointer { m in
+                        try cleaner.clean(inPlace: series, timePoints: scan.volumes, confounds: confounds,
+                                          originalMeans: m.isEmpty ? nil : m, zeroed: z)
+                    }
+                }
             }
         } catch let error as SignalCleanError {
             throw InputError(path: bold.path, field: "clean", error.description)
+        }
+        let zeroedCount = zeroed.filter { $0 }.count
+        if zeroedCount > 0 {
+            context.log("\(prefix): \(zeroedCount) voxels kept less than \(Self.minimumRetainedVariance) of their variance (rounding noise only); set to 0")
         }
         scan.series.truncate(to: kept * scan.voxels.count)
         let info = CleanedScan.Info(
             prefix: prefix, space: space, repetitionTime: scan.repetitionTime, volumes: scan.volumes, keptVolumes: kept,
             censoredVolumes: sampleMask.map { m in m.indices.filter { !m[$0] } } ?? [], voxelCount: scan.voxels.count,
-            gridShape: scan.gridShape, affine: scan.affine.rows, confoundColumns: confoundNames, nonFiniteVoxels: scan.nonFiniteVoxels)
+            gridShape: scan.gridShape, affine: scan.affine.rows, confoundColumns: confoundNames, nonFiniteVoxels: scan.nonFiniteVoxels,
+            residualDegreesOfFreedom: dof.residual, droppedConfounds: dropped.isEmpty ? nil : dropped, zeroedVoxels: zeroedCount,
+            standardize: p.standardize == "none" ? nil : p.standardize)
         context.log("\(prefix): \(scan.voxels.count) voxels, \(kept)/\(scan.volumes) volumes kept, \(confoundNames.count) confounds")
         if scan.nonFiniteVoxels > 0 {
             context.log("warning: \(bold.path): \(scan.nonFiniteVoxels) of \(scan.voxels.count) voxels in the mask hold NaN or infinite values, set to 0")
         }
-        try CleanedScan(info: info, series: scan.series, voxels: scan.voxels).write(to: context)
+        try CleanedScan(info: info, series: scan.series, voxels: scan.voxels, originalMeans: means.isEmpty ? nil : means).write(to: context)
     }
 }

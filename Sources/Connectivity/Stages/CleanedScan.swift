@@ -22,6 +22,15 @@ public struct CleanedScan: Sendable {
         public var affine: [[Double]]
         public var confoundColumns: [String]
         public var nonFiniteVoxels: Int
+        /// Residual degrees of freedom after cleaning (see `DegreesOfFreedom`).
+        public var residualDegreesOfFreedom: Int
+        /// Confound columns dropped as degenerate, with why (nil: none).
+        public var droppedConfounds: [String]?
+        /// Voxels set to 0 because cleaning left them rounding noise only.
+        public var zeroedVoxels: Int
+        /// The `standardize` option the seed series get (nil: none); the voxel series are stored
+        /// unstandardised.
+        public var standardize: String?
     }
 
     public var info: Info
@@ -29,10 +38,21 @@ public struct CleanedScan: Sendable {
     public var series: SeriesBuffer
     /// Linear grid indices of the in-mask voxels.
     public var voxels: [Int]
+    /// Each voxel's mean before cleaning, with `standardize: psc` (a seed's psc needs its own).
+    public var originalMeans: [Double]?
+
+    public init(info: Info, series: SeriesBuffer, voxels: [Int], originalMeans: [Double]? = nil) {
+        self.info = info
+        self.series = series
+        self.voxels = voxels
+        self.originalMeans = originalMeans
+    }
 
     public static let seriesFile = "_desc-clean_timeseries.f32"
     public static let maskFile = "_desc-clean_mask.nii.gz"
     public static let infoFile = "_desc-clean_timeseries.json"
+    /// Little-endian float64, one per voxel: `originalMeans` (only with `standardize: psc`).
+    public static let meansFile = "_desc-clean_means.f64"
 
     /// The file-name stem of this run's outputs.
     var stem: String { Self.stem(prefix: info.prefix, space: info.space) }
@@ -68,6 +88,9 @@ public struct CleanedScan: Sendable {
                 try context.writeOutput(stem + Self.seriesFile, contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(values)[0..<(count * 4)]))
             }
         }
+        if let originalMeans {
+            try originalMeans.withUnsafeBytes { try context.writeOutput(stem + Self.meansFile, Array($0)) }
+        }
         var mask = [Float](repeating: 0, count: info.gridShape.reduce(1, *))
         for v in voxels { mask[v] = 1 }
         try NIfTIFile.write(NIfTIImage(shape: info.gridShape, affine: Affine(rows: info.affine), data: mask, code: 4),
@@ -99,7 +122,15 @@ public struct CleanedScan: Sendable {
         guard voxels.count == info.voxelCount, file.bytes.count == count * MemoryLayout<Float>.size else {
             throw InputError(path: seriesURL.path, "size does not match \(infoFile): \(info.keptVolumes) x \(info.voxelCount) float32")
         }
-        return CleanedScan(info: info, series: SeriesBuffer(mapped: file, count: count), voxels: voxels)
+        var means: [Double]?
+        if let meansURL = find(meansFile) {
+            let bytes = try FileSystem.read(meansURL.path)
+            guard bytes.count == info.voxelCount * 8 else {
+                throw InputError(path: meansURL.path, "size does not match \(infoFile): \(info.voxelCount) float64")
+            }
+            means = bytes.withUnsafeBytes { raw in (0..<info.voxelCount).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: Double.self) } }
+        }
+        return CleanedScan(info: info, series: SeriesBuffer(mapped: file, count: count), voxels: voxels, originalMeans: means)
     }
 
     /// As a `LoadedScan`, for seed lookup and maps.

@@ -42,7 +42,9 @@ public struct ConnectivityKind: TypedStageKind {
     }
 
     public var name: String { "connectivity" }
-    public var version: Int { 1 }
+    /// 2: seeds are averaged from the unstandardised cleaned voxels and then standardised, as
+    /// nilearn's seed maskers do (clean version 2 stores the voxels unstandardised).
+    public var version: Int { 2 }
     public var fanOut: FanOut { .perScan }
     public var upstreamCount: ClosedRange<Int> { 1...2 }
 
@@ -123,6 +125,20 @@ public struct ConnectivityKind: TypedStageKind {
 
     public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 512 << 20 }
 
+    /// A seed series standardised as the clean stage's `standardize` says (unchanged for none).
+    /// Correlations do not depend on it; the seed time-series file does.
+    static func standardized(_ series: [Double], cleaned: CleanedScan, positions: [Int]) -> [Double] {
+        guard let name = cleaned.info.standardize, let kind = SignalCleanOptions.Standardization(rawValue: name) else {
+            return series
+        }
+        var originalMean = 0.0
+        if let means = cleaned.originalMeans, !positions.isEmpty {
+            for i in positions { originalMean += means[i] }
+            originalMean /= Double(positions.count)
+        }
+        return SignalClean.standardize(series, kind, originalMean: originalMean)
+    }
+
     /// Seed labels against the atlas's label table (or the synthetic atlas), at spec time.
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         let labels = p.seeds.enumerated().compactMap { i, seed -> (String, String)? in
@@ -158,9 +174,11 @@ public struct ConnectivityKind: TypedStageKind {
         let T = cleaned.info.keptVolumes
         let usePCA = p.eigenvariate
         var seedSeries: [[Double]] = []
+        var seedPositions: [[Int]] = []
         let rMaps: [[Double]] = try cleaned.series.withUnsafeBufferPointer { data in
             for seed in seeds {
                 let positions = try seed.voxelPositions(in: scan, atlas: atlas, scanName: cleaned.info.prefix)
+                seedPositions.append(positions)
                 let block = try SeedSummary.gather(data, timePoints: T, columns: positions)
                 seedSeries.append(usePCA ? SeedSummary.eigenvariate(block) : SeedSummary.mean(block))
             }
@@ -182,8 +200,12 @@ public struct ConnectivityKind: TypedStageKind {
             do { try NIfTIFile.write(scan.map(maps[i].1), to: maps[i].0) } catch { failures.withLock { $0[i] = error } }
         }
         if let first = failures.withLock({ $0.min { $0.key < $1.key }?.value }) { throw first }
+        // The seed series as nilearn's seed maskers give them: the cleaned mean, standardised.
+        let written = zip(seedSeries, seedPositions).map { series, positions in
+            Self.standardized(series, cleaned: cleaned, positions: positions)
+        }
         var tsv = seeds.map(\.name).joined(separator: "\t") + "\n"
-        for t in 0..<T { tsv += seedSeries.map { String(format: "%.8g", $0[t]) }.joined(separator: "\t") + "\n" }
+        for t in 0..<T { tsv += written.map { String(format: "%.8g", $0[t]) }.joined(separator: "\t") + "\n" }
         try context.writeOutput("\(stem)_desc-seeds_timeseries.tsv", Array(tsv.utf8))
 
         if let atlas, p.roiMatrix {

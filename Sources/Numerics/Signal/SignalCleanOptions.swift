@@ -66,6 +66,11 @@ public struct SignalCleanOptions: Sendable, Equatable {
     public var butterworthOrder: Int = 5
     /// See `CensoringInterpolation`.
     public var censoringInterpolation: CensoringInterpolation = .spline
+    /// A feature whose variance after cleaning (before standardisation) is at most this fraction
+    /// of its variance before cleaning holds nothing but rounding noise (a voxel that was a pure
+    /// trend, say): it is set to 0, so that correlations with it are 0, as with a constant
+    /// feature, instead of ±1 by chance. `nil`: off (nilearn has no such rule).
+    public var minimumRetainedVariance: Double? = nil
 
     public init(
         detrend: Bool = true,

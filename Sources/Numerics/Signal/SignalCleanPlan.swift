@@ -20,10 +20,14 @@ struct SignalCleanPlan: Sendable {
     /// Qᵀ, `rank` x `outputRows`, row-major.
     private(set) var qTransposed: [Double] = []
     private(set) var rank: Int = 0
+    /// Confound columns dropped before the regression as degenerate (see
+    /// ``SignalCleanPlan/degenerateTolerance``): (column, why), in column order.
+    private(set) var droppedConfounds: [(column: Int, reason: String)] = []
     /// Q, `outputRows` x `rank`, row-major.
     private(set) var qRowMajor: [Double] = []
     let standardize: SignalCleanOptions.Standardization?
     let ensureFinite: Bool
+    let minimumRetainedVariance: Double?
 
     var workingRows: Int { workRows.count }
 
@@ -36,6 +40,7 @@ struct SignalCleanPlan: Sendable {
         detrend = options.detrend
         standardize = options.standardize
         ensureFinite = options.ensureFinite
+        minimumRetainedVariance = options.minimumRetainedVariance
         // Filter kind (Butterworth / ideal with neither cut-off is no filter, as nilearn).
         var filterKind = options.filter
         if options.lowPass == nil && options.highPass == nil && filterKind != .cosine { filterKind = nil }
@@ -139,9 +144,21 @@ struct SignalCleanPlan: Sendable {
                 }
             }
             let to = outputRows
+            // Degenerate columns: nothing left after detrending and filtering (a constant, a
+            // linear trend), or a repeat of earlier columns. Kept, z-scoring would blow their
+            // rounding noise up to unit variance and regress it out of every voxel.
+            let dropped = SignalCleanPlan.degenerateColumns(raw: c, processed: block, rows: to, columns: k)
+            droppedConfounds = dropped
             var cm = Matrix(rows: to, columns: k, data: Array(block[0..<(to * k)]))
+            if !dropped.isEmpty {
+                let keptColumns = (0..<k).filter { j in !dropped.contains { $0.column == j } }
+                var reduced = Matrix(rows: to, columns: keptColumns.count)
+                for (n, j) in keptColumns.enumerated() { for r in 0..<to { reduced[r, n] = cm[r, j] } }
+                cm = reduced
+            }
+            let kept = cm.columns
             if to > 1 {
-                for j in 0..<k {
+                for j in 0..<kept {
                     if options.standardizeConfounds {
                         var mean = 0.0
                         for r in 0..<to { mean += cm[r, j] }
@@ -155,19 +172,19 @@ struct SignalCleanPlan: Sendable {
                 }
             }
             if !options.standardizeConfounds {
-                for j in 0..<k {
+                for j in 0..<kept {
                     var mx = 0.0
                     for r in 0..<to { mx = max(mx, abs(cm[r, j])) }
                     if mx == 0 { mx = 1 }
                     for r in 0..<to { cm[r, j] /= mx }
                 }
             }
-            let qr = QRDecomposition(cm)
+            let qr = kept > 0 ? QRDecomposition(cm) : nil
             let tol = 100 * Double.ulpOfOne
-            let keep = (0..<min(qr.r.rows, qr.r.columns)).filter { abs(qr.r[$0, $0]) > tol }
+            let keep = qr.map { qr in (0..<min(qr.r.rows, qr.r.columns)).filter { abs(qr.r[$0, $0]) > tol } } ?? []
             rank = keep.count
             qt = [Double](repeating: 0, count: rank * to)
-            for (i, col) in keep.enumerated() { for r in 0..<to { qt[i * to + r] = qr.q[r, col] } }
+            for (i, col) in keep.enumerated() { for r in 0..<to { qt[i * to + r] = qr!.q[r, col] } }
         }
         self.rank = rank
         qTransposed = qt
@@ -196,22 +213,65 @@ struct SignalCleanPlan: Sendable {
         return c.appendingColumns(cosines)
     }
 
+    /// A confound column is degenerate when, after detrending and filtering, its root mean square
+    /// is below this fraction of its root mean square before (a constant or a linear trend under
+    /// `detrend`, a column the band-pass removes), or when, after that, its residual on the
+    /// columns before it is below this fraction of its own size (a repeated or scaled column).
+    /// nilearn keeps such columns; see docs/nilearn-equivalence.md.
+    static let degenerateTolerance = 1e-7
+
+    /// The degenerate columns of a confound matrix (`raw`: as given; `processed`: the same
+    /// columns after detrending and filtering, `rows` x `columns` row-major).
+    static func degenerateColumns(raw: Matrix, processed: [Double], rows: Int, columns k: Int) -> [(column: Int, reason: String)] {
+        var out: [(column: Int, reason: String)] = []
+        var basis: [[Double]] = []   // orthonormal, over the kept columns so far
+        for j in 0..<k {
+            var before = 0.0
+            for r in 0..<raw.rows { before += raw[r, j] * raw[r, j] }
+            before = (before / Double(max(1, raw.rows))).squareRoot()
+            var x = (0..<rows).map { processed[$0 * k + j] }
+            let after = (x.reduce(0) { $0 + $1 * $1 } / Double(max(1, rows))).squareRoot()
+            if before == 0 || after <= degenerateTolerance * before {
+                out.append((j, before == 0 ? "all zero" : "nothing left after detrending and filtering"))
+                continue
+            }
+            for q in basis {
+                var dot = 0.0
+                for r in 0..<rows { dot += q[r] * x[r] }
+                for r in 0..<rows { x[r] -= dot * q[r] }
+            }
+            let residual = (x.reduce(0) { $0 + $1 * $1 } / Double(max(1, rows))).squareRoot()
+            if residual <= degenerateTolerance * after {
+                out.append((j, "a combination of the columns before it"))
+                continue
+            }
+            let norm = (x.reduce(0) { $0 + $1 * $1 }).squareRoot()
+            basis.append(x.map { $0 / norm })
+        }
+        return out
+    }
+
     static func workspaceCount(tw: Int, lanes: Int, butterworth: ButterworthFilter?, ideal: IdealBandPassFilter?, spline: CensoredVolumeSpline?, rank: Int) -> Int {
         let f = max(butterworth?.workspaceCount(length: tw, lanes: lanes) ?? 0, ideal?.workspaceCount ?? 0)
         return max(f, spline?.workspaceCount(lanes: lanes) ?? 0, rank * max(lanes, 8)) + 2 * lanes + 4
     }
 
-    /// Per-task scratch: the block (working rows x lanes) followed by the step workspace.
+    /// Per-task scratch: the block (working rows x lanes), the step workspace, and the lanes'
+    /// variances before cleaning (with `minimumRetainedVariance`).
     func makeWorkspace(lanes: Int) -> [Double] {
-        [Double](repeating: 0, count: workingRows * lanes
-                    + SignalCleanPlan.workspaceCount(tw: workingRows, lanes: lanes, butterworth: butterworth, ideal: ideal, spline: spline, rank: rank))
+        [Double](repeating: 0, count: workingRows * lanes + stepWorkspaceCount(lanes: lanes) + (minimumRetainedVariance == nil ? 0 : lanes))
+    }
+
+    func stepWorkspaceCount(lanes: Int) -> Int {
+        SignalCleanPlan.workspaceCount(tw: workingRows, lanes: lanes, butterworth: butterworth, ideal: ideal, spline: spline, rank: rank)
     }
 
     /// Steps 1–5 (load, sanitise, interpolate, detrend, filter, censor) for `lanes` columns into
     /// `block` (working rows x lanes; the first `outputRows` rows hold the result).
     func prepare<S: BinaryFloatingPoint>(source: UnsafePointer<S>, columns v: Int, firstColumn c0: Int, lanes: Int,
                                           block: UnsafeMutablePointer<Double>, workspace: UnsafeMutablePointer<Double>,
-                                          sanitize: Bool, originalMeans: UnsafeMutablePointer<Double>?) {
+                                          sanitize: Bool, originalMeans: UnsafeMutablePointer<Double>?,
+                                          originalVariances: UnsafeMutablePointer<Double>? = nil) {
         let tw = workingRows
         for (w, r) in workRows.enumerated() {
             let s = source + r * v + c0, b = block + w * lanes
@@ -225,6 +285,15 @@ struct SignalCleanPlan: Sendable {
             for j in 0..<lanes { om[j] = 0 }
             for w in 0..<tw { let b = block + w * lanes; for j in 0..<lanes { om[j] += b[j] } }
             for j in 0..<lanes { om[j] /= Double(tw) }
+        }
+        if let ov = originalVariances {
+            // Two passes (mean, then squares about it): exact for a large mean.
+            let mean = workspace
+            for j in 0..<lanes { mean[j] = 0; ov[j] = 0 }
+            for w in 0..<tw { let b = block + w * lanes; for j in 0..<lanes { mean[j] += b[j] } }
+            for j in 0..<lanes { mean[j] /= Double(tw) }
+            for w in 0..<tw { let b = block + w * lanes; for j in 0..<lanes { let d = b[j] - mean[j]; ov[j] += d * d } }
+            for j in 0..<lanes { ov[j] /= Double(tw) }
         }
         if let ramp {
             let acc = workspace
@@ -249,14 +318,28 @@ struct SignalCleanPlan: Sendable {
     /// All steps for one block of columns; writes `outputRows` rows to `destination`.
     func processBlock<S: BinaryFloatingPoint>(source: UnsafeMutablePointer<S>, destination: UnsafeMutablePointer<S>, columns v: Int,
                                                firstColumn c0: Int, lanes: Int, workspace: inout [Double],
-                                               cleanedMeans: UnsafeMutablePointer<Double>?, originalMeans: UnsafeMutablePointer<Double>?) {
+                                               cleanedMeans: UnsafeMutablePointer<Double>?, originalMeans: UnsafeMutablePointer<Double>?,
+                                               zeroed: UnsafeMutablePointer<Bool>? = nil) {
         let to = outputRows, tw = workingRows
         workspace.withUnsafeMutableBufferPointer { wsp in
             let block = wsp.baseAddress!, ws = block + tw * lanes
+            let variances = minimumRetainedVariance == nil ? nil : zeroed.map { _ in ws + stepWorkspaceCount(lanes: lanes) }
             prepare(source: UnsafePointer(source), columns: v, firstColumn: c0, lanes: lanes, block: block, workspace: ws,
-                    sanitize: true, originalMeans: originalMeans)
+                    sanitize: true, originalMeans: originalMeans, originalVariances: variances)
             // Regression: y −= Q (Qᵀ y).
             if rank > 0 { regress(block, lanes: lanes, coefficients: ws) }
+            // Rounding noise only: 0 (see `SignalCleanOptions.minimumRetainedVariance`).
+            if let tolerance = minimumRetainedVariance, let before = variances, let zeroed {
+                let mean = ws, after = ws + lanes
+                for j in 0..<lanes { mean[j] = 0; after[j] = 0 }
+                for r in 0..<to { let b = block + r * lanes; for j in 0..<lanes { mean[j] += b[j] } }
+                for j in 0..<lanes { mean[j] /= Double(to) }
+                for r in 0..<to { let b = block + r * lanes; for j in 0..<lanes { let d = b[j] - mean[j]; after[j] += d * d } }
+                for j in 0..<lanes where after[j] / Double(to) <= tolerance * before[j] && before[j] > 0 {
+                    zeroed[j] = true
+                    for r in 0..<to { block[r * lanes + j] = 0 }
+                }
+            }
             // Standardise.
             let mean = ws, acc = ws + lanes
             switch standardize {

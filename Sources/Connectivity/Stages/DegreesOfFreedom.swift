@@ -1,0 +1,57 @@
+import Foundation
+import Numerics
+
+/// The residual degrees of freedom of a cleaned run: what is left for a correlation after the
+/// volumes kept, the band-pass, the mean and trend, and the confound regression.
+///
+/// dof = ⌊T' · f⌋ − m − k, where T' is the number of volumes kept (after dummy scans and
+/// censoring), f the fraction of the spectrum the band-pass keeps ((min(lp, Nyquist) − hp) /
+/// Nyquist; 1 without a filter), m = 2 for the mean and the linear trend (1 without detrending:
+/// the correlation still removes the mean), and k the rank of the confounds regressed out. The
+/// band-pass term is the standard approximation (exact for the ideal filter); nilearn counts none
+/// of this. Below `min_dof` (default 10) a run's correlations are noise, and `clean` refuses it.
+struct DegreesOfFreedom: Sendable, Equatable {
+    var volumes: Int
+    var kept: Int
+    /// The band kept, in Hz, and the fraction of the spectrum it is (nil: no filter).
+    var band: (low: Double, high: Double, fraction: Double)?
+    var afterFilter: Int
+    var trend: Int
+    var confounds: Int
+    var residual: Int
+
+    static func == (a: DegreesOfFreedom, b: DegreesOfFreedom) -> Bool {
+        a.volumes == b.volumes && a.kept == b.kept && a.afterFilter == b.afterFilter && a.trend == b.trend
+            && a.confounds == b.confounds && a.residual == b.residual
+    }
+
+    init(report: SignalCleanReport, volumes: Int, options: SignalCleanOptions) {
+        self.volumes = volumes
+        kept = report.keptRows
+        if options.filter != nil, let tr = options.repetitionTime, options.highPass != nil || options.lowPass != nil {
+            let nyquist = 0.5 / tr
+            let low = options.highPass ?? 0, high = min(options.lowPass ?? nyquist, nyquist)
+            let fraction = max(0, high - low) / nyquist
+            band = (low, high, fraction)
+            afterFilter = Int((Double(kept) * fraction).rounded(.down))
+        } else {
+            band = nil
+            afterFilter = kept
+        }
+        trend = options.detrend ? 2 : 1
+        confounds = report.confoundRank
+        residual = afterFilter - trend - confounds
+    }
+
+    /// Where the degrees of freedom went, for the error below `minimum`.
+    func explanation(minimum: Int) -> String {
+        var parts = ["\(kept) of \(volumes) volumes kept" + (kept < volumes ? " (\(volumes - kept) censored)" : "")]
+        if let band {
+            parts.append(String(format: "the band %g–%g Hz keeps %.0f%% of the spectrum (%d)", band.low, band.high, band.fraction * 100, afterFilter))
+        }
+        parts.append(trend == 2 ? "the mean and linear trend use 2" : "the mean uses 1")
+        if confounds > 0 { parts.append("\(confounds) confound column\(confounds == 1 ? "" : "s") use\(confounds == 1 ? "s" : "") \(confounds)") }
+        return "leaves \(residual) residual degrees of freedom, fewer than min_dof \(minimum): " + parts.joined(separator: "; ")
+            + ". Correlations on so few would be noise; lower the cut-offs, confounds or censoring, or min_dof if you must"
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import NIfTI
+import Numerics
+import PipelineEngine
+import XCTest
+@testable import Connectivity
+
+/// `clean` refuses what would silently give wrong numbers: an implausible TR, a band-pass that
+/// cannot apply, too few degrees of freedom; and a voxel left with rounding noise gets 0.
+final class CleaningGuardTests: XCTestCase {
+    private var folder: URL!
+    private let affine = Affine(rows: [[-4, 0, 0, 20], [0, 4, 0, -20], [0, 0, 4, -10]])
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("pipe-guard-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { [folder] in try? FileManager.default.removeItem(at: folder!) }
+    }
+
+    /// A 4x3x2 x T run of seeded noise around 1000; voxel 0 is an exact linear trend if asked.
+    private func bold(volumes: Int, tr: Double, trendVoxel: Bool = false) throws -> URL {
+        var state: UInt64 = 42
+        func next() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53) - 0.5
+        }
+        var data = [Float](repeating: 0, count: 24 * volumes)
+        for t in 0..<volumes {
+            for v in 0..<24 { data[t * 24 + v] = Float(1000 + 10 * next() + 3 * sin(Double(t + v) / 3)) }
+            if trendVoxel { data[t * 24] = Float(500 + 3 * t) }
+        }
+        let url = folder.appendingPathComponent("bold-\(volumes)-\(tr).nii.gz")
+        try NIfTIFile.write(NIfTIImage(shape: [4, 3, 2, volumes], affine: affine, data: data, repetitionTime: tr), to: url.path)
+        return url
+    }
+
+    /// Runs `clean` with `params` (JSON) on `bold`; the task's info.
+    private func clean(_ bold: URL, _ params: String) throws -> CleanedScan {
+        let kind = CleanKind()
+        let p = kind.decode(try JSONValue.parse(params))
+        let out = folder.appendingPathComponent("out-\(UUID().uuidString.prefix(6))")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let context = TaskContext(params: .object([:]), scope: .scan(subject: "01", session: "1", run: nil), inputs: [],
+                                  sources: ["bold": bold], outputDirectory: out, logFile: nil, cancellation: CancellationFlag())
+        try kind.run(p, context)
+        var files: [String: URL] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: out.path) { files[name] = out.appendingPathComponent(name) }
+        return try CleanedScan.read(files: files)
+    }
+
+    func testATRInMillisecondsIsAnErrorUnlessTheSpecStatesTheTR() throws {
+        let b = try bold(volumes: 60, tr: 2000)
+        XCTAssertThrowsError(try clean(b, #"{"mask": "none", "filter": "butterworth"}"#)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("is 2000.0 s, outside 0.1–30 s") && text.contains("set repetition_time"), text)
+        }
+        // Even without a filter: every later use of the TR would be wrong.
+        XCTAssertThrowsError(try clean(b, #"{"mask": "none", "filter": "none"}"#))
+        let stated = try clean(b, #"{"mask": "none", "filter": "butterworth", "repetition_time": 2}"#)
+        XCTAssertEqual(stated.info.repetitionTime, 2)
+        let unfiltered = try clean(b, #"{"mask": "none", "filter": "none", "repetition_time": 2}"#)
+        let a = stated.series.withUnsafeBufferPointer { Array($0) }, c = unfiltered.series.withUnsafeBufferPointer { Array($0) }
+        XCTAssertNotEqual(a, c, "the band-pass that was asked for was applied")
+    }
+
+    func testACutOffAtOrAboveNyquistIsAnErrorNotASkippedFilter() throws {
+        let b = try bold(volumes: 60, tr: 2)
+        XCTAssertThrowsError(try clean(b, #"{"mask": "none", "high_pass": 0.01, "low_pass": 0.3}"#)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("0.3 Hz is at or above the Nyquist frequency 0.25 Hz") && text.contains("low_pass"), text)
+        }
+        XCTAssertThrowsError(try clean(b, #"{"mask": "none", "filter": "ideal", "high_pass": 0.3, "low_pass": 0}"#))
+    }
+
+    func testTooFewDegreesOfFreedomIsAnErrorSayingWhereTheyWent() throws {
+        // detrend: mean and trend use 2, so 12 volumes leave 10 (the default minimum), 11 leave 9.
+        XCTAssertEqual(try clean(try bold(volumes: 12, tr: 2), #"{"mask": "none", "filter": "none"}"#).info.residualDegreesOfFreedom, 10)
+        XCTAssertThrowsError(try clean(try bold(volumes: 11, tr: 2), #"{"mask": "none", "filter": "none"}"#)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("leaves 9 residual degrees of freedom, fewer than min_dof 10") && text.contains("the mean and linear trend use 2"), text)
+        }
+        XCTAssertThrowsError(try clean(try bold(volumes: 2, tr: 2), #"{"mask": "none", "filter": "none"}"#)) { error in
+            XCTAssertTrue("\(error)".contains("leaves 0 residual degrees of freedom"), "\(error)")
+        }
+        // The band-pass counts: 0.01–0.1 Hz at TR 2 s keeps 36% of 40 volumes (14), minus 2.
+        XCTAssertThrowsError(try clean(try bold(volumes: 30, tr: 2), #"{"mask": "none", "filter": "ideal", "high_pass": 0.01, "low_pass": 0.1}"#)) { error in
+            XCTAssertTrue("\(error)".contains("leaves 8 residual degrees of freedom") && "\(error)".contains("keeps 36% of the spectrum (10)"), "\(error)")
+        }
+        XCTAssertEqual(try clean(try bold(volumes: 40, tr: 2), #"{"mask": "none", "high_pass": 0.01, "low_pass": 0.1}"#).info.residualDegreesOfFreedom, 12)
+        XCTAssertEqual(try clean(try bold(volumes: 11, tr: 2), #"{"mask": "none", "filter": "none", "min_dof": 5}"#).info.residualDegreesOfFreedom, 9)
+    }
+
+    func testAVoxelLeftWithRoundingNoiseIsZeroAndItsCorrelationsZero() throws {
+        let scan = try clean(try bold(volumes: 60, tr: 2, trendVoxel: true), #"{"mask": "none", "filter": "none"}"#)
+        XCTAssertEqual(scan.info.zeroedVoxels, 1)
+        let values = scan.series.withUnsafeBufferPointer { Array($0) }
+        let voxel0 = stride(from: 0, to: values.count, by: 24).map { values[$0] }
+        XCTAssertEqual(Set(voxel0), [0], "the detrended pure trend is 0, not amplified rounding noise")
+        let voxel1 = stride(from: 1, to: values.count, by: 24).map { values[$0] }
+        XCTAssertGreaterThan(Set(voxel1).count, 50, "a real voxel keeps its signal")
+        let r = try values.withUnsafeBufferPointer { try SeedCorrelation.pearson(seeds: [voxel1.map(Double.init)], data: $0, timePoints: 60) }
+        XCTAssertEqual(r[0][0], 0)
+    }
+}
