@@ -56,7 +56,11 @@ enum StageInputs {
             return text
         }
         let maps = optional("maps")
-        return (maps, maps.isEmpty ? params.string("seed") : optional("seed"))
+        if maps.isEmpty && params.value("seed") == nil {
+            params.report("seed", "missing: name the seed of the connectivity stage's maps, or give maps, a table of map files")
+            return ("", "")
+        }
+        return (maps, optional("seed"))
     }
 
     /// The entity that names a stage's outputs: `seed-<seed>`, or with a maps table and no seed,

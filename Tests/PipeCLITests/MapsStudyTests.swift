@@ -9,7 +9,7 @@ import XCTest
 /// equal an independent numpy enumeration (Tests/CrossCheck/stats_maps_permutation.py) voxel by
 /// voxel; replacing one map file reruns only the tasks that read it; an `roi` stage follows up
 /// the clusters of a `group` stage that reads the same maps.
-final class MapsTableTests: XCTestCase {
+final class MapsStudyTests: XCTestCase {
     /// 10 subjects (5 `a`, 5 `b`), sessions 1 and 2, on a 6×5×4 grid of 4 mm voxels: group `a`
     /// is higher by 3 in a 2×2×2 block at session 1, and every subject rises by 2 from session 1
     /// to 2 in another block; noise sd 0.4 elsewhere (seeded).
