@@ -34,6 +34,12 @@ public protocol StageKind: Sendable {
     /// ``sources(params:scope:)`` for a validated stage (its typed parameters at hand).
     func sources(stage: StageSpec, scope: Scope) throws -> [String: String]
 
+    /// ``sources(stage:scope:)`` of a study whose spec lies in `directory`: for a kind whose list of
+    /// source files is itself read from a file the spec names (a table of map files), read there.
+    /// The paths returned are still relative to the spec's folder (or absolute). The planner calls
+    /// this one; by default it is ``sources(stage:scope:)``.
+    func sources(stage: StageSpec, scope: Scope, directory: URL) throws -> [String: String]
+
     /// An estimate of a task's peak memory in bytes, used by the scheduler's memory budget.
     func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64
 

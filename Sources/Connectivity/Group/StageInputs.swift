@@ -37,6 +37,38 @@ enum StageInputs {
         return maps
     }
 
+    /// Each subject's map at `session` ("" for any): from the stage's maps table (`maps`, its
+    /// maps being the task's sources) when it has one, else the connectivity stage's z maps of `seed`.
+    static func maps(_ context: TaskContext, table: String, seed: String, session: String) throws -> [String: URL] {
+        table.isEmpty ? try zMaps(context, seed: seed, session: session) : MapsTable.urls(context, session: session)
+    }
+
+    /// Reads `maps` (a `MapsTable` path, "" for none) and `seed`: required without `maps`, optional
+    /// with it ("" for none). Neither is recorded in the canonical parameters when absent, so the
+    /// task keys of stages without `maps` stay as they were.
+    static func readMaps(_ params: ParameterReader) -> (maps: String, seed: String) {
+        func optional(_ key: String) -> String {
+            guard let value = params.value(key) else { return "" }
+            guard let text = value.stringValue, !text.isEmpty else {
+                params.report(key, value.stringValue == nil ? "expected a string, got \(value.typeName)" : "expected a non-empty string")
+                return ""
+            }
+            return text
+        }
+        let maps = optional("maps")
+        if maps.isEmpty && params.value("seed") == nil {
+            params.report("seed", "missing: name the seed of the connectivity stage's maps, or give maps, a table of map files")
+            return ("", "")
+        }
+        return (maps, optional("seed"))
+    }
+
+    /// The entity that names a stage's outputs: `seed-<seed>`, or with a maps table and no seed,
+    /// `maps-<the table's name>` (see `MapsTable.label(_:)`).
+    static func outputEntity(seed: String, maps: String) -> String {
+        !maps.isEmpty && seed.isEmpty ? "maps-\(MapsTable.label(maps))" : "seed-\(seed)"
+    }
+
     /// The subjects whose participants.tsv values pass every `include` filter (column → values).
     /// (`ParticipantFilter`'s rule, as the cohort's.) - Throws: `InputError` for a subject the
     /// table does not have, rather than dropping it without a word.

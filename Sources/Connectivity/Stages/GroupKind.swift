@@ -7,16 +7,19 @@ import PipelineEngine
 /// permutation inference (max-T, cluster mass and TFCE family-wise error), FDR, a cluster table,
 /// the significant clusters as a label map, and per-subject values in each of them.
 ///
-/// Reads a `connectivity` stage (`from[0]`, every scan) and the participants table (`participants`,
-/// or the `participants.tsv` of a `synth_cohort` stage in `from`). Parameters:
-/// - `seed` (required), `session` (required when the cohort has sessions);
+/// Reads a `connectivity` stage (`from[0]`, every scan), or maps made elsewhere listed in a table
+/// (`maps`, see `MapsTable`; then no upstream stage is needed), and the participants table
+/// (`participants`, or the `participants.tsv` of a `synth_cohort` stage in `from`). Parameters:
+/// - `seed` (required without `maps`), `session` (required when the cohort, or the maps table,
+///   has sessions);
 /// - `include`: participants filters, e.g. `{"group": ["anxious"]}`;
 /// - `group`, `covariates`, `interactions`: the design (see `GroupDesign`); covariates demeaned;
 /// - `contrasts`: readable expressions, e.g. `["responder > nonresponder"]`;
 /// - the inference parameters of `InferenceSettings` (permutations, TFCE, cluster threshold,
 ///   mask, resampling, atlas, F-tests, GRF).
 ///
-/// Outputs (see `VoxelwiseInference`) are prefixed `group_seed-<s>_ses-<s>`, plus
+/// Outputs (see `VoxelwiseInference`) are prefixed `group_seed-<s>_ses-<s>` (with `maps` and no
+/// `seed`, `group_maps-<table name>_ses-<s>`), plus
 /// `<prefix>_summary.json`, which also records the design and subjects so that an `roi` stage can
 /// redefine a cluster without a held-out subject.
 public struct GroupKind: TypedStageKind {
@@ -27,11 +30,15 @@ public struct GroupKind: TypedStageKind {
     /// the rewritten exact TFCE. 3: significant clusters as a label map; the summary records the design.
     public var version: Int { 5 }
     public var fanOut: FanOut { .group }
-    public var upstreamCount: ClosedRange<Int> { 1...2 }
+    /// 0 with `maps` (checked at plan time: `GroupLevelCheck.mapsSource`).
+    public var upstreamCount: ClosedRange<Int> { 0...2 }
 
     /// The stage's parameters, read once (see `parameters(_:)`).
     public struct Parameters: Sendable, Equatable {
+        /// "" with `maps` and no seed.
         var seed: String
+        /// The maps table, "" for the connectivity stage's maps.
+        var maps: String
         /// "" when the cohort has no sessions.
         var session: String
         var participants: String
@@ -42,7 +49,7 @@ public struct GroupKind: TypedStageKind {
     }
 
     public func parameters(_ params: ParameterReader) -> Parameters {
-        let seed = params.string("seed")
+        let (maps, seed) = StageInputs.readMaps(params)
         let session = params.string("session", default: "")
         let participants = params.string("participants", default: "")
         let include = StageInputs.readInclude(params)
@@ -51,7 +58,7 @@ public struct GroupKind: TypedStageKind {
         let interactions = params.strings("interactions", default: [])
         let contrasts = params.strings("contrasts")
         if contrasts.isEmpty { params.report("contrasts", "expected at least one contrast") }
-        return Parameters(seed: seed, session: session, participants: participants, include: include,
+        return Parameters(seed: seed, maps: maps, session: session, participants: participants, include: include,
                           design: GroupDesign.Spec(group: group.isEmpty ? nil : group, covariates: covariates, interactions: interactions),
                           contrasts: contrasts, inference: InferenceSettings.read(params))
     }
@@ -60,12 +67,18 @@ public struct GroupKind: TypedStageKind {
         p.inference.sources(participants: p.participants)
     }
 
+    /// With `maps`, also one source per map at `session` (see `MapsTable.sources`).
+    public func sources(_ p: Parameters, scope: Scope, directory: URL) throws -> [String: String] {
+        var out = try sources(p, scope: scope)
+        if !p.maps.isEmpty { out.merge(try MapsTable.sources(p.maps, sessions: [p.session], directory: directory)) { a, _ in a } }
+        return out
+    }
+
     public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 2 << 30 }
 
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         let names = GroupLevelCheck(stage: stage, study: study, participants: p.participants, include: p.include)
-        names.seed(p.seed)
-        names.session(p.session, at: "session")
+        names.mapsSource(maps: p.maps, seed: p.seed, sessions: [(p.session, "session")])
         names.design(p.design, contrasts: p.contrasts)
         names.fTests(p.inference.fTests)
     }
@@ -73,25 +86,27 @@ public struct GroupKind: TypedStageKind {
     public func run(_ p: Parameters, _ context: TaskContext) throws {
         let seed = p.seed, session = p.session
         let table = try StageInputs.participants(context, stage: "group")
-        let urls = try StageInputs.zMaps(context, seed: seed, session: session)
+        let urls = try StageInputs.maps(context, table: p.maps, seed: seed, session: session)
         let subjects = try StageInputs.filter(urls.keys.sorted(), include: p.include, table: table)
         guard subjects.count >= 3 else {
-            throw InputError(path: table.path, "only \(subjects.count) subjects left for seed \(seed)\(session.isEmpty ? "" : " session \(session)") after filtering")
+            throw InputError(path: table.path, "only \(subjects.count) subjects left for \(p.maps.isEmpty ? "seed \(seed)" : "maps \(p.maps)")\(session.isEmpty ? "" : " session \(session)") after filtering")
         }
         try context.checkCancellation()
         let settings = p.inference
         let maps = try GroupMaps.load([subjects.map { urls[$0]! }], coverage: settings.coverage, resampling: settings.resampling)
         let spec = p.design
         let design = try GroupDesign(spec, subjects: subjects, table: table)
-        let prefix = "group_seed-\(seed)\(session.isEmpty ? "" : "_ses-\(session)")"
+        let prefix = "group_\(StageInputs.outputEntity(seed: seed, maps: p.maps))\(session.isEmpty ? "" : "_ses-\(session)")"
         let inference = VoxelwiseInference(maps: maps, y: maps.sets[0], design: design, table: table, settings: settings,
                                            atlas: try StageInputs.atlas(context), context: context, prefix: prefix)
         let result = try inference.run(contrasts: p.contrasts)
-        try context.writeOutput("\(prefix)_summary.json", try summaryJSON([
+        var summary: [String: Any] = [
             "seed": seed, "session": session, "subjects": subjects, "filled_values": maps.filled,
             "design": ["group": spec.group ?? NSNull(), "covariates": spec.covariates, "interactions": spec.interactions] as [String: Any],
             "cluster_p": settings.clusterP, "mask_coverage": settings.coverage, "resample": settings.resampling.rawValue, "two_sided": settings.twoSided, "connectivity": settings.connectivity.rawValue,
             "contrasts": result.contrasts, "f_tests": result.fTests, "grf": result.grf,
-        ]))
+        ]
+        if !p.maps.isEmpty { summary["maps"] = (p.maps as NSString).lastPathComponent }
+        try context.writeOutput("\(prefix)_summary.json", try summaryJSON(summary))
     }
 }

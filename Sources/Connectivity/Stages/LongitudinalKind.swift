@@ -18,9 +18,13 @@ import PipelineEngine
 /// A subject with only one of the two sessions (see `cohort.missing_scans`) is listed in the
 /// summary and excluded; with `"missing_session": "error"` it is an error instead.
 ///
-/// Other parameters: `seed`, `pre`, `post` (required), `include`, `participants`, and the
-/// inference parameters of `InferenceSettings`. Outputs are prefixed
-/// `longitudinal_seed-<s>_ses-<post>Minus<pre>`, plus `<prefix>_summary.json`.
+/// The maps come from a `connectivity` stage (`from[0]`), or from a table of maps made elsewhere
+/// (`maps`, see `MapsTable`: each subject's rows at `pre` and `post`, by its `session` column).
+///
+/// Other parameters: `seed` (required without `maps`), `pre`, `post` (required), `include`,
+/// `participants`, and the inference parameters of `InferenceSettings`. Outputs are prefixed
+/// `longitudinal_seed-<s>_ses-<post>Minus<pre>` (with `maps` and no `seed`,
+/// `longitudinal_maps-<table name>_...`), plus `<prefix>_summary.json`.
 public struct LongitudinalKind: TypedStageKind {
     public init() {}
 
@@ -29,11 +33,15 @@ public struct LongitudinalKind: TypedStageKind {
     /// rewritten exact TFCE.
     public var version: Int { 3 }
     public var fanOut: FanOut { .group }
-    public var upstreamCount: ClosedRange<Int> { 1...2 }
+    /// 0 with `maps` (checked at plan time: `GroupLevelCheck.mapsSource`).
+    public var upstreamCount: ClosedRange<Int> { 0...2 }
 
     /// The stage's parameters, read once (see `parameters(_:)`).
     public struct Parameters: Sendable, Equatable {
+        /// "" with `maps` and no seed.
         var seed: String
+        /// The maps table, "" for the connectivity stage's maps.
+        var maps: String
         var pre: String
         var post: String
         var participants: String
@@ -49,7 +57,7 @@ public struct LongitudinalKind: TypedStageKind {
     }
 
     public func parameters(_ params: ParameterReader) -> Parameters {
-        let seed = params.string("seed")
+        let (maps, seed) = StageInputs.readMaps(params)
         let pre = params.string("pre"), post = params.string("post")
         if !pre.isEmpty && pre == post { params.report("post", "must differ from pre") }
         let participants = params.string("participants", default: "")
@@ -67,7 +75,7 @@ public struct LongitudinalKind: TypedStageKind {
         }
         let missing = params.string("missing_session", default: "exclude")
         if !["exclude", "error"].contains(missing) { params.report("missing_session", "expected exclude or error") }
-        return Parameters(seed: seed, pre: pre, post: post, participants: participants, include: include, group: group,
+        return Parameters(seed: seed, maps: maps, pre: pre, post: post, participants: participants, include: include, group: group,
                           covariates: covariates, paired: paired, contrasts: contrasts, missingSessionIsError: missing == "error",
                           inference: InferenceSettings.read(params))
     }
@@ -76,13 +84,18 @@ public struct LongitudinalKind: TypedStageKind {
         p.inference.sources(participants: p.participants)
     }
 
+    /// With `maps`, also one source per map at `pre` and `post` (see `MapsTable.sources`).
+    public func sources(_ p: Parameters, scope: Scope, directory: URL) throws -> [String: String] {
+        var out = try sources(p, scope: scope)
+        if !p.maps.isEmpty { out.merge(try MapsTable.sources(p.maps, sessions: [p.pre, p.post], directory: directory)) { a, _ in a } }
+        return out
+    }
+
     public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 2 << 30 }
 
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         let names = GroupLevelCheck(stage: stage, study: study, participants: p.participants, include: p.include)
-        names.seed(p.seed)
-        names.session(p.pre, at: "pre")
-        names.session(p.post, at: "post")
+        names.mapsSource(maps: p.maps, seed: p.seed, sessions: [(p.pre, "pre"), (p.post, "post")])
         let group = p.group.isEmpty ? nil : p.group
         names.design(GroupDesign.Spec(group: group, covariates: p.covariates), contrasts: p.contrasts)
         if let group { names.levels(p.paired.filter { $0 != "all" }, of: group, at: "paired") }
@@ -92,13 +105,13 @@ public struct LongitudinalKind: TypedStageKind {
     public func run(_ p: Parameters, _ context: TaskContext) throws {
         let seed = p.seed, pre = p.pre, post = p.post
         let table = try StageInputs.participants(context, stage: "longitudinal")
-        let preMaps = try StageInputs.zMaps(context, seed: seed, session: pre)
-        let postMaps = try StageInputs.zMaps(context, seed: seed, session: post)
+        let preMaps = try StageInputs.maps(context, table: p.maps, seed: seed, session: pre)
+        let postMaps = try StageInputs.maps(context, table: p.maps, seed: seed, session: post)
         let everyone = try StageInputs.filter(Set(preMaps.keys).union(postMaps.keys).sorted(), include: p.include, table: table)
         let incomplete = everyone.filter { preMaps[$0] == nil || postMaps[$0] == nil }
         if !incomplete.isEmpty && p.missingSessionIsError {
             throw InputError(path: "stage longitudinal", field: "missing_session",
-                             "\(incomplete.map { "sub-\($0) has no \(preMaps[$0] == nil ? pre : post) scan" }.joined(separator: "; "))")
+                             "\(incomplete.map { "sub-\($0) has no \(preMaps[$0] == nil ? pre : post) \(p.maps.isEmpty ? "scan" : "map")" }.joined(separator: "; "))")
         }
         for s in incomplete { context.log("excluded sub-\(s): only one of sessions \(pre), \(post)") }
         let subjects = everyone.filter { preMaps[$0] != nil && postMaps[$0] != nil }
@@ -110,7 +123,7 @@ public struct LongitudinalKind: TypedStageKind {
         let atlas = try StageInputs.atlas(context)
         let group = p.group.isEmpty ? nil : p.group
         let covariates = p.covariates
-        let stem = "longitudinal_seed-\(seed)_ses-\(post)Minus\(pre)"
+        let stem = "longitudinal_\(StageInputs.outputEntity(seed: seed, maps: p.maps))_ses-\(post)Minus\(pre)"
 
         var paired: [[String: Any]] = []
         for level in p.paired {
@@ -139,10 +152,12 @@ public struct LongitudinalKind: TypedStageKind {
                 var r = $0; r["test"] = "group x time: \($0["contrast"]!) on \(post) - \(pre)"; return r
             }
         }
-        try context.writeOutput("\(stem)_summary.json", try summaryJSON([
+        var summary: [String: Any] = [
             "seed": seed, "pre": pre, "post": post, "subjects": subjects, "filled_values": maps.filled,
             "excluded_one_session": incomplete.map { ["participant_id": "sub-\($0)", "missing": preMaps[$0] == nil ? pre : post] },
             "paired": paired, "group_by_time": interactions,
-        ]))
+        ]
+        if !p.maps.isEmpty { summary["maps"] = (p.maps as NSString).lastPathComponent }
+        try context.writeOutput("\(stem)_summary.json", try summaryJSON(summary))
     }
 }

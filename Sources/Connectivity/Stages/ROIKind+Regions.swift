@@ -31,13 +31,14 @@ extension ROIKind {
             guard !voxels.isEmpty else { throw InputError(path: url.path, field: "regions[\(index)].mask", "has no voxel on the maps' grid") }
             return ROIRegion(name: name, source: "mask \(url.lastPathComponent)", voxels: voxels, note: "fixed region")
         case .cluster(let k, let wanted):
-            return try cluster(k, contrast: wanted, name: name, index: index, leaveOneOut: p.leaveOneOut, context: context,
+            return try cluster(k, contrast: wanted, name: name, index: index, leaveOneOut: p.leaveOneOut, maps: p.maps, context: context,
                                table: table, subjects: subjects, shape: shape, affine: affine)
         }
     }
 
-    /// A significant cluster of a group stage, redefined per held-out subject when circular.
-    func cluster(_ k: Int, contrast wanted: String?, name: String, index: Int, leaveOneOut: Bool, context: TaskContext,
+    /// A significant cluster of a group stage, redefined per held-out subject when circular (on
+    /// the group's maps, from this stage's connectivity stage or its maps table `maps`).
+    func cluster(_ k: Int, contrast wanted: String?, name: String, index: Int, leaveOneOut: Bool, maps mapsTable: String, context: TaskContext,
                  table: ParticipantsTable, subjects: [String], shape: [Int], affine: Affine) throws -> ROIRegion {
         let field = "regions[\(index)].cluster"
         guard let files = context.inputs.first(where: { $0.files.keys.contains { $0.hasPrefix("group_") && $0.hasSuffix("_summary.json") } })?.files,
@@ -73,7 +74,8 @@ extension ROIKind {
         let dseg = try NIfTIFile.read(dsegURL.path)
         let labels = SeedGeometry.resampleNearest(dseg.data, shape: Array(dseg.shape.prefix(3)), affine: dseg.affine, to: shape, affine: affine)
         let voxels = (0..<labels.count).filter { labels[$0] == Float(k) }
-        let source = "cluster \(k) of \(expression) (seed \(groupSeed)\(groupSession.isEmpty ? "" : ", \(groupSession)"), \(groupSubjects.count) subjects)"
+        let groupMaps = summary["maps"] as? String
+        let source = "cluster \(k) of \(expression) (\(groupMaps.map { "maps \($0)" } ?? "seed \(groupSeed)")\(groupSession.isEmpty ? "" : ", \(groupSession)"), \(groupSubjects.count) subjects)"
         let shared = Set(groupSubjects).intersection(subjects)
         guard leaveOneOut, !shared.isEmpty else {
             return ROIRegion(name: name, source: source, voxels: voxels,
@@ -85,9 +87,18 @@ extension ROIKind {
         let design = summary["design"] as? [String: Any] ?? [:]
         let designSpec = GroupDesign.Spec(group: design["group"] as? String, covariates: design["covariates"] as? [String] ?? [],
                                           interactions: design["interactions"] as? [String] ?? [])
-        let urls = try StageInputs.zMaps(context, seed: groupSeed, session: groupSession)
+        guard (groupMaps == nil) == mapsTable.isEmpty else {
+            throw InputError(path: summaryURL.path, field: field, groupMaps == nil
+                             ? "the group stage read a connectivity stage; read it too (instead of maps) to refit the cluster without each subject"
+                             : "the group stage read maps \(groupMaps!); read the same maps table to refit the cluster without each subject")
+        }
+        let urls = try StageInputs.maps(context, table: mapsTable, seed: groupSeed, session: groupSession)
         let missing = groupSubjects.filter { urls[$0] == nil }
         guard missing.isEmpty else {
+            if !mapsTable.isEmpty {
+                throw InputError(path: summaryURL.path, field: field,
+                                 "this stage reads no map of sub-\(missing[0])\(groupSession.isEmpty ? "" : " at session \(groupSession)"), which the group stage read; read its maps at pre or post")
+            }
             throw InputError(path: summaryURL.path, field: field, "the connectivity stage has no \(groupSeed) map for sub-\(missing[0]); read the group stage's connectivity stage")
         }
         let maps = try GroupMaps.load([groupSubjects.map { urls[$0]! }], coverage: summary["mask_coverage"] as? Double ?? 1,
@@ -115,5 +126,25 @@ extension ROIKind {
         return ROIRegion(name: name, source: source, voxels: voxels, perSubject: perSubject,
                       note: "leave-one-out: the region was defined on \(shared.count) of these subjects, so each of them gets the "
                           + "cluster refitted without them" + (lost.isEmpty ? "" : "; no such cluster without sub-\(lost.joined(separator: ", sub-"))"))
+    }
+}
+
+extension ROIKind {
+    /// Plan-time checks of cluster regions: they need a `group` stage in `from`; refit without
+    /// each subject (`leave_one_out`), they need the group stage's maps, so both stages read a
+    /// connectivity stage, or both the same maps table.
+    func checkClusterSource(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
+        guard let i = p.regions.firstIndex(where: { if case .cluster = $0.source { return true }; return false }) else { return }
+        guard let group = stage.from.lazy.compactMap(study.stage).first(where: { $0.kind is GroupKind }) else {
+            study.report(stage, "regions[\(i)].cluster", "a cluster region needs a group stage in from")
+            return
+        }
+        guard p.leaveOneOut else { return }
+        let groupMaps = (group.kind as! GroupKind).typed(group).maps
+        if groupMaps.isEmpty != p.maps.isEmpty || (!p.maps.isEmpty && study.path(groupMaps) != study.path(p.maps)) {
+            study.report(stage, p.maps.isEmpty ? "regions[\(i)].cluster" : "maps",
+                         groupMaps.isEmpty ? "stage \(group.name) reads a connectivity stage: read it too, so that its clusters can be refit without each subject (or set leave_one_out to off)"
+                             : "stage \(group.name) reads maps \(groupMaps): read the same table, so that its clusters can be refit without each subject (or set leave_one_out to off)")
+        }
     }
 }

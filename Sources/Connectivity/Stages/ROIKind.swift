@@ -6,10 +6,12 @@ import PipelineEngine
 /// Stage kind `roi`: follow-up of regions found voxelwise — per-subject values at two sessions,
 /// the paired change, its relation to clinical change, and baseline prediction of response.
 ///
-/// Reads a `connectivity` stage (`from[0]`), the participants table (`participants`, or a
-/// `synth_cohort` stage in `from`) and, for cluster regions, a `group` stage in `from`.
-/// Parameters:
-/// - `seed`, `pre` (required), `post` (optional: without it only baseline analyses are made);
+/// Reads a `connectivity` stage (`from[0]`) or a table of maps made elsewhere (`maps`, see
+/// `MapsTable`: each subject's rows at `pre` and `post` by its `session` column), the participants
+/// table (`participants`, or a `synth_cohort` stage in `from`) and, for cluster regions, a `group`
+/// stage in `from` (which may itself read `maps`). Parameters:
+/// - `seed` (required without `maps`), `pre` (required), `post` (optional: without it only
+///   baseline analyses are made);
 /// - `regions` (required): a list of `{"name": …}` objects, each with one of
 ///   - `"cluster": k` (1...1000000): significant cluster k (by decreasing mass) of the group stage's contrast
 ///     `"contrast"` (default: its first contrast);
@@ -29,7 +31,8 @@ import PipelineEngine
 /// - `permutations` (5000), `random_seed` (0).
 ///
 /// A region value is the mean of the subject's Fisher z map over the region's voxels that the
-/// map covers (non-zero). Outputs, prefixed `roi_seed-<s>`: `desc-values.tsv` (long format),
+/// map covers (non-zero). Outputs, prefixed `roi_seed-<s>` (with `maps` and no `seed`,
+/// `roi_maps-<table name>`): `desc-values.tsv` (long format),
 /// `roi-<name>_desc-scatter.tsv` (one row per subject: the data behind the scatter plots),
 /// `desc-paired.tsv`, `desc-correlations.tsv`, `desc-prediction.tsv` and `summary.json`.
 public struct ROIKind: TypedStageKind {
@@ -38,11 +41,15 @@ public struct ROIKind: TypedStageKind {
     public var name: String { "roi" }
     public var version: Int { 1 }
     public var fanOut: FanOut { .group }
-    public var upstreamCount: ClosedRange<Int> { 1...3 }
+    /// 0 with `maps` (checked at plan time: `GroupLevelCheck.mapsSource`).
+    public var upstreamCount: ClosedRange<Int> { 0...3 }
 
     /// The stage's parameters, read once (see `parameters(_:)`).
     public struct Parameters: Sendable, Equatable {
+        /// "" with `maps` and no seed.
         var seed: String
+        /// The maps table, "" for the connectivity stage's maps.
+        var maps: String
         var pre: String
         /// "" for baseline analyses only.
         var post: String
@@ -83,7 +90,7 @@ public struct ROIKind: TypedStageKind {
     }
 
     public func parameters(_ params: ParameterReader) -> Parameters {
-        let seed = params.string("seed")
+        let (maps, seed) = StageInputs.readMaps(params)
         let pre = params.string("pre")
         let post = params.string("post", default: "")
         let participants = params.string("participants", default: "")
@@ -154,7 +161,7 @@ public struct ROIKind: TypedStageKind {
         if !["auto", "off"].contains(loo) { params.report("leave_one_out", "expected auto or off") }
         let permutations = params.integer("permutations", default: 5000, range: 0...1_000_000)
         let randomSeed = params.integer("random_seed", default: 0, range: 0...Int(Int32.max))
-        return Parameters(seed: seed, pre: pre, post: post, participants: participants, atlas: atlas, atlasLabels: atlasLabels,
+        return Parameters(seed: seed, maps: maps, pre: pre, post: post, participants: participants, atlas: atlas, atlasLabels: atlasLabels,
                           include: include, group: group, clinical: clinical, regions: regions, predict: predict,
                           leaveOneOut: loo != "off", permutations: permutations, randomSeed: UInt64(max(0, randomSeed)))
     }
@@ -173,19 +180,25 @@ public struct ROIKind: TypedStageKind {
         return out
     }
 
+    /// With `maps`, also one source per map at `pre`, `post` and `predict.session` (see
+    /// `MapsTable.sources`).
+    public func sources(_ p: Parameters, scope: Scope, directory: URL) throws -> [String: String] {
+        var out = try sources(p, scope: scope)
+        if !p.maps.isEmpty { out.merge(try MapsTable.sources(p.maps, sessions: p.sessions.map(\.0), directory: directory)) { a, _ in a } }
+        return out
+    }
+
     public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 1 << 30 }
 
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         let names = GroupLevelCheck(stage: stage, study: study, participants: p.participants, include: p.include)
-        names.seed(p.seed)
-        names.session(p.pre, at: "pre")
-        if !p.post.isEmpty { names.session(p.post, at: "post") }
+        names.mapsSource(maps: p.maps, seed: p.seed, sessions: p.sessions)
+        checkClusterSource(p, stage: stage, study: study)
         if !p.group.isEmpty { names.columns([p.group], at: "group") }
         names.columns(p.clinical, at: "clinical")
         if let predict = p.predict {
             names.columns([predict.column], at: "predict.column")
             names.levels([predict.positive], of: predict.column, at: "predict.positive")
-            if let session = predict.session { names.session(session, at: "predict.session") }
         }
         let labels = p.regions.enumerated().compactMap { i, r -> (String, String)? in
             if case .label(let l) = r.source { return (l, "regions[\(i)].label") }
@@ -197,10 +210,12 @@ public struct ROIKind: TypedStageKind {
     public func run(_ p: Parameters, _ context: TaskContext) throws {
         let seed = p.seed, pre = p.pre, post = p.post
         let table = try StageInputs.participants(context, stage: "roi")
-        let preURLs = try StageInputs.zMaps(context, seed: seed, session: pre)
-        let postURLs = post.isEmpty ? [:] : try StageInputs.zMaps(context, seed: seed, session: post)
+        let preURLs = try StageInputs.maps(context, table: p.maps, seed: seed, session: pre)
+        let postURLs = post.isEmpty ? [:] : try StageInputs.maps(context, table: p.maps, seed: seed, session: post)
         let subjects = try StageInputs.filter(preURLs.keys.sorted(), include: p.include, table: table)
-        guard !subjects.isEmpty else { throw InputError(path: table.path, "no subject has a \(pre) map for seed \(seed) after filtering") }
+        guard !subjects.isEmpty else {
+            throw InputError(path: table.path, "no subject has a \(pre) map for \(p.maps.isEmpty ? "seed \(seed)" : "maps \(p.maps)") after filtering")
+        }
 
         // Every subject's maps on the first map's grid.
         let first = try NIfTIFile.read(preURLs[subjects[0]]!.path)
@@ -243,6 +258,13 @@ public struct ROIKind: TypedStageKind {
             }
             values.append(v)
         }
-        try writeOutputs(values, p: p, subjects: subjects, table: table, context: context, prefix: "roi_seed-\(seed)")
+        try writeOutputs(values, p: p, subjects: subjects, table: table, context: context, prefix: "roi_\(StageInputs.outputEntity(seed: seed, maps: p.maps))")
+    }
+}
+
+extension ROIKind.Parameters {
+    /// The sessions the stage reads, each with its key: `pre`, `post`, `predict.session`.
+    var sessions: [(String, String)] {
+        [(pre, "pre")] + (post.isEmpty ? [] : [(post, "post")]) + (predict?.session.map { [($0, "predict.session")] } ?? [])
     }
 }

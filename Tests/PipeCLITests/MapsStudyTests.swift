@@ -1,0 +1,235 @@
+import Foundation
+import NIfTI
+import TestSupport
+import XCTest
+
+/// Group statistics on maps made elsewhere (`maps`): the real `pipe` binary on generated float32
+/// maps with planted effects, read through a maps table with no upstream stage. Exhaustive
+/// permutation (fewer relabelings than `permutations`) makes the max-T FWE p exact, and it must
+/// equal an independent numpy enumeration (Tests/CrossCheck/stats_maps_permutation.py) voxel by
+/// voxel; replacing one map file reruns only the tasks that read it; an `roi` stage follows up
+/// the clusters of a `group` stage that reads the same maps.
+final class MapsStudyTests: XCTestCase {
+    /// 10 subjects (5 `a`, 5 `b`), sessions 1 and 2, on a 6×5×4 grid of 4 mm voxels: group `a`
+    /// is higher by 3 in a 2×2×2 block at session 1, and every subject rises by 2 from session 1
+    /// to 2 in another block; noise sd 0.4 elsewhere (seeded).
+    static let shape = [6, 5, 4]
+    static let subjects = (1...10).map { String(format: "%02d", $0) }
+    static func group(_ subject: String) -> String { Int(subject)! <= 5 ? "a" : "b" }
+
+    private func temporary() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pipe-maps-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("maps"), withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        return folder
+    }
+
+    /// A seeded standard normal (xorshift64* and Box–Muller).
+    struct Gaussian {
+        var state: UInt64
+        mutating func uniform() -> Double {
+            state ^= state >> 12; state ^= state << 25; state ^= state >> 27
+            return Double((state &* 2685821657736338717) >> 11) / Double(1 << 53)
+        }
+        mutating func next() -> Double {
+            let u = max(uniform(), 1e-12), v = uniform()
+            return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
+        }
+    }
+
+    static func map(subject: String, session: Int, seed: UInt64) -> [Float] {
+        var g = Gaussian(state: seed &* 0x9E3779B97F4A7C15 | 1)
+        var data = [Float](repeating: 0, count: shape.reduce(1, *))
+        for k in 0..<shape[2] {
+            for j in 0..<shape[1] {
+                for i in 0..<shape[0] {
+                    var v = 1 + 0.4 * g.next()
+                    if session == 1 && group(subject) == "a" && i < 2 && j < 2 && k < 2 { v += 3 }
+                    if session == 2 && i >= 4 && j >= 3 && k >= 2 { v += 2 }
+                    data[i + shape[0] * (j + shape[1] * k)] = Float(v)
+                }
+            }
+        }
+        return data
+    }
+
+    static let affine = Affine(rows: [[4, 0, 0, -12], [0, 4, 0, -10], [0, 0, 4, -8], [0, 0, 0, 1]])
+
+    static func writeMap(_ data: [Float], to url: URL) throws {
+        try NIfTIFile.write(NIfTIImage(shape: shape, affine: affine, data: data), to: url.path)
+    }
+
+    /// The study folder: maps, participants.tsv, maps.tsv (named `pcc_maps.tsv`) and the spec.
+    private func study(_ stages: String) throws -> (folder: URL, spec: String) {
+        let folder = try temporary()
+        var table = "participant_id\tsession\tpath\n"
+        for (n, s) in Self.subjects.enumerated() {
+            for session in [1, 2] {
+                let name = "maps/sub-\(s)_ses-\(session)_z.nii.gz"
+                try Self.writeMap(Self.map(subject: s, session: session, seed: UInt64(100 * n + session)), to: folder.appendingPathComponent(name))
+                table += "sub-\(s)\t\(session)\t\(name)\n"
+            }
+        }
+        try table.write(to: folder.appendingPathComponent("pcc_maps.tsv"), atomically: true, encoding: .utf8)
+        try ("participant_id\tgroup\n" + Self.subjects.map { "sub-\($0)\t\(Self.group($0))\n" }.joined())
+            .write(to: folder.appendingPathComponent("participants.tsv"), atomically: true, encoding: .utf8)
+        let spec = """
+        {
+          "pipe": 1, "name": "maps-test", "cache": "cache", "outputs": "out",
+          "cohort": {"participants": "participants.tsv"},
+          "stages": {
+        \(stages)
+          }
+        }
+        """
+        let url = folder.appendingPathComponent("study.json")
+        try spec.write(to: url, atomically: true, encoding: .utf8)
+        return (folder, url.path)
+    }
+
+    static let stages = """
+        "diff": {"kind": "group", "maps": "pcc_maps.tsv", "participants": "participants.tsv", "session": "1",
+                 "group": "group", "contrasts": ["a > b"], "permutations": 5000},
+        "change": {"kind": "longitudinal", "maps": "pcc_maps.tsv", "seed": "PCC", "participants": "participants.tsv",
+                   "pre": "1", "post": "2", "paired": ["all"], "permutations": 5000},
+        "follow": {"kind": "roi", "from": ["diff"], "maps": "pcc_maps.tsv", "participants": "participants.tsv",
+                   "pre": "1", "post": "2", "regions": [{"name": "diffcluster", "cluster": 1}], "permutations": 200}
+        """
+
+    private func plan(_ spec: String) throws -> [String: String] {
+        let result = try runPipe(["plan", spec, "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let items = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [[String: Any]]
+        return Dictionary(uniqueKeysWithValues: items.map { ($0["stage"] as! String, $0["status"] as! String) })
+    }
+
+    /// Runs the study; each stage's outputs, a group stage reading `maps` with no seed named by
+    /// the table; then which tasks a replaced map file reruns.
+    func testMapsStudyRunsAndReplacingAMapRerunsOnlyItsTasks() throws {
+        let (folder, spec) = try study(Self.stages)
+        let run = try runPipe(["run", spec, "--quiet"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let out = folder.appendingPathComponent("out")
+        let group = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("diff/group_maps-pccmaps_ses-1_summary.json"))) as! [String: Any]
+        XCTAssertEqual(group["maps"] as? String, "pcc_maps.tsv")
+        XCTAssertEqual(group["subjects"] as? [String], Self.subjects)
+        let contrast = (group["contrasts"] as! [[String: Any]])[0]
+        XCTAssertEqual(contrast["exhaustive"] as? Bool, true)
+        XCTAssertEqual(contrast["permutations"] as? Int, 252, "C(10, 5) relabelings")
+        let clusters = contrast["significant_clusters"] as! [[String: Any]]
+        XCTAssertEqual(clusters.count, 1, "\(clusters)")
+        XCTAssertEqual(clusters.first?["size_voxels"] as? Int, 8)
+
+        let change = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("change/longitudinal_seed-PCC_ses-2Minus1_summary.json"))) as! [String: Any]
+        let paired = (change["paired"] as! [[String: Any]])[0]
+        XCTAssertEqual(paired["exhaustive"] as? Bool, true)
+        XCTAssertEqual(paired["permutations"] as? Int, 1024, "2^10 sign flips")
+        XCTAssertEqual((paired["significant_clusters"] as? [[String: Any]])?.count, 1)
+
+        // roi: the group's cluster, refit without each subject (the same maps), followed over both sessions.
+        let roi = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("follow/roi_maps-pccmaps_summary.json"))) as! [String: Any]
+        XCTAssertEqual(roi["subjects"] as? [String], Self.subjects.map { "sub-\($0)" })
+        let values = try String(contentsOf: out.appendingPathComponent("follow/roi_maps-pccmaps_desc-values.tsv"), encoding: .utf8)
+        XCTAssertTrue(values.contains("leave-one-out"), values)
+        let rows = values.split(separator: "\n").dropFirst().map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        XCTAssertEqual(rows.count, 20, "10 subjects at 2 sessions")
+        XCTAssertFalse(rows.contains { $0.contains("n/a") }, values)
+
+        XCTAssertEqual(Set(try plan(spec).values), ["cached"])
+        // A session-2 map: the longitudinal and roi tasks read it, the session-1 group task does not.
+        try Self.writeMap(Self.map(subject: "03", session: 2, seed: 999), to: folder.appendingPathComponent("maps/sub-03_ses-2_z.nii.gz"))
+        XCTAssertEqual(try plan(spec), ["diff": "cached", "change": "run", "follow": "run"])
+        XCTAssertEqual(try runPipe(["run", spec, "--quiet"]).status, 0)
+        // A session-1 map: every stage reads session 1.
+        try Self.writeMap(Self.map(subject: "03", session: 1, seed: 998), to: folder.appendingPathComponent("maps/sub-03_ses-1_z.nii.gz"))
+        XCTAssertEqual(try plan(spec), ["diff": "run", "change": "run", "follow": "pending"])
+    }
+
+    /// A study with only a group stage: replacing one map reruns the group task, and only when the
+    /// bytes change (the map's content digest is in the task key, not its time stamp).
+    func testReplacingOneMapRerunsTheGroupTask() throws {
+        let (folder, spec) = try study("""
+            "diff": {"kind": "group", "maps": "pcc_maps.tsv", "participants": "participants.tsv", "session": "1",
+                     "group": "group", "contrasts": ["a > b"], "permutations": 100, "tfce": false}
+            """)
+        XCTAssertEqual(try runPipe(["run", spec, "--quiet"]).status, 0)
+        let file = folder.appendingPathComponent("maps/sub-07_ses-1_z.nii.gz")
+        let bytes = try Data(contentsOf: file)
+        try FileManager.default.removeItem(at: file)
+        try bytes.write(to: file)
+        XCTAssertEqual(try plan(spec), ["diff": "cached"])
+        try Self.writeMap(Self.map(subject: "07", session: 1, seed: 4242), to: file)
+        XCTAssertEqual(try plan(spec), ["diff": "run"])
+    }
+
+    /// The exhaustive max-T FWE p of the two-sample group stage and of the paired longitudinal
+    /// stage equal an independent numpy enumeration of every relabeling / sign flip, exactly: the
+    /// same count of relabelings at or above each voxel's |t| (so the same p = count / N, and the map
+    /// holds Float(−log10(count / N)) bit for bit); the summary's smallest p is count / N too.
+    func testExhaustiveFWEPMatchesNumpyEnumeration() throws {
+        let python = try crossCheckPython(modules: ["numpy", "nibabel"])
+        let (folder, spec) = try study(Self.stages)
+        let run = try runPipe(["run", spec, "--quiet"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let script = testPackageRoot.appendingPathComponent("Tests/CrossCheck/stats_maps_permutation.py").path
+        let out = folder.appendingPathComponent("out")
+        let cases: [(args: [String], map: String, summary: String, path: (([String: Any]) -> [String: Any]))] = [
+            (["twosample", "a", "b", "1"], "diff/group_maps-pccmaps_ses-1_contrast-aGtb_stat-logpFWE_desc-maxT.nii.gz",
+             "diff/group_maps-pccmaps_ses-1_summary.json", { ($0["contrasts"] as! [[String: Any]])[0] }),
+            (["paired", "1", "2"], "change/longitudinal_seed-PCC_ses-2Minus1_group-all_contrast-mean_stat-logpFWE_desc-maxT.nii.gz",
+             "change/longitudinal_seed-PCC_ses-2Minus1_summary.json", { ($0["paired"] as! [[String: Any]])[0] }),
+        ]
+        for c in cases {
+            let reference = try runProcess(python, [script, c.args[0], folder.path, "pcc_maps.tsv"] + c.args.dropFirst())
+            XCTAssertEqual(reference.status, 0, reference.output)
+            let counts = try readFloat64(folder.appendingPathComponent("count.f64"))
+            let ps = try readFloat64(folder.appendingPathComponent("p.f64"))
+            let n = try readFloat64(folder.appendingPathComponent("n.f64"))[0]
+            let logp = try NIfTIFile.read(out.appendingPathComponent(c.map).path).data
+            XCTAssertEqual(counts.count, logp.count)
+            var compared = 0
+            for (v, count) in counts.enumerated() where count >= 0 {
+                let p = pow(10, -Double(logp[v]))
+                XCTAssertEqual((p * n).rounded(), count, "\(c.args[0]) voxel \(v): pipe p \(p), numpy \(count)/\(n)")
+                XCTAssertEqual(logp[v], Float(-log10(count / n)), "\(c.args[0]) voxel \(v)")
+                compared += 1
+            }
+            XCTAssertEqual(compared, Self.shape.reduce(1, *))
+            let summary = c.path(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent(c.summary))) as! [String: Any])
+            XCTAssertEqual(summary["permutations"] as? Int, Int(n))
+            // Foundation writes JSON numbers with 15 significant digits, so the summary's p is count / N to 1e-15.
+            let minP = try XCTUnwrap(ps.filter { $0 >= 0 }.min())
+            XCTAssertEqual(try XCTUnwrap(summary["min_p_fwe_maxT"] as? Double), minP, accuracy: minP * 1e-14, "\(c.args[0]): the smallest FWE p")
+            print("\(c.args[0]): \(compared) voxels, N = \(Int(n)), max-T FWE p equal to the numpy enumeration; min p \(ps.filter { $0 >= 0 }.min()!)")
+        }
+    }
+
+    /// Plan-time errors of `maps`, each at its spec line: a missing map file, a subject not in
+    /// participants.tsv, a session the table does not have; and neither `from` nor `maps`.
+    func testMapsProblemsAreSpecErrors() throws {
+        let (folder, spec) = try study("""
+            "diff": {"kind": "group", "maps": "pcc_maps.tsv", "participants": "participants.tsv", "session": "3",
+                     "group": "group", "contrasts": ["a > b"]},
+            "bare": {"kind": "group", "seed": "PCC", "participants": "participants.tsv", "group": "group", "contrasts": ["a > b"]}
+            """)
+        var bad = try runPipe(["validate", spec])
+        XCTAssertEqual(bad.status, 2, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("stages.diff.session") && bad.stderr.contains("no map of pcc_maps.tsv is at session '3'"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("stages.bare.from") && bad.stderr.contains("give maps"), bad.stderr)
+
+        let tableURL = folder.appendingPathComponent("pcc_maps.tsv")
+        try (try String(contentsOf: tableURL, encoding: .utf8) + "sub-99\t1\tmaps/sub-99_ses-1_z.nii.gz\n").write(to: tableURL, atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("maps/sub-04_ses-1_z.nii.gz"))
+        let fixed = try String(contentsOf: URL(fileURLWithPath: spec), encoding: .utf8)
+            .replacingOccurrences(of: "\"session\": \"3\"", with: "\"session\": \"1\"")
+            .replacingOccurrences(of: "\"bare\": {\"kind\": \"group\", \"seed\": \"PCC\",", with: "\"bare\": {\"kind\": \"group\", \"maps\": \"none.tsv\",")
+        try fixed.write(toFile: spec, atomically: true, encoding: .utf8)
+        bad = try runPipe(["validate", spec])
+        XCTAssertEqual(bad.status, 2, bad.stderr)
+        let line = fixed.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("\"diff\"") }! + 1
+        XCTAssertTrue(bad.stderr.contains("study.json:\(line):"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("map files not found: line 8: maps/sub-04_ses-1_z.nii.gz, line 22: maps/sub-99_ses-1_z.nii.gz"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("not in participants.tsv: sub-99 (line 22)"), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("stages.bare.maps") && bad.stderr.contains("none.tsv is not a readable file"), bad.stderr)
+    }
+}
