@@ -1,3 +1,5 @@
+import Foundation
+
 /// Defaults for kinds that read any number of upstream stages, no source files, need 64 MiB per
 /// task, and have no typed parameters or plan-time checks.
 extension StageKind {
@@ -8,4 +10,6 @@ extension StageKind {
     public func check(stage: StageSpec, study: StudyCheck) {}
     public func sources(stage: StageSpec, scope: Scope) throws -> [String: String] { try sources(params: stage.params, scope: scope) }
     public func memoryEstimate(stage: StageSpec, scope: Scope) -> UInt64 { memoryEstimate(params: stage.params, scope: scope) }
+    public func sources(stage: StageSpec, scope: Scope, directory: URL) throws -> [String: String] { try sources(stage: stage, scope: scope) }
+    public func runsOnDisk(stage: StageSpec, subject: String, session: String?, directory: URL) -> [String?]? { nil }
 }

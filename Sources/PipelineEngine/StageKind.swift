@@ -34,6 +34,17 @@ public protocol StageKind: Sendable {
     /// ``sources(params:scope:)`` for a validated stage (its typed parameters at hand).
     func sources(stage: StageSpec, scope: Scope) throws -> [String: String]
 
+    /// ``sources(stage:scope:)`` for a kind that finds its files by listing folders: `directory`
+    /// is the spec's folder, against which relative paths resolve. The engine calls this one.
+    func sources(stage: StageSpec, scope: Scope, directory: URL) throws -> [String: String]
+
+    /// The runs that exist on disk for one subject and session (a nil element: a file without a
+    /// run entity), for a study whose cohort lists no runs; nil when the kind does not find runs
+    /// (the default). The engine then expands the stage's per-scan tasks over these runs.
+    /// - Parameters:
+    ///   - directory: the spec's folder, against which relative paths resolve.
+    func runsOnDisk(stage: StageSpec, subject: String, session: String?, directory: URL) -> [String?]?
+
     /// An estimate of a task's peak memory in bytes, used by the scheduler's memory budget.
     func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64
 

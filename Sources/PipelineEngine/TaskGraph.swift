@@ -59,7 +59,7 @@ public struct TaskGraph: Sendable {
                 }
                 var sources: [TaskDescription.Source] = []
                 do {
-                    for (name, rel) in try stage.kind.sources(stage: stage, scope: scope).sorted(by: { $0.key < $1.key }) {
+                    for (name, rel) in try stage.kind.sources(stage: stage, scope: scope, directory: spec.directory).sorted(by: { $0.key < $1.key }) {
                         let path = rel.hasPrefix("/") ? rel : directory + rel
                         switch FileSystem.kind(of: path) {
                         case .regular:

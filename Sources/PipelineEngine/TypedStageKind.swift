@@ -1,3 +1,5 @@
+import Foundation
+
 /// A stage kind with a typed parameter value.
 ///
 /// ``parameters(_:)`` is the one place a kind reads its parameters and writes their defaults. The
@@ -17,6 +19,13 @@ public protocol TypedStageKind: StageKind {
     /// Source files a task reads (see ``StageKind/sources(params:scope:)``).
     func sources(_ p: Parameters, scope: Scope) throws -> [String: String]
 
+    /// Source files a task reads, for a kind that lists folders to find them (see
+    /// ``StageKind/sources(stage:scope:directory:)``); by default ``sources(_:scope:)``.
+    func sources(_ p: Parameters, scope: Scope, directory: URL) throws -> [String: String]
+
+    /// The runs on disk of one subject and session (see ``StageKind/runsOnDisk(stage:subject:session:directory:)``).
+    func runsOnDisk(_ p: Parameters, subject: String, session: String?, directory: URL) -> [String?]?
+
     /// A task's peak memory estimate in bytes.
     func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64
 
@@ -31,6 +40,8 @@ public protocol TypedStageKind: StageKind {
 
 extension TypedStageKind {
     public func sources(_ p: Parameters, scope: Scope) throws -> [String: String] { [:] }
+    public func sources(_ p: Parameters, scope: Scope, directory: URL) throws -> [String: String] { try sources(p, scope: scope) }
+    public func runsOnDisk(_ p: Parameters, subject: String, session: String?, directory: URL) -> [String?]? { nil }
     public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 64 << 20 }
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {}
 
@@ -48,6 +59,12 @@ extension TypedStageKind {
     public func typedParameters(_ reader: ParameterReader) -> (any Sendable)? { parameters(reader) }
     public func sources(params: JSONValue, scope: Scope) throws -> [String: String] { try sources(decode(params), scope: scope) }
     public func sources(stage: StageSpec, scope: Scope) throws -> [String: String] { try sources(typed(stage), scope: scope) }
+    public func sources(stage: StageSpec, scope: Scope, directory: URL) throws -> [String: String] {
+        try sources(typed(stage), scope: scope, directory: directory)
+    }
+    public func runsOnDisk(stage: StageSpec, subject: String, session: String?, directory: URL) -> [String?]? {
+        runsOnDisk(typed(stage), subject: subject, session: session, directory: directory)
+    }
     public func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64 { memoryEstimate(decode(params), scope: scope) }
     public func memoryEstimate(stage: StageSpec, scope: Scope) -> UInt64 { memoryEstimate(typed(stage), scope: scope) }
     public func check(stage: StageSpec, study: StudyCheck) { check(typed(stage), stage: stage, study: study) }
