@@ -63,7 +63,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "NIfTITests", dependencies: ["NIfTI", "TestSupport"]),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "CKernels", "TestSupport"]),
-        .testTarget(name: "ConnectivityTests", dependencies: ["Connectivity"]),
+        .testTarget(name: "ConnectivityTests", dependencies: ["Connectivity", "TestSupport"]),
         .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine", "TestSupport"]),
         // End-to-end tests of the built `pipe` binary.
         .testTarget(name: "PipeCLITests", dependencies: ["pipe", "NIfTI", "TestSupport"]),

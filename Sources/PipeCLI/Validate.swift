@@ -30,6 +30,7 @@ extension PipeCommand {
             let sessions = c.sessions.compactMap { $0 }.count, runs = c.runs.compactMap { $0 }.count
             if sessions > 0 { cohort.append(Plural.count(sessions, "session")) }
             if runs > 0 { cohort.append(Plural.count(runs, "run")) }
+            if c.runsFound.values.contains(where: { $0.contains { $0 != nil } }) { cohort.append("runs found on disk (\(Plural.count(c.scans.count, "scan")))") }
             var line = "\(spec.specURL.lastPathComponent): ok: \(Plural.count(spec.stages.count, "stage")), "
                 + "\(Plural.count(graph.tasks.count, "task")); " + cohort.joined(separator: " x ")
             if !c.missing.isEmpty { line += " (\(Plural.count(c.missing.count, "missing scan")) listed)" }

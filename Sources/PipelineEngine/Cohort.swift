@@ -10,6 +10,11 @@ public struct Cohort: Sendable, Equatable {
     /// run covers every run of that session. Their tasks are not planned, so a subject missing a
     /// session keeps its other scans and group stages see it with one session.
     public var missing: Set<String>
+    /// The runs found on disk for each subject and session, keyed by the session's scan label
+    /// (`sub-01_ses-1`, or `sub-01`), when ``runs`` lists none and a stage kind finds them (see
+    /// ``StageKind/runsOnDisk(stage:subject:session:directory:)``); empty otherwise. A nil run is a
+    /// file without a run entity. A subject and session absent from it keep ``runs``.
+    public var runsFound: [String: [String?]] = [:]
 
     /// Creates a cohort.
     public init(subjects: [String], sessions: [String?] = [nil], runs: [String?] = [nil], missing: Set<String> = []) {
@@ -19,7 +24,8 @@ public struct Cohort: Sendable, Equatable {
         self.missing = missing
     }
 
-    /// Every scan scope: subjects x sessions x runs, in that nesting order.
+    /// Every scan scope: subjects x sessions x runs (the cohort's, or those found on disk), in that
+    /// nesting order.
     public var scans: [Scope] {
         var out: [Scope] = []
         for s in subjects { out += scans(of: s) }
@@ -30,7 +36,7 @@ public struct Cohort: Sendable, Equatable {
     public func scans(of subject: String) -> [Scope] {
         var out: [Scope] = []
         for ses in sessions {
-            for run in runs {
+            for run in runsFound[Scope.scan(subject: subject, session: ses, run: nil).label] ?? runs {
                 let scan = Scope.scan(subject: subject, session: ses, run: run)
                 if missing.contains(scan.label) || missing.contains(Scope.scan(subject: subject, session: ses, run: nil).label) { continue }
                 out.append(scan)

@@ -91,6 +91,7 @@ public struct SpecLoader: Sendable {
             d.report(root.location, "stages", "missing the stages section")
         }
         try d.throwIfAny()
+        if cohort.runs == [nil] { cohort.runsFound = Self.runsOnDisk(cohort: cohort, stages: stages, directory: dir) }
         var spec = StudySpec(specURL: specURL, directory: dir, name: name, cacheDirectory: cache.standardizedFileURL,
                              outputDirectory: outputs.standardizedFileURL, cohort: cohort, stages: stages)
         // Names and values against the study's files and the other stages, before anything runs.
@@ -99,6 +100,34 @@ public struct SpecLoader: Sendable {
         try d.throwIfAny()
         spec.deferredChecks = check.deferred
         return spec
+    }
+
+    /// The runs that the per-scan stages find on disk for each subject and session of a cohort that
+    /// lists no runs: the union over stages, in run order (no run first, then numbers by value,
+    /// then other labels). Empty when no stage finds runs.
+    static func runsOnDisk(cohort: Cohort, stages: [StageSpec], directory: URL) -> [String: [String?]] {
+        var found: [String: [String?]] = [:]
+        for subject in cohort.subjects {
+            for session in cohort.sessions {
+                var runs: [String?]?
+                for stage in stages where stage.kind.fanOut == .perScan {
+                    guard let more = stage.kind.runsOnDisk(stage: stage, subject: subject, session: session, directory: directory) else { continue }
+                    runs = (runs ?? []) + more.filter { run in !(runs ?? []).contains(run) }
+                }
+                guard let runs else { continue }
+                found[Scope.scan(subject: subject, session: session, run: nil).label] = runs.sorted { a, b in
+                    switch (a, b) {
+                    case (nil, _): return b != nil
+                    case (_, nil): return false
+                    case let (x?, y?):
+                        if let i = Int(x), let j = Int(y), i != j { return i < j }
+                        if (Int(x) == nil) != (Int(y) == nil) { return Int(x) != nil }
+                        return x < y
+                    }
+                }
+            }
+        }
+        return found
     }
 
     /// Refuses an output folder that pipe must never publish into: `/`, the home folder, the

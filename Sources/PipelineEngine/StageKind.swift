@@ -34,11 +34,18 @@ public protocol StageKind: Sendable {
     /// ``sources(params:scope:)`` for a validated stage (its typed parameters at hand).
     func sources(stage: StageSpec, scope: Scope) throws -> [String: String]
 
-    /// ``sources(stage:scope:)`` of a study whose spec lies in `directory`: for a kind whose list of
-    /// source files is itself read from a file the spec names (a table of map files), read there.
-    /// The paths returned are still relative to the spec's folder (or absolute). The planner calls
-    /// this one; by default it is ``sources(stage:scope:)``.
+    /// ``sources(stage:scope:)`` for a kind that finds its files by listing folders, or reads the
+    /// list from a file the spec names (a table of map files): `directory` is the spec's folder,
+    /// against which relative paths resolve. The engine calls this one; by default it is
+    /// ``sources(stage:scope:)``.
     func sources(stage: StageSpec, scope: Scope, directory: URL) throws -> [String: String]
+
+    /// The runs that exist on disk for one subject and session (a nil element: a file without a
+    /// run entity), for a study whose cohort lists no runs; nil when the kind does not find runs
+    /// (the default). The engine then expands the stage's per-scan tasks over these runs.
+    /// - Parameters:
+    ///   - directory: the spec's folder, against which relative paths resolve.
+    func runsOnDisk(stage: StageSpec, subject: String, session: String?, directory: URL) -> [String?]?
 
     /// An estimate of a task's peak memory in bytes, used by the scheduler's memory budget.
     func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64

@@ -19,9 +19,12 @@ public protocol TypedStageKind: StageKind {
     /// Source files a task reads (see ``StageKind/sources(params:scope:)``).
     func sources(_ p: Parameters, scope: Scope) throws -> [String: String]
 
-    /// Source files a task reads, for a study whose spec lies in `directory` (see
+    /// Source files a task reads, for a kind that lists folders to find them (see
     /// ``StageKind/sources(stage:scope:directory:)``); by default ``sources(_:scope:)``.
     func sources(_ p: Parameters, scope: Scope, directory: URL) throws -> [String: String]
+
+    /// The runs on disk of one subject and session (see ``StageKind/runsOnDisk(stage:subject:session:directory:)``).
+    func runsOnDisk(_ p: Parameters, subject: String, session: String?, directory: URL) -> [String?]?
 
     /// A task's peak memory estimate in bytes.
     func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64
@@ -38,6 +41,7 @@ public protocol TypedStageKind: StageKind {
 extension TypedStageKind {
     public func sources(_ p: Parameters, scope: Scope) throws -> [String: String] { [:] }
     public func sources(_ p: Parameters, scope: Scope, directory: URL) throws -> [String: String] { try sources(p, scope: scope) }
+    public func runsOnDisk(_ p: Parameters, subject: String, session: String?, directory: URL) -> [String?]? { nil }
     public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 64 << 20 }
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {}
 
@@ -57,6 +61,9 @@ extension TypedStageKind {
     public func sources(stage: StageSpec, scope: Scope) throws -> [String: String] { try sources(typed(stage), scope: scope) }
     public func sources(stage: StageSpec, scope: Scope, directory: URL) throws -> [String: String] {
         try sources(typed(stage), scope: scope, directory: directory)
+    }
+    public func runsOnDisk(stage: StageSpec, subject: String, session: String?, directory: URL) -> [String?]? {
+        runsOnDisk(typed(stage), subject: subject, session: session, directory: directory)
     }
     public func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64 { memoryEstimate(decode(params), scope: scope) }
     public func memoryEstimate(stage: StageSpec, scope: Scope) -> UInt64 { memoryEstimate(typed(stage), scope: scope) }

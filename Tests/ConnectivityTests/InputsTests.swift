@@ -51,6 +51,11 @@ final class InputsTests: XCTestCase {
         let dpabi = try ConfoundStrategy("24P+wm_csf").columns(in: table)
         XCTAssertEqual(dpabi.count, 26)
         XCTAssertEqual(Array(dpabi.suffix(2)), ["white_matter", "csf"])
+        // aCompCor components are chosen by the sidecar's Mask metadata; without it, an error (issue 14, defect 8).
+        XCTAssertThrowsError(try ConfoundStrategy("acompcor:2+cosine").columns(in: table)) { XCTAssertTrue("\($0)".contains("JSON sidecar is missing"), "\($0)") }
+        let combined = #"{"Method": "aCompCor", "Mask": "combined"}"#
+        try Data("{\"a_comp_cor_00\": \(combined), \"a_comp_cor_01\": \(combined), \"a_comp_cor_02\": \(combined)}".utf8)
+            .write(to: URL(fileURLWithPath: ACompCorSelection.sidecarPath(of: table.path)))
         XCTAssertEqual(try ConfoundStrategy("acompcor:2+cosine").columns(in: table), ["a_comp_cor_00", "a_comp_cor_01", "cosine00", "cosine01"])
         XCTAssertEqual(try ConfoundStrategy("a_comp_cor_0*+gsr+6P+trans_x").columns(in: table).count, 3 + 1 + 6)
         XCTAssertThrowsError(try ConfoundStrategy("acompcor:x").columns(in: table))
@@ -72,7 +77,7 @@ final class InputsTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("space-MNI152NLin6Asym"))
         }
         let table = try ConfoundsTable.read(scans[0].confounds!)
-        XCTAssertEqual(try ConfoundStrategy("24P+wm_csf+gsr+acompcor:5+cosine").columns(in: table).count, 24 + 2 + 1 + 5 + 3)
+        XCTAssertEqual(try ConfoundStrategy("24P+wm_csf+gsr+a_comp_cor_0*+cosine").columns(in: table).count, 24 + 2 + 1 + 5 + 3)
     }
 
     func testSidecarTRErrors() throws {

@@ -9,7 +9,7 @@
 /// | `wm_csf_4` | wm/csf with derivatives, squares and squared derivatives |
 /// | `gsr` | global_signal |
 /// | `gsr_4` | global_signal with derivatives and squares |
-/// | `acompcor:K` | a_comp_cor_00 .. a_comp_cor_(K-1) |
+/// | `acompcor[:MASKS][:N]` | aCompCor components chosen by the confounds JSON sidecar (``ACompCorSelection``) |
 /// | `cosine` | every cosineNN column (fMRIPrep's 128 s high-pass basis) |
 ///
 /// Terms combine with `+`, e.g. `24P+wm_csf` (DPABI's Friston-24 + WM + CSF) or
@@ -26,7 +26,8 @@ public struct ConfoundStrategy: Sendable, Equatable {
     static let motion = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
 
     /// The named strategies (for did-you-mean suggestions).
-    public static let strategyNames = ["6P", "24P", "wm_csf", "wm_csf_4", "gsr", "gsr_4", "acompcor:5", "cosine"]
+    public static let strategyNames = ["6P", "24P", "wm_csf", "wm_csf_4", "gsr", "gsr_4", "acompcor:5", "acompcor:combined:0.5",
+                                       "acompcor:separated:all", "cosine"]
 
     static func expanded(_ bases: [String]) -> [String] {
         bases.flatMap { [$0, $0 + "_derivative1", $0 + "_power2", $0 + "_derivative1_power2"] }
@@ -35,7 +36,8 @@ public struct ConfoundStrategy: Sendable, Equatable {
     /// The columns this strategy selects from `table`, in a stable order without duplicates.
     ///
     /// - Throws: `InputError` for a column the table lacks (named, with the file), a wildcard that
-    ///   matches nothing, or a malformed `acompcor:K`.
+    ///   matches nothing, a malformed `acompcor` term, or an `acompcor` term the confounds JSON
+    ///   sidecar cannot serve (missing, or fewer components than asked).
     public func columns(in table: ConfoundsTable) throws -> [String] {
         var out: [String] = []
         func add(_ names: [String]) {
@@ -54,11 +56,8 @@ public struct ConfoundStrategy: Sendable, Equatable {
                 if cosines.isEmpty { throw InputError(path: table.path, field: "cosine*", "no cosine columns in the confounds file") }
                 add(cosines)
             default:
-                if term.lowercased().hasPrefix("acompcor:") {
-                    guard let k = Int(term.dropFirst("acompcor:".count)), k > 0 else {
-                        throw InputError(path: table.path, field: term, "expected acompcor:K with K a positive whole number")
-                    }
-                    add((0..<k).map { String(format: "a_comp_cor_%02d", $0) })
+                if term.lowercased() == "acompcor" || term.lowercased().hasPrefix("acompcor:") {
+                    add(try ACompCorSelection(term, path: table.path).columns(in: table))
                 } else if term.contains("*") || term.contains("?") {
                     let matches = table.names(matching: term)
                     if matches.isEmpty { throw InputError(path: table.path, field: term, "no confound column matches this pattern") }

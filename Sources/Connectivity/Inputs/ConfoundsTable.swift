@@ -20,10 +20,13 @@ public struct ConfoundsTable: Sendable {
         rowCount = columns.values.first?.count ?? 0
     }
 
-    /// Reads and checks a TSV: a header, then rows with one number (or n/a) per column. Lines may
-    /// end in LF, CRLF or CR, and the file may start with a UTF-8 byte order mark (``TSVTable``);
-    /// a blank line before the last row is an error (a row with one cell).
+    /// Reads and checks a confounds file: an fMRIPrep TSV (a header, then rows with one number or
+    /// n/a per column), or a headerless numeric file (``readHeaderless(_:)``: SPM `rp_*.txt`,
+    /// AFNI `.1D`, CSV). Lines may end in LF, CRLF or CR, and the file may start with a UTF-8 byte
+    /// order mark (``TSVTable``); in a TSV a blank line before the last row is an error (a row
+    /// with one cell).
     public static func read(_ path: String) throws -> ConfoundsTable {
+        if let headerless = try readHeaderless(path) { return headerless }
         let table: TSVTable
         do {
             table = try TSVTable.read(path, keepingBlankLines: true)
@@ -70,7 +73,10 @@ public struct ConfoundsTable: Sendable {
         try wanted.map { name in
             guard var column = columns[name] else {
                 let hints = names.filter { $0.hasPrefix(String(name.prefix(4))) }.prefix(4)
-                let hint = hints.isEmpty ? "" : " (columns that start alike: \(hints.joined(separator: ", ")))"
+                var hint = hints.isEmpty ? "" : " (columns that start alike: \(hints.joined(separator: ", ")))"
+                if names.first == "col_1" {
+                    hint += " (the file has no header line: its columns are col_1 to col_\(names.count))"
+                }
                 throw InputError(path: path, field: name, "confound column not found\(hint)")
             }
             if let firstFinite = column.firstIndex(where: { !$0.isNaN }) {

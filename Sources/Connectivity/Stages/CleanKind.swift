@@ -42,6 +42,9 @@ public struct CleanKind: TypedStageKind {
         var fmriprep: String
         var space: String
         var task: String
+        /// Optional entities that choose among fMRIPrep files (`acq`, `ce`, `rec`, `dir`, `echo`,
+        /// `res`), by entity key; "" leaves the entity free.
+        var entities: [String: String]
         var dummyScans: Int
         var trSource: ScanLoader.RepetitionTimeSource
         /// The TR in seconds, overriding the header and the sidecar (0: read them).
@@ -75,6 +78,14 @@ public struct CleanKind: TypedStageKind {
         let fmriprep = params.string("fmriprep", default: "")
         let space = params.string("space", default: "MNI152NLin2009cAsym")
         let task = params.string("task", default: "rest")
+        var entities: [String: String] = [:]
+        for key in ["acq", "ce", "rec", "dir", "echo", "res"] {
+            let value = params.string(key, default: "")
+            if !value.isEmpty && !value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+                params.report(key, "'\(value)' is not a BIDS label (letters and digits only)")
+            }
+            entities[key] = value
+        }
         let dummy = params.integer("dummy_scans", default: 0, range: 0...10_000)
         let tr = params.string("tr_source", default: "check")
         if ScanLoader.RepetitionTimeSource(rawValue: tr) == nil {
@@ -108,7 +119,7 @@ public struct CleanKind: TypedStageKind {
         if !["zscore_sample", "zscore", "psc", "none"].contains(standardize) {
             params.report("standardize", "expected \"zscore_sample\", \"zscore\", \"psc\" or \"none\", got \"\(standardize)\"")
         }
-        return Parameters(fmriprep: fmriprep, space: space, task: task, dummyScans: dummy,
+        return Parameters(fmriprep: fmriprep, space: space, task: task, entities: entities, dummyScans: dummy,
                           trSource: ScanLoader.RepetitionTimeSource(rawValue: tr) ?? .check, repetitionTime: repetitionTime, minDOF: minDOF,
                           mask: mask, maskThreshold: maskThreshold,
                           boldPattern: patterns[0], confoundsPattern: patterns[1], maskPattern: patterns[2], sidecarPattern: patterns[3],
@@ -126,7 +137,7 @@ public struct CleanKind: TypedStageKind {
     /// run's own file is checked again when the run is read.
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         guard let scan = study.spec.cohort.scans.first else { return }
-        guard let files = try? sources(p, scope: scan), let bold = files["bold"] else {
+        guard let files = try? sources(p, scope: scan, directory: study.spec.directory), let bold = files["bold"] else {
             if !stage.from.isEmpty { study.checkLater(stage, "confound columns and cut-offs against each run's files (they come from \(stage.from[0]))") }
             return
         }
@@ -169,10 +180,12 @@ public struct CleanKind: TypedStageKind {
         }
     }
 
-    /// The run's files: fMRIPrep names under `fmriprep`, or explicit `*_pattern` paths with
-    /// `{subject}`, `{session}`, `{run}`, `{task}` and `{space}` placeholders (nothing when reading
-    /// an upstream synth stage).
-    public func sources(_ p: Parameters, scope: Scope) throws -> [String: String] {
+    /// The run's files: found by entities under `fmriprep` (``FMRIPrepQuery``), or explicit
+    /// `*_pattern` paths with `{subject}`, `{session}`, `{run}`, `{task}` and `{space}` placeholders
+    /// (nothing when reading an upstream synth stage). Paths are relative as `fmriprep` is.
+    /// - Parameter directory: the spec's folder, against which a relative `fmriprep` is listed.
+    /// - Throws: ``PipeError`` when no BOLD file or several match (the files are listed).
+    public func sources(_ p: Parameters, scope: Scope, directory: URL) throws -> [String: String] {
         var out: [String: String] = [:]
         let mask = p.mask
         if !["brain", "none", "epi"].contains(mask) { out["mask_file"] = mask }
@@ -191,18 +204,23 @@ public struct CleanKind: TypedStageKind {
             return out
         }
         guard !p.fmriprep.isEmpty else { return out }
-        let root = p.fmriprep
-        var folder = "\(root)/sub-\(subject)"
-        var prefix = "sub-\(subject)"
-        if let session { folder += "/ses-\(session)"; prefix += "_ses-\(session)" }
-        prefix += "_task-\(task)"
-        if let run { prefix += "_run-\(run)" }
-        folder += "/func"
-        out["bold"] = "\(folder)/\(prefix)_space-\(space)_desc-preproc_bold.nii.gz"
-        out["sidecar"] = "\(folder)/\(prefix)_space-\(space)_desc-preproc_bold.json"
-        out["confounds"] = "\(folder)/\(prefix)_desc-confounds_timeseries.tsv"
-        if mask == "brain" { out["brain_mask"] = "\(folder)/\(prefix)_space-\(space)_desc-brain_mask.nii.gz" }
-        return out
+        return try out.merging(query(p).files(subject: subject, session: session, run: run, mask: mask == "brain", directory: directory)) { a, _ in a }
+    }
+
+    /// ``sources(_:scope:directory:)`` with relative paths listed against the working directory.
+    public func sources(_ p: Parameters, scope: Scope) throws -> [String: String] {
+        try sources(p, scope: scope, directory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+    }
+
+    /// The runs of the BOLD files under `fmriprep` that match the stage's entities, for a cohort
+    /// that lists no runs; nil without `fmriprep` or with `bold_pattern`.
+    public func runsOnDisk(_ p: Parameters, subject: String, session: String?, directory: URL) -> [String?]? {
+        guard !p.fmriprep.isEmpty, p.boldPattern.isEmpty else { return nil }
+        return query(p).runs(subject: subject, session: session, directory: directory)
+    }
+
+    private func query(_ p: Parameters) -> FMRIPrepQuery {
+        FMRIPrepQuery(root: p.fmriprep, entities: p.entities.merging(["task": p.task, "space": p.space]) { _, b in b })
     }
 
     public func run(_ p: Parameters, _ context: TaskContext) throws {
