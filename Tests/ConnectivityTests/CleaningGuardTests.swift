@@ -18,7 +18,7 @@ final class CleaningGuardTests: XCTestCase {
     }
 
     /// A 4x3x2 x T run of seeded noise around 1000; voxel 0 is an exact linear trend if asked.
-    private func bold(volumes: Int, tr: Double, trendVoxel: Bool = false) throws -> URL {
+    private func bold(volumes: Int, tr: Double, trendVoxel: Bool = false, code: Int32 = 4, name: String? = nil) throws -> URL {
         var state: UInt64 = 42
         func next() -> Double {
             state = state &* 6364136223846793005 &+ 1442695040888963407
@@ -29,13 +29,13 @@ final class CleaningGuardTests: XCTestCase {
             for v in 0..<24 { data[t * 24 + v] = Float(1000 + 10 * next() + 3 * sin(Double(t + v) / 3)) }
             if trendVoxel { data[t * 24] = Float(500 + 3 * t) }
         }
-        let url = folder.appendingPathComponent("bold-\(volumes)-\(tr).nii.gz")
-        try NIfTIFile.write(NIfTIImage(shape: [4, 3, 2, volumes], affine: affine, data: data, repetitionTime: tr), to: url.path)
+        let url = folder.appendingPathComponent(name ?? "bold-\(volumes)-\(tr).nii.gz")
+        try NIfTIFile.write(NIfTIImage(shape: [4, 3, 2, volumes], affine: affine, data: data, repetitionTime: tr, code: code), to: url.path)
         return url
     }
 
     /// Runs `clean` with `params` (JSON) on `bold`; the task's info.
-    private func clean(_ bold: URL, _ params: String) throws -> CleanedScan {
+    private func clean(_ bold: URL, _ params: String, names: UnsafeMutablePointer<[String: URL]>? = nil) throws -> CleanedScan {
         let kind = CleanKind()
         let p = kind.decode(try JSONValue.parse(params))
         let out = folder.appendingPathComponent("out-\(UUID().uuidString.prefix(6))")
@@ -45,6 +45,7 @@ final class CleaningGuardTests: XCTestCase {
         try kind.run(p, context)
         var files: [String: URL] = [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: out.path) { files[name] = out.appendingPathComponent(name) }
+        names?.pointee = files
         return try CleanedScan.read(files: files)
     }
 
@@ -100,5 +101,23 @@ final class CleaningGuardTests: XCTestCase {
         XCTAssertGreaterThan(Set(voxel1).count, 50, "a real voxel keeps its signal")
         let r = try values.withUnsafeBufferPointer { try SeedCorrelation.pearson(seeds: [voxel1.map(Double.init)], data: $0, timePoints: 60) }
         XCTAssertEqual(r[0][0], 0)
+    }
+
+    func testAScannerSpaceInputIsNotRelabelledMNI() throws {
+        // A run in scanner space (code 1) whose name has no space entity: outputs carry code 1
+        // and no space entity; an MNI run named with its space keeps both.
+        var names: [String: URL] = [:]
+        let scanner = try clean(try bold(volumes: 60, tr: 2, code: 1, name: "sub-01_task-rest_bold.nii.gz"), #"{"mask": "none"}"#, names: &names)
+        XCTAssertEqual(scanner.info.xformCode, 1)
+        XCTAssertEqual(scanner.info.space, "")
+        XCTAssertTrue(names.keys.allSatisfy { !$0.contains("space-") }, "\(names.keys)")
+        let mask = try NIfTIFile.readHeader(names.first { $0.key.hasSuffix("_mask.nii.gz") }!.value.path).header
+        XCTAssertEqual(mask.sformCode, 1)
+        XCTAssertEqual(mask.qformCode, 1)
+        let mni = try clean(try bold(volumes: 60, tr: 2, code: 4, name: "sub-01_task-rest_space-MNI152NLin6Asym_desc-preproc_bold.nii.gz"),
+                            #"{"mask": "none"}"#, names: &names)
+        XCTAssertEqual(mni.info.space, "MNI152NLin6Asym", "the input's own space entity, not the default")
+        XCTAssertEqual(mni.info.xformCode, 4)
+        XCTAssertTrue(names.keys.contains { $0.contains("_space-MNI152NLin6Asym_") }, "\(names.keys)")
     }
 }

@@ -26,6 +26,8 @@ struct GroupMaps {
     var sets: [Matrix]
     /// Number of values filled with the voxel mean because a subject did not cover it.
     var filled: Int
+    /// The first map's coordinate-system code, which the maps written carry.
+    var xformCode: Int32 = 2
 
     var total: Int { shape.reduce(1, *) }
     var grid: MaskGrid { MaskGrid(nx: shape[0], ny: shape[1], nz: shape[2], mask: mask) }
@@ -34,6 +36,7 @@ struct GroupMaps {
     /// - Throws: `InputError` naming the file for a grid mismatch (without resampling) or an empty mask.
     static func load(_ sets: [[URL]], coverage: Double, resampling: Resampling) throws -> GroupMaps {
         var shape: [Int] = [], affine = Affine.identity
+        var code: Int32 = 2
         var images: [[[Float]]] = []
         var first = ""
         for urls in sets {
@@ -41,7 +44,7 @@ struct GroupMaps {
             for url in urls {
                 let image = try NIfTIFile.read(url.path)
                 let s = Array(image.shape.prefix(3))
-                if shape.isEmpty { shape = s; affine = image.affine; first = url.path }
+                if shape.isEmpty { shape = s; affine = image.affine; first = url.path; code = LoadedScan.xformCode(of: image.header) }
                 if s != shape || !image.affine.isClose(to: affine, tolerance: 1e-4) {
                     switch resampling {
                     case .none:
@@ -85,14 +88,17 @@ struct GroupMaps {
             }
             return y
         }
-        return GroupMaps(shape: shape, affine: affine, mask: mask, voxels: voxels, sets: matrices, filled: filled)
+        return GroupMaps(shape: shape, affine: affine, mask: mask, voxels: voxels, sets: matrices, filled: filled, xformCode: code)
     }
 
-    /// Writes one value per mask voxel as a float32 map on the grid (0 outside the mask).
-    func write(_ values: [Double], to path: String) throws {
+    /// Writes one value per mask voxel as a float32 map on the grid (0 outside the mask), with
+    /// the input maps' coordinate-system code and the statistical intent.
+    func write(_ values: [Double], to path: String, intent: MapIntent? = nil) throws {
         var full = [Float](repeating: 0, count: total)
         for (n, v) in voxels.enumerated() { full[v] = Float(values[n]) }
-        try NIfTIFile.write(NIfTIImage(shape: shape, affine: affine, data: full), to: path)
+        var image = NIfTIImage(shape: shape, affine: affine, data: full, code: xformCode)
+        intent?.apply(to: &image.header)
+        try NIfTIFile.write(image, to: path)
     }
 
     /// Trilinear resampling through the affines (target voxel → world → source voxel), with

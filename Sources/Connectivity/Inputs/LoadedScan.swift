@@ -20,4 +20,13 @@ public struct LoadedScan: Sendable {
     public var confounds: ConfoundsTable?
     /// Voxel series that held NaN or infinity and were set to 0 (nilearn's ensure_finite).
     public var nonFiniteVoxels: Int
+    /// The input's coordinate-system code (its sform code, else its qform code; 2, "aligned",
+    /// when it has neither), which every map written on this grid carries: 1 scanner, 2 aligned,
+    /// 3 Talairach, 4 MNI152.
+    public var xformCode: Int32 = 2
+
+    /// The code to write: the header's sform code, else its qform code, else 2.
+    public static func xformCode(of header: NIfTIHeader) -> Int32 {
+        header.sformCode > 0 ? header.sformCode : header.qformCode > 0 ? header.qformCode : 2
+    }
 }

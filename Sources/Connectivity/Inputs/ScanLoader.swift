@@ -185,7 +185,8 @@ public enum ScanLoader {
             throw noFiniteVoxel(request, voxels: voxels.count, inside: request.mask.map { "the mask \($0)" } ?? "the mask")
         }
         return LoadedScan(gridShape: grid, affine: affine, repetitionTime: tr, volumes: volumes, voxels: voxels,
-                          series: series, confounds: confounds, nonFiniteVoxels: inMaskNonFinite)
+                          series: series, confounds: confounds, nonFiniteVoxels: inMaskNonFinite,
+                          xformCode: LoadedScan.xformCode(of: header))
     }
 
     /// The error for a run with no voxel whose values are all finite.

@@ -27,7 +27,8 @@ public struct CleanKind: TypedStageKind {
     /// 2: the series is stored unstandardised (`standardize` applies to seed series, after
     /// averaging, as nilearn's seed maskers do); degenerate confound columns are dropped;
     /// voxels left with rounding noise only are 0; the residual degrees of freedom are checked
-    /// (`min_dof`) and recorded; an implausible TR or a cut-off at or above Nyquist is an error.
+    /// (`min_dof`) and recorded; an implausible TR or a cut-off at or above Nyquist is an error;
+    /// the mask carries the input's coordinate-system code, and names the input's space entity.
     public var version: Int { 2 }
 
     /// See `SignalCleanOptions.minimumRetainedVariance`: a voxel keeping at most this fraction of
@@ -40,6 +41,8 @@ public struct CleanKind: TypedStageKind {
     /// The stage's parameters, read once (see `parameters(_:)`); each default is written there.
     public struct Parameters: Sendable, Equatable {
         var fmriprep: String
+        /// The space entity ("": none given; fMRIPrep discovery and `{space}` then use
+        /// `defaultSpace`, and outputs take the input's own space entity, if it has one).
         var space: String
         var task: String
         /// Optional entities that choose among fMRIPrep files (`acq`, `ce`, `rec`, `dir`, `echo`,
@@ -72,11 +75,14 @@ public struct CleanKind: TypedStageKind {
         var scrubMinSegment: Int
         /// `zscore_sample`, `zscore`, `psc` or `none`.
         var standardize: String
+
+        /// The space to find files in.
+        var matchSpace: String { space.isEmpty ? CleanKind.defaultSpace : space }
     }
 
     public func parameters(_ params: ParameterReader) -> Parameters {
         let fmriprep = params.string("fmriprep", default: "")
-        let space = params.string("space", default: "MNI152NLin2009cAsym")
+        let space = params.string("space", default: "")
         let task = params.string("task", default: "rest")
         var entities: [String: String] = [:]
         for key in ["acq", "ce", "rec", "dir", "echo", "res"] {
@@ -129,6 +135,9 @@ public struct CleanKind: TypedStageKind {
     }
 
     public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 1 << 30 }
+
+    /// The space fMRIPrep discovery and `{space}` use when the spec gives none.
+    static let defaultSpace = "MNI152NLin2009cAsym"
 
     /// Checks the confound strategy and the filter against the first run's files, at spec time:
     /// every confound column (and the scrubbing columns) in its confounds file, and the band-pass
@@ -190,7 +199,7 @@ public struct CleanKind: TypedStageKind {
         let mask = p.mask
         if !["brain", "none", "epi"].contains(mask) { out["mask_file"] = mask }
         guard case .scan(let subject, let session, let run) = scope else { return out }
-        let space = p.space, task = p.task
+        let space = p.matchSpace, task = p.task
         if !p.boldPattern.isEmpty {
             func fill(_ pattern: String) -> String {
                 pattern.replacingOccurrences(of: "{subject}", with: subject).replacingOccurrences(of: "{session}", with: session ?? "")
@@ -220,7 +229,7 @@ public struct CleanKind: TypedStageKind {
     }
 
     private func query(_ p: Parameters) -> FMRIPrepQuery {
-        FMRIPrepQuery(root: p.fmriprep, entities: p.entities.merging(["task": p.task, "space": p.space]) { _, b in b })
+        FMRIPrepQuery(root: p.fmriprep, entities: p.entities.merging(["task": p.task, "space": p.matchSpace]) { _, b in b })
     }
 
     public func run(_ p: Parameters, _ context: TaskContext) throws {
@@ -244,7 +253,8 @@ public struct CleanKind: TypedStageKind {
             repetitionTimeSource: p.trSource, epiMask: maskChoice == "epi", maskThreshold: p.maskThreshold,
             smoothingFWHM: p.smoothingFWHM)
         request.repetitionTimeOverride = p.repetitionTime > 0 ? p.repetitionTime : nil
-        let space = p.space
+        // The output's space entity: the input's own (from its BIDS name), else the spec's, else none.
+        let space = FMRIPrepLayout.Entities(fileName: bold.lastPathComponent)?.pairs["space"] ?? p.space
         let prefix = BIDSNames.prefix(context.scope, task: p.task)
         // Loaded and cleaned in place in the mapped series file (no second copy of the run).
         let scan = try ScanLoader.load(request) { try CleanedScan.makeSeries(in: context, prefix: prefix, space: space, count: $0) }
@@ -333,7 +343,7 @@ public struct CleanKind: TypedStageKind {
             censoredVolumes: sampleMask.map { m in m.indices.filter { !m[$0] } } ?? [], voxelCount: scan.voxels.count,
             gridShape: scan.gridShape, affine: scan.affine.rows, confoundColumns: confoundNames, nonFiniteVoxels: scan.nonFiniteVoxels,
             residualDegreesOfFreedom: dof.residual, droppedConfounds: dropped.isEmpty ? nil : dropped, zeroedVoxels: zeroedCount,
-            standardize: p.standardize == "none" ? nil : p.standardize)
+            standardize: p.standardize == "none" ? nil : p.standardize, xformCode: scan.xformCode)
         context.log("\(prefix): \(scan.voxels.count) voxels, \(kept)/\(scan.volumes) volumes kept, \(confoundNames.count) confounds")
         if scan.nonFiniteVoxels > 0 {
             context.log("warning: \(bold.path): \(scan.nonFiniteVoxels) of \(scan.voxels.count) voxels in the mask hold NaN or infinite values, set to 0")

@@ -31,6 +31,8 @@ public struct CleanedScan: Sendable {
         /// The `standardize` option the seed series get (nil: none); the voxel series are stored
         /// unstandardised.
         public var standardize: String?
+        /// The input's coordinate-system code (see `LoadedScan.xformCode`).
+        public var xformCode: Int32
     }
 
     public var info: Info
@@ -57,7 +59,8 @@ public struct CleanedScan: Sendable {
     /// The file-name stem of this run's outputs.
     var stem: String { Self.stem(prefix: info.prefix, space: info.space) }
 
-    static func stem(prefix: String, space: String) -> String { "\(prefix)_space-\(space)" }
+    /// `<prefix>_space-<space>`, or `<prefix>` for an input in no named space.
+    static func stem(prefix: String, space: String) -> String { space.isEmpty ? prefix : "\(prefix)_space-\(space)" }
 
     /// Storage for `count` series values that is the series file itself, created in the task's
     /// output folder and mapped: the run is loaded and cleaned in place, and `write(to:)` only
@@ -93,7 +96,7 @@ public struct CleanedScan: Sendable {
         }
         var mask = [Float](repeating: 0, count: info.gridShape.reduce(1, *))
         for v in voxels { mask[v] = 1 }
-        try NIfTIFile.write(NIfTIImage(shape: info.gridShape, affine: Affine(rows: info.affine), data: mask, code: 4),
+        try NIfTIFile.write(NIfTIImage(shape: info.gridShape, affine: Affine(rows: info.affine), data: mask, code: info.xformCode),
                             to: folder.appendingPathComponent(stem + Self.maskFile).path, options: NIfTIWriteOptions(datatype: .uint8))
     }
 
@@ -136,6 +139,7 @@ public struct CleanedScan: Sendable {
     /// As a `LoadedScan`, for seed lookup and maps.
     public var asLoadedScan: LoadedScan {
         LoadedScan(gridShape: info.gridShape, affine: Affine(rows: info.affine), repetitionTime: info.repetitionTime,
-                   volumes: info.keptVolumes, voxels: voxels, series: series, confounds: nil, nonFiniteVoxels: info.nonFiniteVoxels)
+                   volumes: info.keptVolumes, voxels: voxels, series: series, confounds: nil, nonFiniteVoxels: info.nonFiniteVoxels,
+                   xformCode: info.xformCode)
     }
 }

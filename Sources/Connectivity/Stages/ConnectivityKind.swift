@@ -43,7 +43,9 @@ public struct ConnectivityKind: TypedStageKind {
 
     public var name: String { "connectivity" }
     /// 2: seeds are averaged from the unstandardised cleaned voxels and then standardised, as
-    /// nilearn's seed maskers do (clean version 2 stores the voxels unstandardised).
+    /// nilearn's seed maskers do (clean version 2 stores the voxels unstandardised); maps carry
+    /// the input's coordinate-system code, r the correlation intent with the run's residual
+    /// degrees of freedom, and names the input's space entity (none for an input in none).
     public var version: Int { 2 }
     public var fanOut: FanOut { .perScan }
     public var upstreamCount: ClosedRange<Int> { 1...2 }
@@ -190,14 +192,16 @@ public struct ConnectivityKind: TypedStageKind {
         }
         let stem = cleaned.stem
         // The r and z maps, written in parallel (each file's bytes depend only on its map).
+        // r carries the correlation intent with the run's residual degrees of freedom.
+        let dof = Double(cleaned.info.residualDegreesOfFreedom)
         let maps = zip(seeds, rMaps).flatMap { seed, r in
             let base = context.outputDirectory.appendingPathComponent("\(stem)_seed-\(seed.name)").path
-            return [(base + "_stat-r_connectivity.nii.gz", r.map { Float($0) }),
-                    (base + "_stat-z_connectivity.nii.gz", r.map { Float(SeedCorrelation.fisherZ($0)) })]
+            return [(base + "_stat-r_connectivity.nii.gz", r.map { Float($0) }, MapIntent.correlation(df: dof)),
+                    (base + "_stat-z_connectivity.nii.gz", r.map { Float(SeedCorrelation.fisherZ($0)) }, MapIntent.fisherZ)]
         }
         let failures = Locked<[Int: any Error]>([:])
         DispatchQueue.concurrentPerform(iterations: maps.count) { i in
-            do { try NIfTIFile.write(scan.map(maps[i].1), to: maps[i].0) } catch { failures.withLock { $0[i] = error } }
+            do { try NIfTIFile.write(scan.map(maps[i].1, intent: maps[i].2), to: maps[i].0) } catch { failures.withLock { $0[i] = error } }
         }
         if let first = failures.withLock({ $0.min { $0.key < $1.key }?.value }) { throw first }
         // The seed series as nilearn's seed maskers give them: the cleaned mean, standardised.
