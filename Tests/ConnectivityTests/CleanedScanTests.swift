@@ -27,7 +27,9 @@ final class CleanedScanTests: XCTestCase {
         CleanedScan.Info(prefix: "sub-01_ses-baseline_task-rest", space: "MNI152NLin2009cAsym", repetitionTime: 2, volumes: volumes,
                          keptVolumes: kept, censoredVolumes: Array(kept..<volumes), voxelCount: 30, gridShape: [4, 5, 3],
                          affine: Affine.identity.rows, confoundColumns: ["csf"], nonFiniteVoxels: 0,
-                         residualDegreesOfFreedom: kept - 3, droppedConfounds: nil, zeroedVoxels: 0, standardize: nil, xformCode: 4)
+                         residualDegreesOfFreedom: kept - 3, droppedConfounds: nil, zeroedVoxels: 0, standardize: nil, xformCode: 4,
+                         quality: ScanQuality(volumes: volumes, keptVolumes: kept, censoredVolumes: volumes - kept,
+                                              censoredFraction: Double(volumes - kept) / Double(volumes), residualDegreesOfFreedom: kept - 3))
     }
 
     private var voxels: [Int] { (0..<60).filter { $0 % 2 == 0 } }

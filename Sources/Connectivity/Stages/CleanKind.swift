@@ -311,7 +311,8 @@ public struct CleanKind: TypedStageKind {
         let cleaner = SignalClean(options: options)
         let kept: Int
         var zeroed = [Bool](repeating: false, count: scan.voxels.count)
-        var means = [Double](repeating: 0, count: p.standardize == "psc" ? scan.voxels.count : 0)
+        var means = [Double](repeating: 0, count: scan.voxels.count)
+        var variances = [Double](repeating: 0, count: scan.voxels.count)
         let dof: DegreesOfFreedom
         let dropped: [String]
         do {
@@ -325,8 +326,10 @@ public struct CleanKind: TypedStageKind {
             kept = try scan.series.withUnsafeMutableBufferPointer { series in
                 try zeroed.withUnsafeMutableBufferPointer { z in
                     try means.withUnsafeMutableBufferPointer { m in
-                        try cleaner.clean(inPlace: series, timePoints: scan.volumes, confounds: confounds,
-                                          originalMeans: m.isEmpty ? nil : m, zeroed: z)
+                        try variances.withUnsafeMutableBufferPointer { va in
+                            try cleaner.clean(inPlace: series, timePoints: scan.volumes, confounds: confounds,
+                                              originalMeans: m, zeroed: z, originalVariances: va)
+                        }
                     }
                 }
             }
@@ -338,16 +341,29 @@ public struct CleanKind: TypedStageKind {
             context.log("\(prefix): \(zeroedCount) voxels kept less than \(Self.minimumRetainedVariance) of their variance (rounding noise only); set to 0")
         }
         scan.series.truncate(to: kept * scan.voxels.count)
+        let displacement = ScanQuality.framewiseDisplacement(scan.confounds)?.compactMap { $0 }
+        let censored = sampleMask.map { m in m.filter { !$0 }.count } ?? 0
+        let quality = ScanQuality(
+            meanFD: displacement.flatMap { $0.isEmpty ? nil : $0.reduce(0, +) / Double($0.count) },
+            medianFD: displacement.flatMap(ScanQuality.median), maxFD: displacement?.max(), volumes: scan.volumes, keptVolumes: kept, censoredVolumes: censored,
+            censoredFraction: Double(censored) / Double(max(1, scan.volumes)),
+            meanStdDVARSBefore: scan.confounds?.columns["std_dvars"].flatMap { c in
+                let v = c.dropFirst().filter(\.isFinite)
+                return v.isEmpty ? nil : v.reduce(0, +) / Double(v.count)
+            },
+            meanStdDVARSAfter: scan.series.withUnsafeBufferPointer { ScanQuality.meanStandardizedDVARS(UnsafeBufferPointer(rebasing: $0[0..<(kept * scan.voxels.count)]), timePoints: kept, skip: zeroed) },
+            medianTSNR: ScanQuality.medianTSNR(means: means, variances: variances), residualDegreesOfFreedom: dof.residual)
         let info = CleanedScan.Info(
             prefix: prefix, space: space, repetitionTime: scan.repetitionTime, volumes: scan.volumes, keptVolumes: kept,
             censoredVolumes: sampleMask.map { m in m.indices.filter { !m[$0] } } ?? [], voxelCount: scan.voxels.count,
             gridShape: scan.gridShape, affine: scan.affine.rows, confoundColumns: confoundNames, nonFiniteVoxels: scan.nonFiniteVoxels,
             residualDegreesOfFreedom: dof.residual, droppedConfounds: dropped.isEmpty ? nil : dropped, zeroedVoxels: zeroedCount,
-            standardize: p.standardize == "none" ? nil : p.standardize, xformCode: scan.xformCode)
+            standardize: p.standardize == "none" ? nil : p.standardize, xformCode: scan.xformCode,
+            quality: quality)
         context.log("\(prefix): \(scan.voxels.count) voxels, \(kept)/\(scan.volumes) volumes kept, \(confoundNames.count) confounds")
         if scan.nonFiniteVoxels > 0 {
             context.log("warning: \(bold.path): \(scan.nonFiniteVoxels) of \(scan.voxels.count) voxels in the mask hold NaN or infinite values, set to 0")
         }
-        try CleanedScan(info: info, series: scan.series, voxels: scan.voxels, originalMeans: means.isEmpty ? nil : means).write(to: context)
+        try CleanedScan(info: info, series: scan.series, voxels: scan.voxels, originalMeans: p.standardize == "psc" ? means : nil).write(to: context)
     }
 }

@@ -33,6 +33,8 @@ public struct CleanedScan: Sendable {
         public var standardize: String?
         /// The input's coordinate-system code (see `LoadedScan.xformCode`).
         public var xformCode: Int32
+        /// Motion, censoring, DVARS, tSNR and degrees of freedom of the run.
+        public var quality: ScanQuality
     }
 
     public var info: Info

@@ -87,12 +87,18 @@ public struct SignalClean: Sendable {
     ///   cleaning (after censored volumes are interpolated), as nilearn's `psc` uses it.
     /// - Parameter zeroed: when given (V values), marks the features set to 0 by
     ///   `SignalCleanOptions.minimumRetainedVariance`.
+    /// - Parameter originalVariances: when given (V values), receives each feature's variance
+    ///   (ddof 0) before cleaning, over the same volumes as `originalMeans`.
     public func clean(inPlace buffer: UnsafeMutableBufferPointer<Float>, timePoints: Int, confounds: Matrix? = nil,
-                      originalMeans: UnsafeMutableBufferPointer<Double>? = nil, zeroed: UnsafeMutableBufferPointer<Bool>? = nil) throws -> Int {
+                      originalMeans: UnsafeMutableBufferPointer<Double>? = nil, zeroed: UnsafeMutableBufferPointer<Bool>? = nil,
+                      originalVariances: UnsafeMutableBufferPointer<Double>? = nil) throws -> Int {
         guard timePoints > 0, buffer.count % timePoints == 0 else {
             throw SignalCleanError(.shapeMismatch, "buffer of \(buffer.count) values is not \(timePoints) x V")
         }
         let columns = buffer.count / timePoints
+        if let originalVariances, originalVariances.count != columns {
+            throw SignalCleanError(.shapeMismatch, "originalVariances has \(originalVariances.count) values for \(columns) features")
+        }
         if let zeroed, zeroed.count != columns {
             throw SignalCleanError(.shapeMismatch, "zeroed has \(zeroed.count) values for \(columns) features")
         }
@@ -101,14 +107,16 @@ public struct SignalClean: Sendable {
         }
         let plan = try SignalCleanPlan(options: options, timePoints: timePoints, confounds: confounds)
         if let base = buffer.baseAddress {
-            run(plan: plan, source: UnsafePointer(base), destination: base, columns: columns, meansOut: originalMeans, zeroedOut: zeroed)
+            run(plan: plan, source: UnsafePointer(base), destination: base, columns: columns, meansOut: originalMeans, zeroedOut: zeroed,
+                variancesOut: originalVariances)
         }
         return plan.outputRows
     }
 
     private func run<S: BinaryFloatingPoint & Sendable>(plan: SignalCleanPlan, source: UnsafePointer<S>, destination: UnsafeMutablePointer<S>, columns v: Int,
                                                         meansOut: UnsafeMutableBufferPointer<Double>? = nil,
-                                                        zeroedOut: UnsafeMutableBufferPointer<Bool>? = nil) {
+                                                        zeroedOut: UnsafeMutableBufferPointer<Bool>? = nil,
+                                                        variancesOut: UnsafeMutableBufferPointer<Double>? = nil) {
         if v == 0 { return }
         let width = max(1, blockWidth)
         let blocks = (v + width - 1) / width
@@ -123,6 +131,7 @@ public struct SignalClean: Sendable {
                 let cmp = SignalUnsafeSendable(pointer: needsMeans ? cm.baseAddress : nil)
                 let omp = SignalUnsafeSendable(pointer: needsMeans ? om.baseAddress : nil)
                 let zp = SignalUnsafeSendable(pointer: zeroedOut?.baseAddress)
+                let vp = SignalUnsafeSendable(pointer: variancesOut?.baseAddress)
                 DispatchQueue.concurrentPerform(iterations: tasks) { task in
                     var workspace = plan.makeWorkspace(lanes: width)
                     var block = task
@@ -131,7 +140,7 @@ public struct SignalClean: Sendable {
                         plan.processBlock(source: src.pointer, destination: dst.pointer, columns: v, firstColumn: c0, lanes: lanes,
                                           workspace: &workspace,
                                           cleanedMeans: cmp.pointer.map { $0 + c0 }, originalMeans: omp.pointer.map { $0 + c0 },
-                                          zeroed: zp.pointer.map { $0 + c0 })
+                                          zeroed: zp.pointer.map { $0 + c0 }, variancesOut: vp.pointer.map { $0 + c0 })
                         block += tasks
                     }
                 }

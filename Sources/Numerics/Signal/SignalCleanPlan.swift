@@ -259,7 +259,7 @@ struct SignalCleanPlan: Sendable {
     /// Per-task scratch: the block (working rows x lanes), the step workspace, and the lanes'
     /// variances before cleaning (with `minimumRetainedVariance`).
     func makeWorkspace(lanes: Int) -> [Double] {
-        [Double](repeating: 0, count: workingRows * lanes + stepWorkspaceCount(lanes: lanes) + (minimumRetainedVariance == nil ? 0 : lanes))
+        [Double](repeating: 0, count: workingRows * lanes + stepWorkspaceCount(lanes: lanes) + lanes)
     }
 
     func stepWorkspaceCount(lanes: Int) -> Int {
@@ -319,13 +319,15 @@ struct SignalCleanPlan: Sendable {
     func processBlock<S: BinaryFloatingPoint>(source: UnsafeMutablePointer<S>, destination: UnsafeMutablePointer<S>, columns v: Int,
                                                firstColumn c0: Int, lanes: Int, workspace: inout [Double],
                                                cleanedMeans: UnsafeMutablePointer<Double>?, originalMeans: UnsafeMutablePointer<Double>?,
-                                               zeroed: UnsafeMutablePointer<Bool>? = nil) {
+                                               zeroed: UnsafeMutablePointer<Bool>? = nil, variancesOut: UnsafeMutablePointer<Double>? = nil) {
         let to = outputRows, tw = workingRows
         workspace.withUnsafeMutableBufferPointer { wsp in
             let block = wsp.baseAddress!, ws = block + tw * lanes
-            let variances = minimumRetainedVariance == nil ? nil : zeroed.map { _ in ws + stepWorkspaceCount(lanes: lanes) }
+            let wantVariances = (minimumRetainedVariance != nil && zeroed != nil) || variancesOut != nil
+            let variances = wantVariances ? ws + stepWorkspaceCount(lanes: lanes) : nil
             prepare(source: UnsafePointer(source), columns: v, firstColumn: c0, lanes: lanes, block: block, workspace: ws,
                     sanitize: true, originalMeans: originalMeans, originalVariances: variances)
+            if let variancesOut, let variances { variancesOut.update(from: variances, count: lanes) }
             // Regression: y −= Q (Qᵀ y).
             if rank > 0 { regress(block, lanes: lanes, coefficients: ws) }
             // Rounding noise only: 0 (see `SignalCleanOptions.minimumRetainedVariance`).
