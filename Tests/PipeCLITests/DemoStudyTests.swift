@@ -49,7 +49,7 @@ final class DemoStudyTests: XCTestCase {
         XCTAssertEqual(outputs[0], outputs[1], "--jobs 1 and --jobs 2 must give byte-identical outputs")
         let maps = outputs[0].keys.filter { $0.hasSuffix("_stat-z_connectivity.nii.gz") }
         XCTAssertEqual(maps.count, 5 * 2 * 6, "5 subjects x 2 sessions x 6 seeds")
-        XCTAssertEqual(outputs[0].keys.filter { $0.hasSuffix("_summary.json") }.count, 6, "three group analyses, one longitudinal, two follow-ups")
+        XCTAssertEqual(outputs[0].keys.filter { $0.hasSuffix("_summary.json") }.count, 7, "qc, three group analyses, one longitudinal, two follow-ups")
         XCTAssertTrue(outputs[0].keys.contains { $0.hasSuffix("cohort/participants.tsv") })
         XCTAssertTrue(outputs[0].keys.contains { $0.contains("sub-04_ses-day13_task-rest_space-MNI152NLin2009cAsym_desc-roi_connectivity.tsv") })
     }

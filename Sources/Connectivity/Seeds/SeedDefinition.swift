@@ -24,7 +24,10 @@ public struct SeedDefinition: Sendable, Equatable {
     ///
     /// - Throws: `InputError` naming the seed and the scan when the seed is empty in the data grid
     ///   or lies entirely outside the scan's mask.
-    public func voxelPositions(in scan: LoadedScan, atlas: AtlasLabels?, scanName: String) throws -> [Int] {
+    /// - Parameter gridVoxelCount: receives the number of the seed's voxels on the data grid,
+    ///   in the mask or not (the positions returned are those in it: their ratio is the seed's
+    ///   coverage by the run's mask).
+    public func voxelPositions(in scan: LoadedScan, atlas: AtlasLabels?, scanName: String, gridVoxelCount: UnsafeMutablePointer<Int>? = nil) throws -> [Int] {
         let grid = scan.gridShape
         var gridVoxels: [Int]
         switch source {
@@ -43,6 +46,7 @@ public struct SeedDefinition: Sendable, Equatable {
                                                          to: grid, affine: scan.affine)
             gridVoxels = resampled.indices.filter { resampled[$0] > 0 }
         }
+        gridVoxelCount?.pointee = gridVoxels.count
         if gridVoxels.isEmpty {
             throw InputError(path: scanName, field: "seed \(name)", "is empty on the data grid (\(describe)); check its location and size")
         }

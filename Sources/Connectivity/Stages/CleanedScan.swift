@@ -102,6 +102,15 @@ public struct CleanedScan: Sendable {
                             to: folder.appendingPathComponent(stem + Self.maskFile).path, options: NIfTIWriteOptions(datatype: .uint8))
     }
 
+    /// Reads a clean task's info alone (its JSON), without the series.
+    public static func readInfo(_ url: URL) throws -> Info {
+        do {
+            return try JSONDecoder().decode(Info.self, from: Data(contentsOf: url))
+        } catch {
+            throw InputError(path: url.path, "cannot be read as a clean stage's \(infoFile): \(ErrorReason.of(error))")
+        }
+    }
+
     /// Reads a clean task's files; the series is mapped, not copied.
     public static func read(files: [String: URL]) throws -> CleanedScan {
         func find(_ suffix: String) -> URL? { files.first { $0.key.hasSuffix(suffix) }?.value }

@@ -127,6 +127,10 @@ public struct ConnectivityKind: TypedStageKind {
 
     public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 512 << 20 }
 
+    /// Each seed's voxels on the data grid, those inside the run's mask, and their fraction: the
+    /// `qc` stage's seed coverage.
+    public static let coverageFile = "_desc-seeds_coverage.tsv"
+
     /// A seed series standardised as the clean stage's `standardize` says (unchanged for none).
     /// Correlations do not depend on it; the seed time-series file does.
     static func standardized(_ series: [Double], cleaned: CleanedScan, positions: [Int]) -> [Double] {
@@ -177,10 +181,13 @@ public struct ConnectivityKind: TypedStageKind {
         let usePCA = p.eigenvariate
         var seedSeries: [[Double]] = []
         var seedPositions: [[Int]] = []
+        var coverage = "seed\tvoxels_on_grid\tvoxels_in_mask\tfraction_in_mask\n"
         let rMaps: [[Double]] = try cleaned.series.withUnsafeBufferPointer { data in
             for seed in seeds {
-                let positions = try seed.voxelPositions(in: scan, atlas: atlas, scanName: cleaned.info.prefix)
+                var onGrid = 0
+                let positions = try seed.voxelPositions(in: scan, atlas: atlas, scanName: cleaned.info.prefix, gridVoxelCount: &onGrid)
                 seedPositions.append(positions)
+                coverage += "\(seed.name)\t\(onGrid)\t\(positions.count)\t\(String(format: "%.6f", Double(positions.count) / Double(max(1, onGrid))))\n"
                 let block = try SeedSummary.gather(data, timePoints: T, columns: positions)
                 seedSeries.append(usePCA ? SeedSummary.eigenvariate(block) : SeedSummary.mean(block))
             }
@@ -211,6 +218,7 @@ public struct ConnectivityKind: TypedStageKind {
         var tsv = seeds.map(\.name).joined(separator: "\t") + "\n"
         for t in 0..<T { tsv += written.map { String(format: "%.8g", $0[t]) }.joined(separator: "\t") + "\n" }
         try context.writeOutput("\(stem)_desc-seeds_timeseries.tsv", Array(tsv.utf8))
+        try context.writeOutput("\(stem)\(Self.coverageFile)", Array(coverage.utf8))
 
         if let atlas, p.roiMatrix {
             let labels = atlas.labels

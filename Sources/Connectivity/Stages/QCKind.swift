@@ -1,0 +1,236 @@
+import Foundation
+import NIfTI
+import Numerics
+import PipelineEngine
+
+/// Stage kind `qc`: the study's quality-control table, its exclusion rules, and QC-FC.
+///
+/// Reads a `clean` stage (`from[0]`, every scan: the QC values `clean` recorded, `ScanQuality`)
+/// and optionally a `connectivity` stage (seed coverage; ROI-to-ROI matrices for QC-FC).
+/// Parameters, each optional (absent: the rule is off):
+/// - `max_mean_fd` (mm), `max_censored_fraction` (0–1), `min_kept_volumes`, `min_seed_coverage`
+///   (0–1, the smallest fraction of any seed's voxels inside the run's mask), `min_dof`;
+/// - `atlas`: the ROI label image, for the distances between ROI centroids in QC-FC (absent: an
+///   upstream `synth_cohort` atlas, else no distance dependence).
+///
+/// Outputs: `qc.tsv` (one row per scan with every value), `exclusions.tsv` (each excluded scan
+/// with the rule, its value and the threshold: no scan is dropped without a row), `qcfc.tsv`
+/// (per session and ROI pair: the correlation across scans between mean FD and the edge, its p,
+/// and the centroid distance) and `qc_summary.json` (counts; per session, the fraction of edges
+/// with p < 0.05 uncorrected and after FDR, the median |QC-FC|, and the correlation of QC-FC
+/// with distance; Ciric et al. 2017, Parkes et al. 2018).
+///
+/// The rules are here, in one stage, so that group-level stages apply them by reading it, and a
+/// changed threshold reruns this stage and those, never a scan.
+public struct QCKind: TypedStageKind {
+    public init() {}
+
+    public var name: String { "qc" }
+    public var version: Int { 1 }
+    public var fanOut: FanOut { .group }
+    public var upstreamCount: ClosedRange<Int> { 1...3 }
+
+    /// The exclusion rules and the QC-FC atlas.
+    public struct Parameters: Sendable, Equatable {
+        var maxMeanFD: Double?
+        var maxCensoredFraction: Double?
+        var minKeptVolumes: Int?
+        var minSeedCoverage: Double?
+        var minDOF: Int?
+        var atlas: String
+    }
+
+    public func parameters(_ params: ParameterReader) -> Parameters {
+        func optional(_ key: String, _ range: ClosedRange<Double>) -> Double? {
+            guard let v = params.value(key) else { return nil }
+            guard let n = v.numberValue else { params.report(key, "expected a number, got \(v.typeName)"); return nil }
+            return params.check(key, n, in: range) ? n : nil
+        }
+        func optionalInteger(_ key: String, _ range: ClosedRange<Double>) -> Int? {
+            guard let n = optional(key, range) else { return nil }
+            guard n.rounded() == n else { params.report(key, "expected a whole number, got \(JSONValue.format(number: n))"); return nil }
+            return Int(n)
+        }
+        return Parameters(maxMeanFD: optional("max_mean_fd", 0...100), maxCensoredFraction: optional("max_censored_fraction", 0...1),
+                          minKeptVolumes: optionalInteger("min_kept_volumes", 0...100_000), minSeedCoverage: optional("min_seed_coverage", 0...1),
+                          minDOF: optionalInteger("min_dof", 0...100_000), atlas: params.string("atlas", default: ""))
+    }
+
+    public func sources(_ p: Parameters, scope: Scope) throws -> [String: String] {
+        p.atlas.isEmpty ? [:] : ["atlas": p.atlas]
+    }
+
+    public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
+        guard let first = stage.from.first, let up = study.stage(first), up.kind is CleanKind else {
+            study.report(stage, "from", "a qc stage reads a clean stage first")
+            return
+        }
+    }
+
+    /// One scan's row.
+    struct Row {
+        var scope: Scope
+        var quality: ScanQuality
+        var minSeedCoverage: Double?
+        var roi: (names: [String], matrix: [[Double]])?
+    }
+
+    public func run(_ p: Parameters, _ context: TaskContext) throws {
+        var rows: [Row] = []
+        for input in context.inputs where input.fromIndex == 0 {
+            guard let url = input.files.first(where: { $0.key.hasSuffix(CleanedScan.infoFile) })?.value else {
+                throw InputError(path: input.scope.label, "the qc stage's first upstream stage is not a clean stage")
+            }
+            let info = try CleanedScan.readInfo(url)
+            rows.append(Row(scope: input.scope, quality: info.quality))
+        }
+        for input in context.inputs where input.fromIndex > 0 {
+            guard let i = rows.firstIndex(where: { $0.scope == input.scope }) else { continue }
+            if let url = input.files.first(where: { $0.key.hasSuffix(ConnectivityKind.coverageFile) })?.value {
+                let table = try TSVTable.read(url.path)
+                rows[i].minSeedCoverage = table.rows.compactMap { $0.cells.count > 3 ? Double($0.cells[3]) : nil }.min()
+            }
+            if let url = input.files.first(where: { $0.key.hasSuffix("_desc-roi_connectivity.tsv") })?.value {
+                rows[i].roi = try Self.readMatrix(url.path)
+            }
+        }
+        rows.sort { $0.scope.label < $1.scope.label }
+        let exclusions = Self.exclusions(rows, p)
+        try context.writeOutput("qc.tsv", Array(Self.table(rows, excluded: Set(exclusions.map(\.scope))).utf8))
+        var tsv = "participant_id\tsession\trun\trule\tvalue\tthreshold\n"
+        for e in exclusions {
+            tsv += "sub-\(e.scope.subject ?? "")\t\(e.scope.session ?? "n/a")\t\(e.scope.run ?? "n/a")\t\(e.rule)\t\(Self.format(e.value))\t\(Self.format(e.threshold))\n"
+        }
+        try context.writeOutput("exclusions.tsv", Array(tsv.utf8))
+        let centroids = try StageInputs.atlas(context).map(Self.centroids)
+        let qcfc = try Self.qcfc(rows.filter { r in !exclusions.contains { $0.scope == r.scope } }, centroids: centroids)
+        try context.writeOutput("qcfc.tsv", Array(qcfc.tsv.utf8))
+        var summary: [String: Any] = ["scans": rows.count, "excluded_scans": Set(exclusions.map(\.scope)).count,
+                                      "exclusions_by_rule": Dictionary(grouping: exclusions, by: \.rule).mapValues(\.count),
+                                      "qcfc": qcfc.summary]
+        summary["rules"] = ["max_mean_fd": p.maxMeanFD as Any, "max_censored_fraction": p.maxCensoredFraction as Any,
+                            "min_kept_volumes": p.minKeptVolumes as Any, "min_seed_coverage": p.minSeedCoverage as Any,
+                            "min_dof": p.minDOF as Any].compactMapValues { $0 is Double || $0 is Int ? $0 : nil }
+        try context.writeOutput("qc_summary.json", try summaryJSON(summary))
+        context.log("qc: \(rows.count) scans, \(Set(exclusions.map(\.scope)).count) excluded")
+    }
+
+    /// An excluded scan: which rule, its value, the threshold.
+    struct Exclusion {
+        var scope: Scope
+        var rule: String
+        var value: Double
+        var threshold: Double
+    }
+
+    static func exclusions(_ rows: [Row], _ p: Parameters) -> [Exclusion] {
+        var out: [Exclusion] = []
+        for r in rows {
+            let q = r.quality
+            if let t = p.maxMeanFD, let v = q.meanFD, v > t { out.append(.init(scope: r.scope, rule: "max_mean_fd", value: v, threshold: t)) }
+            if let t = p.maxCensoredFraction, q.censoredFraction > t {
+                out.append(.init(scope: r.scope, rule: "max_censored_fraction", value: q.censoredFraction, threshold: t))
+            }
+            if let t = p.minKeptVolumes, q.keptVolumes < t {
+                out.append(.init(scope: r.scope, rule: "min_kept_volumes", value: Double(q.keptVolumes), threshold: Double(t)))
+            }
+            if let t = p.minSeedCoverage, let v = r.minSeedCoverage, v < t {
+                out.append(.init(scope: r.scope, rule: "min_seed_coverage", value: v, threshold: t))
+            }
+            if let t = p.minDOF, q.residualDegreesOfFreedom < t {
+                out.append(.init(scope: r.scope, rule: "min_dof", value: Double(q.residualDegreesOfFreedom), threshold: Double(t)))
+            }
+        }
+        return out
+    }
+
+    static func format(_ v: Double?) -> String {
+        guard let v else { return "n/a" }
+        return v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(format: "%.6g", v)
+    }
+
+    static func table(_ rows: [Row], excluded: Set<Scope>) -> String {
+        var out = "participant_id\tsession\trun\tmean_fd\tmedian_fd\tmax_fd\tvolumes\tkept_volumes\tcensored_volumes\tcensored_fraction\t"
+            + "mean_std_dvars_before\tmean_std_dvars_after\tmedian_tsnr\tresidual_dof\tmin_seed_coverage\texcluded\n"
+        for r in rows {
+            let q = r.quality
+            let cells: [String] = ["sub-\(r.scope.subject ?? "")", r.scope.session ?? "n/a", r.scope.run ?? "n/a",
+                                   format(q.meanFD), format(q.medianFD), format(q.maxFD), String(q.volumes), String(q.keptVolumes),
+                                   String(q.censoredVolumes), format(q.censoredFraction), format(q.meanStdDVARSBefore),
+                                   format(q.meanStdDVARSAfter), format(q.medianTSNR), String(q.residualDegreesOfFreedom),
+                                   format(r.minSeedCoverage), excluded.contains(r.scope) ? "yes" : "no"]
+            out += cells.joined(separator: "\t") + "\n"
+        }
+        return out
+    }
+
+    /// A connectivity stage's ROI-to-ROI matrix TSV.
+    static func readMatrix(_ path: String) throws -> (names: [String], matrix: [[Double]]) {
+        let table = try TSVTable.read(path)
+        let names = Array(table.header.dropFirst())
+        let matrix = table.rows.map { $0.cells.dropFirst().map { Double($0) ?? .nan } }
+        guard matrix.count == names.count, matrix.allSatisfy({ $0.count == names.count }) else {
+            throw InputError(path: path, "is not a square ROI matrix")
+        }
+        return (names, matrix)
+    }
+
+    /// Label name → centroid in world mm.
+    static func centroids(_ atlas: AtlasLabels) -> [String: [Double]] {
+        var sums: [Int: ([Double], Int)] = [:]
+        let nx = atlas.shape[0], ny = atlas.shape[1]
+        for (i, label) in atlas.labels.enumerated() where label > 0 {
+            let ijk = [Double(i % nx), Double((i / nx) % ny), Double(i / (nx * ny))]
+            var s = sums[label] ?? ([0, 0, 0], 0)
+            for k in 0..<3 { s.0[k] += ijk[k] }
+            s.1 += 1
+            sums[label] = s
+        }
+        var out: [String: [Double]] = [:]
+        for (label, (s, n)) in sums {
+            out[atlas.names[label] ?? String(label)] = atlas.affine.apply(s.map { $0 / Double(n) })
+        }
+        return out
+    }
+
+    /// QC-FC per session: for each ROI pair, the correlation across scans between mean FD and
+    /// the edge's correlation.
+    static func qcfc(_ rows: [Row], centroids: [String: [Double]]?) throws -> (tsv: String, summary: [String: Any]) {
+        var tsv = "session\troi_a\troi_b\tqcfc_r\tqcfc_p\tdistance_mm\n"
+        var summary: [String: Any] = [:]
+        let sessions = Array(Set(rows.map { $0.scope.session ?? "" })).sorted()
+        for session in sessions {
+            let scans = rows.filter { ($0.scope.session ?? "") == session && $0.roi != nil && $0.quality.meanFD != nil }
+            guard scans.count >= 4, let names = scans.first?.roi?.names, scans.allSatisfy({ $0.roi!.names == names }) else { continue }
+            let fd = scans.map { $0.quality.meanFD! }
+            var rs: [Double] = [], ps: [Double] = [], distances: [Double] = []
+            for a in 0..<names.count {
+                for b in (a + 1)..<names.count {
+                    let edge = scans.map { $0.roi!.matrix[a][b] }
+                    guard let test = try? CorrelationTest.pearson(fd, edge) else { continue }
+                    var distance: Double?
+                    if let ca = centroids?[names[a]], let cb = centroids?[names[b]] {
+                        distance = zip(ca, cb).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }.squareRoot()
+                    }
+                    rs.append(test.r); ps.append(test.p)
+                    if let distance { distances.append(distance) }
+                    tsv += "\(session.isEmpty ? "n/a" : session)\t\(names[a])\t\(names[b])\t\(format(test.r))\t\(format(test.p))\t\(format(distance))\n"
+                }
+            }
+            guard !rs.isEmpty else { continue }
+            let q = BenjaminiHochberg.qValues(ps)
+            var s: [String: Any] = [
+                "scans": scans.count, "edges": rs.count,
+                "fraction_significant_uncorrected": Double(ps.filter { $0 < 0.05 }.count) / Double(ps.count),
+                "fraction_significant_fdr": Double(q.filter { $0 < 0.05 }.count) / Double(q.count),
+                "median_abs_qcfc": ScanQuality.median(rs.map(abs)) ?? 0,
+            ]
+            if distances.count == rs.count, let d = try? CorrelationTest.pearson(distances, rs) {
+                s["distance_dependence_r"] = d.r
+                s["distance_dependence_p"] = d.p
+            }
+            summary[session.isEmpty ? "all" : session] = s
+        }
+        return (tsv, summary)
+    }
+}

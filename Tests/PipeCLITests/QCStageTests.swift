@@ -1,0 +1,57 @@
+import Foundation
+import XCTest
+
+/// The `qc` stage of the demo on five subjects: its table has a row per scan, each rule excludes
+/// exactly the scans over its threshold (with a row saying so), and a changed threshold reruns
+/// only the qc task.
+final class QCStageTests: XCTestCase {
+    func testEachRuleExcludesExactlyTheScansOverItsThresholdAndAThresholdRerunsOnlyQC() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pipe-qc-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let demo = packageRoot.appendingPathComponent("pipelines/demo.json").path
+        let out = folder.appendingPathComponent("out")
+        var args = ["--set", "cohort.subjects=[\"01\",\"04\",\"06\",\"07\",\"09\"]", "--set", "outputs=\(out.path)",
+                    "--cache-dir", folder.appendingPathComponent("cache").path]
+        for stage in ["responders_baseline", "anxiety_baseline", "improvement_baseline", "responders_change"] {
+            args += ["--set", "stages.\(stage).permutations=50"]
+        }
+        args += ["--set", "stages.responders_change.paired=[\"all\"]"]
+        // First without rules: the values.
+        let noRules = args + ["--set", "stages.qc={\"kind\": \"qc\", \"from\": [\"clean\", \"connectivity\", \"cohort\"]}"]
+        let first = try runPipe(["run", demo, "--quiet"] + noRules)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let table = try String(contentsOf: out.appendingPathComponent("qc/qc.tsv"), encoding: .utf8)
+        let lines = table.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        let header = lines[0], rows = Array(lines.dropFirst())
+        XCTAssertEqual(rows.count, 10, "one row per scan")
+        func column(_ name: String) -> [Double] { rows.map { Double($0[header.firstIndex(of: name)!])! } }
+        let fd = column("mean_fd"), censored = column("censored_fraction"), coverage = column("min_seed_coverage")
+        XCTAssertTrue(fd.allSatisfy { $0 > 0 } && coverage.allSatisfy { $0 > 0 && $0 <= 1 }, table)
+        XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("qc/exclusions.tsv"), encoding: .utf8).split(separator: "\n").count, 1)
+
+        // Thresholds between the observed values: exactly the scans above them are excluded.
+        let fdThreshold = fd.sorted()[6], censoredThreshold = censored.sorted()[7]
+        let expected = Set(rows.indices.filter { fd[$0] > fdThreshold }.map { "\(rows[$0][0]) \(rows[$0][1]) max_mean_fd" }
+                           + rows.indices.filter { censored[$0] > censoredThreshold }.map { "\(rows[$0][0]) \(rows[$0][1]) max_censored_fraction" })
+        XCTAssertFalse(expected.isEmpty)
+        let withRules = args + ["--set", "stages.qc={\"kind\": \"qc\", \"from\": [\"clean\", \"connectivity\", \"cohort\"], "
+                                + "\"max_mean_fd\": \(fdThreshold), \"max_censored_fraction\": \(censoredThreshold)}"]
+        let plan = try runPipe(["plan", demo, "--changed"] + withRules)
+        XCTAssertEqual(plan.status, 0, plan.stderr)
+        let toRun = plan.stdout.split(separator: "\n").filter { $0.contains(" run ") }.map { String($0.split(separator: " ")[0]) }
+        XCTAssertEqual(toRun, ["qc"], "a changed threshold reruns only the qc task:\n\(plan.stdout)")
+        let second = try runPipe(["run", demo, "--quiet"] + withRules)
+        XCTAssertEqual(second.status, 0, second.stderr)
+        let exclusions = try String(contentsOf: out.appendingPathComponent("qc/exclusions.tsv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst().map { $0.split(separator: "\t").map(String.init) }
+        XCTAssertEqual(Set(exclusions.map { "\($0[0]) \($0[1]) \($0[3])" }), expected, "\(exclusions)")
+        for e in exclusions {
+            let value = Double(e[4])!, threshold = Double(e[5])!
+            XCTAssertGreaterThan(value, threshold, "\(e)")
+        }
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("qc/qc_summary.json"))) as! [String: Any]
+        XCTAssertEqual(summary["scans"] as? Int, 10)
+        XCTAssertEqual(summary["excluded_scans"] as? Int, Set(exclusions.map { "\($0[0]) \($0[1])" }).count)
+    }
+}
