@@ -83,6 +83,7 @@ extension RunState {
     private mutating func recordSuccess(_ id: Int, _ desc: TaskDescription, _ m: Manifest, waiters: [Int]) {
         let task = graph.tasks[id]
         executed += 1
+        sourceBytesRead += desc.sources.reduce(0) { $0 + Self.size(of: $1) }
         emit(.finished(stage: task.stage, scope: task.scope, key: desc.key, seconds: m.seconds, peakRSS: m.peakRSS))
         complete(id, key: desc.key, outputs: m.outputs)
         for w in waiters { serveFromCache(w, key: desc.key, outputs: m.outputs) }
@@ -108,5 +109,11 @@ extension RunState {
             skipDependents(of: w, because: reason)
         }
         if !options.keepGoing { stopping = true }
+    }
+
+    /// A source file's size: as recorded when it was hashed, else as it is now (0 if unreadable).
+    private static func size(of source: TaskDescription.Source) -> UInt64 {
+        let identity = source.identity ?? (try? FileSystem.identity(of: source.path)) ?? nil
+        return UInt64(max(0, identity?.size ?? 0))
     }
 }

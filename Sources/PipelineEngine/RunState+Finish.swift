@@ -45,7 +45,7 @@ extension RunState {
         return RunSummary(
             runID: runID, total: graph.tasks.count, executed: executed, cached: cached, failed: failed,
             skipped: skipped + notStarted, interrupted: interrupted, seconds: seconds,
-            bytesHashed: IOCounters.bytesHashed, sourceBytesRead: IOCounters.sourceBytesRead,
+            bytesHashed: IOCounters.bytesHashed, sourceBytesRead: sourceBytesRead,
             peakRSS: FileSystem.peakRSS(), failures: failures)
     }
 

@@ -49,6 +49,8 @@ struct RunState {
 
     var executed = 0, cached = 0, failed = 0, skipped = 0
     var failures: [RunSummary.Failure] = []
+    /// Bytes of the source files of the tasks executed (see ``RunSummary/sourceBytesRead``).
+    var sourceBytesRead: UInt64 = 0
 
     /// Plans the run (reading the cache, not changing it); emits nothing.
     init(runner: Runner) {
