@@ -6,7 +6,7 @@ import CKernels
 /// confounds), the stacked regressors A (B·R x n, padded to a multiple of 4 rows) multiply the
 /// residualised, normalised data Y (n x V): C = A·Y, computed per block of 64 voxels in a
 /// register-tiled 4-row x 8-voxel micro-kernel with SIMD4<Double> accumulators over the n
-/// samples. Two precisions (chosen by `PermutationNullPass.usesFloat`):
+/// samples. Two precisions (chosen by `PermutationTest.usesFloat`):
 /// - Double (`multiply`, `tPass`; the F pass in PermutationKernelF.swift): accumulated in Double,
 ///   t values match a float64 reference to ~1e-15 relative, so exhaustive p-values agree exactly.
 ///   Exhaustive nulls always use it.
