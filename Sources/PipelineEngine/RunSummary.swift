@@ -16,9 +16,12 @@ public struct RunSummary: Sendable {
     public var skipped: Int
     public var interrupted: Bool
     public var seconds: Double
-    /// Bytes read to hash source files during this run.
+    /// Bytes read to hash source files in this process (for `pipe run`: this run, planning
+    /// included; see ``IOCounters``).
     public var bytesHashed: UInt64
-    /// Bytes of source files read by tasks run in this process.
+    /// Bytes of source data given to the tasks executed in this run: the sizes of each executed
+    /// task's source files, a file counted once per task that reads it (whatever executor ran it).
+    /// Cached tasks read none, so a no-op rerun reports 0.
     public var sourceBytesRead: UInt64
     public var peakRSS: UInt64
     public var failures: [Failure]

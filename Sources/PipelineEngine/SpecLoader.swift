@@ -151,6 +151,9 @@ public struct SpecLoader: Sendable {
         }
     }
 
+    /// Reads the `stages` object: each stage (see ``readStage(_:names:diagnostics:)``), then, when
+    /// nothing was reported, their order (see ``ordered(_:diagnostics:)``).
+    /// - Returns: the stages in dependency order; in spec order when something was reported.
     private func readStages(_ node: JSONNode, diagnostics d: SpecDiagnostics) -> [StageSpec] {
         guard let members = node.members else {
             d.report(node.location, "stages", "expected an object of named stages, got \(node.shortDescription)")
@@ -158,77 +161,97 @@ public struct SpecLoader: Sendable {
         }
         if members.isEmpty { d.report(node.location, "stages", "no stages defined") }
         let names = members.map(\.key)
-        var specs: [StageSpec] = []
-        var fromLocations: [String: [SourceLocation]] = [:]
-        for m in members {
-            let path = "stages.\(m.key)"
-            if m.key.isEmpty || m.key.contains(where: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) {
-                d.report(m.keyLocation, path, "stage names may use letters, digits, '_' and '-'")
-            }
-            guard let fields = m.value.members else {
-                d.report(m.value.location, path, "expected a stage object, got \(m.value.shortDescription)")
-                continue
-            }
-            guard let kindMember = m.value.member("kind") else {
-                d.report(m.value.location, path + ".kind", "missing the stage kind; known kinds: \(registry.names.joined(separator: ", "))")
-                continue
-            }
-            guard case .string(let kindName) = kindMember.value.kind else {
-                d.report(kindMember.value.location, path + ".kind", "expected a kind name string, got \(kindMember.value.shortDescription)")
-                continue
-            }
-            guard let kind = registry.kind(named: kindName) else {
-                let known = registry.names.isEmpty ? "no kinds are registered" : "known kinds: \(registry.names.joined(separator: ", "))"
-                d.report(kindMember.value.location, path + ".kind",
-                         "unknown kind '\(kindName)'" + EditDistance.didYouMean(kindName, among: registry.names) + "; \(known)")
-                continue
-            }
-            var from: [String] = []
-            var locs: [SourceLocation] = []
-            if let f = m.value.member("from") {
-                switch f.value.kind {
-                case .string(let s): from = [s]; locs = [f.value.location]
-                case .array(let items):
-                    for (i, item) in items.enumerated() {
-                        if case .string(let s) = item.kind { from.append(s); locs.append(item.location) }
-                        else { d.report(item.location, "\(path).from[\(i)]", "expected a stage name, got \(item.shortDescription)") }
-                    }
-                default:
-                    d.report(f.value.location, path + ".from", "expected a stage name or a list of stage names, got \(f.value.shortDescription)")
-                }
-                for (i, up) in from.enumerated() where !names.contains(up) {
-                    d.report(locs[i], "\(path).from[\(i)]", "unknown stage '\(up)'" + EditDistance.didYouMean(up, among: names))
-                }
-                if Set(from).count != from.count { d.report(f.value.location, path + ".from", "a stage is listed twice") }
-            }
-            fromLocations[m.key] = locs
-            if !kind.upstreamCount.contains(from.count) {
-                let r = kind.upstreamCount
-                let want = r.upperBound == Int.max ? "at least \(r.lowerBound)" : (r.lowerBound == r.upperBound ? "exactly \(r.lowerBound)" : "\(r.lowerBound) to \(r.upperBound)")
-                d.report(m.value.member("from")?.value.location ?? m.value.location, path + ".from",
-                         "kind '\(kindName)' reads \(want) upstream stage(s), got \(from.count)")
-            }
-            var publish = true
-            if let p = m.value.member("publish") {
-                if case .bool(let b) = p.value.kind { publish = b }
-                else { d.report(p.value.location, path + ".publish", "expected true or false, got \(p.value.shortDescription)") }
-            }
-            var memory: UInt64?
-            if let mm = m.value.member("memory") {
-                if case .number(let n) = mm.value.kind, n > 0, n <= Self.maxMemoryMiB { memory = UInt64(n * 1_048_576) }
-                else { d.report(mm.value.location, path + ".memory", "expected a number of MiB in 1...\(JSONValue.format(number: Self.maxMemoryMiB)), got \(mm.value.shortDescription)") }
-            }
-            let reader = ParameterReader(members: fields.filter { !Self.stageKeys.contains($0.key) },
-                                         stageLocation: m.value.location, path: path,
-                                         diagnostics: d, reserved: Self.stageKeys)
-            let typed = kind.typedParameters(reader)
-            let params = reader.finish()
-            specs.append(StageSpec(name: m.key, kind: kind, from: from, params: params, publish: publish,
-                                   memory: memory, location: m.keyLocation, typedParameters: typed, node: m.value))
-        }
+        let specs = members.compactMap { readStage($0, names: names, diagnostics: d) }
         guard d.issues.isEmpty else { return specs }
-        // Deterministic topological order: repeatedly take the first stage (in spec order) whose
-        // upstream stages are all placed.
+        return ordered(specs, diagnostics: d)
+    }
+
+    /// Reads one stage. Steps, each reporting its problems: the name; the kind; `from`, and its
+    /// count against the kind's; `publish`; `memory`; the kind's parameters (every other key).
+    /// - Returns: `nil` when the stage is not an object or its kind is missing or unknown.
+    private func readStage(_ m: JSONNode.Member, names: [String], diagnostics d: SpecDiagnostics) -> StageSpec? {
+        let path = "stages.\(m.key)"
+        if m.key.isEmpty || m.key.contains(where: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) {
+            d.report(m.keyLocation, path, "stage names may use letters, digits, '_' and '-'")
+        }
+        guard let fields = m.value.members else {
+            d.report(m.value.location, path, "expected a stage object, got \(m.value.shortDescription)")
+            return nil
+        }
+        guard let (kind, kindName) = readKind(m.value, path: path, diagnostics: d) else { return nil }
+        let from = readFrom(m.value, path: path, names: names, diagnostics: d)
+        if !kind.upstreamCount.contains(from.count) {
+            let r = kind.upstreamCount
+            let want = r.upperBound == Int.max ? "at least \(r.lowerBound)" : (r.lowerBound == r.upperBound ? "exactly \(r.lowerBound)" : "\(r.lowerBound) to \(r.upperBound)")
+            d.report(m.value.member("from")?.value.location ?? m.value.location, path + ".from",
+                     "kind '\(kindName)' reads \(want) upstream stage(s), got \(from.count)")
+        }
+        var publish = true
+        if let p = m.value.member("publish") {
+            if case .bool(let b) = p.value.kind { publish = b }
+            else { d.report(p.value.location, path + ".publish", "expected true or false, got \(p.value.shortDescription)") }
+        }
+        var memory: UInt64?
+        if let mm = m.value.member("memory") {
+            if case .number(let n) = mm.value.kind, n > 0, n <= Self.maxMemoryMiB { memory = UInt64(n * 1_048_576) }
+            else { d.report(mm.value.location, path + ".memory", "expected a number of MiB in 1...\(JSONValue.format(number: Self.maxMemoryMiB)), got \(mm.value.shortDescription)") }
+        }
+        let reader = ParameterReader(members: fields.filter { !Self.stageKeys.contains($0.key) },
+                                     stageLocation: m.value.location, path: path,
+                                     diagnostics: d, reserved: Self.stageKeys)
+        let typed = kind.typedParameters(reader)
+        let params = reader.finish()
+        return StageSpec(name: m.key, kind: kind, from: from, params: params, publish: publish,
+                         memory: memory, location: m.keyLocation, typedParameters: typed, node: m.value)
+    }
+
+    /// A stage's `kind`: the registered kind and its name, or `nil` (reported) when it is missing,
+    /// not a string, or unknown (with a did-you-mean and the known kinds).
+    private func readKind(_ stage: JSONNode, path: String, diagnostics d: SpecDiagnostics) -> (any StageKind, String)? {
+        guard let kindMember = stage.member("kind") else {
+            d.report(stage.location, path + ".kind", "missing the stage kind; known kinds: \(registry.names.joined(separator: ", "))")
+            return nil
+        }
+        guard case .string(let kindName) = kindMember.value.kind else {
+            d.report(kindMember.value.location, path + ".kind", "expected a kind name string, got \(kindMember.value.shortDescription)")
+            return nil
+        }
+        guard let kind = registry.kind(named: kindName) else {
+            let known = registry.names.isEmpty ? "no kinds are registered" : "known kinds: \(registry.names.joined(separator: ", "))"
+            d.report(kindMember.value.location, path + ".kind",
+                     "unknown kind '\(kindName)'" + EditDistance.didYouMean(kindName, among: registry.names) + "; \(known)")
+            return nil
+        }
+        return (kind, kindName)
+    }
+
+    /// A stage's `from`: one stage name or a list of them (empty when absent). Reports items that
+    /// are not strings, names not among `names`, and a name listed twice.
+    private func readFrom(_ stage: JSONNode, path: String, names: [String], diagnostics d: SpecDiagnostics) -> [String] {
+        guard let f = stage.member("from") else { return [] }
+        var from: [String] = []
+        var locs: [SourceLocation] = []
+        switch f.value.kind {
+        case .string(let s): from = [s]; locs = [f.value.location]
+        case .array(let items):
+            for (i, item) in items.enumerated() {
+                if case .string(let s) = item.kind { from.append(s); locs.append(item.location) }
+                else { d.report(item.location, "\(path).from[\(i)]", "expected a stage name, got \(item.shortDescription)") }
+            }
+        default:
+            d.report(f.value.location, path + ".from", "expected a stage name or a list of stage names, got \(f.value.shortDescription)")
+        }
+        for (i, up) in from.enumerated() where !names.contains(up) {
+            d.report(locs[i], "\(path).from[\(i)]", "unknown stage '\(up)'" + EditDistance.didYouMean(up, among: names))
+        }
+        if Set(from).count != from.count { d.report(f.value.location, path + ".from", "a stage is listed twice") }
+        return from
+    }
+
+    /// Deterministic topological order: repeatedly takes the first stage (in spec order) whose
+    /// upstream stages are all placed.
+    /// - Returns: the ordered stages, or `specs` unchanged after reporting a cycle.
+    private func ordered(_ specs: [StageSpec], diagnostics d: SpecDiagnostics) -> [StageSpec] {
         var placed: [StageSpec] = []
         var remaining = specs
         while !remaining.isEmpty {

@@ -2,8 +2,8 @@ import Crypto
 import Foundation
 
 /// Everything a running task may use: its parameters, scope, inputs, sources, an output folder,
-/// a log, and cancellation. Kinds read sources only through ``readSource(_:)`` so the engine can
-/// count input bytes.
+/// a log, and cancellation. Kinds open their source files by the paths in ``sources`` (each was
+/// checked against the digest in the task's key just before the task started).
 public final class TaskContext: Sendable {
     /// The stage's canonical parameters.
     public let params: JSONValue
@@ -52,12 +52,11 @@ public final class TaskContext: Sendable {
         logHandle.withLock { $0?.write(Data((line + "\n").utf8)) }
     }
 
-    /// Reads a whole source file, counting its bytes in ``IOCounters/sourceBytesRead``.
+    /// Reads a whole source file named in ``sources``.
+    /// - Throws: ``PipeError`` `.io` when there is no such source or it cannot be read.
     public func readSource(_ name: String) throws -> [UInt8] {
         guard let url = sources[name] else { throw PipeError(.io, "no source named '\(name)'") }
-        let bytes = try FileSystem.read(url.path)
-        IOCounters.addSourceRead(bytes.count)
-        return bytes
+        return try FileSystem.read(url.path)
     }
 
     /// Writes an output file named `name` (no path separators).

@@ -30,9 +30,11 @@ final class RerunTests: XCTestCase {
         let s = try makeStudy()
         try s.runOK()
         XCTAssertEqual(s.takeExecutions().count, 22)
-        XCTAssertGreaterThan(s.takeBytesRead(), 0)
+        let bytesRead = s.takeBytesRead()
+        XCTAssertGreaterThan(bytesRead, 0)
         let first = try s.lastRunSummary()
         XCTAssertGreaterThan(first["bytesHashed"] as! Int, 0)
+        XCTAssertEqual(first["sourceBytesRead"] as? Int, bytesRead, "the sizes of the executed tasks' source files")
 
         try s.runOK()
         XCTAssertEqual(s.takeExecutions(), [])

@@ -8,8 +8,10 @@ import Numerics
 /// Checks, each an `InputError` naming the file and what was expected:
 /// - the BOLD image must be 4-D with at least 2 volumes left after dummy scans (a 3-D file, or a
 ///   4-D file with one volume, is refused);
-/// - the sidecar's RepetitionTime and the header's TR must agree within 1% unless `trSource` says
-///   which wins;
+/// - the sidecar's RepetitionTime and the header's TR must agree within 1% unless
+///   `Request.repetitionTimeSource` (the spec's `tr_source`) says which wins, and the TR must be
+///   plausible (`plausibleRepetitionTime`); `Request.repetitionTimeOverride` (the spec's
+///   `repetition_time`) replaces both;
 /// - a mask on another grid is resampled by nearest neighbour through the affines; a mask with no
 ///   voxel inside the data's field of view is refused;
 /// - the confounds file must have one row per volume;
@@ -68,69 +70,130 @@ public enum ScanLoader {
         }
     }
 
+    /// Loads a run. Steps, in order (each check in the order listed in the type's summary): check
+    /// the shape; find the TR; with an EPI mask, read the whole run and compute the mask from it,
+    /// else read the mask file (or take every voxel); list the in-mask voxels; stream the volumes
+    /// into the series; read the confounds; refuse a run with no finite in-mask voxel.
     /// - Parameter storage: makes the series' storage for a given number of float32 values, once
     ///   the mask is known (by default, memory of its own; `clean` passes its mapped output file).
+    /// - Throws: `InputError` for a check that fails (see the type's summary), or the reader's error.
     public static func load(_ request: Request, storage: (Int) throws -> SeriesBuffer = { SeriesBuffer(zeros: $0) }) throws -> LoadedScan {
         let reader = try NIfTIVolumeReader<Float>(path: request.bold)
-        let header = reader.info.header, shape = header.shape
-        guard shape.count >= 4, shape[3] > 1, shape.dropFirst(4).allSatisfy({ $0 == 1 }) else {
-            let what = shape.count < 4 ? "a \(shape.count)-D image" : "\(shape.map(String.init).joined(separator: "x"))"
-            throw InputError(path: request.bold, field: "dim", "is \(what); expected a 4-D BOLD series with more than one volume")
-        }
-        let grid = Array(shape.prefix(3)), perVolume = reader.voxelsPerVolume
-        let total = shape[3]
-        guard request.dummyScans >= 0, total - request.dummyScans >= 2 else {
-            throw InputError(path: request.bold, field: "dummy_scans",
-                             "dropping \(request.dummyScans) of \(total) volumes leaves fewer than 2")
-        }
+        let header = reader.info.header
+        let (grid, total) = try checkShape(request, header: header)
         let tr = try repetitionTime(request, header: header)
         let affine = header.affine
         let volumes = total - request.dummyScans
         let smoothing = request.smoothingFWHM > 0
             ? try GaussianSmoothing(fwhm: [request.smoothingFWHM], voxelSize: affine.voxelSizes) : nil
 
-        // With an EPI mask, the whole unsmoothed run (dummy scans dropped, non-finite values zeroed).
-        var whole: [Float] = []
-        var nonFinite = [Bool](repeating: false, count: perVolume)
-        var maskValues = [Float](repeating: 1, count: perVolume)
+        var run = WholeRun(whole: [], nonFinite: [Bool](repeating: false, count: reader.voxelsPerVolume),
+                           maskValues: [Float](repeating: 1, count: reader.voxelsPerVolume))
         if request.epiMask && request.mask == nil {
-            whole = [Float](repeating: 0, count: volumes * perVolume)
-            try whole.withUnsafeMutableBufferPointer { data in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: perVolume)
-                defer { scratch.deallocate() }
-                for _ in 0..<request.dummyScans { try reader.read(into: scratch) }
-                for t in 0..<volumes { try reader.read(into: data.baseAddress! + t * perVolume) }
-            }
-            for i in whole.indices where !whole[i].isFinite {
-                whole[i] = 0
-                nonFinite[i % perVolume] = true
-            }
-            // Before the mask: on an all-NaN run it would be computed on zeros.
-            if !nonFinite.contains(false) { throw noFiniteVoxel(request, voxels: perVolume, inside: "the image") }
-            // On the unsmoothed run, as nilearn's maskers compute it.
-            maskValues = try EPIBrainMask().compute(whole, shape: grid + [volumes]).map { $0 ? 1 : 0 }
+            run = try readWholeRun(reader, request, grid: grid, volumes: volumes)
         }
         if let maskPath = request.mask {
-            let mask = try NIfTIFile.read(maskPath, as: Float.self)
-            guard mask.shape.prefix(3).count == 3 else {
-                throw InputError(path: maskPath, field: "dim", "a mask must be 3-D")
-            }
-            maskValues = SeedGeometry.resampleNearest(mask.data, shape: Array(mask.shape.prefix(3)), affine: mask.affine,
-                                                      to: grid, affine: affine)
+            run.maskValues = try resampledMask(maskPath, to: grid, affine: affine)
         }
+        let (voxels, box) = try inMaskVoxels(run.maskValues, request, grid: grid, count: reader.voxelsPerVolume)
+
+        let series = try storage(volumes * voxels.count)
+        try fillSeries(series, from: reader, request, run: &run, volumes: volumes, grid: grid, voxels: voxels,
+                       smoothing: smoothing, box: box)
+        let confounds = try readConfounds(request, total: total, volumes: volumes)
+        let inMaskNonFinite = voxels.filter { run.nonFinite[$0] }.count
+        if inMaskNonFinite == voxels.count {
+            throw noFiniteVoxel(request, voxels: voxels.count, inside: request.mask.map { "the mask \($0)" } ?? "the mask")
+        }
+        return LoadedScan(gridShape: grid, affine: affine, repetitionTime: tr, volumes: volumes, voxels: voxels,
+                          series: series, confounds: confounds, nonFiniteVoxels: inMaskNonFinite,
+                          xformCode: LoadedScan.xformCode(of: header))
+    }
+
+    /// What `load` knows of the run before streaming it: the whole unsmoothed run (EPI mask only;
+    /// dummy scans dropped, non-finite values zeroed), which voxels had a non-finite value, and the
+    /// mask's value at each voxel of the grid.
+    private struct WholeRun {
+        var whole: [Float]
+        var nonFinite: [Bool]
+        var maskValues: [Float]
+    }
+
+    /// Checks that the BOLD image is 4-D with at least 2 volumes left after the dummy scans.
+    /// - Returns: the 3-D grid and the number of volumes in the file.
+    private static func checkShape(_ request: Request, header: NIfTIHeader) throws -> (grid: [Int], total: Int) {
+        let shape = header.shape
+        guard shape.count >= 4, shape[3] > 1, shape.dropFirst(4).allSatisfy({ $0 == 1 }) else {
+            let what = shape.count < 4 ? "a \(shape.count)-D image" : "\(shape.map(String.init).joined(separator: "x"))"
+            throw InputError(path: request.bold, field: "dim", "is \(what); expected a 4-D BOLD series with more than one volume")
+        }
+        let total = shape[3]
+        guard request.dummyScans >= 0, total - request.dummyScans >= 2 else {
+            throw InputError(path: request.bold, field: "dummy_scans",
+                             "dropping \(request.dummyScans) of \(total) volumes leaves fewer than 2")
+        }
+        return (Array(shape.prefix(3)), total)
+    }
+
+    /// Reads the whole run (dummy scans dropped), zeroes its non-finite values, and computes the EPI
+    /// mask on it unsmoothed, as nilearn's maskers do.
+    /// - Throws: `InputError` when no voxel of the image is finite throughout (checked before the
+    ///   mask: on an all-NaN run it would be computed on zeros).
+    private static func readWholeRun(_ reader: NIfTIVolumeReader<Float>, _ request: Request, grid: [Int], volumes: Int) throws -> WholeRun {
+        let perVolume = reader.voxelsPerVolume
+        var whole = [Float](repeating: 0, count: volumes * perVolume)
+        var nonFinite = [Bool](repeating: false, count: perVolume)
+        try whole.withUnsafeMutableBufferPointer { data in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: perVolume)
+            defer { scratch.deallocate() }
+            for _ in 0..<request.dummyScans { try reader.read(into: scratch) }
+            for t in 0..<volumes { try reader.read(into: data.baseAddress! + t * perVolume) }
+        }
+        for i in whole.indices where !whole[i].isFinite {
+            whole[i] = 0
+            nonFinite[i % perVolume] = true
+        }
+        if !nonFinite.contains(false) { throw noFiniteVoxel(request, voxels: perVolume, inside: "the image") }
+        let mask = try EPIBrainMask().compute(whole, shape: grid + [volumes]).map { $0 ? Float(1) : 0 }
+        return WholeRun(whole: whole, nonFinite: nonFinite, maskValues: mask)
+    }
+
+    /// A mask file's values on the BOLD grid, resampled by nearest neighbour through the affines.
+    private static func resampledMask(_ path: String, to grid: [Int], affine: Affine) throws -> [Float] {
+        let mask = try NIfTIFile.read(path, as: Float.self)
+        guard mask.shape.prefix(3).count == 3 else {
+            throw InputError(path: path, field: "dim", "a mask must be 3-D")
+        }
+        return SeedGeometry.resampleNearest(mask.data, shape: Array(mask.shape.prefix(3)), affine: mask.affine,
+                                            to: grid, affine: affine)
+    }
+
+    /// The voxels whose mask value exceeds the threshold, and their bounding box.
+    /// - Throws: `InputError` when there is none.
+    private static func inMaskVoxels(_ maskValues: [Float], _ request: Request, grid: [Int],
+                                     count: Int) throws -> (voxels: [Int], box: VoxelBox) {
         let threshold = Float(request.maskThreshold)
-        let voxels = (0..<perVolume).filter { maskValues[$0] > threshold }
+        let voxels = (0..<count).filter { maskValues[$0] > threshold }
         guard let box = VoxelBox.bounding(voxels, shape: grid) else {
             throw InputError(path: request.mask ?? request.bold, field: "mask",
                              "has no voxel inside the BOLD image's field of view (\(request.bold)); is it on another grid or in another space?")
         }
+        return (voxels, box)
+    }
 
+    /// Fills `series` (volumes x voxels) from the file, or from `run.whole` when the run was read
+    /// whole: worker threads zero non-finite values (marking them in `run.nonFinite`), smooth on
+    /// `box`, and copy the in-mask voxels.
+    private static func fillSeries(_ series: SeriesBuffer, from reader: NIfTIVolumeReader<Float>, _ request: Request,
+                                   run: inout WholeRun, volumes: Int, grid: [Int], voxels: [Int],
+                                   smoothing: GaussianSmoothing?, box: VoxelBox) throws {
+        let perVolume = reader.voxelsPerVolume
         let workers = ProcessInfo.processInfo.activeProcessorCount
-        let series = try storage(volumes * voxels.count)
         var workerNonFinite = [[Bool]](repeating: [], count: workers)
         let scratches = smoothing.map { s in (0..<workers).map { _ in SmoothingScratch(shape: grid, smoothing: s) } }
         // Streaming, the buffers carry the stored bytes and each worker decodes into its own volume
         // (conversion off the decompressing thread); from the whole run, they carry float32 volumes.
+        let whole = run.whole
         let streaming = whole.isEmpty
         let decoded = streaming ? (0..<workers).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: perVolume) } : []
         defer { for d in decoded { d.deallocate() } }
@@ -167,26 +230,21 @@ public enum ScanLoader {
             }
         }
         for flags in workerNonFinite where !flags.isEmpty {
-            for i in flags.indices where flags[i] { nonFinite[i] = true }
+            for i in flags.indices where flags[i] { run.nonFinite[i] = true }
         }
+    }
 
-        var confounds: ConfoundsTable?
-        if let path = request.confounds {
-            var table = try ConfoundsTable.read(path)
-            guard table.rowCount == total else {
-                throw InputError(path: path, "has \(table.rowCount) rows; the BOLD series \(request.bold) has \(total) volumes")
-            }
-            for name in table.names { table.columns[name] = Array(table.columns[name]!.dropFirst(request.dummyScans)) }
-            table.rowCount = volumes
-            confounds = table
+    /// The confounds table with the dummy scans' rows dropped.
+    /// - Throws: `InputError` when it does not have one row per volume of the file.
+    private static func readConfounds(_ request: Request, total: Int, volumes: Int) throws -> ConfoundsTable? {
+        guard let path = request.confounds else { return nil }
+        var table = try ConfoundsTable.read(path)
+        guard table.rowCount == total else {
+            throw InputError(path: path, "has \(table.rowCount) rows; the BOLD series \(request.bold) has \(total) volumes")
         }
-        let inMaskNonFinite = voxels.filter { nonFinite[$0] }.count
-        if inMaskNonFinite == voxels.count {
-            throw noFiniteVoxel(request, voxels: voxels.count, inside: request.mask.map { "the mask \($0)" } ?? "the mask")
-        }
-        return LoadedScan(gridShape: grid, affine: affine, repetitionTime: tr, volumes: volumes, voxels: voxels,
-                          series: series, confounds: confounds, nonFiniteVoxels: inMaskNonFinite,
-                          xformCode: LoadedScan.xformCode(of: header))
+        for name in table.names { table.columns[name] = Array(table.columns[name]!.dropFirst(request.dummyScans)) }
+        table.rowCount = volumes
+        return table
     }
 
     /// The error for a run with no voxel whose values are all finite.

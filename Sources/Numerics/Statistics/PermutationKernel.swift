@@ -6,9 +6,14 @@ import CKernels
 /// confounds), the stacked regressors A (B·R x n, padded to a multiple of 4 rows) multiply the
 /// residualised, normalised data Y (n x V): C = A·Y, computed per block of 64 voxels in a
 /// register-tiled 4-row x 8-voxel micro-kernel with SIMD4<Double> accumulators over the n
-/// samples. Double accumulation throughout: the kernel's t values match a float64 reference to
-/// ~1e-15 relative, so exhaustive p-values agree exactly (Float32 data would save half the
-/// memory traffic but moves t by ~1e-7 relative and breaks ties between mirror relabelings).
+/// samples. Two precisions (chosen by `PermutationTest.usesFloat`):
+/// - Double (`multiply`, `tPass`; the F pass in PermutationKernelF.swift): accumulated in Double,
+///   t values match a float64 reference to ~1e-15 relative, so exhaustive p-values agree exactly.
+///   Exhaustive nulls always use it.
+/// - Float32 (`multiplyFloat`, `tPassFloat`, `fPassFloat`; see "Float32 variant" below): data and
+///   products in Float32, statistics widened to Double. Half the memory traffic, but t moves by
+///   ~1e-7 relative, which breaks ties between mirror relabelings; used for large random nulls
+///   (`precision` automatic) or when asked for.
 struct PermutationKernel {
     static let blockWidth = 64
 

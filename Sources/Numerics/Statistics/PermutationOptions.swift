@@ -16,7 +16,7 @@ public struct PermutationOptions: Sendable {
     /// memory when spatial statistics keep B full maps.
     public var batchSize: Int = 96
     /// Cluster-forming threshold on the t scale (|t| > thr for two-sided); nil: no cluster null.
-    /// Use `ClusterThreshold.t(p:df:twoSided:)` to convert a p threshold like nilearn.
+    /// Use `ClusterAnalysis.tThreshold(p:df:twoSided:)` to convert a p threshold like nilearn.
     public var clusterThreshold: Double? = nil
     /// Connectivity for cluster extent/mass (nilearn: faces; FSL randomise: vertices).
     public var clusterConnectivity: VoxelConnectivity = .faces

@@ -1,13 +1,32 @@
 import XCTest
 @testable import PipelineEngine
 
+/// Counts the tasks the scheduler has started and not yet seen finish or fail, from its events
+/// (emitted by its control loop, so the count is the scheduler's own, independent of timing).
+final class InFlightObserver: RunObserver, @unchecked Sendable {
+    private let state = Locked((current: 0, peak: 0))
+    var peak: Int { state.current.peak }
+
+    func handle(_ event: RunEvent) {
+        switch event {
+        case .started: state.withLock { $0.current += 1; $0.peak = max($0.peak, $0.current) }
+        case .finished, .failed: state.withLock { $0.current -= 1 }
+        default: break
+        }
+    }
+}
+
 final class SchedulerTests: XCTestCase {
-    func runProbe(subjects: Int, jobs: Int, budget: UInt64, estimate: UInt64) async throws -> (peak: Int, summary: RunSummary) {
+    /// Runs `subjects` probe tasks whose bodies wait until `target` of them run at once.
+    /// - Returns: the peak number of bodies running at once, the peak number of tasks the scheduler
+    ///   had started and not finished, and the summary.
+    func runProbe(subjects: Int, jobs: Int, budget: UInt64, estimate: UInt64,
+                  target: Int) async throws -> (peak: Int, scheduled: Int, summary: RunSummary) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sched-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let probe = Locked((current: 0, peak: 0))
-        let registry = StageRegistry([ProbeKind(probe: probe, estimate: estimate)])
+        let gate = ProbeGate(target: target)
+        let registry = StageRegistry([ProbeKind(gate: gate, estimate: estimate)])
         let subs = (1...subjects).map { "\"\(String(format: "%02d", $0))\"" }.joined(separator: ",")
         let specURL = dir.appendingPathComponent("s.json")
         try "{\"pipe\": 1, \"cohort\": {\"subjects\": [\(subs)]}, \"stages\": {\"p\": {\"kind\": \"probe\"}}}"
@@ -19,27 +38,38 @@ final class SchedulerTests: XCTestCase {
         var options = RunOptions()
         options.jobs = jobs
         options.memoryBudget = budget
+        let observer = InFlightObserver()
         let runner = Runner(graph: graph, cache: cache, executor: LocalExecutor(cache: cache, registry: registry),
-                            options: options, observers: [], runID: "test")
+                            options: options, observers: [observer], runID: "test")
         let summary = try await runner.run()
-        return (probe.current.peak, summary)
+        return (gate.peak, observer.peak, summary)
     }
+
+    // Each body waits until the expected number run at once, so reaching the bound does not depend
+    // on timing (a scheduler that never gets there fails the bodies after the gate's deadline); the
+    // scheduler's own count of started tasks shows it never goes beyond it.
 
     func testJobsBoundConcurrencyAndBodiesDoNotStarveTheCooperativePool() async throws {
         // More blocking tasks at once than there are cores: only dedicated threads allow that.
         let jobs = ProcessInfo.processInfo.activeProcessorCount + 4
-        let r = try await runProbe(subjects: 12, jobs: jobs, budget: 1 << 40, estimate: 1 << 20)
+        let r = try await runProbe(subjects: 2 * jobs, jobs: jobs, budget: 1 << 40, estimate: 1 << 20, target: jobs)
         XCTAssertEqual(r.peak, jobs)
-        XCTAssertEqual(r.summary.executed, 12)
-        let one = try await runProbe(subjects: 4, jobs: 1, budget: 1 << 40, estimate: 1 << 20)
+        XCTAssertEqual(r.scheduled, jobs)
+        XCTAssertEqual(r.summary.executed, 2 * jobs)
+        let one = try await runProbe(subjects: 4, jobs: 1, budget: 1 << 40, estimate: 1 << 20, target: 1)
         XCTAssertEqual(one.peak, 1)
+        XCTAssertEqual(one.scheduled, 1)
+        XCTAssertEqual(one.summary.executed, 4)
     }
 
     func testMemoryBudgetLimitsConcurrency() async throws {
-        let r = try await runProbe(subjects: 6, jobs: 6, budget: 250 << 20, estimate: 100 << 20)
+        let r = try await runProbe(subjects: 6, jobs: 6, budget: 250 << 20, estimate: 100 << 20, target: 2)
         XCTAssertEqual(r.peak, 2, "two 100 MiB tasks fit a 250 MiB budget, three do not")
-        let big = try await runProbe(subjects: 3, jobs: 3, budget: 50 << 20, estimate: 100 << 20)
+        XCTAssertEqual(r.scheduled, 2)
+        XCTAssertEqual(r.summary.executed, 6)
+        let big = try await runProbe(subjects: 3, jobs: 3, budget: 50 << 20, estimate: 100 << 20, target: 1)
         XCTAssertEqual(big.peak, 1, "a task larger than the budget runs alone")
+        XCTAssertEqual(big.scheduled, 1)
         XCTAssertEqual(big.summary.executed, 3)
     }
 

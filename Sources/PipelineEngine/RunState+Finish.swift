@@ -1,0 +1,57 @@
+import Foundation
+
+/// What a run does after its last task: the index, publishing, and the summary.
+extension RunState {
+    /// Records the latest key of every resolved task in the study's per-stage index, for `plan`'s
+    /// explanations; a stage's index is rewritten only if it changed. Errors are ignored (the index
+    /// is a hint).
+    func saveIndex() {
+        var perStage: [String: [String: String]] = [:]
+        for (i, t) in graph.tasks.enumerated() {
+            if let r = resolved[i] { perStage[t.stage, default: [:]][t.scope.label] = r.key }
+        }
+        let study = CacheStore.studyIdentity(graph.spec)
+        for (stage, entries) in perStage {
+            var index = cache.readIndex(study: study, stage: stage)
+            var changed = false
+            for (k, v) in entries where index[k] != v { index[k] = v; changed = true }
+            if changed { try? cache.writeIndex(study: study, stage: stage, index) }
+        }
+    }
+
+    /// Publishes the outputs of every published stage from the cache (marked incomplete when some
+    /// of the stage's tasks have no result), unless the run was interrupted or publishing is off.
+    /// - Returns: the last stage's publishing error, else the record's, else `nil`.
+    func publish() -> PipeError? {
+        guard !interrupted && options.publishOutputs else { return nil }
+        var publishError: PipeError?
+        let publisher = OutputPublisher(cache: cache, outputDirectory: graph.spec.outputDirectory,
+                                        study: CacheStore.studyIdentity(graph.spec))
+        for (si, stage) in graph.spec.stages.enumerated() where stage.publish {
+            let ids = graph.tasks.indices.filter { graph.tasks[$0].stageIndex == si }
+            // An entry removed during the run (found damaged by a consumer) is not published.
+            let entries = ids.compactMap { resolved[$0] }.filter { tasksDir?.exists($0.key) ?? true }
+            do {
+                try publisher.publish(stage: stage.name, entries: entries, complete: entries.count == ids.count)
+            } catch let e as PipeError { publishError = e } catch {}
+        }
+        do { try publisher.saveRecord() } catch let e as PipeError { publishError = publishError ?? e } catch {}
+        return publishError
+    }
+
+    /// The run's outcome. Tasks never started because the run stopped count as skipped.
+    func summary(runID: String, seconds: Double) -> RunSummary {
+        let notStarted = interrupted || stopping ? status.filter { $0 == .waiting || $0 == .ready }.count : 0
+        return RunSummary(
+            runID: runID, total: graph.tasks.count, executed: executed, cached: cached, failed: failed,
+            skipped: skipped + notStarted, interrupted: interrupted, seconds: seconds,
+            bytesHashed: IOCounters.bytesHashed, sourceBytesRead: sourceBytesRead,
+            peakRSS: FileSystem.peakRSS(), failures: failures)
+    }
+
+    /// The error an interrupted run throws, after its summary.
+    var interruptedError: PipeError {
+        let notRun = graph.tasks.count - executed - cached
+        return PipeError(.interrupted, "\(executed) tasks finished, \(cached) cached, \(notRun) not run; run again to resume")
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+
+/// The mutable state of one ``Runner/run()``: each task's status, key and outputs, the ready queue,
+/// the running set, and the counts for the summary. Only the runner's control loop holds it.
+///
+/// A task moves `waiting` (upstream not done) → `ready` (key known, no cache entry) → `running` →
+/// `done` or `failed`; or `waiting` → `done` when its key has an entry (a cache hit), or `waiting`
+/// → `skipped` when an upstream task failed.
+struct RunState {
+    enum Status { case waiting, ready, running, done, failed, skipped }
+
+    /// What an executor reports for one attempt of one task.
+    struct Completion: Sendable {
+        var task: Int
+        var attempt: Int
+        var result: Result<Manifest, PipeError>
+    }
+
+    let graph: TaskGraph
+    let cache: CacheStore
+    let executor: any TaskExecutor
+    let options: RunOptions
+    let observers: [any RunObserver]
+    /// The static plan made at the start (it serves the tasks cached from the outset).
+    let plans: [TaskPlan]
+    let tasksDir: DirectoryHandle?
+    /// At most this many tasks run at once.
+    let jobs: Int
+
+    var status: [Status]
+    /// Each done task's key and outputs.
+    var resolved: [(key: String, outputs: [OutputFile])?]
+    /// Each keyed task's description (set when it is resolved and not cached).
+    var descriptions: [TaskDescription?]
+    /// Upstream tasks not done yet, per task.
+    var remainingDeps: [Int]
+    var ready = MinHeap()
+    /// Tasks whose upstream tasks are all done, to be resolved.
+    var worklist: [Int] = []
+    /// Key of each running task → other ready tasks with the same key, waiting for its result.
+    var inFlightKeys: [String: [Int]] = [:]
+    /// Attempt number of the next start, for tasks being retried.
+    var attempts: [Int: Int] = [:]
+    var running = 0
+    var memoryInUse: UInt64 = 0
+    /// No more tasks start (a failure without `--keep-going`, or cancellation).
+    var stopping = false
+    var interrupted = false
+
+    var executed = 0, cached = 0, failed = 0, skipped = 0
+    var failures: [RunSummary.Failure] = []
+    /// Bytes of the source files of the tasks executed (see ``RunSummary/sourceBytesRead``).
+    var sourceBytesRead: UInt64 = 0
+
+    /// Plans the run (reading the cache, not changing it); emits nothing.
+    init(runner: Runner) {
+        graph = runner.graph
+        cache = runner.cache
+        executor = runner.executor
+        options = runner.options
+        observers = runner.observers
+        plans = Planner(graph: graph, cache: cache).plan(explain: true)
+        tasksDir = DirectoryHandle(path: cache.tasksPath)
+        jobs = max(1, options.jobs)
+        let n = graph.tasks.count
+        status = Array(repeating: .waiting, count: n)
+        resolved = Array(repeating: nil, count: n)
+        descriptions = Array(repeating: nil, count: n)
+        remainingDeps = graph.tasks.map(\.dependencies.count)
+    }
+
+    func emit(_ e: RunEvent) { for o in observers { o.handle(e) } }
+
+    /// Emits the static plan for the journal: one `planned` event per task, in id order.
+    func explainPlan() {
+        for p in plans {
+            let t = graph.tasks[p.task]
+            emit(.planned(stage: t.stage, scope: t.scope, status: p.status, key: p.key, reasons: p.reasons))
+        }
+    }
+
+    /// Resolves the tasks without dependencies, in id order (for a deterministic event order).
+    mutating func resolveRoots() {
+        for t in graph.tasks where t.dependencies.isEmpty { worklist.append(t.id) }
+        worklist.reverse()
+        drain()
+    }
+
+    /// Resolves every task in the worklist (those whose upstream tasks just became done).
+    mutating func drain() {
+        while let id = worklist.popLast() { resolve(id) }
+    }
+
+    /// Keys a task whose upstream tasks are done and looks it up: a cache hit completes it; a
+    /// damaged entry is reported, removed (under the lock) and recomputed; otherwise it is ready.
+    mutating func resolve(_ id: Int) {
+        let task = graph.tasks[id]
+        if plans[id].status == .cached, let key = plans[id].key {
+            serveFromCache(id, key: key, outputs: plans[id].outputs)
+            return
+        }
+        let desc = graph.describe(task) { resolved[$0]! }
+        descriptions[id] = desc
+        switch cache.entryState(for: desc.key, tasks: tasksDir) {
+        case .intact(let outputs):
+            serveFromCache(id, key: desc.key, outputs: outputs)
+            return
+        case .damaged(let why):
+            emit(.warning("\(task.label): cache entry \(desc.key.prefix(12)) is damaged (\(why)); recomputing it"))
+            cache.removeEntry(desc.key)
+        case .missing:
+            break
+        }
+        status[id] = .ready
+        ready.push(id)
+    }
+
+    /// Counts and reports a cache hit, and completes the task with the entry's outputs.
+    mutating func serveFromCache(_ id: Int, key: String, outputs: [OutputFile]) {
+        cached += 1
+        emit(.cached(stage: graph.tasks[id].stage, scope: graph.tasks[id].scope, key: key))
+        complete(id, key: key, outputs: outputs)
+    }
+
+    /// Marks a task done with `outputs` and queues the dependents that have no other upstream task
+    /// left in the worklist (no recursion: ``drain()`` resolves them).
+    mutating func complete(_ id: Int, key: String, outputs: [OutputFile]) {
+        status[id] = .done
+        resolved[id] = (key, outputs)
+        for d in graph.dependents[id] {
+            remainingDeps[d] -= 1
+            if remainingDeps[d] == 0 && status[d] == .waiting { worklist.append(d) }
+        }
+    }
+
+    /// Marks every waiting task downstream of `id` skipped, reporting each with `reason`.
+    mutating func skipDependents(of id: Int, because reason: String) {
+        var stack = graph.dependents[id]
+        while let d = stack.popLast() {
+            guard status[d] == .waiting else { continue }
+            status[d] = .skipped
+            skipped += 1
+            emit(.skipped(stage: graph.tasks[d].stage, scope: graph.tasks[d].scope, reason: reason))
+            stack += graph.dependents[d]
+        }
+    }
+}
