@@ -51,7 +51,6 @@ struct SignalCleanPlan: Sendable {
             guard let tr = options.repetitionTime, tr > 0, tr.isFinite else {
                 throw SignalCleanError(.invalidParameter, "a positive repetition time (t_r) is required for filtering")
             }
-            _ = tr
         }
         let tr = options.repetitionTime ?? 1
         // Cosine drift terms (full length, before censoring), appended to the confounds.
