@@ -13,10 +13,15 @@ struct StudyOptions: ParsableArguments {
     @Option(name: .customLong("cache-dir"), help: "Cache folder (default: the spec's \"cache\", else ./cache next to the spec).")
     var cacheDir: String?
 
+    @Option(name: .customLong("outputs"), help: "Output folder (default: the spec's \"outputs\"): publish a sensitivity run elsewhere, sharing the cache.")
+    var outputs: String?
+
     /// The spec loaded with the injected registry.
     func load() throws -> StudySpec {
-        try SpecLoader(registry: PipeCommand.registry).load(
-            URL(fileURLWithPath: spec), overrides: overrides,
+        // `--outputs DIR` is `--set outputs=<DIR made absolute>`, checked like the spec's own.
+        let outputOverride = outputs.map { "outputs=" + URL(fileURLWithPath: $0).standardizedFileURL.path }
+        return try SpecLoader(registry: PipeCommand.registry).load(
+            URL(fileURLWithPath: spec), overrides: overrides + (outputOverride.map { [$0] } ?? []),
             cacheDirectory: cacheDir.map { URL(fileURLWithPath: $0) })
     }
 

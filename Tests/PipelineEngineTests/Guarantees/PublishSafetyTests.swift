@@ -127,4 +127,18 @@ final class PublishSafetyTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: outputs.appendingPathComponent("raw/sub-01_ses-1.txt"), encoding: .utf8).count,
                        big.count + 1)
     }
+
+    func testASensitivityRunPublishesElsewhereSharingTheCache() throws {
+        let s = try makeStudy("sensitivity")
+        try s.runOK()
+        let main = try s.outputs(in: s.dir.appendingPathComponent("results"))
+        _ = s.takeExecutions()
+        let other = s.root.appendingPathComponent("factor3")
+        let r = try s.tool("run", "$SPEC", "--quiet", "--outputs", other.path, "--set", "stages.scaled.factor=3")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(s.takeExecutions().filter { $0.hasPrefix("test.read") }, [], "the shared tasks are cached")
+        XCTAssertEqual(try s.outputs(in: s.dir.appendingPathComponent("results")), main, "the main results are untouched")
+        XCTAssertEqual(try String(contentsOf: other.appendingPathComponent("scaled/sub-01_ses-1.txt"), encoding: .utf8), "3\n6\n0\n21\n")
+        XCTAssertEqual(try String(contentsOf: other.appendingPathComponent("raw/sub-01_ses-1.txt"), encoding: .utf8), "1\n2\n0\n7\n")
+    }
 }
