@@ -45,7 +45,7 @@ extension ROIKind {
               let summaryURL = files.first(where: { $0.key.hasPrefix("group_") && $0.key.hasSuffix("_summary.json") })?.value else {
             throw InputError(path: "stage roi", field: field, "a cluster region needs a group stage in from")
         }
-        let summary = try OutputJSON.decode(GroupSummary.self, from: summaryURL, as: "a group stage summary")
+        let summary = try Self.groupSummary(at: summaryURL)
         let groupSeed = summary.seed, groupSession = summary.session, groupSubjects = summary.subjects
         guard let contrast = summary.contrasts.first(where: { wanted == nil || $0.contrast == wanted }) else {
             throw InputError(path: summaryURL.path, field: "regions[\(index)].contrast",
@@ -117,6 +117,14 @@ extension ROIKind {
 }
 
 extension ROIKind {
+    /// Reads the summary of the group stage a cluster region comes from: the type the group stage
+    /// wrote it with.
+    /// - Throws: `InputError` "<path>: cannot be read as a group stage summary: <why>", naming the
+    ///   missing or mistyped field.
+    static func groupSummary(at url: URL) throws -> GroupSummary {
+        try OutputJSON.decode(GroupSummary.self, from: url, as: "a group stage summary")
+    }
+
     /// Plan-time checks of cluster regions: they need a `group` stage in `from`; refit without
     /// each subject (`leave_one_out`), they need the group stage's maps, so both stages read a
     /// connectivity stage, or both the same maps table.
