@@ -14,7 +14,7 @@ import Numerics
 /// set. A subject not covering a kept voxel gets the mean of the subjects that do, in that set:
 /// it then adds nothing to a group difference there, which is conservative.
 struct GroupMaps {
-    enum Resampling: String { case none, linear, nearest }
+    enum Resampling: String, Codable, Sendable { case none, linear, nearest }
 
     var shape: [Int]
     var affine: Affine

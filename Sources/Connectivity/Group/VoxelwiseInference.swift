@@ -19,7 +19,8 @@ import PipelineEngine
 ///   participants.tsv.
 /// Per F-test `<prefix>_ftest-<k>`: parametric `stat-{F,logp,z}`; permutation
 /// `stat-logpFWE_desc-{maxF,cluster,tfce}` and `stat-F_desc-thresholded` (primary FWE < alpha). With GRF: `stat-z_desc-grfThresholded`
-/// and `desc-grfClusters.tsv`. The summary dictionary describes all of it.
+/// and `desc-grfClusters.tsv`. The summaries (`ContrastSummary`, `FTestSummary`, `GRFSummary`)
+/// describe all of it.
 struct VoxelwiseInference {
     var maps: GroupMaps
     /// subjects × voxels: the data tested (z maps, or post − pre differences).
@@ -31,18 +32,7 @@ struct VoxelwiseInference {
     var context: TaskContext
     var prefix: String
 
-    /// A significant cluster as the summary lists it.
-    struct Cluster {
-        var id: Int
-        var sign: Int
-        var size: Int
-        var mass: Double
-        var pFWE: Double
-        var peak: [Double]
-        var label: String
-    }
-
-    func run(contrasts: [String]) throws -> (contrasts: [[String: Any]], fTests: [[String: Any]], grf: [[String: Any]]) {
+    func run(contrasts: [String]) throws -> (contrasts: [ContrastSummary], fTests: [FTestSummary], grf: [GRFSummary]) {
         let grid = maps.grid
         let atlasOnGrid = atlas?.resampled(to: maps.shape, affine: maps.affine)
         func atlasLabel(_ v: Int) -> String {
@@ -52,7 +42,7 @@ struct VoxelwiseInference {
             try maps.write(values, to: context.outputDirectory.appendingPathComponent("\(name).nii.gz").path, intent: intent)
         }
         let fit = try GLMFit(design: design.matrix, data: y)
-        var summaries: [[String: Any]] = []
+        var summaries: [ContrastSummary] = []
         for expression in contrasts {
             try context.checkCancellation()
             let weights = try design.contrast(expression)
@@ -92,27 +82,21 @@ struct VoxelwiseInference {
             let clusters = order.enumerated().map { rank, k in
                 let v = maps.voxels[labeling.peaks[k]]
                 let ijk = [v % maps.shape[0], (v / maps.shape[0]) % maps.shape[1], v / (maps.shape[0] * maps.shape[1])]
-                return Cluster(id: rank + 1, sign: labeling.signs[k], size: labeling.sizes[k], mass: labeling.masses[k],
-                               pFWE: clusterFWE[k], peak: maps.affine.apply(ijk.map(Double.init)), label: atlasLabel(v))
+                return ClusterSummary(id: rank + 1, sign: labeling.signs[k], sizeVoxels: labeling.sizes[k], mass: labeling.masses[k],
+                                      pFWE: clusterFWE[k], peakMNI: maps.affine.apply(ijk.map(Double.init)), peakLabel: atlasLabel(v))
             }
-            try context.writeOutput("\(stem)_desc-clusters.tsv", Array(clusterTable(result.t, df: tMaps.df, threshold: threshold,
-                                                                                  labeling: labeling, clusterFWE: clusterFWE,
-                                                                                  label: atlasLabel).utf8))
+            let table = clusterTable(result.t, df: tMaps.df, threshold: threshold, labeling: labeling, clusterFWE: clusterFWE, label: atlasLabel)
+            try context.writeOutput("\(stem)_desc-clusters.tsv", Array(ClusterTableEntry.tsv(table).utf8))
             try context.writeOutput("\(stem)_desc-roi.tsv", Array(roiTable(clusterOf, count: clusters.count).utf8))
 
-            summaries.append([
-                "contrast": expression, "weights": weights, "columns": design.columnNames, "subjects": design.subjects.count,
-                "df": tMaps.df, "voxels": maps.voxels.count, "permutations": result.nullCount, "exhaustive": result.exhaustive,
-                "cluster_threshold_t": threshold,
-                "max_abs_t": result.t.map(abs).max() ?? 0, "min_p_fwe_maxT": result.maxTFWEP.min() ?? 1,
-                "min_p_fwe_tfce": result.tfceFWEP?.min() ?? NSNull(), "min_p_fwe_cluster": clusterFWE.min() ?? NSNull(),
-                "significant_voxels_tfce": result.tfceFWEP.map { $0.filter { $0 < settings.alpha }.count } ?? NSNull(),
-                "significant_voxels_maxT": result.maxTFWEP.filter { $0 < settings.alpha }.count, "clusters": labeling.count,
-                "significant_clusters": clusters.map { c in
-                    ["id": c.id, "sign": c.sign, "size_voxels": c.size, "mass": c.mass, "p_fwe": c.pFWE, "peak_mni": c.peak,
-                     "peak_label": c.label] as [String: Any]
-                },
-            ])
+            summaries.append(ContrastSummary(
+                contrast: expression, weights: weights, columns: design.columnNames, subjects: design.subjects.count,
+                df: tMaps.df, voxels: maps.voxels.count, permutations: result.nullCount, exhaustive: result.exhaustive,
+                clusterThresholdT: threshold, maxAbsT: result.t.map(abs).max() ?? 0, minPFWEMaxT: result.maxTFWEP.min() ?? 1,
+                minPFWETFCE: result.tfceFWEP?.min(), minPFWECluster: clusterFWE.min(),
+                significantVoxelsTFCE: result.tfceFWEP.map { $0.filter { $0 < settings.alpha }.count },
+                significantVoxelsMaxT: result.maxTFWEP.filter { $0 < settings.alpha }.count, clusters: labeling.count,
+                significantClusters: clusters))
             context.log("\(expression): max |t| \(fmt(result.t.map(abs).max() ?? 0)), \(clusters.count) significant clusters")
         }
         return (summaries, try fTests(fit), try grf(fit, contrasts: contrasts))
@@ -120,22 +104,16 @@ struct VoxelwiseInference {
 
     /// The cluster table (nilearn conventions) with cluster-mass FWE p and atlas labels.
     private func clusterTable(_ t: [Double], df: Int, threshold: Double, labeling: ClusterLabeling, clusterFWE: [Double],
-                              label: (Int) -> String) -> String {
+                              label: (Int) -> String) -> [ClusterTableEntry] {
         let rows = ClusterTable.make(map: t, grid: maps.grid, affine: maps.affine.m, threshold: threshold, twoSided: settings.twoSided)
         let position = Dictionary(uniqueKeysWithValues: maps.voxels.enumerated().map { ($1, $0) })
-        var tsv = "cluster_id\tx\ty\tz\tpeak_t\tpeak_z\tsize_voxels\tsize_mm3\tcenter_x\tcenter_y\tcenter_z\tp_fwe_cluster_mass\tlabel\n"
-        for row in rows {
+        return rows.map { row in
             let ijk = maps.affine.inverse!.apply([row.x, row.y, row.z]).map { Int($0.rounded()) }
             let v = ijk[0] + maps.shape[0] * (ijk[1] + maps.shape[1] * ijk[2])
             let k = position[v].map { Int(labeling.labels[$0]) } ?? 0
-            let pFWE = k > 0 && !clusterFWE.isEmpty ? fmt(clusterFWE[k - 1]) : ""
-            let com = row.centerOfMass
-            tsv += [row.id, fmt(row.x), fmt(row.y), fmt(row.z), fmt(row.peakStat), fmt(ZScore.fromT(row.peakStat, df: Double(df))),
-                    row.clusterSizeVoxels.map(String.init) ?? "", row.clusterSizeMM3.map(String.init) ?? "",
-                    com.map { fmt($0.x) } ?? "", com.map { fmt($0.y) } ?? "", com.map { fmt($0.z) } ?? "",
-                    pFWE, label(v)].joined(separator: "\t") + "\n"
+            return ClusterTableEntry(row: row, peakZ: ZScore.fromT(row.peakStat, df: Double(df)),
+                                     pFWEClusterMass: k > 0 && !clusterFWE.isEmpty ? clusterFWE[k - 1] : nil, label: label(v))
         }
-        return tsv
     }
 
     /// Per-subject mean of `y` in each significant cluster, joined with participants.tsv.
@@ -154,7 +132,7 @@ struct VoxelwiseInference {
 
     /// F-tests over several contrasts: parametric maps, and permutation inference (Freedman–Lane,
     /// max-F, cluster mass at the F threshold of `cluster_p`, TFCE on F as FSL does).
-    private func fTests(_ fit: GLMFit) throws -> [[String: Any]] {
+    private func fTests(_ fit: GLMFit) throws -> [FTestSummary] {
         let grid = maps.grid
         return try settings.fTests.enumerated().map { index, expressions in
             try context.checkCancellation()
@@ -170,13 +148,13 @@ struct VoxelwiseInference {
             var options = try settings.permutationOptions(df: fit.residualDF)
             options.clusterThreshold = try ClusterAnalysis.fThreshold(p: settings.clusterP, dfn: dfn, dfd: dfd)
             options.modelIntercept = false  // the design holds any intercept
-            var summary: [String: Any] = ["contrasts": expressions, "dfn": rows.count, "dfd": fit.residualDF, "max_F": f.max() ?? 0]
+            var summary = FTestSummary(contrasts: expressions, dfn: rows.count, dfd: fit.residualDF, maxF: f.max() ?? 0)
             let result: PermutationFResult
             do {
                 result = try PermutationTest.runF(design: design.matrix, contrast: Matrix(rows), data: y, grid: grid, options: options)
             } catch let error as GLMError where error.code == .invalidContrast {
                 // e.g. [["anxious", "nonanxious"]]: both group means, which no relabeling changes.
-                summary["permutation"] = "not done: \(error.message); parametric maps only"
+                summary.notPermuted = "not done: \(error.message); parametric maps only"
                 return summary
             }
             try maps.write(logp(result.maxFFWEP), to: "\(stem)_stat-logpFWE_desc-maxF.nii.gz", intent: .negativeLog10P)
@@ -193,15 +171,16 @@ struct VoxelwiseInference {
             let primary = result.tfceFWEP ?? result.maxFFWEP
             try maps.write(zip(f, primary).map { $1 < settings.alpha ? $0 : 0 }, to: "\(stem)_stat-F_desc-thresholded.nii.gz",
                            intent: .f(df1: dfn, df2: dfd))
-            return summary.merging(["permutations": result.nullCount, "exhaustive": result.exhaustive, "cluster_threshold_F": options.clusterThreshold!,
-                    "min_p_fwe_maxF": result.maxFFWEP.min() ?? 1, "min_p_fwe_cluster": clusterP ?? NSNull(),
-                    "min_p_fwe_tfce": result.tfceFWEP?.min() ?? NSNull(),
-                    "significant_voxels": primary.filter { $0 < settings.alpha }.count]) { $1 }
+            summary.permutation = FTestSummary.Permutation(
+                permutations: result.nullCount, exhaustive: result.exhaustive, clusterThresholdF: options.clusterThreshold!,
+                minPFWEMaxF: result.maxFFWEP.min() ?? 1, minPFWECluster: clusterP, minPFWETFCE: result.tfceFWEP?.min(),
+                significantVoxels: primary.filter { $0 < settings.alpha }.count)
+            return summary
         }
     }
 
     /// Parametric GRF cluster inference "as published", smoothness from the model residuals.
-    private func grf(_ fit: GLMFit, contrasts: [String]) throws -> [[String: Any]] {
+    private func grf(_ fit: GLMFit, contrasts: [String]) throws -> [GRFSummary] {
         let u = settings.grfZ
         guard u > 0 else { return [] }
         let fitted = design.matrix * fit.betas
@@ -222,9 +201,8 @@ struct VoxelwiseInference {
             for k in 0..<labeling.count { tsv += "\(k + 1)\t\(labeling.signs[k])\t\(labeling.sizes[k])\t\(fmt(pValues[k]))\n" }
             try context.writeOutput("\(stem)_desc-grfClusters.tsv", Array(tsv.utf8))
             let f = smoothness.fwhmVoxels
-            return ["contrast": expression, "z_threshold": u, "alpha": settings.grfAlpha, "fwhm_voxels": [f.x, f.y, f.z],
-                    "resel_size": smoothness.reselSize, "significant_clusters": pValues.filter { $0 < settings.grfAlpha }.count,
-                    "note": "parametric GRF cluster inference, as published (DPABI/SPM style); not FWE-calibrated"]
+            return GRFSummary(contrast: expression, zThreshold: u, alpha: settings.grfAlpha, fwhmVoxels: [f.x, f.y, f.z],
+                              reselSize: smoothness.reselSize, significantClusters: pValues.filter { $0 < settings.grfAlpha }.count)
         }
     }
 
@@ -236,14 +214,5 @@ struct VoxelwiseInference {
 
 /// −log10 of each p-value (floored at 1e-300), as every `stat-logp…` map stores them.
 private func logp(_ ps: [Double]) -> [Double] { ps.map { -log10(max($0, 1e-300)) } }
-
-/// Writes a summary dictionary as pretty, key-sorted JSON.
-func summaryJSON(_ object: [String: Any]) throws -> [UInt8] {
-    do {
-        return Array(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
-    } catch {
-        throw InputError(path: "summary.json", "cannot be written: \(ErrorReason.of(error))")
-    }
-}
 
 private func fmt(_ v: Double) -> String { String(format: "%.6g", v) }

@@ -58,6 +58,9 @@ enum ErrorReason {
     }
 
     private static func keyPath(_ path: [any CodingKey]) -> String {
-        path.isEmpty ? "(root)" : path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        // contrasts[0].significant_clusters
+        path.isEmpty ? "(root)" : path.enumerated().map { i, key in
+            key.intValue.map { "[\($0)]" } ?? (i == 0 ? "" : ".") + key.stringValue
+        }.joined()
     }
 }

@@ -78,10 +78,8 @@ public struct CleanedScan: Sendable {
     /// hashed while written, `TaskContext.writeOutput(_:contentsOf:)`).
     public func write(to context: TaskContext) throws {
         let folder = context.outputDirectory
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         // Not fsynced here: the engine fsyncs every output when it publishes the task.
-        try FileSystem.write(Array(encoder.encode(info)), to: folder.appendingPathComponent(stem + Self.infoFile).path, sync: false)
+        try FileSystem.write(try OutputJSON.encode(info, name: stem + Self.infoFile), to: folder.appendingPathComponent(stem + Self.infoFile).path, sync: false)
         // Little-endian float32, written from memory as it is (the host is little-endian; checked below).
         precondition(1.littleEndian == 1, "pipe's cache format is little-endian")
         let count = info.keptVolumes * info.voxelCount
@@ -117,12 +115,7 @@ public struct CleanedScan: Sendable {
         guard let infoURL = find(infoFile), let seriesURL = find(seriesFile), let maskURL = find(maskFile) else {
             throw InputError(path: files.values.first?.deletingLastPathComponent().path ?? "?", "not the output of a clean stage (needs \(infoFile), \(seriesFile), \(maskFile))")
         }
-        let info: Info
-        do {
-            info = try JSONDecoder().decode(Info.self, from: Data(contentsOf: infoURL))
-        } catch {
-            throw InputError(path: infoURL.path, "cannot be read as a clean stage's \(infoFile): \(ErrorReason.of(error))")
-        }
+        let info = try OutputJSON.decode(Info.self, from: infoURL, as: "a clean stage's \(infoFile)")
         let mask = try NIfTIFile.read(maskURL.path)
         let voxels = mask.data.indices.filter { mask.data[$0] > 0 }
         let count = info.keptVolumes * info.voxelCount

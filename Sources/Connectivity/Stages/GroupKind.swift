@@ -20,8 +20,8 @@ import PipelineEngine
 ///
 /// Outputs (see `VoxelwiseInference`) are prefixed `group_seed-<s>_ses-<s>` (with `maps` and no
 /// `seed`, `group_maps-<table name>_ses-<s>`), plus
-/// `<prefix>_summary.json`, which also records the design and subjects so that an `roi` stage can
-/// redefine a cluster without a held-out subject.
+/// `<prefix>_summary.json` (`GroupSummary`), which also records the design and subjects so that an
+/// `roi` stage can redefine a cluster without a held-out subject.
 public struct GroupKind: TypedStageKind {
     public init() {}
 
@@ -102,13 +102,12 @@ public struct GroupKind: TypedStageKind {
         let inference = VoxelwiseInference(maps: maps, y: maps.sets[0], design: design, table: table, settings: settings,
                                            atlas: try StageInputs.atlas(context), context: context, prefix: prefix)
         let result = try inference.run(contrasts: p.contrasts)
-        var summary: [String: Any] = [
-            "seed": seed, "session": session, "subjects": subjects, "filled_values": maps.filled,
-            "design": ["group": spec.group ?? NSNull(), "covariates": spec.covariates, "interactions": spec.interactions] as [String: Any],
-            "cluster_p": settings.clusterP, "mask_coverage": settings.coverage, "resample": settings.resampling.rawValue, "two_sided": settings.twoSided, "connectivity": settings.connectivity.rawValue,
-            "contrasts": result.contrasts, "f_tests": result.fTests, "grf": result.grf,
-        ]
-        if !p.maps.isEmpty { summary["maps"] = (p.maps as NSString).lastPathComponent }
-        try context.writeOutput("\(prefix)_summary.json", try summaryJSON(summary))
+        let summary = GroupSummary(
+            seed: seed, session: session, subjects: subjects, filledValues: maps.filled, design: GroupSummary.Design(spec),
+            clusterP: settings.clusterP, maskCoverage: settings.coverage, resample: settings.resampling, twoSided: settings.twoSided,
+            connectivity: settings.connectivity, contrasts: result.contrasts, fTests: result.fTests, grf: result.grf,
+            maps: p.maps.isEmpty ? nil : (p.maps as NSString).lastPathComponent)
+        let name = "\(prefix)_summary.json"
+        try context.writeOutput(name, try OutputJSON.encode(summary, name: name))
     }
 }

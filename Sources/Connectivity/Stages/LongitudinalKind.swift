@@ -24,7 +24,7 @@ import PipelineEngine
 /// Other parameters: `seed` (required without `maps`), `pre`, `post` (required), `include`,
 /// `participants`, and the inference parameters of `InferenceSettings`. Outputs are prefixed
 /// `longitudinal_seed-<s>_ses-<post>Minus<pre>` (with `maps` and no `seed`,
-/// `longitudinal_maps-<table name>_...`), plus `<prefix>_summary.json`.
+/// `longitudinal_maps-<table name>_...`), plus `<prefix>_summary.json` (`LongitudinalSummary`).
 public struct LongitudinalKind: TypedStageKind {
     public init() {}
 
@@ -126,7 +126,7 @@ public struct LongitudinalKind: TypedStageKind {
         let covariates = p.covariates
         let stem = "longitudinal_\(StageInputs.outputEntity(seed: seed, maps: p.maps))_ses-\(post)Minus\(pre)"
 
-        var paired: [[String: Any]] = []
+        var paired: [ContrastSummary] = []
         for level in p.paired {
             try context.checkCancellation()
             let rows = try subjects.indices.filter { try level == "all" || table.value(subjects[$0], group ?? "") == level }
@@ -139,26 +139,25 @@ public struct LongitudinalKind: TypedStageKind {
             let inference = VoxelwiseInference(maps: maps, y: change.selectingRows(rows), design: design, table: table, settings: pairedSettings,
                                                atlas: atlas, context: context, prefix: "\(stem)_group-\(BIDSNames.label(level))")
             var result = try inference.run(contrasts: ["mean"]).contrasts[0]
-            result["group"] = level
-            result["test"] = "paired: mean of \(post) - \(pre) (sign flipping)"
+            result.group = level
+            result.test = "paired: mean of \(post) - \(pre) (sign flipping)"
             paired.append(result)
         }
-        var interactions: [[String: Any]] = []
+        var interactions: [ContrastSummary] = []
         let contrasts = p.contrasts
         if !contrasts.isEmpty {
             let design = try GroupDesign(.init(group: group, covariates: covariates), subjects: subjects, table: table)
             let inference = VoxelwiseInference(maps: maps, y: change, design: design, table: table, settings: settings,
                                                atlas: atlas, context: context, prefix: stem)
             interactions = try inference.run(contrasts: contrasts).contrasts.map {
-                var r = $0; r["test"] = "group x time: \($0["contrast"]!) on \(post) - \(pre)"; return r
+                var r = $0; r.test = "group x time: \($0.contrast) on \(post) - \(pre)"; return r
             }
         }
-        var summary: [String: Any] = [
-            "seed": seed, "pre": pre, "post": post, "subjects": subjects, "filled_values": maps.filled,
-            "excluded_one_session": incomplete.map { ["participant_id": "sub-\($0)", "missing": preMaps[$0] == nil ? pre : post] },
-            "paired": paired, "group_by_time": interactions,
-        ]
-        if !p.maps.isEmpty { summary["maps"] = (p.maps as NSString).lastPathComponent }
-        try context.writeOutput("\(stem)_summary.json", try summaryJSON(summary))
+        let summary = LongitudinalSummary(
+            seed: seed, pre: pre, post: post, subjects: subjects, filledValues: maps.filled,
+            excludedOneSession: incomplete.map { .init(participantID: "sub-\($0)", missing: preMaps[$0] == nil ? pre : post) },
+            paired: paired, groupByTime: interactions, maps: p.maps.isEmpty ? nil : (p.maps as NSString).lastPathComponent)
+        let name = "\(stem)_summary.json"
+        try context.writeOutput(name, try OutputJSON.encode(summary, name: name))
     }
 }

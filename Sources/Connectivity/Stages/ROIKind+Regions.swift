@@ -45,24 +45,15 @@ extension ROIKind {
               let summaryURL = files.first(where: { $0.key.hasPrefix("group_") && $0.key.hasSuffix("_summary.json") })?.value else {
             throw InputError(path: "stage roi", field: field, "a cluster region needs a group stage in from")
         }
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: Data(contentsOf: summaryURL))
-        } catch {
-            throw InputError(path: summaryURL.path, "cannot be read: \(ErrorReason.of(error))")
-        }
-        guard let summary = object as? [String: Any],
-              let contrasts = summary["contrasts"] as? [[String: Any]], let groupSeed = summary["seed"] as? String,
-              let groupSession = summary["session"] as? String, let groupSubjects = summary["subjects"] as? [String] else {
-            throw InputError(path: summaryURL.path, "is not a group stage summary")
-        }
-        guard let contrast = contrasts.first(where: { wanted == nil || ($0["contrast"] as? String) == wanted }),
-              let expression = contrast["contrast"] as? String else {
+        let summary = try Self.groupSummary(at: summaryURL)
+        let groupSeed = summary.seed, groupSession = summary.session, groupSubjects = summary.subjects
+        guard let contrast = summary.contrasts.first(where: { wanted == nil || $0.contrast == wanted }) else {
             throw InputError(path: summaryURL.path, field: "regions[\(index)].contrast",
-                             "no contrast '\(wanted ?? "")' (contrasts: \(contrasts.compactMap { $0["contrast"] as? String }.joined(separator: ", ")))")
+                             "no contrast '\(wanted ?? "")' (contrasts: \(summary.contrasts.map(\.contrast).joined(separator: ", ")))")
         }
-        let significant = contrast["significant_clusters"] as? [[String: Any]] ?? []
-        guard let info = significant.first(where: { ($0["id"] as? Int) == k }), let sign = info["sign"] as? Int else {
+        let expression = contrast.contrast
+        let significant = contrast.significantClusters
+        guard let info = significant.first(where: { $0.id == k }) else {
             // Not an error: editing the cohort can make a finding disappear, and the run should say so.
             context.log("\(name): contrast '\(expression)' has no significant cluster \(k)")
             return ROIRegion(name: name, source: "cluster \(k) of \(expression)", voxels: nil,
@@ -74,7 +65,7 @@ extension ROIKind {
         let dseg = try NIfTIFile.read(dsegURL.path)
         let labels = SeedGeometry.resampleNearest(dseg.data, shape: Array(dseg.shape.prefix(3)), affine: dseg.affine, to: shape, affine: affine)
         let voxels = (0..<labels.count).filter { labels[$0] == Float(k) }
-        let groupMaps = summary["maps"] as? String
+        let groupMaps = summary.maps
         let source = "cluster \(k) of \(expression) (\(groupMaps.map { "maps \($0)" } ?? "seed \(groupSeed)")\(groupSession.isEmpty ? "" : ", \(groupSession)"), \(groupSubjects.count) subjects)"
         let shared = Set(groupSubjects).intersection(subjects)
         guard leaveOneOut, !shared.isEmpty else {
@@ -84,9 +75,7 @@ extension ROIKind {
         }
 
         // Leave-one-out: refit the group's model without each shared subject.
-        let design = summary["design"] as? [String: Any] ?? [:]
-        let designSpec = GroupDesign.Spec(group: design["group"] as? String, covariates: design["covariates"] as? [String] ?? [],
-                                          interactions: design["interactions"] as? [String] ?? [])
+        let designSpec = summary.design.spec
         guard (groupMaps == nil) == mapsTable.isEmpty else {
             throw InputError(path: summaryURL.path, field: field, groupMaps == nil
                              ? "the group stage read a connectivity stage; read it too (instead of maps) to refit the cluster without each subject"
@@ -101,17 +90,15 @@ extension ROIKind {
             }
             throw InputError(path: summaryURL.path, field: field, "the connectivity stage has no \(groupSeed) map for sub-\(missing[0]); read the group stage's connectivity stage")
         }
-        let maps = try GroupMaps.load([groupSubjects.map { urls[$0]! }], coverage: summary["mask_coverage"] as? Double ?? 1,
-                                      resampling: GroupMaps.Resampling(rawValue: summary["resample"] as? String ?? "none") ?? .none)
+        let maps = try GroupMaps.load([groupSubjects.map { urls[$0]! }], coverage: summary.maskCoverage, resampling: summary.resample)
         guard maps.shape == shape, maps.affine.isClose(to: affine, tolerance: 1e-4) else {
             throw InputError(path: summaryURL.path, field: field, "the group maps' grid differs from this stage's maps")
         }
         // The cluster's rank by mass among the significant clusters of its sign.
-        let mass = info["mass"] as? Double ?? 0
-        let rank = significant.filter { ($0["sign"] as? Int) == sign && ($0["mass"] as? Double ?? 0) > mass }.count
-        let loo = LeaveOneOutROI(y: maps.sets[0], grid: maps.grid, clusterP: summary["cluster_p"] as? Double ?? 0.001,
-                                 twoSided: summary["two_sided"] as? Bool ?? true,
-                                 connectivity: VoxelConnectivity(rawValue: summary["connectivity"] as? Int ?? 6) ?? .faces) { heldOut in
+        let sign = info.sign
+        let rank = significant.filter { $0.sign == sign && $0.mass > info.mass }.count
+        let loo = LeaveOneOutROI(y: maps.sets[0], grid: maps.grid, clusterP: summary.clusterP, twoSided: summary.twoSided,
+                                 connectivity: summary.connectivity) { heldOut in
             let rest = groupSubjects.enumerated().filter { $0.offset != heldOut }.map(\.element)
             let d = try GroupDesign(designSpec, subjects: rest, table: table)
             return (d.matrix, try d.contrast(expression))
@@ -130,6 +117,14 @@ extension ROIKind {
 }
 
 extension ROIKind {
+    /// Reads the summary of the group stage a cluster region comes from: the type the group stage
+    /// wrote it with.
+    /// - Throws: `InputError` "<path>: cannot be read as a group stage summary: <why>", naming the
+    ///   missing or mistyped field.
+    static func groupSummary(at url: URL) throws -> GroupSummary {
+        try OutputJSON.decode(GroupSummary.self, from: url, as: "a group stage summary")
+    }
+
     /// Plan-time checks of cluster regions: they need a `group` stage in `from`; refit without
     /// each subject (`leave_one_out`), they need the group stage's maps, so both stages read a
     /// connectivity stage, or both the same maps table.

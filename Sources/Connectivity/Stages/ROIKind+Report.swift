@@ -22,11 +22,12 @@ extension ROIKind {
         var paired = "region\tsubjects\tn\tmean_\(pre)\tmean_\(post)\tmean_change\tsd_change\tt\tdf\tp\tcohen_dz\tci95_low\tci95_high\n"
         var correlations = "region\tx\ty\tn\tpearson_r\tpearson_p\tspearman_rho\tspearman_p\n"
         var prediction = "region\tcolumn\tpositive\tsession\tn_positive\tn_negative\tauc\tse_delong\tci95_low\tci95_high\tpermutation_p\tpermutations\tvalues\tin_sample_auc\n"
-        var summaries: [[String: Any]] = []
+        var summaries: [ROISummary.Region] = []
         for v in values {
             let name = v.region.name
-            var regionSummary: [String: Any] = ["name": name, "source": v.region.source, "definition": v.region.note,
-                                                "leave_one_out_subjects": v.region.perSubject.keys.sorted().map { "sub-\($0)" }]
+            var regionSummary = ROISummary.Region(name: name, source: v.region.source, definition: v.region.note,
+                                                  leaveOneOutSubjects: v.region.perSubject.keys.sorted().map { "sub-\($0)" },
+                                                  correlations: [])
             // Scatter data, one row per subject.
             let extra = [group, predictColumn].compactMap { $0 }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
             var scatter = (["participant_id"] + extra + [pre] + (post.isEmpty ? [] : [post, "change"]) + clinical + ["region_definition"])
@@ -49,7 +50,7 @@ extension ROIKind {
                     let levels = try Set(subjects.compactMap { try cell($0, group) }).sorted()
                     for level in levels { subsets.append((level, try subjects.indices.filter { try cell(subjects[$0], group) == level })) }
                 }
-                var pairedSummary: [[String: Any]] = []
+                var pairedSummary: [ROISummary.Paired] = []
                 for (label, rows) in subsets {
                     let complete = rows.filter { v.pre[$0] != nil && v.post[$0] != nil }
                     guard complete.count >= 2, let test = try? PairedTTest(pre: complete.map { v.pre[$0]! }, post: complete.map { v.post[$0]! }) else {
@@ -61,14 +62,14 @@ extension ROIKind {
                     paired += [name, label, String(test.n), fmt(meanPre), fmt(meanPost), fmt(test.meanDifference), fmt(test.sdDifference),
                                fmt(test.t), String(test.df), fmt(test.p), fmt(test.dz), fmt(test.ci95.lower), fmt(test.ci95.upper)]
                         .joined(separator: "\t") + "\n"
-                    pairedSummary.append(["subjects": label, "n": test.n, "mean_change": test.meanDifference, "t": test.t, "p": test.p,
-                                          "cohen_dz": test.dz])
+                    pairedSummary.append(ROISummary.Paired(subjects: label, n: test.n, meanChange: test.meanDifference, t: test.t, p: test.p,
+                                                           cohenDz: test.dz))
                 }
-                regionSummary["paired"] = pairedSummary
+                regionSummary.paired = pairedSummary
             }
 
             // Correlations of the change (and the pre value) with each clinical column.
-            var correlationSummary: [[String: Any]] = []
+            var correlationSummary: [ROISummary.Correlation] = []
             for column in clinical {
                 let scores = try subjects.map { try number($0, column) }
                 var xs: [(String, [Double?])] = [(pre, v.pre)]
@@ -81,18 +82,18 @@ extension ROIKind {
                         continue
                     }
                     correlations += [name, xName, column, String(rows.count), fmt(r.r), fmt(r.p), fmt(rho.r), fmt(rho.p)].joined(separator: "\t") + "\n"
-                    correlationSummary.append(["x": xName, "y": column, "n": rows.count, "pearson_r": r.r, "pearson_p": r.p,
-                                               "spearman_rho": rho.r, "spearman_p": rho.p])
+                    correlationSummary.append(ROISummary.Correlation(x: xName, y: column, n: rows.count, pearsonR: r.r, pearsonP: r.p,
+                                                                     spearmanRho: rho.r, spearmanP: rho.p))
                 }
             }
-            regionSummary["correlations"] = correlationSummary
+            regionSummary.correlations = correlationSummary
 
             // Prediction of a class from the region's value at one session.
             if let predict = p.predict {
                 let (row, result) = try predictClass(v, predict: predict, subjects: subjects, pre: pre, post: post,
                                                         permutations: p.permutations, seed: p.randomSeed, cell: cell)
                 prediction += row
-                regionSummary["prediction"] = result
+                regionSummary.prediction = result
             }
             summaries.append(regionSummary)
         }
@@ -100,15 +101,15 @@ extension ROIKind {
         if !post.isEmpty { try context.writeOutput("\(prefix)_desc-paired.tsv", Array(paired.utf8)) }
         if !clinical.isEmpty { try context.writeOutput("\(prefix)_desc-correlations.tsv", Array(correlations.utf8)) }
         if p.predict != nil { try context.writeOutput("\(prefix)_desc-prediction.tsv", Array(prediction.utf8)) }
-        try context.writeOutput("\(prefix)_summary.json", try summaryJSON([
-            "seed": p.seed, "pre": pre, "post": post, "subjects": subjects.map { "sub-\($0)" }, "regions": summaries,
-        ]))
+        let summary = ROISummary(seed: p.seed, pre: pre, post: post, subjects: subjects.map { "sub-\($0)" }, regions: summaries)
+        let name = "\(prefix)_summary.json"
+        try context.writeOutput(name, try OutputJSON.encode(summary, name: name))
     }
 
     /// The prediction TSV row and summary of one region: ROC AUC of the value at one session for
     /// the positive class, out of sample when the region values are leave-one-out.
     private func predictClass(_ v: ROIRegionValues, predict: Predict, subjects: [String], pre: String, post: String,
-                                  permutations: Int, seed: UInt64, cell: (String, String) throws -> String?) throws -> (String, Any) {
+                                  permutations: Int, seed: UInt64, cell: (String, String) throws -> String?) throws -> (String, ROISummary.Prediction) {
         let column = predict.column, positive = predict.positive
         let session = predict.session ?? pre
         let sign: Double = predict.lower ? -1 : 1
@@ -117,7 +118,7 @@ extension ROIKind {
         let rows = subjects.indices.filter { x[$0] != nil && labels[$0] != nil }
         let head = "\(v.region.name)\t\(column)\t\(positive)\t\(session)"
         guard Set(rows.map { labels[$0] == positive }).count == 2 else {
-            return (head + String(repeating: "\tn/a", count: 10) + "\n", ["note": "needs values in both classes"])
+            return (head + String(repeating: "\tn/a", count: 10) + "\n", .notFitted(note: "needs values in both classes"))
         }
         let roc = try ROCAnalysis(scores: rows.map { sign * x[$0]! }, positive: rows.map { labels[$0] == positive },
                                   permutations: permutations, seed: seed)
@@ -131,8 +132,8 @@ extension ROIKind {
         let row = [head, String(roc.positives), String(roc.negatives), fmt(roc.auc), fmt(roc.standardError), fmt(roc.ci95.lower),
                    fmt(roc.ci95.upper), fmt(roc.permutationP), String(roc.permutations), how, inSample.map(fmt) ?? "n/a"]
             .joined(separator: "\t") + "\n"
-        return (row, ["column": column, "positive": positive, "session": session, "auc": roc.auc, "ci95": [roc.ci95.lower, roc.ci95.upper],
-                      "permutation_p": roc.permutationP, "values": how, "in_sample_auc_circular": inSample ?? NSNull()] as [String: Any])
+        return (row, .fitted(.init(column: column, positive: positive, session: session, auc: roc.auc, ci95: [roc.ci95.lower, roc.ci95.upper],
+                                   permutationP: roc.permutationP, values: how, inSampleAUCCircular: inSample)))
     }
 }
 

@@ -50,8 +50,10 @@ public struct SynthCohortKind: TypedStageKind {
     public init() {}
 
     public var name: String { "synth_cohort" }
-    /// 3: participants.json writes '/' unescaped. 2: the cohort of `synth` version 2.
-    public var version: Int { 3 }
+    /// 4: participants.json written through `OutputJSON` (typed `BIDSColumn`s): keys sort by
+    /// their bytes, so `PlantedEffects` comes first; the content is unchanged. 3: participants.json
+    /// writes '/' unescaped. 2: the cohort of `synth` version 2.
+    public var version: Int { 4 }
     public var fanOut: FanOut { .group }
     public var upstreamCount: ClosedRange<Int> { 0...0 }
 

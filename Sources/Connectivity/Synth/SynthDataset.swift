@@ -61,15 +61,16 @@ public enum SynthDataset {
         let fm = FileManager.default
         try makeFolder(root.appendingPathComponent("atlas"))
         try write(cohort.participantsTSV(selected), root.appendingPathComponent("participants.tsv"))
-        try write(participantsSidecar(null: options.null), root.appendingPathComponent("participants.json"))
+        try write(json(participantsSidecar(null: options.null)), root.appendingPathComponent("participants.json"))
         try write(cohort.truthTSV(selected), root.appendingPathComponent("synth_truth.tsv"))
-        try write(json(["Name": "pipe synthetic ketamine cohort", "BIDSVersion": "1.8.0", "DatasetType": "raw",
-                        "GeneratedBy": [["Name": "pipe synth", "Description": "seed \(options.seed), scale \(options.scale.rawValue)\(options.null ? ", null (no planted effects)" : "")"]]]),
+        let generator = BIDSDatasetDescription.Generator(
+            name: "pipe synth", description: "seed \(options.seed), scale \(options.scale.rawValue)\(options.null ? ", null (no planted effects)" : "")")
+        try write(json(BIDSDatasetDescription(name: "pipe synthetic ketamine cohort", datasetType: "raw", generatedBy: [generator])),
                   root.appendingPathComponent("dataset_description.json"))
         let fmriprep = root.appendingPathComponent("derivatives/fmriprep")
         try makeFolder(fmriprep)
-        try write(json(["Name": "fMRIPrep-like derivatives (synthetic)", "BIDSVersion": "1.8.0", "DatasetType": "derivative",
-                        "GeneratedBy": [["Name": "pipe synth"]]]), fmriprep.appendingPathComponent("dataset_description.json"))
+        try write(json(BIDSDatasetDescription(name: "fMRIPrep-like derivatives (synthetic)", datasetType: "derivative",
+                                              generatedBy: [.init(name: "pipe synth")])), fmriprep.appendingPathComponent("dataset_description.json"))
 
         let res = options.scale == .demo ? "4mm" : "2mm"
         let atlasImage = NIfTIImage(shape: grid.shape, affine: grid.affine, data: atlas.labels.map { Float($0) }, code: 4)
@@ -138,8 +139,8 @@ public enum SynthDataset {
         let bold = NIfTIImage(shape: grid.shape + [grid.volumes], affine: grid.affine, data: scan.data,
                               repetitionTime: grid.repetitionTime, code: 4)
         try NIfTIFile.write(bold, to: names.bold, options: NIfTIWriteOptions(datatype: .int16, scaling: (boldSlope, 0)))
-        try write(json(["RepetitionTime": grid.repetitionTime, "TaskName": "rest", "SkullStripped": false,
-                        "Sources": ["synthetic"]]), URL(fileURLWithPath: names.sidecar))
+        try write(json(BOLDSidecar(repetitionTime: grid.repetitionTime, taskName: "rest", skullStripped: false, sources: ["synthetic"])),
+                  URL(fileURLWithPath: names.sidecar))
         try NIfTIFile.write(mask, to: names.mask, options: NIfTIWriteOptions(datatype: .uint8))
         var tsv = scan.confounds.map(\.name).joined(separator: "\t") + "\n"
         for t in 0..<grid.volumes {
@@ -169,7 +170,7 @@ public enum SynthDataset {
                                         atlas atlasPath: String, atlasLabels: String) throws {
         let cohort = SynthCohort(seed: options.seed, null: options.null)
         try write(cohort.participantsTSV(cohort.participants), URL(fileURLWithPath: participantsTSV))
-        try write(participantsSidecar(null: options.null), URL(fileURLWithPath: participantsJSON))
+        try write(json(participantsSidecar(null: options.null)), URL(fileURLWithPath: participantsJSON))
         try write(cohort.truthTSV(cohort.participants), URL(fileURLWithPath: truthTSV))
         let grid = SynthGrid(scale: options.scale)
         let atlas = SynthAtlas(grid: grid)
@@ -178,27 +179,32 @@ public enum SynthDataset {
         try write(SynthAtlas.tsv, URL(fileURLWithPath: atlasLabels))
     }
 
-    static func participantsSidecar(null: Bool) -> String {
+    static func participantsSidecar(null: Bool) -> [String: BIDSColumn] {
         let effects = null
             ? "None: --null cohort. Every planted coupling is 0.25 + 0.05 n for every subject and session."
             : "Left LBA-left precuneus coupling: anxious baseline 0.95 f (+0.05 n; responders ~0.66, non-responders ~0.19), falling to 0.10 at day 13 in responders only; non-anxious 0.25. Right CMA-right MTG coupling: anxious 0.10, non-anxious 0.55. f = MADRS improvement fraction. Truth per scan in synth_truth.tsv."
-        return json([
-            "participant_id": ["Description": "Subject label"],
-            "group": ["Description": "Depression subtype", "Levels": ["anxious": "anxious depression (31)", "nonanxious": "non-anxious depression (18)"]],
-            "responder": ["Description": "Response to six ketamine infusions: MADRS reduction >= 50% at day 13",
-                          "Levels": ["responder": "responder", "nonresponder": "non-responder"]],
-            "age": ["Description": "Age", "Units": "years"],
-            "sex": ["Description": "Sex", "Levels": ["F": "female", "M": "male"]],
-            "madrs_baseline": ["Description": "MADRS total score at baseline"],
-            "madrs_day13": ["Description": "MADRS total score at day 13"],
-            "madrs_change_pct": ["Description": "(madrs_day13 - madrs_baseline) / madrs_baseline x 100; negative is improvement", "Units": "%"],
-            "PlantedEffects": ["Description": effects],
-        ])
+        return [
+            "participant_id": BIDSColumn(description: "Subject label"),
+            "group": BIDSColumn(description: "Depression subtype", levels: ["anxious": "anxious depression (31)", "nonanxious": "non-anxious depression (18)"]),
+            "responder": BIDSColumn(description: "Response to six ketamine infusions: MADRS reduction >= 50% at day 13",
+                                    levels: ["responder": "responder", "nonresponder": "non-responder"]),
+            "age": BIDSColumn(description: "Age", units: "years"),
+            "sex": BIDSColumn(description: "Sex", levels: ["F": "female", "M": "male"]),
+            "madrs_baseline": BIDSColumn(description: "MADRS total score at baseline"),
+            "madrs_day13": BIDSColumn(description: "MADRS total score at day 13"),
+            "madrs_change_pct": BIDSColumn(description: "(madrs_day13 - madrs_baseline) / madrs_baseline x 100; negative is improvement", units: "%"),
+            "PlantedEffects": BIDSColumn(description: effects),
+        ]
     }
 
-    static func json(_ value: Any) -> String {
-        let data = try! JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self) + "\n"
+    /// `value` as JSON text (`OutputJSON`) with a final newline.
+    /// - Throws: `SynthError` if it cannot be written (a NaN, say).
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        do {
+            return String(decoding: try OutputJSON.encode(value, name: "synthetic JSON"), as: UTF8.self) + "\n"
+        } catch {
+            throw SynthError(message: "\(error)")
+        }
     }
 
     /// Writes a text file (atomically). - Throws: `SynthError` naming the file and the reason.

@@ -1,5 +1,5 @@
 /// Which neighbours of a voxel are connected (scipy `generate_binary_structure(3, k)`).
-public enum VoxelConnectivity: Int, Sendable, CaseIterable {
+public enum VoxelConnectivity: Int, Sendable, CaseIterable, Codable {
     /// 6 face neighbours (structure rank 1) — nilearn's choice for clusters and TFCE.
     case faces = 6
     /// 18 face + edge neighbours (structure rank 2).

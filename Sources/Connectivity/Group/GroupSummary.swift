@@ -1,0 +1,53 @@
+import Numerics
+
+/// The `group` stage's `<prefix>_summary.json`: the inference of every contrast, F-test and GRF
+/// test, and what an `roi` stage needs to redefine a significant cluster without a held-out
+/// subject (the subjects, the design, and the cluster-forming settings).
+///
+/// The `group` stage writes it and the `roi` stage reads it, both through this type
+/// (`OutputJSON`), so a renamed field fails to compile in both.
+struct GroupSummary: Codable, Sendable, Equatable {
+    /// The seed, "" with `maps` and no seed.
+    var seed: String
+    /// The session, "" when the cohort has no sessions.
+    var session: String
+    /// The subjects in the model, without `sub-`, in design-row order.
+    var subjects: [String]
+    /// Values filled with the voxel mean because a subject's map did not cover the voxel.
+    var filledValues: Int
+    var design: Design
+    /// The cluster-forming p (`cluster_p`).
+    var clusterP: Double
+    /// The fraction of subjects that must cover a voxel (`mask`).
+    var maskCoverage: Double
+    var resample: GroupMaps.Resampling
+    var twoSided: Bool
+    var connectivity: VoxelConnectivity
+    var contrasts: [ContrastSummary]
+    var fTests: [FTestSummary]
+    var grf: [GRFSummary]
+    /// The maps table's file name, nil when the maps came from a connectivity stage.
+    var maps: String?
+
+    /// The model's design as the spec gave it (see `GroupDesign.Spec`).
+    struct Design: Codable, Sendable, Equatable {
+        @NullWhenAbsent var group: String?
+        var covariates: [String]
+        var interactions: [String]
+
+        init(_ spec: GroupDesign.Spec) {
+            group = spec.group
+            covariates = spec.covariates
+            interactions = spec.interactions
+        }
+
+        /// The design spec to refit the model with (covariates demeaned, as the group stage does).
+        var spec: GroupDesign.Spec { GroupDesign.Spec(group: group, covariates: covariates, interactions: interactions) }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case seed, session, subjects, design, resample, connectivity, contrasts, grf, maps
+        case filledValues = "filled_values", clusterP = "cluster_p", maskCoverage = "mask_coverage", twoSided = "two_sided"
+        case fTests = "f_tests"
+    }
+}
