@@ -105,13 +105,12 @@ public struct QCKind: TypedStageKind {
         let centroids = try StageInputs.atlas(context).map(Self.centroids)
         let qcfc = try Self.qcfc(rows.filter { r in !exclusions.contains { $0.scope == r.scope } }, centroids: centroids)
         try context.writeOutput("qcfc.tsv", Array(qcfc.tsv.utf8))
-        var summary: [String: Any] = ["scans": rows.count, "excluded_scans": Set(exclusions.map(\.scope)).count,
-                                      "exclusions_by_rule": Dictionary(grouping: exclusions, by: \.rule).mapValues(\.count),
-                                      "qcfc": qcfc.summary]
-        summary["rules"] = ["max_mean_fd": p.maxMeanFD as Any, "max_censored_fraction": p.maxCensoredFraction as Any,
-                            "min_kept_volumes": p.minKeptVolumes as Any, "min_seed_coverage": p.minSeedCoverage as Any,
-                            "min_dof": p.minDOF as Any].compactMapValues { $0 is Double || $0 is Int ? $0 : nil }
-        try context.writeOutput("qc_summary.json", try summaryJSON(summary))
+        let summary = QCSummary(scans: rows.count, excludedScans: Set(exclusions.map(\.scope)).count,
+                                exclusionsByRule: Dictionary(grouping: exclusions, by: \.rule).mapValues(\.count),
+                                rules: .init(maxMeanFD: p.maxMeanFD, maxCensoredFraction: p.maxCensoredFraction, minKeptVolumes: p.minKeptVolumes,
+                                             minSeedCoverage: p.minSeedCoverage, minDOF: p.minDOF),
+                                qcfc: qcfc.summary)
+        try context.writeOutput("qc_summary.json", try OutputJSON.encode(summary, name: "qc_summary.json"))
         context.log("qc: \(rows.count) scans, \(Set(exclusions.map(\.scope)).count) excluded")
     }
 
@@ -195,9 +194,9 @@ public struct QCKind: TypedStageKind {
 
     /// QC-FC per session: for each ROI pair, the correlation across scans between mean FD and
     /// the edge's correlation.
-    static func qcfc(_ rows: [Row], centroids: [String: [Double]]?) throws -> (tsv: String, summary: [String: Any]) {
+    static func qcfc(_ rows: [Row], centroids: [String: [Double]]?) throws -> (tsv: String, summary: [String: QCSummary.QCFC]) {
         var tsv = "session\troi_a\troi_b\tqcfc_r\tqcfc_p\tdistance_mm\n"
-        var summary: [String: Any] = [:]
+        var summary: [String: QCSummary.QCFC] = [:]
         let sessions = Array(Set(rows.map { $0.scope.session ?? "" })).sorted()
         for session in sessions {
             let scans = rows.filter { ($0.scope.session ?? "") == session && $0.roi != nil && $0.quality.meanFD != nil }
@@ -219,15 +218,13 @@ public struct QCKind: TypedStageKind {
             }
             guard !rs.isEmpty else { continue }
             let q = BenjaminiHochberg.qValues(ps)
-            var s: [String: Any] = [
-                "scans": scans.count, "edges": rs.count,
-                "fraction_significant_uncorrected": Double(ps.filter { $0 < 0.05 }.count) / Double(ps.count),
-                "fraction_significant_fdr": Double(q.filter { $0 < 0.05 }.count) / Double(q.count),
-                "median_abs_qcfc": ScanQuality.median(rs.map(abs)) ?? 0,
-            ]
+            var s = QCSummary.QCFC(scans: scans.count, edges: rs.count,
+                                   fractionSignificantUncorrected: Double(ps.filter { $0 < 0.05 }.count) / Double(ps.count),
+                                   fractionSignificantFDR: Double(q.filter { $0 < 0.05 }.count) / Double(q.count),
+                                   medianAbsQCFC: ScanQuality.median(rs.map(abs)) ?? 0)
             if distances.count == rs.count, let d = try? CorrelationTest.pearson(distances, rs) {
-                s["distance_dependence_r"] = d.r
-                s["distance_dependence_p"] = d.p
+                s.distanceDependenceR = d.r
+                s.distanceDependenceP = d.p
             }
             summary[session.isEmpty ? "all" : session] = s
         }
