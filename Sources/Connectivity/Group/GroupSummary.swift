@@ -28,6 +28,9 @@ struct GroupSummary: Codable, Sendable, Equatable {
     var grf: [GRFSummary]
     /// The maps table's file name, nil when the maps came from a connectivity stage.
     var maps: String?
+    /// Subjects the study's `qc` stage excluded, each with the rule, value and threshold (nil
+    /// when the stage reads no qc stage).
+    var excludedByQC: [String]? = nil
 
     /// The model's design as the spec gave it (see `GroupDesign.Spec`).
     struct Design: Codable, Sendable, Equatable {
@@ -48,6 +51,6 @@ struct GroupSummary: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case seed, session, subjects, design, resample, connectivity, contrasts, grf, maps
         case filledValues = "filled_values", clusterP = "cluster_p", maskCoverage = "mask_coverage", twoSided = "two_sided"
-        case fTests = "f_tests"
+        case fTests = "f_tests", excludedByQC = "excluded_by_qc"
     }
 }

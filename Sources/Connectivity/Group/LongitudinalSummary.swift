@@ -31,8 +31,13 @@ struct LongitudinalSummary: Codable, Sendable, Equatable {
         }
     }
 
+    /// Subjects the study's `qc` stage excluded at either session, with the rule, value and
+    /// threshold (nil when the stage reads no qc stage).
+    var excludedByQC: [String]? = nil
+
     enum CodingKeys: String, CodingKey {
         case seed, pre, post, subjects, paired, maps
         case filledValues = "filled_values", excludedOneSession = "excluded_one_session", groupByTime = "group_by_time"
+        case excludedByQC = "excluded_by_qc"
     }
 }

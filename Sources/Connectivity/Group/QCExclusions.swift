@@ -43,4 +43,23 @@ struct QCExclusions: Sendable {
             e.subject == subject && sessions.contains { s in s == nil || e.session == nil || e.session == s }
         }
     }
+
+    /// Applies the exclusions to `subjects` at `sessions`: the subjects kept, and a line per
+    /// excluded scan (logged in the task's log too).
+    static func apply(_ context: TaskContext, to subjects: [String], sessions: [String?]) throws -> (kept: [String], excluded: [String]?) {
+        guard let qc = try read(context) else { return (subjects, nil) }
+        var kept: [String] = [], excluded: [String] = []
+        for s in subjects {
+            let reasons = qc.reasons(subject: s, sessions: sessions)
+            if reasons.isEmpty { kept.append(s) } else { excluded += reasons.map(\.description) }
+        }
+        for line in excluded { context.log("excluded by qc: \(line)") }
+        return (kept, excluded)
+    }
+
+    /// An error from building the design after exclusions, with which rules removed whom.
+    static func explain(_ error: Error, excluded: [String]?) -> Error {
+        guard let excluded, !excluded.isEmpty, let e = error as? InputError else { return error }
+        return InputError(path: e.path, field: e.field, e.message + " after the qc stage excluded \(excluded.count) scan(s): " + excluded.joined(separator: "; "))
+    }
 }

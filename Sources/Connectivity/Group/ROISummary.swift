@@ -9,6 +9,13 @@ struct ROISummary: Codable, Sendable, Equatable {
     /// `sub-<label>` of every subject.
     var subjects: [String]
     var regions: [Region]
+    /// Subjects the study's `qc` stage excluded, with the rule, value and threshold (nil when the
+    /// stage reads no qc stage).
+    var excludedByQC: [String]? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case seed, pre, post, subjects, regions, excludedByQC = "excluded_by_qc"
+    }
 
     /// One region's results.
     struct Region: Codable, Sendable, Equatable {

@@ -33,7 +33,7 @@ public struct GroupKind: TypedStageKind {
     public var version: Int { 6 }
     public var fanOut: FanOut { .group }
     /// 0 with `maps` (checked at plan time: `GroupLevelCheck.mapsSource`).
-    public var upstreamCount: ClosedRange<Int> { 0...2 }
+    public var upstreamCount: ClosedRange<Int> { 0...3 }
 
     /// The stage's parameters, read once (see `parameters(_:)`).
     public struct Parameters: Sendable, Equatable {
@@ -89,15 +89,17 @@ public struct GroupKind: TypedStageKind {
         let seed = p.seed, session = p.session
         let table = try StageInputs.participants(context, stage: "group")
         let urls = try StageInputs.maps(context, table: p.maps, seed: seed, session: session)
-        let subjects = try StageInputs.filter(urls.keys.sorted(), include: p.include, table: table)
+        let (subjects, excluded) = try QCExclusions.apply(context, to: StageInputs.filter(urls.keys.sorted(), include: p.include, table: table),
+                                                          sessions: [session.isEmpty ? nil : session])
         guard subjects.count >= 3 else {
-            throw InputError(path: table.path, "only \(subjects.count) subjects left for \(p.maps.isEmpty ? "seed \(seed)" : "maps \(p.maps)")\(session.isEmpty ? "" : " session \(session)") after filtering")
+            throw QCExclusions.explain(InputError(path: table.path, "only \(subjects.count) subjects left for \(p.maps.isEmpty ? "seed \(seed)" : "maps \(p.maps)")\(session.isEmpty ? "" : " session \(session)") after filtering"), excluded: excluded)
         }
         try context.checkCancellation()
         let settings = p.inference
         let maps = try GroupMaps.load([subjects.map { urls[$0]! }], coverage: settings.coverage, resampling: settings.resampling)
         let spec = p.design
-        let design = try GroupDesign(spec, subjects: subjects, table: table)
+        let design: GroupDesign
+        do { design = try GroupDesign(spec, subjects: subjects, table: table) } catch { throw QCExclusions.explain(error, excluded: excluded) }
         let prefix = "group_\(StageInputs.outputEntity(seed: seed, maps: p.maps))\(session.isEmpty ? "" : "_ses-\(session)")"
         let inference = VoxelwiseInference(maps: maps, y: maps.sets[0], design: design, table: table, settings: settings,
                                            atlas: try StageInputs.atlas(context), context: context, prefix: prefix)
@@ -106,7 +108,7 @@ public struct GroupKind: TypedStageKind {
             seed: seed, session: session, subjects: subjects, filledValues: maps.filled, design: GroupSummary.Design(spec),
             clusterP: settings.clusterP, maskCoverage: settings.coverage, resample: settings.resampling, twoSided: settings.twoSided,
             connectivity: settings.connectivity, contrasts: result.contrasts, fTests: result.fTests, grf: result.grf,
-            maps: p.maps.isEmpty ? nil : (p.maps as NSString).lastPathComponent)
+            maps: p.maps.isEmpty ? nil : (p.maps as NSString).lastPathComponent, excludedByQC: excluded)
         let name = "\(prefix)_summary.json"
         try context.writeOutput(name, try OutputJSON.encode(summary, name: name))
     }

@@ -35,7 +35,7 @@ public struct LongitudinalKind: TypedStageKind {
     public var version: Int { 4 }
     public var fanOut: FanOut { .group }
     /// 0 with `maps` (checked at plan time: `GroupLevelCheck.mapsSource`).
-    public var upstreamCount: ClosedRange<Int> { 0...2 }
+    public var upstreamCount: ClosedRange<Int> { 0...3 }
 
     /// The stage's parameters, read once (see `parameters(_:)`).
     public struct Parameters: Sendable, Equatable {
@@ -115,7 +115,9 @@ public struct LongitudinalKind: TypedStageKind {
                              "\(incomplete.map { "sub-\($0) has no \(preMaps[$0] == nil ? pre : post) \(p.maps.isEmpty ? "scan" : "map")" }.joined(separator: "; "))")
         }
         for s in incomplete { context.log("excluded sub-\(s): only one of sessions \(pre), \(post)") }
-        let subjects = everyone.filter { preMaps[$0] != nil && postMaps[$0] != nil }
+        // A subject whose scan at either session the qc stage excluded is dropped, with its rows.
+        let (subjects, excluded) = try QCExclusions.apply(context, to: everyone.filter { preMaps[$0] != nil && postMaps[$0] != nil },
+                                                          sessions: [pre, post])
         let settings = p.inference
         let maps = try GroupMaps.load([subjects.map { preMaps[$0]! }, subjects.map { postMaps[$0]! }],
                                       coverage: settings.coverage, resampling: settings.resampling)
@@ -131,9 +133,12 @@ public struct LongitudinalKind: TypedStageKind {
             try context.checkCancellation()
             let rows = try subjects.indices.filter { try level == "all" || table.value(subjects[$0], group ?? "") == level }
             guard rows.count >= 3 else {
-                throw InputError(path: table.path, field: group ?? "paired", "level '\(level)' has \(rows.count) subjects with both sessions; a paired test needs 3")
+                throw QCExclusions.explain(InputError(path: table.path, field: group ?? "paired",
+                                                      "level '\(level)' has \(rows.count) subjects with both sessions; a paired test needs 3"), excluded: excluded)
             }
-            let design = try GroupDesign(.init(covariates: covariates), subjects: rows.map { subjects[$0] }, table: table)
+            let design: GroupDesign
+            do { design = try GroupDesign(.init(covariates: covariates), subjects: rows.map { subjects[$0] }, table: table) }
+            catch { throw QCExclusions.explain(error, excluded: excluded) }
             var pairedSettings = settings
             pairedSettings.fTests = []  // F-tests name group x time contrasts; the paired model has none
             let inference = VoxelwiseInference(maps: maps, y: change.selectingRows(rows), design: design, table: table, settings: pairedSettings,
@@ -146,7 +151,9 @@ public struct LongitudinalKind: TypedStageKind {
         var interactions: [ContrastSummary] = []
         let contrasts = p.contrasts
         if !contrasts.isEmpty {
-            let design = try GroupDesign(.init(group: group, covariates: covariates), subjects: subjects, table: table)
+            let design: GroupDesign
+            do { design = try GroupDesign(.init(group: group, covariates: covariates), subjects: subjects, table: table) }
+            catch { throw QCExclusions.explain(error, excluded: excluded) }
             let inference = VoxelwiseInference(maps: maps, y: change, design: design, table: table, settings: settings,
                                                atlas: atlas, context: context, prefix: stem)
             interactions = try inference.run(contrasts: contrasts).contrasts.map {
@@ -156,7 +163,8 @@ public struct LongitudinalKind: TypedStageKind {
         let summary = LongitudinalSummary(
             seed: seed, pre: pre, post: post, subjects: subjects, filledValues: maps.filled,
             excludedOneSession: incomplete.map { .init(participantID: "sub-\($0)", missing: preMaps[$0] == nil ? pre : post) },
-            paired: paired, groupByTime: interactions, maps: p.maps.isEmpty ? nil : (p.maps as NSString).lastPathComponent)
+            paired: paired, groupByTime: interactions, maps: p.maps.isEmpty ? nil : (p.maps as NSString).lastPathComponent,
+            excludedByQC: excluded)
         let name = "\(stem)_summary.json"
         try context.writeOutput(name, try OutputJSON.encode(summary, name: name))
     }

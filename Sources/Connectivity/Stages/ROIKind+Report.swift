@@ -5,7 +5,7 @@ import PipelineEngine
 /// The `roi` stage's tables and summary: scatter data, paired tests, correlations, prediction.
 extension ROIKind {
     func writeOutputs(_ values: [ROIRegionValues], p: Parameters, subjects: [String], table: ParticipantsTable, context: TaskContext,
-                      prefix: String) throws {
+                      prefix: String, excluded: [String]?) throws {
         let pre = p.pre, post = p.post
         let group = p.group.isEmpty ? nil : p.group
         let clinical = p.clinical
@@ -101,7 +101,8 @@ extension ROIKind {
         if !post.isEmpty { try context.writeOutput("\(prefix)_desc-paired.tsv", Array(paired.utf8)) }
         if !clinical.isEmpty { try context.writeOutput("\(prefix)_desc-correlations.tsv", Array(correlations.utf8)) }
         if p.predict != nil { try context.writeOutput("\(prefix)_desc-prediction.tsv", Array(prediction.utf8)) }
-        let summary = ROISummary(seed: p.seed, pre: pre, post: post, subjects: subjects.map { "sub-\($0)" }, regions: summaries)
+        let summary = ROISummary(seed: p.seed, pre: pre, post: post, subjects: subjects.map { "sub-\($0)" }, regions: summaries,
+                                 excludedByQC: excluded)
         let name = "\(prefix)_summary.json"
         try context.writeOutput(name, try OutputJSON.encode(summary, name: name))
     }

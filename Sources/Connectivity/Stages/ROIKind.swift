@@ -42,7 +42,7 @@ public struct ROIKind: TypedStageKind {
     public var version: Int { 1 }
     public var fanOut: FanOut { .group }
     /// 0 with `maps` (checked at plan time: `GroupLevelCheck.mapsSource`).
-    public var upstreamCount: ClosedRange<Int> { 0...3 }
+    public var upstreamCount: ClosedRange<Int> { 0...4 }
 
     /// The stage's parameters, read once (see `parameters(_:)`).
     public struct Parameters: Sendable, Equatable {
@@ -212,7 +212,8 @@ public struct ROIKind: TypedStageKind {
         let table = try StageInputs.participants(context, stage: "roi")
         let preURLs = try StageInputs.maps(context, table: p.maps, seed: seed, session: pre)
         let postURLs = post.isEmpty ? [:] : try StageInputs.maps(context, table: p.maps, seed: seed, session: post)
-        let subjects = try StageInputs.filter(preURLs.keys.sorted(), include: p.include, table: table)
+        let (subjects, excluded) = try QCExclusions.apply(context, to: StageInputs.filter(preURLs.keys.sorted(), include: p.include, table: table),
+                                                          sessions: [pre] + (post.isEmpty ? [] : [post]))
         guard !subjects.isEmpty else {
             throw InputError(path: table.path, "no subject has a \(pre) map for \(p.maps.isEmpty ? "seed \(seed)" : "maps \(p.maps)") after filtering")
         }
@@ -258,7 +259,8 @@ public struct ROIKind: TypedStageKind {
             }
             values.append(v)
         }
-        try writeOutputs(values, p: p, subjects: subjects, table: table, context: context, prefix: "roi_\(StageInputs.outputEntity(seed: seed, maps: p.maps))")
+        try writeOutputs(values, p: p, subjects: subjects, table: table, context: context, prefix: "roi_\(StageInputs.outputEntity(seed: seed, maps: p.maps))",
+                         excluded: excluded)
     }
 }
 
