@@ -41,10 +41,11 @@ public final class DirectoryHandle: @unchecked Sendable {
         return FileSystem.identity(of: st)
     }
 
-    /// The hard-link count of `relative`, or `nil`.
-    public func linkCount(_ relative: String) -> UInt64? {
+    /// The hard-link count of `relative` if it is a regular file (not following a symlink), or
+    /// `nil` (a directory, a symlink, nothing).
+    public func regularFileLinkCount(_ relative: String) -> UInt64? {
         var st = stat()
-        guard fstatat(fd, relative, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+        guard fstatat(fd, relative, &st, AT_SYMLINK_NOFOLLOW) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
         return UInt64(st.st_nlink)
     }
 

@@ -57,10 +57,35 @@ public struct OutputPublisher: Sendable {
 
     /// Whether `dir/name` is a file pipe published as `stage/name` (same inode as recorded).
     private func isPipeFile(_ destination: DirectoryHandle?, stage: String, name: String) -> Bool {
-        if legacy, let links = destination?.linkCount(name), links > 1 { return true }
+        // Without a record (an older pipe's folder), a regular file with several links is taken
+        // as a hard link into the cache; a directory or a single-link file never is.
+        if legacy, let links = destination?.regularFileLinkCount(name), links > 1 { return true }
         guard let recorded = record.withLock({ $0[stage + "/" + name] }),
               let now = destination?.inode(name) else { return false }
         return now.1 == recorded
+    }
+
+    /// Writes a file pipe generates (a sidecar, the dataset description) under the same rule as
+    /// an output: never over a file it did not publish, unless that file holds these bytes.
+    private func write(_ bytes: [UInt8], as name: String, in stage: String?, destination: DirectoryHandle?) throws {
+        let folder = stage.map { outputDirectory.appendingPathComponent($0).path } ?? outputDirectory.path
+        let path = folder + "/" + name, key = stage.map { $0 + "/" + name } ?? name
+        if let current = destination?.inode(name) {
+            if (try? FileSystem.read(path)) == bytes { record.withLock { $0[key] = current.1 }; return }
+            guard let recorded = record.withLock({ $0[key] }), recorded == current.1 else {
+                throw PipeError(.io, "\(path) exists and was not written by pipe (or was replaced since); "
+                                + "pipe never overwrites it: move it away, or publish elsewhere with another \"outputs\" folder")
+            }
+        }
+        try FileSystem.writeAtomically(bytes, to: path, sync: false)
+        if let now = destination?.inode(name) { record.withLock { $0[key] = now.1 } }
+    }
+
+    /// Writes `dataset_description.json` at the root of the output folder.
+    public func publishDescription(_ description: JSONValue) throws {
+        if !FileSystem.exists(outputDirectory.path) { try FileSystem.makeDirectory(outputDirectory.path) }
+        try write(Array((description.serialized(pretty: true) + "\n").utf8), as: "dataset_description.json", in: nil,
+                  destination: DirectoryHandle(path: outputDirectory.path))
     }
 
     /// Whether the file at `path` holds exactly the bytes of `output` (a copied output folder, say):
@@ -80,7 +105,9 @@ public struct OutputPublisher: Sendable {
         let destination = DirectoryHandle(path: dir)
         let tasks = DirectoryHandle(path: cache.tasksPath)
         let present = FileSystem.list(dir)
-        for name in present where FileSystem.isStaleTemporary(name) { FileSystem.remove(dir + "/" + name) }
+        for name in present where FileSystem.isStaleTemporary(name) && destination?.regularFileLinkCount(name) != nil {
+            FileSystem.remove(dir + "/" + name)
+        }
         for e in entries {
             for o in e.outputs {
                 guard expected.insert(o.name).inserted else {
@@ -101,8 +128,27 @@ public struct OutputPublisher: Sendable {
                 if let now = destination?.inode(o.name) { record.withLock { $0[stage + "/" + o.name] = now.1 } }
             }
         }
-        if complete {
+        // A sidecar beside each map, unless the stage writes a file of that name itself.
+        let produced = expected
+        for e in entries {
+            guard let task = cache.manifest(for: e.key)?.task else { continue }
+            let sidecar = Array((Provenance.sidecar(task).serialized(pretty: true) + "\n").utf8)
+            for o in e.outputs {
+                guard let name = Provenance.sidecarName(o.name), !produced.contains(name), expected.insert(name).inserted else { continue }
+                try write(sidecar, as: name, in: stage, destination: destination)
+            }
+        }
+        if legacy {
+            // An older pipe's folder: adopt its hard-linked files into the record, so that once the
+            // record exists they are still known as pipe's (say, a subject whose task failed now).
             for name in present where !expected.contains(name) && isPipeFile(destination, stage: stage, name: name) {
+                if let inode = destination?.inode(name) { record.withLock { r in if r[stage + "/" + name] == nil { r[stage + "/" + name] = inode.1 } } }
+            }
+        }
+        if complete {
+            // Only regular files pipe published: never a folder, never a user's file.
+            for name in present where !expected.contains(name) && isPipeFile(destination, stage: stage, name: name)
+                && destination?.regularFileLinkCount(name) != nil {
                 FileSystem.remove(dir + "/" + name)
             }
             // Forget what this stage no longer produces (removed above, or gone, or no longer pipe's).

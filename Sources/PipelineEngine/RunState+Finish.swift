@@ -35,6 +35,9 @@ extension RunState {
                 try publisher.publish(stage: stage.name, entries: entries, complete: entries.count == ids.count)
             } catch let e as PipeError { publishError = e } catch {}
         }
+        do {
+            try publisher.publishDescription(Provenance.datasetDescription(graph.spec, sources: graph.tasks.flatMap { $0.sources.map(\.path) }))
+        } catch let e as PipeError { publishError = publishError ?? e } catch {}
         do { try publisher.saveRecord() } catch let e as PipeError { publishError = publishError ?? e } catch {}
         return publishError
     }

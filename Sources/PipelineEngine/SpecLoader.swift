@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Reads a study spec: parses JSON with locations, applies `--set` overrides, validates every
@@ -35,7 +36,10 @@ public struct SpecLoader: Sendable {
         var parser = JSONParser(bytes: bytes, file: fileName)
         var root = try parser.parseDocument()
         for o in overrides { try SpecOverride.apply(o, to: &root) }
-        return try validate(root, specURL: specURL, cacheDirectory: cacheDirectory)
+        var spec = try validate(root, specURL: specURL, cacheDirectory: cacheDirectory)
+        spec.specSHA256 = FileSystem.hex(SHA256.hash(data: bytes))
+        spec.overrides = overrides
+        return spec
     }
 
     /// Validates a parsed document (see ``load(_:overrides:cacheDirectory:)``).

@@ -18,6 +18,10 @@ public struct StudySpec: Sendable {
     public var stages: [StageSpec]
     /// Checks that wait for upstream outputs (files a stage will make), one line each.
     public var deferredChecks: [String] = []
+    /// SHA-256 of the spec file's bytes, and the `--set` overrides applied to it, in order: with
+    /// the pipe version, what `dataset_description.json` says generated the outputs.
+    public var specSHA256: String = ""
+    public var overrides: [String] = []
 
     /// The stage named `name`.
     public func stage(named name: String) -> StageSpec? { stages.first { $0.name == name } }

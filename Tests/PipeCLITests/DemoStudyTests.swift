@@ -46,12 +46,33 @@ final class DemoStudyTests: XCTestCase {
             XCTAssertTrue((again.stdout + again.stderr).contains("0 ran"), "a rerun must execute nothing:\n\(again.stdout)\(again.stderr)")
         }
         XCTAssertEqual(outputs[0].keys.sorted(), outputs[1].keys.sorted())
-        XCTAssertEqual(outputs[0], outputs[1], "--jobs 1 and --jobs 2 must give byte-identical outputs")
+        // The description names each run's overrides (here, its own output folder); the rest is equal.
+        XCTAssertEqual(outputs[0].filter { $0.key != "/dataset_description.json" }, outputs[1].filter { $0.key != "/dataset_description.json" },
+                       "--jobs 1 and --jobs 2 must give byte-identical outputs")
         let maps = outputs[0].keys.filter { $0.hasSuffix("_stat-z_connectivity.nii.gz") }
         XCTAssertEqual(maps.count, 5 * 2 * 6, "5 subjects x 2 sessions x 6 seeds")
         XCTAssertEqual(outputs[0].keys.filter { $0.hasSuffix("_summary.json") }.count, 7, "qc, three group analyses, one longitudinal, two follow-ups")
         XCTAssertTrue(outputs[0].keys.contains { $0.hasSuffix("cohort/participants.tsv") })
         XCTAssertTrue(outputs[0].keys.contains { $0.contains("sub-04_ses-day13_task-rest_space-MNI152NLin2009cAsym_desc-roi_connectivity.tsv") })
+        // A BIDS-derivatives dataset: the description's required fields, and a sidecar per map.
+        let description = try JSONSerialization.jsonObject(with: outputs[0]["/dataset_description.json"] ?? Data()) as? [String: Any]
+        XCTAssertEqual(description?["DatasetType"] as? String, "derivative")
+        XCTAssertNotNil(description?["Name"] as? String)
+        XCTAssertNotNil(description?["BIDSVersion"] as? String)
+        let generated = (description?["GeneratedBy"] as? [[String: Any]])?.first
+        XCTAssertEqual(generated?["Name"] as? String, "pipe")
+        XCTAssertEqual((generated?["SpecSHA256"] as? String)?.count, 64)
+        XCTAssertTrue((generated?["Overrides"] as? [String])?.contains("stages.responders_change.paired=[\"all\"]") ?? false, "\(generated ?? [:])")
+        let niftis = outputs[0].keys.filter { $0.hasSuffix(".nii.gz") }
+        XCTAssertGreaterThan(niftis.count, 100)
+        for map in niftis {
+            let sidecar = String(map.dropLast(".nii.gz".count)) + ".json"
+            guard let data = outputs[0][sidecar] else { XCTFail("\(map) has no sidecar"); continue }
+            let o = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+            XCTAssertEqual((o["TaskKey"] as? String)?.count, 64, sidecar)
+            XCTAssertNotNil(o["Parameters"] as? [String: Any], sidecar)
+            XCTAssertNotNil(o["KindVersion"] as? Int, sidecar)
+        }
     }
 
     /// A subject without its day-13 scan (`cohort.missing_scans`): its baseline scan is still

@@ -65,6 +65,10 @@ public struct QCKind: TypedStageKind {
             study.report(stage, "from", "a qc stage reads a clean stage first")
             return
         }
+        let readsConnectivity = stage.from.contains { study.stage($0)?.kind is ConnectivityKind }
+        if p.minSeedCoverage != nil && !readsConnectivity {
+            study.report(stage, "min_seed_coverage", "seed coverage comes from a connectivity stage: add one to from, or remove the rule")
+        }
     }
 
     /// One scan's row.
@@ -95,7 +99,7 @@ public struct QCKind: TypedStageKind {
             }
         }
         rows.sort { $0.scope.label < $1.scope.label }
-        let exclusions = Self.exclusions(rows, p)
+        let exclusions = try Self.exclusions(rows, p)
         try context.writeOutput("qc.tsv", Array(Self.table(rows, excluded: Set(exclusions.map(\.scope))).utf8))
         var tsv = "participant_id\tsession\trun\trule\tvalue\tthreshold\n"
         for e in exclusions {
@@ -122,10 +126,19 @@ public struct QCKind: TypedStageKind {
         var threshold: Double
     }
 
-    static func exclusions(_ rows: [Row], _ p: Parameters) -> [Exclusion] {
+    /// - Throws: `InputError` when a rule is set but a scan has no value for it (no motion columns
+    ///   for `max_mean_fd`, no seed coverage for `min_seed_coverage`): a rule that cannot be
+    ///   applied is not silently passed.
+    static func exclusions(_ rows: [Row], _ p: Parameters) throws -> [Exclusion] {
         var out: [Exclusion] = []
         for r in rows {
             let q = r.quality
+            if p.maxMeanFD != nil && q.meanFD == nil {
+                throw InputError(path: r.scope.label, field: "max_mean_fd", "is set, but the run has no framewise displacement (no framewise_displacement or motion columns in its confounds)")
+            }
+            if p.minSeedCoverage != nil && r.minSeedCoverage == nil {
+                throw InputError(path: r.scope.label, field: "min_seed_coverage", "is set, but the connectivity stage recorded no seed coverage for the run")
+            }
             if let t = p.maxMeanFD, let v = q.meanFD, v > t { out.append(.init(scope: r.scope, rule: "max_mean_fd", value: v, threshold: t)) }
             if let t = p.maxCensoredFraction, q.censoredFraction > t {
                 out.append(.init(scope: r.scope, rule: "max_censored_fraction", value: q.censoredFraction, threshold: t))
