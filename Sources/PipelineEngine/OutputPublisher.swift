@@ -102,6 +102,7 @@ public struct OutputPublisher: Sendable {
         let dir = outputDirectory.appendingPathComponent(stage).path
         if !FileSystem.exists(dir) { try FileSystem.makeDirectory(dir) }
         var expected = Set<String>()
+        var unchanged = Set<String>()   // outputs already linked to their cache file
         let destination = DirectoryHandle(path: dir)
         let tasks = DirectoryHandle(path: cache.tasksPath)
         let present = FileSystem.list(dir)
@@ -118,6 +119,7 @@ public struct OutputPublisher: Sendable {
                 let current = destination?.inode(o.name)
                 if let a = tasks?.inode(e.key + "/out/" + o.name), let b = current, a == b {
                     record.withLock { $0[stage + "/" + o.name] = b.1 }
+                    unchanged.insert(o.name)
                     continue
                 }
                 if current != nil && !isPipeFile(destination, stage: stage, name: o.name) && !holds(dst, o) {
@@ -131,6 +133,13 @@ public struct OutputPublisher: Sendable {
         // A sidecar beside each map, unless the stage writes a file of that name itself.
         let produced = expected
         for e in entries {
+            // Already published from this entry, its sidecars in place and pipe's: nothing to write
+            // (a no-op run then reads no manifest).
+            let names = e.outputs.compactMap { o in Provenance.sidecarName(o.name).map { (o.name, $0) } }.filter { !produced.contains($0.1) }
+            if names.allSatisfy({ unchanged.contains($0.0) && isPipeFile(destination, stage: stage, name: $0.1) }) {
+                for (_, sidecar) in names { expected.insert(sidecar) }
+                continue
+            }
             guard let task = cache.manifest(for: e.key)?.task else { continue }
             let sidecar = Array((Provenance.sidecar(task).serialized(pretty: true) + "\n").utf8)
             for o in e.outputs {
