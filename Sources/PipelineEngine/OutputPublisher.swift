@@ -83,9 +83,13 @@ public struct OutputPublisher: Sendable {
 
     /// Writes `dataset_description.json` at the root of the output folder.
     public func publishDescription(_ description: JSONValue) throws {
+        try publishRootFile(Array((description.serialized(pretty: true) + "\n").utf8), as: "dataset_description.json")
+    }
+
+    /// Writes a file pipe generates at the root of the output folder (`methods.md`, say).
+    public func publishRootFile(_ bytes: [UInt8], as name: String) throws {
         if !FileSystem.exists(outputDirectory.path) { try FileSystem.makeDirectory(outputDirectory.path) }
-        try write(Array((description.serialized(pretty: true) + "\n").utf8), as: "dataset_description.json", in: nil,
-                  destination: DirectoryHandle(path: outputDirectory.path))
+        try write(bytes, as: name, in: nil, destination: DirectoryHandle(path: outputDirectory.path))
     }
 
     /// Whether the file at `path` holds exactly the bytes of `output` (a copied output folder, say):

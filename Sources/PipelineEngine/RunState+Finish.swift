@@ -37,6 +37,9 @@ extension RunState {
         }
         do {
             try publisher.publishDescription(Provenance.datasetDescription(graph.spec, sources: graph.tasks.flatMap { $0.sources.map(\.path) }))
+            let methods = Provenance.methods(graph.spec)
+            try publisher.publishRootFile(Array(methods.markdown.utf8), as: "methods.md")
+            if !methods.bibtex.isEmpty { try publisher.publishRootFile(Array(methods.bibtex.utf8), as: "references.bib") }
         } catch let e as PipeError { publishError = publishError ?? e } catch {}
         do { try publisher.saveRecord() } catch let e as PipeError { publishError = publishError ?? e } catch {}
         return publishError

@@ -12,4 +12,5 @@ extension StageKind {
     public func sources(stage: StageSpec, scope: Scope, directory: URL) throws -> [String: String] { try sources(stage: stage, scope: scope) }
     public func memoryEstimate(stage: StageSpec, scope: Scope) -> UInt64 { memoryEstimate(params: stage.params, scope: scope) }
     public func runsOnDisk(stage: StageSpec, subject: String, session: String?, directory: URL) -> [String?]? { nil }
+    public func methods(stage: StageSpec) -> MethodsText? { nil }
 }

@@ -50,6 +50,10 @@ public protocol StageKind: Sendable {
     /// An estimate of a task's peak memory in bytes, used by the scheduler's memory budget.
     func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64
 
+    /// What the stage did, in a sentence or a few, for the study's generated `methods.md`, with
+    /// the references it cites; nil for a kind that has nothing to say.
+    func methods(stage: StageSpec) -> MethodsText?
+
     /// ``memoryEstimate(params:scope:)`` for a validated stage.
     func memoryEstimate(stage: StageSpec, scope: Scope) -> UInt64
 

@@ -46,8 +46,10 @@ final class DemoStudyTests: XCTestCase {
             XCTAssertTrue((again.stdout + again.stderr).contains("0 ran"), "a rerun must execute nothing:\n\(again.stdout)\(again.stderr)")
         }
         XCTAssertEqual(outputs[0].keys.sorted(), outputs[1].keys.sorted())
-        // The description names each run's overrides (here, its own output folder); the rest is equal.
-        XCTAssertEqual(outputs[0].filter { $0.key != "/dataset_description.json" }, outputs[1].filter { $0.key != "/dataset_description.json" },
+        // The description and the methods name each run's overrides (here, its own output folder);
+        // the rest is equal.
+        let provenance: Set<String> = ["/dataset_description.json", "/methods.md"]
+        XCTAssertEqual(outputs[0].filter { !provenance.contains($0.key) }, outputs[1].filter { !provenance.contains($0.key) },
                        "--jobs 1 and --jobs 2 must give byte-identical outputs")
         let maps = outputs[0].keys.filter { $0.hasSuffix("_stat-z_connectivity.nii.gz") }
         XCTAssertEqual(maps.count, 5 * 2 * 6, "5 subjects x 2 sessions x 6 seeds")
@@ -63,6 +65,14 @@ final class DemoStudyTests: XCTestCase {
         XCTAssertEqual(generated?["Name"] as? String, "pipe")
         XCTAssertEqual((generated?["SpecSHA256"] as? String)?.count, 64)
         XCTAssertTrue((generated?["Overrides"] as? [String])?.contains("stages.responders_change.paired=[\"all\"]") ?? false, "\(generated ?? [:])")
+        // The generated methods: every stage, its non-default parameters, the references cited.
+        let methods = String(decoding: outputs[0]["/methods.md"] ?? Data(), as: UTF8.self)
+        for needle in ["## clean (`clean`, version", "`smoothing_fwhm` = `6`", "`scrub_fd` = `0.5`", "0.01–0.1 Hz", "[Power2012]",
+                       "## responders_change (`longitudinal`", "`permutations` = `200`", "TFCE (E = 0.5, H = 2)", "sign flipping"] {
+            XCTAssertTrue(methods.contains(needle), "methods.md lacks \(needle):\n\(methods)")
+        }
+        let bib = String(decoding: outputs[0]["/references.bib"] ?? Data(), as: UTF8.self)
+        XCTAssertTrue(bib.contains("@article{Power2012") && bib.contains("@article{Smith2009"), bib)
         let niftis = outputs[0].keys.filter { $0.hasSuffix(".nii.gz") }
         XCTAssertGreaterThan(niftis.count, 100)
         for map in niftis {

@@ -32,7 +32,7 @@ final class KetamineSpecTests: XCTestCase {
         let run = try runPipe(args)
         XCTAssertEqual(run.status, 0, run.stderr)
         let out = root.appendingPathComponent("derivatives/pipe-ketamine-amygdala")
-        let stages = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0 != "dataset_description.json" }.sorted()
+        let stages = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { !["dataset_description.json", "methods.md", "references.bib"].contains($0) }.sorted()
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("dataset_description.json").path))
         XCTAssertEqual(stages, ["anxiety_baseline", "anxiety_followup", "connectivity", "improvement_baseline", "responders_baseline",
                                 "responders_change", "responders_followup"])

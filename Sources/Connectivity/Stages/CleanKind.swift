@@ -136,6 +136,27 @@ public struct CleanKind: TypedStageKind {
 
     public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 1 << 30 }
 
+    public func methods(stage: StageSpec) -> MethodsText? {
+        let p = typed(stage)
+        var steps: [String] = []
+        if p.dummyScans > 0 { steps.append("the first \(p.dummyScans) volumes were discarded") }
+        if p.smoothingFWHM > 0 { steps.append("the data were smoothed with a \(JSONValue.format(number: p.smoothingFWHM)) mm FWHM Gaussian kernel") }
+        steps.append("voxels were masked with " + (p.mask == "brain" ? "fMRIPrep's brain mask" : p.mask == "epi" ? "an EPI mask computed from the run" : p.mask == "none" ? "no mask" : "the mask \(p.mask)"))
+        var clean = "then cleaned as nilearn's signal.clean [Abraham2014]: " + (p.detrend ? "linear detrending" : "no detrending")
+        if !p.confounds.isEmpty { clean += ", regression of the confounds \(p.confounds) (filtered like the data)" }
+        if p.filter != "none" && (p.highPass > 0 || p.lowPass > 0) {
+            clean += ", \(p.filter == "ideal" ? "an ideal FFT" : "a 5th-order zero-phase Butterworth") band-pass of \(JSONValue.format(number: p.highPass))–\(JSONValue.format(number: p.lowPass)) Hz"
+        }
+        if p.scrubFD > 0 || p.scrubStdDVARS > 0 {
+            clean += ", and scrubbing of volumes with framewise displacement above \(JSONValue.format(number: p.scrubFD)) mm or standardised DVARS above \(JSONValue.format(number: p.scrubStdDVARS)) (segments shorter than \(p.scrubMinSegment) volumes also removed; interpolated before filtering) [Power2012]"
+        }
+        steps.append(clean)
+        var refs = [MethodsReferences.nilearn]
+        if p.scrubFD > 0 || p.scrubStdDVARS > 0 { refs.append(MethodsReferences.power) }
+        if p.confounds.lowercased().contains("24p") { refs.append(MethodsReferences.friston) }
+        return MethodsText("Each run was processed separately: " + steps.joined(separator: "; ") + ". Degenerate confound columns were dropped, and a run with fewer than \(p.minDOF) residual degrees of freedom was refused.", references: refs)
+    }
+
     /// The space fMRIPrep discovery and `{space}` use when the spec gives none.
     static let defaultSpace = "MNI152NLin2009cAsym"
 

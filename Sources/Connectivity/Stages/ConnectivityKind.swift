@@ -127,6 +127,13 @@ public struct ConnectivityKind: TypedStageKind {
 
     public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 512 << 20 }
 
+    public func methods(stage: StageSpec) -> MethodsText? {
+        let p = typed(stage)
+        let seeds = p.seeds.map { "\($0.name) (\($0.describe))" }.joined(separator: ", ")
+        return MethodsText("Seed time series were the \(p.eigenvariate ? "first eigenvariate" : "mean") of each seed's cleaned voxels: \(seeds). "
+                           + "Seed-to-voxel maps are the \(p.partial ? "partial " : "")Pearson correlation r and its Fisher z = atanh(r).")
+    }
+
     /// Each seed's voxels on the data grid, those inside the run's mask, and their fraction: the
     /// `qc` stage's seed coverage.
     public static let coverageFile = "_desc-seeds_coverage.tsv"

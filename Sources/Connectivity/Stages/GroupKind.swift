@@ -78,6 +78,16 @@ public struct GroupKind: TypedStageKind {
 
     public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 2 << 30 }
 
+    public func methods(stage: StageSpec) -> MethodsText? {
+        let p = typed(stage)
+        var design = p.design.group.map { "a cell-means model of \($0)" } ?? "a one-sample model"
+        if !p.design.covariates.isEmpty { design += " with the demeaned covariates \(p.design.covariates.joined(separator: ", "))" }
+        let what = p.maps.isEmpty ? "Fisher z maps of seed \(p.seed)" : "the maps listed in \(p.maps)"
+        return MethodsText("Voxelwise, \(what)\(p.session.isEmpty ? "" : " at session \(p.session)") were fitted with \(design); contrasts: "
+                           + p.contrasts.joined(separator: ", ") + ". " + MethodsReferences.inference(p.inference, signFlipping: p.design.group == nil && p.design.covariates.isEmpty),
+                           references: [MethodsReferences.freedmanLane, MethodsReferences.winkler] + (p.inference.tfce ? [MethodsReferences.tfce] : []) + [MethodsReferences.fdr])
+    }
+
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         let names = GroupLevelCheck(stage: stage, study: study, participants: p.participants, include: p.include)
         names.mapsSource(maps: p.maps, seed: p.seed, sessions: [(p.session, "session")])

@@ -94,6 +94,15 @@ public struct LongitudinalKind: TypedStageKind {
 
     public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 2 << 30 }
 
+    public func methods(stage: StageSpec) -> MethodsText? {
+        let p = typed(stage)
+        var text = "The change from \(p.pre) to \(p.post) (\(p.post) − \(p.pre)) was tested voxelwise"
+        if !p.paired.isEmpty { text += "; paired tests within " + p.paired.map { $0 == "all" ? "all subjects" : "\(p.group) = \($0)" }.joined(separator: ", ") + " (sign flipping)" }
+        if !p.contrasts.isEmpty { text += "; group × time as differences of the change: " + p.contrasts.joined(separator: ", ") }
+        return MethodsText(text + ". " + MethodsReferences.inference(p.inference, signFlipping: p.contrasts.isEmpty),
+                           references: [MethodsReferences.winkler] + (p.inference.tfce ? [MethodsReferences.tfce] : []) + [MethodsReferences.fdr])
+    }
+
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         let names = GroupLevelCheck(stage: stage, study: study, participants: p.participants, include: p.include)
         names.mapsSource(maps: p.maps, seed: p.seed, sessions: [(p.pre, "pre"), (p.post, "post")])

@@ -60,6 +60,20 @@ public struct QCKind: TypedStageKind {
         p.atlas.isEmpty ? [:] : ["atlas": p.atlas]
     }
 
+    public func methods(stage: StageSpec) -> MethodsText? {
+        let p = typed(stage)
+        var rules: [String] = []
+        if let v = p.maxMeanFD { rules.append("mean framewise displacement above \(JSONValue.format(number: v)) mm") }
+        if let v = p.maxCensoredFraction { rules.append("more than \(JSONValue.format(number: v * 100))% of volumes censored") }
+        if let v = p.minKeptVolumes { rules.append("fewer than \(v) volumes kept") }
+        if let v = p.minSeedCoverage { rules.append("a seed with less than \(JSONValue.format(number: v * 100))% of its voxels in the run's mask") }
+        if let v = p.minDOF { rules.append("fewer than \(v) residual degrees of freedom") }
+        let excluded = rules.isEmpty ? "No exclusion rule was set." : "Scans were excluded for " + rules.joined(separator: ", or ") + "; each exclusion is listed in qc/exclusions.tsv with its value."
+        return MethodsText("Framewise displacement [Power2012], censoring, standardised DVARS and tSNR were recorded per scan. " + excluded
+                           + " QC-FC, the correlation across subjects between mean framewise displacement and each ROI-to-ROI edge, was computed per session [Ciric2017; Parkes2018].",
+                           references: [MethodsReferences.power, MethodsReferences.ciric, MethodsReferences.parkes])
+    }
+
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         guard let first = stage.from.first, let up = study.stage(first), up.kind is CleanKind else {
             study.report(stage, "from", "a qc stage reads a clean stage first")

@@ -190,6 +190,18 @@ public struct ROIKind: TypedStageKind {
 
     public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 1 << 30 }
 
+    public func methods(stage: StageSpec) -> MethodsText? {
+        let p = typed(stage)
+        var text = "Region values (the mean z over each region's voxels) were taken at \(p.pre)" + (p.post.isEmpty ? "" : " and \(p.post), with paired t tests and Cohen's d_z of the change")
+        if !p.clinical.isEmpty { text += "; Pearson and Spearman correlations with \(p.clinical.joined(separator: ", "))" }
+        if let predict = p.predict { text += "; the prediction of \(predict.column) = \(predict.positive) by ROC AUC with a DeLong confidence interval and a permutation p (\(p.permutations) permutations)" }
+        text += ". Regions: " + p.regions.map(\.name).joined(separator: ", ") + "."
+        if p.leaveOneOut && p.regions.contains(where: { if case .cluster = $0.source { return true }; return false }) {
+            text += " A cluster found on the same subjects was redefined without each held-out subject, so no value was selected by its own data."
+        }
+        return MethodsText(text)
+    }
+
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         let names = GroupLevelCheck(stage: stage, study: study, participants: p.participants, include: p.include)
         names.mapsSource(maps: p.maps, seed: p.seed, sessions: p.sessions)

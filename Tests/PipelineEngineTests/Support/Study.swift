@@ -147,13 +147,13 @@ final class Study {
     }
 
     /// Every published output file (relative path -> bytes), without `dataset_description.json`
-    /// (provenance: it names the `--set` overrides of the run that wrote it).
+    /// and `methods.md` (provenance: they name the `--set` overrides of the run that wrote them).
     func outputs(in folder: URL? = nil) throws -> [String: Data] {
         let out = folder ?? dir.appendingPathComponent("out")
         var result: [String: Data] = [:]
         guard let e = FileManager.default.enumerator(atPath: out.path) else { return [:] }
         while let rel = e.nextObject() as? String {
-            if rel == "dataset_description.json" { continue }
+            if rel == "dataset_description.json" || rel == "methods.md" { continue }
             var isDir: ObjCBool = false
             _ = FileManager.default.fileExists(atPath: out.appendingPathComponent(rel).path, isDirectory: &isDir)
             if !isDir.boolValue { result[rel] = try Data(contentsOf: out.appendingPathComponent(rel)) }
