@@ -87,6 +87,11 @@ extension PipeCommand {
                     + (summary.skipped > 0 ? ", \(summary.skipped) not run" : "")
                     + String(format: " in %.2f s; outputs in %@", summary.seconds, spec.outputDirectory.path))
             }
+            if !json {
+                for n in summary.notices {
+                    ErrorReporting.printLine("\(n.stage)" + (n.scope == .group ? "" : " \(n.scope.label)") + ": \(n.text)")
+                }
+            }
             if !summary.failures.isEmpty {
                 throw PipeError(.taskFailed, FailureReport.lines(summary.failures).joined(separator: "\n"))
             }

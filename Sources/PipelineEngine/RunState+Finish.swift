@@ -52,7 +52,19 @@ extension RunState {
             runID: runID, total: graph.tasks.count, executed: executed, cached: cached, failed: failed,
             skipped: skipped + notStarted, interrupted: interrupted, seconds: seconds,
             bytesHashed: IOCounters.bytesHashed, sourceBytesRead: sourceBytesRead,
-            peakRSS: FileSystem.peakRSS(), failures: failures)
+            peakRSS: FileSystem.peakRSS(), failures: failures, notices: notices())
+    }
+
+    /// The notices of the resolved tasks that left one, in task order.
+    func notices() -> [RunSummary.Notice] {
+        graph.tasks.indices.compactMap { i in
+            guard let key = resolved[i]?.key,
+                  let handle = FileHandle(forReadingAtPath: cache.outputPath(key, RunSummary.noticeFile)) else { return nil }
+            defer { try? handle.close() }
+            guard let data = try? handle.read(upToCount: RunSummary.noticeLimit), !data.isEmpty else { return nil }
+            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            return text.isEmpty ? nil : RunSummary.Notice(stage: graph.tasks[i].stage, scope: graph.tasks[i].scope, text: text)
+        }
     }
 
     /// The error an interrupted run throws, after its summary.

@@ -8,6 +8,18 @@ public struct RunSummary: Sendable {
         public var log: String
     }
 
+    /// A short message a task left for the person running the study, in its optional
+    /// ``RunSummary/noticeFile`` output: shown after every run that resolves the task, cached or not.
+    public struct Notice: Sendable {
+        public var stage: String
+        public var scope: Scope
+        public var text: String
+    }
+
+    /// The output a task writes to leave a ``Notice`` (read up to ``noticeLimit`` bytes).
+    public static let noticeFile = "notice.txt"
+    static let noticeLimit = 4096
+
     public var runID: String
     public var total: Int
     public var executed: Int
@@ -25,6 +37,8 @@ public struct RunSummary: Sendable {
     public var sourceBytesRead: UInt64
     public var peakRSS: UInt64
     public var failures: [Failure]
+    /// In task order.
+    public var notices: [Notice] = []
 
     public var json: JSONValue {
         .object([
@@ -33,6 +47,9 @@ public struct RunSummary: Sendable {
             "interrupted": .bool(interrupted), "seconds": .number((seconds * 1000).rounded() / 1000),
             "bytesHashed": .number(Double(bytesHashed)), "sourceBytesRead": .number(Double(sourceBytesRead)),
             "peakRSS": .number(Double(peakRSS)),
+            "notices": .array(notices.map {
+                .object(["stage": .string($0.stage), "scope": .string($0.scope.label), "text": .string($0.text)])
+            }),
             "failures": .array(failures.map {
                 .object(["stage": .string($0.stage), "scope": .string($0.scope.label), "error": .string($0.error), "log": .string($0.log)])
             }),

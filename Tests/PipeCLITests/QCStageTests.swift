@@ -60,5 +60,12 @@ final class QCStageTests: XCTestCase {
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("qc/qc_summary.json"))) as! [String: Any]
         XCTAssertEqual(summary["scans"] as? Int, 10)
         XCTAssertEqual(summary["excluded_scans"] as? Int, Set(exclusions.map { "\($0[0]) \($0[1])" }).count)
+        // Every run, a no-op rerun included, ends with the count and the excluded scans by name.
+        let excludedScans = Set(exclusions.map { "\($0[0])_ses-\($0[1])" })
+        let third = try runPipe(["run", demo, "--keep-going"] + withRules)
+        let notice = third.stderr.split(separator: "\n").filter { $0.hasPrefix("qc: ") }
+        XCTAssertEqual(notice.count, 1, third.stderr)
+        XCTAssertTrue(notice.first?.hasPrefix("qc: \(excludedScans.count) of 10 scans excluded: ") ?? false, third.stderr)
+        for scan in excludedScans.sorted().prefix(5) { XCTAssertTrue(notice.first?.contains(scan + " (") ?? false, "\(scan): \(third.stderr)") }
     }
 }

@@ -18,7 +18,8 @@ import PipelineEngine
 /// (per session and ROI pair: the correlation across scans between mean FD and the edge, its p,
 /// and the centroid distance) and `qc_summary.json` (counts; per session, the fraction of edges
 /// with p < 0.05 uncorrected and after FDR, the median |QC-FC|, and the correlation of QC-FC
-/// with distance; Ciric et al. 2017, Parkes et al. 2018).
+/// with distance; Ciric et al. 2017, Parkes et al. 2018), and `notice.txt`, the count and the
+/// first excluded scans, which `pipe run` prints after every run.
 ///
 /// The rules are here, in one stage, so that group-level stages apply them by reading it, and a
 /// changed threshold reruns this stage and those, never a scan.
@@ -26,7 +27,7 @@ public struct QCKind: TypedStageKind {
     public init() {}
 
     public var name: String { "qc" }
-    public var version: Int { 1 }
+    public var version: Int { 2 }
     public var fanOut: FanOut { .group }
     public var upstreamCount: ClosedRange<Int> { 1...3 }
 
@@ -130,6 +131,20 @@ public struct QCKind: TypedStageKind {
                                 qcfc: qcfc.summary)
         try context.writeOutput("qc_summary.json", try OutputJSON.encode(summary, name: "qc_summary.json"))
         context.log("qc: \(rows.count) scans, \(Set(exclusions.map(\.scope)).count) excluded")
+        try context.writeOutput(RunSummary.noticeFile, Array(Self.notice(rows.count, exclusions).utf8))
+    }
+
+    /// The line `pipe run` prints after every run: how many scans the rules excluded, the first
+    /// few by name with the rule that excluded them.
+    static func notice(_ scans: Int, _ exclusions: [Exclusion]) -> String {
+        let byScan = Dictionary(grouping: exclusions, by: \.scope).sorted { $0.key < $1.key }
+        var text = "\(byScan.count) of \(scans) scans excluded"
+        guard !byScan.isEmpty else { return text + "\n" }
+        let named = byScan.prefix(5).map { scope, es in
+            scope.label + " (" + es.map { "\($0.rule): \(format($0.value)) \($0.rule.hasPrefix("max") ? ">" : "<") \(format($0.threshold))" }.joined(separator: ", ") + ")"
+        }
+        text += ": " + named.joined(separator: "; ") + (byScan.count > 5 ? "; and \(byScan.count - 5) more" : "")
+        return text + "; see qc/exclusions.tsv\n"
     }
 
     /// An excluded scan: which rule, its value, the threshold.
