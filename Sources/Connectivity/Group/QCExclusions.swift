@@ -20,6 +20,9 @@ struct QCExclusions: Sendable {
 
     var entries: [Entry]
 
+    /// The columns of `exclusions.tsv`, as the `qc` stage writes them.
+    static let columns = ["participant_id", "session", "run", "rule", "value", "threshold"]
+
     /// The exclusions of the `qc` stage among the task's inputs; nil when it reads none.
     static func read(_ context: TaskContext) throws -> QCExclusions? {
         guard let url = context.inputs.lazy.compactMap({ $0.files["exclusions.tsv"] }).first else { return nil }
@@ -27,7 +30,7 @@ struct QCExclusions: Sendable {
         do { table = try TSVTable.read(url.path) } catch let e as TSVTable.ReadError {
             throw InputError(path: url.path, "cannot read the qc stage's exclusions: \(e.reason)")
         }
-        guard table.header == ["participant_id", "session", "run", "rule", "value", "threshold"] else {
+        guard table.header == columns else {
             throw InputError(path: url.path, "is not a qc stage's exclusions table")
         }
         return QCExclusions(entries: table.rows.map { r in

@@ -116,7 +116,7 @@ public struct QCKind: TypedStageKind {
         rows.sort { $0.scope.label < $1.scope.label }
         let exclusions = try Self.exclusions(rows, p)
         try context.writeOutput("qc.tsv", Array(Self.table(rows, excluded: Set(exclusions.map(\.scope))).utf8))
-        var tsv = "participant_id\tsession\trun\trule\tvalue\tthreshold\n"
+        var tsv = QCExclusions.columns.joined(separator: "\t") + "\n"
         for e in exclusions {
             tsv += "sub-\(e.scope.subject ?? "")\t\(e.scope.session ?? "n/a")\t\(e.scope.run ?? "n/a")\t\(e.rule)\t\(Self.format(e.value))\t\(Self.format(e.threshold))\n"
         }
