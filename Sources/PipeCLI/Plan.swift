@@ -26,6 +26,7 @@ extension PipeCommand {
                                                   "status": .string(p.status.rawValue),
                                                   "reasons": .array(p.reasons.map { .string($0) })]
                     if let k = p.key { o["key"] = .string(k) }
+                    if p.status == .cached, let k = p.key, let notice = RunSummary.notice(in: cache, key: k) { o["notice"] = .string(notice) }
                     return .object(o)
                 }
                 print(JSONValue.array(items).serialized(pretty: true))
@@ -47,6 +48,10 @@ extension PipeCommand {
             let run = plans.filter { $0.status == .run }.count
             let pending = plans.filter { $0.status == .pending }.count
             out += "\(plans.count) tasks: \(cached) cached, \(run) to run, \(pending) pending on upstream (may be cached after it: early cutoff)\n"
+            // What the cached tasks said when they ran (the qc stage's exclusions, for one).
+            for p in plans where p.status == .cached {
+                if let k = p.key, let notice = RunSummary.notice(in: cache, key: k) { out += "\(graph.tasks[p.task].stage) (cached): \(notice)\n" }
+            }
             for d in graph.spec.deferredChecks { out += "checked when its inputs exist: \(d)\n" }
             FileHandle.standardOutput.write(Data(out.utf8))
         }

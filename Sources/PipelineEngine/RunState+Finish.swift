@@ -58,12 +58,8 @@ extension RunState {
     /// The notices of the resolved tasks that left one, in task order.
     func notices() -> [RunSummary.Notice] {
         graph.tasks.indices.compactMap { i in
-            guard let key = resolved[i]?.key,
-                  let handle = FileHandle(forReadingAtPath: cache.outputPath(key, RunSummary.noticeFile)) else { return nil }
-            defer { try? handle.close() }
-            guard let data = try? handle.read(upToCount: RunSummary.noticeLimit), !data.isEmpty else { return nil }
-            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            return text.isEmpty ? nil : RunSummary.Notice(stage: graph.tasks[i].stage, scope: graph.tasks[i].scope, text: text)
+            guard let key = resolved[i]?.key, let text = RunSummary.notice(in: cache, key: key) else { return nil }
+            return RunSummary.Notice(stage: graph.tasks[i].stage, scope: graph.tasks[i].scope, text: text)
         }
     }
 

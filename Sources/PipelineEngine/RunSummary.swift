@@ -1,3 +1,5 @@
+import Foundation
+
 /// The outcome of a run.
 public struct RunSummary: Sendable {
     /// One failed task: where, why, and its log file.
@@ -19,6 +21,15 @@ public struct RunSummary: Sendable {
     /// The output a task writes to leave a ``Notice`` (read up to ``noticeLimit`` bytes).
     public static let noticeFile = "notice.txt"
     static let noticeLimit = 4096
+
+    /// The notice the cache entry `key` holds, trimmed, or nil when it left none.
+    public static func notice(in cache: CacheStore, key: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: cache.outputPath(key, noticeFile)) else { return nil }
+        defer { try? handle.close() }
+        guard let data = try? handle.read(upToCount: noticeLimit), !data.isEmpty else { return nil }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? nil : text
+    }
 
     public var runID: String
     public var total: Int

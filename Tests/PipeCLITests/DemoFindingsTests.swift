@@ -5,8 +5,9 @@ import XCTest
 /// its group analyses find the planted effects at FWE < 0.05 with the default method (TFCE
 /// permutation inference), each as one cluster in the planted region; the longitudinal stage finds
 /// the responders' decrease, and the ROI follow-ups report it with the clinical correlation and an
-/// out-of-sample prediction of response. 1000 permutations instead
-/// of 5000 keep the test short; the method is the same.
+/// out-of-sample prediction of response. The QC rules exclude the two planted high-motion scans, and
+/// a 24P sensitivity run on the same cache tells the strategies apart by QC-FC. 1000 permutations
+/// instead of 5000 keep the test short; the method is the same.
 final class DemoFindingsTests: XCTestCase {
     func testDemoFindsThePlantedEffects() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pipe-demo-findings-\(UUID().uuidString.prefix(8))")
@@ -60,6 +61,63 @@ final class DemoFindingsTests: XCTestCase {
 
         try checkLongitudinal(out.appendingPathComponent("responders_change"))
         try checkFollowUp(out)
+        try checkQC(out)
+
+        // The sensitivity run of the README: 24P + WM/CSF published elsewhere on the same cache.
+        // Only what the confounds touch reruns, and QC-FC tells the strategies apart: with 6P the
+        // unmodelled spin history makes QC-FC depend on distance; 24P removes that dependence.
+        let out24 = folder.appendingPathComponent("out-24p")
+        var args24 = ["run", packageRoot.appendingPathComponent("pipelines/demo.json").path,
+                      "--cache-dir", folder.appendingPathComponent("cache").path, "--outputs", out24.path,
+                      "--set", "stages.clean.confounds=24P+wm_csf", "--set", "stages.clean.min_dof=1", "--json"]
+        for stage in stages { args24 += ["--set", "stages.\(stage).permutations=100"] }
+        let sensitivity = try runPipe(args24)
+        XCTAssertEqual(sensitivity.status, 0, sensitivity.stderr)
+        let summaryLine = try XCTUnwrap(sensitivity.stdout.split(separator: "\n").last { $0.contains("\"run-finished\"") }, sensitivity.stdout)
+        let run = try JSONSerialization.jsonObject(with: Data(summaryLine.utf8)) as! [String: Any]
+        XCTAssertEqual(run["cached"] as? Int, 99, "the 98 synthetic scans and the cohort: \(summaryLine)")
+        func qcfc(_ root: URL) throws -> [String: [String: Any]] {
+            let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("qc/qc_summary.json"))) as! [String: Any]
+            return summary["qcfc"] as! [String: [String: Any]]
+        }
+        let six = try qcfc(out), twentyFour = try qcfc(out24)
+        for session in ["baseline", "day13"] {
+            let r6 = try XCTUnwrap(six[session]?["distance_dependence_r"] as? Double)
+            let r24 = try XCTUnwrap(twentyFour[session]?["distance_dependence_r"] as? Double)
+            XCTAssertLessThan(r6, -0.3, "\(session): 6P QC-FC should fall with distance")
+            XCTAssertLessThan(abs(r24), abs(r6) - 0.2, "\(session): 24P should remove most of the distance dependence (6P \(r6), 24P \(r24))")
+        }
+    }
+
+    /// The planted high-motion scans, and only they, are excluded, each by the rule its motion
+    /// breaks, as the QC table shows; the group stages that would have used them list them.
+    private func checkQC(_ out: URL) throws {
+        func table(_ name: String) throws -> [[String: String]] {
+            let lines = try String(contentsOf: out.appendingPathComponent("qc/\(name)"), encoding: .utf8).split(separator: "\n")
+                .map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+            return lines.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(lines[0], $0)) }
+        }
+        let qc = try table("qc.tsv"), exclusions = try table("exclusions.tsv")
+        XCTAssertEqual(qc.count, 98)
+        XCTAssertEqual(Set(exclusions.map { "\($0["participant_id"]!) \($0["session"]!)" }), ["sub-14 day13", "sub-33 baseline"], "\(exclusions)")
+        XCTAssertEqual(Set(qc.filter { $0["excluded"] == "yes" }.map { "\($0["participant_id"]!) \($0["session"]!)" }), ["sub-14 day13", "sub-33 baseline"])
+        let mover = try XCTUnwrap(qc.first { $0["participant_id"] == "sub-14" && $0["session"] == "day13" })
+        XCTAssertGreaterThan(Double(mover["mean_fd"]!)!, 0.5)
+        XCTAssertTrue(exclusions.contains { $0["participant_id"] == "sub-14" && $0["rule"] == "max_mean_fd" })
+        let jerky = try XCTUnwrap(qc.first { $0["participant_id"] == "sub-33" && $0["session"] == "baseline" })
+        XCTAssertLessThan(Double(jerky["mean_fd"]!)!, 0.5)
+        XCTAssertGreaterThan(Double(jerky["censored_fraction"]!)!, 0.2)
+        XCTAssertEqual(exclusions.filter { $0["participant_id"] == "sub-33" }.map { $0["rule"]! }, ["max_censored_fraction"])
+        // Everyone else moves less than the rules allow.
+        let median = qc.map { Double($0["mean_fd"]!)! }.sorted()[49]
+        XCTAssertLessThan(median, 0.25)
+        // Both planted scans are non-anxious: anxiety_baseline drops sub-33, the anxious-only
+        // analyses keep all 31.
+        let folder = out.appendingPathComponent("anxiety_baseline")
+        let name = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: folder.path).first { $0.hasSuffix("_summary.json") })
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent(name))) as! [String: Any]
+        XCTAssertEqual(summary["excluded_by_qc"] as? [String], ["sub-33 ses-baseline: max_censored_fraction 0.220339 (threshold 0.2)"])
+        XCTAssertEqual((summary["subjects"] as? [String])?.count, 48)
     }
 
     /// The voxelwise pre/post test: responders' LBA–precuneus coupling falls from baseline to day 13

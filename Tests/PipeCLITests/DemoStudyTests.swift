@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// pipelines/demo.json run by the built binary on a small cohort (via --set), end to end.
 final class DemoStudyTests: XCTestCase {
@@ -83,6 +84,19 @@ final class DemoStudyTests: XCTestCase {
             XCTAssertNotNil(o["Parameters"] as? [String: Any], sidecar)
             XCTAssertNotNil(o["KindVersion"] as? Int, sidecar)
         }
+        // And as a BIDS reader sees it: pybids indexes the folder as a derivatives dataset and finds
+        // each NIfTI file's sidecar; nibabel reads every map, all finite.
+        let python = try crossCheckPython(modules: ["bids", "nibabel"])
+        let read = try runProcess(python, [packageRoot.appendingPathComponent("Tests/CrossCheck/bids_derivatives.py").path,
+                                           folder.appendingPathComponent("out-1").path])
+        XCTAssertEqual(read.status, 0, read.output)
+        let bids = try XCTUnwrap(JSONSerialization.jsonObject(with: Data((read.output.split(separator: "\n").last ?? "").utf8)) as? [String: Any], read.output)
+        XCTAssertEqual((bids["description"] as? [String: Any])?["DatasetType"] as? String, "derivative")
+        XCTAssertEqual(bids["subjects"] as? [String], ["01", "04", "06", "07", "09"])
+        XCTAssertEqual(bids["niftis"] as? Int, niftis.count)
+        XCTAssertEqual(bids["without_metadata"] as? [String], [])
+        XCTAssertEqual(bids["unreadable"] as? [String], [])
+        XCTAssertEqual(bids["non_finite"] as? [String], [])
     }
 
     /// A subject without its day-13 scan (`cohort.missing_scans`): its baseline scan is still

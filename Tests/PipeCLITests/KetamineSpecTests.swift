@@ -38,8 +38,8 @@ final class KetamineSpecTests: XCTestCase {
                                 "responders_change", "responders_followup"])
         // The GRF "as published" outputs sit next to the permutation ones.
         let group = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("responders_baseline").path)
-        XCTAssertTrue(group.contains { $0.hasSuffix("_stat-z_desc-grfThresholded.nii.gz") })
-        XCTAssertTrue(group.contains { $0.hasSuffix("_stat-logpFWE_desc-tfce.nii.gz") })
+        XCTAssertTrue(group.contains { $0.hasSuffix("_stat-z_desc-grfThresholded_statmap.nii.gz") })
+        XCTAssertTrue(group.contains { $0.hasSuffix("_stat-logpFWE_desc-tfce_statmap.nii.gz") })
         let change = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("responders_change").path)
         XCTAssertTrue(change.contains { $0.contains("_group-responder_contrast-mean_stat-t") })
 

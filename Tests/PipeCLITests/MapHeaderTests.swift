@@ -40,8 +40,8 @@ final class MapHeaderTests: XCTestCase {
                 code, params, name = h.get_intent()
                 print(int(h["sform_code"]), int(h["qform_code"]), int(h["intent_code"]), ",".join("%g" % p for p in params), name)
             """
-        let files = ["_contrast-aGtb_stat-t", "_contrast-aGtb_stat-z", "_contrast-aGtb_stat-logp", "_contrast-aGtb_stat-effect",
-                     "_contrast-aGtb_desc-clusters_dseg", "_ftest-1_stat-F"].map { stem + $0 + ".nii.gz" }
+        let files = ["_contrast-aGtb_stat-t_statmap", "_contrast-aGtb_stat-z_statmap", "_contrast-aGtb_stat-logp_statmap",
+                     "_contrast-aGtb_stat-effect_statmap", "_contrast-aGtb_desc-clusters_dseg", "_ftest-1_stat-F_statmap"].map { stem + $0 + ".nii.gz" }
         let result = try runProcess(python, ["-c", script] + files)
         XCTAssertEqual(result.status, 0, result.output)
         let lines = result.output.split(separator: "\n").map(String.init)

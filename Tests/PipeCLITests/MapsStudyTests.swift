@@ -174,9 +174,9 @@ final class MapsStudyTests: XCTestCase {
         let script = testPackageRoot.appendingPathComponent("Tests/CrossCheck/stats_maps_permutation.py").path
         let out = folder.appendingPathComponent("out")
         let cases: [(args: [String], map: String, summary: String, path: (([String: Any]) -> [String: Any]))] = [
-            (["twosample", "a", "b", "1"], "diff/group_maps-pccmaps_ses-1_contrast-aGtb_stat-logpFWE_desc-maxT.nii.gz",
+            (["twosample", "a", "b", "1"], "diff/group_maps-pccmaps_ses-1_contrast-aGtb_stat-logpFWE_desc-maxT_statmap.nii.gz",
              "diff/group_maps-pccmaps_ses-1_summary.json", { ($0["contrasts"] as! [[String: Any]])[0] }),
-            (["paired", "1", "2"], "change/longitudinal_seed-PCC_ses-2Minus1_group-all_contrast-mean_stat-logpFWE_desc-maxT.nii.gz",
+            (["paired", "1", "2"], "change/longitudinal_seed-PCC_ses-2Minus1_group-all_contrast-mean_stat-logpFWE_desc-maxT_statmap.nii.gz",
              "change/longitudinal_seed-PCC_ses-2Minus1_summary.json", { ($0["paired"] as! [[String: Any]])[0] }),
         ]
         for c in cases {

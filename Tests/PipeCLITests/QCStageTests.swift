@@ -30,8 +30,15 @@ final class QCStageTests: XCTestCase {
         XCTAssertTrue(fd.allSatisfy { $0 > 0 } && coverage.allSatisfy { $0 > 0 && $0 <= 1 }, table)
         XCTAssertEqual(try String(contentsOf: out.appendingPathComponent("qc/exclusions.tsv"), encoding: .utf8).split(separator: "\n").count, 1)
 
-        // Thresholds between the observed values: exactly the scans above them are excluded.
-        let fdThreshold = fd.sorted()[6], censoredThreshold = censored.sorted()[7]
+        // Thresholds halfway between two observed values (the table rounds to 6 digits, so a
+        // threshold equal to a printed value could sit just under the scan's own value):
+        // exactly the scans above them are excluded.
+        func between(_ values: [Double], _ i: Int) -> Double {
+            let sorted = values.sorted()
+            precondition(sorted[i] < sorted[i + 1], "\(sorted)")
+            return (sorted[i] + sorted[i + 1]) / 2
+        }
+        let fdThreshold = between(fd, 6), censoredThreshold = between(censored, 7)
         let expected = Set(rows.indices.filter { fd[$0] > fdThreshold }.map { "\(rows[$0][0]) \(rows[$0][1]) max_mean_fd" }
                            + rows.indices.filter { censored[$0] > censoredThreshold }.map { "\(rows[$0][0]) \(rows[$0][1]) max_censored_fraction" })
         XCTAssertFalse(expected.isEmpty)
@@ -67,5 +74,12 @@ final class QCStageTests: XCTestCase {
         XCTAssertEqual(notice.count, 1, third.stderr)
         XCTAssertTrue(notice.first?.hasPrefix("qc: \(excludedScans.count) of 10 scans excluded: ") ?? false, third.stderr)
         for scan in excludedScans.sorted().prefix(5) { XCTAssertTrue(notice.first?.contains(scan + " (") ?? false, "\(scan): \(third.stderr)") }
+        // `pipe plan` says the same of the cached qc task, in text and in JSON.
+        let cachedPlan = try runPipe(["plan", demo] + withRules)
+        XCTAssertTrue(cachedPlan.stdout.contains("qc (cached): \(excludedScans.count) of 10 scans excluded: "), cachedPlan.stdout)
+        let planJSON = try runPipe(["plan", demo, "--json"] + withRules)
+        let items = try JSONSerialization.jsonObject(with: Data(planJSON.stdout.utf8)) as! [[String: Any]]
+        let qcItem = try XCTUnwrap(items.first { $0["stage"] as? String == "qc" })
+        XCTAssertTrue((qcItem["notice"] as? String)?.hasPrefix("\(excludedScans.count) of 10 scans excluded") ?? false, "\(qcItem)")
     }
 }

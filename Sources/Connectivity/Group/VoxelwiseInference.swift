@@ -53,11 +53,11 @@ struct VoxelwiseInference {
                                                  options: partition.options(from: options))
             let stem = "\(prefix)_contrast-\(Self.label(expression))"
             let z = tMaps.z
-            try write(tMaps.estimate, "\(stem)_stat-effect", .estimate)
-            try write(tMaps.t, "\(stem)_stat-t", .t(df: Double(tMaps.df)))
-            try write(z, "\(stem)_stat-z", .z)
-            try write(tMaps.negLog10P, "\(stem)_stat-logp", .negativeLog10P)
-            try write(logp(result.maxTFWEP), "\(stem)_stat-logpFWE_desc-maxT", .negativeLog10P)
+            try write(tMaps.estimate, "\(stem)_stat-effect_statmap", .estimate)
+            try write(tMaps.t, "\(stem)_stat-t_statmap", .t(df: Double(tMaps.df)))
+            try write(z, "\(stem)_stat-z_statmap", .z)
+            try write(tMaps.negLog10P, "\(stem)_stat-logp_statmap", .negativeLog10P)
+            try write(logp(result.maxTFWEP), "\(stem)_stat-logpFWE_desc-maxT_statmap", .negativeLog10P)
             let threshold = options.clusterThreshold!
             let labeling = ClusterAnalysis.label(map: result.t, graph: grid.neighborGraph(options.clusterConnectivity),
                                                  threshold: threshold, twoSided: options.twoSided)
@@ -65,12 +65,12 @@ struct VoxelwiseInference {
             if let null = result.nullMaxClusterMass {
                 clusterFWE = ClusterAnalysis.fweP(labeling.masses, null: null, exhaustive: result.exhaustive)
                 try write(logp((0..<maps.voxels.count).map { labeling.labels[$0] > 0 ? clusterFWE[Int(labeling.labels[$0]) - 1] : 1 }),
-                          "\(stem)_stat-logpFWE_desc-cluster", .negativeLog10P)
+                          "\(stem)_stat-logpFWE_desc-cluster_statmap", .negativeLog10P)
             }
-            if let tfceP = result.tfceFWEP { try write(logp(tfceP), "\(stem)_stat-logpFWE_desc-tfce", .negativeLog10P) }
+            if let tfceP = result.tfceFWEP { try write(logp(tfceP), "\(stem)_stat-logpFWE_desc-tfce_statmap", .negativeLog10P) }
             let primary = result.tfceFWEP ?? result.maxTFWEP
-            try write(zip(z, primary).map { $1 < settings.alpha ? $0 : 0 }, "\(stem)_stat-z_desc-thresholded", .z)
-            try write(logp(BenjaminiHochberg.qValues(tMaps.negLog10P.map { pow(10, -$0) })), "\(stem)_stat-logqFDR", .negativeLog10P)
+            try write(zip(z, primary).map { $1 < settings.alpha ? $0 : 0 }, "\(stem)_stat-z_desc-thresholded_statmap", .z)
+            try write(logp(BenjaminiHochberg.qValues(tMaps.negLog10P.map { pow(10, -$0) })), "\(stem)_stat-logqFDR_statmap", .negativeLog10P)
 
             // Significant clusters by decreasing mass; their map and per-subject means.
             let order = (0..<labeling.count).filter { !clusterFWE.isEmpty && clusterFWE[$0] < settings.alpha }
@@ -141,9 +141,9 @@ struct VoxelwiseInference {
             let dfn = Double(rows.count), dfd = Double(fit.residualDF)
             let distribution = FDistribution(dfn: dfn, dfd: dfd)
             let stem = context.outputDirectory.appendingPathComponent("\(prefix)_ftest-\(index + 1)").path
-            try maps.write(f, to: "\(stem)_stat-F.nii.gz", intent: .f(df1: dfn, df2: dfd))
-            try maps.write(f.map { -distribution.logSF($0) / M_LN10 }, to: "\(stem)_stat-logp.nii.gz", intent: .negativeLog10P)
-            try maps.write(f.map { ZScore.fromF($0, dfn: dfn, dfd: dfd) }, to: "\(stem)_stat-z.nii.gz", intent: .z)
+            try maps.write(f, to: "\(stem)_stat-F_statmap.nii.gz", intent: .f(df1: dfn, df2: dfd))
+            try maps.write(f.map { -distribution.logSF($0) / M_LN10 }, to: "\(stem)_stat-logp_statmap.nii.gz", intent: .negativeLog10P)
+            try maps.write(f.map { ZScore.fromF($0, dfn: dfn, dfd: dfd) }, to: "\(stem)_stat-z_statmap.nii.gz", intent: .z)
 
             var options = try settings.permutationOptions(df: fit.residualDF)
             options.clusterThreshold = try ClusterAnalysis.fThreshold(p: settings.clusterP, dfn: dfn, dfd: dfd)
@@ -157,7 +157,7 @@ struct VoxelwiseInference {
                 summary.notPermuted = "not done: \(error.message); parametric maps only"
                 return summary
             }
-            try maps.write(logp(result.maxFFWEP), to: "\(stem)_stat-logpFWE_desc-maxF.nii.gz", intent: .negativeLog10P)
+            try maps.write(logp(result.maxFFWEP), to: "\(stem)_stat-logpFWE_desc-maxF_statmap.nii.gz", intent: .negativeLog10P)
             var clusterP: Double? = nil
             if let null = result.nullMaxClusterMass {
                 let labeling = ClusterAnalysis.label(map: result.f, graph: grid.neighborGraph(settings.connectivity),
@@ -165,11 +165,11 @@ struct VoxelwiseInference {
                 let fwe = ClusterAnalysis.fweP(labeling.masses, null: null, exhaustive: result.exhaustive)
                 clusterP = fwe.min()
                 try maps.write(logp((0..<maps.voxels.count).map { labeling.labels[$0] > 0 ? fwe[Int(labeling.labels[$0]) - 1] : 1 }),
-                               to: "\(stem)_stat-logpFWE_desc-cluster.nii.gz", intent: .negativeLog10P)
+                               to: "\(stem)_stat-logpFWE_desc-cluster_statmap.nii.gz", intent: .negativeLog10P)
             }
-            if let tfceP = result.tfceFWEP { try maps.write(logp(tfceP), to: "\(stem)_stat-logpFWE_desc-tfce.nii.gz", intent: .negativeLog10P) }
+            if let tfceP = result.tfceFWEP { try maps.write(logp(tfceP), to: "\(stem)_stat-logpFWE_desc-tfce_statmap.nii.gz", intent: .negativeLog10P) }
             let primary = result.tfceFWEP ?? result.maxFFWEP
-            try maps.write(zip(f, primary).map { $1 < settings.alpha ? $0 : 0 }, to: "\(stem)_stat-F_desc-thresholded.nii.gz",
+            try maps.write(zip(f, primary).map { $1 < settings.alpha ? $0 : 0 }, to: "\(stem)_stat-F_desc-thresholded_statmap.nii.gz",
                            intent: .f(df1: dfn, df2: dfd))
             summary.permutation = FTestSummary.Permutation(
                 permutations: result.nullCount, exhaustive: result.exhaustive, clusterThresholdF: options.clusterThreshold!,
@@ -196,7 +196,7 @@ struct VoxelwiseInference {
             }
             let kept = (0..<maps.voxels.count).map { labeling.labels[$0] > 0 && pValues[Int(labeling.labels[$0]) - 1] < settings.grfAlpha ? z[$0] : 0 }
             let stem = "\(prefix)_contrast-\(Self.label(expression))"
-            try maps.write(kept, to: context.outputDirectory.appendingPathComponent("\(stem)_stat-z_desc-grfThresholded.nii.gz").path, intent: .z)
+            try maps.write(kept, to: context.outputDirectory.appendingPathComponent("\(stem)_stat-z_desc-grfThresholded_statmap.nii.gz").path, intent: .z)
             var tsv = "cluster\tsign\tsize_voxels\tp_grf\n"
             for k in 0..<labeling.count { tsv += "\(k + 1)\t\(labeling.signs[k])\t\(labeling.sizes[k])\t\(fmt(pValues[k]))\n" }
             try context.writeOutput("\(stem)_desc-grfClusters.tsv", Array(tsv.utf8))

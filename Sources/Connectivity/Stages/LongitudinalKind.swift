@@ -29,10 +29,11 @@ public struct LongitudinalKind: TypedStageKind {
     public init() {}
 
     public var name: String { "longitudinal" }
-    /// 4: maps carry NIfTI intent codes and the input maps' coordinate-system code. 3: the cluster
+    /// 5: statistical maps end in the BIDS suffix `_statmap`. 4: maps carry NIfTI intent codes
+    /// and the input maps' coordinate-system code. 3: the cluster
     /// FWE map holds −log10 p (version 1–2 wrote p). 2: permutation F-tests, the
     /// rewritten exact TFCE.
-    public var version: Int { 4 }
+    public var version: Int { 5 }
     public var fanOut: FanOut { .group }
     /// 0 with `maps` (checked at plan time: `GroupLevelCheck.mapsSource`).
     public var upstreamCount: ClosedRange<Int> { 0...3 }

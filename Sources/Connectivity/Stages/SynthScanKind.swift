@@ -15,8 +15,9 @@ public struct SynthScanKind: TypedStageKind {
     public init() {}
 
     public var name: String { "synth" }
-    /// 2: band-limited region signals, stronger planted effects.
-    public var version: Int { 2 }
+    /// 3: head motion varies by subject and session, with a spin-history term and two planted
+    /// high-motion scans. 2: band-limited region signals, stronger planted effects.
+    public var version: Int { 3 }
     public var fanOut: FanOut { .perScan }
     public var upstreamCount: ClosedRange<Int> { 0...0 }
 
@@ -50,10 +51,11 @@ public struct SynthCohortKind: TypedStageKind {
     public init() {}
 
     public var name: String { "synth_cohort" }
-    /// 4: participants.json written through `OutputJSON` (typed `BIDSColumn`s): keys sort by
+    /// 5: synth_truth.tsv gains each scan's motion level and bursts (the cohort of `synth`
+    /// version 3). 4: participants.json written through `OutputJSON` (typed `BIDSColumn`s): keys sort by
     /// their bytes, so `PlantedEffects` comes first; the content is unchanged. 3: participants.json
     /// writes '/' unescaped. 2: the cohort of `synth` version 2.
-    public var version: Int { 4 }
+    public var version: Int { 5 }
     public var fanOut: FanOut { .group }
     public var upstreamCount: ClosedRange<Int> { 0...0 }
 

@@ -13,7 +13,26 @@ import Foundation
 ///   keep their baseline value (+ 0.05 n). Non-anxious: 0.25 + 0.05 n at both sessions.
 /// - right CMA ↔ right MTG: anxious 0.10 + 0.05 n, non-anxious 0.55 + 0.05 n, both sessions.
 /// - With `null`, every coupling is 0.25 + 0.05 n for everyone: no group, time or clinical effect.
+///
+/// Head motion varies by subject and session (`Motion`), independently of group and of the
+/// couplings, with and without `null`. Two scans of non-anxious subjects are planted to fail the
+/// demo's QC rules: sub-14 at day 13 moves more than three times as much as the median subject
+/// (mean FD above 0.5 mm), and sub-33 at baseline has 7 extra sub-millimetre jerks, each censoring
+/// two volumes (more than 20 % of the run censored, with a mean FD well under 0.5 mm).
 public struct SynthCohort: Sendable {
+    /// A scan's head motion: `level` scales the random walk and the jerks of `SynthScan` (mean
+    /// FD is about 0.28 mm × level), and `bursts` adds that many jerks of about 0.6 mm FD.
+    public struct Motion: Sendable, Equatable {
+        public var level: Double
+        public var bursts: Int
+    }
+
+    /// The planted high-motion scans, by subject and session (see the type's comment).
+    public static let plantedMotion: [String: [String: Motion]] = [
+        "sub-14": ["day13": Motion(level: 2.0, bursts: 0)],
+        "sub-33": ["baseline": Motion(level: 0.55, bursts: 7)],
+    ]
+
     public struct Participant: Sendable {
         public var id: String
         public var group: String
@@ -26,6 +45,8 @@ public struct SynthCohort: Sendable {
         public var madrsChangePercent: Double
         /// Planted couplings by session, then pair.
         public var coupling: [String: [SynthPair: Double]]
+        /// Head motion by session.
+        public var motion: [String: Motion]
     }
 
     /// The seed-target pairs with planted couplings.
@@ -76,8 +97,18 @@ public struct SynthCohort: Sendable {
                 coupling["day13"] = [.lbaPrecuneus: 0.25 + n[2], .cmaMTG: 0.55 + n[3]]
             }
             let age = Int((42 + 12 * rng.normal()).rounded()).clamped(19, 70)
-            return Participant(id: id, group: kind.0, responder: kind.1, age: age, sex: rng.uniform() < 0.55 ? "F" : "M",
-                               madrsBaseline: baseline, madrsDay13: day13, madrsChangePercent: change, coupling: coupling)
+            let sex = rng.uniform() < 0.55 ? "F" : "M"
+            // Motion from its own stream, so the clinical draws above do not depend on it: a
+            // subject trait (log-normal around 0.55, mean FD about 0.15 mm) with session jitter.
+            var motionRNG = SynthRandom(seed: SynthRandom.derive(seed, id, "motion"))
+            let trait = 0.3 * motionRNG.normal()
+            var motion: [String: Motion] = [:]
+            for session in Self.sessions {
+                motion[session] = Self.plantedMotion[id]?[session] ?? Motion(level: 0.55 * exp(trait + 0.15 * motionRNG.normal()), bursts: 0)
+            }
+            return Participant(id: id, group: kind.0, responder: kind.1, age: age, sex: sex,
+                               madrsBaseline: baseline, madrsDay13: day13, madrsChangePercent: change, coupling: coupling,
+                               motion: motion)
         }
     }
 
@@ -91,12 +122,14 @@ public struct SynthCohort: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// The planted couplings per subject and session, as TSV (the truth for tests).
+    /// The planted couplings and head motion per subject and session, as TSV (the truth for tests).
     public func truthTSV(_ selected: [Participant]) -> String {
-        var lines = ["participant_id\tsession\t" + SynthPair.allCases.map(\.rawValue).joined(separator: "\t")]
+        var lines = ["participant_id\tsession\t" + SynthPair.allCases.map(\.rawValue).joined(separator: "\t") + "\tmotion_level\tmotion_bursts"]
         for p in selected {
             for session in Self.sessions {
-                lines.append(([p.id, session] + SynthPair.allCases.map { String(format: "%.4f", p.coupling[session]![$0]!) }).joined(separator: "\t"))
+                let motion = p.motion[session]!
+                lines.append(([p.id, session] + SynthPair.allCases.map { String(format: "%.4f", p.coupling[session]![$0]!) }
+                              + [String(format: "%.4f", motion.level), String(motion.bursts)]).joined(separator: "\t"))
             }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -9,9 +9,11 @@ import Foundation
 ///                            + Σ_k 0.4 m_k(v) a_k(t)              12 smooth fields, AR(1) φ 0.4
 ///                            + 0.5 e(v, t)                        voxel noise, AR(1) φ 0.3
 ///                            + Σ_j w_j(v) μ_j(t)                  motion: position-dependent gain
+///                            + Σ_j h_j(v) (Δμ_j(t) / σ_j)²        spin history, 6 smooth fields
 ///                            + d(v) (t/T − ½) + 0.4 (2t/T − 1)²   drifts
 ///                            + physiological CSF/WM signals ])
-///   minus 3% at high-motion volumes (spin-history drop).
+///   minus 3% at the jerks (spin-history drop). μ is a random walk with step σ_j × the scan's
+///   motion level (`SynthCohort.Motion`), plus 3 jerks and the planted bursts.
 /// Region signals s_r are band-limited Gaussian noise in 0.016–0.092 Hz (resting-state BOLD
 /// fluctuations; a 0.01–0.1 Hz band-pass keeps them whole); the planted pairs couple the target to the seed as
 /// s_target = c s_seed + √(1 − c²) s_own, with c from `SynthCohort`.
@@ -56,20 +58,46 @@ struct SynthScan {
             }
         }
 
-        // Motion: slow random walks plus a few jerks; FD after Power et al. (50 mm head radius).
+        // Motion: slow random walks plus a few jerks, scaled by the scan's motion level, and the
+        // planted bursts; FD after Power et al. (50 mm head radius).
+        let profile = participant.motion[session]!
         var motion = [[Double]](repeating: [Double](repeating: 0, count: T), count: 6)
+        // The walk's steps in units of a level-1 walk's step, for the spin-history term below.
+        var steps = [[Double]](repeating: [Double](repeating: 0, count: T), count: 6)
         var spikeVolumes = Set<Int>()
         while spikeVolumes.count < Self.spikes { spikeVolumes.insert(10 + Int(rng.next() % UInt64(T - 20))) }
         for j in 0..<6 {
             let step = j < 3 ? 0.015 : 0.0003
             var x = 0.0
             for t in 0..<T {
-                x += step * rng.normal()
+                steps[j][t] = profile.level * rng.normal()
+                x += step * steps[j][t]
                 motion[j][t] = x
             }
         }
         for t in spikeVolumes.sorted() {
-            for j in 0..<6 { motion[j][t] += (j < 3 ? 0.8 : 0.012) * (rng.uniform() < 0.5 ? -1 : 1) }
+            for j in 0..<6 { motion[j][t] += profile.level * (j < 3 ? 0.8 : 0.012) * (rng.uniform() < 0.5 ? -1 : 1) }
+        }
+        var burstRNG = SynthRandom(seed: SynthRandom.derive(seed, participant.id, session, "bursts"))
+        var burstVolumes = Set<Int>()
+        while burstVolumes.count < profile.bursts {
+            let t = 5 + Int(burstRNG.next() % UInt64(T - 10))
+            if !spikeVolumes.contains(t) { burstVolumes.insert(t) }
+        }
+        for t in burstVolumes.sorted() {
+            for j in 0..<6 { motion[j][t] += (j < 3 ? 0.1 : 0.002) * (burstRNG.uniform() < 0.5 ? -1 : 1) }
+        }
+        // Spin history: a signal change with the square of each step (the nonlinear part of
+        // Friston et al. 1996's motion model), in six smooth fields peaking at the brain's faces.
+        // 6P regression leaves it; the squared derivatives of 24P remove it. Its variance grows
+        // with the fourth power of the motion level, and neighbouring regions share it: what
+        // QC-FC measures. The jerks and bursts are left out of it (their volumes are censored).
+        let anchors: [[Double]] = [[-62, -20, 0], [62, -20, 0], [0, 62, 5], [0, -100, 10], [0, -20, 72], [0, -20, -42]]
+        let spinHistory: [[Float]] = anchors.map { anchor in
+            world.map { p in
+                let d2 = (0..<3).map { (p[$0] - anchor[$0]) * (p[$0] - anchor[$0]) }.reduce(0, +)
+                return Float(1.0 * exp(-d2 / (2 * 35 * 35)))
+            }
         }
         // Position-dependent sensitivity to each motion parameter (translations: the intensity
         // gradient along the axis; rotations: lever arms), in % per mm or per radian.
@@ -111,7 +139,7 @@ struct SynthScan {
                 pct += physio.0 * csfSignal[t] + physio.1 * wmSignal[t]
                 if let regionSeries { pct += 2.0 * regionSeries[t] }
                 for k in 0..<Self.noiseFields { pct += 0.4 * Double(fieldMaps[k][n]) * fieldSeries[k][t] }
-                for j in 0..<6 { pct += Double(gains[j][n]) * motion[j][t] }
+                for j in 0..<6 { pct += Double(gains[j][n]) * motion[j][t] + Double(spinHistory[j][n]) * steps[j][t] * steps[j][t] }
                 if isSpike[t] { pct -= 3 }
                 data[t * V + v] = Float(base * (1 + 0.01 * pct))
             }
