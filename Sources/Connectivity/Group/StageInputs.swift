@@ -43,6 +43,21 @@ enum StageInputs {
         table.isEmpty ? try zMaps(context, seed: seed, session: session) : MapsTable.urls(context, session: session)
     }
 
+    /// The keys the group-level stages (`group`, `longitudinal`, `roi`) read alike: which maps
+    /// (`maps` or `seed`, see `readMaps`), the participants table (`participants`, "" for the
+    /// cohort's) and `include` (see `readInclude`), each with its default written here once.
+    struct Selection {
+        var maps: String
+        var seed: String
+        var participants: String
+        var include: [String: [String]]
+
+        static func read(_ params: ParameterReader) -> Selection {
+            let (maps, seed) = readMaps(params)
+            return Selection(maps: maps, seed: seed, participants: params.string("participants", default: ""), include: readInclude(params))
+        }
+    }
+
     /// Reads `maps` (a `MapsTable` path, "" for none) and `seed`: required without `maps`, optional
     /// with it ("" for none). Neither is recorded in the canonical parameters when absent, so the
     /// task keys of stages without `maps` stay as they were.

@@ -52,16 +52,15 @@ public struct GroupKind: TypedStageKind {
     }
 
     public func parameters(_ params: ParameterReader) -> Parameters {
-        let (maps, seed) = StageInputs.readMaps(params)
+        let selection = StageInputs.Selection.read(params)
         let session = params.string("session", default: "")
-        let participants = params.string("participants", default: "")
-        let include = StageInputs.readInclude(params)
         let group = params.string("group", default: "")
         let covariates = params.strings("covariates", default: [])
         let interactions = params.strings("interactions", default: [])
         let contrasts = params.strings("contrasts")
         if contrasts.isEmpty { params.report("contrasts", "expected at least one contrast") }
-        return Parameters(seed: seed, maps: maps, session: session, participants: participants, include: include,
+        return Parameters(seed: selection.seed, maps: selection.maps, session: session, participants: selection.participants,
+                          include: selection.include,
                           design: GroupDesign.Spec(group: group.isEmpty ? nil : group, covariates: covariates, interactions: interactions),
                           contrasts: contrasts, inference: InferenceSettings.read(params))
     }

@@ -59,11 +59,9 @@ public struct LongitudinalKind: TypedStageKind {
     }
 
     public func parameters(_ params: ParameterReader) -> Parameters {
-        let (maps, seed) = StageInputs.readMaps(params)
+        let selection = StageInputs.Selection.read(params)
         let pre = params.string("pre"), post = params.string("post")
         if !pre.isEmpty && pre == post { params.report("post", "must differ from pre") }
-        let participants = params.string("participants", default: "")
-        let include = StageInputs.readInclude(params)
         let group = params.string("group", default: "")
         let covariates = params.strings("covariates", default: [])
         let paired = params.strings("paired", default: [])
@@ -77,7 +75,8 @@ public struct LongitudinalKind: TypedStageKind {
         }
         let missing = params.string("missing_session", default: "exclude")
         if !["exclude", "error"].contains(missing) { params.report("missing_session", "expected exclude or error") }
-        return Parameters(seed: seed, maps: maps, pre: pre, post: post, participants: participants, include: include, group: group,
+        return Parameters(seed: selection.seed, maps: selection.maps, pre: pre, post: post, participants: selection.participants,
+                          include: selection.include, group: group,
                           covariates: covariates, paired: paired, contrasts: contrasts, missingSessionIsError: missing == "error",
                           inference: InferenceSettings.read(params))
     }

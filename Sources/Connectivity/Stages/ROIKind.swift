@@ -90,13 +90,11 @@ public struct ROIKind: TypedStageKind {
     }
 
     public func parameters(_ params: ParameterReader) -> Parameters {
-        let (maps, seed) = StageInputs.readMaps(params)
+        let selection = StageInputs.Selection.read(params)
         let pre = params.string("pre")
         let post = params.string("post", default: "")
-        let participants = params.string("participants", default: "")
         let atlas = params.string("atlas", default: "")
         let atlasLabels = params.string("atlas_labels", default: "")
-        let include = StageInputs.readInclude(params)
         let group = params.string("group", default: "")
         let clinical = params.strings("clinical", default: [])
         let list = params.value("regions")?.arrayValue ?? []
@@ -161,8 +159,8 @@ public struct ROIKind: TypedStageKind {
         if !["auto", "off"].contains(loo) { params.report("leave_one_out", "expected auto or off") }
         let permutations = params.integer("permutations", default: 5000, range: 0...1_000_000)
         let randomSeed = params.integer("random_seed", default: 0, range: 0...Int(Int32.max))
-        return Parameters(seed: seed, maps: maps, pre: pre, post: post, participants: participants, atlas: atlas, atlasLabels: atlasLabels,
-                          include: include, group: group, clinical: clinical, regions: regions, predict: predict,
+        return Parameters(seed: selection.seed, maps: selection.maps, pre: pre, post: post, participants: selection.participants, atlas: atlas,
+                          atlasLabels: atlasLabels, include: selection.include, group: group, clinical: clinical, regions: regions, predict: predict,
                           leaveOneOut: loo != "off", permutations: permutations, randomSeed: UInt64(max(0, randomSeed)))
     }
 

@@ -41,7 +41,27 @@ struct SignalCleanPlan: Sendable {
         standardize = options.standardize
         ensureFinite = options.ensureFinite
         minimumRetainedVariance = options.minimumRetainedVariance
-        // Filter kind (Butterworth / ideal with neither cut-off is no filter, as nilearn).
+        let filterKind = try Self.filterKind(options)
+        let tr = options.repetitionTime ?? 1
+        // Cosine drift terms (full length, before censoring), appended to the confounds.
+        var confounds = confounds
+        if filterKind == .cosine, let hp = options.highPass {
+            confounds = SignalCleanPlan.appendingCosineDrift(to: confounds, timePoints: t, repetitionTime: tr, highPass: hp)
+        }
+        let censoring = try Self.censoring(options, timePoints: t, filterKind: filterKind, repetitionTime: tr)
+        workRows = censoring.rows
+        spline = censoring.spline
+        censorRows = censoring.censor
+        let tw = workRows.count
+        (butterworth, ideal) = try Self.filters(options, filterKind: filterKind, workingRows: tw, repetitionTime: tr)
+        outputRows = censorRows?.count ?? tw
+        ramp = options.detrend && tw > 1 ? Self.normalisedRamp(tw) : nil
+        if let c = confounds, c.columns > 0 { setConfoundBasis(c, standardizeConfounds: options.standardizeConfounds) }
+    }
+
+    /// The temporal filter to apply: Butterworth or ideal with neither cut-off is none, as in
+    /// nilearn; the cosine filter needs a high-pass cut-off, and any filter a repetition time.
+    private static func filterKind(_ options: SignalCleanOptions) throws -> SignalCleanOptions.TemporalFilter? {
         var filterKind = options.filter
         if options.lowPass == nil && options.highPass == nil && filterKind != .cosine { filterKind = nil }
         if filterKind == .cosine && options.highPass == nil {
@@ -52,144 +72,141 @@ struct SignalCleanPlan: Sendable {
                 throw SignalCleanError(.invalidParameter, "a positive repetition time (t_r) is required for filtering")
             }
         }
-        let tr = options.repetitionTime ?? 1
-        // Cosine drift terms (full length, before censoring), appended to the confounds.
-        var confounds = confounds
-        if filterKind == .cosine, let hp = options.highPass {
-            confounds = SignalCleanPlan.appendingCosineDrift(to: confounds, timePoints: t, repetitionTime: tr, highPass: hp)
+        return filterKind
+    }
+
+    /// The rows to load, the spline that fills censored volumes before filtering, and the working
+    /// rows kept after it (nil: all). Without a filter (or with the cosine one), censored volumes
+    /// are simply dropped.
+    private static func censoring(_ options: SignalCleanOptions, timePoints t: Int, filterKind: SignalCleanOptions.TemporalFilter?,
+                                  repetitionTime tr: Double) throws -> (rows: [Int], spline: CensoredVolumeSpline?, censor: [Int]?) {
+        guard let mask = options.sampleMask else { return (Array(0..<t), nil, nil) }
+        guard mask.count == t else {
+            throw SignalCleanError(.shapeMismatch, "sample mask has \(mask.count) entries but the signals have \(t) time points")
         }
-        // Censoring.
-        var rows = Array(0..<t)
+        let kept = mask.indices.filter { mask[$0] }
+        guard let first = kept.first, let last = kept.last else {
+            throw SignalCleanError(.allVolumesRemoved, "the sample mask removes all \(t) volumes")
+        }
+        if kept.count == t { return (Array(0..<t), nil, nil) }
+        if filterKind == nil || filterKind == .cosine { return (kept, nil, nil) }
+        var rows: [Int]
+        var targets: [(row: Int, time: Double)] = []
+        switch options.censoringInterpolation {
+        case .spline:
+            rows = Array(first...last)
+            for r in first...last where !mask[r] { targets.append((r - first, tr * Double(r))) }
+        case .nilearn0141Compatible:
+            // nilearn 0.14.1 replaces rows ~i = T−1−i for each kept index i.
+            let replaced = Set(kept.map { t - 1 - $0 }).filter { !mask[$0] }
+            rows = (0..<t).filter { !(replaced.contains($0) && ($0 < first || $0 > last)) }
+            for (w, r) in rows.enumerated() where replaced.contains(r) { targets.append((w, tr * Double(r))) }
+        }
         var spline: CensoredVolumeSpline? = nil
-        var censor: [Int]? = nil
-        if let mask = options.sampleMask {
-            guard mask.count == t else {
-                throw SignalCleanError(.shapeMismatch, "sample mask has \(mask.count) entries but the signals have \(t) time points")
+        if !targets.isEmpty {
+            guard kept.count >= 2 else {
+                throw SignalCleanError(.invalidParameter, "interpolating censored volumes needs at least 2 kept volumes")
             }
-            let kept = mask.indices.filter { mask[$0] }
-            guard let first = kept.first, let last = kept.last else {
-                throw SignalCleanError(.allVolumesRemoved, "the sample mask removes all \(t) volumes")
-            }
-            if kept.count < t {
-                if filterKind == nil || filterKind == .cosine {
-                    rows = kept
-                } else {
-                    var targets: [(row: Int, time: Double)] = []
-                    switch options.censoringInterpolation {
-                    case .spline:
-                        rows = Array(first...last)
-                        for r in first...last where !mask[r] { targets.append((r - first, tr * Double(r))) }
-                    case .nilearn0141Compatible:
-                        // nilearn 0.14.1 replaces rows ~i = T−1−i for each kept index i.
-                        let replaced = Set(kept.map { t - 1 - $0 }).filter { !mask[$0] }
-                        rows = (0..<t).filter { !(replaced.contains($0) && ($0 < first || $0 > last)) }
-                        for (w, r) in rows.enumerated() where replaced.contains(r) { targets.append((w, tr * Double(r))) }
-                    }
-                    if !targets.isEmpty {
-                        guard kept.count >= 2 else {
-                            throw SignalCleanError(.invalidParameter, "interpolating censored volumes needs at least 2 kept volumes")
-                        }
-                        let position = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, $0) })
-                        spline = CensoredVolumeSpline(knotRows: kept.map { position[$0]! }, knotTimes: kept.map { tr * Double($0) }, targets: targets)
-                    }
-                    censor = kept.map { $0 - first }
-                }
-            }
+            let position = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, $0) })
+            spline = CensoredVolumeSpline(knotRows: kept.map { position[$0]! }, knotTimes: kept.map { tr * Double($0) }, targets: targets)
         }
-        workRows = rows
-        self.spline = spline
-        censorRows = censor
-        let tw = rows.count
-        // Filter.
-        var bw: ButterworthFilter? = nil
-        var id: IdealBandPassFilter? = nil
+        return (rows, spline, kept.map { $0 - first })
+    }
+
+    /// The designed filter for `tw` working rows (nil for none or the cosine one, which is a
+    /// confound set instead).
+    private static func filters(_ options: SignalCleanOptions, filterKind: SignalCleanOptions.TemporalFilter?, workingRows tw: Int,
+                                repetitionTime tr: Double) throws -> (ButterworthFilter?, IdealBandPassFilter?) {
         switch filterKind {
         case .butterworth?:
-            bw = try ButterworthFilter.design(order: options.butterworthOrder, lowPass: options.lowPass, highPass: options.highPass, samplingRate: 1 / tr)
+            let bw = try ButterworthFilter.design(order: options.butterworthOrder, lowPass: options.lowPass, highPass: options.highPass,
+                                                  samplingRate: 1 / tr)
             if let f = bw, tw <= f.padLength { throw f.tooShort(tw) }
+            return (bw, nil)
         case .idealFFT?:
-            id = try IdealBandPassFilter(length: tw, repetitionTime: tr, lowPass: options.lowPass, highPass: options.highPass)
+            return (nil, try IdealBandPassFilter(length: tw, repetitionTime: tr, lowPass: options.lowPass, highPass: options.highPass))
         case .cosine?, nil:
-            break
+            return (nil, nil)
         }
-        butterworth = bw
-        ideal = id
-        outputRows = censor?.count ?? tw
-        // Ramp.
-        if options.detrend && tw > 1 {
-            var r = (0..<tw).map { Double($0) }
-            let m = r.reduce(0, +) / Double(tw)
-            for i in r.indices { r[i] -= m }
-            let norm = r.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            if !(norm < Double.ulpOfOne) { for i in r.indices { r[i] /= norm } }
-            ramp = r
-        } else {
-            ramp = nil
-        }
-        // Confounds: same preprocessing, then scaling and pivoted QR.
-        var qt: [Double] = []
-        var rank = 0
-        if let c = confounds, c.columns > 0 {
-            let k = c.columns
-            var block = [Double](repeating: 0, count: tw * k)
-            var ws = [Double](repeating: 0, count: SignalCleanPlan.workspaceCount(tw: tw, lanes: k, butterworth: bw, ideal: id, spline: spline, rank: 0))
-            let partial = self
-            c.data.withUnsafeBufferPointer { src in
-                block.withUnsafeMutableBufferPointer { b in
-                    ws.withUnsafeMutableBufferPointer { w in
-                        partial.prepare(source: src.baseAddress!, columns: k, firstColumn: 0, lanes: k, block: b.baseAddress!,
-                                        workspace: w.baseAddress!, sanitize: false, originalMeans: nil)
-                    }
+    }
+
+    /// A linear ramp over `n` rows, centred and scaled to unit norm.
+    private static func normalisedRamp(_ n: Int) -> [Double] {
+        var r = (0..<n).map { Double($0) }
+        let m = r.reduce(0, +) / Double(n)
+        for i in r.indices { r[i] -= m }
+        let norm = r.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        if !(norm < Double.ulpOfOne) { for i in r.indices { r[i] /= norm } }
+        return r
+    }
+
+    /// The confounds through the same censoring, detrending and filtering as the signals, with
+    /// degenerate columns dropped, scaled, and reduced to an orthonormal basis by pivoted QR: sets
+    /// `droppedConfounds`, `rank`, `qTransposed` and `qRowMajor`.
+    private mutating func setConfoundBasis(_ c: Matrix, standardizeConfounds: Bool) {
+        let k = c.columns, tw = workingRows, to = outputRows
+        var block = [Double](repeating: 0, count: tw * k)
+        var ws = [Double](repeating: 0, count: SignalCleanPlan.workspaceCount(tw: tw, lanes: k, butterworth: butterworth, ideal: ideal,
+                                                                               spline: spline, rank: 0))
+        let partial = self
+        c.data.withUnsafeBufferPointer { src in
+            block.withUnsafeMutableBufferPointer { b in
+                ws.withUnsafeMutableBufferPointer { w in
+                    partial.prepare(source: src.baseAddress!, columns: k, firstColumn: 0, lanes: k, block: b.baseAddress!,
+                                    workspace: w.baseAddress!, sanitize: false, originalMeans: nil)
                 }
             }
-            let to = outputRows
-            // Degenerate columns: nothing left after detrending and filtering (a constant, a
-            // linear trend), or a repeat of earlier columns. Kept, z-scoring would blow their
-            // rounding noise up to unit variance and regress it out of every voxel.
-            let dropped = SignalCleanPlan.degenerateColumns(raw: c, processed: block, rows: to, columns: k)
-            droppedConfounds = dropped
-            var cm = Matrix(rows: to, columns: k, data: Array(block[0..<(to * k)]))
-            if !dropped.isEmpty {
-                let keptColumns = (0..<k).filter { j in !dropped.contains { $0.column == j } }
-                var reduced = Matrix(rows: to, columns: keptColumns.count)
-                for (n, j) in keptColumns.enumerated() { for r in 0..<to { reduced[r, n] = cm[r, j] } }
-                cm = reduced
-            }
-            let kept = cm.columns
-            if to > 1 {
-                for j in 0..<kept {
-                    if options.standardizeConfounds {
-                        var mean = 0.0
-                        for r in 0..<to { mean += cm[r, j] }
-                        mean /= Double(to)
-                        var ss = 0.0
-                        for r in 0..<to { cm[r, j] -= mean; ss += cm[r, j] * cm[r, j] }
-                        var sd = (ss / Double(to - 1)).squareRoot()
-                        if sd < Double.ulpOfOne { sd = 1 }
-                        for r in 0..<to { cm[r, j] /= sd }
-                    }
-                }
-            }
-            if !options.standardizeConfounds {
-                for j in 0..<kept {
-                    var mx = 0.0
-                    for r in 0..<to { mx = max(mx, abs(cm[r, j])) }
-                    if mx == 0 { mx = 1 }
-                    for r in 0..<to { cm[r, j] /= mx }
-                }
-            }
-            let qr = kept > 0 ? QRDecomposition(cm) : nil
-            let tol = 100 * Double.ulpOfOne
-            let keep = qr.map { qr in (0..<min(qr.r.rows, qr.r.columns)).filter { abs(qr.r[$0, $0]) > tol } } ?? []
-            rank = keep.count
-            qt = [Double](repeating: 0, count: rank * to)
-            for (i, col) in keep.enumerated() { for r in 0..<to { qt[i * to + r] = qr!.q[r, col] } }
         }
-        self.rank = rank
+        // Degenerate columns: nothing left after detrending and filtering (a constant, a linear
+        // trend), or a repeat of earlier columns. Kept, z-scoring would blow their rounding noise
+        // up to unit variance and regress it out of every voxel.
+        let dropped = SignalCleanPlan.degenerateColumns(raw: c, processed: block, rows: to, columns: k)
+        droppedConfounds = dropped
+        var cm = Matrix(rows: to, columns: k, data: Array(block[0..<(to * k)]))
+        if !dropped.isEmpty {
+            let keptColumns = (0..<k).filter { j in !dropped.contains { $0.column == j } }
+            var reduced = Matrix(rows: to, columns: keptColumns.count)
+            for (n, j) in keptColumns.enumerated() { for r in 0..<to { reduced[r, n] = cm[r, j] } }
+            cm = reduced
+        }
+        Self.scaleColumns(&cm, standardize: standardizeConfounds)
+        let kept = cm.columns
+        let qr = kept > 0 ? QRDecomposition(cm) : nil
+        let tol = 100 * Double.ulpOfOne
+        let keep = qr.map { qr in (0..<min(qr.r.rows, qr.r.columns)).filter { abs(qr.r[$0, $0]) > tol } } ?? []
+        rank = keep.count
+        var qt = [Double](repeating: 0, count: rank * to)
+        for (i, col) in keep.enumerated() { for r in 0..<to { qt[i * to + r] = qr!.q[r, col] } }
         qTransposed = qt
-        var qr = [Double](repeating: 0, count: qt.count)
-        for i in 0..<rank { for r in 0..<outputRows { qr[r * rank + i] = qt[i * outputRows + r] } }
-        qRowMajor = qr
+        var rowMajor = [Double](repeating: 0, count: qt.count)
+        for i in 0..<rank { for r in 0..<to { rowMajor[r * rank + i] = qt[i * to + r] } }
+        qRowMajor = rowMajor
+    }
+
+    /// Confound columns z-scored (sample sd; a constant column is only centred), as nilearn's
+    /// `standardize_confounds`, or else scaled by their maximum absolute value.
+    private static func scaleColumns(_ cm: inout Matrix, standardize: Bool) {
+        let to = cm.rows
+        if standardize {
+            guard to > 1 else { return }
+            for j in 0..<cm.columns {
+                var mean = 0.0
+                for r in 0..<to { mean += cm[r, j] }
+                mean /= Double(to)
+                var ss = 0.0
+                for r in 0..<to { cm[r, j] -= mean; ss += cm[r, j] * cm[r, j] }
+                var sd = (ss / Double(to - 1)).squareRoot()
+                if sd < Double.ulpOfOne { sd = 1 }
+                for r in 0..<to { cm[r, j] /= sd }
+            }
+        } else {
+            for j in 0..<cm.columns {
+                var mx = 0.0
+                for r in 0..<to { mx = max(mx, abs(cm[r, j])) }
+                if mx == 0 { mx = 1 }
+                for r in 0..<to { cm[r, j] /= mx }
+            }
+        }
     }
 
     /// nilearn `_create_cosine_drift_terms`: DCT-II drifts
