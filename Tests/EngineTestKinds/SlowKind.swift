@@ -1,10 +1,12 @@
 import Foundation
 import PipelineEngine
 
-/// `test.slow` (per scan): sleeps `ms` milliseconds (polling cancellation), writes the output in
-/// several chunks with pauses (so kills land mid-write), and copies its input plus `salt`.
+/// `test.slow` (per scan): sleeps `ms` milliseconds (polling cancellation), then, with `gate` (a
+/// path), waits until that file exists, so a test decides when the task may finish; writes the
+/// output in several chunks with pauses (so kills land mid-write), and copies its input plus `salt`.
+/// `gate` is recorded only when given, so the keys of specs without it do not change.
 struct SlowKind: TypedStageKind {
-    struct Parameters: Sendable, Equatable { var ms: Int, salt: Double }
+    struct Parameters: Sendable, Equatable { var ms: Int, salt: Double, gate: String }
 
     let name = "test.slow"
     let version = 1
@@ -12,7 +14,8 @@ struct SlowKind: TypedStageKind {
     var upstreamCount: ClosedRange<Int> { 1...1 }
 
     func parameters(_ p: ParameterReader) -> Parameters {
-        Parameters(ms: p.integer("ms", default: 50, range: 0...600_000), salt: p.number("salt", default: 0))
+        Parameters(ms: p.integer("ms", default: 50, range: 0...600_000), salt: p.number("salt", default: 0),
+                   gate: p.value("gate")?.stringValue ?? "")
     }
 
     func run(_ p: Parameters, _ context: TaskContext) throws {
@@ -21,6 +24,10 @@ struct SlowKind: TypedStageKind {
         let values = try TestSupport.readInput(TestSupport.singleInput(context)).map { $0 + salt }
         let deadline = Date().addingTimeInterval(Double(ms) / 2000)
         while Date() < deadline {
+            try context.checkCancellation()
+            usleep(2_000)
+        }
+        while !p.gate.isEmpty && !FileManager.default.fileExists(atPath: p.gate) {
             try context.checkCancellation()
             usleep(2_000)
         }

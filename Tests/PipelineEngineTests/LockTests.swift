@@ -25,21 +25,39 @@ final class LockTests: XCTestCase {
         XCTFail("the run never took the lock")
     }
 
+    /// Waits until `file` contains `text`.
+    func waitForText(_ file: URL, _ text: String) {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if let content = try? String(contentsOf: file, encoding: .utf8), content.contains(text) { return }
+            usleep(10_000)
+        }
+        XCTFail("\(file.lastPathComponent) never said '\(text)'")
+    }
+
+    /// The first run cannot finish until the test creates its gate file, so the second run meets
+    /// the lock whatever the machine's speed.
     func testSecondRunIsRefusedWhileTheFirstHoldsTheLock() throws {
-        let s = try makeSlowStudy("lock", ms: 1500)
-        let first = try ToolHarness.start(["run", s.spec.path, "--quiet", "--jobs", "1"], env: s.env)
+        let s = try makeSlowStudy("lock", ms: 10)
+        let gate = s.dir.appendingPathComponent("gate")
+        let first = try ToolHarness.start(["run", s.spec.path, "--quiet", "--jobs", "1", "--set", "stages.slow.gate=\(gate.path)"], env: s.env)
         waitForHolder(s, pid: first.processIdentifier)
-        let second = try s.tool("run", "$SPEC", "--quiet")
+        let second = try s.tool("run", "$SPEC", "--quiet", "--set", "stages.slow.gate=\(gate.path)")
         XCTAssertEqual(second.status, 3)
         XCTAssertTrue(second.stderr.contains("is locked by pid \(first.processIdentifier) on "), second.stderr)
         XCTAssertTrue(second.stderr.contains("--wait"), second.stderr)
         // With --wait, the second run waits for the first, then finds everything cached.
-        let waiting = try s.tool("run", "$SPEC", "--wait")
+        let log = s.dir.appendingPathComponent("waiting.log")
+        let waiting = try ToolHarness.start(["run", s.spec.path, "--wait", "--set", "stages.slow.gate=\(gate.path)"], env: s.env, stderr: log)
+        waitForText(log, "waiting for the cache lock held by pid \(first.processIdentifier)")
+        XCTAssertTrue(first.isRunning, "the first run must still hold the lock")
+        FileManager.default.createFile(atPath: gate.path, contents: nil)
         first.waitUntilExit()
+        waiting.waitUntilExit()
         XCTAssertEqual(first.terminationStatus, 0)
-        XCTAssertEqual(waiting.status, 0, waiting.stderr)
-        XCTAssertTrue(waiting.stderr.contains("waiting for the cache lock held by pid \(first.processIdentifier)"), waiting.stderr)
-        XCTAssertTrue(waiting.stderr.contains("0 ran, 4 cached"), waiting.stderr)
+        let waited = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        XCTAssertEqual(waiting.terminationStatus, 0, waited)
+        XCTAssertTrue(waited.contains("0 ran, 4 cached"), waited)
     }
 
     func testStaleLockOfAKilledRunIsTakenOver() throws {
