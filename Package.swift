@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Dependencies point one way: pipe -> PipeCLI -> Connectivity -> {PipelineEngine, NIfTI, Numerics};
-// NIfTI -> CZlib; Numerics -> CKernels.
+// Dependencies point one way: pipe -> PipeCLI -> Connectivity -> {PipelineEngine, NIfTI, Numerics, Figures};
+// NIfTI -> CZlib; Figures -> CZlib; Numerics -> CKernels.
 // The engine knows nothing about brains; the imaging modules know nothing about scheduling.
 // The numeric modules are optimised in debug builds too: `swift test` runs real-sized numerics
 // (synthetic scans, permutation tests) that are 10-50x slower unoptimised.
@@ -29,6 +29,8 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(name: "NIfTI", dependencies: ["CZlib"], swiftSettings: optimisedInDebug),
+        // PNG encoding, colour maps, brain slices and SVG charts for the report.
+        .target(name: "Figures", dependencies: ["CZlib"], swiftSettings: optimisedInDebug),
         // Hot loops with an AVX2 path chosen at run time: the permutation kernel's Float32 product,
         // Butterworth sections, confound regression, the smoothing convolution. No FMA contraction,
         // so both paths give the same bits.
@@ -38,7 +40,7 @@ let package = Package(
             name: "PipelineEngine",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
-        .target(name: "Connectivity", dependencies: ["NIfTI", "Numerics", "PipelineEngine"], swiftSettings: optimisedInDebug),
+        .target(name: "Connectivity", dependencies: ["NIfTI", "Numerics", "PipelineEngine", "Figures"], swiftSettings: optimisedInDebug),
         .target(
             name: "PipeCLI",
             dependencies: [
@@ -64,6 +66,7 @@ let package = Package(
         .testTarget(name: "NIfTITests", dependencies: ["NIfTI", "TestSupport"]),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "CKernels", "TestSupport"]),
         .testTarget(name: "ConnectivityTests", dependencies: ["Connectivity", "TestSupport"]),
+        .testTarget(name: "FiguresTests", dependencies: ["Figures", "TestSupport"]),
         .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine", "TestSupport"]),
         // End-to-end tests of the built `pipe` binary.
         .testTarget(name: "PipeCLITests", dependencies: ["pipe", "NIfTI", "TestSupport"]),
