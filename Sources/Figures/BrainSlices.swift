@@ -145,6 +145,17 @@ public struct BrainSlices: Sendable {
         } background: { (0, 1) } overlay: { (threshold, vmax, map) }
     }
 
+    /// Where a drawn value falls on a signed colour map: |value| from `threshold` to `vmax` spans
+    /// 60 % to 95 % of each half (dark red to light yellow in `cold_hot`, dark blue to light cyan
+    /// below zero), so that every drawn voxel is clearly coloured. (nilearn spans the whole map
+    /// over [−vmax, vmax], which draws values near a high threshold almost white.)
+    public static func colourPosition(_ value: Double, threshold: Double, vmax: Double) -> Double {
+        let span = max(vmax - threshold, 1e-12)
+        let t = min(max((abs(value) - threshold) / span, 0), 1)
+        let half = 0.6 + 0.35 * t
+        return value < 0 ? 0.5 - 0.5 * half : 0.5 + 0.5 * half
+    }
+
     private func render(_ view: View, sample: (Int, Int) -> (Double?, Double?), background: () -> (Double, Double),
                         overlay: () -> (Double, Double, ColorMap)) -> Image {
         let across = acrossOrder(view)
@@ -163,7 +174,7 @@ public struct BrainSlices: Sendable {
                     pixel = (g, g, g)
                 }
                 if let o, o.isFinite, abs(o) >= threshold, o != 0 {
-                    pixel = map.rgb(0.5 + 0.5 * o / max(vmax, 1e-12))
+                    pixel = map.rgb(Self.colourPosition(o, threshold: threshold, vmax: vmax))
                 }
                 for dy in 0..<zoom {
                     var p = ((row * zoom + dy) * width + column * zoom) * 3

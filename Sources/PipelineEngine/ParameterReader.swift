@@ -11,6 +11,8 @@ public final class ParameterReader: @unchecked Sendable {
     private let reserved: [String]
     private var accepted: [String: JSONValue] = [:]
     private var known: [String] = []
+    /// The stage's `from` list, when reading a spec (nil when reading canonical parameters).
+    private let upstream: [String]?
 
     /// A reader of canonical parameters (a task description's), for reading them back into the
     /// kind's typed value at run time. They were checked when the spec was read.
@@ -23,12 +25,24 @@ public final class ParameterReader: @unchecked Sendable {
 
     /// Creates a reader over the stage object's members that are not reserved engine keys.
     public init(members: [JSONNode.Member], stageLocation: SourceLocation, path: String,
-                diagnostics: SpecDiagnostics, reserved: [String]) {
+                diagnostics: SpecDiagnostics, reserved: [String], upstream: [String]? = nil) {
+        self.upstream = upstream
         self.members = members
         self.stageLocation = stageLocation
         self.path = path
         self.diagnostics = diagnostics
         self.reserved = reserved
+    }
+
+    /// The names of the stage's upstream stages (its `from`, in order), for a kind that names its
+    /// inputs in what it writes (the report's section titles). Asking records them in the
+    /// canonical parameters under `from`, so that renaming an upstream stage changes the task key.
+    public func upstreamStages() -> [String] {
+        if let upstream {
+            accepted["from"] = .array(upstream.map { .string($0) })
+            return upstream
+        }
+        return strings("from", default: [])
     }
 
     private func lookup(_ key: String) -> JSONNode.Member? {

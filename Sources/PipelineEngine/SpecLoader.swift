@@ -202,7 +202,7 @@ public struct SpecLoader: Sendable {
         }
         let reader = ParameterReader(members: fields.filter { !Self.stageKeys.contains($0.key) },
                                      stageLocation: m.value.location, path: path,
-                                     diagnostics: d, reserved: Self.stageKeys)
+                                     diagnostics: d, reserved: Self.stageKeys, upstream: from)
         let typed = kind.typedParameters(reader)
         let params = reader.finish()
         return StageSpec(name: m.key, kind: kind, from: from, params: params, publish: publish,

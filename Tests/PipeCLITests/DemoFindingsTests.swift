@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// The whole demo study (pipelines/demo.json, 49 subjects x 2 sessions) run by the built binary:
 /// its group analyses find the planted effects at FWE < 0.05 with the default method (TFCE
@@ -62,6 +63,7 @@ final class DemoFindingsTests: XCTestCase {
         try checkLongitudinal(out.appendingPathComponent("responders_change"))
         try checkFollowUp(out)
         try checkQC(out)
+        try checkReport(out.appendingPathComponent("report"))
 
         // The sensitivity run of the README: 24P + WM/CSF published elsewhere on the same cache.
         // Only what the confounds touch reruns, and QC-FC tells the strategies apart: with 6P the
@@ -86,6 +88,63 @@ final class DemoFindingsTests: XCTestCase {
             let r24 = try XCTUnwrap(twentyFour[session]?["distance_dependence_r"] as? Double)
             XCTAssertLessThan(r6, -0.3, "\(session): 6P QC-FC should fall with distance")
             XCTAssertLessThan(abs(r24), abs(r6) - 0.2, "\(session): 24P should remove most of the distance dependence (6P \(r6), 24P \(r24))")
+        }
+    }
+
+    /// The report: every analysis named, every image a PNG that Pillow decodes, nothing fetched
+    /// from the network; in a real browser (chromium-headless-shell) the page renders with its
+    /// colour overlays, and the DOM holds every section.
+    private func checkReport(_ report: URL) throws {
+        let html = try String(contentsOf: report.appendingPathComponent("index.html"), encoding: .utf8)
+        let stages = ["cohort", "qc", "responders_baseline", "anxiety_baseline", "improvement_baseline", "responders_change",
+                      "responders_followup", "anxiety_followup"]
+        for stage in stages { XCTAssertTrue(html.contains("id=\"stage-\(stage.replacingOccurrences(of: "_", with: "-"))\""), "report lacks \(stage)") }
+        for reference in ["src=\"http", "href=\"http", "url(http", "src=\"//", "<script", "@import"] {
+            XCTAssertFalse(html.contains(reference), "the report must load nothing from elsewhere: \(reference)")
+        }
+        let sources = html.components(separatedBy: "<img src=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        XCTAssertEqual(sources.count, 6 * 6, "six images for each of the six voxelwise tests")
+        let python = try crossCheckPython(modules: ["PIL"])
+        let decoded = try runProcess(python, ["-c", "import sys\nfrom PIL import Image\nfor p in sys.argv[1:]:\n    im = Image.open(p); im.load(); print(im.format, im.mode, im.size[0] > 0)"]
+                                     + sources.map { report.appendingPathComponent($0).path })
+        XCTAssertEqual(decoded.status, 0, decoded.output)
+        XCTAssertEqual(decoded.output.split(separator: "\n").filter { $0 == "PNG RGB True" }.count, sources.count, decoded.output)
+
+        guard let chromium = ["/usr/bin/chromium-headless-shell", "/usr/bin/chromium"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            if ProcessInfo.processInfo.environment["PIPE_REQUIRE_CROSSCHECK"] == "1" { XCTFail("chromium-headless-shell is not installed (scripts/test installs it)") }
+            return
+        }
+        // No network: every host name fails to resolve.
+        let common = ["--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1200,9000"]
+        let page = "file://" + report.appendingPathComponent("index.html").path
+        let dom = try runProcess(chromium, common + ["--dump-dom", page])
+        XCTAssertEqual(dom.status, 0, String(dom.output.suffix(2000)))
+        for stage in stages { XCTAssertTrue(dom.output.contains(">\(stage) <small>"), "the rendered page lacks the \(stage) heading") }
+        let screenshot = report.deletingLastPathComponent().appendingPathComponent("report-screenshot.png")
+        let shot = try runProcess(chromium, common + ["--screenshot=\(screenshot.path)", page])
+        XCTAssertEqual(shot.status, 0, String(shot.output.suffix(2000)))
+        // The screenshot is not blank: it has text (dark pixels), the QC charts' blue bars, and the
+        // brain images' cold_hot overlays (saturated yellow and cyan), so the PNGs were decoded.
+        let census = try runProcess(python, ["-c", """
+            import sys
+            from PIL import Image
+            im = Image.open(sys.argv[1]).convert("RGB")
+            px = list(im.getdata())
+            dark = sum(1 for r, g, b in px if r + g + b < 150)
+            yellow = sum(1 for r, g, b in px if r > 200 and g > 180 and b < 90)
+            cyan = sum(1 for r, g, b in px if r < 90 and g > 150 and b > 200)
+            bars = sum(1 for r, g, b in px if (r, g, b) == (0x5b, 0x7f, 0xa6))
+            print(im.size[0], im.size[1], dark, yellow, cyan, bars)
+            """, screenshot.path])
+        XCTAssertEqual(census.status, 0, census.output)
+        let counts = (census.output.split(separator: "\n").last ?? "").split(separator: " ").compactMap { Int($0) }
+        XCTAssertEqual(counts.count, 6, census.output)
+        if counts.count == 6 {
+            XCTAssertEqual(counts[0], 1200)
+            XCTAssertGreaterThan(counts[2], 10_000, "text")
+            XCTAssertGreaterThan(counts[3], 50, "yellow (positive) overlays")
+            XCTAssertGreaterThan(counts[4], 50, "cyan (negative) overlays")
+            XCTAssertGreaterThan(counts[5], 500, "histogram bars")
         }
     }
 

@@ -34,8 +34,13 @@ final class KetamineSpecTests: XCTestCase {
         let out = root.appendingPathComponent("derivatives/pipe-ketamine-amygdala")
         let stages = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { !["dataset_description.json", "methods.md", "references.bib"].contains($0) }.sorted()
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("dataset_description.json").path))
-        XCTAssertEqual(stages, ["anxiety_baseline", "anxiety_followup", "connectivity", "improvement_baseline", "responders_baseline",
+        XCTAssertEqual(stages, ["anxiety_baseline", "anxiety_followup", "connectivity", "improvement_baseline", "report", "responders_baseline",
                                 "responders_change", "responders_followup"])
+        // The report names every analysis it was given.
+        let report = try String(contentsOf: out.appendingPathComponent("report/index.html"), encoding: .utf8)
+        for stage in ["responders_baseline", "anxiety_baseline", "improvement_baseline", "responders_change", "responders_followup", "anxiety_followup"] {
+            XCTAssertTrue(report.contains(">\(stage) <small>"), stage)
+        }
         // The GRF "as published" outputs sit next to the permutation ones.
         let group = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("responders_baseline").path)
         XCTAssertTrue(group.contains { $0.hasSuffix("_stat-z_desc-grfThresholded_statmap.nii.gz") })
