@@ -92,7 +92,7 @@ public enum SVGChart {
             let path = curve.points.map { "\(f(plot.x($0.0))),\(f(plot.y($0.1)))" }.joined(separator: " ")
             body += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(palette[k % palette.count])\" stroke-width=\"2\"/>"
         }
-        body += legend(curves.map(\.name), sorted: false)
+        body += legend(curves.map(\.name), sorted: false, bottom: true)  // the curves run along the top
         let t = [0, 0.25, 0.5, 0.75, 1.0]
         return frame(title: title, xLabel: "false-positive rate", yLabel: "true-positive rate", plot: plot, xTicks: t, yTicks: t, body: body)
     }
@@ -153,13 +153,13 @@ public enum SVGChart {
         return s + "</svg>"
     }
 
-    static func legend(_ levels: [String], sorted: Bool = true) -> String {
+    static func legend(_ levels: [String], sorted: Bool = true, bottom: Bool = false) -> String {
         guard levels.count > 1 || !sorted else { return "" }
         var s = ""
         // Room for the longest label at about 6 px a character.
         let x = width - right - 16 - 6 * Double(levels.map(\.count).max() ?? 0)
         for (k, level) in levels.enumerated() {
-            let y = top + 8 + Double(k) * 13
+            let y = bottom ? height - SVGChart.bottom - 8 - Double(levels.count - 1 - k) * 13 : top + 8 + Double(k) * 13
             s += "<rect x=\"\(f(x))\" y=\"\(f(y - 7))\" width=\"8\" height=\"8\" fill=\"\(palette[k % palette.count])\"/>"
             s += "<text x=\"\(f(x + 12))\" y=\"\(f(y))\" font-size=\"10\">\(escape(level))</text>"
         }

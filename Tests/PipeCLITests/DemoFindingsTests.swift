@@ -232,6 +232,12 @@ final class DemoFindingsTests: XCTestCase {
         let scatter = try rows("responders_followup", "_roi-baselineCluster_desc-scatter.tsv")
         XCTAssertEqual(scatter.count, 31)
         XCTAssertEqual(Set(scatter.map { $0["region_definition"]! }), ["leave-one-out"])
+        // The in-sample values the circular ROC curve is drawn from give the in-sample AUC.
+        let positives = scatter.filter { $0["responder"] == "responder" }.map { Double($0["baseline_in_sample"]!)! }
+        let negatives = scatter.filter { $0["responder"] == "nonresponder" }.map { Double($0["baseline_in_sample"]!)! }
+        var wins = 0.0
+        for a in positives { for b in negatives { wins += a > b ? 1 : (a == b ? 0.5 : 0) } }
+        XCTAssertEqual(wins / Double(positives.count * negatives.count), Double(cluster["in_sample_auc"]!)!, accuracy: 1e-5)
 
         // Anxious < non-anxious in the CMA–MTG cluster at both sessions, with no change over time.
         let anxiety = try rows("anxiety_followup", "_desc-paired.tsv")

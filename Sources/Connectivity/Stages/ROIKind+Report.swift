@@ -69,14 +69,19 @@ struct ROIReport {
     func scatter(_ v: ROIRegionValues) throws -> (table: String, long: String) {
         let group = p.group.isEmpty ? nil : p.group
         let extra = [group, p.predict?.column].compactMap { $0 }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-        var scatter = (["participant_id"] + extra + [pre] + (post.isEmpty ? [] : [post, "change"]) + p.clinical + ["region_definition"])
+        // With leave-one-out regions, also each subject's value in the region found on everyone
+        // (the circular value), so that the honest and the circular ROC curves can be drawn.
+        let circular = !v.region.perSubject.isEmpty
+        var scatter = (["participant_id"] + extra + [pre] + (post.isEmpty ? [] : [post, "change"]) + p.clinical + ["region_definition"]
+                       + (circular ? ["\(pre)_in_sample"] : []))
             .joined(separator: "\t") + "\n"
         var long = ""
         for (i, s) in subjects.enumerated() {
             let how = v.region.perSubject[s] != nil ? "leave-one-out" : "fixed"
             let change = zip2(v.pre[i], v.post[i]).map { $1 - $0 }
             scatter += (["sub-\(s)"] + (try extra.map { try cell(s, $0) ?? "n/a" }) + [fmt(v.pre[i])]
-                + (post.isEmpty ? [] : [fmt(v.post[i]), fmt(change)]) + (try p.clinical.map { try cell(s, $0) ?? "n/a" }) + [how])
+                + (post.isEmpty ? [] : [fmt(v.post[i]), fmt(change)]) + (try p.clinical.map { try cell(s, $0) ?? "n/a" }) + [how]
+                + (circular ? [fmt(v.inSamplePre[i])] : []))
                 .joined(separator: "\t") + "\n"
             long += "sub-\(s)\t\(v.region.name)\t\(pre)\t\(fmt(v.pre[i]))\t\(how)\n"
             if !post.isEmpty { long += "sub-\(s)\t\(v.region.name)\t\(post)\t\(fmt(v.post[i]))\t\(how)\n" }

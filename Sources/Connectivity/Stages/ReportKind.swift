@@ -22,7 +22,9 @@ public struct ReportKind: TypedStageKind {
     public init() {}
 
     public var name: String { "report" }
-    public var version: Int { 1 }
+    /// 2: the in-sample (circular) ROC curve beside the leave-one-out one; ROC legends at the
+    /// bottom.
+    public var version: Int { 2 }
     public var fanOut: FanOut { .group }
     public var upstreamCount: ClosedRange<Int> { 1...32 }
 
@@ -300,11 +302,19 @@ struct ReportPage {
                                          note: "r = \(SVGChart.number(c.pearsonR)), p = \(SVGChart.number(c.pearsonP)), n = \(c.n)")
             }
             if case .fitted(let roc)? = region.prediction, let labels = text(roc.column), let scores = column(roc.session) {
-                let points = Self.rocPoints(scores: scores, positive: labels.map { $0 == roc.positive }, higherIsPositive: Self.higherIsPositive(scores, labels, roc.positive))
+                // Both curves keep the direction of the leave-one-out one (the prediction's).
+                let higher = Self.higherIsPositive(scores, labels, roc.positive)
+                let positive = labels.map { $0 == roc.positive }
+                var curves = [(name: roc.values.hasPrefix("leave-one-out") ? "leave-one-out (honest)" : "fixed region",
+                               points: Self.rocPoints(scores: scores, positive: positive, higherIsPositive: higher))]
                 var note = "AUC \(SVGChart.number(roc.auc))"
-                if let inSample = roc.inSampleAUCCircular { note += "; in-sample (circular) AUC \(SVGChart.number(inSample))" }
-                body += SVGChart.roc([(name: roc.values.hasPrefix("leave-one-out") ? "leave-one-out (honest)" : "fixed region", points: points)],
-                                     title: "\(region.name): predicting \(roc.column) = \(roc.positive)")
+                if let inSample = roc.inSampleAUCCircular {
+                    note += "; in-sample (circular) AUC \(SVGChart.number(inSample))"
+                    if let circular = column("\(roc.session)_in_sample") {
+                        curves.append((name: "in-sample (circular)", points: Self.rocPoints(scores: circular, positive: positive, higherIsPositive: higher)))
+                    }
+                }
+                body += SVGChart.roc(curves, title: "\(region.name): predicting \(roc.column) = \(roc.positive)")
                 body += "</div><p>\(esc(note)).</p><div class=\"row\">"
             }
             body += "</div>"
