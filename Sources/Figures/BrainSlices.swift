@@ -15,7 +15,7 @@ public struct BrainSlices: Sendable {
     public enum View: String, Sendable, CaseIterable {
         case sagittal, coronal, axial
         /// The world axis a view holds fixed (0 x, 1 y, 2 z).
-        var fixedAxis: Int { self == .sagittal ? 0 : (self == .coronal ? 1 : 2) }
+        public var fixedAxis: Int { self == .sagittal ? 0 : (self == .coronal ? 1 : 2) }
         /// The world axes shown across and up.
         var axes: (across: Int, up: Int) { self == .sagittal ? (1, 2) : (self == .coronal ? (0, 2) : (0, 1)) }
     }
@@ -83,9 +83,7 @@ public struct BrainSlices: Sendable {
     public func coordinate(world: Int, index i: Int) -> Double { origin[world] + sign[world] * step[world] * Double(i) }
 
     /// The flat index in the file (first voxel axis fastest) of the voxel at world-ordered indices.
-    public func fileIndex(worldIndices w: [Int]) -> Int { flat(w) }
-
-    func flat(_ w: [Int]) -> Int {
+    public func fileIndex(worldIndices w: [Int]) -> Int {
         var v = [0, 0, 0]
         for world in 0..<3 { v[axisOf[world]] = w[world] }
         return v[0] + dims[0] * (v[1] + dims[1] * v[2])
@@ -121,7 +119,7 @@ public struct BrainSlices: Sendable {
             w[view.fixedAxis] = fixed
             w[view.axes.across] = across
             w[view.axes.up] = up
-            let v = flat(w)
+            let v = fileIndex(worldIndices: w)
             return (background.map { Double($0[v]) }, overlay.map { Double($0[v]) })
         } background: { backgroundRange } overlay: { (threshold, vmax, map) }
     }
@@ -136,7 +134,7 @@ public struct BrainSlices: Sendable {
             var best = 0.0, inside = false
             for k in 0..<count(view.fixedAxis) {
                 w[view.fixedAxis] = k
-                let v = flat(w)
+                let v = fileIndex(worldIndices: w)
                 if mask[v] { inside = true }
                 let value = Double(overlay[v])
                 if abs(value) > abs(best) { best = value }

@@ -45,7 +45,7 @@ public struct ReportKind: TypedStageKind {
     public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 512 << 20 }
 
     public func run(_ p: Parameters, _ context: TaskContext) throws {
-        var page = ReportPage(title: p.title.isEmpty ? "Study report" : p.title, convention: p.convention, output: context.outputDirectory)
+        var page = ReportPage(title: p.title.isEmpty ? "Study report" : p.title, convention: p.convention)
         for (index, stage) in p.from.enumerated() {
             try context.checkCancellation()
             let inputs = context.inputs.filter { $0.fromIndex == index }
@@ -77,15 +77,13 @@ public struct ReportKind: TypedStageKind {
 struct ReportPage {
     let title: String
     let convention: BrainSlices.Convention
-    let output: URL
     private(set) var body = ""
     private(set) var contents: [(id: String, title: String)] = []
     private(set) var images: [(String, [UInt8])] = []
 
-    init(title: String, convention: BrainSlices.Convention, output: URL) {
+    init(title: String, convention: BrainSlices.Convention) {
         self.title = title
         self.convention = convention
-        self.output = output
     }
 
     var html: String {
@@ -239,8 +237,7 @@ struct ReportPage {
         let source = significant ? overlay : z.data
         var peak = 0
         for i in source.indices where abs(source[i]) > abs(source[peak]) { peak = i }
-        let ijk = [peak % dims[0], (peak / dims[0]) % dims[1], peak / (dims[0] * dims[1])].map(Double.init)
-        let world = (0..<3).map { r in affine[r][0] * ijk[0] + affine[r][1] * ijk[1] + affine[r][2] * ijk[2] + affine[r][3] }
+        let world = a.apply([peak % dims[0], (peak / dims[0]) % dims[1], peak / (dims[0] * dims[1])].map(Double.init))
         let vmax = Double(source.map { abs($0) }.max() ?? 1)
         let threshold = significant ? Double(overlay.filter { $0 != 0 }.map { abs($0) }.min() ?? 0) : Double.infinity
         let background = mask.map { $0 ? Float(0.78) : 1 }
@@ -249,10 +246,9 @@ struct ReportPage {
             : "<p>No voxel survives correction; slices through the largest |z| (\(SVGChart.number(Double(source[peak])))) at (\(world.map { SVGChart.number($0) }.joined(separator: ", "))) mm, nothing drawn over the mask.</p>"
         body += "<div class=\"row\">"
         for view in BrainSlices.View.allCases {
-            let image = grid.slice(view, at: world[view == .sagittal ? 0 : (view == .coronal ? 1 : 2)], background: background, backgroundRange: (0, 1),
-                                   overlay: overlay, threshold: threshold, vmax: vmax)
-            let axis = ["x", "y", "z"][view == .sagittal ? 0 : (view == .coronal ? 1 : 2)]
-            try addImage("\(stem)_\(view.rawValue).png", image, caption: "\(view.rawValue), \(axis) = \(SVGChart.number(world[view == .sagittal ? 0 : (view == .coronal ? 1 : 2)])) mm")
+            let at = world[view.fixedAxis]
+            let image = grid.slice(view, at: at, background: background, backgroundRange: (0, 1), overlay: overlay, threshold: threshold, vmax: vmax)
+            try addImage("\(stem)_\(view.rawValue).png", image, caption: "\(view.rawValue), \(["x", "y", "z"][view.fixedAxis]) = \(SVGChart.number(at)) mm")
         }
         body += "</div><div class=\"row\">"
         for view in BrainSlices.View.allCases {
