@@ -82,7 +82,7 @@ final class SummaryContractTests: XCTestCase {
     }
 
     func testROIPredictionIsEitherFittedOrANote() throws {
-        let fitted = ROISummary.Prediction.fitted(.init(column: "responder", positive: "responder", session: "baseline", auc: 0.75,
+        let fitted = ROISummary.Prediction.fitted(.init(column: "responder", positive: "responder", session: "baseline", direction: "higher", auc: 0.75,
                                                         ci95: [0.5, 1], permutationP: 0.04, values: "fixed region values",
                                                         inSampleAUCCircular: nil))
         let note = ROISummary.Prediction.notFitted(note: "needs values in both classes")

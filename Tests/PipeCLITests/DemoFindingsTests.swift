@@ -245,5 +245,14 @@ final class DemoFindingsTests: XCTestCase {
         let nonanxious = try XCTUnwrap(anxiety.first { $0["subjects"] == "nonanxious" })
         XCTAssertLessThan(Double(anxious["mean_day13"]!)! + 0.2, Double(nonanxious["mean_day13"]!)!)
         XCTAssertGreaterThan(Double(anxiety.first { $0["subjects"] == "all" }!["p"]!)!, 0.01)
+
+        // Each summary records the direction its AUC was computed in, which the report draws.
+        for (stage, direction) in [("responders_followup", "higher"), ("anxiety_followup", "lower")] {
+            let folder = out.appendingPathComponent(stage)
+            let name = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: folder.path).first { $0.hasSuffix("_summary.json") })
+            let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent(name))) as! [String: Any]
+            let region = try XCTUnwrap((summary["regions"] as? [[String: Any]])?.first)
+            XCTAssertEqual((region["prediction"] as? [String: Any])?["direction"] as? String, direction, stage)
+        }
     }
 }

@@ -82,6 +82,9 @@ struct ROISummary: Codable, Sendable, Equatable {
             var column: String
             var positive: String
             var session: String
+            /// "higher" or "lower": which way the positive class's values go (the spec's
+            /// `predict.direction`), so that a reader draws the ROC curve the AUC was computed on.
+            var direction: String
             var auc: Double
             /// [low, high].
             var ci95: [Double]
@@ -92,7 +95,7 @@ struct ROISummary: Codable, Sendable, Equatable {
             @NullWhenAbsent var inSampleAUCCircular: Double?
 
             enum CodingKeys: String, CodingKey {
-                case column, positive, session, auc, ci95, values
+                case column, positive, session, direction, auc, ci95, values
                 case permutationP = "permutation_p", inSampleAUCCircular = "in_sample_auc_circular"
             }
         }

@@ -163,7 +163,7 @@ struct ROIReport {
         let row = [head, String(roc.positives), String(roc.negatives), fmt(roc.auc), fmt(roc.standardError), fmt(roc.ci95.lower),
                    fmt(roc.ci95.upper), fmt(roc.permutationP), String(roc.permutations), how, inSample.map(fmt) ?? "n/a"]
             .joined(separator: "\t") + "\n"
-        return (row, .fitted(.init(column: column, positive: positive, session: session, auc: roc.auc, ci95: [roc.ci95.lower, roc.ci95.upper],
+        return (row, .fitted(.init(column: column, positive: positive, session: session, direction: predict.lower ? "lower" : "higher", auc: roc.auc, ci95: [roc.ci95.lower, roc.ci95.upper],
                                    permutationP: roc.permutationP, values: how, inSampleAUCCircular: inSample)))
     }
 }

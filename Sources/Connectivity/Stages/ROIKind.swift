@@ -39,9 +39,9 @@ public struct ROIKind: TypedStageKind {
     public init() {}
 
     public var name: String { "roi" }
-    /// 2: with leave-one-out regions, the scatter table has each subject's in-sample value
+    /// 3: the summary's prediction records its `direction`. 2: with leave-one-out regions, the scatter table has each subject's in-sample value
     /// (`<pre>_in_sample`) for the circular ROC curve.
-    public var version: Int { 2 }
+    public var version: Int { 3 }
     public var fanOut: FanOut { .group }
     /// 0 with `maps` (checked at plan time: `GroupLevelCheck.mapsSource`).
     public var upstreamCount: ClosedRange<Int> { 0...4 }

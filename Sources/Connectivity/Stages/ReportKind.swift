@@ -22,9 +22,9 @@ public struct ReportKind: TypedStageKind {
     public init() {}
 
     public var name: String { "report" }
-    /// 2: the in-sample (circular) ROC curve beside the leave-one-out one; ROC legends at the
+    /// 3: ROC curves drawn in the prediction's recorded direction. 2: the in-sample (circular) ROC curve beside the leave-one-out one; ROC legends at the
     /// bottom.
-    public var version: Int { 2 }
+    public var version: Int { 3 }
     public var fanOut: FanOut { .group }
     public var upstreamCount: ClosedRange<Int> { 1...32 }
 
@@ -298,8 +298,9 @@ struct ReportPage {
                                          note: "r = \(SVGChart.number(c.pearsonR)), p = \(SVGChart.number(c.pearsonP)), n = \(c.n)")
             }
             if case .fitted(let roc)? = region.prediction, let labels = text(roc.column), let scores = column(roc.session) {
-                // Both curves keep the direction of the leave-one-out one (the prediction's).
-                let higher = Self.higherIsPositive(scores, labels, roc.positive)
+                // Both curves in the prediction's direction, as its AUC was computed: an honest AUC
+                // below 0.5 shows as a curve under the diagonal.
+                let higher = roc.direction != "lower"
                 let positive = labels.map { $0 == roc.positive }
                 var curves = [(name: roc.values.hasPrefix("leave-one-out") ? "leave-one-out (honest)" : "fixed region",
                                points: Self.rocPoints(scores: scores, positive: positive, higherIsPositive: higher))]
@@ -318,14 +319,6 @@ struct ReportPage {
         for (name, t) in [("Paired tests", paired), ("Correlations", correlations), ("Prediction", prediction)] {
             if let t { body += "<h3>\(name)</h3>" + tableHTML(t) }
         }
-    }
-
-    /// Whether the positive class scores higher on average (the ROC's direction).
-    static func higherIsPositive(_ scores: [Double], _ labels: [String], _ positive: String) -> Bool {
-        let pos = zip(scores, labels).filter { $0.0.isFinite && $0.1 == positive }.map(\.0)
-        let neg = zip(scores, labels).filter { $0.0.isFinite && $0.1 != positive && $0.1 != "n/a" }.map(\.0)
-        guard !pos.isEmpty, !neg.isEmpty else { return true }
-        return pos.reduce(0, +) / Double(pos.count) >= neg.reduce(0, +) / Double(neg.count)
     }
 
     /// The empirical ROC curve: (FPR, TPR) at every threshold, ties moving diagonally.
