@@ -109,7 +109,7 @@ public struct BrainSlices: Sendable {
     }
 
     /// One slice through world coordinate `at` (mm) of `view`'s fixed axis: `background` in grey
-    /// (scaled between `backgroundRange`), and `overlay` where |value| ≥ `threshold`, coloured by
+    /// (scaled between `backgroundRange`; NaN is drawn white), and `overlay` where |value| ≥ `threshold`, coloured by
     /// `map` over [−vmax, vmax].
     public func slice(_ view: View, at mm: Double, background: [Float]?, backgroundRange: (Double, Double),
                       overlay: [Float]?, threshold: Double, vmax: Double, map: ColorMap = .coldHot) -> Image {
@@ -167,7 +167,7 @@ public struct BrainSlices: Sendable {
             for (column, a) in across.enumerated() {
                 let (b, o) = sample(a, u)
                 var pixel: (UInt8, UInt8, UInt8) = (255, 255, 255)
-                if let b {
+                if let b, b.isFinite {  // NaN: outside the background image, drawn white
                     let g = UInt8(min(max((b - lo) / max(hi - lo, 1e-12), 0), 1) * 255)
                     pixel = (g, g, g)
                 }

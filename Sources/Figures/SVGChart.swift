@@ -83,6 +83,34 @@ public enum SVGChart {
         return frame(title: title, xLabel: "", yLabel: yLabel, plot: plot, xTicks: [], yTicks: yTicks, body: body)
     }
 
+    /// A series over time (`values[t]`, nil where undefined: the line breaks there), with the
+    /// time points in `marked` shaded (censored volumes, say) and named `markedLabel` in a legend.
+    public static func trace(_ values: [Double?], marked: [Int], markedLabel: String, title: String, xLabel: String, yLabel: String) -> String {
+        let finite = values.compactMap { $0 }.filter(\.isFinite)
+        guard !finite.isEmpty, values.count > 1 else { return empty(title) }
+        let (xTicks, xLo, xHi) = ticks(0, Double(values.count - 1))
+        let (yTicks, _, yHi) = ticks(0, finite.max()!)
+        let plot = Frame(xLo: xLo, xHi: xHi, yLo: 0, yHi: yHi)
+        var body = ""
+        let half = (plot.x(1) - plot.x(0)) / 2
+        for t in marked where t >= 0 && t < values.count {
+            body += "<rect x=\"\(f(plot.x(Double(t)) - half))\" y=\"\(f(top))\" width=\"\(f(max(2 * half, 1)))\" height=\"\(f(height - top - bottom))\" fill=\"#f4b6b0\"/>"
+        }
+        var runs: [[String]] = [[]]
+        for (t, v) in values.enumerated() {
+            if let v, v.isFinite { runs[runs.count - 1].append("\(f(plot.x(Double(t)))),\(f(plot.y(v)))") } else if !runs[runs.count - 1].isEmpty { runs.append([]) }
+        }
+        for run in runs where run.count > 1 {
+            body += "<polyline points=\"\(run.joined(separator: " "))\" fill=\"none\" stroke=\"#1f4e79\" stroke-width=\"1.2\"/>"
+        }
+        if !marked.isEmpty {
+            let x = width - right - 16 - 6 * Double(markedLabel.count)
+            body += "<rect x=\"\(f(x - 3))\" y=\"\(f(top - 1))\" width=\"\(f(width - right - x + 3))\" height=\"12\" fill=\"#fff\"/>"
+            body += "<rect x=\"\(f(x))\" y=\"\(f(top + 1))\" width=\"8\" height=\"8\" fill=\"#f4b6b0\"/><text x=\"\(f(x + 12))\" y=\"\(f(top + 8))\" font-size=\"10\">\(escape(markedLabel))</text>"
+        }
+        return frame(title: title, xLabel: xLabel, yLabel: yLabel, plot: plot, xTicks: xTicks, yTicks: yTicks, body: body)
+    }
+
     /// ROC curves, each a list of (false-positive rate, true-positive rate) points, with the chance
     /// diagonal.
     public static func roc(_ curves: [(name: String, points: [(Double, Double)])], title: String) -> String {

@@ -36,6 +36,18 @@ public enum Provenance {
         ])
     }
 
+    /// What a kind that reads the study record (``StageKind/readsStudyRecord``) is given, under the
+    /// parameter `study`: the study's name, the spec's file name and SHA-256, the `--set`
+    /// overrides, pipe's version and the generated `methods.md`.
+    public static func studyRecord(_ spec: StudySpec) -> JSONValue {
+        .object([
+            "name": .string(spec.name ?? spec.specURL.deletingPathExtension().lastPathComponent),
+            "spec": .string(spec.specURL.lastPathComponent), "spec_sha256": .string(spec.specSHA256),
+            "overrides": .array(spec.overrides.map { .string($0) }),
+            "version": .string(EngineVersion.string), "methods": .string(methods(spec).markdown),
+        ])
+    }
+
     /// The sidecar of a map published by `task`: its stage, kind and version, the task key, the
     /// parameters with defaults filled in, the source files' digests (by name), and the upstream
     /// tasks it read.

@@ -13,4 +13,5 @@ extension StageKind {
     public func memoryEstimate(stage: StageSpec, scope: Scope) -> UInt64 { memoryEstimate(params: stage.params, scope: scope) }
     public func runsOnDisk(stage: StageSpec, subject: String, session: String?, directory: URL) -> [String?]? { nil }
     public func methods(stage: StageSpec) -> MethodsText? { nil }
+    public var readsStudyRecord: Bool { false }
 }

@@ -57,6 +57,11 @@ public protocol StageKind: Sendable {
     /// ``memoryEstimate(params:scope:)`` for a validated stage.
     func memoryEstimate(stage: StageSpec, scope: Scope) -> UInt64
 
+    /// Whether the kind's tasks read the study's record (``Provenance/studyRecord(_:)``: the spec's
+    /// name and digest, the overrides, the methods text) under the parameter `study`. The record
+    /// is then part of their key: editing the spec reruns them. False by default.
+    var readsStudyRecord: Bool { get }
+
     /// Runs one task: read inputs and sources through `context`, write outputs into
     /// `context.outputDirectory`. Runs on a dedicated thread; may block.
     func run(_ context: TaskContext) throws

@@ -115,8 +115,13 @@ public struct TaskGraph: Sendable {
             return .init(fromIndex: dep.fromIndex, stage: tasks[dep.task].stage, scope: tasks[dep.task].scope,
                          key: u.key, outputs: u.outputs)
         }
+        var params = stage.params
+        if stage.kind.readsStudyRecord, case .object(var fields) = params {
+            fields["study"] = Provenance.studyRecord(spec)
+            params = .object(fields)
+        }
         var d = TaskDescription(key: "", stage: stage.name, kind: stage.kind.name, kindVersion: stage.kind.version,
-                                params: stage.params, scope: task.scope, sources: task.sources, inputs: inputs,
+                                params: params, scope: task.scope, sources: task.sources, inputs: inputs,
                                 memory: task.memory)
         d.key = d.computedKey
         return d

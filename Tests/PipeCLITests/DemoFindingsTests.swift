@@ -96,14 +96,31 @@ final class DemoFindingsTests: XCTestCase {
     /// colour overlays, and the DOM holds every section.
     private func checkReport(_ report: URL) throws {
         let html = try String(contentsOf: report.appendingPathComponent("index.html"), encoding: .utf8)
-        let stages = ["cohort", "qc", "responders_baseline", "anxiety_baseline", "improvement_baseline", "responders_change",
-                      "responders_followup", "anxiety_followup"]
+        let stages = ["cohort", "clean", "qc", "connectivity", "responders_baseline", "anxiety_baseline", "improvement_baseline",
+                      "responders_change", "responders_followup", "anxiety_followup"]
         for stage in stages { XCTAssertTrue(html.contains("id=\"stage-\(stage.replacingOccurrences(of: "_", with: "-"))\""), "report lacks \(stage)") }
+        // The summary names the spec by its digest (as dataset_description.json does), and the page
+        // ends with the methods and their references.
+        let description = try JSONSerialization.jsonObject(with: Data(contentsOf: report.deletingLastPathComponent().appendingPathComponent("dataset_description.json"))) as! [String: Any]
+        let digest = try XCTUnwrap(((description["GeneratedBy"] as? [[String: Any]])?.first?["SpecSHA256"] as? String))
+        XCTAssertTrue(html.contains("SHA-256 <code>\(digest.prefix(12))</code>"), "the report must name the spec's digest \(digest)")
+        XCTAssertTrue(html.contains("<h2 id=\"methods\">") && html.contains("[Power2012]") && html.contains("<h3>responders_change (<code>longitudinal</code>"),
+                      "the report must carry the methods text")
+        // The motion section starts with the planted high-motion scan, and the maps are drawn over
+        // the mean EPI of the runs QC kept.
+        let motion = html.components(separatedBy: "id=\"stage-clean\"").last ?? ""
+        XCTAssertTrue(motion.components(separatedBy: "<h3>").dropFirst().first?.hasPrefix("sub-14_ses-day13 <small>(excluded by QC)") ?? false,
+                      "the scan that moved most is sub-14 at day 13")
+        XCTAssertTrue(html.contains("drawn over the mean EPI of the 96 included runs"))
+        // The longitudinal test's cluster: each subject's baseline and day-13 values as lines.
+        let change = html.components(separatedBy: "id=\"stage-responders-change\"").last?.components(separatedBy: "<h2").first ?? ""
+        XCTAssertTrue(change.contains("Cluster 1: each subject's mean z"), "the longitudinal section must draw pre → post lines in its cluster")
         for reference in ["src=\"http", "href=\"http", "url(http", "src=\"//", "<script", "@import"] {
             XCTAssertFalse(html.contains(reference), "the report must load nothing from elsewhere: \(reference)")
         }
         let sources = html.components(separatedBy: "<img src=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
-        XCTAssertEqual(sources.count, 6 * 6, "six images for each of the six voxelwise tests")
+        XCTAssertEqual(sources.count, 6 * 6 + 3 + 6 * 2 * 3,
+                       "six images for each of the six voxelwise tests, three carpet plots, three slices per seed and session")
         let python = try crossCheckPython(modules: ["PIL"])
         let decoded = try runProcess(python, ["-c", "import sys\nfrom PIL import Image\nfor p in sys.argv[1:]:\n    im = Image.open(p); im.load(); print(im.format, im.mode, im.size[0] > 0)"]
                                      + sources.map { report.appendingPathComponent($0).path })

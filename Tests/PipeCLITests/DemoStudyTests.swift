@@ -49,9 +49,38 @@ final class DemoStudyTests: XCTestCase {
         XCTAssertEqual(outputs[0].keys.sorted(), outputs[1].keys.sorted())
         // The description and the methods name each run's overrides (here, its own output folder);
         // the rest is equal.
-        let provenance: Set<String> = ["/dataset_description.json", "/methods.md"]
+        let provenance: Set<String> = ["/dataset_description.json", "/methods.md", "/report/index.html"]
         XCTAssertEqual(outputs[0].filter { !provenance.contains($0.key) }, outputs[1].filter { !provenance.contains($0.key) },
                        "--jobs 1 and --jobs 2 must give byte-identical outputs")
+        // The report's page shows the overrides too, and differs in nothing else.
+        func page(_ i: Int) -> String {
+            String(decoding: outputs[i]["/report/index.html"] ?? Data(), as: UTF8.self)
+                .replacingOccurrences(of: folder.appendingPathComponent("out-\(i + 1)").path, with: "OUT")
+        }
+        XCTAssertFalse(page(0).isEmpty)
+        XCTAssertEqual(page(0), page(1), "the report differs between --jobs 1 and 2 beyond its output folder")
+
+        // A report that fails (its background template is not a NIfTI file) fails that task alone,
+        // once, naming the file and the field; every other stage is published from the cache.
+        let bad = folder.appendingPathComponent("template.nii.gz")
+        try Data("not an image".utf8).write(to: bad)
+        let failedOut = folder.appendingPathComponent("out-failed")
+        var failing = ["run", demo, "--set", "cohort.subjects=[\"01\",\"04\",\"06\",\"07\",\"09\"]", "--set", "outputs=\(failedOut.path)",
+                       "--cache-dir", folder.appendingPathComponent("cache-1").path, "--set", "stages.report.background=\(bad.path)"]
+        for stage in ["responders_baseline", "anxiety_baseline", "improvement_baseline", "responders_change"] {
+            failing += ["--set", "stages.\(stage).permutations=200"]
+        }
+        failing += ["--set", "stages.responders_change.paired=[\"all\"]"]
+        let failed = try runPipe(failing)
+        XCTAssertNotEqual(failed.status, 0)
+        let said = failed.stdout + failed.stderr
+        XCTAssertTrue(said.contains(bad.path) && said.contains("background") && said.contains("cannot be read as a NIfTI image"), said)
+        XCTAssertTrue(said.contains("1 failed"), said)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: failedOut.appendingPathComponent("report/index.html").path))
+        let published = try tree(failedOut)
+        for (name, bytes) in outputs[0] where !name.hasPrefix("/report/") && !provenance.contains(name) {
+            XCTAssertEqual(published[name], bytes, "\(name) must be published although the report failed")
+        }
         let maps = outputs[0].keys.filter { $0.hasSuffix("_stat-z_connectivity.nii.gz") }
         XCTAssertEqual(maps.count, 5 * 2 * 6, "5 subjects x 2 sessions x 6 seeds")
         XCTAssertEqual(outputs[0].keys.filter { $0.hasSuffix("_summary.json") }.count, 7, "qc, three group analyses, one longitudinal, two follow-ups")

@@ -16,7 +16,8 @@ import PipelineEngine
 /// - `desc-clusters_dseg.nii.gz`: the significant clusters (cluster-mass FWE p < alpha), numbered
 ///   1…K by decreasing mass — the regions an `roi` stage can follow up;
 /// - `desc-roi.tsv`: per-subject mean of the data in each significant cluster, joined with
-///   participants.tsv.
+///   participants.tsv; with `sessions`, also each session's mean in the cluster
+///   (`cluster<k>_<session>`: the pre → post values of a longitudinal test).
 /// Per F-test `<prefix>_ftest-<k>`: parametric `stat-{F,logp,z}`; permutation
 /// `stat-logpFWE_desc-{maxF,cluster,tfce}` and `stat-F_desc-thresholded` (primary FWE < alpha). With GRF: `stat-z_desc-grfThresholded`
 /// and `desc-grfClusters.tsv`. The summaries (`ContrastSummary`, `FTestSummary`, `GRFSummary`)
@@ -31,6 +32,9 @@ struct VoxelwiseInference {
     var atlas: AtlasLabels?
     var context: TaskContext
     var prefix: String
+    /// Subjects × voxels per session, rows as `y`'s (a longitudinal test's pre and post maps),
+    /// whose cluster means `desc-roi.tsv` adds; empty for a one-session test.
+    var sessions: [(name: String, data: Matrix)] = []
 
     func run(contrasts: [String]) throws -> (contrasts: [ContrastSummary], fTests: [FTestSummary], grf: [GRFSummary]) {
         let grid = maps.grid
@@ -121,10 +125,12 @@ struct VoxelwiseInference {
         let columns = table.columns.filter { $0 != "participant_id" }
         var members = [[Int]](repeating: [], count: count)
         for (n, c) in clusterOf.enumerated() where c > 0 { members[Int(c) - 1].append(n) }
-        var tsv = (["participant_id"] + columns + (0..<count).map { "cluster\($0 + 1)" }).joined(separator: "\t") + "\n"
+        let perSession = (0..<count).flatMap { k in sessions.map { "cluster\(k + 1)_\($0.name)" } }
+        var tsv = (["participant_id"] + columns + (0..<count).map { "cluster\($0 + 1)" } + perSession).joined(separator: "\t") + "\n"
         for (i, subject) in design.subjects.enumerated() {
+            func mean(_ m: [Int], _ data: Matrix) -> String { fmt(m.reduce(0.0) { $0 + data[i, $1] } / Double(m.count)) }
             let cells = ["sub-\(subject)"] + columns.map { ((try? table.value(subject, $0)) ?? nil) ?? "n/a" }
-                + members.map { m in fmt(m.reduce(0.0) { $0 + y[i, $1] } / Double(m.count)) }
+                + members.map { mean($0, y) } + members.flatMap { m in sessions.map { mean(m, $0.data) } }
             tsv += cells.joined(separator: "\t") + "\n"
         }
         return tsv

@@ -29,7 +29,9 @@ public struct CleanKind: TypedStageKind {
     /// voxels left with rounding noise only are 0; the residual degrees of freedom are checked
     /// (`min_dof`) and recorded; an implausible TR or a cut-off at or above Nyquist is an error;
     /// the mask carries the input's coordinate-system code, and names the input's space entity.
-    public var version: Int { 2 }
+    /// 3: the run's mean EPI (`desc-mean_bold.nii.gz`) and its framewise displacement per volume
+    /// are written too, for the report.
+    public var version: Int { 3 }
 
     /// See `SignalCleanOptions.minimumRetainedVariance`: a voxel keeping at most this fraction of
     /// its variance is rounding noise (float32 rounding leaves about 1e-14 of it; real signals
@@ -362,7 +364,8 @@ public struct CleanKind: TypedStageKind {
             context.log("\(prefix): \(zeroedCount) voxels kept less than \(Self.minimumRetainedVariance) of their variance (rounding noise only); set to 0")
         }
         scan.series.truncate(to: kept * scan.voxels.count)
-        let displacement = ScanQuality.framewiseDisplacement(scan.confounds)?.compactMap { $0 }
+        let fdSeries = ScanQuality.framewiseDisplacement(scan.confounds)
+        let displacement = fdSeries?.compactMap { $0 }
         let censored = sampleMask.map { m in m.filter { !$0 }.count } ?? 0
         let quality = ScanQuality(
             meanFD: displacement.flatMap { $0.isEmpty ? nil : $0.reduce(0, +) / Double($0.count) },
@@ -380,11 +383,12 @@ public struct CleanKind: TypedStageKind {
             gridShape: scan.gridShape, affine: scan.affine.rows, confoundColumns: confoundNames, nonFiniteVoxels: scan.nonFiniteVoxels,
             residualDegreesOfFreedom: dof.residual, droppedConfounds: dropped.isEmpty ? nil : dropped, zeroedVoxels: zeroedCount,
             standardize: p.standardize == "none" ? nil : p.standardize, xformCode: scan.xformCode,
-            quality: quality)
+            quality: quality, framewiseDisplacement: fdSeries)
         context.log("\(prefix): \(scan.voxels.count) voxels, \(kept)/\(scan.volumes) volumes kept, \(confoundNames.count) confounds")
         if scan.nonFiniteVoxels > 0 {
             context.log("warning: \(bold.path): \(scan.nonFiniteVoxels) of \(scan.voxels.count) voxels in the mask hold NaN or infinite values, set to 0")
         }
-        try CleanedScan(info: info, series: scan.series, voxels: scan.voxels, originalMeans: p.standardize == "psc" ? means : nil).write(to: context)
+        try CleanedScan(info: info, series: scan.series, voxels: scan.voxels, originalMeans: p.standardize == "psc" ? means : nil,
+                        meanImage: means).write(to: context)
     }
 }

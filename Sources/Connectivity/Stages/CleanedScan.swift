@@ -5,8 +5,10 @@ import PipelineEngine
 /// The output of a `clean` task: the cleaned in-mask series and what is needed to map it back.
 ///
 /// Files, named after the run (`<prefix>_space-<space>_desc-clean_...`): `_timeseries.f32`
-/// (little-endian float32, volumes x voxels, row-major), `_mask.nii.gz` (uint8 on the data grid)
-/// and `_timeseries.json` (this struct without the series).
+/// (little-endian float32, volumes x voxels, row-major), `_mask.nii.gz` (uint8 on the data grid),
+/// `_timeseries.json` (this struct without the series) and `desc-mean_bold.nii.gz` (each voxel's
+/// mean before cleaning, 0 outside the mask: the run's mean EPI, which the report averages into
+/// the cohort's anatomical background).
 public struct CleanedScan: Sendable {
     public struct Info: Codable, Sendable, Equatable {
         /// BIDS prefix of the run, e.g. `sub-01_ses-baseline_task-rest`.
@@ -35,6 +37,9 @@ public struct CleanedScan: Sendable {
         public var xformCode: Int32
         /// Motion, censoring, DVARS, tSNR and degrees of freedom of the run.
         public var quality: ScanQuality
+        /// Framewise displacement per volume after the dummy scans (mm; the first is null), for
+        /// the report's FD traces; nil without motion information.
+        public var framewiseDisplacement: [Double?]?
     }
 
     public var info: Info
@@ -44,12 +49,15 @@ public struct CleanedScan: Sendable {
     public var voxels: [Int]
     /// Each voxel's mean before cleaning, with `standardize: psc` (a seed's psc needs its own).
     public var originalMeans: [Double]?
+    /// Each in-mask voxel's mean before cleaning, written as the run's mean EPI (nil: not written).
+    public var meanImage: [Double]?
 
-    public init(info: Info, series: SeriesBuffer, voxels: [Int], originalMeans: [Double]? = nil) {
+    public init(info: Info, series: SeriesBuffer, voxels: [Int], originalMeans: [Double]? = nil, meanImage: [Double]? = nil) {
         self.info = info
         self.series = series
         self.voxels = voxels
         self.originalMeans = originalMeans
+        self.meanImage = meanImage
     }
 
     public static let seriesFile = "_desc-clean_timeseries.f32"
@@ -57,6 +65,8 @@ public struct CleanedScan: Sendable {
     public static let infoFile = "_desc-clean_timeseries.json"
     /// Little-endian float64, one per voxel: `originalMeans` (only with `standardize: psc`).
     public static let meansFile = "_desc-clean_means.f64"
+    /// Float32 on the data grid: the run's mean EPI (see the type's description).
+    public static let meanImageFile = "_desc-mean_bold.nii.gz"
 
     /// The file-name stem of this run's outputs.
     var stem: String { Self.stem(prefix: info.prefix, space: info.space) }
@@ -98,6 +108,12 @@ public struct CleanedScan: Sendable {
         for v in voxels { mask[v] = 1 }
         try NIfTIFile.write(NIfTIImage(shape: info.gridShape, affine: Affine(rows: info.affine), data: mask, code: info.xformCode),
                             to: folder.appendingPathComponent(stem + Self.maskFile).path, options: NIfTIWriteOptions(datatype: .uint8))
+        if let meanImage {
+            var image = [Float](repeating: 0, count: mask.count)
+            for (k, v) in voxels.enumerated() { image[v] = Float(meanImage[k]) }
+            try NIfTIFile.write(NIfTIImage(shape: info.gridShape, affine: Affine(rows: info.affine), data: image, code: info.xformCode),
+                                to: folder.appendingPathComponent(stem + Self.meanImageFile).path, options: NIfTIWriteOptions(datatype: .float32))
+        }
     }
 
     /// Reads a clean task's info alone (its JSON), without the series.

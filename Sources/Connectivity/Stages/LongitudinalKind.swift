@@ -29,11 +29,12 @@ public struct LongitudinalKind: TypedStageKind {
     public init() {}
 
     public var name: String { "longitudinal" }
-    /// 5: statistical maps end in the BIDS suffix `_statmap`. 4: maps carry NIfTI intent codes
+    /// 6: `desc-roi.tsv` adds each subject's pre and post mean in every significant cluster
+    /// (`cluster<k>_<session>`). 5: statistical maps end in the BIDS suffix `_statmap`. 4: maps carry NIfTI intent codes
     /// and the input maps' coordinate-system code. 3: the cluster
     /// FWE map holds −log10 p (version 1–2 wrote p). 2: permutation F-tests, the
     /// rewritten exact TFCE.
-    public var version: Int { 5 }
+    public var version: Int { 6 }
     public var fanOut: FanOut { .group }
     /// 0 with `maps` (checked at plan time: `GroupLevelCheck.mapsSource`).
     public var upstreamCount: ClosedRange<Int> { 0...3 }
@@ -151,7 +152,8 @@ public struct LongitudinalKind: TypedStageKind {
             var pairedSettings = settings
             pairedSettings.fTests = []  // F-tests name group x time contrasts; the paired model has none
             let inference = VoxelwiseInference(maps: maps, y: change.selectingRows(rows), design: design, table: table, settings: pairedSettings,
-                                               atlas: atlas, context: context, prefix: "\(stem)_group-\(BIDSNames.label(level))")
+                                               atlas: atlas, context: context, prefix: "\(stem)_group-\(BIDSNames.label(level))",
+                                               sessions: [(pre, maps.sets[0].selectingRows(rows)), (post, maps.sets[1].selectingRows(rows))])
             var result = try inference.run(contrasts: ["mean"]).contrasts[0]
             result.group = level
             result.test = "paired: mean of \(post) - \(pre) (sign flipping)"
@@ -164,7 +166,7 @@ public struct LongitudinalKind: TypedStageKind {
             do { design = try GroupDesign(.init(group: group, covariates: covariates), subjects: subjects, table: table) }
             catch { throw QCExclusions.explain(error, excluded: excluded) }
             let inference = VoxelwiseInference(maps: maps, y: change, design: design, table: table, settings: settings,
-                                               atlas: atlas, context: context, prefix: stem)
+                                               atlas: atlas, context: context, prefix: stem, sessions: [(pre, maps.sets[0]), (post, maps.sets[1])])
             interactions = try inference.run(contrasts: contrasts).contrasts.map {
                 var r = $0; r.test = "group x time: \($0.contrast) on \(post) - \(pre)"; return r
             }

@@ -5,26 +5,36 @@ import PipelineEngine
 
 /// Stage kind `report`: the study as one HTML page with its figures, for a person to look at.
 ///
-/// Reads any of the stages it is given (`from`), each recognised by what it wrote: a `qc` stage
-/// (the QC table, the exclusions, histograms of mean FD and of the censored fraction with the
+/// Reads any of the stages it is given (`from`), each recognised by what it wrote: a `clean` stage
+/// (the FD trace and carpet plot of the `motion_scans` runs with the largest mean FD; each run's
+/// mean EPI, averaged over the included runs into the anatomical background), a `connectivity`
+/// stage (per seed and session, the mean Fisher z map over the included runs), a `qc` stage (the
+/// QC table, the exclusions, histograms of mean FD and of the censored fraction with the
 /// thresholds, QC-FC), `group` and `longitudinal` stages (per test: the thresholded z map as
 /// orthogonal slices through its peak and as three maximum-intensity projections, a colour bar,
-/// the cluster table), `roi` stages (scatter plots with the fitted line, r and p; each subject's
-/// pre → post values; the ROC curve of the leave-one-out values, with the in-sample AUC beside it)
-/// and a `synth_cohort` stage (the cohort's groups). Sections are titled by the stage names.
+/// the cluster table; for a longitudinal test, each subject's pre → post values in each
+/// cluster), `roi` stages (scatter plots with the fitted line, r and p; each subject's pre → post
+/// values; the ROC curve of the leave-one-out values, with the in-sample curve beside it) and a
+/// `synth_cohort` stage (the cohort's groups). Sections are titled by the stage names. The page
+/// starts with the study's name, the spec's SHA-256 and the overrides, and ends with the methods
+/// text and its references (the study record, `StageKind.readsStudyRecord`).
 ///
 /// Outputs: `index.html` and its figures (brain images as PNG beside it; charts as inline SVG).
 /// No script, no network, no timestamp: the same inputs give the same bytes, and the page opens
-/// from `file://`. Parameters: `title` (default: the stage's upstream names), `convention`
-/// (`neurological`, the default, or `radiological`: where the subject's left is drawn; stated on
-/// the page and on every brain image).
+/// from `file://`. Parameters: `title` (default: "Study report"), `convention` (`neurological`,
+/// the default, or `radiological`: where the subject's left is drawn; stated on the page and on
+/// every brain image), `background` (a template image to draw the maps over, resampled by
+/// nearest neighbour; default: the cohort's mean EPI, else the analysis mask in grey),
+/// `seed_map_threshold` (|mean z| drawn in the seed maps, default 0.2) and `motion_scans`
+/// (default 3).
 public struct ReportKind: TypedStageKind {
     public init() {}
 
     public var name: String { "report" }
-    /// 3: ROC curves drawn in the prediction's recorded direction. 2: the in-sample (circular) ROC curve beside the leave-one-out one; ROC legends at the
+    /// 4: mean EPI background, seed mean maps, FD traces and carpet plots, longitudinal pre → post
+    /// lines, the study record and methods. 3: ROC curves drawn in the prediction's recorded direction. 2: the in-sample (circular) ROC curve beside the leave-one-out one; ROC legends at the
     /// bottom.
-    public var version: Int { 3 }
+    public var version: Int { 4 }
     public var fanOut: FanOut { .group }
     public var upstreamCount: ClosedRange<Int> { 1...32 }
 
@@ -32,6 +42,12 @@ public struct ReportKind: TypedStageKind {
         var from: [String]
         var title: String
         var convention: BrainSlices.Convention
+        /// A template image to draw the maps over ("": the cohort's mean EPI, from a clean stage).
+        var background: String
+        /// The |mean Fisher z| from which the group mean seed maps are drawn.
+        var seedMapThreshold: Double
+        /// How many of the most-moving runs get an FD trace and a carpet plot.
+        var motionScans: Int
     }
 
     public func parameters(_ params: ParameterReader) -> Parameters {
@@ -39,13 +55,33 @@ public struct ReportKind: TypedStageKind {
         let title = params.string("title", default: "")
         let convention = params.string("convention", default: "neurological")
         if BrainSlices.Convention(rawValue: convention) == nil { params.report("convention", "expected neurological or radiological, got '\(convention)'") }
-        return Parameters(from: from, title: title, convention: BrainSlices.Convention(rawValue: convention) ?? .neurological)
+        return Parameters(from: from, title: title, convention: BrainSlices.Convention(rawValue: convention) ?? .neurological,
+                          background: params.string("background", default: ""),
+                          seedMapThreshold: params.number("seed_map_threshold", default: 0.2, range: 0...10),
+                          motionScans: params.integer("motion_scans", default: 3, range: 0...100))
+    }
+
+    /// The page shows the spec's digest and the methods text.
+    public var readsStudyRecord: Bool { true }
+
+    public func sources(_ p: Parameters, scope: Scope) throws -> [String: String] {
+        p.background.isEmpty ? [:] : ["background": p.background]
     }
 
     public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 512 << 20 }
 
     public func run(_ p: Parameters, _ context: TaskContext) throws {
-        var page = ReportPage(title: p.title.isEmpty ? "Study report" : p.title, convention: p.convention)
+        let exclusions = try QCExclusions.read(context)?.entries ?? []
+        func excluded(_ scope: Scope) -> Bool { exclusions.contains { $0.subject == scope.subject && $0.session == scope.session } }
+        var page = ReportPage(title: p.title.isEmpty ? "Study report" : p.title, convention: p.convention,
+                              study: context.params.objectValue?["study"])
+        if let url = context.sources["background"] {
+            page.background = try ReportBackground.template(url)
+        } else {
+            page.background = try ReportBackground.cohortMean(context.inputs.filter { !excluded($0.scope) }.compactMap { input in
+                input.files.first { $0.key.hasSuffix(CleanedScan.meanImageFile) }?.value
+            })
+        }
         for (index, stage) in p.from.enumerated() {
             try context.checkCancellation()
             let inputs = context.inputs.filter { $0.fromIndex == index }
@@ -58,16 +94,21 @@ public struct ReportKind: TypedStageKind {
             } else if let name = files.keys.sorted().first(where: { $0.hasPrefix("longitudinal_") && $0.hasSuffix("_summary.json") }) {
                 let summary = try OutputJSON.decode(LongitudinalSummary.self, from: files[name]!, as: "a longitudinal stage summary")
                 let tests = summary.paired.map { ($0.test ?? "paired", $0) } + summary.groupByTime.map { ($0.test ?? "group x time", $0) }
-                try page.mapsSection(stage, tests: tests, excluded: summary.excludedByQC, files: files)
+                try page.mapsSection(stage, tests: tests, excluded: summary.excludedByQC, files: files, sessions: (summary.pre, summary.post))
             } else if let name = files.keys.sorted().first(where: { $0.hasPrefix("roi_") && $0.hasSuffix("_summary.json") }) {
                 let summary = try OutputJSON.decode(ROISummary.self, from: files[name]!, as: "an roi stage summary")
                 try page.roiSection(stage, summary: summary, files: files)
             } else if let participants = files["participants.tsv"] {
                 try page.cohortSection(stage, participants: participants)
+            } else if files.keys.contains(where: { $0.hasSuffix(CleanedScan.infoFile) }) {
+                try page.motionSection(stage, inputs: inputs, count: p.motionScans, excluded: excluded)
+            } else if files.keys.contains(where: { $0.hasSuffix("_stat-z_connectivity.nii.gz") }) {
+                try page.seedMapsSection(stage, inputs: inputs, threshold: p.seedMapThreshold, excluded: excluded)
             } else {
                 page.note(stage, "The report does not know what this stage wrote (\(files.count) files); it is listed here so that nothing is skipped silently.")
             }
         }
+        page.methodsSection()
         try context.writeOutput("index.html", Array(page.html.utf8))
         for (name, bytes) in page.images { try context.writeOutput(name, bytes) }
     }
@@ -77,13 +118,58 @@ public struct ReportKind: TypedStageKind {
 struct ReportPage {
     let title: String
     let convention: BrainSlices.Convention
-    private(set) var body = ""
-    private(set) var contents: [(id: String, title: String)] = []
-    private(set) var images: [(String, [UInt8])] = []
+    var body = ""
+    var contents: [(id: String, title: String)] = []
+    var images: [(String, [UInt8])] = []
+    /// What the statistical maps are drawn over (nil: the analysis mask in grey).
+    var background: ReportBackground?
 
-    init(title: String, convention: BrainSlices.Convention) {
+    /// The study record (`Provenance.studyRecord`): name, spec digest, overrides, methods.
+    let study: [String: JSONValue]
+
+    init(title: String, convention: BrainSlices.Convention, study: JSONValue?) {
         self.title = title
         self.convention = convention
+        self.study = study?.objectValue ?? [:]
+    }
+
+    /// The study line of the page's header: name, spec and digest, overrides.
+    var studyLine: String {
+        guard let name = study["name"]?.stringValue else { return "" }
+        var line = "Study <b>\(esc(name))</b>"
+        if let spec = study["spec"]?.stringValue, let digest = study["spec_sha256"]?.stringValue {
+            line += ", spec <code>\(esc(spec))</code> (SHA-256 <code>\(esc(String(digest.prefix(12))))</code>)"
+        }
+        if case .array(let overrides)? = study["overrides"], !overrides.isEmpty {
+            line += ", with " + overrides.compactMap(\.stringValue).map { "<code>\(esc($0))</code>" }.joined(separator: ", ")
+        }
+        return line + ". "
+    }
+
+    /// The methods text (`methods.md`, as the run publishes it) with its references, as the
+    /// page's last section.
+    mutating func methodsSection() {
+        guard let markdown = study["methods"]?.stringValue else { return }
+        contents.append(("methods", "Methods and references"))
+        body += "<h2 id=\"methods\">Methods and references</h2>\n"
+        var list = false
+        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if line.hasPrefix("- ") {
+                if !list { body += "<ul class=\"refs\">"; list = true }
+                body += "<li>\(inline(String(line.dropFirst(2))))</li>"
+                continue
+            }
+            if list { body += "</ul>\n"; list = false }
+            if line.hasPrefix("# ") || line.isEmpty { continue }  // the page has its own title
+            body += line.hasPrefix("## ") ? "<h3>\(inline(String(line.dropFirst(3))))</h3>\n" : "<p>\(inline(line))</p>\n"
+        }
+        if list { body += "</ul>\n" }
+    }
+
+    /// Escaped text with `code` spans.
+    private func inline(_ text: String) -> String {
+        let parts = esc(text).components(separatedBy: "`")
+        return parts.enumerated().map { $0.offset % 2 == 1 && $0.offset < parts.count - 1 ? "<code>\($0.element)</code>" : $0.element }.joined()
     }
 
     var html: String {
@@ -100,11 +186,11 @@ struct ReportPage {
         th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}tr.excluded td{background:#fde2e0}
         .row{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}.brain{display:inline-block;text-align:center;font-size:11px;color:#444}
         .brain img{display:block;image-rendering:pixelated;border:1px solid #eee}.edges{display:flex;justify-content:space-between;font-weight:bold}
-        .scroll{max-height:340px;overflow:auto;border:1px solid #eee;display:inline-block}nav ul{columns:2;font-size:13px}
+        ul.refs{font-size:13px}p code{overflow-wrap:anywhere}.scroll{max-height:340px;overflow:auto;border:1px solid #eee;display:inline-block}nav ul{columns:2;font-size:13px}
         @media print{.scroll{max-height:none;overflow:visible}h2{break-before:page}}
         </style></head><body>
         <h1>\(esc(title))</h1>
-        <p class="meta">Made by \(esc(EngineVersion.string)). Brain images are in \(convention.rawValue) convention (\(convention == .neurological ? "the subject's left on the left" : "the subject's left on the right")), superior or anterior up; each is labelled at its edges. How the outputs were made: <a href="../methods.md">methods.md</a>, <a href="../dataset_description.json">dataset_description.json</a>.</p>
+        <p class="meta">\(studyLine)Made by \(esc(study["version"]?.stringValue ?? EngineVersion.string)). Brain images are in \(convention.rawValue) convention (\(convention == .neurological ? "the subject's left on the left" : "the subject's left on the right")), superior or anterior up; each is labelled at its edges. Statistical maps are drawn over \(esc(background?.description ?? "the analysis mask")). How the outputs were made: <a href="#methods">methods</a> (also in <a href="../methods.md">methods.md</a>), <a href="../dataset_description.json">dataset_description.json</a>.</p>
         <nav><ul>\(toc)</ul></nav>
         \(body)
         </body></html>
@@ -112,7 +198,7 @@ struct ReportPage {
         """
     }
 
-    private mutating func section(_ stage: String, _ heading: String) {
+    mutating func section(_ stage: String, _ heading: String) {
         let id = "stage-" + stage.map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined()
         contents.append((id, "\(stage): \(heading)"))
         body += "<h2 id=\"\(id)\">\(esc(stage)) <small>(\(esc(heading)))</small></h2>\n"
@@ -190,7 +276,10 @@ struct ReportPage {
 
     // MARK: - Voxelwise maps
 
-    mutating func mapsSection(_ stage: String, tests: [(String, ContrastSummary)], excluded: [String]?, files: [String: URL]) throws {
+    /// `sessions`: a longitudinal stage's pre and post sessions, whose per-subject cluster means
+    /// (`desc-roi.tsv`) are drawn as lines.
+    mutating func mapsSection(_ stage: String, tests: [(String, ContrastSummary)], excluded: [String]?, files: [String: URL],
+                              sessions: (pre: String, post: String)? = nil) throws {
         section(stage, "voxelwise inference")
         if let excluded, !excluded.isEmpty { body += "<p>Excluded by QC: \(esc(excluded.joined(separator: "; "))).</p>\n" }
         let stems = files.keys.filter { $0.hasSuffix("_stat-z_statmap.nii.gz") }.map { String($0.dropLast("_stat-z_statmap.nii.gz".count)) }.sorted()
@@ -212,55 +301,80 @@ struct ReportPage {
                 let table = try TSVTable.read(clusters.path)
                 body += table.rows.isEmpty ? "<p>No cluster above the cluster-forming threshold.</p>" : tableHTML(table)
             }
+            if let sessions, let url = files[stem + "_desc-roi.tsv"] {
+                try prePostLines(try TSVTable.read(url.path), sessions: sessions, test: match?.1)
+            }
         }
     }
 
-    /// The thresholded z map over the analysis mask: slices through its peak, then the three
+    /// The thresholded z map over the background: slices through its peak, then the three
     /// projections, each labelled at its edges, and the colour bar.
     private mutating func brainFigure(stem: String, files: [String: URL]) throws {
         guard let zURL = files[stem + "_stat-z_statmap.nii.gz"] else { return }
         let z = try NIfTIFile.read(zURL.path, as: Float.self)
         let thresholded = try files[stem + "_stat-z_desc-thresholded_statmap.nii.gz"].map { try NIfTIFile.read($0.path, as: Float.self).data }
         let dims = (1...3).map { Int(z.header.dim[$0]) }
-        let a = z.header.affine
-        let affine = (0..<3).map { r in (0..<4).map { a[r, $0] } }
+        let overlay = thresholded ?? z.data
+        let significant = overlay.contains { $0 != 0 }
+        let threshold = significant ? Double(overlay.filter { $0 != 0 }.map { abs($0) }.min() ?? 0) : Double.infinity
+        try mapFigure(stem: stem, values: significant ? overlay : z.data, dims: dims, affine: z.header.affine, threshold: threshold,
+                      projections: true, label: "z", mask: z.data.map { $0 != 0 && $0.isFinite }) { world, peak in
+            significant
+                ? "<p>Significant voxels (primary FWE p &lt; α), |z| ≥ \(SVGChart.number(threshold)); slices through the peak at (\(world)) mm, z = \(SVGChart.number(peak)).</p>"
+                : "<p>No voxel survives correction; slices through the largest |z| (\(SVGChart.number(peak))) at (\(world)) mm, nothing drawn over the brain.</p>"
+        }
+    }
+
+    /// A signed map over the background: slices through its largest |value| (and, with
+    /// `projections`, the three maximum-intensity projections over the silhouette of `mask`,
+    /// default: the nonzero values), values with |value| ≥ `threshold`
+    /// in `cold_hot`, and a colour bar when anything is drawn. `intro` gives the sentence above
+    /// the images from the peak's world coordinates and value.
+    mutating func mapFigure(stem: String, values: [Float], dims: [Int], affine a: Affine, threshold: Double, projections: Bool,
+                            label: String, mask: [Bool]? = nil, intro: ((String, Double) -> String)? = nil) throws {
         let grid: BrainSlices
         do {
-            grid = try BrainSlices(dims: dims, affine: affine, convention: convention, zoom: 4)
+            grid = try BrainSlices(dims: dims, affine: (0..<3).map { r in (0..<4).map { a[r, $0] } }, convention: convention, zoom: 4)
         } catch let error as BrainSlices.GridError {
-            body += "<p>No brain images for this map: \(esc(error.description)) (\(esc(zURL.lastPathComponent))).</p>"
+            body += "<p>No brain images for \(esc(stem)): \(esc(error.description)).</p>"
             return
         }
-        let overlay = thresholded ?? z.data
-        let mask = z.data.map { $0 != 0 && $0.isFinite }
-        let significant = overlay.contains { $0 != 0 }
-        let source = significant ? overlay : z.data
         var peak = 0
-        for i in source.indices where abs(source[i]) > abs(source[peak]) { peak = i }
+        for i in values.indices where abs(values[i]) > abs(values[peak]) { peak = i }
         let world = a.apply([peak % dims[0], (peak / dims[0]) % dims[1], peak / (dims[0] * dims[1])].map(Double.init))
-        let vmax = Double(source.map { abs($0) }.max() ?? 1)
-        let threshold = significant ? Double(overlay.filter { $0 != 0 }.map { abs($0) }.min() ?? 0) : Double.infinity
-        let background = mask.map { $0 ? Float(0.78) : 1 }
-        body += significant
-            ? "<p>Significant voxels (primary FWE p &lt; α), |z| ≥ \(SVGChart.number(threshold)); slices through the peak at (\(world.map { SVGChart.number($0) }.joined(separator: ", "))) mm, z = \(SVGChart.number(Double(source[peak]))).</p>"
-            : "<p>No voxel survives correction; slices through the largest |z| (\(SVGChart.number(Double(source[peak])))) at (\(world.map { SVGChart.number($0) }.joined(separator: ", "))) mm, nothing drawn over the mask.</p>"
+        let vmax = Double(abs(values[peak]))
+        let drawn = values.contains { abs(Double($0)) >= threshold && $0 != 0 }
+        let mask = mask ?? values.map { $0 != 0 && $0.isFinite }
+        let background: [Float], range: (Double, Double)
+        if let bg = self.background {
+            background = bg.resampled(to: dims, affine: a)
+            range = bg.range
+        } else {
+            background = mask.map { $0 ? Float(0.78) : 1 }
+            range = (0, 1)
+        }
+        body += intro?(world.map { SVGChart.number($0) }.joined(separator: ", "), Double(values[peak])) ?? ""
         body += "<div class=\"row\">"
         for view in BrainSlices.View.allCases {
             let at = world[view.fixedAxis]
-            let image = grid.slice(view, at: at, background: background, backgroundRange: (0, 1), overlay: overlay, threshold: threshold, vmax: vmax)
+            let image = grid.slice(view, at: at, background: background, backgroundRange: range, overlay: values, threshold: threshold, vmax: vmax)
             try addImage("\(stem)_\(view.rawValue).png", image, caption: "\(view.rawValue), \(["x", "y", "z"][view.fixedAxis]) = \(SVGChart.number(at)) mm")
         }
-        body += "</div><div class=\"row\">"
-        for view in BrainSlices.View.allCases {
-            let image = grid.projection(view, mask: mask, overlay: significant ? overlay : [Float](repeating: 0, count: overlay.count),
-                                        threshold: threshold, vmax: vmax)
-            try addImage("\(stem)_\(view.rawValue)_projection.png", image, caption: "\(view.rawValue) projection (glass brain)")
+        if projections {
+            body += "</div><div class=\"row\">"
+            for view in BrainSlices.View.allCases {
+                let image = grid.projection(view, mask: mask, overlay: drawn ? values : [Float](repeating: 0, count: values.count),
+                                            threshold: threshold, vmax: vmax)
+                try addImage("\(stem)_\(view.rawValue)_projection.png", image, caption: "\(view.rawValue) projection (glass brain)")
+            }
         }
         body += "</div>"
-        if significant { body += SVGChart.colorBar(.coldHot, vmax: vmax, threshold: threshold, label: "z (cold_hot); |z| below \(SVGChart.number(threshold)) not drawn") }
+        if drawn {
+            body += SVGChart.colorBar(.coldHot, vmax: vmax, threshold: threshold, label: "\(label), cold_hot; |\(label)| below \(SVGChart.number(threshold)) not drawn")
+        }
     }
 
-    private mutating func addImage(_ name: String, _ image: BrainSlices.Image, caption: String) throws {
+    mutating func addImage(_ name: String, _ image: BrainSlices.Image, caption: String) throws {
         images.append((name, try PNG.encode(width: image.width, height: image.height, pixels: .rgb, data: image.rgb)))
         body += "<figure class=\"brain\"><div class=\"edges\"><span>\(image.leftEdge)</span><span>\(image.rightEdge)</span></div>"
         body += "<img src=\"\(esc(name))\" width=\"\(image.width)\" height=\"\(image.height)\" alt=\"\(esc(caption))\"><figcaption>\(esc(caption))</figcaption></figure>"
@@ -321,6 +435,29 @@ struct ReportPage {
         }
     }
 
+    /// Each subject's pre and post mean in every significant cluster of a longitudinal test, as
+    /// lines, coloured by the participants column whose levels the design's columns are (one
+    /// colour for a paired test within a level).
+    private mutating func prePostLines(_ table: TSVTable, sessions: (pre: String, post: String), test: ContrastSummary?) throws {
+        func column(_ name: String) -> [Double]? {
+            table.header.firstIndex(of: name).map { c in table.rows.map { $0.cells.count > c ? Double($0.cells[c]) ?? .nan : .nan } }
+        }
+        let designLevels = Set(test?.columns ?? [])
+        let groupColumn = table.header.firstIndex { name in
+            let levels = Set(table.rows.compactMap { row in table.header.firstIndex(of: name).flatMap { row.cells.count > $0 ? row.cells[$0] : nil } })
+            return levels.count > 1 && levels.isSubset(of: designLevels)
+        }
+        let groups = table.rows.map { row in groupColumn.map { row.cells.count > $0 ? row.cells[$0] : "n/a" } ?? test?.group ?? "subjects" }
+        var k = 1
+        body += "<div class=\"row\">"
+        while let pre = column("cluster\(k)_\(sessions.pre)"), let post = column("cluster\(k)_\(sessions.post)") {
+            body += SVGChart.prePost(pre: pre, post: post, groups: groups, labels: (sessions.pre, sessions.post),
+                                     title: "Cluster \(k): each subject's mean z", yLabel: "mean z in the cluster")
+            k += 1
+        }
+        body += "</div>"
+    }
+
     /// The empirical ROC curve: (FPR, TPR) at every threshold, ties moving diagonally.
     static func rocPoints(scores: [Double], positive: [Bool], higherIsPositive: Bool) -> [(Double, Double)] {
         let rows = scores.indices.filter { scores[$0].isFinite }
@@ -355,5 +492,5 @@ struct ReportPage {
         return String(format: "%.4g", v)
     }
 
-    private func esc(_ s: String) -> String { SVGChart.escape(s) }
+    func esc(_ s: String) -> String { SVGChart.escape(s) }
 }

@@ -1,0 +1,208 @@
+import Figures
+import Foundation
+import NIfTI
+import PipelineEngine
+
+/// The grey image the report draws statistical maps over: the cohort's mean EPI (each included
+/// run's mean before cleaning, averaged) or a template the spec names. NaN where it has no data
+/// (drawn white).
+struct ReportBackground {
+    var shape: [Int]
+    var affine: Affine
+    var data: [Float]
+    /// The grey scale: the 2nd and 98th percentiles of the values.
+    var range: (Double, Double)
+    /// What it is, for the page.
+    var description: String
+
+    init(shape: [Int], affine: Affine, data: [Float], description: String) {
+        self.shape = shape
+        self.affine = affine
+        self.data = data
+        self.description = description
+        let values = data.filter(\.isFinite).sorted()
+        range = values.isEmpty ? (0, 1) : (Double(values[values.count * 2 / 100]), Double(values[min(values.count - 1, values.count * 98 / 100)]))
+    }
+
+    /// A template image (its first volume); values of 0 are outside it.
+    static func template(_ url: URL) throws -> ReportBackground {
+        let image: NIfTIImage<Float>
+        do { image = try NIfTIFile.read(url.path, as: Float.self) } catch {
+            throw InputError(path: url.path, field: "background", "cannot be read as a NIfTI image: \(ErrorReason.of(error))")
+        }
+        let shape = (1...3).map { max(1, Int(image.header.dim[$0])) }
+        let count = shape.reduce(1, *)
+        guard image.data.count >= count else {
+            throw InputError(path: url.path, field: "background", "holds \(image.data.count) values, fewer than its \(shape) grid")
+        }
+        return ReportBackground(shape: shape, affine: image.header.affine, data: image.data[0..<count].map { $0 == 0 || !$0.isFinite ? .nan : $0 },
+                                description: "the template \(url.lastPathComponent)")
+    }
+
+    /// The mean of the runs' mean EPIs (`CleanedScan.meanImageFile`), each voxel over the runs
+    /// that cover it; nil without any. Runs on another grid than the first are resampled to it.
+    static func cohortMean(_ urls: [URL]) throws -> ReportBackground? {
+        guard let first = urls.first else { return nil }
+        var sum: [Double] = [], count: [Int32] = []
+        var shape: [Int] = [], affine = Affine(rows: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]])
+        for url in urls {
+            let image = try NIfTIFile.read(url.path, as: Float.self)
+            let dims = (1...3).map { max(1, Int(image.header.dim[$0])) }
+            if url == first {
+                shape = dims
+                affine = image.header.affine
+                sum = [Double](repeating: 0, count: dims.reduce(1, *))
+                count = [Int32](repeating: 0, count: sum.count)
+            }
+            let values = ReportBackground(shape: dims, affine: image.header.affine, data: image.data, description: "").resampled(to: shape, affine: affine)
+            for i in values.indices where values[i] != 0 && values[i].isFinite {
+                sum[i] += Double(values[i])
+                count[i] += 1
+            }
+        }
+        let data = sum.indices.map { count[$0] > 0 ? Float(sum[$0] / Double(count[$0])) : .nan }
+        return ReportBackground(shape: shape, affine: affine, data: data,
+                                description: "the mean EPI of the \(urls.count) included runs (each run's mean before cleaning)")
+    }
+
+    /// The image on another grid, by nearest neighbour in world coordinates (itself when the
+    /// grids are the same).
+    func resampled(to dims: [Int], affine target: Affine) -> [Float] {
+        if dims == shape && target.rows == affine.rows { return data }
+        guard let inverse = affine.inverse else { return [Float](repeating: .nan, count: dims.reduce(1, *)) }
+        var out = [Float](repeating: .nan, count: dims.reduce(1, *))
+        for k in 0..<dims[2] {
+            for j in 0..<dims[1] {
+                for i in 0..<dims[0] {
+                    let s = inverse.apply(target.apply([Double(i), Double(j), Double(k)])).map { Int($0.rounded()) }
+                    guard s[0] >= 0, s[0] < shape[0], s[1] >= 0, s[1] < shape[1], s[2] >= 0, s[2] < shape[2] else { continue }
+                    out[i + dims[0] * (j + dims[1] * k)] = data[s[0] + shape[0] * (s[1] + shape[1] * s[2])]
+                }
+            }
+        }
+        return out
+    }
+}
+
+extension ReportPage {
+    // MARK: - Motion of the scans that moved most
+
+    /// For the `count` runs with the largest mean FD: the FD trace with the censored volumes
+    /// shaded, and a carpet plot of the cleaned series (Power 2017).
+    mutating func motionSection(_ stage: String, inputs: [TaskInput], count: Int, excluded: (Scope) -> Bool) throws {
+        section(stage, "the scans that moved most")
+        var runs: [(input: TaskInput, info: CleanedScan.Info)] = []
+        for input in inputs {
+            guard let url = input.files.first(where: { $0.key.hasSuffix(CleanedScan.infoFile) })?.value else { continue }
+            runs.append((input, try CleanedScan.readInfo(url)))
+        }
+        let withFD = runs.filter { $0.info.quality.meanFD != nil }
+        guard !withFD.isEmpty else {
+            body += "<p>No run has motion parameters or framewise displacement, so there is no FD trace to show.</p>\n"
+            return
+        }
+        let chosen = withFD.sorted { ($0.info.quality.meanFD!, $1.input.scope.label) > ($1.info.quality.meanFD!, $0.input.scope.label) }.prefix(count)
+        body += "<p>The \(chosen.count) of \(runs.count) runs with the largest mean framewise displacement. Left: FD per volume after the dummy scans, censored volumes shaded. Right: the carpet plot of the cleaned series (rows: in-mask voxels in grid order, evenly subsampled; each z-scored over its kept volumes, grey from −2 to 2; censored volumes red).</p>\n"
+        for run in chosen {
+            let q = run.info.quality
+            let label = run.input.scope.label
+            body += "<h3>\(esc(label))\(excluded(run.input.scope) ? " <small>(excluded by QC)</small>" : "")</h3>"
+            body += "<p>Mean FD \(SVGChart.number(q.meanFD!)) mm, max \(SVGChart.number(q.maxFD ?? .nan)) mm; \(q.censoredVolumes) of \(q.volumes) volumes censored.</p>"
+            body += "<div class=\"row\">"
+            body += SVGChart.trace(run.info.framewiseDisplacement ?? [], marked: run.info.censoredVolumes, markedLabel: "censored",
+                                   title: "Framewise displacement, \(label)", xLabel: "volume", yLabel: "FD (mm)")
+            let cleaned = try CleanedScan.read(files: run.input.files)
+            let (image, rows) = Self.carpet(cleaned)
+            let name = "\(label)_carpet.png"
+            images.append((name, try PNG.encode(width: image.width, height: image.height, pixels: .rgb, data: image.rgb)))
+            let caption = "carpet: \(rows) of \(cleaned.info.voxelCount) voxels, \(cleaned.info.volumes) volumes"
+            body += "<figure class=\"brain\"><img src=\"\(esc(name))\" width=\"\(image.width)\" height=\"\(image.height)\" alt=\"\(esc(caption))\"><figcaption>\(esc(caption))</figcaption></figure>"
+            body += "</div>\n"
+        }
+    }
+
+    /// The carpet image of a cleaned run and the number of voxel rows it shows: one column per
+    /// volume after the dummy scans (censored ones red), one row per sampled voxel.
+    static func carpet(_ scan: CleanedScan, maxRows: Int = 300, width: Int = 480) -> (image: (width: Int, height: Int, rgb: [UInt8]), rows: Int) {
+        let v = scan.info.voxelCount, kept = scan.info.keptVolumes, volumes = scan.info.volumes
+        let rows = min(v, maxRows)
+        let columnWidth = max(1, width / max(1, volumes))
+        let censored = Set(scan.info.censoredVolumes)
+        let keptIndex = (0..<volumes).filter { !censored.contains($0) }
+        var column = [Int?](repeating: nil, count: volumes)  // volume → row of the kept series
+        for (k, t) in keptIndex.enumerated() where k < kept { column[t] = k }
+        let w = volumes * columnWidth
+        var rgb = [UInt8](repeating: 255, count: w * rows * 3)
+        scan.series.withUnsafeBufferPointer { series in
+            for r in 0..<rows {
+                let voxel = r * v / rows
+                var mean = 0.0, ss = 0.0
+                for k in 0..<kept { mean += Double(series[k * v + voxel]) }
+                mean /= Double(max(kept, 1))
+                for k in 0..<kept { let d = Double(series[k * v + voxel]) - mean; ss += d * d }
+                let sd = (ss / Double(max(kept, 1))).squareRoot()
+                for t in 0..<volumes {
+                    var pixel: (UInt8, UInt8, UInt8) = (244, 182, 176)
+                    if let k = column[t] {
+                        let z = sd > 0 ? (Double(series[k * v + voxel]) - mean) / sd : 0
+                        let g = UInt8(min(max((z + 2) / 4, 0), 1) * 255)
+                        pixel = (g, g, g)
+                    }
+                    for dx in 0..<columnWidth {
+                        let p = (r * w + t * columnWidth + dx) * 3
+                        rgb[p] = pixel.0; rgb[p + 1] = pixel.1; rgb[p + 2] = pixel.2
+                    }
+                }
+            }
+        }
+        return ((w, rows, rgb), rows)
+    }
+
+    // MARK: - Group mean seed maps
+
+    /// Per seed and session, the mean Fisher z map over the included runs, as slices through its
+    /// peak (the seed), values with |z| ≥ `threshold` drawn over the background.
+    mutating func seedMapsSection(_ stage: String, inputs: [TaskInput], threshold: Double, excluded: (Scope) -> Bool) throws {
+        section(stage, "group mean seed maps")
+        struct Key: Hashable, Comparable {
+            var seed: String, session: String
+            static func < (a: Key, b: Key) -> Bool { (a.seed, a.session) < (b.seed, b.session) }
+        }
+        var sums: [Key: (sum: [Double], count: [Int32], runs: Int)] = [:]
+        var grid: (dims: [Int], affine: Affine)?
+        let suffix = "_stat-z_connectivity.nii.gz"
+        for input in inputs where !excluded(input.scope) {
+            for (name, url) in input.files.sorted(by: { $0.key < $1.key }) where name.hasSuffix(suffix) {
+                guard let seed = name.components(separatedBy: "_seed-").last.map({ String($0.dropLast(suffix.count)) }) else { continue }
+                let image = try NIfTIFile.read(url.path, as: Float.self)
+                let dims = (1...3).map { max(1, Int(image.header.dim[$0])) }
+                if grid == nil { grid = (dims, image.header.affine) }
+                guard dims == grid!.dims, image.header.affine.rows == grid!.affine.rows else {
+                    body += "<p>\(esc(name)) is on another grid than the first map; left out of the mean.</p>"
+                    continue
+                }
+                let key = Key(seed: seed, session: input.scope.session ?? "")
+                var entry = sums[key] ?? ([Double](repeating: 0, count: image.data.count), [Int32](repeating: 0, count: image.data.count), 0)
+                for i in image.data.indices where image.data[i] != 0 && image.data[i].isFinite {
+                    entry.sum[i] += Double(image.data[i])
+                    entry.count[i] += 1
+                }
+                entry.runs += 1
+                sums[key] = entry
+            }
+        }
+        guard let grid else {
+            body += "<p>No seed map among this stage's outputs.</p>\n"
+            return
+        }
+        body += "<p>The mean Fisher z over the runs the QC rules kept, |z| ≥ \(SVGChart.number(threshold)) drawn (the report's <code>seed_map_threshold</code>), over \(esc(background?.description ?? "the analysis mask")); slices through each map's peak.</p>\n"
+        for key in sums.keys.sorted() {
+            let entry = sums[key]!
+            let mean = entry.sum.indices.map { entry.count[$0] > 0 ? Float(entry.sum[$0] / Double(entry.count[$0])) : 0 }
+            body += "<h3>\(esc(key.seed))\(key.session.isEmpty ? "" : ", \(esc(key.session))") <small>(\(entry.runs) runs)</small></h3>"
+            try mapFigure(stem: "seed-\(BIDSNames.label(key.seed))\(key.session.isEmpty ? "" : "_ses-\(BIDSNames.label(key.session))")_mean",
+                          values: mean, dims: grid.dims, affine: grid.affine, threshold: threshold, projections: false,
+                          label: "mean z")
+        }
+    }
+}
