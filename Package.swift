@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Dependencies point one way: pipe -> PipeCLI -> Connectivity -> {PipelineEngine, NIfTI, Numerics, Figures};
-// NIfTI -> CZlib; Figures -> CZlib; Numerics -> CKernels.
+// NIfTI -> CZlib; Figures -> CZlib; Numerics -> CKernels; Numerics, PipelineEngine -> CThreadBudget.
 // The engine knows nothing about brains; the imaging modules know nothing about scheduling.
 // The numeric modules are optimised in debug builds too: `swift test` runs real-sized numerics
 // (synthetic scans, permutation tests) that are 10-50x slower unoptimised.
@@ -35,10 +35,12 @@ let package = Package(
         // Butterworth sections, confound regression, the smoothing convolution. No FMA contraction,
         // so both paths give the same bits.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
-        .target(name: "Numerics", dependencies: ["CKernels"], swiftSettings: optimisedInDebug),
+        // The thread-local CPU budget of the running task: set by the engine, read by the kernels.
+        .target(name: "CThreadBudget"),
+        .target(name: "Numerics", dependencies: ["CKernels", "CThreadBudget"], swiftSettings: optimisedInDebug),
         .target(
             name: "PipelineEngine",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CThreadBudget", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "Connectivity", dependencies: ["NIfTI", "Numerics", "PipelineEngine", "Figures"], swiftSettings: optimisedInDebug),
         .target(

@@ -13,6 +13,9 @@ extension PipeCommand {
         @Option(help: "Maximum concurrent tasks (default: number of cores).")
         var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
+        @Option(help: "Cores for running tasks: the sum of their stages' threads (default: all cores).")
+        var cores: Int = ProcessInfo.processInfo.activeProcessorCount
+
         @Option(help: "Memory budget for running tasks, e.g. 8G (default: 75% of RAM).")
         var memory: String?
 
@@ -36,6 +39,7 @@ extension PipeCommand {
 
         func validate() throws {
             guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+            guard cores >= 1 else { throw ValidationError("--cores must be at least 1") }
             guard retries >= 0 else { throw ValidationError("--retries must be 0 or more") }
             if let memory, SizeParser.bytes(memory) == nil { throw ValidationError("--memory: expected a size from 1 byte to 1P, e.g. 8G or 512M; got '\(memory)'") }
             guard ["local", "worker"].contains(executor) else { throw ValidationError("--executor must be local or worker") }
@@ -58,6 +62,7 @@ extension PipeCommand {
 
             var options = RunOptions()
             options.jobs = jobs
+            options.cores = cores
             if let memory { options.memoryBudget = SizeParser.bytes(memory)! }
             options.keepGoing = keepGoing
             options.retries = retries
@@ -66,7 +71,7 @@ extension PipeCommand {
                 let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
                 executor = WorkerProcessExecutor(cache: cache, executable: exe)
             } else {
-                executor = LocalExecutor(cache: cache, registry: PipeCommand.registry)
+                executor = LocalExecutor(cache: cache, registry: PipeCommand.registry, cores: cores)
             }
             let journal = try Journal(cache: cache)
             defer { journal.close() }

@@ -9,8 +9,9 @@ public struct LocalExecutor: TaskExecutor {
     /// Stack size of task threads (bytes).
     public var stackSize = TaskThread.defaultStackSize
 
-    public init(cache: CacheStore, registry: StageRegistry) {
-        runner = TaskRunner(cache: cache, registry: registry)
+    /// - Parameter cores: the most threads any one task gets (the run's `--cores`).
+    public init(cache: CacheStore, registry: StageRegistry, cores: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        runner = TaskRunner(cache: cache, registry: registry, maxThreads: cores)
     }
 
     public func execute(_ task: TaskDescription, attempt: Int) async throws -> Manifest {

@@ -14,6 +14,8 @@ public struct PlannedTask: Sendable {
     public var sources: [TaskDescription.Source]
     /// Memory estimate in bytes.
     public var memory: UInt64
+    /// CPU budget (the stage's `threads`, else the kind's default).
+    public var threads: Int = 1
 
     /// `stage/scope`, for messages.
     public var label: String { "\(stage) \(scope.label)" }

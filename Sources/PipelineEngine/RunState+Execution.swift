@@ -3,7 +3,7 @@ import Foundation
 /// Starting tasks and recording what their executors report.
 extension RunState {
     /// Starts ready tasks, lowest id first, while fewer than `jobs` run and the next one's memory
-    /// estimate fits the budget (a task larger than the budget runs alone). A ready task whose key
+    /// estimate and threads fit the budgets (a task larger than a budget runs alone). A ready task whose key
     /// is already running waits for that run's result instead of starting.
     mutating func launch(into group: inout TaskGroup<Completion>) {
         while let id = nextStartable() {
@@ -16,6 +16,7 @@ extension RunState {
             status[id] = .running
             running += 1
             memoryInUse += desc.memory
+            coresInUse += min(desc.threads, options.cores)
             start(id, desc, attempt: attempts[id, default: 1], in: &group)
         }
     }
@@ -24,6 +25,7 @@ extension RunState {
     private mutating func nextStartable() -> Int? {
         guard !stopping, running < jobs, let id = ready.peek else { return nil }
         if running > 0 && memoryInUse + descriptions[id]!.memory > options.memoryBudget { return nil }
+        if running > 0 && coresInUse + min(descriptions[id]!.threads, options.cores) > options.cores { return nil }
         return ready.pop()
     }
 
@@ -59,6 +61,7 @@ extension RunState {
         let task = graph.tasks[c.task]
         let desc = descriptions[c.task]!
         memoryInUse -= min(memoryInUse, desc.memory)
+        coresInUse -= min(coresInUse, min(desc.threads, options.cores))
         let waiters = inFlightKeys.removeValue(forKey: desc.key) ?? []
         switch c.result {
         case .success(let manifest):

@@ -43,6 +43,7 @@ struct RunState {
     var attempts: [Int: Int] = [:]
     var running = 0
     var memoryInUse: UInt64 = 0
+    var coresInUse = 0
     /// No more tasks start (a failure without `--keep-going`, or cancellation).
     var stopping = false
     var interrupted = false

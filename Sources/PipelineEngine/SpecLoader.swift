@@ -8,12 +8,14 @@ import Foundation
 public struct SpecLoader: Sendable {
     /// The spec format version this engine reads.
     public static let supportedVersion = 1
-    static let topKeys = ["pipe", "name", "cache", "outputs", "cohort", "stages"]
-    static let stageKeys = ["kind", "from", "publish", "memory"]
+    static let topKeys = ["pipe", "name", "cache", "outputs", "cohort", "stages", "slurm"]
+    static let stageKeys = ["kind", "from", "publish", "memory", "threads"]
     /// A spec larger than this is refused before it is read (a spec is a few kilobytes).
     public static let maxSpecBytes: Int64 = 64 << 20
     /// The largest per-task memory estimate a stage may give: 1 PiB, in MiB.
     static let maxMemoryMiB: Double = 1_073_741_824
+    /// The most CPUs a stage may ask for per task.
+    static let maxThreads = 1024
 
     /// The kinds stages may use.
     public var registry: StageRegistry
@@ -94,10 +96,12 @@ public struct SpecLoader: Sendable {
         } else {
             d.report(root.location, "stages", "missing the stages section")
         }
+        let slurm = root.member("slurm").map { SlurmSettings.read($0.value, diagnostics: d) } ?? SlurmSettings()
         try d.throwIfAny()
         if cohort.runs == [nil] { cohort.runsFound = Self.runsOnDisk(cohort: cohort, stages: stages, directory: dir) }
         var spec = StudySpec(specURL: specURL, directory: dir, name: name, cacheDirectory: cache.standardizedFileURL,
                              outputDirectory: outputs.standardizedFileURL, cohort: cohort, stages: stages)
+        spec.slurm = slurm
         // Names and values against the study's files and the other stages, before anything runs.
         let check = StudyCheck(spec: spec, diagnostics: d)
         for stage in spec.stages { stage.kind.check(stage: stage, study: check) }
@@ -200,13 +204,18 @@ public struct SpecLoader: Sendable {
             if case .number(let n) = mm.value.kind, n > 0, n <= Self.maxMemoryMiB { memory = UInt64(n * 1_048_576) }
             else { d.report(mm.value.location, path + ".memory", "expected a number of MiB in 1...\(JSONValue.format(number: Self.maxMemoryMiB)), got \(mm.value.shortDescription)") }
         }
+        var threads: Int?
+        if let t = m.value.member("threads") {
+            if case .number(let n) = t.value.kind, n.rounded() == n, n >= 1, n <= Double(Self.maxThreads) { threads = Int(n) }
+            else { d.report(t.value.location, path + ".threads", "expected a whole number of CPUs in 1...\(Self.maxThreads), got \(t.value.shortDescription)") }
+        }
         let reader = ParameterReader(members: fields.filter { !Self.stageKeys.contains($0.key) },
                                      stageLocation: m.value.location, path: path,
                                      diagnostics: d, reserved: Self.stageKeys, upstream: from)
         let typed = kind.typedParameters(reader)
         let params = reader.finish()
         return StageSpec(name: m.key, kind: kind, from: from, params: params, publish: publish,
-                         memory: memory, location: m.keyLocation, typedParameters: typed, node: m.value)
+                         memory: memory, threads: threads, location: m.keyLocation, typedParameters: typed, node: m.value)
     }
 
     /// A stage's `kind`: the registered kind and its name, or `nil` (reported) when it is missing,

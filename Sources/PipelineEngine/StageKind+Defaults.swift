@@ -14,4 +14,5 @@ extension StageKind {
     public func runsOnDisk(stage: StageSpec, subject: String, session: String?, directory: URL) -> [String?]? { nil }
     public func methods(stage: StageSpec) -> MethodsText? { nil }
     public var readsStudyRecord: Bool { false }
+    public var defaultThreads: Int { 1 }
 }

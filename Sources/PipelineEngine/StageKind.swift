@@ -57,6 +57,11 @@ public protocol StageKind: Sendable {
     /// ``memoryEstimate(params:scope:)`` for a validated stage.
     func memoryEstimate(stage: StageSpec, scope: Scope) -> UInt64
 
+    /// The CPUs one task uses unless the stage sets `threads`: the thread budget its kernels get,
+    /// the cores the local scheduler reserves for it, and its `--cpus-per-task` on Slurm. 1 by
+    /// default.
+    var defaultThreads: Int { get }
+
     /// Whether the kind's tasks read the study's record (``Provenance/studyRecord(_:)``: the spec's
     /// name and digest, the overrides, the methods text) under the parameter `study`. The record
     /// is then part of their key: editing the spec reruns them. False by default.

@@ -12,6 +12,8 @@ public struct StageSpec: Sendable {
     public var publish: Bool
     /// A per-task memory estimate override in bytes.
     public var memory: UInt64?
+    /// The per-task CPU budget (`threads`), overriding the kind's default.
+    public var threads: Int?
     /// Where the stage is defined.
     public var location: SourceLocation
     /// The kind's typed parameters (see ``TypedStageKind``), when it has them.
@@ -20,9 +22,9 @@ public struct StageSpec: Sendable {
     public var node: JSONNode?
 
     public init(name: String, kind: any StageKind, from: [String], params: JSONValue, publish: Bool,
-                memory: UInt64?, location: SourceLocation, typedParameters: (any Sendable)? = nil, node: JSONNode? = nil) {
+                memory: UInt64?, threads: Int? = nil, location: SourceLocation, typedParameters: (any Sendable)? = nil, node: JSONNode? = nil) {
         self.name = name; self.kind = kind; self.from = from; self.params = params; self.publish = publish
-        self.memory = memory; self.location = location; self.typedParameters = typedParameters; self.node = node
+        self.memory = memory; self.threads = threads; self.location = location; self.typedParameters = typedParameters; self.node = node
     }
 
     /// The location of the value at `path` inside the stage (`"seeds[1].label"`, `"session"`),

@@ -22,6 +22,8 @@ public struct StudySpec: Sendable {
     /// the pipe version, what `dataset_description.json` says generated the outputs.
     public var specSHA256: String = ""
     public var overrides: [String] = []
+    /// How `pipe run --executor slurm` submits (the spec's `"slurm"` block).
+    public var slurm = SlurmSettings()
 
     /// The stage named `name`.
     public func stage(named name: String) -> StageSpec? { stages.first { $0.name == name } }

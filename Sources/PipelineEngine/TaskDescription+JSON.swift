@@ -13,7 +13,7 @@ extension TaskDescription {
                 .object(["from": .number(Double($0.fromIndex)), "stage": .string($0.stage), "scope": $0.scope.json,
                          "key": .string($0.key), "outputs": .array($0.outputs.map(\.json))])
             }),
-            "memory": .number(Double(memory)),
+            "memory": .number(Double(memory)), "threads": .number(Double(threads)),
         ])
     }
 
@@ -43,7 +43,7 @@ extension TaskDescription {
             memory = v
         }
         self.init(key: key, stage: stage, kind: kind, kindVersion: kv, params: params, scope: scope,
-                  sources: sources, inputs: inputs, memory: memory)
+                  sources: sources, inputs: inputs, memory: memory, threads: j["threads"]?.intValue ?? 1)
     }
 
     /// `device:inode:size:mtime_ns:ctime_ns` (a string: nanosecond times exceed a double's 2^53).

@@ -45,11 +45,14 @@ public struct TaskDescription: Sendable, Equatable {
     public var inputs: [Input]
     /// Memory estimate in bytes.
     public var memory: UInt64
+    /// CPU budget: the threads its kernels may use (not part of the key: outputs do not depend on it).
+    public var threads: Int
 
     public init(key: String, stage: String, kind: String, kindVersion: Int, params: JSONValue, scope: Scope,
-                sources: [Source], inputs: [Input], memory: UInt64) {
+                sources: [Source], inputs: [Input], memory: UInt64, threads: Int = 1) {
         self.key = key; self.stage = stage; self.kind = kind; self.kindVersion = kindVersion
         self.params = params; self.scope = scope; self.sources = sources; self.inputs = inputs; self.memory = memory
+        self.threads = max(1, threads)
     }
 
     /// The key this description hashes to (see ``TaskKey``); equal to ``key`` unless it was edited.

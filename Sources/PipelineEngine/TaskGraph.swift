@@ -93,7 +93,8 @@ public struct TaskGraph: Sendable {
                 index[scope] = id
                 tasks.append(PlannedTask(id: id, stageIndex: si, stage: stage.name, scope: scope,
                                          dependencies: deps, sources: sources,
-                                         memory: stage.memory ?? stage.kind.memoryEstimate(stage: stage, scope: scope)))
+                                         memory: stage.memory ?? stage.kind.memoryEstimate(stage: stage, scope: scope),
+                                         threads: stage.threads ?? stage.kind.defaultThreads))
             }
             byStage.append(index)
         }
@@ -122,7 +123,7 @@ public struct TaskGraph: Sendable {
         }
         var d = TaskDescription(key: "", stage: stage.name, kind: stage.kind.name, kindVersion: stage.kind.version,
                                 params: params, scope: task.scope, sources: task.sources, inputs: inputs,
-                                memory: task.memory)
+                                memory: task.memory, threads: task.threads)
         d.key = d.computedKey
         return d
     }

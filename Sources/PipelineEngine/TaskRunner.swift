@@ -1,3 +1,4 @@
+import CThreadBudget
 import Foundation
 
 /// Executes one described task in the current process: builds its context from the cache, runs the
@@ -7,10 +8,14 @@ public struct TaskRunner: Sendable {
     public let cache: CacheStore
     /// The kinds.
     public let registry: StageRegistry
+    /// The most threads a task gets here, whatever its `threads` (the run's `--cores`; a
+    /// worker's cores).
+    public let maxThreads: Int
 
-    public init(cache: CacheStore, registry: StageRegistry) {
+    public init(cache: CacheStore, registry: StageRegistry, maxThreads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.cache = cache
         self.registry = registry
+        self.maxThreads = max(1, maxThreads)
     }
 
     /// Runs `task` (blocking) and returns its manifest. Reuses an existing intact entry of the
@@ -41,7 +46,12 @@ public struct TaskRunner: Sendable {
             let context = TaskContext(params: task.params, scope: task.scope, inputs: inputs, sources: sources,
                                       outputDirectory: URL(fileURLWithPath: temp + "/out"), logFile: logURL,
                                       cancellation: cancellation)
-            context.log("== \(started) \(task.stage) \(task.scope.label) key \(task.key) attempt \(attempt) (pid \(getpid()))")
+            context.log("== \(started) \(task.stage) \(task.scope.label) key \(task.key) attempt \(attempt) (pid \(getpid()), \(min(task.threads, maxThreads)) threads)")
+            // The kernels read the budget on this thread (the Numerics module's `ThreadBudget`).
+            let threads = min(task.threads, maxThreads)
+            let saved = pipe_thread_budget()
+            pipe_set_thread_budget(Int32(threads))
+            defer { pipe_set_thread_budget(saved) }
             do {
                 try kind.run(context)
             } catch {

@@ -23,7 +23,8 @@ final class DemoStudyTests: XCTestCase {
     }
 
     /// Five subjects x two sessions through every stage, group statistics included: outputs are
-    /// complete, byte-identical for --jobs 1 and 2, and a rerun executes nothing.
+    /// complete, byte-identical for --jobs 1 --cores 1 and --jobs 2 (threads 1 and 2), and a rerun
+    /// executes nothing.
     func testDemoRunsResumesAndIsDeterministic() throws {
         let folder = try temporary()
         let demo = packageRoot.appendingPathComponent("pipelines/demo.json").path
@@ -34,6 +35,9 @@ final class DemoStudyTests: XCTestCase {
             // enough for every group stage; few permutations keep it short.
             var args = ["run", demo, "--set", "cohort.subjects=[\"01\",\"04\",\"06\",\"07\",\"09\"]", "--set", "outputs=\(out.path)",
                         "--cache-dir", cache, "--jobs", jobs, "--quiet"]
+            // One core: every task gets 1 thread; else the group stages get 2 (their default 4,
+            // capped by the cores): outputs must not depend on the thread budget.
+            if jobs == "1" { args += ["--cores", "1"] }
             for stage in ["responders_baseline", "anxiety_baseline", "improvement_baseline", "responders_change"] {
                 args += ["--set", "stages.\(stage).permutations=200"]
             }

@@ -188,7 +188,7 @@ public enum ScanLoader {
                                    run: inout WholeRun, volumes: Int, grid: [Int], voxels: [Int],
                                    smoothing: GaussianSmoothing?, box: VoxelBox) throws {
         let perVolume = reader.voxelsPerVolume
-        let workers = ProcessInfo.processInfo.activeProcessorCount
+        let workers = Parallel.workers(for: volumes)
         var workerNonFinite = [[Bool]](repeating: [], count: workers)
         let scratches = smoothing.map { s in (0..<workers).map { _ in SmoothingScratch(shape: grid, smoothing: s) } }
         // Streaming, the buffers carry the stored bytes and each worker decodes into its own volume

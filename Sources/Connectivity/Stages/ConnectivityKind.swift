@@ -214,7 +214,7 @@ public struct ConnectivityKind: TypedStageKind {
                     (base + "_stat-z_connectivity.nii.gz", r.map { Float(SeedCorrelation.fisherZ($0)) }, MapIntent.fisherZ)]
         }
         let failures = Locked<[Int: any Error]>([:])
-        DispatchQueue.concurrentPerform(iterations: maps.count) { i in
+        Parallel.forEach(maps.count) { i in
             do { try NIfTIFile.write(scan.map(maps[i].1, intent: maps[i].2), to: maps[i].0) } catch { failures.withLock { $0[i] = error } }
         }
         if let first = failures.withLock({ $0.min { $0.key < $1.key }?.value }) { throw first }

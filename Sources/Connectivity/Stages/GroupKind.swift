@@ -33,6 +33,8 @@ public struct GroupKind: TypedStageKind {
     /// the rewritten exact TFCE. 3: significant clusters as a label map; the summary records the design.
     public var version: Int { 7 }
     public var fanOut: FanOut { .group }
+    /// Permutation inference parallelises over voxel blocks and permuted maps.
+    public var defaultThreads: Int { 4 }
     /// 0 with `maps` (checked at plan time: `GroupLevelCheck.mapsSource`).
     public var upstreamCount: ClosedRange<Int> { 0...3 }
 

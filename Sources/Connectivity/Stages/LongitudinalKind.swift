@@ -36,6 +36,8 @@ public struct LongitudinalKind: TypedStageKind {
     /// rewritten exact TFCE.
     public var version: Int { 6 }
     public var fanOut: FanOut { .group }
+    /// Permutation inference parallelises over voxel blocks and permuted maps.
+    public var defaultThreads: Int { 4 }
     /// 0 with `maps` (checked at plan time: `GroupLevelCheck.mapsSource`).
     public var upstreamCount: ClosedRange<Int> { 0...3 }
 

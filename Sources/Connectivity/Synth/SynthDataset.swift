@@ -1,5 +1,6 @@
 import Foundation
 import NIfTI
+import Numerics
 import PipelineEngine
 
 /// Writes the synthetic cohort as fMRIPrep derivatives in BIDS layout:
@@ -23,7 +24,7 @@ public enum SynthDataset {
         /// Subjects to write (all 49 when nil).
         public var subjects: [String]?
         /// Scans generated at once.
-        public var jobs = ProcessInfo.processInfo.activeProcessorCount
+        public var jobs = ThreadBudget.current
 
         public init(scale: SynthGrid.Scale = .demo, seed: UInt64 = 1, null: Bool = false, subjects: [String]? = nil) {
             self.scale = scale

@@ -94,7 +94,7 @@ public struct GaussianSmoothing: Sendable {
         }
         for i in data.indices where !data[i].isFinite { data[i] = 0 }
         let box = VoxelBox.full(dims)
-        let tasks = min(nt, ProcessInfo.processInfo.activeProcessorCount)
+        let tasks = Parallel.workers(for: nt)
         data.withUnsafeMutableBufferPointer { buffer in
             let base = SignalUnsafeSendable(pointer: buffer.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: tasks) { task in

@@ -74,7 +74,7 @@ public enum SeedCorrelation {
               flatSeeds.withUnsafeBufferPointer { seedBuffer in
                 let seedPointer = SignalUnsafeSendable(pointer: seedBuffer.baseAddress!)
                 let sp = SignalUnsafeSendable(pointer: src.baseAddress!), dp = SignalUnsafeSendable(pointer: dst.baseAddress!)
-                let tasks = min(blocks, ProcessInfo.processInfo.activeProcessorCount * 4)
+                let tasks = Parallel.workers(for: blocks)
                 DispatchQueue.concurrentPerform(iterations: tasks) { task in
                     let mean = UnsafeMutablePointer<Double>.allocate(capacity: width)
                     let sxx = UnsafeMutablePointer<Double>.allocate(capacity: width)
@@ -210,7 +210,7 @@ public enum SeedCorrelation {
                         let sp = SignalUnsafeSendable(pointer: src.baseAddress!), dp = SignalUnsafeSendable(pointer: dst.baseAddress!)
                         let width = 128
                         let blocks = (v + width - 1) / width
-                        let tasks = min(blocks, ProcessInfo.processInfo.activeProcessorCount * 4)
+                        let tasks = Parallel.workers(for: blocks)
                         DispatchQueue.concurrentPerform(iterations: tasks) { task in
                             var proj = [Double](repeating: 0, count: nb * width)
                             var mean = [Double](repeating: 0, count: width), sxx = mean, sxe = mean
@@ -218,7 +218,9 @@ public enum SeedCorrelation {
                             while b < blocks {
                                 let c0 = b * width, w = min(width, v - c0)
                                 for j in 0..<w { mean[j] = 0; sxx[j] = 0; sxe[j] = 0 }
-                                for j in 0..<(nb * w) { proj[j] = 0 }
+                                // proj is laid out k * width + j: zero every row of the block (a partial last
+                                // block must not keep the previous block's sums).
+                                for k in 0..<nb { for j in 0..<w { proj[k * width + j] = 0 } }
                                 // Centre first (the intercept is in the basis, so this changes nothing but rounding).
                                 for r in 0..<t { let row = sp.pointer + r * v + c0; for j in 0..<w { mean[j] += Double(row[j]) } }
                                 for j in 0..<w { mean[j] /= Double(t) }

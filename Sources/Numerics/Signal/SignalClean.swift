@@ -120,7 +120,7 @@ public struct SignalClean: Sendable {
         if v == 0 { return }
         let width = max(1, blockWidth)
         let blocks = (v + width - 1) / width
-        let tasks = min(blocks, max(1, maxConcurrency ?? ProcessInfo.processInfo.activeProcessorCount) * 4)
+        let tasks = max(1, min(blocks, maxConcurrency ?? ThreadBudget.current))
         let src = SignalUnsafeSendable(pointer: UnsafeMutablePointer(mutating: source))
         let dst = SignalUnsafeSendable(pointer: destination)
         let needsMeans = plan.standardize == .psc || meansOut != nil

@@ -77,7 +77,7 @@ public struct GLMFit: Sendable {
                     let y = StatsSendablePointer(UnsafeMutablePointer(mutating: yBuf.baseAddress!))
                     let bp = StatsSendablePointer(bBuf.baseAddress!)
                     let rp = StatsSendablePointer(rBuf.baseAddress!)
-                    DispatchQueue.concurrentPerform(iterations: nBlocks) { blk in
+                    Parallel.forEach(nBlocks) { blk in
                         let c0 = blk * block, w = min(block, v - c0)
                         var qty = [Double](repeating: 0, count: p * w)
                         var res = [Double](repeating: 0, count: w)

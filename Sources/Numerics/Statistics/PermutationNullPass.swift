@@ -109,7 +109,7 @@ extension PermutationTest {
                                  nullTFCE: options.tfce != nil ? [Double](repeating: 0, count: nPerm) : nil, exhaustive: exhaustive)
 
         let batch = spatial ? min(options.batchSize, 32) : options.batchSize
-        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let workers = max(1, ThreadBudget.current)
         let chunks = min(nBlocks, workers * 4)
         let maps = UnsafeMutablePointer<Double>.allocate(capacity: spatial ? batch * vPad : 1)
         defer { maps.deallocate() }
@@ -141,7 +141,7 @@ extension PermutationTest {
                 let ocp = StatsSendablePointer(UnsafeMutablePointer(mutating: oc.baseAddress!))
                 let ocpF = StatsSendablePointer(UnsafeMutablePointer(mutating: ocf.baseAddress!))
                 let mapsOut = spatial ? StatsSendablePointer(maps) : nil
-                DispatchQueue.concurrentPerform(iterations: chunks) { ch in
+                Parallel.forEach(chunks) { ch in
                     let b0 = ch * nBlocks / chunks, b1 = (ch + 1) * nBlocks / chunks
                     let cBuf = UnsafeMutablePointer<Double>.allocate(capacity: useFloat ? 1 : panelCount * 4 * w)
                     let cBufF = UnsafeMutablePointer<Float>.allocate(capacity: useFloat ? panelCount * 4 * w : 1)

@@ -165,7 +165,7 @@ public enum PermutationTest {
             invalid.withUnsafeMutableBufferPointer { ib in
                 let yp = StatsSendablePointer(yb.baseAddress!), ip = StatsSendablePointer(ib.baseAddress!)
                 let block = 256, nb = (vCount + block - 1) / block
-                DispatchQueue.concurrentPerform(iterations: nb) { b in
+                Parallel.forEach(nb) { b in
                     let c0 = b * block, w = min(block, vCount - c0)
                     var col = [Double](repeating: 0, count: n)
                     for c in c0..<(c0 + w) {

@@ -20,8 +20,8 @@ final class SchedulerTests: XCTestCase {
     /// Runs `subjects` probe tasks whose bodies wait until `target` of them run at once.
     /// - Returns: the peak number of bodies running at once, the peak number of tasks the scheduler
     ///   had started and not finished, and the summary.
-    func runProbe(subjects: Int, jobs: Int, budget: UInt64, estimate: UInt64,
-                  target: Int) async throws -> (peak: Int, scheduled: Int, summary: RunSummary) {
+    func runProbe(subjects: Int, jobs: Int, budget: UInt64, estimate: UInt64, target: Int,
+                  cores: Int? = nil, threads: Int? = nil) async throws -> (peak: Int, scheduled: Int, summary: RunSummary) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sched-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -29,7 +29,7 @@ final class SchedulerTests: XCTestCase {
         let registry = StageRegistry([ProbeKind(gate: gate, estimate: estimate)])
         let subs = (1...subjects).map { "\"\(String(format: "%02d", $0))\"" }.joined(separator: ",")
         let specURL = dir.appendingPathComponent("s.json")
-        try "{\"pipe\": 1, \"cohort\": {\"subjects\": [\(subs)]}, \"stages\": {\"p\": {\"kind\": \"probe\"}}}"
+        try "{\"pipe\": 1, \"cohort\": {\"subjects\": [\(subs)]}, \"stages\": {\"p\": {\"kind\": \"probe\"\(threads.map { ", \"threads\": \($0)" } ?? "")}}}"
             .write(to: specURL, atomically: false, encoding: .utf8)
         let spec = try SpecLoader(registry: registry).load(specURL)
         let cache = CacheStore(root: spec.cacheDirectory)
@@ -38,6 +38,7 @@ final class SchedulerTests: XCTestCase {
         var options = RunOptions()
         options.jobs = jobs
         options.memoryBudget = budget
+        options.cores = cores ?? jobs
         let observer = InFlightObserver()
         let runner = Runner(graph: graph, cache: cache, executor: LocalExecutor(cache: cache, registry: registry),
                             options: options, observers: [observer], runID: "test")
@@ -71,6 +72,17 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(big.peak, 1, "a task larger than the budget runs alone")
         XCTAssertEqual(big.scheduled, 1)
         XCTAssertEqual(big.summary.executed, 3)
+    }
+
+    func testCoresLimitConcurrency() async throws {
+        let r = try await runProbe(subjects: 6, jobs: 6, budget: 1 << 40, estimate: 1 << 20, target: 2, cores: 5, threads: 2)
+        XCTAssertEqual(r.peak, 2, "two 2-thread tasks fit 5 cores, three do not")
+        XCTAssertEqual(r.scheduled, 2)
+        XCTAssertEqual(r.summary.executed, 6)
+        let wide = try await runProbe(subjects: 3, jobs: 3, budget: 1 << 40, estimate: 1 << 20, target: 1, cores: 4, threads: 8)
+        XCTAssertEqual(wide.peak, 1, "a task asking for more threads than there are cores runs alone")
+        XCTAssertEqual(wide.scheduled, 1)
+        XCTAssertEqual(wide.summary.executed, 3)
     }
 
     func testPlannerReasons() {
