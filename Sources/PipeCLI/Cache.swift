@@ -42,9 +42,11 @@ extension PipeCommand {
                 let usage = CacheMaintenance(cache: cache).usage()
                 let total = usage.reduce(Int64(0)) { $0 &+ $1.bytes }
                 let entries = cache.allKeys().count
+                let dropped = CacheMaintenance(cache: cache).dropped()
                 if json {
                     var o: [String: JSONValue] = ["total": .number(Double(total)), "entries": .number(Double(entries)),
-                                                  "cache": .string(cache.root.path)]
+                                                  "cache": .string(cache.root.path),
+                                                  "dropped": .object(["entries": .number(Double(dropped.entries)), "bytes": .number(Double(dropped.bytes))])]
                     for u in usage { o[u.folder] = .object(["bytes": .number(Double(u.bytes)), "files": .number(Double(u.files))]) }
                     print(JSONValue.object(o).serialized(pretty: true))
                     return
@@ -55,6 +57,9 @@ extension PipeCommand {
                         + Plural.bytes(u.bytes).padding(toLength: 10, withPad: " ", startingAt: 0) + " in \(Plural.count(u.files, "file"))\n"
                 }
                 out += "total    \(Plural.bytes(total)); \(Plural.count(entries, "entry").replacingOccurrences(of: "entrys", with: "entries")) in \(cache.root.path)\n"
+                if dropped.entries > 0 {
+                    out += "saved    \(Plural.bytes(dropped.bytes)) by dropping the data of \(Plural.count(dropped.entries, "entry").replacingOccurrences(of: "entrys", with: "entries")) of keep: false stages\n"
+                }
                 FileHandle.standardOutput.write(Data(out.utf8))
             }
         }

@@ -79,6 +79,11 @@ final class ProgressPrinter: RunObserver, @unchecked Sendable {
         case .finished(let st, let sc, _, let secs, _): err("done   \(st) \(sc.label) (\(String(format: "%.2f", secs)) s)")
         case .failed(let st, let sc, _, let e, _, _, let retry): err("FAILED \(st) \(sc.label): \(e)" + (retry ? " (will retry)" : ""))
         case .skipped(let st, let sc, let r): err("skip   \(st) \(sc.label): \(r)")
+        case .submitted(let st, let sc, _, let job, let cpus, let mib, let minutes, _, let re):
+            err("submit \(st) \(sc.label): job \(job), \(cpus) CPU, \(mib) MiB, \(minutes) min" + (re > 0 ? " (resubmission \(re))" : ""))
+        case .attached(let st, let sc, _, let job): err("attach \(st) \(sc.label): job \(job), submitted by an earlier run, is still queued or running")
+        case .jobEnded(let st, let sc, _, let job, let state, let action) where state != "COMPLETED":
+            err("job    \(st) \(sc.label): \(job) ended \(state): \(action)")
         case .runFinished:
             for s in stages where s.cached > 0 { err("cached \(s.name): \(s.cached) of \(s.total) tasks") }
         default: break

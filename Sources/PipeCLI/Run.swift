@@ -10,8 +10,8 @@ extension PipeCommand {
 
         @OptionGroup var study: StudyOptions
 
-        @Option(help: "Maximum concurrent tasks (default: number of cores).")
-        var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+        @Option(help: "Maximum concurrent tasks (default: number of cores; with --executor slurm, no limit).")
+        var jobs: Int?
 
         @Option(help: "Cores for running tasks: the sum of their stages' threads (default: all cores).")
         var cores: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -34,15 +34,15 @@ extension PipeCommand {
         @Flag(help: "Print machine-readable events (JSON lines) on stdout.")
         var json = false
 
-        @Option(help: "Where tasks execute: local (threads in this process) or worker (a `pipe worker` process per task).")
+        @Option(help: "Where tasks execute: local (threads in this process), worker (a `pipe worker` process per task) or slurm (job arrays of `pipe worker`; settings in the spec's slurm block).")
         var executor: String = "local"
 
         func validate() throws {
-            guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+            guard (jobs ?? 1) >= 1 else { throw ValidationError("--jobs must be at least 1") }
             guard cores >= 1 else { throw ValidationError("--cores must be at least 1") }
             guard retries >= 0 else { throw ValidationError("--retries must be 0 or more") }
             if let memory, SizeParser.bytes(memory) == nil { throw ValidationError("--memory: expected a size from 1 byte to 1P, e.g. 8G or 512M; got '\(memory)'") }
-            guard ["local", "worker"].contains(executor) else { throw ValidationError("--executor must be local or worker") }
+            guard ["local", "worker", "slurm"].contains(executor) else { throw ValidationError("--executor must be local, worker or slurm") }
         }
 
         func run() async throws {
@@ -55,36 +55,56 @@ extension PipeCommand {
                 }
             }
             defer { lock.release() }
-            cache.cleanTemporary()
+            let onCluster = self.executor == "slurm"
+            // On Slurm, jobs of a killed earlier run may still write their temporary folders: those
+            // are cleaned once the executor knows which (below).
+            if !onCluster { cache.cleanTemporary() }
             let memo = DigestMemo(path: cache.memoPath)
             let graph = try TaskGraph(spec: spec, memo: memo)
             try memo.save()
 
             var options = RunOptions()
-            options.jobs = jobs
-            options.cores = cores
+            // On Slurm the cluster schedules: every ready task is submitted, whatever this machine has.
+            options.jobs = jobs ?? (onCluster ? 1_000_000 : ProcessInfo.processInfo.activeProcessorCount)
+            options.cores = onCluster ? Int(Int32.max) : cores
+            if onCluster { options.memoryBudget = UInt64.max / 2 }
             if let memory { options.memoryBudget = SizeParser.bytes(memory)! }
             options.keepGoing = keepGoing
             options.retries = retries
-            let executor: any TaskExecutor
-            if self.executor == "worker" {
-                let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-                executor = WorkerProcessExecutor(cache: cache, executable: exe)
-            } else {
-                executor = LocalExecutor(cache: cache, registry: PipeCommand.registry, cores: cores)
-            }
             let journal = try Journal(cache: cache)
             defer { journal.close() }
-            let printer = ProgressPrinter(mode: mode, jobs: jobs)
+            let printer = ProgressPrinter(mode: mode, jobs: options.jobs)
             let observers: [any RunObserver] = [journal, printer]
             if let stale = lock.previousStaleHolder {
                 for o in observers { o.handle(.lockTakenOver(stale)) }
+            }
+            let executor: any TaskExecutor
+            var slurm: SlurmClient?
+            let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            switch self.executor {
+            case "worker":
+                executor = WorkerProcessExecutor(cache: cache, executable: exe)
+            case "slurm":
+                let client = SlurmClient()
+                slurm = client
+                let cluster = try SlurmExecutor(cache: cache, executable: exe, settings: spec.slurm, study: CacheStore.studyIdentity(spec),
+                                                runID: journal.runID, client: client) { event in for o in observers { o.handle(event) } }
+                cache.cleanTemporary(keeping: cluster.adoptedKeys)
+                executor = cluster
+            default:
+                executor = LocalExecutor(cache: cache, registry: PipeCommand.registry, cores: cores)
             }
             let runner = Runner(graph: graph, cache: cache, executor: executor, options: options,
                                 observers: observers, runID: journal.runID)
             let task = Task { try await runner.run() }
             let trap = SignalTrap { task.cancel() }
             defer { trap.cancel() }
+            defer {
+                if let slurm, !quiet {
+                    let calls = slurm.calls
+                    ErrorReporting.printLine("slurm: " + ["sbatch", "squeue", "scontrol", "scancel"].map { "\(calls[$0] ?? 0) \($0)" }.joined(separator: ", ") + " calls")
+                }
+            }
             let summary = try await task.value
             if !quiet && !json {
                 ErrorReporting.printLine("\(summary.total) tasks: \(summary.executed) ran, \(summary.cached) cached"

@@ -37,6 +37,16 @@ public struct CacheMaintenance: Sendable {
         return out.sorted { ($0.stage, $0.scope, $0.key) < ($1.stage, $1.scope, $1.key) }
     }
 
+    /// Entries whose data was dropped (`keep: false`), and the bytes their data held.
+    public func dropped() -> (entries: Int, bytes: Int64) {
+        var entries = 0, bytes: Int64 = 0
+        for key in cache.allKeys() where cache.isDropped(key) {
+            entries += 1
+            bytes &+= cache.droppedBytes(key)
+        }
+        return (entries, bytes)
+    }
+
     /// Bytes used under each top-level cache folder.
     public func usage() -> [(folder: String, bytes: Int64, files: Int)] {
         ["tasks", "tmp", "specs", "logs", "index", "journal"].map { name in
@@ -97,6 +107,11 @@ public struct CacheMaintenance: Sendable {
                 continue
             }
             var problem: String?
+            if cache.isDropped(key) {
+                // Data dropped (keep: false): the manifest and its key are what remains to check.
+                if m.task.computedKey != key { corrupt.append((key, "manifest does not hash to its key")); remove(key) } else { valid[key] = m }
+                continue
+            }
             let present = Set(FileSystem.list(cache.entryPath(key) + "/out"))
             for o in m.outputs {
                 let p = cache.outputPath(key, o.name)

@@ -72,6 +72,10 @@ public struct CacheStore: Sendable {
         case intact([OutputFile])
         /// An entry whose files were changed after it was written: what is wrong.
         case damaged(String)
+        /// An entry of a `keep: false` stage whose data files were dropped once every task that
+        /// read them was cached: its manifest and output digests remain, so its key and its
+        /// dependents' keys stand; it is recomputed only when a task needs the data again.
+        case dropped([OutputFile])
     }
 
     /// Whether entry `key` exists and its files are still the ones it recorded.
@@ -93,6 +97,9 @@ public struct CacheStore: Sendable {
             bytes = try? FileSystem.read(dir + "/outputs.tsv")
         }
         guard let bytes, let recorded = Self.decodeOutputs(bytes) else { return .missing }
+        if tasks?.exists(key + "/" + Self.droppedMarker) ?? FileSystem.exists(dir + "/" + Self.droppedMarker) {
+            return .dropped(recorded.map(\.file))
+        }
         var refreshed = recorded
         var changed = false
         for (i, r) in recorded.enumerated() {
@@ -162,6 +169,30 @@ public struct CacheStore: Sendable {
         return m
     }
 
+    /// The file that marks an entry whose data files were dropped; it holds their size in bytes.
+    static let droppedMarker = "dropped"
+
+    /// Whether entry `key`'s data files were dropped (see ``EntryState/dropped(_:)``).
+    public func isDropped(_ key: String) -> Bool { FileSystem.exists(entryPath(key) + "/" + Self.droppedMarker) }
+
+    /// The bytes a dropped entry's data files held (0 for an entry that was not dropped).
+    public func droppedBytes(_ key: String) -> Int64 {
+        (try? FileSystem.read(entryPath(key) + "/" + Self.droppedMarker)).flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 0
+    }
+
+    /// Drops the data files of an intact entry, keeping its manifest and output list: the marker
+    /// is written first, so a kill leaves an entry that is dropped (or still whole), never one
+    /// that looks intact without its files. Call only under the lock.
+    /// - Returns: the bytes freed (0 when the entry was not intact).
+    @discardableResult
+    public func dropData(_ key: String) -> Int64 {
+        guard case .intact(let outputs) = entryState(for: key) else { return 0 }
+        let bytes = outputs.reduce(Int64(0)) { $0 &+ $1.size }
+        do { try FileSystem.writeAtomically(Array(String(bytes).utf8), to: entryPath(key) + "/" + Self.droppedMarker) } catch { return 0 }
+        for o in outputs { FileSystem.remove(entryPath(key) + "/out/" + o.name) }
+        return bytes
+    }
+
     /// Removes an entry and its task description: renamed into `tmp/` first, so it disappears
     /// atomically (a kill leaves either the whole entry or none).
     public func removeEntry(_ key: String) {
@@ -202,9 +233,12 @@ public struct CacheStore: Sendable {
         return p
     }
 
-    /// Removes every temporary folder. Call only while holding the lock, before any worker starts.
-    public func cleanTemporary() {
-        for name in FileSystem.list(tmpPath) { FileSystem.remove(tmpPath + "/" + name) }
+    /// Removes every temporary folder, except those of `keeping` (tasks whose cluster jobs, started
+    /// by an earlier run, still run). Call only while holding the lock, before any worker starts.
+    public func cleanTemporary(keeping: Set<String> = []) {
+        for name in FileSystem.list(tmpPath) where !keeping.contains(String(name.prefix { $0 != "." })) {
+            FileSystem.remove(tmpPath + "/" + name)
+        }
     }
 
     /// Keys of every complete entry, sorted.

@@ -27,6 +27,14 @@ extension RunEvent {
         case .failed(let stage, let scope, let key, let error, let log, let attempt, let retry):
             task(stage, scope); o["key"] = .string(key); o["error"] = .string(error); o["log"] = .string(log)
             o["attempt"] = .number(Double(attempt)); o["willRetry"] = .bool(retry)
+        case .submitted(let stage, let scope, let key, let job, let cpus, let mib, let minutes, let attempt, let resubmission):
+            task(stage, scope); o["key"] = .string(key); o["job"] = .string(job)
+            o["cpus"] = .number(Double(cpus)); o["memoryMiB"] = .number(Double(mib)); o["minutes"] = .number(Double(minutes))
+            o["attempt"] = .number(Double(attempt)); o["resubmission"] = .number(Double(resubmission))
+        case .attached(let stage, let scope, let key, let job):
+            task(stage, scope); o["key"] = .string(key); o["job"] = .string(job)
+        case .jobEnded(let stage, let scope, let key, let job, let state, let action):
+            task(stage, scope); o["key"] = .string(key); o["job"] = .string(job); o["state"] = .string(state); o["action"] = .string(action)
         case .skipped(let stage, let scope, let reason):
             task(stage, scope); o["reason"] = .string(reason)
         case .warning(let message):

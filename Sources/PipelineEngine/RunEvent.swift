@@ -15,6 +15,16 @@ public enum RunEvent: Sendable {
     case finished(stage: String, scope: Scope, key: String, seconds: Double, peakRSS: UInt64)
     /// A task failed; `willRetry` when another attempt follows.
     case failed(stage: String, scope: Scope, key: String, error: String, log: String, attempt: Int, willRetry: Bool)
+    /// A cluster job was submitted for a task (`job`: `<array id>_<index>`), with its resources;
+    /// `resubmission` counts the executor's own resubmissions after an out-of-memory, time-limit
+    /// or node failure (0 for the first).
+    case submitted(stage: String, scope: Scope, key: String, job: String, cpus: Int, memoryMiB: Int, minutes: Int, attempt: Int, resubmission: Int)
+    /// A run found a task's job, submitted by an earlier run, still queued or running, and waits
+    /// for it instead of submitting another.
+    case attached(stage: String, scope: Scope, key: String, job: String)
+    /// A task's cluster job ended: its state (`COMPLETED`, `FAILED`, `OUT_OF_MEMORY`, `TIMEOUT`,
+    /// `NODE_FAIL`, ...) and what the executor did about it.
+    case jobEnded(stage: String, scope: Scope, key: String, job: String, state: String, action: String)
     /// A task was not run because an upstream task failed.
     case skipped(stage: String, scope: Scope, reason: String)
     /// Something a person should know that does not fail the run (a damaged cache entry that
@@ -33,6 +43,9 @@ public enum RunEvent: Sendable {
         case .started: return "started"
         case .finished: return "finished"
         case .failed: return "failed"
+        case .submitted: return "submitted"
+        case .attached: return "attached"
+        case .jobEnded: return "job-ended"
         case .skipped: return "skipped"
         case .warning: return "warning"
         case .runFinished: return "run-finished"

@@ -6,6 +6,8 @@ extension RunState {
     /// estimate and threads fit the budgets (a task larger than a budget runs alone). A ready task whose key
     /// is already running waits for that run's result instead of starting.
     mutating func launch(into group: inout TaskGroup<Completion>) {
+        var batch: [TaskDescription] = []
+        defer { if !batch.isEmpty { executor.prepare(batch) } }
         while let id = nextStartable() {
             let desc = descriptions[id]!
             if inFlightKeys[desc.key] != nil {
@@ -17,7 +19,7 @@ extension RunState {
             running += 1
             memoryInUse += desc.memory
             coresInUse += min(desc.threads, options.cores)
-            start(id, desc, attempt: attempts[id, default: 1], in: &group)
+            if start(id, desc, attempt: attempts[id, default: 1], in: &group) { batch.append(desc) }
         }
     }
 
@@ -31,13 +33,15 @@ extension RunState {
 
     /// Persists the task's description (so any executor, or `pipe worker`, can run it from the
     /// cache), reports the start, and hands the task to the executor. The only place tasks run.
-    private func start(_ id: Int, _ desc: TaskDescription, attempt: Int, in group: inout TaskGroup<Completion>) {
+    /// - Returns: whether the executor got the task (false: its description could not be written,
+    ///   and it fails).
+    private func start(_ id: Int, _ desc: TaskDescription, attempt: Int, in group: inout TaskGroup<Completion>) -> Bool {
         do {
             try cache.writeDescription(desc)
         } catch {
             let e = error as? PipeError ?? PipeError(.io, "\(error)")
             group.addTask { Completion(task: id, attempt: attempt, result: .failure(e)) }
-            return
+            return false
         }
         let task = graph.tasks[id]
         emit(.started(stage: task.stage, scope: task.scope, key: desc.key, attempt: attempt))
@@ -51,6 +55,7 @@ extension RunState {
                 return Completion(task: id, attempt: attempt, result: .failure(PipeError(.taskFailed, "\(error)")))
             }
         }
+        return true
     }
 
     /// Records one attempt's result: frees its slot, then completes the task (and the tasks waiting

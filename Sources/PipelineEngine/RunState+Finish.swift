@@ -19,6 +19,16 @@ extension RunState {
         }
     }
 
+    /// Drops the data of every entry of a `keep: false` stage once every task that reads it is done
+    /// (executed or cached) in this run; a stage read by nothing keeps its data.
+    func dropIntermediates() {
+        for (i, task) in graph.tasks.enumerated() where graph.stage(of: task).keep == false {
+            guard status[i] == .done, let key = resolved[i]?.key, !graph.dependents[i].isEmpty,
+                  graph.dependents[i].allSatisfy({ status[$0] == .done }) else { continue }
+            cache.dropData(key)
+        }
+    }
+
     /// Publishes the outputs of every published stage from the cache (marked incomplete when some
     /// of the stage's tasks have no result), unless the run was interrupted or publishing is off.
     /// - Returns: the last stage's publishing error, else the record's, else `nil`.

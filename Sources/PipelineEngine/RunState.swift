@@ -44,6 +44,10 @@ struct RunState {
     var running = 0
     var memoryInUse: UInt64 = 0
     var coresInUse = 0
+    /// Tasks served from an entry whose data was dropped (`keep: false`), and those being
+    /// recomputed because a task that must run reads them.
+    var dropped: Set<Int> = []
+    var materializing: Set<Int> = []
     /// No more tasks start (a failure without `--keep-going`, or cancellation).
     var stopping = false
     var interrupted = false
@@ -96,14 +100,14 @@ struct RunState {
     /// damaged entry is reported, removed (under the lock) and recomputed; otherwise it is ready.
     mutating func resolve(_ id: Int) {
         let task = graph.tasks[id]
-        if plans[id].status == .cached, let key = plans[id].key {
+        if plans[id].status == .cached, !materializing.contains(id), let key = plans[id].key {
             serveFromCache(id, key: key, outputs: plans[id].outputs)
             return
         }
         let desc = graph.describe(task) { resolved[$0]! }
         descriptions[id] = desc
         switch cache.entryState(for: desc.key, tasks: tasksDir) {
-        case .intact(let outputs):
+        case .intact(let outputs), .dropped(let outputs):
             serveFromCache(id, key: desc.key, outputs: outputs)
             return
         case .damaged(let why):
@@ -112,13 +116,34 @@ struct RunState {
         case .missing:
             break
         }
+        if recomputeDroppedInputs(of: id) { return }
         status[id] = .ready
         ready.push(id)
+    }
+
+    /// A task that must run and reads entries whose data was dropped waits while they are
+    /// recomputed (their outputs are the same bytes, so its key stands). Returns whether it waits.
+    mutating func recomputeDroppedInputs(of id: Int) -> Bool {
+        let inputs = Set(graph.tasks[id].dependencies.map(\.task)).filter { dropped.contains($0) }.sorted()
+        guard !inputs.isEmpty else { return false }
+        for u in inputs {
+            dropped.remove(u)
+            materializing.insert(u)
+            cache.removeEntry(resolved[u]!.key)
+            cached -= 1  // counted again when it runs
+            status[u] = .waiting
+            remainingDeps[id] += 1
+            emit(.warning("\(graph.tasks[u].label): its data was dropped (keep: false) and \(graph.tasks[id].label) needs it; recomputing it"))
+            worklist.append(u)
+        }
+        status[id] = .waiting
+        return true
     }
 
     /// Counts and reports a cache hit, and completes the task with the entry's outputs.
     mutating func serveFromCache(_ id: Int, key: String, outputs: [OutputFile]) {
         cached += 1
+        if cache.isDropped(key) { dropped.insert(id) }
         emit(.cached(stage: graph.tasks[id].stage, scope: graph.tasks[id].scope, key: key))
         complete(id, key: key, outputs: outputs)
     }

@@ -56,6 +56,7 @@ public final class Runner: @unchecked Sendable {
         }
         if Task.isCancelled { run.interrupted = true }
         run.saveIndex()
+        run.dropIntermediates()
         let publishError = run.publish()
         let summary = run.summary(runID: runID, seconds: Date().timeIntervalSince(start))
         emit(.runFinished(summary))

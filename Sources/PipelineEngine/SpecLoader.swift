@@ -9,7 +9,7 @@ public struct SpecLoader: Sendable {
     /// The spec format version this engine reads.
     public static let supportedVersion = 1
     static let topKeys = ["pipe", "name", "cache", "outputs", "cohort", "stages", "slurm"]
-    static let stageKeys = ["kind", "from", "publish", "memory", "threads"]
+    static let stageKeys = ["kind", "from", "publish", "memory", "threads", "keep"]
     /// A spec larger than this is refused before it is read (a spec is a few kilobytes).
     public static let maxSpecBytes: Int64 = 64 << 20
     /// The largest per-task memory estimate a stage may give: 1 PiB, in MiB.
@@ -204,6 +204,15 @@ public struct SpecLoader: Sendable {
             if case .number(let n) = mm.value.kind, n > 0, n <= Self.maxMemoryMiB { memory = UInt64(n * 1_048_576) }
             else { d.report(mm.value.location, path + ".memory", "expected a number of MiB in 1...\(JSONValue.format(number: Self.maxMemoryMiB)), got \(mm.value.shortDescription)") }
         }
+        var keep = true
+        if let k = m.value.member("keep") {
+            if case .bool(let b) = k.value.kind { keep = b }
+            else { d.report(k.value.location, path + ".keep", "expected true or false, got \(k.value.shortDescription)") }
+            if !keep, let p = m.value.member("publish"), case .bool(true) = p.value.kind {
+                d.report(p.value.location, path + ".publish", "a stage with keep: false drops its data once it is read, so it cannot also be published")
+            }
+        }
+        if !keep { publish = false }
         var threads: Int?
         if let t = m.value.member("threads") {
             if case .number(let n) = t.value.kind, n.rounded() == n, n >= 1, n <= Double(Self.maxThreads) { threads = Int(n) }
@@ -214,8 +223,10 @@ public struct SpecLoader: Sendable {
                                      diagnostics: d, reserved: Self.stageKeys, upstream: from)
         let typed = kind.typedParameters(reader)
         let params = reader.finish()
-        return StageSpec(name: m.key, kind: kind, from: from, params: params, publish: publish,
+        var spec = StageSpec(name: m.key, kind: kind, from: from, params: params, publish: publish,
                          memory: memory, threads: threads, location: m.keyLocation, typedParameters: typed, node: m.value)
+        spec.keep = keep
+        return spec
     }
 
     /// A stage's `kind`: the registered kind and its name, or `nil` (reported) when it is missing,

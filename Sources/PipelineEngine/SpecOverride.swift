@@ -41,6 +41,11 @@ public enum SpecOverride {
                 }
             } else if rest.count == 1 {
                 members.append(.init(key: seg, keyLocation: value.location, value: value))
+            } else if done.isEmpty && seg == "slurm" {
+                // The Slurm block is optional: `--set slurm.partition=x` starts one.
+                var block = JSONNode(plain: .object([:]), at: value.location)
+                try set(&block, rest.dropFirst(), value: value, done: done + [seg], assignment: assignment)
+                members.append(.init(key: seg, keyLocation: value.location, value: block))
             } else {
                 throw PipeError(.invalidSpec, "--set \(assignment): no key '\(seg)' in \(here)"
                                 + EditDistance.didYouMean(seg, among: members.map(\.key)))

@@ -14,6 +14,9 @@ public struct StageSpec: Sendable {
     public var memory: UInt64?
     /// The per-task CPU budget (`threads`), overriding the kind's default.
     public var threads: Int?
+    /// Whether its entries keep their data once every task that reads them is cached (`keep`;
+    /// false: the data files are dropped, the manifest and digests stay).
+    public var keep = true
     /// Where the stage is defined.
     public var location: SourceLocation
     /// The kind's typed parameters (see ``TypedStageKind``), when it has them.

@@ -5,4 +5,13 @@ public protocol TaskExecutor: Sendable {
     /// Executes `task` (whose description is already persisted in the cache) and returns the
     /// manifest of its cache entry. Must honour task cancellation.
     func execute(_ task: TaskDescription, attempt: Int) async throws -> Manifest
+
+    /// Announces the tasks the scheduler has just started, together, before or after their
+    /// `execute` calls arrive: an executor that submits in batches (Slurm job arrays) submits
+    /// once it has all of them. Does nothing by default.
+    func prepare(_ batch: [TaskDescription])
+}
+
+extension TaskExecutor {
+    public func prepare(_ batch: [TaskDescription]) {}
 }

@@ -93,6 +93,7 @@ public struct TaskRunner: Sendable {
             switch cache.entryState(for: i.key) {
             case .missing: problem = "its cache entry \(i.key.prefix(12)) is missing"
             case .damaged(let why): problem = why; damaged = true
+            case .dropped: problem = "its entry \(i.key.prefix(12)) was dropped (keep: false) and not recomputed"
             case .intact(let outputs) where outputs != i.outputs: problem = "its entry records other outputs than the task was planned with"
             case .intact: break
             }

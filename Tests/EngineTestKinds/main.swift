@@ -3,6 +3,6 @@ import PipelineEngine
 
 // The test tool: the real `pipe` command with test-only stage kinds registered.
 PipeCommand.registry = StageRegistry([
-    ReadKind(), DigestKind(), ScaleKind(), ClampKind(), SubjectSumKind(), GroupSumKind(), SlowKind(),
+    ReadKind(), DigestKind(), ScaleKind(), ClampKind(), SubjectSumKind(), GroupSumKind(), SlowKind(), AllocKind(),
 ])
 await PipeCommand.runMain()

@@ -64,6 +64,27 @@ final class DemoStudyTests: XCTestCase {
         XCTAssertFalse(page(0).isEmpty)
         XCTAssertEqual(page(0), page(1), "the report differs between --jobs 1 and 2 beyond its output folder")
 
+        // On Slurm (job arrays of `pipe worker`, scripts/slurm/start): the same bytes as locally.
+        let environment = ProcessInfo.processInfo.environment
+        if let conf = environment["SLURM_CONF"], FileManager.default.fileExists(atPath: conf) {
+            let slurmOut = folder.appendingPathComponent("out-slurm")
+            var args = ["run", demo, "--set", "cohort.subjects=[\"01\",\"04\",\"06\",\"07\",\"09\"]", "--set", "outputs=\(slurmOut.path)",
+                        "--cache-dir", folder.appendingPathComponent("cache-slurm").path, "--executor", "slurm", "--set", "slurm.poll_seconds=0.5"]
+            for stage in ["responders_baseline", "anxiety_baseline", "improvement_baseline", "responders_change"] {
+                args += ["--set", "stages.\(stage).permutations=200"]
+            }
+            args += ["--set", "stages.responders_change.paired=[\"all\"]"]
+            let slurm = try runPipe(args)
+            XCTAssertEqual(slurm.status, 0, slurm.stderr)
+            let onCluster = try tree(slurmOut)
+            XCTAssertEqual(onCluster.keys.sorted(), outputs[0].keys.sorted())
+            let differing = onCluster.keys.filter { !provenance.contains($0) && onCluster[$0] != outputs[0][$0] }.sorted()
+            XCTAssertEqual(differing, [], "the Slurm executor must give the local executor's bytes")
+            XCTAssertTrue(slurm.stderr.contains("slurm: "), slurm.stderr)
+        } else if environment["PIPE_REQUIRE_SLURM"] == "1" {
+            XCTFail("SLURM_CONF is not set: scripts/test starts the local Slurm")
+        }
+
         // A report that fails (its background template is not a NIfTI file) fails that task alone,
         // once, naming the file and the field; every other stage is published from the cache.
         let bad = folder.appendingPathComponent("template.nii.gz")

@@ -1,0 +1,416 @@
+import Foundation
+
+/// Runs tasks as Slurm job-array elements, each `pipe worker` on one task of the cache (which
+/// must be on a file system the nodes share).
+///
+/// - **Submission:** the tasks the scheduler starts together (``TaskExecutor/prepare(_:)``) go
+///   as one array per stage and resources, split at the cluster's `MaxArraySize` (from
+///   `scontrol show config`), throttled with `%N` when the spec says so. Each element reads its
+///   key from a list file. `--cpus-per-task` is the task's thread budget, `--mem` the largest
+///   peak that earlier runs of the stage measured times `memory_margin` (else the kind's
+///   estimate), `--time` the spec's, else three times the longest earlier run (at least 5
+///   minutes), else an hour.
+/// - **Watching:** one `squeue` call per poll for all of the run's jobs (found by job name).
+///   An element that left the queue succeeded if its cache entry is complete; failed on its own
+///   error if its status file holds an exit code (retried only by `--retries`); otherwise it was
+///   killed, and `scontrol` and its stderr say why: an out-of-memory kill is resubmitted with
+///   twice the memory, a time-limit kill with twice the time (up to `max_memory`, `max_time`),
+///   a node failure or preemption as it was (up to 3 times).
+/// - **Recovery:** every submission is journalled with its job id. A new run reads the journals,
+///   asks `squeue` once which of those jobs are still queued or running, and waits for them
+///   instead of submitting duplicates. Two workers of one key publish the same bytes, and the
+///   cache keeps the first.
+/// - **Cancellation:** the first cancelled task cancels every job of the run, in one `scancel`.
+public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
+    /// One task handed to the executor, with the resources of its next submission.
+    struct Element {
+        var task: TaskDescription
+        var attempt: Int
+        var cpus: Int
+        var memoryMiB: Int
+        var minutes: Int
+        var resubmissions = 0
+        var job: String?
+        var continuation: CheckedContinuation<Manifest, Error>
+    }
+
+    private struct State {
+        var batches: [[String]] = []
+        var waiting: [String: Element] = [:]
+        /// Complete batches and resubmissions, submitted at the next poll: the tasks that become
+        /// ready while jobs run go out together, as one array per stage.
+        var pending: [Element] = []
+        var active: [String: Element] = [:]  // by job id `<array>_<index>`
+        var polling = false
+        var cancelled = false
+        var submissions = 0
+    }
+
+    let cache: CacheStore
+    let executable: URL
+    let settings: SlurmSettings
+    let client: SlurmClient
+    let jobName: String
+    let directory: URL
+    let emit: @Sendable (RunEvent) -> Void
+    private let state = Locked(State())
+    private let history: [String: String]
+    /// The tasks whose jobs, submitted by an earlier run, are still queued or running: their
+    /// temporary folders in the cache are theirs.
+    public var adoptedKeys: Set<String> { Set(history.keys) }
+    private let stageRecords: Locked<[String: (peak: UInt64, seconds: Double)?]> = Locked([:])
+    private let study: String
+    private let maxArraySize: Int
+
+    /// - Parameters:
+    ///   - study: the study's identity (`CacheStore.studyIdentity`): its jobs are named after it.
+    ///   - runID: the run's id; the run's job scripts, lists, logs and status files go to
+    ///     `<cache>/slurm/<runID>/`.
+    ///   - emit: where the executor's events go (the run's observers).
+    public init(cache: CacheStore, executable: URL, settings: SlurmSettings, study: String, runID: String,
+                client: SlurmClient = SlurmClient(), emit: @escaping @Sendable (RunEvent) -> Void) throws {
+        self.cache = cache
+        self.executable = executable
+        self.settings = settings
+        self.client = client
+        self.study = study
+        self.jobName = "pipe-" + String(study.prefix(12))
+        self.directory = cache.root.appendingPathComponent("slurm/\(runID)")
+        self.emit = emit
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("status"), withIntermediateDirectories: true)
+        maxArraySize = try client.maxArraySize()
+        history = try Self.recoverable(cache: cache, client: client, jobName: jobName)
+        let script = """
+            #!/bin/sh
+            # pipe's job-array element: the task key and attempt on line SLURM_ARRAY_TASK_ID + 1 of $1.
+            line=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" "$1")
+            key=${line%% *}
+            attempt=${line##* }
+            \(Self.quote(executable.path)) worker --cache \(Self.quote(cache.root.path)) --attempt "$attempt" "$key"
+            status=$?
+            echo "$status" > \(Self.quote(directory.appendingPathComponent("status").path))/"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"
+            exit "$status"
+
+            """
+        try FileSystem.write(Array(script.utf8), to: directory.appendingPathComponent("element.sh").path, sync: false)
+    }
+
+    // MARK: - TaskExecutor
+
+    public func prepare(_ batch: [TaskDescription]) {
+        state.withLock { s in
+            s.batches.append(batch.map(\.key))
+            s.pending += takeCompleteBatches(&s)
+        }
+        startPolling()
+    }
+
+    public func execute(_ task: TaskDescription, attempt: Int) async throws -> Manifest {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Manifest, Error>) in
+                let resources = self.resources(for: task)
+                let element = Element(task: task, attempt: attempt, cpus: task.threads, memoryMiB: resources.memoryMiB,
+                                      minutes: resources.minutes, continuation: c)
+                let accepted = state.withLock { s -> Bool in
+                    if s.cancelled { return false }
+                    s.waiting[task.key] = element
+                    s.pending += takeCompleteBatches(&s)
+                    return true
+                }
+                guard accepted else { return c.resume(throwing: PipeError(.interrupted, "cancelled")) }
+                startPolling()
+            }
+        } onCancel: {
+            self.cancelAll()
+        }
+    }
+
+    /// The batches whose every task has arrived, removed from the state, in order.
+    private func takeCompleteBatches(_ s: inout State) -> [Element] {
+        var out: [Element] = []
+        while let first = s.batches.first, first.allSatisfy({ s.waiting[$0] != nil }) {
+            s.batches.removeFirst()
+            for key in first { out.append(s.waiting.removeValue(forKey: key)!) }
+        }
+        return out
+    }
+
+    // MARK: - Submitting
+
+    /// Attaches to a still-running job of an earlier run, or submits: one array per stage and
+    /// resources, in chunks of `MaxArraySize`.
+    private func submit(_ elements: [Element]) {
+        guard !elements.isEmpty else { return }
+        var fresh: [Element] = []
+        for var e in elements {
+            if let job = history[e.task.key] {
+                e.job = job
+                emit(.attached(stage: e.task.stage, scope: e.task.scope, key: e.task.key, job: job))
+                state.withLock { $0.active[job] = e }
+            } else {
+                fresh.append(e)
+            }
+        }
+        var groups: [String: [Element]] = [:]
+        var order: [String] = []
+        for e in fresh {
+            let g = "\(e.task.stage) \(e.cpus) \(e.memoryMiB) \(e.minutes)"
+            if groups[g] == nil { order.append(g) }
+            groups[g, default: []].append(e)
+        }
+        for g in order {
+            let all = groups[g]!
+            for start in stride(from: 0, to: all.count, by: maxArraySize) {
+                submitArray(Array(all[start..<min(all.count, start + maxArraySize)]))
+            }
+        }
+    }
+
+    private func submitArray(_ elements: [Element]) {
+        let first = elements[0]
+        let number = state.withLock { s -> Int in s.submissions += 1; return s.submissions }
+        let list = directory.appendingPathComponent("array-\(number).keys")
+        var args = ["--parsable", "--job-name=\(jobName)", "--array=0-\(elements.count - 1)" + (settings.throttle.map { "%\($0)" } ?? ""),
+                    "--cpus-per-task=\(first.cpus)", "--mem=\(first.memoryMiB)M", "--time=\(first.minutes)",
+                    "--output=\(directory.path)/%A_%a.out", "--error=\(directory.path)/%A_%a.err"]
+        if let p = settings.partition { args.append("--partition=\(p)") }
+        if let a = settings.account { args.append("--account=\(a)") }
+        if let q = settings.qos { args.append("--qos=\(q)") }
+        args += settings.sbatch + [directory.appendingPathComponent("element.sh").path, list.path]
+        do {
+            try FileSystem.write(Array(elements.map { "\($0.task.key) \($0.attempt)\n" }.joined().utf8), to: list.path, sync: false)
+            let r = try client.run("sbatch", args)
+            guard r.status == 0, let id = r.out.split(separator: ";").first.map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }), Int(id) != nil else {
+                throw PipeError(.taskFailed, "sbatch failed (status \(r.status)): \(r.err.trimmingCharacters(in: .whitespacesAndNewlines))")
+            }
+            state.withLock { s in
+                for (i, var e) in elements.enumerated() {
+                    e.job = "\(id)_\(i)"
+                    s.active[e.job!] = e
+                }
+            }
+            for (i, e) in elements.enumerated() {
+                emit(.submitted(stage: e.task.stage, scope: e.task.scope, key: e.task.key, job: "\(id)_\(i)", cpus: e.cpus,
+                                memoryMiB: e.memoryMiB, minutes: e.minutes, attempt: e.attempt, resubmission: e.resubmissions))
+            }
+        } catch {
+            let e = error as? PipeError ?? PipeError(.io, "\(error)")
+            for element in elements { element.continuation.resume(throwing: e) }
+        }
+    }
+
+    /// `--mem` and `--time` of a task's first submission.
+    private func resources(for task: TaskDescription) -> (memoryMiB: Int, minutes: Int) {
+        let record = stageRecords.withLock { records -> (peak: UInt64, seconds: Double)? in
+            if let known = records[task.stage] { return known }
+            var peak: UInt64 = 0, seconds = 0.0
+            for key in cache.readIndex(study: study, stage: task.stage).values {
+                guard let m = cache.completeEntry(for: key) else { continue }
+                peak = max(peak, m.peakRSS)
+                seconds = max(seconds, m.seconds)
+            }
+            let found: (peak: UInt64, seconds: Double)? = peak > 0 ? (peak, seconds) : nil
+            records[task.stage] = .some(found)
+            return found
+        }
+        let bytes = record.map { UInt64(Double($0.peak) * settings.memoryMargin) } ?? task.memory
+        let memoryMiB = min(settings.maxMemoryMiB, max(64, Int((bytes + (1 << 20) - 1) >> 20)))
+        let minutes = settings.minutes ?? record.map { max(5, Int((3 * $0.seconds / 60).rounded(.up))) } ?? SlurmSettings.defaultMinutes
+        return (memoryMiB, min(minutes, settings.maxMinutes))
+    }
+
+    // MARK: - Watching
+
+    private func startPolling() {
+        let start = state.withLock { s -> Bool in
+            guard !s.polling, !s.active.isEmpty || !s.pending.isEmpty else { return false }
+            s.polling = true
+            return true
+        }
+        guard start else { return }
+        Task.detached { [self] in await self.poll() }
+    }
+
+    /// Per interval: submit what is pending, then one `squeue` for all of the run's jobs; until
+    /// nothing is pending or queued.
+    private func poll() async {
+        var first = true
+        while true {
+            // The first submission goes at once; later ones gather for an interval.
+            if !first { try? await Task.sleep(nanoseconds: UInt64(settings.pollSeconds * 1e9)) }
+            first = false
+            let pending = state.withLock { s -> [Element] in defer { s.pending = [] }; return s.cancelled ? [] : s.pending }
+            submit(pending)
+            let watched = state.withLock { s -> [String] in
+                if (s.active.isEmpty && s.pending.isEmpty) || s.cancelled { s.polling = false; return [] }
+                return Array(s.active.keys)
+            }
+            if watched.isEmpty {
+                if state.withLock({ !$0.polling }) { return }
+                continue
+            }
+            guard let queued = try? client.queued(jobName: jobName) else { continue }
+            for job in watched.sorted() where queued[job] == nil {
+                guard let element = state.withLock({ $0.active.removeValue(forKey: job) }) else { continue }
+                resolve(element, job: job)
+            }
+        }
+    }
+
+    /// What became of a job that left the queue.
+    private func resolve(_ e: Element, job: String) {
+        let key = e.task.key
+        func ended(_ state: String, _ action: String) {
+            emit(.jobEnded(stage: e.task.stage, scope: e.task.scope, key: key, job: job, state: state, action: action))
+        }
+        if let manifest = cache.completeEntry(for: key) {
+            ended("COMPLETED", "published")
+            return e.continuation.resume(returning: manifest)
+        }
+        let errFile = directory.appendingPathComponent("\(job).err").path
+        let stderr = (try? String(contentsOfFile: errFile, encoding: .utf8)) ?? ""
+        let lower = stderr.lowercased()
+        let memory = lower.contains("exceeded job memory limit") || lower.contains("exceeded memory limit") || lower.contains("oom-kill") || lower.contains("oom_kill")
+        let time = stderr.contains("DUE TO TIME LIMIT")
+        // The worker's own failure: an exit status below 128 (a signal gives 128 + n, and the
+        // job's shell may outlive a worker that Slurm killed for memory).
+        if !memory && !time, let text = try? String(contentsOfFile: directory.appendingPathComponent("status/\(job)").path, encoding: .utf8),
+           let code = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), code < 128 {
+            ended("FAILED", "worker exit status \(code)")
+            let message = stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            return e.continuation.resume(throwing: PipeError(.taskFailed, message.isEmpty ? "worker exited with status \(code) (job \(job))" : message))
+        }
+        // The job's stderr names memory and time kills; otherwise Slurm's record says what happened.
+        let reported = memory ? "OUT_OF_MEMORY" : time ? "TIMEOUT" : ((try? client.jobState(job)) ?? "UNKNOWN")
+        var next = e
+        next.job = nil
+        next.resubmissions += 1
+        if reported == "OUT_OF_MEMORY" {
+            next.memoryMiB = e.memoryMiB * 2
+            if next.memoryMiB <= settings.maxMemoryMiB {
+                ended("OUT_OF_MEMORY", "resubmitted with \(next.memoryMiB) MiB")
+                return resubmit(next)
+            }
+            ended("OUT_OF_MEMORY", "failed: \(next.memoryMiB) MiB is over max_memory")
+            return e.continuation.resume(throwing: PipeError(.taskFailed, "killed for using more than \(e.memoryMiB) MiB (job \(job)); twice that is over slurm.max_memory = \(settings.maxMemoryMiB) MiB"))
+        }
+        if reported == "TIMEOUT" {
+            next.minutes = e.minutes * 2
+            if next.minutes <= settings.maxMinutes {
+                ended("TIMEOUT", "resubmitted with \(next.minutes) min")
+                return resubmit(next)
+            }
+            ended("TIMEOUT", "failed: \(next.minutes) min is over max_time")
+            return e.continuation.resume(throwing: PipeError(.taskFailed, "killed at its time limit of \(e.minutes) min (job \(job)); twice that is over slurm.max_time = \(settings.maxMinutes) min"))
+        }
+        if ["NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "REQUEUED"].contains(reported) || stderr.contains("DUE TO PREEMPTION") || stderr.contains("DUE TO NODE FAILURE") {
+            if e.resubmissions < 3 {
+                ended(reported, "resubmitted")
+                return resubmit(next)
+            }
+        }
+        let cancelled = state.withLock { $0.cancelled }
+        ended(reported, cancelled ? "cancelled by this run" : "failed")
+        if cancelled { return e.continuation.resume(throwing: PipeError(.interrupted, "cancelled")) }
+        let tail = stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").suffix(5).joined(separator: "\n")
+        e.continuation.resume(throwing: PipeError(.taskFailed, "job \(job) ended \(reported) without an exit status" + (tail.isEmpty ? "" : ":\n\(tail)")))
+    }
+
+    private func resubmit(_ e: Element) {
+        state.withLock { $0.pending.append(e) }
+    }
+
+    // MARK: - Cancelling
+
+    /// Cancels every job of the run in one `scancel`, and fails every task it holds as interrupted.
+    public func cancelAll() {
+        let (elements, arrays) = state.withLock { s -> ([Element], [String]) in
+            guard !s.cancelled else { return ([], []) }
+            s.cancelled = true
+            let all = Array(s.active.values) + Array(s.waiting.values) + s.pending
+            let arrays = Set(s.active.keys.compactMap { $0.split(separator: "_").first.map(String.init) })
+            s.active = [:]
+            s.waiting = [:]
+            s.pending = []
+            return (all, arrays.sorted())
+        }
+        if !arrays.isEmpty { _ = try? client.run("scancel", arrays) }
+        for e in elements { e.continuation.resume(throwing: PipeError(.interrupted, "cancelled")) }
+    }
+
+    // MARK: - Recovery
+
+    /// The jobs earlier runs submitted, by task key, that are still queued or running.
+    static func recoverable(cache: CacheStore, client: SlurmClient, jobName: String) throws -> [String: String] {
+        let folder = cache.journalPath
+        var submitted: [String: String] = [:]
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted() where name.hasSuffix(".jsonl") {
+            guard let text = try? String(contentsOfFile: folder + "/" + name, encoding: .utf8), text.contains("\"submitted\"") else { continue }
+            for line in text.split(separator: "\n") where line.contains("\"event\":\"submitted\"") {
+                guard let event = try? JSONValue.parse(String(line)), let key = event["key"]?.stringValue,
+                      let job = event["job"]?.stringValue else { continue }
+                submitted[key] = job
+            }
+        }
+        guard !submitted.isEmpty else { return [:] }
+        let queued = try client.queued(jobName: jobName)
+        return submitted.filter { queued[$0.value] != nil }
+    }
+
+    static func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+}
+
+/// Runs Slurm's commands (`sbatch`, `squeue`, `scontrol`, `scancel`, found on `PATH`) and
+/// counts the calls.
+public final class SlurmClient: Sendable {
+    private let counts = Locked<[String: Int]>([:])
+
+    public init() {}
+
+    /// Calls so far, by command.
+    public var calls: [String: Int] { counts.withLock { $0 } }
+
+    /// Runs `tool` with `args`; its exit status, stdout and stderr.
+    public func run(_ tool: String, _ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        counts.withLock { $0[tool, default: 0] += 1 }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [tool] + args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        do { try p.run() } catch { throw PipeError(.io, "cannot run \(tool): \(error)") }
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    /// The cluster's `MaxArraySize`: an array's indices must stay below it (1001 when not shown).
+    func maxArraySize() throws -> Int {
+        let r = try run("scontrol", ["show", "config"])
+        guard r.status == 0 else { throw PipeError(.io, "scontrol show config failed: \(r.err.trimmingCharacters(in: .whitespacesAndNewlines)); is Slurm reachable (SLURM_CONF)?") }
+        for line in r.out.split(separator: "\n") where line.hasPrefix("MaxArraySize") {
+            if let v = line.split(separator: "=").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }), v > 0 { return v }
+        }
+        return 1001
+    }
+
+    /// The queued and running elements of the user's jobs named `jobName`: `<array>_<index>` → state.
+    func queued(jobName: String) throws -> [String: String] {
+        let r = try run("squeue", ["-h", "-r", "-n", jobName, "-u", NSUserName(), "-o", "%i %T"])
+        guard r.status == 0 else { throw PipeError(.io, "squeue failed: \(r.err)") }
+        var out: [String: String] = [:]
+        for line in r.out.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            if f.count == 2 { out[String(f[0])] = String(f[1]) }
+        }
+        return out
+    }
+
+    /// A finished job's state from `scontrol show job` (`UNKNOWN` once Slurm has forgotten it).
+    func jobState(_ job: String) throws -> String {
+        let r = try run("scontrol", ["show", "job", "-o", job])
+        guard r.status == 0, let field = r.out.split(separator: " ").first(where: { $0.hasPrefix("JobState=") }) else { return "UNKNOWN" }
+        return String(field.dropFirst("JobState=".count))
+    }
+}
