@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Dependencies point one way: pipe -> PipeCLI -> Connectivity -> {PipelineEngine, NIfTI, Numerics, Figures};
-// NIfTI -> CZlib; Figures -> CZlib; Numerics -> CKernels; Numerics, PipelineEngine -> CThreadBudget.
+// NIfTI -> CZlib, CIsal; Figures -> CZlib; Numerics -> CKernels; Numerics, PipelineEngine -> CThreadBudget.
 // The engine knows nothing about brains; the imaging modules know nothing about scheduling.
 // The numeric modules are optimised in debug builds too: `swift test` runs real-sized numerics
 // (synthetic scans, permutation tests) that are 10-50x slower unoptimised.
@@ -28,7 +28,9 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        .target(name: "NIfTI", dependencies: ["CZlib"], swiftSettings: optimisedInDebug),
+        // ISA-L's gzip inflate, loaded at run time (dlopen): absent, pipe inflates with zlib.
+        .target(name: "CIsal"),
+        .target(name: "NIfTI", dependencies: ["CZlib", "CIsal"], swiftSettings: optimisedInDebug),
         // PNG encoding, colour maps, brain slices and SVG charts for the report.
         .target(name: "Figures", dependencies: ["CZlib"], swiftSettings: optimisedInDebug),
         // Hot loops with an AVX2 path chosen at run time: the permutation kernel's Float32 product,
