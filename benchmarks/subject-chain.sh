@@ -30,9 +30,9 @@ cat > "$WORK/study.json" <<JSON
 {"pipe": 1, "cache": "cache", "outputs": "out",
  "cohort": {"subjects": ["01"], "sessions": ["baseline"]},
  "stages": {
-  "clean": {"kind": "clean", "fmriprep": "$(realpath $DATA)/derivatives/fmriprep", "confounds": "24P+wm_csf",
+  "clean": {"kind": "clean", "threads": 2, "fmriprep": "$(realpath $DATA)/derivatives/fmriprep", "confounds": "24P+wm_csf",
             "smoothing_fwhm": 6, "filter": "butterworth", "high_pass": 0.01, "low_pass": 0.1, "publish": false},
-  "connectivity": {"kind": "connectivity", "from": "clean", "atlas": "$(realpath $ATLAS)",
+  "connectivity": {"kind": "connectivity", "threads": 2, "from": "clean", "atlas": "$(realpath $ATLAS)",
                    "atlas_labels": "$(realpath ${ATLAS%.nii.gz}.tsv)", "seeds": $SEEDS, "roi_matrix": false}}}
 JSON
 COLUMNS=$($PY - <<PY

@@ -13,8 +13,8 @@ extension PipeCommand {
         @Option(help: "Maximum concurrent tasks (default: number of cores; with --executor slurm, no limit).")
         var jobs: Int?
 
-        @Option(help: "Cores for running tasks: the sum of their stages' threads (default: all cores).")
-        var cores: Int = ProcessInfo.processInfo.activeProcessorCount
+        @Option(help: "Threads for running tasks: the sum of their stages' threads stays within N (default: twice the cores); no task gets more threads than there are cores, or than N.")
+        var cores: Int?
 
         @Option(help: "Memory budget for running tasks, e.g. 8G (default: 75% of RAM).")
         var memory: String?
@@ -39,7 +39,7 @@ extension PipeCommand {
 
         func validate() throws {
             guard (jobs ?? 1) >= 1 else { throw ValidationError("--jobs must be at least 1") }
-            guard cores >= 1 else { throw ValidationError("--cores must be at least 1") }
+            guard (cores ?? 1) >= 1 else { throw ValidationError("--cores must be at least 1") }
             guard retries >= 0 else { throw ValidationError("--retries must be 0 or more") }
             if let memory, SizeParser.bytes(memory) == nil { throw ValidationError("--memory: expected a size from 1 byte to 1P, e.g. 8G or 512M; got '\(memory)'") }
             guard ["local", "worker", "slurm"].contains(executor) else { throw ValidationError("--executor must be local, worker or slurm") }
@@ -66,7 +66,8 @@ extension PipeCommand {
             var options = RunOptions()
             // On Slurm the cluster schedules: every ready task is submitted, whatever this machine has.
             options.jobs = jobs ?? (onCluster ? 1_000_000 : ProcessInfo.processInfo.activeProcessorCount)
-            options.cores = onCluster ? Int(Int32.max) : cores
+            if onCluster { options.cores = Int(Int32.max) } else if let cores { options.cores = cores }
+            options.threadsPerTask = min(options.threadsPerTask, options.cores)
             if onCluster { options.memoryBudget = UInt64.max / 2 }
             if let memory { options.memoryBudget = SizeParser.bytes(memory)! }
             options.keepGoing = keepGoing
@@ -92,7 +93,7 @@ extension PipeCommand {
                 cache.cleanTemporary(keeping: cluster.adoptedKeys)
                 executor = cluster
             default:
-                executor = LocalExecutor(cache: cache, registry: PipeCommand.registry, cores: cores)
+                executor = LocalExecutor(cache: cache, registry: PipeCommand.registry, cores: options.threadsPerTask)
             }
             let runner = Runner(graph: graph, cache: cache, executor: executor, options: options,
                                 observers: observers, runID: journal.runID)

@@ -4,9 +4,12 @@ import Foundation
 public struct RunOptions: Sendable {
     /// Maximum concurrent tasks (default: active cores).
     public var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
-    /// Cores for the sum of running tasks' `threads` (default: active cores). A task asking for
-    /// more runs alone, with this many threads.
-    public var cores: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Threads for the sum of running tasks' `threads` (`--cores`; default: twice the active
+    /// cores, since a task rarely keeps all its threads busy: reading, writing and hashing are
+    /// serial). A task asking for more runs alone.
+    public var cores: Int = 2 * ProcessInfo.processInfo.activeProcessorCount
+    /// The most threads one task gets here (default: the active cores).
+    public var threadsPerTask: Int = ProcessInfo.processInfo.activeProcessorCount
     /// Memory budget in bytes for the sum of running tasks' estimates (default 75% of RAM).
     /// A task whose estimate exceeds the budget runs alone.
     public var memoryBudget: UInt64 = ProcessInfo.processInfo.physicalMemory / 4 * 3

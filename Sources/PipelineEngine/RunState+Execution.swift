@@ -18,7 +18,7 @@ extension RunState {
             status[id] = .running
             running += 1
             memoryInUse += desc.memory
-            coresInUse += min(desc.threads, options.cores)
+            coresInUse += min(desc.threads, options.threadsPerTask, options.cores)
             if start(id, desc, attempt: attempts[id, default: 1], in: &group) { batch.append(desc) }
         }
     }
@@ -27,7 +27,7 @@ extension RunState {
     private mutating func nextStartable() -> Int? {
         guard !stopping, running < jobs, let id = ready.peek else { return nil }
         if running > 0 && memoryInUse + descriptions[id]!.memory > options.memoryBudget { return nil }
-        if running > 0 && coresInUse + min(descriptions[id]!.threads, options.cores) > options.cores { return nil }
+        if running > 0 && coresInUse + min(descriptions[id]!.threads, options.threadsPerTask, options.cores) > options.cores { return nil }
         return ready.pop()
     }
 
@@ -66,7 +66,7 @@ extension RunState {
         let task = graph.tasks[c.task]
         let desc = descriptions[c.task]!
         memoryInUse -= min(memoryInUse, desc.memory)
-        coresInUse -= min(coresInUse, min(desc.threads, options.cores))
+        coresInUse -= min(coresInUse, min(desc.threads, options.threadsPerTask, options.cores))
         let waiters = inFlightKeys.removeValue(forKey: desc.key) ?? []
         switch c.result {
         case .success(let manifest):

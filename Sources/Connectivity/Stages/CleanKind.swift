@@ -38,9 +38,6 @@ public struct CleanKind: TypedStageKind {
     /// keep more than 1e-4 after any band-pass).
     static let minimumRetainedVariance = 1e-10
     public var fanOut: FanOut { .perScan }
-    /// Two: loading overlaps decompression (its own thread) with conversion and smoothing on the
-    /// budget's workers; one worker leaves the chain bound by smoothing.
-    public var defaultThreads: Int { 2 }
     public var upstreamCount: ClosedRange<Int> { 0...1 }
 
     /// The stage's parameters, read once (see `parameters(_:)`); each default is written there.

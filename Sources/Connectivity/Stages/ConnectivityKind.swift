@@ -48,8 +48,6 @@ public struct ConnectivityKind: TypedStageKind {
     /// degrees of freedom, and names the input's space entity (none for an input in none).
     public var version: Int { 2 }
     public var fanOut: FanOut { .perScan }
-    /// Two: seed correlation and the maps' compression run in parallel.
-    public var defaultThreads: Int { 2 }
     public var upstreamCount: ClosedRange<Int> { 1...2 }
 
     public func parameters(_ params: ParameterReader) -> Parameters {

@@ -39,6 +39,7 @@ final class SchedulerTests: XCTestCase {
         options.jobs = jobs
         options.memoryBudget = budget
         options.cores = cores ?? jobs
+        options.threadsPerTask = cores ?? jobs
         let observer = InFlightObserver()
         let runner = Runner(graph: graph, cache: cache, executor: LocalExecutor(cache: cache, registry: registry),
                             options: options, observers: [observer], runID: "test")
