@@ -13,6 +13,13 @@ protocol ByteSource: AnyObject {
 }
 
 extension ByteSource {
+    /// Reads and discards the rest of the stream (for gzip: every member's trailer is checked).
+    func readToEnd() throws {
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+        defer { scratch.deallocate() }
+        while try read(into: scratch) > 0 {}
+    }
+
     /// Reads exactly `buffer.count` bytes or throws `.truncated`, naming `what` was being read.
     func readExactly(into buffer: UnsafeMutableRawBufferPointer, what: String) throws {
         let got = try read(into: buffer)

@@ -84,11 +84,7 @@ final class GzipInflateSource: ByteSource {
         }
     }
 
-    func finish() throws {
-        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
-        defer { scratch.deallocate() }
-        while try read(into: scratch) > 0 {}
-    }
+    func finish() throws { try readToEnd() }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0, !finished else { return 0 }

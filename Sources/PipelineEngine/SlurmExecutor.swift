@@ -285,23 +285,21 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
         var next = e
         next.job = nil
         next.resubmissions += 1
-        if reported == "OUT_OF_MEMORY" {
-            next.memoryMiB = e.memoryMiB * 2
-            if next.memoryMiB <= settings.maxMemoryMiB {
-                ended("OUT_OF_MEMORY", "resubmitted with \(next.memoryMiB) MiB")
+        // A memory or time kill goes again with twice the resource, up to its cap.
+        func doubled(_ current: Int, cap: Int, unit: String, setting: String, set: (inout Element, Int) -> Void) {
+            set(&next, current * 2)
+            if current * 2 <= cap {
+                ended(reported, "resubmitted with \(current * 2) \(unit)")
                 return resubmit(next)
             }
-            ended("OUT_OF_MEMORY", "failed: \(next.memoryMiB) MiB is over max_memory")
-            return e.continuation.resume(throwing: PipeError(.taskFailed, "killed for using more than \(e.memoryMiB) MiB (job \(job)); twice that is over slurm.max_memory = \(settings.maxMemoryMiB) MiB"))
+            ended(reported, "failed: \(current * 2) \(unit) is over \(setting)")
+            e.continuation.resume(throwing: PipeError(.taskFailed, "killed at \(current) \(unit) (\(reported), job \(job)); twice that is over slurm.\(setting) = \(cap) \(unit)"))
+        }
+        if reported == "OUT_OF_MEMORY" {
+            return doubled(e.memoryMiB, cap: settings.maxMemoryMiB, unit: "MiB", setting: "max_memory") { $0.memoryMiB = $1 }
         }
         if reported == "TIMEOUT" {
-            next.minutes = e.minutes * 2
-            if next.minutes <= settings.maxMinutes {
-                ended("TIMEOUT", "resubmitted with \(next.minutes) min")
-                return resubmit(next)
-            }
-            ended("TIMEOUT", "failed: \(next.minutes) min is over max_time")
-            return e.continuation.resume(throwing: PipeError(.taskFailed, "killed at its time limit of \(e.minutes) min (job \(job)); twice that is over slurm.max_time = \(settings.maxMinutes) min"))
+            return doubled(e.minutes, cap: settings.maxMinutes, unit: "min", setting: "max_time") { $0.minutes = $1 }
         }
         if ["NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "REQUEUED"].contains(reported) || stderr.contains("DUE TO PREEMPTION") || stderr.contains("DUE TO NODE FAILURE") {
             if e.resubmissions < 3 {

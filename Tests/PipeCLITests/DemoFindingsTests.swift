@@ -65,7 +65,7 @@ final class DemoFindingsTests: XCTestCase {
         try checkQC(out)
         try checkReport(out.appendingPathComponent("report"))
 
-        // The sensitivity run of the README: 24P + WM/CSF published elsewhere on the same cache.
+        // The sensitivity run of docs/demo.md: 24P + WM/CSF published elsewhere on the same cache.
         // Only what the confounds touch reruns, and QC-FC tells the strategies apart: with 6P the
         // unmodelled spin history makes QC-FC depend on distance; 24P removes that dependence.
         let out24 = folder.appendingPathComponent("out-24p")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// End-to-end on a real Slurm (`scripts/slurm/start`, which `scripts/test` runs with
@@ -32,22 +33,7 @@ final class SlurmTests: XCTestCase {
     }
 
     func queued(_ env: [String: String]) throws -> String {
-        let r = try runProcess("/usr/bin/env", ["squeue", "-h", "-r", "-o", "%i %T %j"], env: env)
-        return r.out
-    }
-
-    func runProcess(_ exe: String, _ args: [String], env: [String: String]) throws -> (status: Int32, out: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        p.environment = ProcessInfo.processInfo.environment.merging(env) { _, b in b }
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runProcess("/usr/bin/env", ["squeue", "-h", "-r", "-o", "%i %T %j"], environment: env).output
     }
 
     /// Ten scans through three stages, the last touching 150 MiB with a 100 MiB request: every
@@ -69,7 +55,7 @@ final class SlurmTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         let calls = try XCTUnwrap(r.stderr.split(separator: "\n").first { $0.hasPrefix("slurm: ") }, r.stderr)
         let run = try XCTUnwrap(try journal(s).last)
-        let limit = try XCTUnwrap(Int(try runProcess("/usr/bin/env", ["scontrol", "show", "config"], env: env).out
+        let limit = try XCTUnwrap(Int(try runProcess("/usr/bin/env", ["scontrol", "show", "config"], environment: env).output
             .split(separator: "\n").first { $0.hasPrefix("MaxArraySize") }?.split(separator: "=").last?.trimmingCharacters(in: .whitespaces) ?? ""))
         let submitted = events(run, "submitted")
         XCTAssertEqual(submitted.filter { ($0["resubmission"] as? Int) == 0 }.count, 30, "each task submitted once")

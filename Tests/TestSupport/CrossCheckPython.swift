@@ -33,10 +33,11 @@ public struct CrossCheckUnavailable: Error {
 
 /// Runs a program to completion; returns its status and its stdout and stderr together.
 @discardableResult
-public func runProcess(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, b in b } }
     let out = Pipe()
     process.standardOutput = out
     process.standardError = out
