@@ -41,6 +41,31 @@ final class SpecErrorTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("study.json: ok: 3 stages, 5 tasks"), r.stdout)
     }
 
+    /// The slurm block and the engine keys `threads` and `keep`: each mistake at its line, by path.
+    func testSlurmBlockThreadsAndKeepMistakes() throws {
+        let err = try refuse("""
+        {
+          "pipe": 1,
+          "cohort": {"subjects": ["01", "02"], "sessions": ["1"]},
+          "slurm": {"partition": "", "time": "2 hours", "sbatch": ["constraint=avx2"], "throttle": 0, "memmory": 4},
+          "stages": {
+            "raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt", "threads": 0},
+            "total": {"kind": "test.sum", "from": ["raw"], "keep": "no"}
+          }
+        }
+        """)
+        for needle in ["study.json:4:", "slurm.partition: expected a non-empty string", "slurm.time: expected minutes",
+                       "slurm.sbatch: expected sbatch options", "slurm.throttle: expected a whole number in 1...1000000",
+                       "slurm.memmory: unknown key", "stages.raw.threads: expected a whole number of CPUs in 1...1024",
+                       "stages.total.keep: expected true or false"] {
+            XCTAssertTrue(err.contains(needle), "missing \(needle) in:\n\(err)")
+        }
+        // A valid block passes, and --set starts one when the spec has none.
+        try study.writeSpec(good)
+        let ok = try ToolHarness.run(["validate", study.spec.path, "--set", "slurm.time=1-12:00:00", "--set", "slurm.throttle=50"])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+    }
+
     func testBadJSON() throws {
         let err = try refuse(good.replacingOccurrences(of: "\"factor\": 2,", with: "\"factor\": 2,,"))
         XCTAssertTrue(err.contains("study.json:6:66 invalid JSON: unexpected ',', expected a quoted key"), err)
