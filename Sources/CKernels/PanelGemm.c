@@ -1,8 +1,10 @@
-// The Float32 panel product of the permutation kernel, with an AVX2 path chosen at run time.
-// Swift targets baseline x86-64 (SSE2), where this product runs at half the width the CPUs in
-// use today offer. Both paths multiply, then add, in the same order: no FMA contraction.
+// The Float32 panel product of the permutation kernel and its t pass, each with an AVX2 path
+// chosen at run time. Swift targets baseline x86-64 (SSE2), where these run at half the width
+// the CPUs in use today offer. Both paths do the same IEEE operations in the same order: no FMA
+// contraction; division and square root are correctly rounded in both.
 #pragma STDC FP_CONTRACT OFF
 #include "CKernels.h"
+#include <math.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -36,7 +38,82 @@ static void gemm_avx2(const float *panels, int panel_count, int n, const float *
         }
     }
 }
+
+__attribute__((target("avx2")))
+static void tpass_avx2(const float *c, int b_count, int r_per, int w, float scale, int two_sided,
+                       const float *cut, double *exceed, double *local_max, double *t_out, long t_stride) {
+    const __m256 one = _mm256_set1_ps(1.0f), sc = _mm256_set1_ps(scale), inf = _mm256_set1_ps(INFINITY);
+    const __m256 zero = _mm256_setzero_ps(), abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    for (int b = 0; b < b_count; b++) {
+        const float *base = c + (long)b * r_per * w;
+        __m256 mv = _mm256_set1_ps(-INFINITY);
+        for (int col = 0; col < w; col += 8) {
+            __m256 bb = _mm256_loadu_ps(base + col);
+            __m256 rss = _mm256_sub_ps(one, _mm256_mul_ps(bb, bb));
+            for (int r = 1; r < r_per; r++) {
+                __m256 q = _mm256_loadu_ps(base + (long)r * w + col);
+                rss = _mm256_sub_ps(rss, _mm256_mul_ps(q, q));
+            }
+            rss = _mm256_blendv_ps(rss, inf, _mm256_cmp_ps(rss, zero, _CMP_LE_OQ));
+            __m256 t = _mm256_mul_ps(bb, _mm256_sqrt_ps(_mm256_div_ps(sc, rss)));
+            __m256 st = two_sided ? _mm256_and_ps(t, abs_mask) : t;
+            mv = _mm256_blendv_ps(mv, st, _mm256_cmp_ps(st, mv, _CMP_GT_OQ));
+            // exceed += (st >= cut ? 1 : 0), without branches (adding 0.0 leaves a count as it is).
+            __m256 hit = _mm256_and_ps(_mm256_cmp_ps(st, _mm256_loadu_ps(cut + col), _CMP_GE_OQ), one);
+            _mm256_storeu_pd(exceed + col, _mm256_add_pd(_mm256_loadu_pd(exceed + col), _mm256_cvtps_pd(_mm256_castps256_ps128(hit))));
+            _mm256_storeu_pd(exceed + col + 4, _mm256_add_pd(_mm256_loadu_pd(exceed + col + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(hit, 1))));
+            if (t_out) {
+                double *out = t_out + (long)b * t_stride + col;
+                _mm256_storeu_pd(out, _mm256_cvtps_pd(_mm256_castps256_ps128(t)));
+                _mm256_storeu_pd(out + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(t, 1)));
+            }
+        }
+        float lanes[8];
+        _mm256_storeu_ps(lanes, mv);
+        float m = lanes[0];
+        for (int l = 1; l < 8; l++) if (lanes[l] > m) m = lanes[l];
+        if ((double)m > local_max[b]) local_max[b] = (double)m;
+    }
+}
 #endif
+
+void pipe_tpass_f32_portable(const float *c, int b_count, int r_per, int w, float scale, int two_sided,
+                             const float *cut, double *exceed, double *local_max, double *t_out, long t_stride) {
+    for (int b = 0; b < b_count; b++) {
+        const float *base = c + (long)b * r_per * w;
+        float mv[8];
+        for (int l = 0; l < 8; l++) mv[l] = -INFINITY;
+        for (int col = 0; col < w; col += 8) {
+            for (int l = 0; l < 8; l++) {
+                float bb = base[col + l];
+                float rss = 1.0f - bb * bb;
+                for (int r = 1; r < r_per; r++) {
+                    float q = base[(long)r * w + col + l];
+                    rss = rss - q * q;
+                }
+                if (rss <= 0) rss = INFINITY;
+                float t = bb * sqrtf(scale / rss);
+                float st = two_sided ? fabsf(t) : t;
+                if (st > mv[l]) mv[l] = st;
+                if (st >= cut[col + l]) exceed[col + l] += 1;
+                if (t_out) t_out[(long)b * t_stride + col + l] = (double)t;
+            }
+        }
+        float m = mv[0];
+        for (int l = 1; l < 8; l++) if (mv[l] > m) m = mv[l];
+        if ((double)m > local_max[b]) local_max[b] = (double)m;
+    }
+}
+
+void pipe_tpass_f32(const float *c, int b_count, int r_per, int w, float scale, int two_sided,
+                    const float *cut, double *exceed, double *local_max, double *t_out, long t_stride) {
+#if defined(__x86_64__)
+    static int avx2 = -1;
+    if (avx2 < 0) avx2 = pipe_panel_gemm_f32_uses_avx2();
+    if (avx2) { tpass_avx2(c, b_count, r_per, w, scale, two_sided, cut, exceed, local_max, t_out, t_stride); return; }
+#endif
+    pipe_tpass_f32_portable(c, b_count, r_per, w, scale, two_sided, cut, exceed, local_max, t_out, t_stride);
+}
 
 void pipe_panel_gemm_f32_portable(const float *panels, int panel_count, int n, const float *y, int w, float *c) {
     for (int p = 0; p < panel_count; p++) {

@@ -2,8 +2,9 @@ import XCTest
 import CKernels
 @testable import Numerics
 
-/// The permutation kernel's Float32 product: the AVX2 path and the portable path give the same
-/// bits (so results do not depend on the CPU a task runs on), and both match a Double reference.
+/// The permutation kernel's Float32 product and t pass: the AVX2 path and the portable path give
+/// the same bits (so results do not depend on the CPU a task runs on), and both match a Double
+/// reference.
 final class PanelGemmTests: XCTestCase {
     func testAVX2AndPortablePathsAreBitIdentical() throws {
         var gauss = StatsGaussian(seed: 5)
@@ -24,6 +25,45 @@ final class PanelGemmTests: XCTestCase {
                     XCTAssertEqual(Double(portable[(p * 4 + r) * w + col]), exact, accuracy: 1e-4)
                 }
             }
+        }
+    }
+
+    func testTPassAVX2AndPortablePathsAreBitIdentical() throws {
+        var gauss = StatsGaussian(seed: 11)
+        let bCount = 5, rPer = 4, w = PermutationKernel.blockWidth
+        // Products of unit vectors: |b|, |q| < 1; a few tiles with rss ≤ 0 (exact fits → t = 0).
+        var c = gauss.array(bCount * rPer * w).map { Float($0 * 0.3) }
+        c[3] = 0.9; c[w + 3] = 0.5; c[2 * w + 3] = 0.1             // rss < 0
+        c[4] = 1; c[w + 4] = 0; c[2 * w + 4] = 0; c[3 * w + 4] = 0  // rss = 0
+        let cut = gauss.array(w).map { Float(abs($0) * 2) }
+        for twoSided in [true, false] {
+            var exA = [Double](repeating: 0, count: w), exP = exA
+            var maxA = [Double](repeating: -.infinity, count: bCount), maxP = maxA
+            var tA = [Double](repeating: .nan, count: bCount * w), tP = tA
+            pipe_tpass_f32(c, Int32(bCount), Int32(rPer), Int32(w), 44, twoSided ? 1 : 0, cut, &exA, &maxA, &tA, w)
+            pipe_tpass_f32_portable(c, Int32(bCount), Int32(rPer), Int32(w), 44, twoSided ? 1 : 0, cut, &exP, &maxP, &tP, w)
+            XCTAssertEqual(tA.map(\.bitPattern), tP.map(\.bitPattern))
+            XCTAssertEqual(exA, exP)
+            XCTAssertEqual(maxA.map(\.bitPattern), maxP.map(\.bitPattern))
+            // Against the formula in Double.
+            var expectedExceed = [Double](repeating: 0, count: w)
+            for b in 0..<bCount {
+                var expectedMax = -Double.infinity
+                for v in 0..<w {
+                    let bb = Double(c[b * rPer * w + v])
+                    var rss = 1 - bb * bb
+                    for r in 1..<rPer { let q = Double(c[(b * rPer + r) * w + v]); rss -= q * q }
+                    let t = rss <= 0 ? 0 : bb * (44 / rss).squareRoot()
+                    XCTAssertEqual(tP[b * w + v], t, accuracy: 1e-5 * max(1, abs(t)))
+                    let st = twoSided ? abs(t) : t
+                    expectedMax = max(expectedMax, st)
+                    if Float(st) >= cut[v] { expectedExceed[v] += 1 }
+                }
+                XCTAssertEqual(maxP[b], expectedMax, accuracy: 1e-5 * max(1, abs(expectedMax)))
+            }
+            XCTAssertEqual(tP[3], 0); XCTAssertEqual(tP[4], 0)
+            XCTAssertEqual(exP.reduce(0, +), expectedExceed.reduce(0, +), accuracy: 2, "counts differ only where t is within rounding of the cut")
+            XCTAssertGreaterThan(exP.reduce(0, +), 0)
         }
     }
 }

@@ -11,8 +11,19 @@ void pipe_panel_gemm_f32(const float *panels, int panel_count, int n, const floa
 /// The portable path of `pipe_panel_gemm_f32`, whatever the CPU (for tests).
 void pipe_panel_gemm_f32_portable(const float *panels, int panel_count, int n, const float *y, int w, float *c);
 
-/// Whether `pipe_panel_gemm_f32` runs its AVX2 path on this CPU.
+/// Whether `pipe_panel_gemm_f32` (and `pipe_tpass_f32`) run their AVX2 path on this CPU.
 int pipe_panel_gemm_f32_uses_avx2(void);
+
+/// The t pass of the permutation kernel on a Float32 product tile `c` of `b_count` relabelings ×
+/// `r_per` rows × `w` voxels (w a multiple of 8; row 0 the tested regressor's b, rows ≥ 1 the
+/// nuisance products): per voxel rss = 1 − b² − Σ q² (+∞ when ≤ 0) and t = b·√(scale/rss) in
+/// Float32; st = |t| when `two_sided`, else t. Raises local_max[b] to the largest st, adds 1 to
+/// exceed[v] where st ≥ cut[v], and stores t widened to double at t_out[b·t_stride + v] when
+/// t_out is not NULL. The AVX2 and portable paths give the same bits.
+void pipe_tpass_f32(const float *c, int b_count, int r_per, int w, float scale, int two_sided,
+                    const float *cut, double *exceed, double *local_max, double *t_out, long t_stride);
+void pipe_tpass_f32_portable(const float *c, int b_count, int r_per, int w, float scale, int two_sided,
+                             const float *cut, double *exceed, double *local_max, double *t_out, long t_stride);
 
 
 /// Whether the signal kernels below run their AVX2 path on this CPU.

@@ -122,43 +122,14 @@ struct PermutationKernel {
         pipe_panel_gemm_f32(panels, Int32(panelCount), Int32(n), yb, Int32(blockWidth), c)
     }
 
-    /// The t pass of `tPass` on a Float32 product tile (t formed in Float32, widened to Double).
+    /// The t pass of `tPass` on a Float32 product tile (t formed in Float32, widened to Double), by
+    /// `pipe_tpass_f32` (CKernels): 8-wide AVX2 when the CPU has it, else a portable loop with the
+    /// same bits.
     @inline(__always)
     static func tPassFloat(c: UnsafePointer<Float>, bCount: Int, rPer: Int, scale: Double, twoSided: Bool,
                            cut: UnsafePointer<Float>, exceed: UnsafeMutablePointer<Double>,
                            localMax: UnsafeMutablePointer<Double>, tOut: UnsafeMutablePointer<Double>?, tStride: Int) {
-        let w = blockWidth
-        let raw = UnsafeRawPointer(c)
-        let scaleV = SIMD8<Float>(repeating: Float(scale))
-        let one = SIMD8<Float>(repeating: 1)
-        for b in 0..<bCount {
-            var mv = SIMD8<Float>(repeating: -.infinity)
-            let base = b * rPer * w
-            var col = 0
-            while col < w {
-                let bb = raw.loadUnaligned(fromByteOffset: (base + col) * 4, as: SIMD8<Float>.self)
-                var rss = one - bb * bb
-                var r = 1
-                while r < rPer {
-                    let q = raw.loadUnaligned(fromByteOffset: (base + r * w + col) * 4, as: SIMD8<Float>.self)
-                    rss = rss - q * q
-                    r += 1
-                }
-                rss.replace(with: .infinity, where: rss .<= 0)
-                let t = bb * (scaleV / rss).squareRoot()
-                let st = twoSided ? t.replacing(with: -t, where: t .< 0) : t
-                mv.replace(with: st, where: st .> mv)
-                let cv = UnsafeRawPointer(cut + col).loadUnaligned(as: SIMD8<Float>.self)
-                let hit = st .>= cv
-                if any(hit) {
-                    for l in 0..<8 where hit[l] { exceed[col + l] += 1 }
-                }
-                if let tOut {
-                    for l in 0..<8 { tOut[b * tStride + col + l] = Double(t[l]) }
-                }
-                col += 8
-            }
-            localMax[b] = max(localMax[b], Double(mv.max()))
-        }
+        pipe_tpass_f32(c, Int32(bCount), Int32(rPer), Int32(blockWidth), Float(scale), twoSided ? 1 : 0,
+                       cut, exceed, localMax, tOut, tStride)
     }
 }
