@@ -60,7 +60,7 @@ final class ProgressPrinter: RunObserver, @unchecked Sendable {
         case .cached(let st, _, _): if let i = index(st) { stages[i].cached += 1 }
         case .started(let st, _, _, _):
             if let i = index(st) { stages[i].running += 1; if stages[i].firstStart == nil { stages[i].firstStart = Date() } }
-        case .finished(let st, _, _, let secs, _):
+        case .finished(let st, _, _, let secs, _, _):
             if let i = index(st) { stages[i].running -= 1; stages[i].done += 1; stages[i].busySeconds += secs }
         case .failed(let st, _, _, _, _, _, let retry):
             if let i = index(st) { stages[i].running -= 1; if !retry { stages[i].failed += 1 } }
@@ -76,7 +76,7 @@ final class ProgressPrinter: RunObserver, @unchecked Sendable {
         case .runStarted(let id, let s): err("run \(id): \(s.reduce(0) { $0 + $1.tasks }) tasks in \(s.count) stages")
         case .lockTakenOver(let h): err("took over a stale lock left by \(h.summary)")
         case .started(let st, let sc, _, let a): err("start  \(st) \(sc.label)" + (a > 1 ? " (attempt \(a))" : ""))
-        case .finished(let st, let sc, _, let secs, _): err("done   \(st) \(sc.label) (\(String(format: "%.2f", secs)) s)")
+        case .finished(let st, let sc, _, let secs, _, _): err("done   \(st) \(sc.label) (\(String(format: "%.2f", secs)) s)")
         case .failed(let st, let sc, _, let e, _, _, let retry): err("FAILED \(st) \(sc.label): \(e)" + (retry ? " (will retry)" : ""))
         case .skipped(let st, let sc, let r): err("skip   \(st) \(sc.label): \(r)")
         case .submitted(let st, let sc, _, let job, let cpus, let mib, let minutes, _, let re):

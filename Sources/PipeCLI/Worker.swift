@@ -29,7 +29,7 @@ extension PipeCommand {
             let trap = SignalTrap(secondSignalExits: false) { flag.cancel() }
             defer { trap.cancel() }
             if let parent { try Self.stopWithParent(parent) }
-            let runner = TaskRunner(cache: store, registry: PipeCommand.registry)
+            let runner = TaskRunner(cache: store, registry: PipeCommand.registry, aloneInProcess: true)
             let attempt = self.attempt
             _ = try await withCheckedThrowingContinuation { (c: CheckedContinuation<Manifest, Error>) in
                 do {

@@ -11,7 +11,7 @@ extension CacheStore {
     /// back, provided its size, inode and modification time are unchanged since.
     /// - Returns: the manifest of the entry.
     public func publish(temporary: String, task: TaskDescription, started: String, seconds: Double,
-                        peakRSS: UInt64, tool: String, knownDigests: [String: OutputDigest] = [:]) throws -> Manifest {
+                        peakRSS: UInt64, tool: String, cpuSeconds: Double? = nil, knownDigests: [String: OutputDigest] = [:]) throws -> Manifest {
         let outDir = temporary + "/out"
         var outputs: [OutputFile] = []
         var recorded: [RecordedOutput] = []
@@ -33,7 +33,7 @@ extension CacheStore {
         try FileSystem.fsyncPath(outDir)
         // A compact copy of the output list, read on the hot path of planning (no JSON parse).
         try FileSystem.write(Array(CacheStore.encodeOutputs(recorded).utf8), to: temporary + "/outputs.tsv")
-        let manifest = Manifest(task: task, outputs: outputs, started: started, seconds: seconds, peakRSS: peakRSS, tool: tool)
+        let manifest = Manifest(task: task, outputs: outputs, started: started, seconds: seconds, peakRSS: peakRSS, tool: tool, cpuSeconds: cpuSeconds)
         try FileSystem.write(Array(manifest.json.serialized(pretty: true).utf8), to: temporary + "/manifest.json")
         try FileSystem.fsyncPath(temporary)
         let dest = entryPath(task.key)

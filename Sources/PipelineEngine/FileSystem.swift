@@ -367,5 +367,13 @@ public enum FileSystem {
         getrusage(RUSAGE_SELF_VALUE, &usage)
         return UInt64(usage.ru_maxrss) * 1024
     }
+
+    /// User + system CPU seconds of this process so far (every thread).
+    public static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF_VALUE, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
 }
 

@@ -17,19 +17,25 @@ public struct Manifest: Sendable, Equatable {
     public var peakRSS: UInt64
     /// The engine version that wrote the entry.
     public var tool: String
+    /// CPU seconds (user + system) of the task, where it ran alone in its process (the worker
+    /// and Slurm executors); nil in a local run, whose threads share one process.
+    public var cpuSeconds: Double?
 
-    public init(task: TaskDescription, outputs: [OutputFile], started: String, seconds: Double, peakRSS: UInt64, tool: String) {
+    public init(task: TaskDescription, outputs: [OutputFile], started: String, seconds: Double, peakRSS: UInt64, tool: String,
+                cpuSeconds: Double? = nil) {
         self.task = task; self.outputs = outputs; self.started = started
-        self.seconds = seconds; self.peakRSS = peakRSS; self.tool = tool
+        self.seconds = seconds; self.peakRSS = peakRSS; self.tool = tool; self.cpuSeconds = cpuSeconds
     }
 
     /// JSON form.
     public var json: JSONValue {
-        .object([
+        var o: [String: JSONValue] = [
             "format": .number(Double(Self.formatVersion)), "task": task.json,
             "outputs": .array(outputs.map(\.json)), "started": .string(started),
             "seconds": .number(seconds), "peakRSS": .number(Double(peakRSS)), "tool": .string(tool),
-        ])
+        ]
+        if let cpuSeconds { o["cpuSeconds"] = .number(cpuSeconds) }
+        return .object(o)
     }
 
     /// Decodes ``json``; `nil` if malformed or of another format.
@@ -47,7 +53,12 @@ public struct Manifest: Sendable, Equatable {
             guard let v = p.exactInteger(UInt64.self) else { return nil }
             peak = v
         }
+        var cpu: Double?
+        if let c = json["cpuSeconds"] {
+            guard let v = c.numberValue, v.isFinite, v >= 0 else { return nil }
+            cpu = v
+        }
         self.init(task: task, outputs: files, started: json["started"]?.stringValue ?? "",
-                  seconds: seconds, peakRSS: peak, tool: json["tool"]?.stringValue ?? "")
+                  seconds: seconds, peakRSS: peak, tool: json["tool"]?.stringValue ?? "", cpuSeconds: cpu)
     }
 }

@@ -21,9 +21,10 @@ extension RunEvent {
             task(stage, scope); o["key"] = .string(key)
         case .started(let stage, let scope, let key, let attempt):
             task(stage, scope); o["key"] = .string(key); o["attempt"] = .number(Double(attempt))
-        case .finished(let stage, let scope, let key, let seconds, let rss):
+        case .finished(let stage, let scope, let key, let seconds, let rss, let cpu):
             task(stage, scope); o["key"] = .string(key)
             o["seconds"] = .number((seconds * 1e4).rounded() / 1e4); o["peakRSS"] = .number(Double(rss))
+            if let cpu { o["cpuSeconds"] = .number((cpu * 1e4).rounded() / 1e4) }
         case .failed(let stage, let scope, let key, let error, let log, let attempt, let retry):
             task(stage, scope); o["key"] = .string(key); o["error"] = .string(error); o["log"] = .string(log)
             o["attempt"] = .number(Double(attempt)); o["willRetry"] = .bool(retry)

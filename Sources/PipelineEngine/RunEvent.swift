@@ -11,8 +11,9 @@ public enum RunEvent: Sendable {
     case cached(stage: String, scope: Scope, key: String)
     /// A task started (attempt ≥ 1).
     case started(stage: String, scope: Scope, key: String, attempt: Int)
-    /// A task finished and its entry was published.
-    case finished(stage: String, scope: Scope, key: String, seconds: Double, peakRSS: UInt64)
+    /// A task finished and its entry was published; `peakRSS` is that of the process it ran in,
+    /// `cpuSeconds` the task's CPU time where it ran alone in a process (worker, Slurm).
+    case finished(stage: String, scope: Scope, key: String, seconds: Double, peakRSS: UInt64, cpuSeconds: Double?)
     /// A task failed; `willRetry` when another attempt follows.
     case failed(stage: String, scope: Scope, key: String, error: String, log: String, attempt: Int, willRetry: Bool)
     /// A cluster job was submitted for a task (`job`: `<array id>_<index>`), with its resources;

@@ -92,7 +92,7 @@ extension RunState {
         let task = graph.tasks[id]
         executed += 1
         sourceBytesRead += desc.sources.reduce(0) { $0 + Self.size(of: $1) }
-        emit(.finished(stage: task.stage, scope: task.scope, key: desc.key, seconds: m.seconds, peakRSS: m.peakRSS))
+        emit(.finished(stage: task.stage, scope: task.scope, key: desc.key, seconds: m.seconds, peakRSS: m.peakRSS, cpuSeconds: m.cpuSeconds))
         complete(id, key: desc.key, outputs: m.outputs)
         for w in waiters { serveFromCache(w, key: desc.key, outputs: m.outputs) }
         drain()

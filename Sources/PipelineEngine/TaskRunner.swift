@@ -11,11 +11,16 @@ public struct TaskRunner: Sendable {
     /// The most threads a task gets here, whatever its `threads` (the run's `--cores`; a
     /// worker's cores).
     public let maxThreads: Int
+    /// The task runs alone in this process (`pipe worker`), so the process's CPU time over the
+    /// task is the task's: recorded in the manifest as `cpuSeconds`.
+    public let aloneInProcess: Bool
 
-    public init(cache: CacheStore, registry: StageRegistry, maxThreads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    public init(cache: CacheStore, registry: StageRegistry, maxThreads: Int = ProcessInfo.processInfo.activeProcessorCount,
+                aloneInProcess: Bool = false) {
         self.cache = cache
         self.registry = registry
         self.maxThreads = max(1, maxThreads)
+        self.aloneInProcess = aloneInProcess
     }
 
     /// Runs `task` (blocking) and returns its manifest. Reuses an existing intact entry of the
@@ -41,6 +46,7 @@ public struct TaskRunner: Sendable {
         let temp = try cache.makeTemporaryEntry(for: task.key)
         let logURL = URL(fileURLWithPath: cache.logPath(task.key))
         let startDate = Date()
+        let startCPU = FileSystem.processCPUSeconds()
         let started = Timestamp.iso8601(startDate)
         do {
             let context = TaskContext(params: task.params, scope: task.scope, inputs: inputs, sources: sources,
@@ -64,6 +70,7 @@ public struct TaskRunner: Sendable {
             context.log("finished in \(String(format: "%.3f", seconds)) s")
             return try cache.publish(temporary: temp, task: task, started: started, seconds: seconds,
                                      peakRSS: FileSystem.peakRSS(), tool: EngineVersion.string,
+                                     cpuSeconds: aloneInProcess ? FileSystem.processCPUSeconds() - startCPU : nil,
                                      knownDigests: context.outputDigests)
         } catch let e as PipeError where e.code == .interrupted {
             FileSystem.remove(temp)

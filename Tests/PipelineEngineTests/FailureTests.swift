@@ -89,6 +89,19 @@ final class FailureTests: XCTestCase {
         let again = try JSONSerialization.jsonObject(with: Data(contentsOf: entry.appendingPathComponent("manifest.json"))) as! [String: Any]
         let before = try JSONSerialization.jsonObject(with: manifest) as! [String: Any]
         XCTAssertEqual(again["outputs"] as? NSArray, before["outputs"] as? NSArray)
+        // A worker has its process to itself, so it records the task's CPU time (bounded by its
+        // wall time on every core); a local run's threads share a process and record none.
+        for m in [before, again] {
+            let cpu = try XCTUnwrap(m["cpuSeconds"] as? Double, "a worker's manifest records cpuSeconds")
+            let wall = try XCTUnwrap(m["seconds"] as? Double)
+            XCTAssertTrue(cpu >= 0 && cpu <= wall * Double(ProcessInfo.processInfo.activeProcessorCount) + 0.05, "cpu \(cpu) s, wall \(wall) s")
+        }
+        let localEntries = try FileManager.default.contentsOfDirectory(atPath: local.dir.appendingPathComponent("cache/tasks").path)
+        XCTAssertFalse(localEntries.isEmpty)
+        for e in localEntries {
+            let m = try JSONSerialization.jsonObject(with: Data(contentsOf: local.dir.appendingPathComponent("cache/tasks/\(e)/manifest.json"))) as! [String: Any]
+            XCTAssertNil(m["cpuSeconds"], "a local task shares its process: no CPU time of its own")
+        }
         let missing = try worker.tool("worker", "--cache", worker.dir.appendingPathComponent("cache").path, String(repeating: "0", count: 64))
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.stderr.contains("no task description"), missing.stderr)
