@@ -1,7 +1,9 @@
 // The Float32 panel product of the permutation kernel and its t pass, each with an AVX2 path
 // chosen at run time. Swift targets baseline x86-64 (SSE2), where these run at half the width
-// the CPUs in use today offer. Both paths do the same IEEE operations in the same order: no FMA
-// contraction; division and square root are correctly rounded in both.
+// the CPUs in use today offer. Both paths do the same IEEE operations in the same order: the
+// product accumulates with fused multiply-adds (the FMA instruction, or C's fmaf in the portable
+// path: both round once), the t pass with separate multiplies and adds (no contraction);
+// division and square root are correctly rounded in both.
 #pragma STDC FP_CONTRACT OFF
 #include "CKernels.h"
 #include <math.h>
@@ -9,7 +11,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-__attribute__((target("avx2")))
+__attribute__((target("avx2,fma")))
 static void gemm_avx2(const float *panels, int panel_count, int n, const float *y, int w, float *c) {
     for (int p = 0; p < panel_count; p++) {
         const float *ap = panels + (long)p * n * 4;
@@ -25,10 +27,10 @@ static void gemm_avx2(const float *panels, int panel_count, int n, const float *
                 __m256 a1 = _mm256_broadcast_ss(ap + k * 4 + 1);
                 __m256 a2 = _mm256_broadcast_ss(ap + k * 4 + 2);
                 __m256 a3 = _mm256_broadcast_ss(ap + k * 4 + 3);
-                c00 = _mm256_add_ps(c00, _mm256_mul_ps(a0, y0)); c01 = _mm256_add_ps(c01, _mm256_mul_ps(a0, y1));
-                c10 = _mm256_add_ps(c10, _mm256_mul_ps(a1, y0)); c11 = _mm256_add_ps(c11, _mm256_mul_ps(a1, y1));
-                c20 = _mm256_add_ps(c20, _mm256_mul_ps(a2, y0)); c21 = _mm256_add_ps(c21, _mm256_mul_ps(a2, y1));
-                c30 = _mm256_add_ps(c30, _mm256_mul_ps(a3, y0)); c31 = _mm256_add_ps(c31, _mm256_mul_ps(a3, y1));
+                c00 = _mm256_fmadd_ps(a0, y0, c00); c01 = _mm256_fmadd_ps(a0, y1, c01);
+                c10 = _mm256_fmadd_ps(a1, y0, c10); c11 = _mm256_fmadd_ps(a1, y1, c11);
+                c20 = _mm256_fmadd_ps(a2, y0, c20); c21 = _mm256_fmadd_ps(a2, y1, c21);
+                c30 = _mm256_fmadd_ps(a3, y0, c30); c31 = _mm256_fmadd_ps(a3, y1, c31);
             }
             float *out = c + (long)p * 4 * w + col;
             _mm256_storeu_ps(out, c00); _mm256_storeu_ps(out + 8, c01);
@@ -123,8 +125,7 @@ void pipe_panel_gemm_f32_portable(const float *panels, int panel_count, int n, c
             for (int k = 0; k < n; k++) {
                 for (int r = 0; r < 4; r++) {
                     for (int l = 0; l < 4; l++) {
-                        float product = ap[k * 4 + r] * y[(long)k * w + col + l];
-                        acc[r][l] = acc[r][l] + product;
+                        acc[r][l] = fmaf(ap[k * 4 + r], y[(long)k * w + col + l], acc[r][l]);
                     }
                 }
             }
@@ -137,7 +138,7 @@ void pipe_panel_gemm_f32_portable(const float *panels, int panel_count, int n, c
 
 int pipe_panel_gemm_f32_uses_avx2(void) {
 #if defined(__x86_64__)
-    return __builtin_cpu_supports("avx2") ? 1 : 0;
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
 #else
     return 0;
 #endif

@@ -115,8 +115,9 @@ struct PermutationKernel {
     }
 
     /// C = A·Yb in Float32 (accumulated in Float32), by `pipe_panel_gemm_f32` (CKernels): 8-wide
-    /// AVX2 when the CPU has it, else a portable loop; each element is summed over k in order with
-    /// separate multiplies and adds, so both paths give the same bits.
+    /// AVX2 + FMA when the CPU has them, else a portable loop; each element is summed over k in
+    /// order with fused multiply-adds (C's fmaf in the portable loop), so both paths give the same
+    /// bits.
     @inline(__always)
     static func multiplyFloat(panels: UnsafePointer<Float>, panelCount: Int, n: Int, yb: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
         pipe_panel_gemm_f32(panels, Int32(panelCount), Int32(n), yb, Int32(blockWidth), c)
