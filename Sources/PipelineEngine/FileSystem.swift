@@ -157,6 +157,26 @@ public enum FileSystem {
         return tail.reduce(resolved) { $0 == "/" ? "/" + $1 : $0 + "/" + $1 }
     }
 
+    /// `path` without "." and ".." components or doubled slashes (as `URL.standardizedFileURL`,
+    /// lexically; no symlinks resolved). A path with none of them is returned as it is, without
+    /// building a URL: the planner asks this of every source file.
+    public static func standardized(_ path: String) -> String {
+        // One pass over the bytes: a component that is empty, "." or ".." needs standardizing.
+        var clean = path.utf8.first == UInt8(ascii: "/")
+        var component = 0, dots = 0
+        for b in path.utf8.dropFirst() where clean {
+            if b == UInt8(ascii: "/") {
+                if component == 0 || component == dots && dots <= 2 { clean = false }
+                component = 0; dots = 0
+            } else {
+                component += 1
+                if b == UInt8(ascii: ".") { dots += 1 }
+            }
+        }
+        if clean && path.utf8.count > 1 && (component == 0 || component == dots && dots <= 2) { clean = false }
+        return clean ? path : URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
     /// Whether `inner` is `outer` or lies inside it (both absolute, resolved paths).
     public static func isSameOrInside(_ inner: String, _ outer: String) -> Bool {
         inner == outer || outer == "/" || inner.hasPrefix(outer + "/")

@@ -39,7 +39,7 @@ public struct Planner: Sendable {
                 plans.append(TaskPlan(task: task.id, status: .cached, key: d.key, reasons: [], outputs: outputs))
             } else if case .dropped(let outputs) = state {
                 resolved[task.id] = (d.key, outputs)
-                plans.append(TaskPlan(task: task.id, status: .cached, key: d.key, reasons: [], outputs: outputs))
+                plans.append(TaskPlan(task: task.id, status: .cached, key: d.key, reasons: [], outputs: outputs, dropped: true))
             } else if case .damaged(let why) = state {
                 plans.append(TaskPlan(task: task.id, status: .run, key: d.key,
                                       reasons: ["cache entry damaged (\(why)); it will be recomputed"]))

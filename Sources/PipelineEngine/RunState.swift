@@ -101,14 +101,17 @@ struct RunState {
     mutating func resolve(_ id: Int) {
         let task = graph.tasks[id]
         if plans[id].status == .cached, !materializing.contains(id), let key = plans[id].key {
-            serveFromCache(id, key: key, outputs: plans[id].outputs)
+            serveFromCache(id, key: key, outputs: plans[id].outputs, dropped: plans[id].dropped)
             return
         }
         let desc = graph.describe(task) { resolved[$0]! }
         descriptions[id] = desc
         switch cache.entryState(for: desc.key, tasks: tasksDir) {
-        case .intact(let outputs), .dropped(let outputs):
-            serveFromCache(id, key: desc.key, outputs: outputs)
+        case .intact(let outputs):
+            serveFromCache(id, key: desc.key, outputs: outputs, dropped: false)
+            return
+        case .dropped(let outputs):
+            serveFromCache(id, key: desc.key, outputs: outputs, dropped: true)
             return
         case .damaged(let why):
             emit(.warning("\(task.label): cache entry \(desc.key.prefix(12)) is damaged (\(why)); recomputing it"))
@@ -140,10 +143,11 @@ struct RunState {
         return true
     }
 
-    /// Counts and reports a cache hit, and completes the task with the entry's outputs.
-    mutating func serveFromCache(_ id: Int, key: String, outputs: [OutputFile]) {
+    /// Counts and reports a cache hit, and completes the task with the entry's outputs; `dropped`
+    /// is what the entry's state said when it was looked up (no second stat per task).
+    mutating func serveFromCache(_ id: Int, key: String, outputs: [OutputFile], dropped isDropped: Bool) {
         cached += 1
-        if cache.isDropped(key) { dropped.insert(id) }
+        if isDropped { dropped.insert(id) }
         emit(.cached(stage: graph.tasks[id].stage, scope: graph.tasks[id].scope, key: key))
         complete(id, key: key, outputs: outputs)
     }

@@ -63,7 +63,8 @@ public struct TaskGraph: Sendable {
                         let path = rel.hasPrefix("/") ? rel : directory + rel
                         switch FileSystem.kind(of: path) {
                         case .regular:
-                            if let (what, folder) = written.first(where: { FileSystem.isSameOrInside(URL(fileURLWithPath: path).standardizedFileURL.path, $0.1) }) {
+                            let standardized = FileSystem.standardized(path)
+                            if let (what, folder) = written.first(where: { FileSystem.isSameOrInside(standardized, $0.1) }) {
                                 if overlapReported.insert(stage.name + what).inserted {
                                     d.report(stage.location, "stages.\(stage.name)",
                                              "source \(rel) is inside \(what) \(folder); pipe writes there, so inputs must live elsewhere")

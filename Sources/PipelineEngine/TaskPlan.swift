@@ -21,4 +21,6 @@ public struct TaskPlan: Sendable {
     public var reasons: [String]
     /// The cached entry's outputs (empty unless cached).
     public var outputs: [OutputFile] = []
+    /// The cached entry's data files were dropped (`keep: false`); its record serves.
+    public var dropped = false
 }
