@@ -2,8 +2,9 @@
 # Benchmark (not a test): the demo's whole analysis on the full-size synthetic cohort,
 # pipelines/full.json (49 subjects x 2 sessions, 2 mm 91x109x91, 240 volumes, 5000 permutations).
 #
-#   benchmarks/full-study.sh     # about 30 min on 2 cores the first time (the cohort, 11 GB, is generated
-#                                # into cache/full and kept); BENCH_NILEARN=0 skips nilearn (about 5 min)
+#   benchmarks/full-study.sh     # about 21 min on 2 cores the first time (7.5 of them generating the cohort,
+#                                # 8 GB, into cache/full, where it stays), 14 min after; BENCH_NILEARN=0
+#                                # skips nilearn (about 3.5 min)
 #
 # 1. The cohort: the spec's data and cohort stages alone (a copy of the spec holding just those
 #    two, so their cache keys are the study's). Timed when it runs; served from cache/full after.
