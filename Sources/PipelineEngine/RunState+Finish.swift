@@ -39,8 +39,9 @@ extension RunState {
                                         study: CacheStore.studyIdentity(graph.spec))
         for (si, stage) in graph.spec.stages.enumerated() where stage.publish {
             let ids = graph.tasks.indices.filter { graph.tasks[$0].stageIndex == si }
-            // An entry removed during the run (found damaged by a consumer) is not published.
-            let entries = ids.compactMap { resolved[$0] }.filter { tasksDir?.exists($0.key) ?? true }
+            // An entry removed during the run (found damaged by a consumer) is not published. Only
+            // a task that ran can find one damaged, so a run that ran nothing skips the check.
+            let entries = ids.compactMap { resolved[$0] }.filter { executed + failed == 0 || (tasksDir?.exists($0.key) ?? true) }
             do {
                 try publisher.publish(stage: stage.name, entries: entries, complete: entries.count == ids.count)
             } catch let e as PipeError { publishError = e } catch {}
@@ -65,10 +66,12 @@ extension RunState {
             peakRSS: FileSystem.peakRSS(), failures: failures, notices: notices())
     }
 
-    /// The notices of the resolved tasks that left one, in task order.
+    /// The notices of the resolved tasks that left one, in task order. Only entries that list a
+    /// notice among their outputs are opened (not one file per task).
     func notices() -> [RunSummary.Notice] {
         graph.tasks.indices.compactMap { i in
-            guard let key = resolved[i]?.key, let text = RunSummary.notice(in: cache, key: key) else { return nil }
+            guard let r = resolved[i], r.outputs.contains(where: { $0.name == RunSummary.noticeFile }),
+                  let text = RunSummary.notice(in: cache, key: r.key) else { return nil }
             return RunSummary.Notice(stage: graph.tasks[i].stage, scope: graph.tasks[i].scope, text: text)
         }
     }
