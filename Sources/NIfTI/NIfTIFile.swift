@@ -143,7 +143,7 @@ public enum NIfTIFile {
         let looksGzip = got == 2 && magic == [0x1f, 0x8b]
         if namedGzip || looksGzip {
             // ISA-L's inflate where it is installed (2-3x zlib), else zlib: the same bytes and errors.
-            return (IsalInflateSource.isAvailable ? try IsalInflateSource(fd) : try GzipInflateSource(fd), true, size)
+            return (try GzipInflateSource(fd), true, size)
         }
         return (PlainFileSource(fd), false, size)
     }

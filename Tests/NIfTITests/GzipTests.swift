@@ -1,19 +1,10 @@
 import Foundation
 import XCTest
 @testable import NIfTI
+import TestSupport
 
 final class GzipTests: XCTestCase {
-    private func gzip(_ file: URL, _ args: [String] = ["-c", "-n"]) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = args + [file.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return data
-    }
+    private func gzip(_ file: URL, _ args: [String] = ["-c", "-n"]) throws -> Data { try gzipOutput(args, file) }
 
     private func writeImage(_ folder: URL) throws -> (URL, [Float]) {
         var data = [Float](repeating: 0, count: 16 * 16 * 16 * 8)

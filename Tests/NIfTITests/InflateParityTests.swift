@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import NIfTI
+import TestSupport
 
 /// ISA-L's inflate (the reader's codec where ISA-L is installed) against zlib's (the fallback):
 /// on the same files, the same bytes, read in chunks of every size, and the same error for every
@@ -15,7 +16,7 @@ final class InflateParityTests: XCTestCase {
     func decode(_ url: URL, isal: Bool, chunk: Int) -> Outcome {
         do {
             let fd = try FileDescriptor.openForReading(url.path)
-            let source: any ByteSource = isal ? try IsalInflateSource(fd, inputBufferSize: 4096) : try GzipInflateSource(fd, inputBufferSize: 4096)
+            let source = try GzipInflateSource(fd, decoder: isal ? IsalDecoder(path: url.path) : ZlibDecoder(path: url.path), inputBufferSize: 4096)
             var out: [UInt8] = []
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
             defer { buffer.deallocate() }
@@ -37,19 +38,11 @@ final class InflateParityTests: XCTestCase {
         let folder = try temporaryFolder(self)
         let plain = folder.appendingPathComponent("plain-\(UUID().uuidString.prefix(6))")
         try data.write(to: plain)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        p.arguments = ["-c", "-n", level, plain.path]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let out = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return out
+        return try gzipOutput(["-c", "-n", level], plain)
     }
 
     func testISALAndZlibGiveTheSameBytesAndErrors() throws {
-        guard IsalInflateSource.isAvailable else {
+        guard IsalDecoder.isAvailable else {
             if ProcessInfo.processInfo.environment["PIPE_REQUIRE_ISAL"] == "1" { XCTFail("ISA-L is not installed (scripts/test installs libisal-dev)") }
             throw XCTSkip("ISA-L is not installed")
         }

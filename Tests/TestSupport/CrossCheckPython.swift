@@ -47,6 +47,20 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
+/// Runs `/bin/gzip` with `arguments` on `file` and returns its stdout (compressed or decompressed
+/// bytes).
+public func gzipOutput(_ arguments: [String], _ file: URL) throws -> Data {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+    process.arguments = arguments + [file.path]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return data
+}
+
 /// Writes doubles as little-endian float64 (numpy: `np.fromfile(path, "<f8")`).
 public func writeFloat64(_ values: [Double], to url: URL) throws {
     var data = Data(capacity: values.count * 8)
