@@ -55,7 +55,6 @@ data_bytes=$("$PIPE" cache ls "$WORK/data.json" --json | "$PY" -c "import json,s
 "$PIPE" cache gc "$WORK/data.json" --cache-dir "$CACHE" >/dev/null
 measure local "$PIPE" run "$SPEC" --jobs 2 --json
 read -r local_s local_cpu local_kb <"$WORK/local.time"
-cp "$WORK/local.out" "$WORK/local.jsonl"
 
 "$PIPE" cache gc "$WORK/data.json" --cache-dir "$CACHE" >/dev/null
 measure worker "$PIPE" run "$SPEC" --jobs 2 --json --executor worker --set stages.clean.keep=true
@@ -95,7 +94,7 @@ fi
 import json, sys
 work, data_bytes = sys.argv[1], int(sys.argv[2])
 def events(name):
-    return [json.loads(l) for l in open(f"{work}/{name}.jsonl" if name == "local" else f"{work}/{name}.out") if l.startswith("{")]
+    return [json.loads(l) for l in open(f"{work}/{name}.out") if l.startswith("{")]
 local, worker = events("local"), events("worker")
 order = [s["name"] for e in worker if e["event"] == "run-started" for s in e["stages"]]
 def spans(evs):

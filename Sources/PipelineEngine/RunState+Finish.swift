@@ -20,9 +20,10 @@ extension RunState {
     }
 
     /// Drops the data of every entry of a `keep: false` stage once every task that reads it is done
-    /// (executed or cached) in this run; a stage read by nothing keeps its data.
+    /// (executed or cached) in this run; a stage read by nothing keeps its data. Entries served
+    /// already dropped are not looked at again.
     func dropIntermediates() {
-        for (i, task) in graph.tasks.enumerated() where graph.stage(of: task).keep == false {
+        for (i, task) in graph.tasks.enumerated() where graph.stage(of: task).keep == false && !dropped.contains(i) {
             guard status[i] == .done, let key = resolved[i]?.key, !graph.dependents[i].isEmpty,
                   graph.dependents[i].allSatisfy({ status[$0] == .done }) else { continue }
             cache.dropData(key)
