@@ -1,9 +1,10 @@
-// The Float32 panel product of the permutation kernel and its t pass, each with an AVX2 path
-// chosen at run time. Swift targets baseline x86-64 (SSE2), where these run at half the width
-// the CPUs in use today offer. Both paths do the same IEEE operations in the same order: the
-// product accumulates with fused multiply-adds (the FMA instruction, or C's fmaf in the portable
-// path: both round once), the t pass with separate multiplies and adds (no contraction);
-// division and square root are correctly rounded in both.
+// The panel products of the permutation kernel and their t passes, in Float32 and in Double,
+// each with an AVX2 path chosen at run time. Swift targets baseline x86-64 (SSE2), where these
+// run at half the width the CPUs in use today offer, and its 4-row x 8-voxel Double tile spilled
+// accumulators to the stack there. Both paths do the same IEEE operations in the same order: the
+// Float32 product accumulates with fused multiply-adds (the FMA instruction, or C's fmaf in the
+// portable path: both round once); the Double product and both t passes use separate multiplies
+// and adds (no contraction); division and square root are correctly rounded in both.
 #pragma STDC FP_CONTRACT OFF
 #include "CKernels.h"
 #include <math.h>
@@ -75,6 +76,68 @@ static void tpass_avx2(const float *c, int b_count, int r_per, int w, float scal
         float m = lanes[0];
         for (int l = 1; l < 8; l++) if (lanes[l] > m) m = lanes[l];
         if ((double)m > local_max[b]) local_max[b] = (double)m;
+    }
+}
+
+__attribute__((target("avx2")))
+static void gemm_f64_avx2(const double *panels, int panel_count, int n, const double *y, int w, double *c) {
+    for (int p = 0; p < panel_count; p++) {
+        const double *ap = panels + (long)p * n * 4;
+        for (int col = 0; col < w; col += 8) {
+            __m256d c00 = _mm256_setzero_pd(), c01 = _mm256_setzero_pd();
+            __m256d c10 = _mm256_setzero_pd(), c11 = _mm256_setzero_pd();
+            __m256d c20 = _mm256_setzero_pd(), c21 = _mm256_setzero_pd();
+            __m256d c30 = _mm256_setzero_pd(), c31 = _mm256_setzero_pd();
+            for (int k = 0; k < n; k++) {
+                __m256d y0 = _mm256_loadu_pd(y + (long)k * w + col);
+                __m256d y1 = _mm256_loadu_pd(y + (long)k * w + col + 4);
+                __m256d a0 = _mm256_broadcast_sd(ap + k * 4);
+                __m256d a1 = _mm256_broadcast_sd(ap + k * 4 + 1);
+                __m256d a2 = _mm256_broadcast_sd(ap + k * 4 + 2);
+                __m256d a3 = _mm256_broadcast_sd(ap + k * 4 + 3);
+                c00 = _mm256_add_pd(c00, _mm256_mul_pd(a0, y0)); c01 = _mm256_add_pd(c01, _mm256_mul_pd(a0, y1));
+                c10 = _mm256_add_pd(c10, _mm256_mul_pd(a1, y0)); c11 = _mm256_add_pd(c11, _mm256_mul_pd(a1, y1));
+                c20 = _mm256_add_pd(c20, _mm256_mul_pd(a2, y0)); c21 = _mm256_add_pd(c21, _mm256_mul_pd(a2, y1));
+                c30 = _mm256_add_pd(c30, _mm256_mul_pd(a3, y0)); c31 = _mm256_add_pd(c31, _mm256_mul_pd(a3, y1));
+            }
+            double *out = c + (long)p * 4 * w + col;
+            _mm256_storeu_pd(out, c00); _mm256_storeu_pd(out + 4, c01);
+            _mm256_storeu_pd(out + w, c10); _mm256_storeu_pd(out + w + 4, c11);
+            _mm256_storeu_pd(out + 2 * w, c20); _mm256_storeu_pd(out + 2 * w + 4, c21);
+            _mm256_storeu_pd(out + 3 * w, c30); _mm256_storeu_pd(out + 3 * w + 4, c31);
+        }
+    }
+}
+
+__attribute__((target("avx2")))
+static void tpass_f64_avx2(const double *c, int b_count, int r_per, int w, double scale, int two_sided,
+                           const double *cut, double *exceed, double *local_max, double *t_out, long t_stride) {
+    const __m256d one = _mm256_set1_pd(1.0), sc = _mm256_set1_pd(scale), inf = _mm256_set1_pd(INFINITY);
+    const __m256d zero = _mm256_setzero_pd(), abs_mask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
+    for (int b = 0; b < b_count; b++) {
+        const double *base = c + (long)b * r_per * w;
+        __m256d mv = _mm256_set1_pd(-INFINITY);
+        for (int col = 0; col < w; col += 4) {
+            __m256d bb = _mm256_loadu_pd(base + col);
+            __m256d rss = _mm256_sub_pd(one, _mm256_mul_pd(bb, bb));
+            for (int r = 1; r < r_per; r++) {
+                __m256d q = _mm256_loadu_pd(base + (long)r * w + col);
+                rss = _mm256_sub_pd(rss, _mm256_mul_pd(q, q));
+            }
+            rss = _mm256_blendv_pd(rss, inf, _mm256_cmp_pd(rss, zero, _CMP_LE_OQ));
+            __m256d t = _mm256_mul_pd(bb, _mm256_sqrt_pd(_mm256_div_pd(sc, rss)));
+            __m256d st = two_sided ? _mm256_and_pd(t, abs_mask) : t;
+            mv = _mm256_blendv_pd(mv, st, _mm256_cmp_pd(st, mv, _CMP_GT_OQ));
+            // exceed += (st >= cut ? 1 : 0), without branches (adding 0.0 leaves a count as it is).
+            __m256d hit = _mm256_and_pd(_mm256_cmp_pd(st, _mm256_loadu_pd(cut + col), _CMP_GE_OQ), one);
+            _mm256_storeu_pd(exceed + col, _mm256_add_pd(_mm256_loadu_pd(exceed + col), hit));
+            if (t_out) _mm256_storeu_pd(t_out + (long)b * t_stride + col, t);
+        }
+        double lanes[4];
+        _mm256_storeu_pd(lanes, mv);
+        double m = lanes[0];
+        for (int l = 1; l < 4; l++) if (lanes[l] > m) m = lanes[l];
+        if (m > local_max[b]) local_max[b] = m;
     }
 }
 #endif
@@ -151,4 +214,68 @@ void pipe_panel_gemm_f32(const float *panels, int panel_count, int n, const floa
     if (avx2) { gemm_avx2(panels, panel_count, n, y, w, c); return; }
 #endif
     pipe_panel_gemm_f32_portable(panels, panel_count, n, y, w, c);
+}
+
+void pipe_panel_gemm_f64_portable(const double *panels, int panel_count, int n, const double *y, int w, double *c) {
+    for (int p = 0; p < panel_count; p++) {
+        const double *ap = panels + (long)p * n * 4;
+        for (int col = 0; col < w; col += 4) {
+            double acc[4][4] = {{0}};
+            for (int k = 0; k < n; k++) {
+                for (int r = 0; r < 4; r++) {
+                    for (int l = 0; l < 4; l++) acc[r][l] = acc[r][l] + ap[k * 4 + r] * y[(long)k * w + col + l];
+                }
+            }
+            for (int r = 0; r < 4; r++) {
+                for (int l = 0; l < 4; l++) c[(long)(p * 4 + r) * w + col + l] = acc[r][l];
+            }
+        }
+    }
+}
+
+void pipe_panel_gemm_f64(const double *panels, int panel_count, int n, const double *y, int w, double *c) {
+#if defined(__x86_64__)
+    static int avx2 = -1;
+    if (avx2 < 0) avx2 = pipe_kernels_use_avx2();
+    if (avx2) { gemm_f64_avx2(panels, panel_count, n, y, w, c); return; }
+#endif
+    pipe_panel_gemm_f64_portable(panels, panel_count, n, y, w, c);
+}
+
+void pipe_tpass_f64_portable(const double *c, int b_count, int r_per, int w, double scale, int two_sided,
+                             const double *cut, double *exceed, double *local_max, double *t_out, long t_stride) {
+    for (int b = 0; b < b_count; b++) {
+        const double *base = c + (long)b * r_per * w;
+        double mv[4];
+        for (int l = 0; l < 4; l++) mv[l] = -INFINITY;
+        for (int col = 0; col < w; col += 4) {
+            for (int l = 0; l < 4; l++) {
+                double bb = base[col + l];
+                double rss = 1.0 - bb * bb;
+                for (int r = 1; r < r_per; r++) {
+                    double q = base[(long)r * w + col + l];
+                    rss = rss - q * q;
+                }
+                if (rss <= 0) rss = INFINITY;
+                double t = bb * sqrt(scale / rss);
+                double st = two_sided ? fabs(t) : t;
+                if (st > mv[l]) mv[l] = st;
+                if (st >= cut[col + l]) exceed[col + l] += 1;
+                if (t_out) t_out[(long)b * t_stride + col + l] = t;
+            }
+        }
+        double m = mv[0];
+        for (int l = 1; l < 4; l++) if (mv[l] > m) m = mv[l];
+        if (m > local_max[b]) local_max[b] = m;
+    }
+}
+
+void pipe_tpass_f64(const double *c, int b_count, int r_per, int w, double scale, int two_sided,
+                    const double *cut, double *exceed, double *local_max, double *t_out, long t_stride) {
+#if defined(__x86_64__)
+    static int avx2 = -1;
+    if (avx2 < 0) avx2 = pipe_kernels_use_avx2();
+    if (avx2) { tpass_f64_avx2(c, b_count, r_per, w, scale, two_sided, cut, exceed, local_max, t_out, t_stride); return; }
+#endif
+    pipe_tpass_f64_portable(c, b_count, r_per, w, scale, two_sided, cut, exceed, local_max, t_out, t_stride);
 }

@@ -41,6 +41,23 @@ public enum Parallel {
         }
     }
 
+    /// `values.map(transform)`, in parallel over blocks of `block` elements (`forEach`). The
+    /// result is the same whatever the thread count: each element is transformed on its own.
+    public static func map<T, R>(_ values: [T], block: Int = 4096, _ transform: (T) -> R) -> [R] {
+        let n = values.count
+        guard n > block, ThreadBudget.current > 1 else { return values.map(transform) }
+        return values.withUnsafeBufferPointer { src in
+            [R](unsafeUninitializedCapacity: n) { out, initialized in
+                let from = StatsSendablePointer(UnsafeMutablePointer(mutating: src.baseAddress!))
+                let to = StatsSendablePointer(out.baseAddress!)
+                forEach((n + block - 1) / block) { b in
+                    for i in (b * block)..<min(n, (b + 1) * block) { (to.base + i).initialize(to: transform(from.base[i])) }
+                }
+                initialized = n
+            }
+        }
+    }
+
     /// How many workers a kernel that deals its own work should start: `min(work, budget)`, at
     /// least 1.
     public static func workers(for work: Int) -> Int { max(1, min(work, ThreadBudget.current)) }

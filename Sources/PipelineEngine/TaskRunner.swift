@@ -92,12 +92,14 @@ public struct TaskRunner: Sendable {
     /// the task fails naming it: a task never consumes bytes other than those its key was
     /// computed from.
     func checkInputs(_ task: TaskDescription) throws -> [TaskInput] {
+        let states = task.inputs.map { cache.entryState(for: $0.key) }
+        let digests = rehash(task, states: states)
         var inputs: [TaskInput] = []
-        for i in task.inputs {
+        for (n, i) in task.inputs.enumerated() {
             let label = i.scope == .group ? i.stage : "\(i.stage) \(i.scope.label)"
             var problem: String?
             var damaged = false
-            switch cache.entryState(for: i.key) {
+            switch states[n] {
             case .missing: problem = "its cache entry \(i.key.prefix(12)) is missing"
             case .damaged(let why): problem = why; damaged = true
             case .dropped: problem = "its entry \(i.key.prefix(12)) was dropped (keep: false) and not recomputed"
@@ -108,7 +110,7 @@ public struct TaskRunner: Sendable {
             for o in i.outputs where problem == nil {
                 let path = cache.outputPath(i.key, o.name)
                 files[o.name] = URL(fileURLWithPath: path)
-                if o.size <= Self.inputRehashLimit, (try? FileSystem.sha256(ofFile: path)) != o.sha256 {
+                if o.size <= Self.inputRehashLimit, digests[n][o.name] != o.sha256 {
                     problem = "output \(o.name) was changed after it was written"
                     damaged = true
                 }
@@ -121,6 +123,29 @@ public struct TaskRunner: Sendable {
             inputs.append(TaskInput(fromIndex: i.fromIndex, scope: i.scope, files: files))
         }
         return inputs
+    }
+
+    /// The digests of the upstream outputs `checkInputs` rehashes (at most `inputRehashLimit`
+    /// bytes, of entries that are intact with the planned outputs), per input and output name;
+    /// a file that cannot be read has none. Hashed in parallel on the task's threads.
+    private func rehash(_ task: TaskDescription, states: [CacheStore.EntryState]) -> [[String: String]] {
+        var files: [(input: Int, name: String, path: String)] = []
+        for (n, i) in task.inputs.enumerated() {
+            guard case .intact(let outputs) = states[n], outputs == i.outputs else { continue }
+            for o in i.outputs where o.size <= Self.inputRehashLimit { files.append((n, o.name, cache.outputPath(i.key, o.name))) }
+        }
+        let paths = files.map(\.path)
+        let workers = max(1, min(files.count, task.threads, maxThreads))
+        let results = UnsafeMutableBufferPointer<String?>.allocate(capacity: files.count)
+        results.initialize(repeating: nil)
+        defer { results.deinitialize(); results.deallocate() }
+        let shared = SendableBuffer(results)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            for k in stride(from: w, to: paths.count, by: workers) { shared.buffer[k] = try? FileSystem.sha256(ofFile: paths[k]) }
+        }
+        var digests = [[String: String]](repeating: [:], count: task.inputs.count)
+        for (k, f) in files.enumerated() { digests[f.input][f.name] = results[k] }
+        return digests
     }
 
     /// Checks that each source file is the version whose digest is in the task's key: by its
@@ -150,4 +175,10 @@ public struct TaskRunner: Sendable {
             }
         }
     }
+}
+
+/// A buffer whose elements `concurrentPerform` workers write, each its own.
+private struct SendableBuffer<T>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<T>
+    init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
 }

@@ -2,9 +2,9 @@ import XCTest
 import CKernels
 @testable import Numerics
 
-/// The permutation kernel's Float32 product and t pass: the AVX2 path and the portable path give
-/// the same bits (so results do not depend on the CPU a task runs on), and both match a Double
-/// reference.
+/// The permutation kernel's products and t passes: the AVX2 path and the portable path give the
+/// same bits (so results do not depend on the CPU a task runs on). The Float32 ones match a
+/// Double reference; the Double ones give exactly the bits of a plain loop in Swift.
 final class PanelGemmTests: XCTestCase {
     func testAVX2AndPortablePathsAreBitIdentical() throws {
         var gauss = StatsGaussian(seed: 5)
@@ -63,6 +63,73 @@ final class PanelGemmTests: XCTestCase {
             }
             XCTAssertEqual(tP[3], 0); XCTAssertEqual(tP[4], 0)
             XCTAssertEqual(exP.reduce(0, +), expectedExceed.reduce(0, +), accuracy: 2, "counts differ only where t is within rounding of the cut")
+            XCTAssertGreaterThan(exP.reduce(0, +), 0)
+        }
+    }
+
+    func testDoubleProductIsBitIdenticalOnBothPathsAndToAPlainLoop() throws {
+        var gauss = StatsGaussian(seed: 17)
+        let panelCount = 5, n = 31, w = PermutationKernel.blockWidth
+        let panels = gauss.array(panelCount * n * 4)
+        let y = gauss.array(n * w)
+        var dispatched = [Double](repeating: .nan, count: panelCount * 4 * w)
+        var portable = dispatched
+        pipe_panel_gemm_f64(panels, Int32(panelCount), Int32(n), y, Int32(w), &dispatched)
+        pipe_panel_gemm_f64_portable(panels, Int32(panelCount), Int32(n), y, Int32(w), &portable)
+        XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), "AVX2 in use: \(pipe_kernels_use_avx2() == 1)")
+        var mismatches = 0, differFromFused = 0
+        for p in 0..<panelCount {
+            for r in 0..<4 {
+                for col in 0..<w {
+                    var sum = 0.0, fused = 0.0
+                    for k in 0..<n {
+                        sum = sum + panels[(p * n + k) * 4 + r] * y[k * w + col]
+                        fused = fused.addingProduct(panels[(p * n + k) * 4 + r], y[k * w + col])
+                    }
+                    if portable[(p * 4 + r) * w + col].bitPattern != sum.bitPattern { mismatches += 1 }
+                    if portable[(p * 4 + r) * w + col].bitPattern != fused.bitPattern { differFromFused += 1 }
+                }
+            }
+        }
+        XCTAssertEqual(mismatches, 0, "each element is the in-order sum of separate products")
+        XCTAssertGreaterThan(differFromFused, 0, "a fused multiply-add rounds differently somewhere among these sums")
+    }
+
+    func testDoubleTPassIsBitIdenticalOnBothPathsAndMatchesTheFormula() throws {
+        var gauss = StatsGaussian(seed: 23)
+        let bCount = 5, rPer = 3, w = PermutationKernel.blockWidth
+        var c = gauss.array(bCount * rPer * w).map { $0 * 0.3 }
+        c[3] = 0.9; c[w + 3] = 0.5; c[2 * w + 3] = 0.1  // rss < 0
+        c[4] = 1; c[w + 4] = 0; c[2 * w + 4] = 0        // rss = 0
+        c[5] = .nan                                       // a NaN product never counts nor raises the max
+        let cut = gauss.array(w).map { abs($0) * 2 }
+        for twoSided in [true, false] {
+            var exA = [Double](repeating: 0, count: w), exP = exA
+            var maxA = [Double](repeating: -.infinity, count: bCount), maxP = maxA
+            var tA = [Double](repeating: .nan, count: bCount * w), tP = tA
+            pipe_tpass_f64(c, Int32(bCount), Int32(rPer), Int32(w), 27, twoSided ? 1 : 0, cut, &exA, &maxA, &tA, w)
+            pipe_tpass_f64_portable(c, Int32(bCount), Int32(rPer), Int32(w), 27, twoSided ? 1 : 0, cut, &exP, &maxP, &tP, w)
+            XCTAssertEqual(tA.map(\.bitPattern), tP.map(\.bitPattern))
+            XCTAssertEqual(exA, exP)
+            XCTAssertEqual(maxA.map(\.bitPattern), maxP.map(\.bitPattern))
+            var expectedExceed = [Double](repeating: 0, count: w)
+            for b in 0..<bCount {
+                var expectedMax = -Double.infinity
+                for v in 0..<w {
+                    let bb = c[b * rPer * w + v]
+                    var rss = 1 - bb * bb
+                    for r in 1..<rPer { let q = c[(b * rPer + r) * w + v]; rss = rss - q * q }
+                    if rss <= 0 { rss = .infinity }
+                    let t = bb * (27 / rss).squareRoot()
+                    XCTAssertEqual(tP[b * w + v].bitPattern, t.bitPattern, "b \(b) voxel \(v)")
+                    let st = twoSided ? abs(t) : t
+                    if st > expectedMax { expectedMax = st }
+                    if st >= cut[v] { expectedExceed[v] += 1 }
+                }
+                XCTAssertEqual(maxP[b], expectedMax)
+            }
+            XCTAssertEqual(tP[3], 0); XCTAssertEqual(tP[4], 0); XCTAssertTrue(tP[5].isNaN)
+            XCTAssertEqual(exP, expectedExceed)
             XCTAssertGreaterThan(exP.reduce(0, +), 0)
         }
     }

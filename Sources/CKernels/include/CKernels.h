@@ -26,6 +26,17 @@ void pipe_tpass_f32(const float *c, int b_count, int r_per, int w, float scale, 
 void pipe_tpass_f32_portable(const float *c, int b_count, int r_per, int w, float scale, int two_sided,
                              const float *cut, double *exceed, double *local_max, double *t_out, long t_stride);
 
+/// The Double product and t pass of the permutation kernel (exhaustive and small random nulls):
+/// as `pipe_panel_gemm_f32` and `pipe_tpass_f32` with w a multiple of 8 (product) or 4 (t pass),
+/// but every sum is a separate multiply and add (no fused multiply-add), in k order, so the AVX2
+/// path, used when the CPU has it, and the portable path give the same bits: those of a plain
+/// loop summing a·y over k in order. They use AVX2 when `pipe_kernels_use_avx2` says so.
+void pipe_panel_gemm_f64(const double *panels, int panel_count, int n, const double *y, int w, double *c);
+void pipe_panel_gemm_f64_portable(const double *panels, int panel_count, int n, const double *y, int w, double *c);
+void pipe_tpass_f64(const double *c, int b_count, int r_per, int w, double scale, int two_sided,
+                    const double *cut, double *exceed, double *local_max, double *t_out, long t_stride);
+void pipe_tpass_f64_portable(const double *c, int b_count, int r_per, int w, double scale, int two_sided,
+                             const double *cut, double *exceed, double *local_max, double *t_out, long t_stride);
 
 /// Whether the signal kernels below run their AVX2 path on this CPU.
 int pipe_kernels_use_avx2(void);

@@ -41,8 +41,7 @@ struct GroupMaps {
         var first = ""
         for urls in sets {
             var loaded: [[Float]] = []
-            for url in urls {
-                let image = try NIfTIFile.read(url.path)
+            try StageInputs.forEachImage(urls) { url, image in
                 let s = Array(image.shape.prefix(3))
                 if shape.isEmpty { shape = s; affine = image.affine; first = url.path; code = LoadedScan.xformCode(of: image.header) }
                 if s != shape || !image.affine.isClose(to: affine, tolerance: 1e-4) {

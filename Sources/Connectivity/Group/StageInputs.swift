@@ -1,8 +1,22 @@
 import Foundation
+import NIfTI
+import Numerics
 import PipelineEngine
 
 /// What the group-level stage kinds (`group`, `longitudinal`, `roi`) read from their inputs.
 enum StageInputs {
+    /// Reads the NIfTI images at `urls` as Float32, as many at once as the thread budget allows,
+    /// and hands each to `body` in the order of `urls` (so sums over them do not depend on the
+    /// thread count). At most one batch of images is held at a time.
+    static func forEachImage(_ urls: [URL], _ body: (URL, NIfTIImage<Float>) throws -> Void) throws {
+        let batch = max(1, ThreadBudget.current)
+        for start in stride(from: 0, to: urls.count, by: batch) {
+            let chunk = Array(urls[start..<min(urls.count, start + batch)])
+            let images = Parallel.map(chunk, block: 1) { url in Result { try NIfTIFile.read(url.path, as: Float.self) } }
+            for (url, image) in zip(chunk, images) { try body(url, try image.get()) }
+        }
+    }
+
     /// The participants table: the `participants` parameter, else the `participants.tsv` of an
     /// upstream stage (a `synth_cohort` stage).
     static func participants(_ context: TaskContext, stage: String) throws -> ParticipantsTable {

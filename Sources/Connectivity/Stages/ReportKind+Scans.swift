@@ -1,6 +1,7 @@
 import Figures
 import Foundation
 import NIfTI
+import Numerics
 import PipelineEngine
 
 /// The grey image the report draws statistical maps over: the cohort's mean EPI (each included
@@ -45,8 +46,7 @@ struct ReportBackground {
         guard let first = urls.first else { return nil }
         var sum: [Double] = [], count: [Int32] = []
         var shape: [Int] = [], affine = Affine(rows: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]])
-        for url in urls {
-            let image = try NIfTIFile.read(url.path, as: Float.self)
+        try StageInputs.forEachImage(urls) { url, image in
             let dims = (1...3).map { max(1, Int(image.header.dim[$0])) }
             if url == first {
                 shape = dims
@@ -54,7 +54,7 @@ struct ReportBackground {
                 sum = [Double](repeating: 0, count: dims.reduce(1, *))
                 count = [Int32](repeating: 0, count: sum.count)
             }
-            let values = ReportBackground(shape: dims, affine: image.header.affine, data: image.data, description: "").resampled(to: shape, affine: affine)
+            let values = Self.resample(image.data, shape: dims, affine: image.header.affine, to: shape, affine: affine)
             for i in values.indices where values[i] != 0 && values[i].isFinite {
                 sum[i] += Double(values[i])
                 count[i] += 1
@@ -68,6 +68,11 @@ struct ReportBackground {
     /// The image on another grid, by nearest neighbour in world coordinates (itself when the
     /// grids are the same).
     func resampled(to dims: [Int], affine target: Affine) -> [Float] {
+        Self.resample(data, shape: shape, affine: affine, to: dims, affine: target)
+    }
+
+    /// `data` on the grid (`shape`, `affine`) resampled to another, as `resampled(to:affine:)`.
+    static func resample(_ data: [Float], shape: [Int], affine: Affine, to dims: [Int], affine target: Affine) -> [Float] {
         if dims == shape && target.rows == affine.rows { return data }
         guard let inverse = affine.inverse else { return [Float](repeating: .nan, count: dims.reduce(1, *)) }
         var out = [Float](repeating: .nan, count: dims.reduce(1, *))
@@ -171,25 +176,26 @@ extension ReportPage {
         var sums: [Key: (sum: [Double], count: [Int32], runs: Int)] = [:]
         var grid: (dims: [Int], affine: Affine)?
         let suffix = "_stat-z_connectivity.nii.gz"
+        var maps: [(name: String, seed: String, session: String, url: URL)] = []
         for input in inputs where !excluded(input.scope) {
             for (name, url) in input.files.sorted(by: { $0.key < $1.key }) where name.hasSuffix(suffix) {
                 guard let seed = name.components(separatedBy: "_seed-").last.map({ String($0.dropLast(suffix.count)) }) else { continue }
-                let image = try NIfTIFile.read(url.path, as: Float.self)
-                let dims = (1...3).map { max(1, Int(image.header.dim[$0])) }
-                if grid == nil { grid = (dims, image.header.affine) }
-                guard dims == grid!.dims, image.header.affine.rows == grid!.affine.rows else {
-                    body += "<p>\(esc(name)) is on another grid than the first map; left out of the mean.</p>"
-                    continue
-                }
-                let key = Key(seed: seed, session: input.scope.session ?? "")
-                var entry = sums[key] ?? ([Double](repeating: 0, count: image.data.count), [Int32](repeating: 0, count: image.data.count), 0)
-                for i in image.data.indices where image.data[i] != 0 && image.data[i].isFinite {
-                    entry.sum[i] += Double(image.data[i])
-                    entry.count[i] += 1
-                }
-                entry.runs += 1
-                sums[key] = entry
+                maps.append((name, seed, input.scope.session ?? "", url))
             }
+        }
+        var index = 0
+        try StageInputs.forEachImage(maps.map(\.url)) { _, image in
+            let (name, seed, session, _) = maps[index]
+            index += 1
+            let dims = (1...3).map { max(1, Int(image.header.dim[$0])) }
+            if grid == nil { grid = (dims, image.header.affine) }
+            guard dims == grid!.dims, image.header.affine.rows == grid!.affine.rows else {
+                body += "<p>\(esc(name)) is on another grid than the first map; left out of the mean.</p>"
+                return
+            }
+            let n = image.data.count
+            // Summed in place: a copy taken out of the dictionary would copy both arrays per map.
+            Self.accumulate(image.data, into: &sums[Key(seed: seed, session: session), default: ([Double](repeating: 0, count: n), [Int32](repeating: 0, count: n), 0)])
         }
         guard let grid else {
             body += "<p>No seed map among this stage's outputs.</p>\n"
@@ -204,5 +210,14 @@ extension ReportPage {
                           values: mean, dims: grid.dims, affine: grid.affine, threshold: threshold, projections: false,
                           label: "mean z")
         }
+    }
+
+    /// Adds a map's non-zero finite values to a running sum and count per voxel.
+    private static func accumulate(_ values: [Float], into entry: inout (sum: [Double], count: [Int32], runs: Int)) {
+        for i in values.indices where values[i] != 0 && values[i].isFinite {
+            entry.sum[i] += Double(values[i])
+            entry.count[i] += 1
+        }
+        entry.runs += 1
     }
 }

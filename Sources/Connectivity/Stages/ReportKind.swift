@@ -69,6 +69,8 @@ public struct ReportKind: TypedStageKind {
     }
 
     public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 512 << 20 }
+    /// The mean EPI and the mean seed maps read their images two at a time.
+    public var defaultThreads: Int { 2 }
 
     public func run(_ p: Parameters, _ context: TaskContext) throws {
         let exclusions = try QCExclusions.read(context)?.entries ?? []

@@ -17,11 +17,11 @@ public struct TContrastMaps: Sendable, Equatable {
     }
 
     /// z maps exactly as nilearn (`ZScore.fromT`).
-    public var z: [Double] { t.map { ZScore.fromT($0, df: Double(df)) } }
+    public var z: [Double] { Parallel.map(t) { ZScore.fromT($0, df: Double(df)) } }
 
     /// Uncorrected one-sided −log10 p (P(T > t)).
     public var negLog10P: [Double] {
         let d = StudentTDistribution(df: Double(df))
-        return t.map { d.negLog10SF($0) }
+        return Parallel.map(t) { d.negLog10SF($0) }
     }
 }
