@@ -277,11 +277,23 @@ public struct CacheStore: Sendable {
         return out
     }
 
-    /// Replaces a study's per-stage index.
-    public func writeIndex(study: String, stage: String, _ entries: [String: String]) throws {
+    /// Records `entries` (scope label and key, in task order) in a study's per-stage index,
+    /// keeping the scopes it holds that `entries` does not name. Written in task order, then those
+    /// other scopes sorted, so that an index that already holds exactly `entries` is recognised
+    /// by its bytes, without parsing (a no-op rerun of a large study), and left alone. Rewritten
+    /// only when its contents or that order differ.
+    public func updateIndex(study: String, stage: String, _ entries: [(scope: String, key: String)]) throws {
         var text = ""
-        for k in entries.keys.sorted() { text += "\(k)\t\(entries[k]!)\n" }
+        text.reserveCapacity(entries.count * 96)
+        for e in entries { text += e.scope; text += "\t"; text += e.key; text += "\n" }
+        let path = indexFile(study: study, stage: stage)
+        let current = try? FileSystem.read(path)
+        if let current, current.elementsEqual(text.utf8) { return }
+        let named = Set(entries.map(\.scope))
+        let old = current == nil ? [:] : readIndex(study: study, stage: stage)
+        for k in old.keys.sorted() where !named.contains(k) { text += "\(k)\t\(old[k]!)\n" }
+        if let current, current.elementsEqual(text.utf8) { return }
         try FileSystem.makeDirectory(indexPath + "/" + study)
-        try FileSystem.writeAtomically(Array(text.utf8), to: indexFile(study: study, stage: stage))
+        try FileSystem.writeAtomically(Array(text.utf8), to: path)
     }
 }

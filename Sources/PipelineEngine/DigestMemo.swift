@@ -60,6 +60,11 @@ public final class DigestMemo: @unchecked Sendable {
         guard let id = try FileSystem.identity(of: path) else {
             throw PipeError(.io, "no such file: \(path)")
         }
+        return try lookup(ofFile: path, identity: id)
+    }
+
+    /// As ``lookup(ofFile:)``, with the identity the caller just took of the file (no second stat).
+    public func lookup(ofFile path: String, identity id: FileSystem.FileIdentity) throws -> (digest: String, identity: FileSystem.FileIdentity) {
         used.insert(id)
         if let d = entries[id] { return (d, id) }
         let d = try FileSystem.sha256(ofFile: path, counted: true)

@@ -369,9 +369,14 @@ public enum FileSystem {
     /// Whether `name` is a temporary sibling left by a process that no longer exists
     /// (`<name>.tmp-<pid>-<random>`, as ``linkOrCopy(_:to:)`` and ``writeAtomically(_:to:sync:)`` make).
     public static func isStaleTemporary(_ name: String) -> Bool {
-        guard let r = name.range(of: ".tmp-", options: .backwards) else { return false }
-        let parts = name[r.upperBound...].split(separator: "-")
-        guard parts.count == 2, let pid = Int32(parts[0]), UInt32(parts[1]) != nil, r.lowerBound > name.startIndex else { return false }
+        // The last ".tmp-", found on the UTF-8 bytes (a whole output folder is scanned per stage).
+        let bytes = Array(name.utf8), marker = Array(".tmp-".utf8)
+        guard bytes.count > marker.count,
+              let at = stride(from: bytes.count - marker.count, through: 1, by: -1).first(where: { bytes[$0..<($0 + marker.count)].elementsEqual(marker) })
+        else { return false }
+        let parts = bytes[(at + marker.count)...].split(separator: UInt8(ascii: "-"))
+        guard parts.count == 2, let pid = Int32(String(decoding: parts[0], as: UTF8.self)),
+              UInt32(String(decoding: parts[1], as: UTF8.self)) != nil else { return false }
         return pid != getpid() && !processExists(pid)
     }
 

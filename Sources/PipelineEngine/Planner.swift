@@ -1,3 +1,5 @@
+import Foundation
+
 /// Decides, for every task, whether it is cached, will run, or waits on upstream work, and explains
 /// why a task will run by comparing it with the previous task of the same stage and scope recorded
 /// in the cache index.
@@ -12,48 +14,86 @@ public struct Planner: Sendable {
         self.cache = cache
     }
 
-    /// Plans every task, in graph order.
-    public func plan(explain: Bool = true) -> [TaskPlan] {
-        var resolved: [Int: (key: String, outputs: [OutputFile])] = [:]
+    /// Plans every task, in graph order. The tasks are taken in waves (runs of consecutive tasks
+    /// none of which reads another of the same run, in practice a stage), and the tasks of a wave
+    /// are keyed and looked up in the cache in parallel; the plans do not depend on the thread
+    /// count.
+    public func plan(explain: Bool = true, threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> [TaskPlan] {
+        let tasks = graph.tasks
+        var resolved = [(key: String, outputs: [OutputFile])?](repeating: nil, count: tasks.count)
         var indexes: [String: [String: String]] = [:]
         let tasksDir = DirectoryHandle(path: cache.tasksPath)
         var plans: [TaskPlan] = []
-        plans.reserveCapacity(graph.tasks.count)
-        for task in graph.tasks {
-            let waiting = task.dependencies.filter { resolved[$0.task] == nil }
-            if !waiting.isEmpty {
-                var names: [String] = []
-                for w in waiting {
-                    let t = graph.tasks[w.task]
-                    let n = t.scope == .group ? t.stage : "\(t.stage) \(t.scope.label)"
-                    if !names.contains(n) { names.append(n) }
-                }
-                let shown = names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " and \(names.count - 3) more" : "")
-                plans.append(TaskPlan(task: task.id, status: .pending, key: nil, reasons: ["upstream will run: \(shown)"]))
-                continue
-            }
-            let d = graph.describe(task) { resolved[$0]! }
-            let state = cache.entryState(for: d.key, tasks: tasksDir)
-            if case .intact(let outputs) = state {
-                resolved[task.id] = (d.key, outputs)
-                plans.append(TaskPlan(task: task.id, status: .cached, key: d.key, reasons: [], outputs: outputs))
-            } else if case .dropped(let outputs) = state {
-                resolved[task.id] = (d.key, outputs)
-                plans.append(TaskPlan(task: task.id, status: .cached, key: d.key, reasons: [], outputs: outputs, dropped: true))
-            } else if case .damaged(let why) = state {
-                plans.append(TaskPlan(task: task.id, status: .run, key: d.key,
-                                      reasons: ["cache entry damaged (\(why)); it will be recomputed"]))
-            } else {
-                var reasons: [String] = []
-                if explain {
+        plans.reserveCapacity(tasks.count)
+        var start = 0
+        while start < tasks.count {
+            var end = start + 1
+            while end < tasks.count, tasks[end].stage == tasks[start].stage,
+                  tasks[end].dependencies.allSatisfy({ $0.task < start }) { end += 1 }
+            let wave = waveResults(start..<end, resolved: resolved, tasksDir: tasksDir, threads: threads)
+            for (offset, (plan, description)) in wave.enumerated() {
+                let task = tasks[start + offset]
+                var plan = plan
+                if plan.status == .cached, let key = plan.key { resolved[task.id] = (key, plan.outputs) }
+                if plan.status == .run, explain, let d = description {
                     if indexes[task.stage] == nil { indexes[task.stage] = cache.readIndex(study: CacheStore.studyIdentity(graph.spec), stage: task.stage) }
                     let previous = indexes[task.stage]![task.scope.label].flatMap { cache.manifest(for: $0) }
-                    reasons = Self.reasons(d, previous: previous)
+                    plan.reasons = Self.reasons(d, previous: previous)
                 }
-                plans.append(TaskPlan(task: task.id, status: .run, key: d.key, reasons: reasons))
+                plans.append(plan)
             }
+            start = end
         }
         return plans
+    }
+
+    /// The plans of tasks `range` (whose upstream tasks, all before the range, are settled in
+    /// `resolved`), with the description of each task that will run (for `reasons`). In parallel
+    /// over blocks of 512 tasks.
+    private func waveResults(_ range: Range<Int>, resolved: [(key: String, outputs: [OutputFile])?], tasksDir: DirectoryHandle?,
+                             threads: Int) -> [(TaskPlan, TaskDescription?)] {
+        let block = 512, blocks = (range.count + block - 1) / block
+        let out = UnsafeMutableBufferPointer<(TaskPlan, TaskDescription?)>.allocate(capacity: range.count)
+        defer { out.deinitialize(); out.deallocate() }
+        let shared = PlanSlots(out)
+        if blocks <= 1 || threads <= 1 {
+            for (i, id) in range.enumerated() { (out.baseAddress! + i).initialize(to: planTask(id, resolved: resolved, tasksDir: tasksDir)) }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: blocks) { b in
+                for i in (b * block)..<min(range.count, (b + 1) * block) {
+                    (shared.slots.baseAddress! + i).initialize(to: planTask(range.lowerBound + i, resolved: resolved, tasksDir: tasksDir))
+                }
+            }
+        }
+        return Array(out)
+    }
+
+    /// One task's plan, its upstream settled in `resolved` (reasons for a task that will run are
+    /// added by the caller).
+    private func planTask(_ id: Int, resolved: [(key: String, outputs: [OutputFile])?], tasksDir: DirectoryHandle?) -> (TaskPlan, TaskDescription?) {
+        let task = graph.tasks[id]
+        let waiting = task.dependencies.filter { resolved[$0.task] == nil }
+        if !waiting.isEmpty {
+            var names: [String] = []
+            for w in waiting {
+                let t = graph.tasks[w.task]
+                let n = t.scope == .group ? t.stage : "\(t.stage) \(t.scope.label)"
+                if !names.contains(n) { names.append(n) }
+            }
+            let shown = names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " and \(names.count - 3) more" : "")
+            return (TaskPlan(task: id, status: .pending, key: nil, reasons: ["upstream will run: \(shown)"]), nil)
+        }
+        let d = graph.describe(task) { resolved[$0]! }
+        switch cache.entryState(for: d.key, tasks: tasksDir) {
+        case .intact(let outputs):
+            return (TaskPlan(task: id, status: .cached, key: d.key, reasons: [], outputs: outputs), nil)
+        case .dropped(let outputs):
+            return (TaskPlan(task: id, status: .cached, key: d.key, reasons: [], outputs: outputs, dropped: true), nil)
+        case .damaged(let why):
+            return (TaskPlan(task: id, status: .run, key: d.key, reasons: ["cache entry damaged (\(why)); it will be recomputed"]), nil)
+        case .missing:
+            return (TaskPlan(task: id, status: .run, key: d.key, reasons: []), d)
+        }
     }
 
     /// What changed between two parameter values, as short leaf-level lines: `factor (2 -> 3)`,
@@ -123,4 +163,10 @@ public struct Planner: Sendable {
         if out.isEmpty { out.append("cache entry missing (previous key \(p.key.prefix(12)))") }
         return out
     }
+}
+
+/// The result slots of a planning wave, each written by one `concurrentPerform` worker.
+private struct PlanSlots: @unchecked Sendable {
+    let slots: UnsafeMutableBufferPointer<(TaskPlan, TaskDescription?)>
+    init(_ slots: UnsafeMutableBufferPointer<(TaskPlan, TaskDescription?)>) { self.slots = slots }
 }

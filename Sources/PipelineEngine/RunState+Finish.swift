@@ -3,20 +3,18 @@ import Foundation
 /// What a run does after its last task: the index, publishing, and the summary.
 extension RunState {
     /// Records the latest key of every resolved task in the study's per-stage index, for `plan`'s
-    /// explanations; a stage's index is rewritten only if it changed. Errors are ignored (the index
-    /// is a hint).
+    /// explanations (``CacheStore/updateIndex(study:stage:_:)``: left alone when unchanged).
+    /// Errors are ignored (the index is a hint).
     func saveIndex() {
-        var perStage: [String: [String: String]] = [:]
+        var perStage: [String: [(scope: String, key: String)]] = [:]
+        var order: [String] = []
         for (i, t) in graph.tasks.enumerated() {
-            if let r = resolved[i] { perStage[t.stage, default: [:]][t.scope.label] = r.key }
+            guard let r = resolved[i] else { continue }
+            if perStage[t.stage] == nil { order.append(t.stage) }
+            perStage[t.stage, default: []].append((t.scope.label, r.key))
         }
         let study = CacheStore.studyIdentity(graph.spec)
-        for (stage, entries) in perStage {
-            var index = cache.readIndex(study: study, stage: stage)
-            var changed = false
-            for (k, v) in entries where index[k] != v { index[k] = v; changed = true }
-            if changed { try? cache.writeIndex(study: study, stage: stage, index) }
-        }
+        for stage in order { try? cache.updateIndex(study: study, stage: stage, perStage[stage]!) }
     }
 
     /// Drops the data of every entry of a `keep: false` stage once every task that reads it is done

@@ -41,7 +41,10 @@ public struct TaskGraph: Sendable {
             case .group: scopes = [.group]
             }
             var index: [Scope: Int] = [:]
-            for scope in scopes {
+            // Each scope's source files and what they are (the kind's `sources` and a stat per
+            // file), found in parallel; their digests are then looked up in order.
+            let found = Self.findSources(stage, scopes: scopes, directory: spec.directory, prefix: directory)
+            for (n, scope) in scopes.enumerated() {
                 var deps: [(Int, Int)] = []
                 for (fi, upName) in stage.from.enumerated() {
                     let ui = spec.stages.firstIndex { $0.name == upName }!
@@ -59,10 +62,9 @@ public struct TaskGraph: Sendable {
                 }
                 var sources: [TaskDescription.Source] = []
                 do {
-                    for (name, rel) in try stage.kind.sources(stage: stage, scope: scope, directory: spec.directory).sorted(by: { $0.key < $1.key }) {
-                        let path = rel.hasPrefix("/") ? rel : directory + rel
-                        switch FileSystem.kind(of: path) {
-                        case .regular:
+                    for (name, rel, path, kind) in try found[n].get() {
+                        switch kind {
+                        case .regular(let identity):
                             let standardized = FileSystem.standardized(path)
                             if let (what, folder) = written.first(where: { FileSystem.isSameOrInside(standardized, $0.1) }) {
                                 if overlapReported.insert(stage.name + what).inserted {
@@ -72,7 +74,7 @@ public struct TaskGraph: Sendable {
                                 continue
                             }
                             if let memo {
-                                let (digest, identity) = try memo.lookup(ofFile: path)
+                                let (digest, identity) = try memo.lookup(ofFile: path, identity: identity)
                                 sources.append(.init(name: name, path: path, digest: digest, identity: identity))
                             } else {
                                 sources.append(.init(name: name, path: path, digest: ""))
@@ -106,6 +108,29 @@ public struct TaskGraph: Sendable {
         self.dependents = dependents
     }
 
+    /// Per scope of `stage`: its source files (name, path as given, path, what is there), sorted
+    /// by name, or the kind's error. In parallel over blocks of 256 scopes.
+    private static func findSources(_ stage: StageSpec, scopes: [Scope], directory: URL, prefix: String)
+        -> [Result<[(String, String, String, FileSystem.PathKind)], Error>] {
+        @Sendable func find(_ scope: Scope) -> Result<[(String, String, String, FileSystem.PathKind)], Error> {
+            Result {
+                try stage.kind.sources(stage: stage, scope: scope, directory: directory).sorted(by: { $0.key < $1.key }).map { name, rel in
+                    let path = rel.hasPrefix("/") ? rel : prefix + rel
+                    return (name, rel, path, FileSystem.kind(of: path))
+                }
+            }
+        }
+        let block = 256, blocks = (scopes.count + block - 1) / block
+        guard blocks > 1 else { return scopes.map(find) }
+        let out = UnsafeMutableBufferPointer<Result<[(String, String, String, FileSystem.PathKind)], Error>>.allocate(capacity: scopes.count)
+        defer { out.deinitialize(); out.deallocate() }
+        let slots = SourceSlots(out)
+        DispatchQueue.concurrentPerform(iterations: blocks) { b in
+            for i in (b * block)..<min(scopes.count, (b + 1) * block) { (slots.slots.baseAddress! + i).initialize(to: find(scopes[i])) }
+        }
+        return Array(out)
+    }
+
     /// The stage spec of `task`.
     public func stage(of task: PlannedTask) -> StageSpec { spec.stages[task.stageIndex] }
 
@@ -128,4 +153,10 @@ public struct TaskGraph: Sendable {
         d.key = d.computedKey
         return d
     }
+}
+
+/// The result slots of `findSources`, each written by one `concurrentPerform` worker.
+private struct SourceSlots: @unchecked Sendable {
+    let slots: UnsafeMutableBufferPointer<Result<[(String, String, String, FileSystem.PathKind)], Error>>
+    init(_ slots: UnsafeMutableBufferPointer<Result<[(String, String, String, FileSystem.PathKind)], Error>>) { self.slots = slots }
 }
