@@ -92,7 +92,8 @@ public struct CacheStore: Sendable {
     /// the recorded one. When the recorded inode and modification time also match, the file is
     /// taken as unchanged; otherwise (a copied or restored cache, an edited file) it is rehashed,
     /// and a digest that differs from the recorded one makes the entry damaged. A matching
-    /// rehash refreshes the recorded identities, so the next check is a stat again.
+    /// rehash refreshes the recorded identities, so the next check is a stat again. An entry with
+    /// a missing output and the drop marker is dropped.
     /// Checked on every plan and run; `pipe cache verify` rehashes everything.
     public func entryState(for key: String, tasks: DirectoryHandle? = nil) -> EntryState {
         let dir = entryPath(key)
@@ -105,14 +106,16 @@ public struct CacheStore: Sendable {
             bytes = try? FileSystem.read(dir + "/outputs.tsv")
         }
         guard let bytes, let recorded = Self.decodeOutputs(bytes) else { return .missing }
-        if tasks?.exists(key + "/" + Self.droppedMarker) ?? FileSystem.exists(dir + "/" + Self.droppedMarker) {
-            return .dropped(recorded.map(\.file))
-        }
         var refreshed = recorded
         var changed = false
         for (i, r) in recorded.enumerated() {
             let path = dir + "/out/" + r.file.name
             guard let id = (tasks.flatMap { $0.identity(key + "/out/" + r.file.name) }) ?? (try? FileSystem.identity(of: path)) else {
+                // The marker is looked for only here: an entry whose files are all in place is
+                // intact (its files checked as any entry's), even if a drop was cut short.
+                if tasks?.exists(key + "/" + Self.droppedMarker) ?? FileSystem.exists(dir + "/" + Self.droppedMarker) {
+                    return .dropped(recorded.map(\.file))
+                }
                 return .damaged("output \(r.file.name) is missing")
             }
             if id.size != r.file.size {

@@ -94,7 +94,13 @@ public struct OutputPublisher: Sendable {
     /// Writes a file pipe generates at the root of the output folder (`methods.md`, say).
     public func publishRootFile(_ bytes: [UInt8], as name: String) throws {
         if !FileSystem.exists(outputDirectory.path) { try FileSystem.makeDirectory(outputDirectory.path) }
-        try write(bytes, as: name, in: nil, destination: DirectoryHandle(path: outputDirectory.path))
+        let root = DirectoryHandle(path: outputDirectory.path)
+        // A temporary of this file left by a killed run (as `publish` clears a stage's folder).
+        for other in FileSystem.list(outputDirectory.path) where other.hasPrefix(name + ".tmp-") && FileSystem.isStaleTemporary(other)
+            && root?.regularFileLinkCount(other) != nil {
+            FileSystem.remove(outputDirectory.path + "/" + other)
+        }
+        try write(bytes, as: name, in: nil, destination: root)
     }
 
     /// Whether the file at `path` holds exactly the bytes of `output` (a copied output folder, say):

@@ -122,8 +122,15 @@ final class PublishSafetyTests: XCTestCase {
         dead.waitUntilExit()
         let stale = outputs.appendingPathComponent("raw/sub-01_ses-1.txt.tmp-\(dead.processIdentifier)-12345")
         try "partial".write(to: stale, atomically: false, encoding: .utf8)
+        // Also at the folder's root, beside the files pipe writes there (a kill mid-write).
+        let staleRoot = outputs.appendingPathComponent("dataset_description.json.tmp-\(dead.processIdentifier)-7")
+        try "{".write(to: staleRoot, atomically: false, encoding: .utf8)
+        let users = outputs.appendingPathComponent("notes.txt.tmp-\(dead.processIdentifier)-7")
+        try "mine".write(to: users, atomically: false, encoding: .utf8)
         try s.runOK()
         XCTAssertFalse(FileManager.default.fileExists(atPath: stale.path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: staleRoot.path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: users.path), "a name pipe does not write at the root is left alone")
         XCTAssertEqual(try String(contentsOf: outputs.appendingPathComponent("raw/sub-01_ses-1.txt"), encoding: .utf8).count,
                        big.count + 1)
     }

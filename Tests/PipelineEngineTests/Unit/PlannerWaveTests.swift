@@ -63,6 +63,11 @@ final class PlannerWaveTests: XCTestCase {
         chmod(out, 0o644)
         try "changed\n".write(toFile: out, atomically: false, encoding: .utf8)
 
+        // A drop cut short (marker written, files still there) leaves an intact entry; with a
+        // file gone, the entry is dropped.
+        for id in [5, 6] { try "5\n".write(toFile: cache.entryPath(first[id].key!) + "/dropped", atomically: false, encoding: .utf8) }
+        FileSystem.remove(cache.outputPath(first[6].key!, "sub-0007.txt"))
+
         let serial = planner.plan(threads: 1), parallel = planner.plan()
         XCTAssertEqual(serial.count, subjects.count + 1)
         for (a, b) in zip(serial, parallel) {
@@ -71,11 +76,14 @@ final class PlannerWaveTests: XCTestCase {
             XCTAssertEqual(a.key, b.key, "task \(a.task)")
             XCTAssertEqual(a.reasons, b.reasons, "task \(a.task)")
             XCTAssertEqual(a.outputs, b.outputs, "task \(a.task)")
+            XCTAssertEqual(a.dropped, b.dropped, "task \(a.task)")
         }
         XCTAssertEqual(serial.filter { $0.status == .run }.map(\.task), [3, 700, 1000, 1299])
         XCTAssertEqual(serial[3].reasons, ["new"], "its manifest went with the entry")
         XCTAssertTrue(serial[1000].reasons.first?.hasPrefix("cache entry damaged (output sub-1001.txt is") ?? false, "\(serial[1000].reasons)")
         XCTAssertEqual(serial.last?.status, .pending)
+        XCTAssertEqual(serial.filter(\.dropped).map(\.task), [6])
+        XCTAssertEqual(serial[5].status, .cached)
         XCTAssertEqual(serial.filter { $0.status == .cached }.count, subjects.count - 4)
         XCTAssertEqual(Set(serial.compactMap(\.key)).count, subjects.count, "every scan task has its own key")
     }
