@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Lines are encoded and written by a serial queue of the journal's own, so a burst of per-task
 /// `planned` and `cached` events (100,000 of each on a no-op rerun of a biobank-sized study) does
-/// not hold up the run. They are buffered; every other event (a task's start, finish or failure,
+/// not hold up the run: they are handed over 1024 at a time. They are buffered; every other event (a task's start, finish or failure,
 /// the run's end) waits until it and everything before it is written, so a killed run's journal
 /// holds everything up to its last task transition. Run ids sort by start time.
 public final class Journal: RunObserver, @unchecked Sendable {
@@ -13,6 +13,8 @@ public final class Journal: RunObserver, @unchecked Sendable {
     /// The journal file.
     public let path: String
     private let queue = DispatchQueue(label: "pipe.journal")
+    /// Per-task events not yet handed to `queue`, with their times (handed over 1024 at a time).
+    private let pending = Locked<[(RunEvent, Double)]>([])
     /// Touched only on `queue`.
     private var handle: FileHandle?
     private var buffer = ""
@@ -30,17 +32,31 @@ public final class Journal: RunObserver, @unchecked Sendable {
 
     public func handle(_ event: RunEvent) {
         let time = Date().timeIntervalSince1970
-        switch event {
-        case .planned, .cached:
-            queue.async { [self] in
-                buffer += event.jsonLine(time: time)
-                if buffer.utf8.count > 1 << 16 { flush() }
+        // Handed to the queue under the lock, so lines keep the order the events came in.
+        pending.withLock { p in
+            switch event {
+            case .planned, .cached:
+                p.append((event, time))
+                guard p.count >= 1024 else { return }
+                let batch = p
+                p.removeAll(keepingCapacity: true)
+                queue.async { [self] in append(batch) }
+            default:
+                let batch = p + [(event, time)]
+                p.removeAll(keepingCapacity: true)
+                queue.sync {
+                    append(batch)
+                    flush()
+                }
             }
-        default:
-            queue.sync {
-                buffer += event.jsonLine(time: time)
-                flush()
-            }
+        }
+    }
+
+    /// Encodes `events` into the buffer, writing it out past 64 KiB; on `queue` only.
+    private func append(_ events: [(RunEvent, Double)]) {
+        for (event, time) in events {
+            buffer += event.jsonLine(time: time)
+            if buffer.utf8.count > 1 << 16 { flush() }
         }
     }
 
@@ -53,10 +69,15 @@ public final class Journal: RunObserver, @unchecked Sendable {
 
     /// Flushes and closes the file, once every event handed in is written.
     public func close() {
-        queue.sync {
-            flush()
-            try? handle?.close()
-            handle = nil
+        pending.withLock { p in
+            let batch = p
+            p.removeAll()
+            queue.sync {
+                append(batch)
+                flush()
+                try? handle?.close()
+                handle = nil
+            }
         }
     }
 }
