@@ -142,33 +142,40 @@ static void tpass_f64_avx2(const double *c, int b_count, int r_per, int w, doubl
 }
 #endif
 
-void pipe_tpass_f32_portable(const float *c, int b_count, int r_per, int w, float scale, int two_sided,
-                             const float *cut, double *exceed, double *local_max, double *t_out, long t_stride) {
-    for (int b = 0; b < b_count; b++) {
-        const float *base = c + (long)b * r_per * w;
-        float mv[8];
-        for (int l = 0; l < 8; l++) mv[l] = -INFINITY;
-        for (int col = 0; col < w; col += 8) {
-            for (int l = 0; l < 8; l++) {
-                float bb = base[col + l];
-                float rss = 1.0f - bb * bb;
-                for (int r = 1; r < r_per; r++) {
-                    float q = base[(long)r * w + col + l];
-                    rss = rss - q * q;
-                }
-                if (rss <= 0) rss = INFINITY;
-                float t = bb * sqrtf(scale / rss);
-                float st = two_sided ? fabsf(t) : t;
-                if (st > mv[l]) mv[l] = st;
-                if (st >= cut[col + l]) exceed[col + l] += 1;
-                if (t_out) t_out[(long)b * t_stride + col + l] = (double)t;
-            }
-        }
-        float m = mv[0];
-        for (int l = 1; l < 8; l++) if (mv[l] > m) m = mv[l];
-        if ((double)m > local_max[b]) local_max[b] = (double)m;
-    }
+// The portable t passes, one body for both precisions (T, with its square root and absolute
+// value, and the lanes of the max kept per voxel column as the AVX2 path keeps them); every
+// operation rounds once in T, as in the AVX2 paths.
+#define PIPE_TPASS_PORTABLE(NAME, T, SQRT, ABS, LANES)                                                  \
+void NAME(const T *c, int b_count, int r_per, int w, T scale, int two_sided,                            \
+          const T *cut, double *exceed, double *local_max, double *t_out, long t_stride) {              \
+    for (int b = 0; b < b_count; b++) {                                                                 \
+        const T *base = c + (long)b * r_per * w;                                                        \
+        T mv[LANES];                                                                                    \
+        for (int l = 0; l < LANES; l++) mv[l] = -INFINITY;                                              \
+        for (int col = 0; col < w; col += LANES) {                                                      \
+            for (int l = 0; l < LANES; l++) {                                                           \
+                T bb = base[col + l];                                                                   \
+                T rss = (T)1 - bb * bb;                                                                 \
+                for (int r = 1; r < r_per; r++) {                                                       \
+                    T q = base[(long)r * w + col + l];                                                  \
+                    rss = rss - q * q;                                                                  \
+                }                                                                                       \
+                if (rss <= 0) rss = INFINITY;                                                           \
+                T t = bb * SQRT(scale / rss);                                                           \
+                T st = two_sided ? ABS(t) : t;                                                          \
+                if (st > mv[l]) mv[l] = st;                                                             \
+                if (st >= cut[col + l]) exceed[col + l] += 1;                                           \
+                if (t_out) t_out[(long)b * t_stride + col + l] = (double)t;                             \
+            }                                                                                           \
+        }                                                                                               \
+        T m = mv[0];                                                                                    \
+        for (int l = 1; l < LANES; l++) if (mv[l] > m) m = mv[l];                                       \
+        if ((double)m > local_max[b]) local_max[b] = (double)m;                                         \
+    }                                                                                                   \
 }
+
+PIPE_TPASS_PORTABLE(pipe_tpass_f32_portable, float, sqrtf, fabsf, 8)
+PIPE_TPASS_PORTABLE(pipe_tpass_f64_portable, double, sqrt, fabs, 4)
 
 void pipe_tpass_f32(const float *c, int b_count, int r_per, int w, float scale, int two_sided,
                     const float *cut, double *exceed, double *local_max, double *t_out, long t_stride) {
@@ -240,34 +247,6 @@ void pipe_panel_gemm_f64(const double *panels, int panel_count, int n, const dou
     if (avx2) { gemm_f64_avx2(panels, panel_count, n, y, w, c); return; }
 #endif
     pipe_panel_gemm_f64_portable(panels, panel_count, n, y, w, c);
-}
-
-void pipe_tpass_f64_portable(const double *c, int b_count, int r_per, int w, double scale, int two_sided,
-                             const double *cut, double *exceed, double *local_max, double *t_out, long t_stride) {
-    for (int b = 0; b < b_count; b++) {
-        const double *base = c + (long)b * r_per * w;
-        double mv[4];
-        for (int l = 0; l < 4; l++) mv[l] = -INFINITY;
-        for (int col = 0; col < w; col += 4) {
-            for (int l = 0; l < 4; l++) {
-                double bb = base[col + l];
-                double rss = 1.0 - bb * bb;
-                for (int r = 1; r < r_per; r++) {
-                    double q = base[(long)r * w + col + l];
-                    rss = rss - q * q;
-                }
-                if (rss <= 0) rss = INFINITY;
-                double t = bb * sqrt(scale / rss);
-                double st = two_sided ? fabs(t) : t;
-                if (st > mv[l]) mv[l] = st;
-                if (st >= cut[col + l]) exceed[col + l] += 1;
-                if (t_out) t_out[(long)b * t_stride + col + l] = t;
-            }
-        }
-        double m = mv[0];
-        for (int l = 1; l < 4; l++) if (mv[l] > m) m = mv[l];
-        if (m > local_max[b]) local_max[b] = m;
-    }
 }
 
 void pipe_tpass_f64(const double *c, int b_count, int r_per, int w, double scale, int two_sided,

@@ -37,14 +37,8 @@ final class PanelGemmTests: XCTestCase {
         c[4] = 1; c[w + 4] = 0; c[2 * w + 4] = 0; c[3 * w + 4] = 0  // rss = 0
         let cut = gauss.array(w).map { Float(abs($0) * 2) }
         for twoSided in [true, false] {
-            var exA = [Double](repeating: 0, count: w), exP = exA
-            var maxA = [Double](repeating: -.infinity, count: bCount), maxP = maxA
-            var tA = [Double](repeating: .nan, count: bCount * w), tP = tA
-            pipe_tpass_f32(c, Int32(bCount), Int32(rPer), Int32(w), 44, twoSided ? 1 : 0, cut, &exA, &maxA, &tA, w)
-            pipe_tpass_f32_portable(c, Int32(bCount), Int32(rPer), Int32(w), 44, twoSided ? 1 : 0, cut, &exP, &maxP, &tP, w)
-            XCTAssertEqual(tA.map(\.bitPattern), tP.map(\.bitPattern))
-            XCTAssertEqual(exA, exP)
-            XCTAssertEqual(maxA.map(\.bitPattern), maxP.map(\.bitPattern))
+            let (exP, maxP, tP) = bothTPasses(c, cut: cut, bCount: bCount, rPer: rPer, scale: 44, twoSided: twoSided,
+                                               pipe_tpass_f32, pipe_tpass_f32_portable)
             // Against the formula in Double.
             var expectedExceed = [Double](repeating: 0, count: w)
             for b in 0..<bCount {
@@ -104,14 +98,8 @@ final class PanelGemmTests: XCTestCase {
         c[5] = .nan                                       // a NaN product never counts nor raises the max
         let cut = gauss.array(w).map { abs($0) * 2 }
         for twoSided in [true, false] {
-            var exA = [Double](repeating: 0, count: w), exP = exA
-            var maxA = [Double](repeating: -.infinity, count: bCount), maxP = maxA
-            var tA = [Double](repeating: .nan, count: bCount * w), tP = tA
-            pipe_tpass_f64(c, Int32(bCount), Int32(rPer), Int32(w), 27, twoSided ? 1 : 0, cut, &exA, &maxA, &tA, w)
-            pipe_tpass_f64_portable(c, Int32(bCount), Int32(rPer), Int32(w), 27, twoSided ? 1 : 0, cut, &exP, &maxP, &tP, w)
-            XCTAssertEqual(tA.map(\.bitPattern), tP.map(\.bitPattern))
-            XCTAssertEqual(exA, exP)
-            XCTAssertEqual(maxA.map(\.bitPattern), maxP.map(\.bitPattern))
+            let (exP, maxP, tP) = bothTPasses(c, cut: cut, bCount: bCount, rPer: rPer, scale: 27, twoSided: twoSided,
+                                               pipe_tpass_f64, pipe_tpass_f64_portable)
             var expectedExceed = [Double](repeating: 0, count: w)
             for b in 0..<bCount {
                 var expectedMax = -Double.infinity
@@ -132,5 +120,26 @@ final class PanelGemmTests: XCTestCase {
             XCTAssertEqual(exP, expectedExceed)
             XCTAssertGreaterThan(exP.reduce(0, +), 0)
         }
+    }
+
+    /// A t pass's signature in CKernels (Float32 or Double tile and cuts).
+    typealias TPass<T> = (UnsafePointer<T>?, Int32, Int32, Int32, T, Int32, UnsafePointer<T>?, UnsafeMutablePointer<Double>?,
+                          UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?, Int) -> Void
+
+    /// Runs the dispatched t pass (AVX2 where the CPU has it) and the portable one on the same
+    /// tile, asserts that their counts, maxima and t values agree bit for bit, and returns the
+    /// portable path's.
+    func bothTPasses<T>(_ c: [T], cut: [T], bCount: Int, rPer: Int, scale: T, twoSided: Bool,
+                        _ dispatched: TPass<T>, _ portable: TPass<T>, line: UInt = #line) -> (exceed: [Double], max: [Double], t: [Double]) {
+        let w = PermutationKernel.blockWidth
+        var exA = [Double](repeating: 0, count: w), exP = exA
+        var maxA = [Double](repeating: -.infinity, count: bCount), maxP = maxA
+        var tA = [Double](repeating: .nan, count: bCount * w), tP = tA
+        dispatched(c, Int32(bCount), Int32(rPer), Int32(w), scale, twoSided ? 1 : 0, cut, &exA, &maxA, &tA, w)
+        portable(c, Int32(bCount), Int32(rPer), Int32(w), scale, twoSided ? 1 : 0, cut, &exP, &maxP, &tP, w)
+        XCTAssertEqual(tA.map(\.bitPattern), tP.map(\.bitPattern), line: line)
+        XCTAssertEqual(exA, exP, line: line)
+        XCTAssertEqual(maxA.map(\.bitPattern), maxP.map(\.bitPattern), line: line)
+        return (exP, maxP, tP)
     }
 }
