@@ -117,20 +117,11 @@ public struct OutputPublisher: Sendable {
     private static func linkedInodes(_ entries: [(key: String, outputs: [OutputFile])], destination: DirectoryHandle?,
                                      tasks: DirectoryHandle?) -> [(current: (UInt64, UInt64)?, linked: Bool)] {
         let names = entries.flatMap { e in e.outputs.map { (e.key, $0.name) } }
-        @Sendable func look(_ i: Int) -> ((UInt64, UInt64)?, Bool) {
+        return parallelMap(names.count, block: 1024) { i in
             let current = destination?.inode(names[i].1)
             guard let b = current, let a = tasks?.inode(names[i].0 + "/out/" + names[i].1) else { return (current, false) }
             return (current, a == b)
         }
-        let block = 1024, blocks = (names.count + block - 1) / block
-        guard blocks > 1 else { return names.indices.map(look) }
-        let out = UnsafeMutableBufferPointer<((UInt64, UInt64)?, Bool)>.allocate(capacity: names.count)
-        defer { out.deallocate() }
-        let slots = LookupSlots(out)
-        DispatchQueue.concurrentPerform(iterations: blocks) { b in
-            for i in (b * block)..<min(names.count, (b + 1) * block) { (slots.slots.baseAddress! + i).initialize(to: look(i)) }
-        }
-        return Array(out)
     }
 
     /// Publishes `entries` (key and manifest per task) of `stage`; prunes files that pipe
@@ -211,8 +202,3 @@ public struct OutputPublisher: Sendable {
     }
 }
 
-/// The result slots of `linkedInodes`, each written by one `concurrentPerform` worker.
-private struct LookupSlots: @unchecked Sendable {
-    let slots: UnsafeMutableBufferPointer<((UInt64, UInt64)?, Bool)>
-    init(_ slots: UnsafeMutableBufferPointer<((UInt64, UInt64)?, Bool)>) { self.slots = slots }
-}

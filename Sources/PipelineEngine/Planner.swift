@@ -52,20 +52,7 @@ public struct Planner: Sendable {
     /// over blocks of 512 tasks.
     private func waveResults(_ range: Range<Int>, resolved: [(key: String, outputs: [OutputFile])?], tasksDir: DirectoryHandle?,
                              threads: Int) -> [(TaskPlan, TaskDescription?)] {
-        let block = 512, blocks = (range.count + block - 1) / block
-        let out = UnsafeMutableBufferPointer<(TaskPlan, TaskDescription?)>.allocate(capacity: range.count)
-        defer { out.deinitialize(); out.deallocate() }
-        let shared = PlanSlots(out)
-        if blocks <= 1 || threads <= 1 {
-            for (i, id) in range.enumerated() { (out.baseAddress! + i).initialize(to: planTask(id, resolved: resolved, tasksDir: tasksDir)) }
-        } else {
-            DispatchQueue.concurrentPerform(iterations: blocks) { b in
-                for i in (b * block)..<min(range.count, (b + 1) * block) {
-                    (shared.slots.baseAddress! + i).initialize(to: planTask(range.lowerBound + i, resolved: resolved, tasksDir: tasksDir))
-                }
-            }
-        }
-        return Array(out)
+        parallelMap(range.count, workers: threads, block: 512) { planTask(range.lowerBound + $0, resolved: resolved, tasksDir: tasksDir) }
     }
 
     /// One task's plan, its upstream settled in `resolved` (reasons for a task that will run are
@@ -165,8 +152,3 @@ public struct Planner: Sendable {
     }
 }
 
-/// The result slots of a planning wave, each written by one `concurrentPerform` worker.
-private struct PlanSlots: @unchecked Sendable {
-    let slots: UnsafeMutableBufferPointer<(TaskPlan, TaskDescription?)>
-    init(_ slots: UnsafeMutableBufferPointer<(TaskPlan, TaskDescription?)>) { self.slots = slots }
-}

@@ -112,23 +112,14 @@ public struct TaskGraph: Sendable {
     /// by name, or the kind's error. In parallel over blocks of 256 scopes.
     private static func findSources(_ stage: StageSpec, scopes: [Scope], directory: URL, prefix: String)
         -> [Result<[(String, String, String, FileSystem.PathKind)], Error>] {
-        @Sendable func find(_ scope: Scope) -> Result<[(String, String, String, FileSystem.PathKind)], Error> {
+        parallelMap(scopes.count, block: 256) { i in
             Result {
-                try stage.kind.sources(stage: stage, scope: scope, directory: directory).sorted(by: { $0.key < $1.key }).map { name, rel in
+                try stage.kind.sources(stage: stage, scope: scopes[i], directory: directory).sorted(by: { $0.key < $1.key }).map { name, rel in
                     let path = rel.hasPrefix("/") ? rel : prefix + rel
                     return (name, rel, path, FileSystem.kind(of: path))
                 }
             }
         }
-        let block = 256, blocks = (scopes.count + block - 1) / block
-        guard blocks > 1 else { return scopes.map(find) }
-        let out = UnsafeMutableBufferPointer<Result<[(String, String, String, FileSystem.PathKind)], Error>>.allocate(capacity: scopes.count)
-        defer { out.deinitialize(); out.deallocate() }
-        let slots = SourceSlots(out)
-        DispatchQueue.concurrentPerform(iterations: blocks) { b in
-            for i in (b * block)..<min(scopes.count, (b + 1) * block) { (slots.slots.baseAddress! + i).initialize(to: find(scopes[i])) }
-        }
-        return Array(out)
     }
 
     /// The stage spec of `task`.
@@ -155,8 +146,3 @@ public struct TaskGraph: Sendable {
     }
 }
 
-/// The result slots of `findSources`, each written by one `concurrentPerform` worker.
-private struct SourceSlots: @unchecked Sendable {
-    let slots: UnsafeMutableBufferPointer<Result<[(String, String, String, FileSystem.PathKind)], Error>>
-    init(_ slots: UnsafeMutableBufferPointer<Result<[(String, String, String, FileSystem.PathKind)], Error>>) { self.slots = slots }
-}

@@ -134,15 +134,7 @@ public struct TaskRunner: Sendable {
             guard case .intact(let outputs) = states[n], outputs == i.outputs else { continue }
             for o in i.outputs where o.size <= Self.inputRehashLimit { files.append((n, o.name, cache.outputPath(i.key, o.name))) }
         }
-        let paths = files.map(\.path)
-        let workers = max(1, min(files.count, task.threads, maxThreads))
-        let results = UnsafeMutableBufferPointer<String?>.allocate(capacity: files.count)
-        results.initialize(repeating: nil)
-        defer { results.deinitialize(); results.deallocate() }
-        let shared = SendableBuffer(results)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            for k in stride(from: w, to: paths.count, by: workers) { shared.buffer[k] = try? FileSystem.sha256(ofFile: paths[k]) }
-        }
+        let results = parallelMap(files.count, workers: min(task.threads, maxThreads), block: 1) { try? FileSystem.sha256(ofFile: files[$0].path) }
         var digests = [[String: String]](repeating: [:], count: task.inputs.count)
         for (k, f) in files.enumerated() { digests[f.input][f.name] = results[k] }
         return digests
@@ -177,8 +169,3 @@ public struct TaskRunner: Sendable {
     }
 }
 
-/// A buffer whose elements `concurrentPerform` workers write, each its own.
-private struct SendableBuffer<T>: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<T>
-    init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
-}
