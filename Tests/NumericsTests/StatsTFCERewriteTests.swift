@@ -4,7 +4,8 @@ import Numerics
 
 /// The rank-space exact TFCE (`TFCEWorkspace`) against the previous voxel-indexed implementation
 /// (`TFCEReference`, kept verbatim): equal to 1e-9 relative per voxel on maps that stress the
-/// sort (ties, values equal in Float32 but not Float64, NaN), both signs, one- and two-sided,
+/// sort (ties, values equal in Float32 but not Float64, values that are all Float32 as in a
+/// Float32 permutation null, NaN), both signs, one- and two-sided,
 /// non-standard E/H, 26-connectivity, masks with holes, and workspace reuse across sizes.
 final class StatsTFCERewriteTests: XCTestCase {
     private func holeyGrid(_ nx: Int, _ ny: Int, _ nz: Int, seed: UInt64) -> MaskGrid {
@@ -60,6 +61,7 @@ final class StatsTFCERewriteTests: XCTestCase {
             let variants: [(String, [Double])] = [
                 ("smooth", map),
                 ("ties", map.map { ($0 * 4).rounded() / 4 }),
+                ("float32", map.map { Double(Float($0)) }),
                 ("float32-equal", float32Equal(map)),
                 ("nan", map.enumerated().map { $0.offset % 17 == 0 ? .nan : $0.element }),
                 ("all negative", map.map { -abs($0) - 0.01 }),

@@ -2,7 +2,9 @@
 // Environment: BENCH_SUBJECTS (49), BENCH_PERMS (5000), BENCH_COVARS (3), BENCH_SECTIONS
 // ("maxt,tfce"; also "cluster", "spatial", "ftest"), BENCH_SPATIAL_PERMS (100), BENCH_PRECISION
 // (double|float), BENCH_CLUSTER (0: spatial without the cluster null), BENCH_TFCE (0: spatial
-// without the TFCE null).
+// without the TFCE null), BENCH_TFCE_REPS (maps timed for the TFCE maximum, also printing the
+// fastest), BENCH_TFCE_CHECKSUM (1: print a hash of the bits of the TFCE maps and, in the
+// spatial section, of the TFCE null, to compare builds).
 // Shared data set (benchmarks/group-stats.sh runs nilearn on the same numbers):
 // BENCH_WRITE=DIR writes a group data set of BENCH_SUBJECTS smooth noise maps in the ellipsoid mask
 // (each subject's grid noise blurred as the TFCE section's map, FWHM about 2.5 voxels), the
@@ -158,10 +160,24 @@ if sections.contains("tfce") || sections.contains("cluster") {
             map.withUnsafeBufferPointer { m in out.withUnsafeMutableBufferPointer { o in TFCE.exact(map: m, graph: graph, out: o, workspace: workspace) } }
         }
         print(String(format: "exact TFCE (two-sided), reused workspace: %.2f ms wall, %.2f ms CPU", (now() - t2) / Double(reps) * 1000, (cpu() - c2) / Double(reps) * 1000))
-        var mx = 0.0
+        if env["BENCH_TFCE_CHECKSUM"] == "1" {
+            var hsh: UInt64 = 1469598103934665603
+            for x in out { hsh = (hsh ^ x.bitPattern) &* 1099511628211 }
+            var m2 = map; for i in Swift.stride(from: 0, to: m2.count, by: 3) { m2[i] = -m2[i] * 0.7 }
+            for x in TFCE.exact(map: m2, graph: graph) { hsh = (hsh ^ x.bitPattern) &* 1099511628211 }
+            for x in TFCE.exact(map: m2, graph: graph, twoSided: false, E: 0.6, H: 1.5) { hsh = (hsh ^ x.bitPattern) &* 1099511628211 }
+            print("checksum", String(hsh, radix: 16))
+        }
+        var mx = 0.0, fastest = Double.infinity
+        let maxReps = Int(env["BENCH_TFCE_REPS"] ?? "") ?? reps
         let t3 = now(), c3 = cpu()
-        for _ in 0..<reps { mx += map.withUnsafeBufferPointer { TFCE.exactMaximum(map: $0, graph: graph, workspace: workspace) } }
-        print(String(format: "exact TFCE maximum (null statistic), reused workspace: %.2f ms wall, %.2f ms CPU (max %.1f)", (now() - t3) / Double(reps) * 1000, (cpu() - c3) / Double(reps) * 1000, mx / Double(reps)))
+        for _ in 0..<maxReps {
+            let t = now()
+            mx += map.withUnsafeBufferPointer { TFCE.exactMaximum(map: $0, graph: graph, workspace: workspace) }
+            fastest = min(fastest, now() - t)
+        }
+        print(String(format: "exact TFCE maximum (null statistic), reused workspace: %.2f ms wall, %.2f ms CPU, fastest %.2f ms (max %.1f)",
+                     (now() - t3) / Double(maxReps) * 1000, (cpu() - c3) / Double(maxReps) * 1000, fastest * 1000, mx / Double(maxReps)))
         let t1 = now(), c1 = cpu()
         _ = TFCE.nilearnStepped(map: map, graph: graph)
         print(String(format: "stepped (nilearn) TFCE per map: %.1f ms wall, %.1f ms CPU", (now() - t1) * 1000, (cpu() - c1) * 1000))
@@ -197,6 +213,11 @@ if sections.contains("spatial") {
         observed += String(format: "; cluster threshold |t| > %.4f, observed max cluster %.0f voxels, mass %.4f", thr, c.size, c.mass)
     }
     if let p = r.tfceFWEP { observed += String(format: "; min TFCE FWE p %.3f", p.min() ?? .nan) }
+    if env["BENCH_TFCE_CHECKSUM"] == "1", let nulls = r.nullMaxTFCE {
+        var hsh: UInt64 = 1469598103934665603
+        for x in nulls + (r.tfce ?? []) { hsh = (hsh ^ x.bitPattern) &* 1099511628211 }
+        print("null checksum", String(hsh, radix: 16))
+    }
     print(String(format: "%@ (%@): %d perms: %.2f s wall (%.1f ms/perm), %.2f CPU s; peak RSS %.0f MB; %@",
                  nulls.joined(separator: " + "), String(describing: options.precision), sperms, dt, dt / Double(sperms) * 1000, dc, peakMB(), observed))
 }

@@ -13,7 +13,9 @@ import Foundation
 ///    descending by a stable LSD radix sort on 8-byte records (key, voxel index | sign bit) in
 ///    three 11/11/9-bit passes (2048 buckets, so the scatter stays in cache; a pass whose digit is
 ///    constant is skipped). The exact Float64 values are then gathered and the rare runs of equal
-///    Float32 keys re-sorted by the exact value, so the order is exactly that of u.
+///    Float32 keys re-sorted by the exact value, so the order is exactly that of u. When every u
+///    is a Float32 value (the maps of a Float32 permutation null), the keys are the values: the
+///    heights are decoded from the sorted keys in order, with no gather and no re-sort.
 /// 2. Neighbours in rank space: a voxel-order pass over the neighbour table (streamed; rankOf
 ///    read near the diagonal) writes, for each rank, the ranks of its *earlier* neighbours of the
 ///    same sign (−1 terminated). It is C (`pipe_tfce_rank_neighbors`): branch-free (which
@@ -126,11 +128,14 @@ public final class TFCEWorkspace: @unchecked Sendable {
         let hist = histogram
         hist.initialize(repeating: 0, count: 3 * 2048)
         var m = 0
+        var floatExact = true
         for i in 0..<v {
             let t = map[i]
             let u = twoSided ? abs(t) : t
             guard u > 0 else { continue }  // also drops NaN
-            let key = UInt64(Float(u).bitPattern)
+            let f = Float(u)
+            floatExact = floatExact && Double(f) == u
+            let key = UInt64(f.bitPattern)
             records[m] = key << 32 | UInt64(i) | (t < 0 ? 0x8000_0000 : 0)
             m += 1
             // Descending: bucket = digit mask − digit.
@@ -155,7 +160,13 @@ public final class TFCEWorkspace: @unchecked Sendable {
             }
             swap(&src, &dst)
         }
-        if src != records { records.update(from: src, count: m) }
+        if src != records { swap(&records, &scratch) }  // the two have the same capacity
+        if floatExact {
+            // Every value is a Float32 (a null map of the Float32 product): the key is the value,
+            // and equal keys are equal values, so the order is already exact.
+            for r in 0..<m { height[r] = Double(Float(bitPattern: UInt32(truncatingIfNeeded: records[r] >> 32))) }
+            return m
+        }
         // Exact values; re-sort runs of equal Float32 keys by the Float64 value (descending).
         for r in 0..<m {
             let t = map[Int(records[r] & 0x7FFF_FFFF)]
