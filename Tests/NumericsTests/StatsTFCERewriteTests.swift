@@ -83,7 +83,10 @@ final class StatsTFCERewriteTests: XCTestCase {
                         XCTAssertEqual(mx, ref.map { twoSided ? abs($0) : $0 }.max()!, accuracy: 1e-12 * max(1, mx), label)
                     }
                     let (e, h) = (1.0, 1.5)
-                    assertClose(TFCE.exact(map: m, graph: graph, E: e, H: h), TFCEReference.exact(map: m, graph: graph, E: e, H: h), map: m, twoSided: true, "\(name) E=1 H=1.5")
+                    let refEH = TFCEReference.exact(map: m, graph: graph, E: e, H: h)
+                    assertClose(TFCE.exact(map: m, graph: graph, E: e, H: h), refEH, map: m, twoSided: true, "\(name) E=1 H=1.5")
+                    let mxEH = m.withUnsafeBufferPointer { TFCE.exactMaximum(map: $0, graph: graph, E: e, H: h, workspace: workspace) }
+                    XCTAssertEqual(mxEH, refEH.map { abs($0) }.max()!, accuracy: 1e-12 * max(1, mxEH), "\(name) E=1 H=1.5 maximum")
                 }
             }
         }

@@ -26,13 +26,14 @@ public struct GroupKind: TypedStageKind {
     public init() {}
 
     public var name: String { "group" }
-    /// 8: Float32 permutation products with fused multiply-adds (null values move in the last
+    /// 9: the TFCE null maxima are summed from each peak down rather than from the root up (they
+    /// move in the last bits). 8: Float32 permutation products with fused multiply-adds (null values move in the last
     /// Float32 bit). 7: statistical maps end in the BIDS suffix `_statmap`, so BIDS readers find their
     /// sidecars. 6: maps carry NIfTI intent codes (t with df, F with df1/df2, z, estimate, label, named
     /// −log10 p) and the input maps' coordinate-system code. 5: the cluster FWE map holds −log10 p
     /// again (version 3–4 wrote p). 4: permutation F-tests;
     /// the rewritten exact TFCE. 3: significant clusters as a label map; the summary records the design.
-    public var version: Int { 8 }
+    public var version: Int { 9 }
     public var fanOut: FanOut { .group }
     /// Permutation inference parallelises over voxel blocks and permuted maps.
     public var defaultThreads: Int { 4 }

@@ -29,13 +29,14 @@ public struct LongitudinalKind: TypedStageKind {
     public init() {}
 
     public var name: String { "longitudinal" }
-    /// 7: Float32 permutation products with fused multiply-adds (null values move in the last
+    /// 8: the TFCE null maxima are summed from each peak down rather than from the root up (they
+    /// move in the last bits). 7: Float32 permutation products with fused multiply-adds (null values move in the last
     /// Float32 bit). 6: `desc-roi.tsv` adds each subject's pre and post mean in every significant cluster
     /// (`cluster<k>_<session>`). 5: statistical maps end in the BIDS suffix `_statmap`. 4: maps carry NIfTI intent codes
     /// and the input maps' coordinate-system code. 3: the cluster
     /// FWE map holds −log10 p (version 1–2 wrote p). 2: permutation F-tests, the
     /// rewritten exact TFCE.
-    public var version: Int { 7 }
+    public var version: Int { 8 }
     public var fanOut: FanOut { .group }
     /// Permutation inference parallelises over voxel blocks and permuted maps.
     public var defaultThreads: Int { 4 }

@@ -43,8 +43,7 @@ public enum TFCE {
     /// statistic of a TFCE permutation null — without writing the map. 0 for an empty map.
     public static func exactMaximum(map: UnsafeBufferPointer<Double>, graph: NeighborGraph, twoSided: Bool = true,
                                     E: Double = 0.5, H: Double = 2, workspace: TFCEWorkspace = TFCEWorkspace()) -> Double {
-        let m = workspace.sweep(map: map, graph: graph, twoSided: twoSided, E: E, H: H)
-        return workspace.maximum(m: m)
+        workspace.maximum(map: map, graph: graph, twoSided: twoSided, E: E, H: H)
     }
 
     /// nilearn's stepped TFCE (`nilearn.mass_univariate._utils.calculate_tfce`, dh="auto").
