@@ -3,7 +3,7 @@
 // ("maxt,tfce"; also "cluster", "spatial", "ftest"), BENCH_SPATIAL_PERMS (100), BENCH_PRECISION
 // (double|float), BENCH_CLUSTER (0: spatial without the cluster null), BENCH_TFCE (0: spatial
 // without the TFCE null), BENCH_TFCE_REPS (maps timed for the TFCE maximum, also printing the
-// fastest), BENCH_TFCE_CHECKSUM (1: print a hash of the bits of the TFCE maps and, in the
+// fastest), BENCH_TFCE_FLOAT (1: the TFCE section's map rounded to Float32), BENCH_TFCE_CHECKSUM (1: print a hash of the bits of the TFCE maps and, in the
 // spatial section, of the TFCE null, to compare builds).
 // Shared data set (benchmarks/group-stats.sh runs nilearn on the same numbers):
 // BENCH_WRITE=DIR writes a group data set of BENCH_SUBJECTS smooth noise maps in the ellipsoid mask
@@ -144,7 +144,8 @@ if sections.contains("maxt") {
 if sections.contains("tfce") || sections.contains("cluster") {
     // A smooth t-like map: blurred noise scaled to |t| up to ~5.
     let raw = smoothNoise(grid)
-    let map = grid.voxelIndices.map { raw[$0] * 6 }
+    // BENCH_TFCE_FLOAT=1 rounds it to Float32 values, as the maps of a Float32 permutation null.
+    let map = grid.voxelIndices.map { env["BENCH_TFCE_FLOAT"] == "1" ? Double(Float(raw[$0] * 6)) : raw[$0] * 6 }
     let graph = grid.neighborGraph(.faces)
     if sections.contains("tfce") {
         _ = TFCE.exact(map: map, graph: graph)

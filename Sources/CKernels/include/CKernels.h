@@ -58,10 +58,10 @@ void pipe_regress_portable(double *block, long rows, long lanes, int rank, const
 void pipe_convolve(const double *center, long step, long count, const double *w, int radius, float *dst);
 void pipe_convolve_portable(const double *center, long step, long count, const double *w, int radius, float *dst);
 
-/// Exact TFCE, step 2: for each voxel i with rank_of[i] = r (≥ 0 for positive voxels, −1 − r for
-/// negative ones, INT32_MAX when excluded), writes at neighbors[r·degree…] the ranks of its
-/// neighbours (`table`, voxels x degree, −1 padded) of the same sign and smaller rank, −1
+/// Exact TFCE, step 2: for each voxel i with rank_of[i] = r (INT32_MAX when excluded; ranks below
+/// `split` are positive voxels, the others negative), writes at neighbors[r·degree…] the ranks of
+/// its neighbours (`table`, voxels x degree, −1 padded) of the same sign and smaller rank, −1
 /// terminated when fewer than `degree`.
-void pipe_tfce_rank_neighbors(const int *table, const int *rank_of, long voxels, int degree, int *neighbors);
+void pipe_tfce_rank_neighbors(const int *table, const int *rank_of, long voxels, int degree, int split, int *neighbors);
 
 #endif

@@ -9,9 +9,9 @@ import Foundation
 /// The sweep works in *rank space*: the m voxels with u > 0 (u = |t| two-sided, t one-sided) are
 /// sorted by u descending and every per-voxel array of the sweep is indexed by rank r, so
 /// activation is a sequential walk over the arrays. Steps:
-/// 1. Sort. Key = the Float32 rounding of u (monotone: u₁ < u₂ ⇒ Float(u₁) ≤ Float(u₂)), sorted
-///    descending by a stable LSD radix sort on 8-byte records (key, voxel index | sign bit) in
-///    three 11/11/9-bit passes (2048 buckets, so the scatter stays in cache; a pass whose digit is
+/// 1. Sort. Key = the Float32 rounding of u (monotone: u₁ < u₂ ⇒ Float(u₁) ≤ Float(u₂)) with a
+///    top bit set for positive voxels, sorted descending by a stable LSD radix sort on 8-byte
+///    records (key, voxel index | sign bit) in three 11-bit passes (2048 buckets, so the scatter stays in cache; a pass whose digit is
 ///    constant is skipped). The exact Float64 values are then gathered and the rare runs of equal
 ///    Float32 keys re-sorted by the exact value, so the order is exactly that of u. When every u
 ///    is a Float32 value (the maps of a Float32 permutation null), the keys are the values: the
@@ -21,8 +21,11 @@ import Foundation
 ///    same sign (−1 terminated). It is C (`pipe_tfce_rank_neighbors`): branch-free (which
 ///    neighbours qualify is a coin toss in a noise map; branches cost 20 % of the whole TFCE), and
 ///    the randomly placed row of the voxel 16 on is prefetched for writing. A neighbour is active
-///    when a voxel is activated iff its rank is smaller, so no activity flags are needed, and
-///    positive and negative parts (two-sided) share one sort and one sweep: they never connect. (Gathering table rows in rank order instead,
+///    when a voxel is activated iff its rank is smaller, so no activity flags are needed. Positive
+///    and negative parts (two-sided) share one sort and one sweep but never connect: the sign bit
+///    of the key makes each sign one block of ranks, so each part's union–find touches only its
+///    own half of the arrays (4 % less time than the two signs' ranks interleaved). (Gathering
+///    table rows in rank order instead,
 ///    or fusing the gather into the sweep, measured 2–3x slower: random 24-byte row reads. The
 ///    sweep itself in C, with the neighbours' parents prefetched, or with the union–find fields
 ///    packed in one record per rank, measured no faster: its misses are chained.)
@@ -45,6 +48,9 @@ public final class TFCEWorkspace: @unchecked Sendable {
     private var voxelCapacity = 0
     private var rankCapacity = 0
     private var degreeCapacity = 0
+    /// Ranks below `split` are positive voxels, the rest negative (two-sided): the two signs never
+    /// connect, so each sign's sweep works in its own half of the rank space.
+    private var split = 0
     private var rankOf = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
     private var records = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
     private var scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
@@ -137,7 +143,8 @@ public final class TFCEWorkspace: @unchecked Sendable {
         let v = map.count
         let hist = histogram
         hist.initialize(repeating: 0, count: 3 * 2048)
-        var m = 0
+        var m = 0, positives = 0
+        defer { split = positives }
         var floatExact = true
         for i in 0..<v {
             let t = map[i]
@@ -145,9 +152,11 @@ public final class TFCEWorkspace: @unchecked Sendable {
             guard u > 0 else { continue }  // also drops NaN
             let f = Float(u)
             floatExact = floatExact && Double(f) == u
-            let key = UInt64(f.bitPattern)
+            // Bit 31 of the key puts the positive voxels first (descending), then the negative ones.
+            let key = UInt64(f.bitPattern) | (t < 0 ? 0 : 0x8000_0000)
             records[m] = key << 32 | UInt64(i) | (t < 0 ? 0x8000_0000 : 0)
             m += 1
+            if t > 0 { positives += 1 }
             // Descending: bucket = digit mask − digit.
             hist[2047 - Int(key & 0x7FF)] += 1
             hist[2048 + 2047 - Int((key >> 11) & 0x7FF)] += 1
@@ -177,7 +186,7 @@ public final class TFCEWorkspace: @unchecked Sendable {
         if floatExact {
             // Every value is a Float32 (a null map of the Float32 product): the key is the value,
             // and equal keys are equal values, so the order is already exact.
-            for r in 0..<m { height[r] = Double(Float(bitPattern: UInt32(truncatingIfNeeded: records[r] >> 32))) }
+            for r in 0..<m { height[r] = Double(Float(bitPattern: UInt32(truncatingIfNeeded: records[r] >> 32) & 0x7FFF_FFFF)) }
             return m
         }
         // Exact values; re-sort runs of equal Float32 keys by the Float64 value (descending).
@@ -215,13 +224,13 @@ public final class TFCEWorkspace: @unchecked Sendable {
     // MARK: step 2
 
     private func buildNeighbors(table: UnsafePointer<Int32>, voxels v: Int, degree: Int, m: Int) {
-        // rankOf: r for positive voxels, −1 − r for negative ones, Int32.max when excluded.
+        // rankOf: the rank, Int32.max when excluded.
         rankOf.update(repeating: Int32.max, count: v)
         for r in 0..<m {
             let rec = records[r]
-            rankOf[Int(rec & 0x7FFF_FFFF)] = rec & 0x8000_0000 != 0 ? Int32(-1 - r) : Int32(r)
+            rankOf[Int(rec & 0x7FFF_FFFF)] = Int32(r)
         }
-        pipe_tfce_rank_neighbors(table, rankOf, v, Int32(degree), neighbors)
+        pipe_tfce_rank_neighbors(table, rankOf, v, Int32(degree), Int32(split), neighbors)
     }
 
     // MARK: steps 3–4
