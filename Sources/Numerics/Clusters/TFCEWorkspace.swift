@@ -240,20 +240,23 @@ public final class TFCEWorkspace: @unchecked Sendable {
 
     // MARK: steps 3–4
 
+    /// The union–find root of x, halving the path on the way.
+    @inline(__always)
+    private static func find(_ x0: Int32, _ parent: UnsafeMutablePointer<Int32>) -> Int32 {
+        var x = x0
+        while true {
+            let p = parent[Int(x)]
+            if p == x { return x }
+            let g = parent[Int(p)]
+            parent[Int(x)] = g
+            x = g
+        }
+    }
+
     @inline(__always)
     private func unionSweep(m: Int, degree: Int, F: (Double) -> Double, ext: (Int32) -> Double) {
         let parent = self.parent, size = self.size, top = self.top, treeParent = self.treeParent
         let acc = self.acc, since = self.since, height = self.height
-        @inline(__always) func find(_ x0: Int32) -> Int32 {
-            var x = x0
-            while true {
-                let p = parent[Int(x)]
-                if p == x { return x }
-                let g = parent[Int(p)]
-                parent[Int(x)] = g
-                x = g
-            }
-        }
         for r in 0..<m {
             let h = height[r]
             let r32 = Int32(r)
@@ -265,7 +268,7 @@ public final class TFCEWorkspace: @unchecked Sendable {
             for k in 0..<degree {
                 let q = row[k]
                 if q < 0 { break }
-                let other = Int(find(q))
+                let other = Int(TFCEWorkspace.find(q, parent))
                 if other == root { continue }
                 // Seal the neighbour component's merge-tree top down to h and hang it under r.
                 let t = Int(top[other])
@@ -307,16 +310,6 @@ public final class TFCEWorkspace: @unchecked Sendable {
     private func maximumSweep(m: Int, degree: Int, F: (Double) -> Double, ext: (Int32) -> Double) -> Double {
         let parent = self.parent, size = self.size, height = self.height
         let since = self.since, best = self.acc
-        @inline(__always) func find(_ x0: Int32) -> Int32 {
-            var x = x0
-            while true {
-                let p = parent[Int(x)]
-                if p == x { return x }
-                let g = parent[Int(p)]
-                parent[Int(x)] = g
-                x = g
-            }
-        }
         for r in 0..<m {
             let h = height[r]
             let r32 = Int32(r)
@@ -327,7 +320,7 @@ public final class TFCEWorkspace: @unchecked Sendable {
             for k in 0..<degree {
                 let q = row[k]
                 if q < 0 { break }
-                let other = Int(find(q))
+                let other = Int(TFCEWorkspace.find(q, parent))
                 if other == root { continue }
                 // r's component is already at h (since == h); flush the neighbour's to h.
                 var b = best[other]
