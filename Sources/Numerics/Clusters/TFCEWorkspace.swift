@@ -11,11 +11,12 @@ import Foundation
 /// activation is a sequential walk over the arrays. Steps:
 /// 1. Sort. Key = the Float32 rounding of u (monotone: u₁ < u₂ ⇒ Float(u₁) ≤ Float(u₂)) with a
 ///    top bit set for positive voxels, sorted descending by a stable LSD radix sort on 8-byte
-///    records (key, voxel index | sign bit) in three 11-bit passes (2048 buckets, so the scatter stays in cache; a pass whose digit is
-///    constant is skipped). The exact Float64 values are then gathered and the rare runs of equal
-///    Float32 keys re-sorted by the exact value, so the order is exactly that of u. When every u
-///    is a Float32 value (the maps of a Float32 permutation null), the keys are the values: the
-///    heights are decoded from the sorted keys in order, with no gather and no re-sort.
+///    records (key, voxel index | sign bit) in three 11-bit passes (2048 buckets, so the scatter
+///    stays in cache; a pass whose digit is constant is skipped). The exact Float64 values are
+///    then gathered and the rare runs of equal Float32 keys re-sorted by the exact value, so the
+///    order is exactly that of u. When every u is a Float32 value (the maps of a Float32
+///    permutation null), the keys are the values: the heights are decoded from the sorted keys in
+///    order, with no gather and no re-sort.
 /// 2. Neighbours in rank space: a voxel-order pass over the neighbour table (streamed; rankOf
 ///    read near the diagonal) writes, for each rank, the ranks of its *earlier* neighbours of the
 ///    same sign (−1 terminated). It is C (`pipe_tfce_rank_neighbors`): branch-free (which
@@ -25,10 +26,10 @@ import Foundation
 ///    and negative parts (two-sided) share one sort and one sweep but never connect: the sign bit
 ///    of the key makes each sign one block of ranks, so each part's union–find touches only its
 ///    own half of the arrays (4 % less time than the two signs' ranks interleaved). (Gathering
-///    table rows in rank order instead,
-///    or fusing the gather into the sweep, measured 2–3x slower: random 24-byte row reads. The
-///    sweep itself in C, with the neighbours' parents prefetched, or with the union–find fields
-///    packed in one record per rank, measured no faster: its misses are chained.)
+///    table rows in rank order instead, or fusing the gather into the sweep, measured 2–3x
+///    slower: random 24-byte row reads. The sweep itself in C, with the neighbours' parents
+///    prefetched, or with the union–find fields packed in one record per rank, measured no
+///    faster: its misses are chained.)
 /// 3. Sweep ranks in order. Two forests over ranks: a union–find (union by size, path halving)
 ///    for "which component", and the merge tree for the integrals. The activated voxel r is the
 ///    merge node: every distinct neighbour component is sealed — the integral of its tree top
@@ -37,6 +38,9 @@ import Foundation
 ///    h. TFCE(v) = Σ acc along v's merge-tree path: non-negative terms only, no subtraction.
 /// 4. Totals: a merge-tree parent is activated later (treeParent[r] > r), so TFCE(r) = acc[r] +
 ///    TFCE(treeParent[r]) in one descending pass (no find calls).
+/// The permutation null needs only each map's maximum (`maximum`): that sweep keeps no merge
+/// tree, only each component's best integral so far (see `maximumSweep`); 8 % less time per
+/// permutation.
 /// Same mathematics as the previous voxel-indexed implementation (kept as a test reference),
 /// which stored union–find offsets acc[child] −= acc[root]: there a small voxel in a large
 /// component lost digits to cancellation (absolute error ~1e-16 × the component's integral);
