@@ -3,8 +3,9 @@
 // ("maxt,tfce"; also "cluster", "spatial", "ftest"), BENCH_SPATIAL_PERMS (100), BENCH_PRECISION
 // (double|float), BENCH_CLUSTER (0: spatial without the cluster null), BENCH_TFCE (0: spatial
 // without the TFCE null), BENCH_TFCE_REPS (maps timed for the TFCE maximum, also printing the
-// fastest), BENCH_TFCE_FLOAT (1: the TFCE section's map rounded to Float32), BENCH_TFCE_CHECKSUM (1: print a hash of the bits of the TFCE maps and, in the
-// spatial section, of the TFCE null, to compare builds).
+// fastest), BENCH_TFCE_FLOAT (1: the TFCE section's map rounded to Float32), BENCH_TFCE_CHECKSUM
+// (1: print a hash of the bits of the TFCE maps and, in the spatial section, of the TFCE null, to
+// compare builds).
 // Shared data set (benchmarks/group-stats.sh runs nilearn on the same numbers):
 // BENCH_WRITE=DIR writes a group data set of BENCH_SUBJECTS smooth noise maps in the ellipsoid mask
 // (each subject's grid noise blurred as the TFCE section's map, FWHM about 2.5 voxels), the
@@ -21,6 +22,13 @@ let env = ProcessInfo.processInfo.environment
 let subjects = Int(env["BENCH_SUBJECTS"] ?? "") ?? 49
 let perms = Int(env["BENCH_PERMS"] ?? "") ?? 5000
 let covars = Int(env["BENCH_COVARS"] ?? "") ?? 3
+/// FNV-1a over the values' bit patterns, in hex: equal only if every bit is (BENCH_TFCE_CHECKSUM).
+func bitsHash(_ values: [Double]) -> String {
+    var h: UInt64 = 1469598103934665603
+    for x in values { h = (h ^ x.bitPattern) &* 1099511628211 }
+    return String(h, radix: 16)
+}
+
 let sections = Set((env["BENCH_SECTIONS"] ?? "maxt,tfce").split(separator: ",").map(String.init))
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
@@ -145,7 +153,8 @@ if sections.contains("tfce") || sections.contains("cluster") {
     // A smooth t-like map: blurred noise scaled to |t| up to ~5.
     let raw = smoothNoise(grid)
     // BENCH_TFCE_FLOAT=1 rounds it to Float32 values, as the maps of a Float32 permutation null.
-    let map = grid.voxelIndices.map { env["BENCH_TFCE_FLOAT"] == "1" ? Double(Float(raw[$0] * 6)) : raw[$0] * 6 }
+    let float = env["BENCH_TFCE_FLOAT"] == "1"
+    let map = grid.voxelIndices.map { float ? Double(Float(raw[$0] * 6)) : raw[$0] * 6 }
     let graph = grid.neighborGraph(.faces)
     if sections.contains("tfce") {
         _ = TFCE.exact(map: map, graph: graph)
@@ -162,12 +171,9 @@ if sections.contains("tfce") || sections.contains("cluster") {
         }
         print(String(format: "exact TFCE (two-sided), reused workspace: %.2f ms wall, %.2f ms CPU", (now() - t2) / Double(reps) * 1000, (cpu() - c2) / Double(reps) * 1000))
         if env["BENCH_TFCE_CHECKSUM"] == "1" {
-            var hsh: UInt64 = 1469598103934665603
-            for x in out { hsh = (hsh ^ x.bitPattern) &* 1099511628211 }
             var m2 = map; for i in Swift.stride(from: 0, to: m2.count, by: 3) { m2[i] = -m2[i] * 0.7 }
-            for x in TFCE.exact(map: m2, graph: graph) { hsh = (hsh ^ x.bitPattern) &* 1099511628211 }
-            for x in TFCE.exact(map: m2, graph: graph, twoSided: false, E: 0.6, H: 1.5) { hsh = (hsh ^ x.bitPattern) &* 1099511628211 }
-            print("checksum", String(hsh, radix: 16))
+            print("checksum", bitsHash(out + TFCE.exact(map: m2, graph: graph)
+                                       + TFCE.exact(map: m2, graph: graph, twoSided: false, E: 0.6, H: 1.5)))
         }
         var mx = 0.0, fastest = Double.infinity
         let maxReps = Int(env["BENCH_TFCE_REPS"] ?? "") ?? reps
@@ -215,9 +221,7 @@ if sections.contains("spatial") {
     }
     if let p = r.tfceFWEP { observed += String(format: "; min TFCE FWE p %.3f", p.min() ?? .nan) }
     if env["BENCH_TFCE_CHECKSUM"] == "1", let nulls = r.nullMaxTFCE {
-        var hsh: UInt64 = 1469598103934665603
-        for x in nulls + (r.tfce ?? []) { hsh = (hsh ^ x.bitPattern) &* 1099511628211 }
-        print("null checksum", String(hsh, radix: 16))
+        print("null checksum", bitsHash(nulls + (r.tfce ?? [])))
     }
     print(String(format: "%@ (%@): %d perms: %.2f s wall (%.1f ms/perm), %.2f CPU s; peak RSS %.0f MB; %@",
                  nulls.joined(separator: " + "), String(describing: options.precision), sperms, dt, dt / Double(sperms) * 1000, dc, peakMB(), observed))

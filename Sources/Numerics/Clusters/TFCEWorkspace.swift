@@ -257,6 +257,16 @@ public final class TFCEWorkspace: @unchecked Sendable {
         }
     }
 
+    /// Joins the components of roots a and b by size (the smaller under the larger; b under a on a
+    /// tie) and returns the merged root.
+    @inline(__always)
+    private static func union(_ a: Int, _ b: Int, _ parent: UnsafeMutablePointer<Int32>, _ size: UnsafeMutablePointer<Int32>) -> Int {
+        if size[a] < size[b] {
+            parent[a] = Int32(b); size[b] += size[a]; return b
+        }
+        parent[b] = Int32(a); size[a] += size[b]; return a
+    }
+
     @inline(__always)
     private func unionSweep(m: Int, degree: Int, F: (Double) -> Double, ext: (Int32) -> Double) {
         let parent = self.parent, size = self.size, top = self.top, treeParent = self.treeParent
@@ -282,12 +292,8 @@ public final class TFCEWorkspace: @unchecked Sendable {
                     since[t] = h
                 }
                 treeParent[t] = r32
-                // Union by size; the merged component's tree top is r.
-                if size[root] < size[other] {
-                    parent[root] = Int32(other); size[other] += size[root]; root = other
-                } else {
-                    parent[other] = Int32(root); size[root] += size[other]
-                }
+                // The merged component's tree top is r.
+                root = TFCEWorkspace.union(root, other, parent, size)
                 top[root] = r32
             }
         }
@@ -334,11 +340,7 @@ public final class TFCEWorkspace: @unchecked Sendable {
                     b += ext(size[other]) * (F(s) - fh)
                 }
                 let merged = max(best[root], b)
-                if size[root] < size[other] {
-                    parent[root] = Int32(other); size[other] += size[root]; root = other
-                } else {
-                    parent[other] = Int32(root); size[root] += size[other]
-                }
+                root = TFCEWorkspace.union(root, other, parent, size)
                 since[root] = h; best[root] = merged
             }
         }
