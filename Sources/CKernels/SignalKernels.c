@@ -153,6 +153,14 @@ INLINE void convolve_body(const double *center, long step, long count, const dou
     }
 }
 
+// MARK: widening
+
+// dst[i] = (double)src[i]: exact, so the two paths agree trivially. Fills the smoothing's Double
+// scratch rows (vcvtps2pd is 4 lanes wide with AVX2, 2 without).
+INLINE void widen_body(const float *src, double *dst, long n) {
+    for (long i = 0; i < n; i++) dst[i] = (double)src[i];
+}
+
 // MARK: Dispatch
 
 #if defined(__x86_64__)
@@ -165,6 +173,9 @@ AVX2 static void regress_avx2(double *block, long rows, long lanes, int rank, co
 }
 AVX2 static void convolve_avx2(const double *center, long step, long count, const double *w, int radius, float *dst) {
     convolve_body(center, step, count, w, radius, dst);
+}
+AVX2 static void widen_avx2(const float *src, double *dst, long n) {
+    widen_body(src, dst, n);
 }
 
 static int use_avx2(void) {
@@ -213,4 +224,11 @@ void pipe_convolve(const double *center, long step, long count, const double *w,
     if (use_avx2()) { convolve_avx2(center, step, count, w, radius, dst); return; }
 #endif
     convolve_body(center, step, count, w, radius, dst);
+}
+
+void pipe_widen(const float *src, double *dst, long n) {
+#if defined(__x86_64__)
+    if (use_avx2()) { widen_avx2(src, dst, n); return; }
+#endif
+    widen_body(src, dst, n);
 }

@@ -58,6 +58,9 @@ void pipe_regress_portable(double *block, long rows, long lanes, int rank, const
 void pipe_convolve(const double *center, long step, long count, const double *w, int radius, float *dst);
 void pipe_convolve_portable(const double *center, long step, long count, const double *w, int radius, float *dst);
 
+/// dst[i] = (double)src[i] for i < n (exact).
+void pipe_widen(const float *src, double *dst, long n);
+
 /// Exact TFCE, step 2: for each voxel i with rank_of[i] = r (INT32_MAX when excluded; ranks below
 /// `split` are positive voxels, the others negative), writes at neighbors[r·degree…] the ranks of
 /// its neighbours (`table`, voxels x degree, −1 padded) of the same sign and smaller rank, −1
