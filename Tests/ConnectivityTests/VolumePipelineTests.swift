@@ -1,0 +1,53 @@
+import Foundation
+import PipelineEngine
+import XCTest
+@testable import Connectivity
+
+final class VolumePipelineTests: XCTestCase {
+    private struct Stop: Error, Equatable { let volume: Int }
+
+    /// Every volume is consumed exactly once, with the bytes its producer call wrote, by a worker
+    /// in 0..<workers; with one worker the producer consumes them all itself.
+    func testEveryVolumeIsConsumedOnceWhateverTheWorkerCount() throws {
+        for workers in 1...4 {
+            for volumes in [0, 1, 7, 40] {
+                let seen = Locked<[Int: (value: Int, worker: Int)]>([:])
+                var produced: [Int] = []
+                try VolumePipeline.run(volumes: volumes, bytesPerVolume: 64, workers: workers) { t, buffer in
+                    produced.append(t)
+                    buffer.storeBytes(of: 1000 + t, as: Int.self)
+                } consume: { t, buffer, worker in
+                    let value = buffer.load(as: Int.self)
+                    seen.withLock { XCTAssertNil($0.updateValue((value, worker), forKey: t), "volume \(t) consumed twice") }
+                }
+                XCTAssertEqual(produced, Array(0..<volumes), "workers \(workers)")
+                let result = seen.withLock { $0 }
+                XCTAssertEqual(result.keys.sorted(), Array(0..<volumes), "workers \(workers), volumes \(volumes)")
+                for (t, r) in result {
+                    XCTAssertEqual(r.value, 1000 + t)
+                    XCTAssertTrue((0..<workers).contains(r.worker), "worker \(r.worker) of \(workers)")
+                    if workers == 1 { XCTAssertEqual(r.worker, 0) }
+                }
+            }
+        }
+    }
+
+    /// The first error of either side is rethrown and stops production, also when the producer is
+    /// the one consuming (one worker).
+    func testTheFirstErrorIsRethrownAndStopsProduction() {
+        for workers in 1...3 {
+            var produced = 0
+            XCTAssertThrowsError(try VolumePipeline.run(volumes: 100, bytesPerVolume: 8, workers: workers) { _, _ in
+                produced += 1
+            } consume: { t, _, _ in
+                if t == 5 { throw Stop(volume: 5) }
+            }) { XCTAssertEqual($0 as? Stop, Stop(volume: 5), "workers \(workers)") }
+            // At most the buffers in flight are filled after the failing volume.
+            XCTAssertLessThanOrEqual(produced, 6 + 2 * workers + 1, "workers \(workers)")
+
+            XCTAssertThrowsError(try VolumePipeline.run(volumes: 100, bytesPerVolume: 8, workers: workers) { t, _ in
+                if t == 3 { throw Stop(volume: 3) }
+            } consume: { _, _, _ in }) { XCTAssertEqual($0 as? Stop, Stop(volume: 3), "workers \(workers)") }
+        }
+    }
+}
