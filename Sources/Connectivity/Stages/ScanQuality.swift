@@ -58,15 +58,28 @@ public struct ScanQuality: Codable, Sendable, Equatable {
     /// three volumes or no voxel with variance.
     static func meanStandardizedDVARS(_ x: UnsafeBufferPointer<Float>, timePoints t: Int, skip: [Bool]) -> Double? {
         let v = skip.count
-        guard t >= 3, v > 0 else { return nil }
-        var mean = [Double](repeating: 0, count: v), ss = [Double](repeating: 0, count: v), lag = [Double](repeating: 0, count: v)
-        for r in 0..<t { for c in 0..<v { mean[c] += Double(x[r * v + c]) } }
-        for c in 0..<v { mean[c] /= Double(t) }
+        guard t >= 3, v > 0, let x = x.baseAddress else { return nil }
+        // Over raw pointers, so that the per-voxel passes vectorise wherever this is inlined.
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 3 * v)
+        defer { scratch.deallocate() }
+        let mean = scratch, ss = scratch + v, lag = scratch + 2 * v
+        mean.initialize(repeating: 0, count: v)
         for r in 0..<t {
+            let row = x + r * v
+            for c in 0..<v { mean[c] += Double(row[c]) }
+        }
+        for c in 0..<v { mean[c] /= Double(t) }
+        for c in 0..<v {
+            let d = Double(x[c]) - mean[c]
+            ss[c] = d * d
+            lag[c] = 0
+        }
+        for r in 1..<t {
+            let row = x + r * v, previous = row - v
             for c in 0..<v {
-                let d = Double(x[r * v + c]) - mean[c]
+                let d = Double(row[c]) - mean[c]
                 ss[c] += d * d
-                if r > 0 { lag[c] += d * (Double(x[(r - 1) * v + c]) - mean[c]) }
+                lag[c] += d * (Double(previous[c]) - mean[c])
             }
         }
         var predicted = 0.0, used = 0
@@ -78,11 +91,18 @@ public struct ScanQuality: Codable, Sendable, Equatable {
         }
         guard used > 0, predicted > 0 else { return nil }
         predicted /= Double(used)
+        // The used voxels' indices, so the sums below need no test per value.
+        let kept = UnsafeMutablePointer<Int32>.allocate(capacity: used)
+        defer { kept.deallocate() }
+        var k = 0
+        for c in 0..<v where !skip[c] && ss[c] > 0 { kept[k] = Int32(c); k += 1 }
         var total = 0.0
         for r in 1..<t {
+            let row = x + r * v, previous = row - v
             var s = 0.0
-            for c in 0..<v where !skip[c] && ss[c] > 0 {
-                let d = Double(x[r * v + c]) - Double(x[(r - 1) * v + c])
+            for j in 0..<used {
+                let c = Int(kept[j])
+                let d = Double(row[c]) - Double(previous[c])
                 s += d * d
             }
             total += (s / Double(used)).squareRoot() / predicted
