@@ -188,14 +188,14 @@ public enum ScanLoader {
                                    run: inout WholeRun, volumes: Int, grid: [Int], voxels: [Int],
                                    smoothing: GaussianSmoothing?, box: VoxelBox) throws {
         let perVolume = reader.voxelsPerVolume
-        let workers = Parallel.workers(for: volumes)
-        var workerNonFinite = [[Bool]](repeating: [], count: workers)
-        let scratches = smoothing.map { s in (0..<workers).map { _ in SmoothingScratch(shape: grid, smoothing: s) } }
+        let workers = Parallel.workers(for: volumes), slots = VolumePipeline.slots(workers: workers)
+        var workerNonFinite = [[Bool]](repeating: [], count: slots)
+        let scratches = smoothing.map { s in (0..<slots).map { _ in SmoothingScratch(shape: grid, smoothing: s) } }
         // Streaming, the buffers carry the stored bytes and each worker decodes into its own volume
         // (conversion off the decompressing thread); from the whole run, they carry float32 volumes.
         let whole = run.whole
         let streaming = whole.isEmpty
-        let decoded = streaming ? (0..<workers).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: perVolume) } : []
+        let decoded = streaming ? (0..<slots).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: perVolume) } : []
         defer { for d in decoded { d.deallocate() } }
         try series.withUnsafeMutableBufferPointer { seriesBuffer in
             try workerNonFinite.withUnsafeMutableBufferPointer { flags in

@@ -9,12 +9,14 @@ import PipelineEngine
 /// understands), for t = 0, 1, … in order, on the calling thread.
 /// `consume(t, buffer, worker)` runs once per volume, in any order and concurrently, so each call
 /// must write only what belongs to its volume; the results then do not depend on the thread
-/// count. `workers` threads consume in all: `workers − 1` started here (`worker` 0..<workers−1)
-/// and the producer itself (`worker` workers−1), which consumes a filled volume whenever every
-/// buffer is full and, after the last volume, helps drain the rest. So `workers` threads are busy
-/// on `workers` cores: with a separate producer on top, three busy threads on two cores were
-/// time-sliced, and the two consumers often shared one core while the producer's core idled
-/// (the load phase of one scan ran 25 % slower).
+/// count. The consumers are `max(1, workers − 1)` threads started here and the producer itself,
+/// which consumes a filled volume whenever every buffer is full and, after the last volume,
+/// helps drain the rest; `worker` runs over `0..<slots(workers:)`, the producer's the last. So
+/// two or more workers keep as many threads busy: with a separate producer on top, three busy
+/// threads on two cores were time-sliced, and the two consumers often shared one core while the
+/// producer's core idled (the load phase of one scan ran 25 % slower). One worker keeps a
+/// consumer thread of its own, so that decompressing overlaps the work on the volumes (a
+/// 1-thread task uses up to two cores while it reads, as `--cores` allows for).
 /// The first error thrown on either side stops both and is rethrown. When the consumer threads
 /// cannot all be created, nothing is produced and ``PipeError`` "cannot start N threads: …" is
 /// thrown.
@@ -22,21 +24,24 @@ enum VolumePipeline {
     static func run(volumes: Int, bytesPerVolume: Int, workers: Int,
                     produce: (Int, UnsafeMutableRawPointer) throws -> Void,
                     consume: (Int, UnsafeMutableRawPointer, Int) throws -> Void) throws {
-        let workers = max(1, workers)
-        let handoff = Handoff(buffers: 2 * workers + 1, bytes: bytesPerVolume)
+        let threads = slots(workers: workers) - 1
+        let handoff = Handoff(buffers: 2 * (threads + 1) + 1, bytes: bytesPerVolume)
         // The consumers are joined, and the handoff lets go of `consume`, before this block ends.
         try withoutActuallyEscaping(consume) { consume in
             handoff.consume = consume
             defer { handoff.consume = nil }
-            let consumers = try TaskThread.startGroup(count: workers - 1, name: "pipe-volumes", { worker in
+            let consumers = try TaskThread.startGroup(count: threads, name: "pipe-volumes", { worker in
                 handoff.drain(worker: worker)
             }, unwind: { handoff.close() })
-            produceAll(volumes: volumes, handoff: handoff, worker: workers - 1, produce: produce)
-            handoff.drain(worker: workers - 1)
+            produceAll(volumes: volumes, handoff: handoff, worker: threads, produce: produce)
+            handoff.drain(worker: threads)
             consumers.join()
         }
         if let failure = handoff.failure { throw failure }
     }
+
+    /// How many `worker` indices `run` uses for `workers`: the consumer threads and the producer.
+    static func slots(workers: Int) -> Int { max(1, workers - 1) + 1 }
 
     private static func produceAll(volumes: Int, handoff: Handoff, worker: Int, produce: (Int, UnsafeMutableRawPointer) throws -> Void) {
         for t in 0..<volumes {
