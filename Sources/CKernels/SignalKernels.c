@@ -1,9 +1,10 @@
-// The cleaning and smoothing kernels of the subject chain: Butterworth sections, confound
-// regression and the Gaussian convolution. Swift targets baseline x86-64 (SSE2); these loops run
-// twice as wide with AVX2, chosen at run time. Each function body is written once over 4-double
-// vectors (GCC/Clang vector extensions) and compiled for both targets. Every lane does the same
-// IEEE operations in the same order on both paths (multiply, then add; no FMA), so the paths
-// give bit-identical results, equal to the Swift code they replaced.
+// The cleaning, smoothing and correlation kernels of the subject chain: Butterworth sections,
+// confound regression, the Gaussian convolution and the seed correlation sums. Swift targets
+// baseline x86-64 (SSE2); these loops run twice as wide with AVX2, chosen at run time. Each
+// function body is written once over 4-double vectors (GCC/Clang vector extensions) and compiled
+// for both targets. Every lane does the same IEEE operations in the same order on both paths
+// (multiply, then add; no FMA), so the paths give bit-identical results, equal to the Swift code
+// they replaced.
 #pragma STDC FP_CONTRACT OFF
 #include "CKernels.h"
 
@@ -153,6 +154,56 @@ INLINE void convolve_body(const double *center, long step, long count, const dou
     }
 }
 
+// MARK: Seed correlation
+
+// The sums of one block of w columns of a row-major T x V float32 series (`x` at the block's
+// first column, rows `v` apart), in the operations and order of SeedCorrelation.pearsonKernel:
+// mean_j = (Σ_r x_rj, r ascending) / t; then, r ascending, e = x_rj − mean_j, sxx_j += e·e and
+// for each seed k, sxy[k·w + j] += e·seeds[k·t + r]. Four columns at a time, with the sums of
+// three seeds kept in registers over all t rows (each seed's sum keeps its own order, so the
+// grouping changes no bit); columns past the last multiple of 4 one at a time.
+INLINE void pearson_body(const float *x, long v, long t, long w, const double *seeds, int m,
+                         double *mean, double *sxx, double *sxy) {
+    for (long j = 0; j < w; j++) mean[j] = 0;
+    for (long r = 0; r < t; r++) {
+        const float *row = x + r * v;
+        for (long j = 0; j < w; j++) mean[j] = mean[j] + (double)row[j];
+    }
+    for (long j = 0; j < w; j++) mean[j] = mean[j] / (double)t;
+    long j = 0;
+    for (; j + 4 <= w; j += 4) {
+        const v4d mu = load4(mean + j);
+        for (int k0 = 0; k0 < m; k0 += 3) {
+            const int first = k0 == 0;
+            const double *s0 = seeds + (long)k0 * t;
+            const double *s1 = k0 + 1 < m ? s0 + t : s0, *s2 = k0 + 2 < m ? s0 + 2 * t : s0;
+            v4d xx = splat(0), a0 = splat(0), a1 = splat(0), a2 = splat(0);
+            for (long r = 0; r < t; r++) {
+                const float *p = x + r * v + j;
+                const v4d e = (v4d){(double)p[0], (double)p[1], (double)p[2], (double)p[3]} - mu;
+                if (first) xx = xx + e * e;
+                a0 = a0 + e * splat(s0[r]);
+                a1 = a1 + e * splat(s1[r]);
+                a2 = a2 + e * splat(s2[r]);
+            }
+            if (first) store4(sxx + j, xx);
+            store4(sxy + (long)k0 * w + j, a0);
+            if (k0 + 1 < m) store4(sxy + (long)(k0 + 1) * w + j, a1);
+            if (k0 + 2 < m) store4(sxy + (long)(k0 + 2) * w + j, a2);
+        }
+    }
+    for (; j < w; j++) {
+        double xx = 0;
+        for (int k = 0; k < m; k++) sxy[(long)k * w + j] = 0;
+        for (long r = 0; r < t; r++) {
+            const double e = (double)x[r * v + j] - mean[j];
+            xx = xx + e * e;
+            for (int k = 0; k < m; k++) sxy[(long)k * w + j] = sxy[(long)k * w + j] + e * seeds[(long)k * t + r];
+        }
+        sxx[j] = xx;
+    }
+}
+
 // MARK: widening
 
 // dst[i] = (double)src[i]: exact, so the two paths agree trivially. Fills the smoothing's Double
@@ -176,6 +227,9 @@ AVX2 static void convolve_avx2(const double *center, long step, long count, cons
 }
 AVX2 static void widen_avx2(const float *src, double *dst, long n) {
     widen_body(src, dst, n);
+}
+AVX2 static void pearson_avx2(const float *x, long v, long t, long w, const double *seeds, int m, double *mean, double *sxx, double *sxy) {
+    pearson_body(x, v, t, w, seeds, m, mean, sxx, sxy);
 }
 
 static int use_avx2(void) {
@@ -231,4 +285,15 @@ void pipe_widen(const float *src, double *dst, long n) {
     if (use_avx2()) { widen_avx2(src, dst, n); return; }
 #endif
     widen_body(src, dst, n);
+}
+
+void pipe_pearson_block_portable(const float *x, long v, long t, long w, const double *seeds, int m, double *mean, double *sxx, double *sxy) {
+    pearson_body(x, v, t, w, seeds, m, mean, sxx, sxy);
+}
+
+void pipe_pearson_block(const float *x, long v, long t, long w, const double *seeds, int m, double *mean, double *sxx, double *sxy) {
+#if defined(__x86_64__)
+    if (use_avx2()) { pearson_avx2(x, v, t, w, seeds, m, mean, sxx, sxy); return; }
+#endif
+    pearson_body(x, v, t, w, seeds, m, mean, sxx, sxy);
 }

@@ -3,7 +3,7 @@ import CKernels
 @testable import Numerics
 
 /// The C kernels of the subject chain (Butterworth sections, confound regression, Gaussian
-/// convolution): the AVX2 path and the portable path give the same bits, and both equal a plain
+/// convolution, seed correlation sums): the AVX2 path and the portable path give the same bits, and both equal a plain
 /// scalar computation written here with the same operations in the same order. Lane counts are
 /// chosen so that the vector chunks and the scalar tails both run.
 final class SignalKernelTests: XCTestCase {
@@ -119,6 +119,53 @@ final class SignalKernelTests: XCTestCase {
                 return Float(acc)
             }
             XCTAssertEqual(portable.map(\.bitPattern), expected.map(\.bitPattern), "step \(step)")
+        }
+    }
+
+    /// The C seed-correlation sums equal the Swift Double path's (same operations, same order) bit
+    /// for bit on both paths, for seed counts that fill groups of three or not and block widths
+    /// that are not multiples of 4; and so does the whole Pearson map.
+    func testPearsonSumsMatchTheSwiftPathOnBothPaths() throws {
+        var gauss = StatsGaussian(seed: 29)
+        let t = 37, v = 523
+        let data = gauss.array(t * v).map { Float(100 + 5 * $0) }
+        for m in [1, 3, 5, 7] {
+            let seeds = (0..<m).map { _ in gauss.array(t) }
+            for w in [1, 6, 256] {
+                var mean = [Double](repeating: 0, count: w), sxx = mean, sxy = [Double](repeating: 0, count: m * w)
+                var pMean = mean, pSxx = sxx, pSxy = sxy
+                let flat = seeds.flatMap { $0 }
+                data.withUnsafeBufferPointer { x in
+                    let first = x.baseAddress! + 11
+                    pipe_pearson_block(first, v, t, w, flat, Int32(m), &mean, &sxx, &sxy)
+                    pipe_pearson_block_portable(first, v, t, w, flat, Int32(m), &pMean, &pSxx, &pSxy)
+                }
+                XCTAssertEqual(sxy.map(\.bitPattern), pSxy.map(\.bitPattern), "m \(m) w \(w) \(avx2)")
+                XCTAssertEqual(sxx.map(\.bitPattern), pSxx.map(\.bitPattern), "m \(m) w \(w) \(avx2)")
+                XCTAssertEqual(mean.map(\.bitPattern), pMean.map(\.bitPattern))
+                // The Swift loops' order: means first, then r ascending.
+                for j in 0..<w {
+                    var mu = 0.0
+                    for r in 0..<t { mu += Double(data[r * v + 11 + j]) }
+                    mu /= Double(t)
+                    var xx = 0.0, xy = [Double](repeating: 0, count: m)
+                    for r in 0..<t {
+                        let e = Double(data[r * v + 11 + j]) - mu
+                        xx += e * e
+                        for k in 0..<m { xy[k] += e * seeds[k][r] }
+                    }
+                    XCTAssertEqual(mean[j].bitPattern, mu.bitPattern, "mean m \(m) w \(w) j \(j)")
+                    XCTAssertEqual(sxx[j].bitPattern, xx.bitPattern, "sxx m \(m) w \(w) j \(j)")
+                    for k in 0..<m { XCTAssertEqual(sxy[k * w + j].bitPattern, xy[k].bitPattern, "sxy m \(m) w \(w) j \(j) k \(k)") }
+                }
+            }
+            // The whole map: the Float32 path (C) against the Double path (Swift) on the same values.
+            let fromFloat = try SeedCorrelation.pearson(seeds: seeds, data: data, timePoints: t)
+            let widened = data.map { Double($0) }
+            for k in 0..<m {
+                let fromDouble = try SeedCorrelation.pearson(seed: seeds[k], data: widened, timePoints: t)
+                XCTAssertEqual(fromFloat[k].map(\.bitPattern), fromDouble.map(\.bitPattern), "seed \(k) of \(m)")
+            }
         }
     }
 }

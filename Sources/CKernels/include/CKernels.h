@@ -58,6 +58,12 @@ void pipe_regress_portable(double *block, long rows, long lanes, int rank, const
 void pipe_convolve(const double *center, long step, long count, const double *w, int radius, float *dst);
 void pipe_convolve_portable(const double *center, long step, long count, const double *w, int radius, float *dst);
 
+/// Seed correlation sums of one block of `w` columns of a row-major T x V float32 series (`x` at
+/// the block's first column, rows `v` apart) with `m` centred seeds (`seeds[k·t + r]`): writes
+/// each column's mean (w), Σ(x − mean)² (w) and, per seed, Σ(x − mean)·s (m·w, seed-major).
+void pipe_pearson_block(const float *x, long v, long t, long w, const double *seeds, int m, double *mean, double *sxx, double *sxy);
+void pipe_pearson_block_portable(const float *x, long v, long t, long w, const double *seeds, int m, double *mean, double *sxx, double *sxy);
+
 /// dst[i] = (double)src[i] for i < n (exact).
 void pipe_widen(const float *src, double *dst, long n);
 

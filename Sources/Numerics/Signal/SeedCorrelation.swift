@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Seed-based connectivity: exact Pearson r of a seed with every column of a T x V buffer, Fisher
@@ -84,25 +85,31 @@ public enum SeedCorrelation {
                     var b = task
                     while b < blocks {
                         let c0 = b * width, w = min(width, v - c0)
-                        mean.update(repeating: 0, count: w)
-                        sxx.update(repeating: 0, count: w)
-                        sxy.update(repeating: 0, count: width * m)
-                        for r in 0..<t { let row = sp.pointer + r * v + c0; for j in 0..<w { mean[j] += Double(row[j]) } }
-                        for j in 0..<w { mean[j] /= Double(t) }
-                        for r in 0..<t {
-                            let row = sp.pointer + r * v + c0
-                            for j in 0..<w {
-                                let x = Double(row[j]) - mean[j]
-                                d[j] = x
-                                sxx[j] += x * x
-                            }
-                            for k in 0..<m {
-                                let s = seedPointer.pointer[k * t + r], acc = sxy + k * width
-                                for j in 0..<w { acc[j] += d[j] * s }
+                        if S.self == Float.self {
+                            // The same sums in C, four columns at a time (AVX2 where the CPU has it).
+                            pipe_pearson_block(UnsafeRawPointer(sp.pointer + c0).assumingMemoryBound(to: Float.self), v, t, w,
+                                               seedPointer.pointer, Int32(m), mean, sxx, sxy)
+                        } else {
+                            mean.update(repeating: 0, count: w)
+                            sxx.update(repeating: 0, count: w)
+                            sxy.update(repeating: 0, count: w * m)
+                            for r in 0..<t { let row = sp.pointer + r * v + c0; for j in 0..<w { mean[j] += Double(row[j]) } }
+                            for j in 0..<w { mean[j] /= Double(t) }
+                            for r in 0..<t {
+                                let row = sp.pointer + r * v + c0
+                                for j in 0..<w {
+                                    let x = Double(row[j]) - mean[j]
+                                    d[j] = x
+                                    sxx[j] += x * x
+                                }
+                                for k in 0..<m {
+                                    let s = seedPointer.pointer[k * t + r], acc = sxy + k * w
+                                    for j in 0..<w { acc[j] += d[j] * s }
+                                }
                             }
                         }
                         for k in 0..<m {
-                            let norm = norms[live[k]], acc = sxy + k * width, map = dp.pointer + k * v + c0
+                            let norm = norms[live[k]], acc = sxy + k * w, map = dp.pointer + k * v + c0
                             for j in 0..<w {
                                 let denominator = sxx[j].squareRoot() * norm
                                 var r = denominator > 0 ? acc[j] / denominator : 0
