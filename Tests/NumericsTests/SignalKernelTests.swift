@@ -168,4 +168,18 @@ final class SignalKernelTests: XCTestCase {
             }
         }
     }
+
+    /// The int16 decoding of the NIfTI reader: both paths give Swift's Float(Double(x) · slope +
+    /// intercept) (or Float(x)) bit for bit, over every int16 value.
+    func testInt16DecodingMatchesTheSwiftConversionOnBothPaths() {
+        let values = (Int(Int16.min)...Int(Int16.max)).map { Int16($0) }
+        for scaling in [nil, (slope: 0.0123456789, intercept: -17.25), (slope: 1.0, intercept: 0.0), (slope: -3e-3, intercept: 1e4)] {
+            var dispatched = [Float](repeating: 0, count: values.count), portable = dispatched
+            pipe_decode_i16(values, values.count, scaling == nil ? 0 : 1, scaling?.slope ?? 1, scaling?.intercept ?? 0, &dispatched)
+            pipe_decode_i16_portable(values, values.count, scaling == nil ? 0 : 1, scaling?.slope ?? 1, scaling?.intercept ?? 0, &portable)
+            let expected = values.map { v -> Float in scaling.map { Float(Double(v) * $0.slope + $0.intercept) } ?? Float(v) }
+            XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), avx2)
+            XCTAssertEqual(portable.map(\.bitPattern), expected.map(\.bitPattern), "scaling \(String(describing: scaling))")
+        }
+    }
 }

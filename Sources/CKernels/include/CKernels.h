@@ -1,6 +1,8 @@
 #ifndef PIPE_CKERNELS_H
 #define PIPE_CKERNELS_H
 
+#include <stdint.h>
+
 /// C = A·Y for the permutation kernel's Float32 path: `panels` holds `panel_count` panels of 4 rows
 /// laid out [panel][k][4]; `y` is n x w (row-major, w a multiple of 16); `c` receives
 /// (4·panel_count) x w. Every element is accumulated over k = 0…n−1 in order with fused
@@ -63,6 +65,10 @@ void pipe_convolve_portable(const double *center, long step, long count, const d
 /// each column's mean (w), Σ(x − mean)² (w) and, per seed, Σ(x − mean)·s (m·w, seed-major).
 void pipe_pearson_block(const float *x, long v, long t, long w, const double *seeds, int m, double *mean, double *sxx, double *sxy);
 void pipe_pearson_block_portable(const float *x, long v, long t, long w, const double *seeds, int m, double *mean, double *sxx, double *sxy);
+
+/// dst[i] = (float)src[i], or with `scaled` (float)((double)src[i] · slope + intercept), for i < n.
+void pipe_decode_i16(const int16_t *src, long n, int scaled, double slope, double intercept, float *dst);
+void pipe_decode_i16_portable(const int16_t *src, long n, int scaled, double slope, double intercept, float *dst);
 
 /// dst[i] = (double)src[i] for i < n (exact).
 void pipe_widen(const float *src, double *dst, long n);
