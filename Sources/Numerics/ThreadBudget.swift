@@ -1,5 +1,6 @@
 import CThreadBudget
 import Foundation
+import Synchronization
 
 /// How many threads the kernels may use: the budget of the task running on this thread (the
 /// engine sets it from the stage's `threads`), else, outside a task, every core. Kernels never
@@ -67,4 +68,13 @@ public enum Parallel {
 private struct UnsafeSendableClosure: @unchecked Sendable {
     let body: (Int) -> Void
     init(_ body: @escaping (Int) -> Void) { self.body = body }
+}
+
+/// Deals work items 0, 1, 2, … one at a time to the threads of a parallel loop that take them
+/// (`take`), so that a thread that starts late or shares its core does not finish a fixed share
+/// alone. For loops whose items' results do not depend on which thread ran them.
+final class BlockCounter: Sendable {
+    private let value = Atomic<Int>(0)
+    /// The next item's index (past the last: the loop is done).
+    func take() -> Int { value.wrappingAdd(1, ordering: .relaxed).oldValue }
 }

@@ -76,14 +76,16 @@ public enum SeedCorrelation {
                 let seedPointer = SignalUnsafeSendable(pointer: seedBuffer.baseAddress!)
                 let sp = SignalUnsafeSendable(pointer: src.baseAddress!), dp = SignalUnsafeSendable(pointer: dst.baseAddress!)
                 let tasks = Parallel.workers(for: blocks)
-                DispatchQueue.concurrentPerform(iterations: tasks) { task in
+                let next = BlockCounter()   // blocks dealt to whichever thread is free
+                DispatchQueue.concurrentPerform(iterations: tasks) { _ in
                     let mean = UnsafeMutablePointer<Double>.allocate(capacity: width)
                     let sxx = UnsafeMutablePointer<Double>.allocate(capacity: width)
                     let sxy = UnsafeMutablePointer<Double>.allocate(capacity: width * m)
                     let d = UnsafeMutablePointer<Double>.allocate(capacity: width)
                     defer { for p in [mean, sxx, sxy, d] { p.deallocate() } }
-                    var b = task
-                    while b < blocks {
+                    while true {
+                        let b = next.take()
+                        guard b < blocks else { break }
                         let c0 = b * width, w = min(width, v - c0)
                         if S.self == Float.self {
                             // The same sums in C, four columns at a time (AVX2 where the CPU has it).
@@ -117,7 +119,6 @@ public enum SeedCorrelation {
                                 map[j] = min(1, max(-1, r))
                             }
                         }
-                        b += tasks
                     }
                 }
               }

@@ -132,16 +132,20 @@ public struct SignalClean: Sendable {
                 let omp = SignalUnsafeSendable(pointer: needsMeans ? om.baseAddress : nil)
                 let zp = SignalUnsafeSendable(pointer: zeroedOut?.baseAddress)
                 let vp = SignalUnsafeSendable(pointer: variancesOut?.baseAddress)
-                DispatchQueue.concurrentPerform(iterations: tasks) { task in
+                // Blocks are dealt one at a time to whichever thread is free (a thread that starts
+                // late, or shares its core, would otherwise finish its fixed share alone); each
+                // block's values depend only on its columns.
+                let next = BlockCounter()
+                DispatchQueue.concurrentPerform(iterations: tasks) { _ in
                     var workspace = plan.makeWorkspace(lanes: width)
-                    var block = task
-                    while block < blocks {
+                    while true {
+                        let block = next.take()
+                        guard block < blocks else { break }
                         let c0 = block * width, lanes = min(width, v - c0)
                         plan.processBlock(source: src.pointer, destination: dst.pointer, columns: v, firstColumn: c0, lanes: lanes,
                                           workspace: &workspace,
                                           cleanedMeans: cmp.pointer.map { $0 + c0 }, originalMeans: omp.pointer.map { $0 + c0 },
                                           zeroed: zp.pointer.map { $0 + c0 }, variancesOut: vp.pointer.map { $0 + c0 })
-                        block += tasks
                     }
                 }
             }
