@@ -24,8 +24,8 @@ enum VolumePipeline {
     static func run(volumes: Int, bytesPerVolume: Int, workers: Int,
                     produce: (Int, UnsafeMutableRawPointer) throws -> Void,
                     consume: (Int, UnsafeMutableRawPointer, Int) throws -> Void) throws {
-        let threads = slots(workers: workers) - 1
-        let handoff = Handoff(buffers: 2 * (threads + 1) + 1, bytes: bytesPerVolume)
+        let slotCount = slots(workers: workers), threads = slotCount - 1   // the producer is the last slot
+        let handoff = Handoff(buffers: 2 * slotCount + 1, bytes: bytesPerVolume)
         // The consumers are joined, and the handoff lets go of `consume`, before this block ends.
         try withoutActuallyEscaping(consume) { consume in
             handoff.consume = consume

@@ -82,8 +82,12 @@ public struct ScanQuality: Codable, Sendable, Equatable {
                 lag[c] += d * (Double(previous[c]) - mean[c])
             }
         }
+        // The used voxels' indices, so the sums below need no test per value.
+        let kept = UnsafeMutablePointer<Int32>.allocate(capacity: v)
+        defer { kept.deallocate() }
         var predicted = 0.0, used = 0
         for c in 0..<v where !skip[c] && ss[c] > 0 {
+            kept[used] = Int32(c)
             let sd = (ss[c] / Double(t - 1)).squareRoot()
             let rho = lag[c] / ss[c]
             predicted += sd * (2 * max(0, 1 - rho)).squareRoot()
@@ -91,11 +95,6 @@ public struct ScanQuality: Codable, Sendable, Equatable {
         }
         guard used > 0, predicted > 0 else { return nil }
         predicted /= Double(used)
-        // The used voxels' indices, so the sums below need no test per value.
-        let kept = UnsafeMutablePointer<Int32>.allocate(capacity: used)
-        defer { kept.deallocate() }
-        var k = 0
-        for c in 0..<v where !skip[c] && ss[c] > 0 { kept[k] = Int32(c); k += 1 }
         var total = 0.0
         for r in 1..<t {
             let row = x + r * v, previous = row - v
