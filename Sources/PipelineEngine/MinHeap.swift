@@ -1,4 +1,4 @@
-/// A binary min-heap of integers (task ids), so the scheduler always starts the lowest ready id.
+/// A binary min-heap of integers (positions in the start order, see ``ReadyQueue``).
 ///
 /// Complexity: push and pop O(log n), peek O(1).
 struct MinHeap {
@@ -38,4 +38,21 @@ struct MinHeap {
         }
         return top
     }
+}
+
+/// The ready tasks, taken in the graph's start order (``TaskGraph/startOrder``): the task with the
+/// most estimated work ahead of it first, then the lowest id.
+struct ReadyQueue {
+    private let order: [Int]
+    private let position: [Int]
+    private var heap = MinHeap()
+
+    init(_ graph: TaskGraph) {
+        order = graph.startOrder
+        position = graph.startPosition
+    }
+
+    var peek: Int? { heap.peek.map { order[$0] } }
+    mutating func push(_ id: Int) { heap.push(position[id]) }
+    mutating func pop() -> Int? { heap.pop().map { order[$0] } }
 }

@@ -16,6 +16,8 @@ public struct PlannedTask: Sendable {
     public var memory: UInt64
     /// CPU budget (the stage's `threads`, else the kind's default).
     public var threads: Int = 1
+    /// The kind's work estimate (see ``StageKind/workEstimate(stage:scope:)``).
+    public var work: Double = 1
 
     /// `stage/scope`, for messages.
     public var label: String { "\(stage) \(scope.label)" }

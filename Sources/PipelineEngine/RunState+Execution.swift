@@ -2,7 +2,7 @@ import Foundation
 
 /// Starting tasks and recording what their executors report.
 extension RunState {
-    /// Starts ready tasks, lowest id first, while fewer than `jobs` run and the next one's memory
+    /// Starts ready tasks in the graph's start order (the most estimated work ahead first), while fewer than `jobs` run and the next one's memory
     /// estimate and threads fit the budgets (a task larger than a budget runs alone). A ready task whose key
     /// is already running waits for that run's result instead of starting.
     mutating func launch(into group: inout TaskGroup<Completion>) {
@@ -23,7 +23,7 @@ extension RunState {
         }
     }
 
-    /// Pops the lowest ready task if a slot is free and its memory fits; `nil` otherwise.
+    /// Pops the first ready task if a slot is free and its memory fits; `nil` otherwise.
     private mutating func nextStartable() -> Int? {
         guard !stopping, running < jobs, let id = ready.peek else { return nil }
         if running > 0 && memoryInUse + descriptions[id]!.memory > options.memoryBudget { return nil }

@@ -34,7 +34,7 @@ struct RunState {
     var descriptions: [TaskDescription?]
     /// Upstream tasks not done yet, per task.
     var remainingDeps: [Int]
-    var ready = MinHeap()
+    var ready: ReadyQueue
     /// Tasks whose upstream tasks are all done, to be resolved.
     var worklist: [Int] = []
     /// Key of each running task → other ready tasks with the same key, waiting for its result.
@@ -72,6 +72,7 @@ struct RunState {
         resolved = Array(repeating: nil, count: n)
         descriptions = Array(repeating: nil, count: n)
         remainingDeps = graph.tasks.map(\.dependencies.count)
+        ready = ReadyQueue(graph)
     }
 
     func emit(_ e: RunEvent) { for o in observers { o.handle(e) } }

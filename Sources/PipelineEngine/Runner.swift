@@ -7,9 +7,10 @@ import Foundation
 /// budget (a task larger than the budget runs alone); each time `group.next()` returns, the result
 /// is recorded, newly resolvable dependents are keyed and looked up (early cutoff: a dependent whose
 /// key, computed from upstream *output* digests, already has an entry is served from the cache),
-/// and more tasks start. Ready tasks start lowest id first. Only this control loop mutates the
-/// run's state (a ``RunState``), so no locks are needed; task bodies run in executors (on their own
-/// threads or processes), called from one place, ``RunState/start(_:_:attempt:in:)``.
+/// and more tasks start. Ready tasks start in ``TaskGraph/startOrder``: the most estimated work
+/// ahead of them first. Only this control loop mutates the run's state (a ``RunState``), so no
+/// locks are needed; task bodies run in executors (on their own threads or processes), called from
+/// one place, ``RunState/start(_:_:attempt:in:)``.
 ///
 /// Results are independent of job count and completion order: a task's key and inputs are fixed by
 /// its upstream outputs, and outputs are published from the cache.

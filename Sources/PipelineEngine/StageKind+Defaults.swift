@@ -1,7 +1,7 @@
 import Foundation
 
 /// Defaults for kinds that read any number of upstream stages, no source files, need 64 MiB per
-/// task, and have no typed parameters or plan-time checks.
+/// task, count as one unit of work, and have no typed parameters or plan-time checks.
 extension StageKind {
     public var upstreamCount: ClosedRange<Int> { 0...Int.max }
     public func sources(params: JSONValue, scope: Scope) throws -> [String: String] { [:] }
@@ -11,6 +11,7 @@ extension StageKind {
     public func sources(stage: StageSpec, scope: Scope) throws -> [String: String] { try sources(params: stage.params, scope: scope) }
     public func sources(stage: StageSpec, scope: Scope, directory: URL) throws -> [String: String] { try sources(stage: stage, scope: scope) }
     public func memoryEstimate(stage: StageSpec, scope: Scope) -> UInt64 { memoryEstimate(params: stage.params, scope: scope) }
+    public func workEstimate(stage: StageSpec, scope: Scope) -> Double { 1 }
     public func runsOnDisk(stage: StageSpec, subject: String, session: String?, directory: URL) -> [String?]? { nil }
     public func methods(stage: StageSpec) -> MethodsText? { nil }
     public var readsStudyRecord: Bool { false }

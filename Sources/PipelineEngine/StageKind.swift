@@ -57,6 +57,12 @@ public protocol StageKind: Sendable {
     /// ``memoryEstimate(params:scope:)`` for a validated stage.
     func memoryEstimate(stage: StageSpec, scope: Scope) -> UInt64
 
+    /// A rough estimate of one task's work, in units of about one scan's cleaning; 1 by default.
+    /// The scheduler only compares it between tasks: of the ready tasks, it starts first the one
+    /// with the most estimated work on its path to the end of the run (see ``TaskGraph/startOrder``),
+    /// so a long task does not start last and run alone.
+    func workEstimate(stage: StageSpec, scope: Scope) -> Double
+
     /// The CPUs one task uses unless the stage sets `threads`: the thread budget its kernels get,
     /// the cores the local scheduler reserves for it, and its `--cpus-per-task` on Slurm. 1 by
     /// default.

@@ -15,6 +15,14 @@ public struct TaskGraph: Sendable {
     public let tasks: [PlannedTask]
     /// For each task, the tasks that depend on it.
     public let dependents: [[Int]]
+    /// The order in which ready tasks start: task ids, first to start first. Tasks are sorted by
+    /// the most estimated work on a path from the task to the end of the run (its own
+    /// ``PlannedTask/work`` plus that of its heaviest dependent's path), most first, then by id.
+    /// So of the tasks ready at one time, the one that would otherwise finish the run alone starts
+    /// first (critical-path list scheduling); tasks of equal estimates keep stage and cohort order.
+    public let startOrder: [Int]
+    /// Each task's position in ``startOrder``.
+    public let startPosition: [Int]
 
     /// Expands `spec` into tasks, computing source digests through `memo` (or, with `memo` nil,
     /// only checking that every source is a regular file: `pipe validate` reads no data).
@@ -97,7 +105,8 @@ public struct TaskGraph: Sendable {
                 tasks.append(PlannedTask(id: id, stageIndex: si, stage: stage.name, scope: scope,
                                          dependencies: deps, sources: sources,
                                          memory: stage.memory ?? stage.kind.memoryEstimate(stage: stage, scope: scope),
-                                         threads: stage.threads ?? stage.kind.defaultThreads))
+                                         threads: stage.threads ?? stage.kind.defaultThreads,
+                                         work: max(0, stage.kind.workEstimate(stage: stage, scope: scope))))
             }
             byStage.append(index)
         }
@@ -106,6 +115,16 @@ public struct TaskGraph: Sendable {
         for t in tasks { for dep in t.dependencies { dependents[dep.task].append(t.id) } }
         self.tasks = tasks
         self.dependents = dependents
+        // Dependents have higher ids than their upstream tasks, so one pass from the last id down
+        // sees every dependent's path before the task's own.
+        var path = [Double](repeating: 0, count: tasks.count)
+        for id in tasks.indices.reversed() {
+            path[id] = tasks[id].work + (dependents[id].lazy.map { path[$0] }.max() ?? 0)
+        }
+        startOrder = tasks.indices.sorted { path[$0] != path[$1] ? path[$0] > path[$1] : $0 < $1 }
+        var position = [Int](repeating: 0, count: tasks.count)
+        for (p, id) in startOrder.enumerated() { position[id] = p }
+        startPosition = position
     }
 
     /// Per scope of `stage`: its source files (name, path as given, path, what is there), sorted

@@ -29,6 +29,9 @@ public protocol TypedStageKind: StageKind {
     /// A task's peak memory estimate in bytes.
     func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64
 
+    /// A task's work estimate (see ``StageKind/workEstimate(stage:scope:)``); 1 by default.
+    func workEstimate(_ p: Parameters, scope: Scope) -> Double
+
     /// Checks the parameters against the study's files and other stages before anything runs
     /// (labels in an atlas table, columns of the participants table, sessions of the cohort, ...),
     /// reporting through `study` with the spec's locations.
@@ -43,6 +46,7 @@ extension TypedStageKind {
     public func sources(_ p: Parameters, scope: Scope, directory: URL) throws -> [String: String] { try sources(p, scope: scope) }
     public func runsOnDisk(_ p: Parameters, subject: String, session: String?, directory: URL) -> [String?]? { nil }
     public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 64 << 20 }
+    public func workEstimate(_ p: Parameters, scope: Scope) -> Double { 1 }
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {}
 
     /// The typed parameters of canonical JSON (as stored in a task description).
@@ -67,6 +71,7 @@ extension TypedStageKind {
     }
     public func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64 { memoryEstimate(decode(params), scope: scope) }
     public func memoryEstimate(stage: StageSpec, scope: Scope) -> UInt64 { memoryEstimate(typed(stage), scope: scope) }
+    public func workEstimate(stage: StageSpec, scope: Scope) -> Double { workEstimate(typed(stage), scope: scope) }
     public func check(stage: StageSpec, study: StudyCheck) { check(typed(stage), stage: stage, study: study) }
     public func run(_ context: TaskContext) throws { try run(decode(context.params), context) }
 }

@@ -75,6 +75,14 @@ struct InferenceSettings: Sendable, Equatable {
         return options
     }
 
+    /// The scheduler's work estimate (``StageKind/workEstimate(stage:scope:)``, in scans' cleaning)
+    /// of a task running `tests` contrasts and F-tests: at full scale, a 5,000-permutation TFCE test
+    /// took about 17 times a scan's cleaning (33 against 1.9 CPU s), a max-T test about a seventh of
+    /// that (`benchmarks/README.md`).
+    func work(tests: Int) -> Double {
+        Double(tests + fTests.count) * max(1, Double(permutations) / (tfce ? 300 : 2_000))
+    }
+
     /// The source files these parameters name, with the stage's participants table.
     func sources(participants: String) -> [String: String] {
         var out: [String: String] = [:]

@@ -98,6 +98,7 @@ public struct LongitudinalKind: TypedStageKind {
     }
 
     public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 2 << 30 }
+    public func workEstimate(_ p: Parameters, scope: Scope) -> Double { p.inference.work(tests: p.paired.count + p.contrasts.count) }
 
     public func methods(stage: StageSpec) -> MethodsText? {
         let p = typed(stage)

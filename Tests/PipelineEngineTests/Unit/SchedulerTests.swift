@@ -86,6 +86,51 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(wide.summary.executed, 3)
     }
 
+    func testReadyTasksStartHeaviestPathFirst() async throws {
+        // a -> c is the longest path (1 + 10); b and d wait on nothing, d and e tie (spec order).
+        let order = try await startOrder(jobs: 1, """
+            "a": {"kind": "work", "work": 1}, "b": {"kind": "work", "work": 5},
+            "c": {"kind": "work", "work": 10, "from": "a"}, "d": {"kind": "work", "work": 2},
+            "e": {"kind": "work", "work": 2}
+            """)
+        XCTAssertEqual(order, ["a", "c", "b", "d", "e"])
+        // Path work, not own work: a feeds a heavy task, so it starts before the heavier b.
+        let chain = try await startOrder(jobs: 1, """
+            "b": {"kind": "work", "work": 5}, "a": {"kind": "work", "work": 1},
+            "c": {"kind": "work", "work": 4.5, "from": "a"}
+            """)
+        XCTAssertEqual(chain, ["a", "b", "c"])
+        // Equal estimates keep spec order.
+        let tie = try await startOrder(jobs: 1, """
+            "y": {"kind": "work"}, "x": {"kind": "work"}, "z": {"kind": "work"}
+            """)
+        XCTAssertEqual(tie, ["y", "x", "z"])
+    }
+
+    /// Runs group-level `work` stages (`stages` is the body of the spec's `stages` object) and
+    /// returns the stages in the order their tasks started.
+    private func startOrder(jobs: Int, _ stages: String) async throws -> [String] {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("order-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let registry = StageRegistry([WorkKind()])
+        let specURL = dir.appendingPathComponent("s.json")
+        try "{\"pipe\": 1, \"cohort\": {\"subjects\": [\"01\"]}, \"stages\": {\(stages)}}".write(to: specURL, atomically: false, encoding: .utf8)
+        let spec = try SpecLoader(registry: registry).load(specURL)
+        let cache = CacheStore(root: spec.cacheDirectory)
+        try cache.ensureLayout()
+        let graph = try TaskGraph(spec: spec, memo: DigestMemo(path: cache.memoPath))
+        var options = RunOptions()
+        options.jobs = jobs
+        let started = Locked([String]())
+        let observer = EventLog { if case .started(let stage, _, _, _) = $0 { started.withLock { $0.append(stage) } } }
+        let runner = Runner(graph: graph, cache: cache, executor: LocalExecutor(cache: cache, registry: registry),
+                            options: options, observers: [observer], runID: "test")
+        let summary = try await runner.run()
+        XCTAssertEqual(summary.executed, graph.tasks.count)
+        return started.withLock { $0 }
+    }
+
     func testPlannerReasons() {
         let base = TaskDescription(key: "k1", stage: "s", kind: "k", kindVersion: 1, params: .object(["a": .number(1), "b": .string("x")]),
                                    scope: .group, sources: [.init(name: "data", path: "/d/f.txt", digest: "d1")],
@@ -104,4 +149,26 @@ final class SchedulerTests: XCTestCase {
         ])
         XCTAssertEqual(Planner.reasons(d, previous: nil), ["new"])
     }
+}
+
+/// A group-level kind whose work estimate is its `work` parameter; it writes the estimate.
+private struct WorkKind: TypedStageKind {
+    struct Parameters: Sendable, Equatable { var work: Double }
+
+    let name = "work"
+    let version = 1
+    let fanOut = FanOut.group
+
+    func parameters(_ p: ParameterReader) -> Parameters { Parameters(work: p.number("work", default: 1, range: 0...1e9)) }
+    func workEstimate(_ p: Parameters, scope: Scope) -> Double { p.work }
+    func run(_ p: Parameters, _ context: TaskContext) throws {
+        try context.writeOutput("work.txt", Array("\(p.work)".utf8))
+    }
+}
+
+/// Passes every run event to a closure.
+private final class EventLog: RunObserver, @unchecked Sendable {
+    let body: @Sendable (RunEvent) -> Void
+    init(_ body: @escaping @Sendable (RunEvent) -> Void) { self.body = body }
+    func handle(_ event: RunEvent) { body(event) }
 }
