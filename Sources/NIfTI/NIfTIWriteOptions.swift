@@ -11,15 +11,20 @@ public struct NIfTIWriteOptions: Sendable {
     /// For integer datatypes: the slope and intercept to store; nil chooses them from the data
     /// (none if every value is an integer in range, else the full range of the type).
     public var scaling: (slope: Double, intercept: Double)?
+    /// fsync the file before renaming it into place (true by default), so that after a crash the
+    /// path holds the whole file or nothing. False for a file that something else makes durable:
+    /// a task's output, which the engine fsyncs when it publishes the task.
+    public var sync: Bool
 
     public init(
         datatype: NIfTIDatatype = .float32, compressionLevel: Int32 = 1, byteOrder: ByteOrder = .little,
-        version: NIfTIHeader.Version = .nifti1, scaling: (slope: Double, intercept: Double)? = nil
+        version: NIfTIHeader.Version = .nifti1, scaling: (slope: Double, intercept: Double)? = nil, sync: Bool = true
     ) {
         self.datatype = datatype
         self.compressionLevel = compressionLevel
         self.byteOrder = byteOrder
         self.version = version
         self.scaling = scaling
+        self.sync = sync
     }
 }

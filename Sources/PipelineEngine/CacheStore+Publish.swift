@@ -1,9 +1,12 @@
+import CThreadBudget
+import CThreadBudget
 import Foundation
 
 extension CacheStore {
     /// Turns a temporary folder holding `out/` files into the entry of `task.key`.
     ///
-    /// Order: hash and fsync every output (made read-only), fsync `out/`, write and fsync
+    /// Order: start the writeback of every output at once (see `pipe_start_writeback`), then hash
+    /// and fsync each (made read-only), fsync `out/`, write and fsync
     /// `manifest.json` last, fsync the folder, rename it to `tasks/<key>`, fsync `tasks/`.
     /// A kill at any point leaves either no entry or a complete one. If another process published
     /// the same key first, its entry is kept and returned.
@@ -15,7 +18,9 @@ extension CacheStore {
         let outDir = temporary + "/out"
         var outputs: [OutputFile] = []
         var recorded: [RecordedOutput] = []
-        for name in FileSystem.list(outDir).sorted() {
+        let names = FileSystem.list(outDir).sorted()
+        for name in names { _ = pipe_start_writeback(outDir + "/" + name) }
+        for name in names {
             let p = outDir + "/" + name
             var isDir: ObjCBool = false
             _ = FileManager.default.fileExists(atPath: p, isDirectory: &isDir)

@@ -1,3 +1,4 @@
+import CThreadBudget
 import Crypto
 import Foundation
 
@@ -82,6 +83,7 @@ public final class TaskContext: Sendable {
             }
         }
         try written.withLock { try $0.get() }
+        _ = pipe_start_writeback(path)  // see `finishMappedOutput`
         if let identity = try FileSystem.identity(of: path) {
             digests.withLock { $0[name] = OutputDigest(sha256: digest.withLock { $0 }, identity: identity) }
         }
@@ -103,6 +105,9 @@ public final class TaskContext: Sendable {
             throw PipeError(.io, "\(file.path) is not an output of this task (\(outputDirectory.path))")
         }
         let identity = try file.finish(length: length)
+        // The bytes are final: the disk writes them while they are hashed, so the fsync when the
+        // task is published has less to wait for.
+        _ = pipe_start_writeback(file.path)
         let digest = FileSystem.hex(SHA256.hash(data: UnsafeRawBufferPointer(file.bytes)))
         if let identity {
             digests.withLock { $0[name] = OutputDigest(sha256: digest, identity: identity) }

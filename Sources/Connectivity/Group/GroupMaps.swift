@@ -97,7 +97,7 @@ struct GroupMaps {
         for (n, v) in voxels.enumerated() { full[v] = Float(values[n]) }
         var image = NIfTIImage(shape: shape, affine: affine, data: full, code: xformCode)
         intent?.apply(to: &image.header)
-        try NIfTIFile.write(image, to: path)
+        try NIfTIFile.write(image, to: path, options: .taskOutput)
     }
 
     /// Trilinear resampling through the affines (target voxel → world → source voxel), with

@@ -107,12 +107,12 @@ public struct CleanedScan: Sendable {
         var mask = [Float](repeating: 0, count: info.gridShape.reduce(1, *))
         for v in voxels { mask[v] = 1 }
         try NIfTIFile.write(NIfTIImage(shape: info.gridShape, affine: Affine(rows: info.affine), data: mask, code: info.xformCode),
-                            to: folder.appendingPathComponent(stem + Self.maskFile).path, options: NIfTIWriteOptions(datatype: .uint8))
+                            to: folder.appendingPathComponent(stem + Self.maskFile).path, options: NIfTIWriteOptions(datatype: .uint8, sync: false))
         if let meanImage {
             var image = [Float](repeating: 0, count: mask.count)
             for (k, v) in voxels.enumerated() { image[v] = Float(meanImage[k]) }
             try NIfTIFile.write(NIfTIImage(shape: info.gridShape, affine: Affine(rows: info.affine), data: image, code: info.xformCode),
-                                to: folder.appendingPathComponent(stem + Self.meanImageFile).path, options: NIfTIWriteOptions(datatype: .float32))
+                                to: folder.appendingPathComponent(stem + Self.meanImageFile).path, options: .taskOutput)
         }
     }
 

@@ -215,7 +215,7 @@ public struct ConnectivityKind: TypedStageKind {
         }
         let failures = Locked<[Int: any Error]>([:])
         Parallel.forEach(maps.count) { i in
-            do { try NIfTIFile.write(scan.map(maps[i].1, intent: maps[i].2), to: maps[i].0) } catch { failures.withLock { $0[i] = error } }
+            do { try NIfTIFile.write(scan.map(maps[i].1, intent: maps[i].2), to: maps[i].0, options: .taskOutput) } catch { failures.withLock { $0[i] = error } }
         }
         if let first = failures.withLock({ $0.min { $0.key < $1.key }?.value }) { throw first }
         // The seed series as nilearn's seed maskers give them: the cleaned mean, standardised.
