@@ -22,28 +22,16 @@ final class SchedulerTests: XCTestCase {
     ///   had started and not finished, and the summary.
     func runProbe(subjects: Int, jobs: Int, budget: UInt64, estimate: UInt64, target: Int,
                   cores: Int? = nil, threads: Int? = nil) async throws -> (peak: Int, scheduled: Int, summary: RunSummary) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sched-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
         let gate = ProbeGate(target: target)
-        let registry = StageRegistry([ProbeKind(gate: gate, estimate: estimate)])
         let subs = (1...subjects).map { "\"\(String(format: "%02d", $0))\"" }.joined(separator: ",")
-        let specURL = dir.appendingPathComponent("s.json")
-        try "{\"pipe\": 1, \"cohort\": {\"subjects\": [\(subs)]}, \"stages\": {\"p\": {\"kind\": \"probe\"\(threads.map { ", \"threads\": \($0)" } ?? "")}}}"
-            .write(to: specURL, atomically: false, encoding: .utf8)
-        let spec = try SpecLoader(registry: registry).load(specURL)
-        let cache = CacheStore(root: spec.cacheDirectory)
-        try cache.ensureLayout()
-        let graph = try TaskGraph(spec: spec, memo: DigestMemo(path: cache.memoPath))
         var options = RunOptions()
         options.jobs = jobs
         options.memoryBudget = budget
         options.cores = cores ?? jobs
         options.threadsPerTask = cores ?? jobs
         let observer = InFlightObserver()
-        let runner = Runner(graph: graph, cache: cache, executor: LocalExecutor(cache: cache, registry: registry),
-                            options: options, observers: [observer], runID: "test")
-        let summary = try await runner.run()
+        let (summary, _) = try await run("{\"pipe\": 1, \"cohort\": {\"subjects\": [\(subs)]}, \"stages\": {\"p\": {\"kind\": \"probe\"\(threads.map { ", \"threads\": \($0)" } ?? "")}}}",
+                                         kinds: [ProbeKind(gate: gate, estimate: estimate)], options: options, observer: observer)
         return (gate.peak, observer.peak, summary)
     }
 
@@ -110,25 +98,31 @@ final class SchedulerTests: XCTestCase {
     /// Runs group-level `work` stages (`stages` is the body of the spec's `stages` object) and
     /// returns the stages in the order their tasks started.
     private func startOrder(jobs: Int, _ stages: String) async throws -> [String] {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("order-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let registry = StageRegistry([WorkKind()])
-        let specURL = dir.appendingPathComponent("s.json")
-        try "{\"pipe\": 1, \"cohort\": {\"subjects\": [\"01\"]}, \"stages\": {\(stages)}}".write(to: specURL, atomically: false, encoding: .utf8)
-        let spec = try SpecLoader(registry: registry).load(specURL)
-        let cache = CacheStore(root: spec.cacheDirectory)
-        try cache.ensureLayout()
-        let graph = try TaskGraph(spec: spec, memo: DigestMemo(path: cache.memoPath))
         var options = RunOptions()
         options.jobs = jobs
         let started = Locked([String]())
         let observer = EventLog { if case .started(let stage, _, _, _) = $0 { started.withLock { $0.append(stage) } } }
-        let runner = Runner(graph: graph, cache: cache, executor: LocalExecutor(cache: cache, registry: registry),
-                            options: options, observers: [observer], runID: "test")
-        let summary = try await runner.run()
+        let (summary, graph) = try await run("{\"pipe\": 1, \"cohort\": {\"subjects\": [\"01\"]}, \"stages\": {\(stages)}}",
+                                             kinds: [WorkKind()], options: options, observer: observer)
         XCTAssertEqual(summary.executed, graph.tasks.count)
         return started.withLock { $0 }
+    }
+
+    /// Runs the study `spec` (JSON) with `kinds`, in a temporary folder removed afterwards.
+    private func run(_ spec: String, kinds: [any StageKind], options: RunOptions, observer: any RunObserver) async throws -> (RunSummary, TaskGraph) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sched-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let registry = StageRegistry(kinds)
+        let specURL = dir.appendingPathComponent("s.json")
+        try spec.write(to: specURL, atomically: false, encoding: .utf8)
+        let study = try SpecLoader(registry: registry).load(specURL)
+        let cache = CacheStore(root: study.cacheDirectory)
+        try cache.ensureLayout()
+        let graph = try TaskGraph(spec: study, memo: DigestMemo(path: cache.memoPath))
+        let runner = Runner(graph: graph, cache: cache, executor: LocalExecutor(cache: cache, registry: registry),
+                            options: options, observers: [observer], runID: "test")
+        return (try await runner.run(), graph)
     }
 
     func testPlannerReasons() {
