@@ -188,6 +188,45 @@ final class DemoStudyTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("cohort.missing_scans[0]"), bad.stderr)
     }
 
+    /// Two runs per session (`cohort.runs`): each run is cleaned and correlated, and the group
+    /// stages test each subject's mean over its runs. The synthetic runs of a session hold the
+    /// same data, so the mean is the single run's map: the group maps are byte for byte those of
+    /// the study without runs, the qc table has a row per run, and no subject is counted twice.
+    func testSeveralRunsPerSessionAreAveragedIntoOneMapPerSubject() throws {
+        let folder = try temporary()
+        let demo = packageRoot.appendingPathComponent("pipelines/demo.json").path
+        var common = ["run", demo, "--set", "cohort.subjects=[\"01\",\"04\",\"06\",\"07\",\"09\"]", "--quiet",
+                      "--cache-dir", folder.appendingPathComponent("cache").path,
+                      "--set", "stages.responders_change.include={}", "--set", "stages.responders_change.paired=[\"all\"]"]
+        for stage in ["responders_baseline", "anxiety_baseline", "improvement_baseline", "responders_change"] {
+            common += ["--set", "stages.\(stage).permutations=100"]
+        }
+        let single = folder.appendingPathComponent("single"), runs = folder.appendingPathComponent("runs")
+        let first = try runPipe(common + ["--set", "outputs=\(single.path)"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let second = try runPipe(common + ["--set", "outputs=\(runs.path)", "--set", "cohort.runs=[\"1\",\"2\"]"])
+        XCTAssertEqual(second.status, 0, second.stderr)
+        let qc = try String(contentsOf: runs.appendingPathComponent("qc/qc.tsv"), encoding: .utf8)
+        XCTAssertEqual(qc.split(separator: "\n").count, 1 + 20, qc)
+        var compared = 0
+        for stage in ["responders_baseline", "anxiety_baseline", "improvement_baseline", "responders_change"] {
+            let files = try FileManager.default.contentsOfDirectory(atPath: single.appendingPathComponent(stage).path).sorted()
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: runs.appendingPathComponent(stage).path).sorted(), files)
+            for name in files where name.hasSuffix("_statmap.nii.gz") {
+                let a = try Data(contentsOf: single.appendingPathComponent("\(stage)/\(name)"))
+                let b = try Data(contentsOf: runs.appendingPathComponent("\(stage)/\(name)"))
+                XCTAssertEqual(a, b, "\(stage)/\(name)")
+                compared += 1
+            }
+            let summaryName = try XCTUnwrap(files.first { $0.hasSuffix("_summary.json") })
+            let summary = { (root: URL) throws -> [String: Any] in
+                try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("\(stage)/\(summaryName)"))) as! [String: Any]
+            }
+            XCTAssertEqual(try summary(runs)["subjects"] as? [String], try summary(single)["subjects"] as? [String], stage)
+        }
+        XCTAssertGreaterThan(compared, 12)
+    }
+
     /// Bad input through the stages: each error names the file and what was expected, exit 1.
     func testBadInputThroughStagesGivesClearErrors() throws {
         let folder = try temporary()

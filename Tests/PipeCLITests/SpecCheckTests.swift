@@ -113,6 +113,17 @@ final class SpecCheckTests: XCTestCase {
         }
     }
 
+    func testAGroupStageWithoutASessionInATwoSessionCohortIsASpecError() throws {
+        // Each subject has a map at each session: which one to test must be said, at the stage.
+        let (r, _, _) = try validate(replacing: #""seed": "CMAright", "session": "baseline","#, with: #""seed": "CMAright","#)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        let text = try String(contentsOf: Self.spec, encoding: .utf8)
+        let stageLine = text.components(separatedBy: "\n").firstIndex { $0.contains("\"anxiety_baseline\": {") }! + 1
+        XCTAssertTrue(r.stderr.contains("bad.json:\(stageLine):"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("stages.anxiety_baseline.session: the cohort has sessions baseline, day13; name the one to test"), r.stderr)
+        XCTAssertEqual(r.stderr.components(separatedBy: "name the one to test").count - 1, 1, r.stderr)
+    }
+
     func testAConfoundColumnMissingFromTheFirstRunIsASpecError() throws {
         let (r, line, _) = try validate(replacing: #""confounds": "24P+wm_csf""#, with: #""confounds": "24P+wm_csf+global_signl""#)
         XCTAssertEqual(r.status, 2, r.stderr)

@@ -78,7 +78,13 @@ final class GroupLevelCheck {
     /// A session named at `key` must be one of the cohort's.
     func session(_ session: String, at key: String) {
         let sessions = study.spec.cohort.sessions.compactMap { $0 }
-        guard !session.isEmpty else { return }
+        guard !session.isEmpty else {
+            // One map per subject: with several sessions, which one must be said.
+            if sessions.count > 1 {
+                study.report(stage, key, "the cohort has sessions \(Self.list(sessions)); name the one to test (each subject has a map at each)")
+            }
+            return
+        }
         let label = session.hasPrefix("ses-") ? String(session.dropFirst(4)) : session
         if sessions.isEmpty {
             study.report(stage, key, "the cohort has no sessions; remove \(key) or add cohort.sessions")

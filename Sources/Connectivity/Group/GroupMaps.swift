@@ -32,16 +32,18 @@ struct GroupMaps {
     var total: Int { shape.reduce(1, *) }
     var grid: MaskGrid { MaskGrid(nx: shape[0], ny: shape[1], nz: shape[2], mask: mask) }
 
-    /// Loads `sets` (each a list of map files in the same subject order).
+    /// Loads `sets`, each a list of subjects in the same order, each subject with the map files
+    /// of its runs (one or more): a subject's map is the mean of its runs' (`meanOfRuns`).
     /// - Throws: `InputError` naming the file for a grid mismatch (without resampling) or an empty mask.
-    static func load(_ sets: [[URL]], coverage: Double, resampling: Resampling) throws -> GroupMaps {
+    static func load(_ sets: [[[URL]]], coverage: Double, resampling: Resampling) throws -> GroupMaps {
         var shape: [Int] = [], affine = Affine.identity
         var code: Int32 = 2
         var images: [[[Float]]] = []
         var first = ""
-        for urls in sets {
+        for subjects in sets {
+            precondition(subjects.allSatisfy { !$0.isEmpty }, "every subject has a map")
             var loaded: [[Float]] = []
-            try StageInputs.forEachImage(urls) { url, image in
+            try StageInputs.forEachImage(subjects.flatMap { $0 }) { url, image in
                 let s = Array(image.shape.prefix(3))
                 if shape.isEmpty { shape = s; affine = image.affine; first = url.path; code = LoadedScan.xformCode(of: image.header) }
                 if s != shape || !image.affine.isClose(to: affine, tolerance: 1e-4) {
@@ -58,7 +60,13 @@ struct GroupMaps {
                     loaded.append(Array(image.data.prefix(shape.reduce(1, *))))
                 }
             }
-            images.append(loaded)
+            // The runs of each subject, in order, averaged.
+            var averaged: [[Float]] = [], next = 0
+            for runs in subjects {
+                averaged.append(runs.count == 1 ? loaded[next] : Self.meanOfRuns(Array(loaded[next..<(next + runs.count)])))
+                next += runs.count
+            }
+            images.append(averaged)
         }
         let total = shape.reduce(1, *)
         var mask = [Bool](repeating: false, count: total)
@@ -88,6 +96,29 @@ struct GroupMaps {
             return y
         }
         return GroupMaps(shape: shape, affine: affine, mask: mask, voxels: voxels, sets: matrices, filled: filled, xformCode: code)
+    }
+
+    /// One subject's map from the maps of its runs at a session: at each voxel that every run
+    /// covers (finite and non-zero), the mean of the runs' values (summed in Float64 in run order,
+    /// then rounded to Float32); 0 (not covered) elsewhere. One run is returned as it is.
+    ///
+    /// Averaging the runs' Fisher z maps is how CONN's and XCP-D's users combine runs of a
+    /// session into one map per subject; a voxel outside one run's mask is not covered, as the
+    /// group mask (`intersection` by default) treats a voxel outside one subject's.
+    static func meanOfRuns(_ runs: [[Float]]) -> [Float] {
+        guard runs.count > 1 else { return runs[0] }
+        let n = runs.map(\.count).min()!
+        var out = [Float](repeating: 0, count: n)
+        for v in 0..<n {
+            var sum = 0.0, covered = true
+            for run in runs {
+                let x = run[v]
+                if x == 0 || !x.isFinite { covered = false; break }
+                sum += Double(x)
+            }
+            if covered { out[v] = Float(sum / Double(runs.count)) }
+        }
+        return out
     }
 
     /// Writes one value per mask voxel as a float32 map on the grid (0 outside the mask), with

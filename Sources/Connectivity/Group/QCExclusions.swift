@@ -3,19 +3,30 @@ import PipelineEngine
 
 /// The scans a `qc` stage excluded, as a group-level stage that reads it applies them: every
 /// excluded scan with the rules it failed. A group-level stage with a `qc` stage in `from` drops
-/// those scans (a longitudinal test drops the subject when either session is excluded) and lists
-/// them, with the rule, value and threshold, in its summary: no subject leaves a group result
-/// without a row saying why.
+/// those scans: a run the rules excluded leaves the mean of the subject's runs at that session
+/// (see `select`), and a subject with no run left at a session it is tested at leaves the test.
+/// It lists them, with the rule, value and threshold, in its summary: no subject or run leaves a
+/// group result without a row saying why.
 struct QCExclusions: Sendable {
     /// One excluded scan and why.
     struct Entry: Sendable, Equatable {
         var subject: String
         var session: String?
+        var run: String?
         var rule: String
         var value: String
         var threshold: String
 
-        var description: String { "sub-\(subject)\(session.map { " ses-\($0)" } ?? ""): \(rule) \(value) (threshold \(threshold))" }
+        var description: String {
+            "sub-\(subject)\(session.map { " ses-\($0)" } ?? "")\(run.map { " run-\($0)" } ?? ""): \(rule) \(value) (threshold \(threshold))"
+        }
+
+        /// Whether this is a row of the scan of `subject` at `session` (nil: the study has no
+        /// sessions) and `run` (nil: no run entity).
+        func covers(subject: String, session: String?, run: String?) -> Bool {
+            self.subject == subject && (session == nil || self.session == nil || self.session == session)
+                && (self.run == nil || self.run == run)
+        }
     }
 
     var entries: [Entry]
@@ -35,29 +46,52 @@ struct QCExclusions: Sendable {
         }
         return QCExclusions(entries: table.rows.map { r in
             let id = r.cells[0].hasPrefix("sub-") ? String(r.cells[0].dropFirst(4)) : r.cells[0]
-            return Entry(subject: id, session: r.cells[1] == "n/a" ? nil : r.cells[1], rule: r.cells[3], value: r.cells[4], threshold: r.cells[5])
+            return Entry(subject: id, session: r.cells[1] == "n/a" ? nil : r.cells[1], run: r.cells[2] == "n/a" ? nil : r.cells[2],
+                         rule: r.cells[3], value: r.cells[4], threshold: r.cells[5])
         })
     }
 
-    /// Why a subject's scans at `sessions` are excluded (empty: not excluded). A nil session in
-    /// `sessions` stands for any session.
-    func reasons(subject: String, sessions: [String?]) -> [Entry] {
-        entries.filter { e in
-            e.subject == subject && sessions.contains { s in s == nil || e.session == nil || e.session == s }
-        }
+    /// What a group-level stage tests after the exclusions: the subjects kept and, per session and
+    /// kept subject, the map files of its kept runs.
+    struct Selection {
+        var subjects: [String]
+        /// `runs[k][i]`: the kept runs' maps of `subjects[i]` at the k-th session asked for
+        /// (empty where the subject has no map there).
+        var runs: [[[URL]]]
+        /// A line per excluded scan (nil without a qc stage). A run dropped from a subject who
+        /// stays says so.
+        var excluded: [String]?
     }
 
-    /// Applies the exclusions to `subjects` at `sessions`: the subjects kept, and a line per
-    /// excluded scan (logged in the task's log too).
-    static func apply(_ context: TaskContext, to subjects: [String], sessions: [String?]) throws -> (kept: [String], excluded: [String]?) {
-        guard let qc = try read(context) else { return (subjects, nil) }
-        var kept: [String] = [], excluded: [String] = []
+    /// Applies the exclusions to `subjects` at each of `sessions` (a session nil: the study has
+    /// none) with their maps per run. A run the qc stage excluded is dropped; a subject is
+    /// dropped when, at a session where it has maps, none is left. Each exclusion is logged in
+    /// the task's log too.
+    static func select(_ context: TaskContext, subjects: [String],
+                       sessions: [(session: String?, maps: [String: [StageInputs.ScanMap]])]) throws -> Selection {
+        let qc = try read(context)
+        var selection = Selection(subjects: [], runs: Array(repeating: [], count: sessions.count), excluded: qc.map { _ in [] })
         for s in subjects {
-            let reasons = qc.reasons(subject: s, sessions: sessions)
-            if reasons.isEmpty { kept.append(s) } else { excluded += reasons.map(\.description) }
+            var kept: [[URL]] = [], lines: [String] = [], dropped = false
+            for (session, maps) in sessions {
+                let scans = maps[s] ?? []
+                var urls: [URL] = []
+                for scan in scans {
+                    let reasons = qc?.entries.filter { $0.covers(subject: s, session: session, run: scan.run) } ?? []
+                    if reasons.isEmpty { urls.append(scan.url) } else { lines += reasons.map(\.description) }
+                }
+                if !scans.isEmpty && urls.isEmpty { dropped = true }
+                kept.append(urls)
+            }
+            if !dropped {
+                selection.subjects.append(s)
+                for k in kept.indices { selection.runs[k].append(kept[k]) }
+                lines = lines.map { $0 + "; the subject's other runs kept" }
+            }
+            selection.excluded? += lines
         }
-        for line in excluded { context.log("excluded by qc: \(line)") }
-        return (kept, excluded)
+        for line in selection.excluded ?? [] { context.log("excluded by qc: \(line)") }
+        return selection
     }
 
     /// An error from building the design after exclusions, with which rules removed whom.

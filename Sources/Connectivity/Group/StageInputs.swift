@@ -36,25 +36,34 @@ enum StageInputs {
         }
     }
 
-    /// Each subject's Fisher z map of `seed` at `session` ("" for any) from the connectivity stage
-    /// at `fromIndex`. - Throws: `InputError` when a scan has no map for the seed.
-    static func zMaps(_ context: TaskContext, fromIndex: Int = 0, seed: String, session: String) throws -> [String: URL] {
-        var maps: [String: URL] = [:]
+    /// One scan's map: its run (nil without a run entity) and file.
+    struct ScanMap: Sendable, Equatable {
+        var run: String?
+        var url: URL
+    }
+
+    /// Each subject's Fisher z maps of `seed` at `session` ("" when the cohort has at most one
+    /// session, checked at plan time) from the connectivity stage at `fromIndex`: one per run, in
+    /// run order. - Throws: `InputError` when a scan has no map for the seed.
+    static func zMaps(_ context: TaskContext, fromIndex: Int = 0, seed: String, session: String) throws -> [String: [ScanMap]] {
+        var maps: [String: [ScanMap]] = [:]
         for input in context.inputs where input.fromIndex == fromIndex {
             guard let subject = input.scope.subject else { continue }
             if !session.isEmpty && input.scope.session != session { continue }
             guard let map = input.files.first(where: { $0.key.hasSuffix("_seed-\(seed)_stat-z_connectivity.nii.gz") }) else {
                 throw InputError(path: input.scope.label, field: "seed", "no z map for seed '\(seed)' (is it one of the connectivity stage's seeds?)")
             }
-            maps[subject] = map.value
+            maps[subject, default: []].append(ScanMap(run: input.scope.run, url: map.value))
         }
         return maps
     }
 
-    /// Each subject's map at `session` ("" for any): from the stage's maps table (`maps`, its
-    /// maps being the task's sources) when it has one, else the connectivity stage's z maps of `seed`.
-    static func maps(_ context: TaskContext, table: String, seed: String, session: String) throws -> [String: URL] {
-        table.isEmpty ? try zMaps(context, seed: seed, session: session) : MapsTable.urls(context, session: session)
+    /// Each subject's maps at `session` ("" for any): from the stage's maps table (`maps`, its
+    /// maps being the task's sources; one per subject and session) when it has one, else the
+    /// connectivity stage's z maps of `seed`, one per run.
+    static func maps(_ context: TaskContext, table: String, seed: String, session: String) throws -> [String: [ScanMap]] {
+        table.isEmpty ? try zMaps(context, seed: seed, session: session)
+            : MapsTable.urls(context, session: session).mapValues { [ScanMap(run: nil, url: $0)] }
     }
 
     /// The keys the group-level stages (`group`, `longitudinal`, `roi`) read alike: which maps

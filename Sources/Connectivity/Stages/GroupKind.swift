@@ -26,14 +26,15 @@ public struct GroupKind: TypedStageKind {
     public init() {}
 
     public var name: String { "group" }
-    /// 9: the TFCE null maxima are summed from each peak down rather than from the root up (they
+    /// 10: a subject's runs at the session are averaged (before, the last run's map was read), and QC
+    /// exclusions apply per run. 9: the TFCE null maxima are summed from each peak down rather than from the root up (they
     /// move in the last bits). 8: Float32 permutation products with fused multiply-adds (null values move in the last
     /// Float32 bit). 7: statistical maps end in the BIDS suffix `_statmap`, so BIDS readers find their
     /// sidecars. 6: maps carry NIfTI intent codes (t with df, F with df1/df2, z, estimate, label, named
     /// −log10 p) and the input maps' coordinate-system code. 5: the cluster FWE map holds −log10 p
     /// again (version 3–4 wrote p). 4: permutation F-tests;
     /// the rewritten exact TFCE. 3: significant clusters as a label map; the summary records the design.
-    public var version: Int { 9 }
+    public var version: Int { 10 }
     public var fanOut: FanOut { .group }
     /// Permutation inference parallelises over voxel blocks and permuted maps.
     public var defaultThreads: Int { 4 }
@@ -104,14 +105,15 @@ public struct GroupKind: TypedStageKind {
         let seed = p.seed, session = p.session
         let table = try StageInputs.participants(context, stage: "group")
         let urls = try StageInputs.maps(context, table: p.maps, seed: seed, session: session)
-        let (subjects, excluded) = try QCExclusions.apply(context, to: StageInputs.filter(urls.keys.sorted(), include: p.include, table: table),
-                                                          sessions: [session.isEmpty ? nil : session])
+        let selection = try QCExclusions.select(context, subjects: StageInputs.filter(urls.keys.sorted(), include: p.include, table: table),
+                                                sessions: [(session.isEmpty ? nil : session, urls)])
+        let subjects = selection.subjects, excluded = selection.excluded
         guard subjects.count >= 3 else {
             throw QCExclusions.explain(InputError(path: table.path, "only \(subjects.count) subjects left for \(p.maps.isEmpty ? "seed \(seed)" : "maps \(p.maps)")\(session.isEmpty ? "" : " session \(session)") after filtering"), excluded: excluded)
         }
         try context.checkCancellation()
         let settings = p.inference
-        let maps = try GroupMaps.load([subjects.map { urls[$0]! }], coverage: settings.coverage, resampling: settings.resampling)
+        let maps = try GroupMaps.load(selection.runs, coverage: settings.coverage, resampling: settings.resampling)
         let spec = p.design
         let design: GroupDesign
         do { design = try GroupDesign(spec, subjects: subjects, table: table) } catch { throw QCExclusions.explain(error, excluded: excluded) }

@@ -29,14 +29,15 @@ public struct LongitudinalKind: TypedStageKind {
     public init() {}
 
     public var name: String { "longitudinal" }
-    /// 8: the TFCE null maxima are summed from each peak down rather than from the root up (they
+    /// 9: a subject's runs at each session are averaged (before, the last run's map was read), and QC
+    /// exclusions apply per run. 8: the TFCE null maxima are summed from each peak down rather than from the root up (they
     /// move in the last bits). 7: Float32 permutation products with fused multiply-adds (null values move in the last
     /// Float32 bit). 6: `desc-roi.tsv` adds each subject's pre and post mean in every significant cluster
     /// (`cluster<k>_<session>`). 5: statistical maps end in the BIDS suffix `_statmap`. 4: maps carry NIfTI intent codes
     /// and the input maps' coordinate-system code. 3: the cluster
     /// FWE map holds −log10 p (version 1–2 wrote p). 2: permutation F-tests, the
     /// rewritten exact TFCE.
-    public var version: Int { 8 }
+    public var version: Int { 9 }
     public var fanOut: FanOut { .group }
     /// Permutation inference parallelises over voxel blocks and permuted maps.
     public var defaultThreads: Int { 4 }
@@ -130,12 +131,12 @@ public struct LongitudinalKind: TypedStageKind {
                              "\(incomplete.map { "sub-\($0) has no \(preMaps[$0] == nil ? pre : post) \(p.maps.isEmpty ? "scan" : "map")" }.joined(separator: "; "))")
         }
         for s in incomplete { context.log("excluded sub-\(s): only one of sessions \(pre), \(post)") }
-        // A subject whose scan at either session the qc stage excluded is dropped, with its rows.
-        let (subjects, excluded) = try QCExclusions.apply(context, to: everyone.filter { preMaps[$0] != nil && postMaps[$0] != nil },
-                                                          sessions: [pre, post])
+        // A run the qc stage excluded is dropped; so is a subject left with no run at either session.
+        let selection = try QCExclusions.select(context, subjects: everyone.filter { preMaps[$0] != nil && postMaps[$0] != nil },
+                                                sessions: [(pre, preMaps), (post, postMaps)])
+        let subjects = selection.subjects, excluded = selection.excluded
         let settings = p.inference
-        let maps = try GroupMaps.load([subjects.map { preMaps[$0]! }, subjects.map { postMaps[$0]! }],
-                                      coverage: settings.coverage, resampling: settings.resampling)
+        let maps = try GroupMaps.load(selection.runs, coverage: settings.coverage, resampling: settings.resampling)
         var change = maps.sets[1]
         for i in 0..<change.data.count { change.data[i] -= maps.sets[0].data[i] }
         let atlas = try StageInputs.atlas(context)

@@ -90,7 +90,13 @@ extension ROIKind {
             }
             throw InputError(path: summaryURL.path, field: field, "the connectivity stage has no \(groupSeed) map for sub-\(missing[0]); read the group stage's connectivity stage")
         }
-        let maps = try GroupMaps.load([groupSubjects.map { urls[$0]! }], coverage: summary.maskCoverage, resampling: summary.resample)
+        // The runs the group stage averaged: those the qc stage kept (this stage reads the same one).
+        let selection = try QCExclusions.select(context, subjects: groupSubjects, sessions: [(groupSession.isEmpty ? nil : groupSession, urls)])
+        guard selection.subjects == groupSubjects else {
+            let gone = groupSubjects.filter { !selection.subjects.contains($0) }
+            throw InputError(path: summaryURL.path, field: field, "the qc stage this stage reads excludes sub-\(gone[0]), whom the group stage tested; read the group stage's qc stage")
+        }
+        let maps = try GroupMaps.load(selection.runs, coverage: summary.maskCoverage, resampling: summary.resample)
         guard maps.shape == shape, maps.affine.isClose(to: affine, tolerance: 1e-4) else {
             throw InputError(path: summaryURL.path, field: field, "the group maps' grid differs from this stage's maps")
         }

@@ -39,9 +39,10 @@ public struct ROIKind: TypedStageKind {
     public init() {}
 
     public var name: String { "roi" }
-    /// 3: the summary's prediction records its `direction`. 2: with leave-one-out regions, the scatter table has each subject's in-sample value
+    /// 4: a subject's runs at a session are averaged (before, the last run's map was read), and QC
+    /// exclusions apply per run. 3: the summary's prediction records its `direction`. 2: with leave-one-out regions, the scatter table has each subject's in-sample value
     /// (`<pre>_in_sample`) for the circular ROC curve.
-    public var version: Int { 3 }
+    public var version: Int { 4 }
     public var fanOut: FanOut { .group }
     /// 0 with `maps` (checked at plan time: `GroupLevelCheck.mapsSource`).
     public var upstreamCount: ClosedRange<Int> { 0...4 }
@@ -224,27 +225,32 @@ public struct ROIKind: TypedStageKind {
         let table = try StageInputs.participants(context, stage: "roi")
         let preURLs = try StageInputs.maps(context, table: p.maps, seed: seed, session: pre)
         let postURLs = post.isEmpty ? [:] : try StageInputs.maps(context, table: p.maps, seed: seed, session: post)
-        let (subjects, excluded) = try QCExclusions.apply(context, to: StageInputs.filter(preURLs.keys.sorted(), include: p.include, table: table),
-                                                          sessions: [pre] + (post.isEmpty ? [] : [post]))
+        let selection = try QCExclusions.select(context, subjects: StageInputs.filter(preURLs.keys.sorted(), include: p.include, table: table),
+                                                sessions: [(pre.isEmpty ? nil : pre, preURLs)] + (post.isEmpty ? [] : [(post, postURLs)]))
+        let subjects = selection.subjects, excluded = selection.excluded
         guard !subjects.isEmpty else {
             throw InputError(path: table.path, "no subject has a \(pre) map for \(p.maps.isEmpty ? "seed \(seed)" : "maps \(p.maps)") after filtering")
         }
 
-        // Every subject's maps on the first map's grid.
-        let first = try NIfTIFile.read(preURLs[subjects[0]]!.path)
+        // Every subject's maps (the mean of its runs at a session) on the first map's grid.
+        let firstURL = selection.runs[0][0][0]
+        let first = try NIfTIFile.read(firstURL.path)
         let shape = Array(first.shape.prefix(3)), affine = first.affine
-        func load(_ url: URL?) throws -> [Float]? {
-            guard let url else { return nil }
-            let image = try NIfTIFile.read(url.path)
-            guard Array(image.shape.prefix(3)) == shape, image.affine.isClose(to: affine, tolerance: 1e-4) else {
-                throw InputError(path: url.path, field: "grid", "differs from \(preURLs[subjects[0]]!.path)'s \(shape)")
+        func load(_ urls: [URL]) throws -> [Float]? {
+            guard !urls.isEmpty else { return nil }
+            let runs = try urls.map { url in
+                let image = try NIfTIFile.read(url.path)
+                guard Array(image.shape.prefix(3)) == shape, image.affine.isClose(to: affine, tolerance: 1e-4) else {
+                    throw InputError(path: url.path, field: "grid", "differs from \(firstURL.path)'s \(shape)")
+                }
+                return image.data
             }
-            return image.data
+            return GroupMaps.meanOfRuns(runs)
         }
         var preData: [[Float]] = [], postData: [[Float]?] = []
-        for s in subjects {
-            preData.append(try load(preURLs[s])!)
-            postData.append(try load(postURLs[s]))
+        for i in subjects.indices {
+            preData.append(try load(selection.runs[0][i])!)
+            postData.append(post.isEmpty ? nil : try load(selection.runs[1][i]))
         }
         func mean(_ map: [Float]?, _ voxels: [Int]) -> Double? {
             guard let map else { return nil }
