@@ -8,16 +8,18 @@ import PipelineEngine
 /// Parameters: `scale` (`demo` | `full`, default demo), `seed` (default 1), `null` (default false).
 /// Outputs, with fMRIPrep's names: `<prefix>_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz` and
 /// `.json`, `..._desc-brain_mask.nii.gz`, `<prefix>_desc-confounds_timeseries.tsv`.
-/// Each scan is generated from (seed, subject, session) alone, so a task's output, like its key,
-/// does not depend on the rest of the cohort.
+/// Each scan is generated from (seed, subject, session, run) alone, so a task's output, like its
+/// key, does not depend on the rest of the cohort. The runs of a session (`cohort.runs`) share the
+/// subject's planted couplings and motion profile, with their own noise and motion.
 public struct SynthScanKind: TypedStageKind {
     public typealias Parameters = SynthParameters
     public init() {}
 
     public var name: String { "synth" }
-    /// 3: head motion varies by subject and session, with a spin-history term and two planted
+    /// 4: the runs of a session get their own noise and motion (before, every run was a copy of
+    /// the session's scan; a scan without a run is unchanged). 3: head motion varies by subject and session, with a spin-history term and two planted
     /// high-motion scans. 2: band-limited region signals, stronger planted effects.
-    public var version: Int { 3 }
+    public var version: Int { 4 }
     public var fanOut: FanOut { .perScan }
     public var upstreamCount: ClosedRange<Int> { 0...0 }
 
@@ -28,14 +30,14 @@ public struct SynthScanKind: TypedStageKind {
     }
 
     public func run(_ p: SynthParameters, _ context: TaskContext) throws {
-        guard case .scan(let subject, let session, _) = context.scope, let session else {
+        guard case .scan(let subject, let session, let run) = context.scope, let session else {
             throw SynthError(message: "synth needs scans with sessions (baseline, day13); got \(context.scope.label)")
         }
         let out = context.outputDirectory
         let prefix = BIDSNames.prefix(context.scope, task: "rest"), space = SynthDataset.space
         func path(_ name: String) -> String { out.appendingPathComponent(name).path }
         try SynthDataset.writeScan(
-            subject: "sub-" + subject, session: session, options: p.options,
+            subject: "sub-" + subject, session: session, run: run, options: p.options,
             names: .init(bold: path("\(prefix)_space-\(space)_desc-preproc_bold.nii.gz"),
                          sidecar: path("\(prefix)_space-\(space)_desc-preproc_bold.json"),
                          mask: path("\(prefix)_space-\(space)_desc-brain_mask.nii.gz"),

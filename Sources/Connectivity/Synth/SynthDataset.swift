@@ -134,9 +134,9 @@ public enum SynthDataset {
     }
 
     /// Generates one scan and writes its BOLD image, sidecar, brain mask and confounds.
-    static func writeScanFiles(participant: SynthCohort.Participant, session: String, grid: SynthGrid, atlas: SynthAtlas,
+    static func writeScanFiles(participant: SynthCohort.Participant, session: String, run: String? = nil, grid: SynthGrid, atlas: SynthAtlas,
                                mask: NIfTIImage<Float>, seed: UInt64, names: ScanFileNames) throws {
-        let scan = SynthScan(grid: grid, atlas: atlas, participant: participant, session: session, seed: seed)
+        let scan = SynthScan(grid: grid, atlas: atlas, participant: participant, session: session, run: run, seed: seed)
         let bold = NIfTIImage(shape: grid.shape + [grid.volumes], affine: grid.affine, data: scan.data,
                               repetitionTime: grid.repetitionTime, code: 4)
         try NIfTIFile.write(bold, to: names.bold, options: NIfTIWriteOptions(datatype: .int16, scaling: (boldSlope, 0)))
@@ -150,8 +150,8 @@ public enum SynthDataset {
         try write(tsv, URL(fileURLWithPath: names.confounds))
     }
 
-    /// Generates one scan of the cohort by subject id (`sub-07`) and session into `names`.
-    public static func writeScan(subject: String, session: String, options: Options, names: ScanFileNames) throws {
+    /// Generates one scan of the cohort by subject id (`sub-07`), session and run (nil: none) into `names`.
+    public static func writeScan(subject: String, session: String, run: String? = nil, options: Options, names: ScanFileNames) throws {
         let cohort = SynthCohort(seed: options.seed, null: options.null)
         guard let participant = cohort.participants.first(where: { $0.id == subject }) else {
             throw SynthError(message: "unknown subject '\(subject)'; the synthetic cohort has sub-01 to sub-\(cohort.participants.count)")
@@ -161,7 +161,7 @@ public enum SynthDataset {
         }
         let grid = SynthGrid(scale: options.scale)
         let atlas = SynthAtlas(grid: grid)
-        try writeScanFiles(participant: participant, session: session, grid: grid, atlas: atlas,
+        try writeScanFiles(participant: participant, session: session, run: run, grid: grid, atlas: atlas,
                            mask: NIfTIImage(shape: grid.shape, affine: grid.affine, data: grid.mask.map { $0 ? Float(1) : 0 }, code: 4),
                            seed: options.seed, names: names)
     }

@@ -26,9 +26,13 @@ struct SynthScan {
     static let noiseFields = 12
     static let spikes = 3
 
-    init(grid: SynthGrid, atlas: SynthAtlas, participant: SynthCohort.Participant, session: String, seed: UInt64) {
+    /// - Parameter run: the run label (nil: a scan without one). Runs of a session share the
+    ///   subject's coupling and motion profile; their noise, motion and bursts are drawn apart.
+    init(grid: SynthGrid, atlas: SynthAtlas, participant: SynthCohort.Participant, session: String, run: String? = nil, seed: UInt64) {
         let T = grid.volumes, V = grid.voxelCount
-        var rng = SynthRandom(seed: SynthRandom.derive(seed, participant.id, session, "scan"))
+        // A scan without a run keeps the draws it had before runs were drawn apart.
+        let draw = run.map { "\(session) run-\($0)" } ?? session
+        var rng = SynthRandom(seed: SynthRandom.derive(seed, participant.id, draw, "scan"))
         let inMask = (0..<V).filter { grid.mask[$0] }
         let world = inMask.map { grid.world($0) }
 
@@ -78,7 +82,7 @@ struct SynthScan {
         for t in spikeVolumes.sorted() {
             for j in 0..<6 { motion[j][t] += profile.level * (j < 3 ? 0.8 : 0.012) * (rng.uniform() < 0.5 ? -1 : 1) }
         }
-        var burstRNG = SynthRandom(seed: SynthRandom.derive(seed, participant.id, session, "bursts"))
+        var burstRNG = SynthRandom(seed: SynthRandom.derive(seed, participant.id, draw, "bursts"))
         var burstVolumes = Set<Int>()
         while burstVolumes.count < profile.bursts {
             let t = 5 + Int(burstRNG.next() % UInt64(T - 10))
