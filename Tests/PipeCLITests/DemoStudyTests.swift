@@ -203,7 +203,8 @@ final class DemoStudyTests: XCTestCase {
                     "--cache-dir", folder.appendingPathComponent("cache").path, "--set", "cohort.runs=[\"1\",\"2\"]",
                     "--set", "outputs=\(out.path)",
                     "--set", "stages.responders_change.include={}", "--set", "stages.responders_change.paired=[\"all\"]",
-                    "--set", "stages.responders_baseline.from=[\"connectivity\", \"cohort\"]"]
+                    "--set", "stages.responders_baseline.from=[\"connectivity\", \"cohort\"]",
+                    "--set", "stages.responders_followup.leave_one_out=\"off\""]
         for stage in ["responders_baseline", "anxiety_baseline", "improvement_baseline", "responders_change"] {
             args += ["--set", "stages.\(stage).permutations=100"]
         }
@@ -236,7 +237,6 @@ final class DemoStudyTests: XCTestCase {
         try table.write(toFile: tablePath, atomically: false, encoding: .utf8)
         let fromTable = try runPipe(args + ["--set", "stages.responders_baseline.maps=\(tablePath)",
                                             "--set", "stages.responders_baseline.from=[\"cohort\"]",
-                                            "--set", "stages.responders_followup.leave_one_out=\"off\"",
                                             "--set", "outputs=\(folder.appendingPathComponent("table").path)"])
         XCTAssertEqual(fromTable.status, 0, fromTable.stderr)
         let files = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("responders_baseline").path).sorted()

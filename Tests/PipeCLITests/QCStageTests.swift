@@ -82,4 +82,16 @@ final class QCStageTests: XCTestCase {
         let qcItem = try XCTUnwrap(items.first { $0["stage"] as? String == "qc" })
         XCTAssertTrue((qcItem["notice"] as? String)?.hasPrefix("\(excludedScans.count) of 10 scans excluded") ?? false, "\(qcItem)")
     }
+
+    func testARefitClusterMustReadTheGroupStagesQCStage() throws {
+        // The roi stage refits responders_baseline's cluster without each subject; without the
+        // qc stage it would refit on scans (or runs) the group stage never tested.
+        let demo = packageRoot.appendingPathComponent("pipelines/demo.json").path
+        let r = try runPipe(["validate", demo, "--set", "stages.responders_followup.from=[\"connectivity\", \"cohort\", \"responders_baseline\"]"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("stages.responders_followup.from: stage responders_baseline reads qc stage qc and this stage none"), r.stderr)
+        let off = try runPipe(["validate", demo, "--set", "stages.responders_followup.from=[\"connectivity\", \"cohort\", \"responders_baseline\"]",
+                               "--set", "stages.responders_followup.leave_one_out=\"off\""])
+        XCTAssertEqual(off.status, 0, off.stderr)
+    }
 }

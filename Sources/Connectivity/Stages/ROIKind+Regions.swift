@@ -147,5 +147,13 @@ extension ROIKind {
                          groupMaps.isEmpty ? "stage \(group.name) reads a connectivity stage: read it too, so that its clusters can be refit without each subject (or set leave_one_out to off)"
                              : "stage \(group.name) reads maps \(groupMaps): read the same table, so that its clusters can be refit without each subject (or set leave_one_out to off)")
         }
+        // The refit tests the scans the group stage tested: the same qc stage's exclusions (of
+        // subjects, and of runs within a subject's mean).
+        func qc(_ s: StageSpec) -> [String] { s.from.filter { study.stage($0)?.kind is QCKind } }
+        if qc(group) != qc(stage) {
+            let theirs = qc(group).isEmpty ? "no qc stage" : "qc stage \(qc(group).joined(separator: ", "))"
+            study.report(stage, "from", "stage \(group.name) reads \(theirs) and this stage \(qc(stage).isEmpty ? "none" : qc(stage).joined(separator: ", ")): "
+                         + "read the same, so that its clusters are refit without each subject on the scans it tested (or set leave_one_out to off)")
+        }
     }
 }
