@@ -7,8 +7,8 @@ import Darwin
 /// Writing `.nii` and `.nii.gz` files.
 ///
 /// A file is written to a temporary name in the same folder, fsynced (unless
-/// `NIfTIWriteOptions.sync` is false) and renamed into place, so a reader never sees half a file. The affine goes into both the sform (exactly) and the qform (its
-/// nearest rigid-plus-zoom form). Output is deterministic: the same image and options give the
+/// `NIfTIWriteOptions.sync` is false) and renamed into place, so a reader never sees half a file.
+/// The affine goes into both the sform (exactly) and the qform (its nearest rigid-plus-zoom form). Output is deterministic: the same image and options give the
 /// same bytes (the gzip header carries no time stamp or name).
 extension NIfTIFile {
     /// Writes `image` with its voxels converted to `options.datatype`.

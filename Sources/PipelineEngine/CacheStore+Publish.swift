@@ -1,5 +1,4 @@
 import CThreadBudget
-import CThreadBudget
 import Foundation
 
 extension CacheStore {

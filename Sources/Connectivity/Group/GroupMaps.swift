@@ -102,9 +102,10 @@ struct GroupMaps {
     /// covers (finite and non-zero), the mean of the runs' values (summed in Float64 in run order,
     /// then rounded to Float32); 0 (not covered) elsewhere. One run is returned as it is.
     ///
-    /// Averaging the runs' Fisher z maps is how CONN's and XCP-D's users combine runs of a
-    /// session into one map per subject; a voxel outside one run's mask is not covered, as the
-    /// group mask (`intersection` by default) treats a voxel outside one subject's.
+    /// Each run weighs the same, whatever its number of kept volumes (concatenating the runs'
+    /// series before correlating, the other common choice, would weigh them by length). A voxel
+    /// outside one run's mask is not covered, as the group mask (`intersection` by default)
+    /// treats a voxel outside one subject's.
     static func meanOfRuns(_ runs: [[Float]]) -> [Float] {
         guard runs.count > 1 else { return runs[0] }
         let n = runs.map(\.count).min()!

@@ -13,3 +13,9 @@ extension LoadedScan {
         return image
     }
 }
+
+extension NIfTIWriteOptions {
+    /// Float32, not fsynced: for a task's outputs, which the engine fsyncs (all together) when it
+    /// publishes the task.
+    static let taskOutput = NIfTIWriteOptions(sync: false)
+}

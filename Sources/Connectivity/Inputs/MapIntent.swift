@@ -33,9 +33,3 @@ public enum MapIntent: Sendable, Equatable {
         }
     }
 }
-
-extension NIfTIWriteOptions {
-    /// Float32, not fsynced: for a task's outputs, which the engine fsyncs (all together) when it
-    /// publishes the task.
-    static let taskOutput = NIfTIWriteOptions(sync: false)
-}

@@ -26,9 +26,9 @@ public struct GroupKind: TypedStageKind {
     public init() {}
 
     public var name: String { "group" }
-    /// 10: a subject's runs at the session are averaged (before, the last run's map was read), and QC
-    /// exclusions apply per run. 9: the TFCE null maxima are summed from each peak down rather than from the root up (they
-    /// move in the last bits). 8: Float32 permutation products with fused multiply-adds (null values move in the last
+    /// 10: a subject's runs at the session are averaged (before, the last run's map was read), and
+    /// QC exclusions apply per run. 9: the TFCE null maxima are summed from each peak down rather
+    /// than from the root up (they move in the last bits). 8: Float32 permutation products with fused multiply-adds (null values move in the last
     /// Float32 bit). 7: statistical maps end in the BIDS suffix `_statmap`, so BIDS readers find their
     /// sidecars. 6: maps carry NIfTI intent codes (t with df, F with df1/df2, z, estimate, label, named
     /// −log10 p) and the input maps' coordinate-system code. 5: the cluster FWE map holds −log10 p

@@ -29,9 +29,9 @@ public struct LongitudinalKind: TypedStageKind {
     public init() {}
 
     public var name: String { "longitudinal" }
-    /// 9: a subject's runs at each session are averaged (before, the last run's map was read), and QC
-    /// exclusions apply per run. 8: the TFCE null maxima are summed from each peak down rather than from the root up (they
-    /// move in the last bits). 7: Float32 permutation products with fused multiply-adds (null values move in the last
+    /// 9: a subject's runs at each session are averaged (before, the last run's map was read), and
+    /// QC exclusions apply per run. 8: the TFCE null maxima are summed from each peak down rather
+    /// than from the root up (they move in the last bits). 7: Float32 permutation products with fused multiply-adds (null values move in the last
     /// Float32 bit). 6: `desc-roi.tsv` adds each subject's pre and post mean in every significant cluster
     /// (`cluster<k>_<session>`). 5: statistical maps end in the BIDS suffix `_statmap`. 4: maps carry NIfTI intent codes
     /// and the input maps' coordinate-system code. 3: the cluster

@@ -150,10 +150,11 @@ extension ROIKind {
         // The refit tests the scans the group stage tested: the same qc stage's exclusions (of
         // subjects, and of runs within a subject's mean).
         func qc(_ s: StageSpec) -> [String] { s.from.filter { study.stage($0)?.kind is QCKind } }
-        if qc(group) != qc(stage) {
-            let theirs = qc(group).isEmpty ? "no qc stage" : "qc stage \(qc(group).joined(separator: ", "))"
-            study.report(stage, "from", "stage \(group.name) reads \(theirs) and this stage \(qc(stage).isEmpty ? "none" : qc(stage).joined(separator: ", ")): "
-                         + "read the same, so that its clusters are refit without each subject on the scans it tested (or set leave_one_out to off)")
+        let theirs = qc(group), ours = qc(stage)
+        if theirs != ours {
+            study.report(stage, "from", "stage \(group.name) reads \(theirs.isEmpty ? "no qc stage" : "qc stage " + theirs.joined(separator: ", ")) "
+                         + "and this stage \(ours.isEmpty ? "none" : ours.joined(separator: ", ")): read the same, so that its clusters are refit "
+                         + "without each subject on the scans it tested (or set leave_one_out to off)")
         }
     }
 }

@@ -40,7 +40,8 @@ public struct ROIKind: TypedStageKind {
 
     public var name: String { "roi" }
     /// 4: a subject's runs at a session are averaged (before, the last run's map was read), and QC
-    /// exclusions apply per run. 3: the summary's prediction records its `direction`. 2: with leave-one-out regions, the scatter table has each subject's in-sample value
+    /// exclusions apply per run. 3: the summary's prediction records its `direction`. 2: with
+    /// leave-one-out regions, the scatter table has each subject's in-sample value
     /// (`<pre>_in_sample`) for the circular ROC curve.
     public var version: Int { 4 }
     public var fanOut: FanOut { .group }

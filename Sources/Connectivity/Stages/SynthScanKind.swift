@@ -17,8 +17,8 @@ public struct SynthScanKind: TypedStageKind {
 
     public var name: String { "synth" }
     /// 4: the runs of a session get their own noise and motion (before, every run was a copy of
-    /// the session's scan; a scan without a run is unchanged). 3: head motion varies by subject and session, with a spin-history term and two planted
-    /// high-motion scans. 2: band-limited region signals, stronger planted effects.
+    /// the session's scan; a scan without a run is unchanged). 3: head motion varies by subject and
+    /// session, with a spin-history term and two planted high-motion scans. 2: band-limited region signals, stronger planted effects.
     public var version: Int { 4 }
     public var fanOut: FanOut { .perScan }
     public var upstreamCount: ClosedRange<Int> { 0...0 }
