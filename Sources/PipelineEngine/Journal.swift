@@ -8,7 +8,7 @@ import Foundation
 /// the run's end) waits until it and everything before it is written, so a killed run's journal
 /// holds everything up to its last task transition. Run ids sort by start time.
 public final class Journal: RunObserver, @unchecked Sendable {
-    /// The run id: `yyyyMMdd'T'HHmmss'Z'-<pid>`.
+    /// The run id: `yyyyMMdd'T'HHmmss.ffffff'Z'-<pid>` (see ``runID(at:pid:)``).
     public let runID: String
     /// The journal file.
     public let path: String
@@ -21,13 +21,21 @@ public final class Journal: RunObserver, @unchecked Sendable {
 
     /// Creates the journal file of a new run in `cache`.
     public init(cache: CacheStore) throws {
-        runID = "\(Timestamp.compact())-\(getpid())"
+        runID = Self.runID(at: Date(), pid: getpid())
         path = cache.journalPath + "/\(runID).jsonl"
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         guard let h = FileHandle(forWritingAtPath: path) else {
             throw PipeError(.io, "cannot create journal \(path)")
         }
         handle = h
+    }
+
+    /// The id of a run started at `date` by process `pid`. Ids sort in start order: `pipe status`
+    /// and Slurm recovery take the last name as the newest run. The time is to the microsecond,
+    /// since runs of one cache (kept apart by its lock) can start within one second, and the pid
+    /// alone would sort them by its digits ("100000" before "99999").
+    public static func runID(at date: Date, pid: Int32) -> String {
+        "\(Timestamp.compact(date))-\(pid)"
     }
 
     public func handle(_ event: RunEvent) {

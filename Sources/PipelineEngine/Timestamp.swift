@@ -7,9 +7,14 @@ public enum Timestamp {
         format(date, "%04d-%02d-%02dT%02d:%02d:%02dZ")
     }
 
-    /// `yyyyMMddTHHmmssZ` of `date` (run ids: sort by time).
+    /// `yyyyMMddTHHmmss.ffffffZ` of `date`, to the microsecond (run ids: they sort by time, and
+    /// two runs of one cache, which its lock keeps apart, never share a microsecond).
     public static func compact(_ date: Date = Date()) -> String {
-        format(date, "%04d%02d%02dT%02d%02d%02dZ")
+        let micros = Int64((date.timeIntervalSince1970 * 1e6).rounded(.down))
+        let (seconds, fraction) = micros.quotientAndRemainder(dividingBy: 1_000_000)
+        let (s, f) = fraction < 0 ? (seconds - 1, fraction + 1_000_000) : (seconds, fraction)
+        return format(Date(timeIntervalSince1970: Double(s)), "%04d%02d%02dT%02d%02d%02d")
+            + "." + String(repeating: "0", count: 6 - String(f).count) + String(f) + "Z"
     }
 
     private static func format(_ date: Date, _ pattern: String) -> String {

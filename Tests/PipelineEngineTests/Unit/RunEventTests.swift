@@ -16,4 +16,16 @@ final class RunEventTests: XCTestCase {
             XCTAssertEqual(e.jsonLine(time: 1234.5678), e.json(time: 1234.5678).serialized() + "\n")
         }
     }
+
+    /// `pipe status` and Slurm recovery take the last journal name as the newest run: run ids must
+    /// sort in start order, also for runs one millisecond apart whose pids have different digit
+    /// counts (with whole seconds, "…Z-100000" sorted before "…Z-99999").
+    func testRunIDsSortInStartOrderWithinOneSecond() {
+        let t = Date(timeIntervalSince1970: 1_796_500_000.25)
+        let ids = [Journal.runID(at: t, pid: 99_999), Journal.runID(at: t.addingTimeInterval(0.001), pid: 100_000),
+                   Journal.runID(at: t.addingTimeInterval(0.001002), pid: 7), Journal.runID(at: t.addingTimeInterval(1), pid: 3)]
+        XCTAssertEqual(ids.sorted(), ids)
+        XCTAssertEqual(ids[0], "20261205T194640.250000Z-99999")
+        XCTAssertEqual(Timestamp.compact(Date(timeIntervalSince1970: -0.5)), "19691231T235959.500000Z")
+    }
 }
