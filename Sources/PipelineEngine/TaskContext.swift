@@ -114,6 +114,13 @@ public final class TaskContext: Sendable {
         }
     }
 
+    /// Removes an output the task made but will not publish (a mapped output it did not fill).
+    public func discardOutput(_ name: String) throws {
+        try checkOutputName(name)
+        FileSystem.remove(outputDirectory.appendingPathComponent(name).path)
+        digests.withLock { $0[name] = nil }
+    }
+
     /// Digests of outputs written with `writeOutput(_:contentsOf:)` or `mapOutput`, by name.
     public var outputDigests: [String: OutputDigest] { digests.withLock { $0 } }
 

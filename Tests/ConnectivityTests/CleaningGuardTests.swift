@@ -34,19 +34,73 @@ final class CleaningGuardTests: XCTestCase {
         return url
     }
 
-    /// Runs `clean` with `params` (JSON) on `bold`; the task's info.
-    private func clean(_ bold: URL, _ params: String, names: UnsafeMutablePointer<[String: URL]>? = nil) throws -> CleanedScan {
+    /// Runs `clean` with `params` (JSON) on `bold` (and `confounds`); the task's output files.
+    private func run(_ bold: URL, _ params: String, confounds: URL? = nil) throws -> [String: URL] {
         let kind = CleanKind()
         let p = kind.decode(try JSONValue.parse(params))
         let out = folder.appendingPathComponent("out-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let context = TaskContext(params: .object([:]), scope: .scan(subject: "01", session: "1", run: nil), inputs: [],
-                                  sources: ["bold": bold], outputDirectory: out, logFile: nil, cancellation: CancellationFlag())
+                                  sources: ["bold": bold, "confounds": confounds].compactMapValues { $0 }, outputDirectory: out,
+                                  logFile: nil, cancellation: CancellationFlag())
         try kind.run(p, context)
         var files: [String: URL] = [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: out.path) { files[name] = out.appendingPathComponent(name) }
+        return files
+    }
+
+    /// Runs `clean` with `params` (JSON) on `bold`; the cleaned run.
+    private func clean(_ bold: URL, _ params: String, names: UnsafeMutablePointer<[String: URL]>? = nil) throws -> CleanedScan {
+        let files = try run(bold, params)
         names?.pointee = files
         return try CleanedScan.read(files: files)
+    }
+
+    /// A confounds file whose framewise displacement is 0.1 mm at the volumes in `still` and
+    /// 2 mm elsewhere (the first is n/a, as fMRIPrep writes it).
+    private func confounds(volumes: Int, still: Range<Int>) throws -> URL {
+        var text = "framewise_displacement\n"
+        for t in 0..<volumes { text += t == 0 ? "n/a\n" : still.contains(t) ? "0.1\n" : "2\n" }
+        let url = folder.appendingPathComponent("confounds-\(volumes)-\(still.lowerBound)-\(still.upperBound).tsv")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    func testARunCensoringLeavesTooFewDegreesOfFreedomIsRefusedAndRecordedNotCleaned() throws {
+        let b = try bold(volumes: 60, tr: 2)
+        let scrub = #"{"mask": "none", "filter": "none", "scrub_fd": 0.5}"#
+        // Volumes 0..<11 still (volume 1 is the first with an FD): 11 kept leave 11 − 2 = 9.
+        let files = try run(b, scrub, confounds: try confounds(volumes: 60, still: 1..<11))
+        let stem = "sub-01_ses-1_task-rest"
+        XCTAssertEqual(files.keys.sorted(), [stem + CleanedScan.infoFile], "a refused run has its info only: no series, mask or mean image")
+        let info = try CleanedScan.readInfo(files[stem + CleanedScan.infoFile]!)
+        let refusal = try XCTUnwrap(info.refusal)
+        XCTAssertEqual([refusal.rule, String(refusal.value), String(refusal.threshold), refusal.exclusionRule], ["min_dof", "9", "10", "clean_min_dof"])
+        XCTAssertTrue(refusal.reason.hasPrefix("leaves 9 residual degrees of freedom, fewer than min_dof 10: 11 of 60 volumes kept (49 censored)"), refusal.reason)
+        XCTAssertEqual([info.keptVolumes, info.quality.keptVolumes, info.quality.censoredVolumes, info.residualDegreesOfFreedom], [11, 11, 49, 9])
+        XCTAssertEqual(info.quality.meanFD ?? 0, (10 * 0.1 + 49 * 2) / 59, accuracy: 1e-12, "the QC values are recorded")
+        XCTAssertNil(info.quality.medianTSNR, "nothing was computed from an uncleaned series")
+        XCTAssertThrowsError(try CleanedScan.read(files: files)) { error in
+            XCTAssertTrue("\(error)".contains("the run was refused, not cleaned"), "\(error)")
+        }
+        // One more still volume leaves 10: cleaned.
+        let kept = try CleanedScan.read(files: try run(b, scrub, confounds: try confounds(volumes: 60, still: 1..<12)))
+        XCTAssertNil(kept.info.refusal)
+        XCTAssertEqual([kept.info.keptVolumes, kept.info.residualDegreesOfFreedom], [12, 10])
+        // Every volume censored: refused, with the degrees of freedom of no volume.
+        let none = try CleanedScan.readInfo(try run(b, scrub, confounds: try confounds(volumes: 60, still: 0..<0))[stem + CleanedScan.infoFile]!)
+        XCTAssertEqual([none.refusal?.value, none.keptVolumes], [-2, 0])
+    }
+
+    func testTooFewDegreesOfFreedomEvenUncensoredIsAnErrorNotARefusal() throws {
+        // 11 volumes leave 9 uncensored: the settings are at fault, censoring or not.
+        let b = try bold(volumes: 11, tr: 2)
+        XCTAssertThrowsError(try run(b, #"{"mask": "none", "filter": "none", "scrub_fd": 0.5, "scrub_min_segment": 0}"#,
+                                     confounds: try confounds(volumes: 11, still: 1..<10))) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("leaves 8 residual degrees of freedom, fewer than min_dof 10: 10 of 11 volumes kept (1 censored)")
+                          && text.contains("uncensored, the run would still leave 9"), text)
+        }
     }
 
     func testATRInMillisecondsIsAnErrorUnlessTheSpecStatesTheTR() throws {

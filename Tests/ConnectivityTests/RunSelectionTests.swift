@@ -69,4 +69,38 @@ final class RunSelectionTests: XCTestCase {
         XCTAssertEqual(plain.runs[0].map(\.count), [2, 2])
         XCTAssertNil(plain.excluded)
     }
+
+    /// A run clean refused has no map: it is left out with its line, without a qc stage too, and
+    /// once with one (whose exclusions list it as well).
+    func testARefusedRunIsLeftOutWithItsLineWithOrWithoutQC() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("refused-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        func refused(_ subject: String, _ run: String?, dof: Int) throws -> TaskInput {
+            let scope = Scope.scan(subject: subject, session: "base", run: run)
+            let url = folder.appendingPathComponent(scope.label + ConnectivityKind.refusedFile)
+            try OutputJSON.encode(CleanedScan.Refusal(rule: "min_dof", value: dof, threshold: 10, reason: "leaves \(dof) ..."), name: "r")
+                .withUnsafeBytes { try Data($0).write(to: url) }
+            return TaskInput(fromIndex: 0, scope: scope, files: [scope.label + ConnectivityKind.refusedFile: url])
+        }
+        let inputs = [connectivity("01", "base", "1"), try refused("01", "2", dof: 7), try refused("02", nil, dof: -2),
+                      connectivity("03", "base", nil)]
+        let maps = try StageInputs.zMaps(try context(inputs), seed: "A", session: "base")
+        XCTAssertEqual(maps["01"]?.map(\.refusal?.description), [nil, "sub-01 ses-base run-2: clean_min_dof 7 (threshold 10)"])
+        let lines = ["sub-01 ses-base run-2: clean_min_dof 7 (threshold 10); the subject's other runs kept",
+                     "sub-02 ses-base: clean_min_dof -2 (threshold 10)"]
+        let plain = try QCExclusions.select(try context(inputs), subjects: ["01", "02", "03"], sessions: [("base", maps)])
+        XCTAssertEqual(plain.subjects, ["01", "03"])
+        XCTAssertEqual(plain.runs[0], [[URL(fileURLWithPath: "/maps/sub-01_ses-base_run-1_A.nii.gz")], [URL(fileURLWithPath: "/maps/sub-03_ses-base_A.nii.gz")]])
+        XCTAssertEqual(plain.excluded, lines)
+
+        let exclusions = folder.appendingPathComponent("exclusions.tsv")
+        try (QCExclusions.columns.joined(separator: "\t") + "\n" + "sub-01\tbase\t2\tclean_min_dof\t7\t10\n"
+             + "sub-02\tbase\tn/a\tclean_min_dof\t-2\t10\n" + "sub-02\tbase\tn/a\tmax_mean_fd\t0.9\t0.5\n")
+            .write(to: exclusions, atomically: false, encoding: .utf8)
+        let withQC = try QCExclusions.select(try context(inputs + [TaskInput(fromIndex: 1, scope: .group, files: ["exclusions.tsv": exclusions])]),
+                                             subjects: ["01", "02", "03"], sessions: [("base", maps)])
+        XCTAssertEqual(withQC.subjects, ["01", "03"])
+        XCTAssertEqual(withQC.excluded, [lines[0], lines[1], "sub-02 ses-base: max_mean_fd 0.9 (threshold 0.5)"])
+    }
 }

@@ -5,18 +5,25 @@ import XCTest
 /// exactly the scans over its threshold (with a row saying so), a changed threshold reruns only
 /// group-level tasks, and a group left with too few subjects is an error naming the exclusions.
 final class QCStageTests: XCTestCase {
-    func testEachRuleExcludesExactlyTheScansOverItsThresholdAndAThresholdRerunsOnlyQC() throws {
+    private let demo = packageRoot.appendingPathComponent("pipelines/demo.json").path
+
+    /// A folder for one test's cache and outputs (removed after the test), and the arguments that
+    /// run the demo on `subjects` there, with 50 permutations and every subject paired.
+    private func smallDemo(_ subjects: [String]) throws -> (out: URL, args: [String]) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pipe-qc-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let demo = packageRoot.appendingPathComponent("pipelines/demo.json").path
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
         let out = folder.appendingPathComponent("out")
-        var args = ["--set", "cohort.subjects=[\"01\",\"04\",\"06\",\"07\",\"09\"]", "--set", "outputs=\(out.path)",
+        var args = ["--set", "cohort.subjects=[" + subjects.map { "\"\($0)\"" }.joined(separator: ",") + "]", "--set", "outputs=\(out.path)",
                     "--cache-dir", folder.appendingPathComponent("cache").path]
         for stage in ["responders_baseline", "anxiety_baseline", "improvement_baseline", "responders_change"] {
             args += ["--set", "stages.\(stage).permutations=50"]
         }
-        args += ["--set", "stages.responders_change.paired=[\"all\"]"]
+        return (out, args + ["--set", "stages.responders_change.paired=[\"all\"]"])
+    }
+
+    func testEachRuleExcludesExactlyTheScansOverItsThresholdAndAThresholdRerunsOnlyQC() throws {
+        let (out, args) = try smallDemo(["01", "04", "06", "07", "09"])
         // First without rules: the values.
         let noRules = args + ["--set", "stages.qc={\"kind\": \"qc\", \"from\": [\"clean\", \"connectivity\", \"cohort\"]}"]
         let first = try runPipe(["run", demo, "--quiet"] + noRules)
@@ -55,7 +62,7 @@ final class QCStageTests: XCTestCase {
         let second = try runPipe(["run", demo, "--quiet", "--keep-going"] + withRules)
         if second.status != 0 {
             XCTAssertEqual(second.status, 1, second.stderr)
-            XCTAssertTrue(second.stderr.contains("after the qc stage excluded"), second.stderr)
+            XCTAssertTrue(second.stderr.contains("after excluding"), second.stderr)
         }
         let exclusions = try String(contentsOf: out.appendingPathComponent("qc/exclusions.tsv"), encoding: .utf8)
             .split(separator: "\n").dropFirst().map { $0.split(separator: "\t").map(String.init) }
@@ -86,12 +93,64 @@ final class QCStageTests: XCTestCase {
     func testARefitClusterMustReadTheGroupStagesQCStage() throws {
         // The roi stage refits responders_baseline's cluster without each subject; without the
         // qc stage it would refit on scans (or runs) the group stage never tested.
-        let demo = packageRoot.appendingPathComponent("pipelines/demo.json").path
         let r = try runPipe(["validate", demo, "--set", "stages.responders_followup.from=[\"connectivity\", \"cohort\", \"responders_baseline\"]"])
         XCTAssertEqual(r.status, 2, r.stderr)
         XCTAssertTrue(r.stderr.contains("stages.responders_followup.from: stage responders_baseline reads qc stage qc and this stage none"), r.stderr)
         let off = try runPipe(["validate", demo, "--set", "stages.responders_followup.from=[\"connectivity\", \"cohort\", \"responders_baseline\"]",
                                "--set", "stages.responders_followup.leave_one_out=\"off\""])
         XCTAssertEqual(off.status, 0, off.stderr)
+    }
+
+    /// A run whose censoring leaves fewer than clean's `min_dof` is refused, not failed: the run
+    /// goes on, connectivity writes no maps for it, qc excludes it with a row, and each group-level
+    /// stage leaves it out with that line, reading the qc stage or not.
+    func testARunCensoringLeftTooFewDegreesOfFreedomIsExcludedWithARowNotAFailedRun() throws {
+        var (out, args) = try smallDemo((1...10).map { String(format: "%02d", $0) })
+        args += ["--set", "stages.qc={\"kind\": \"qc\", \"from\": [\"clean\", \"connectivity\", \"cohort\"]}",
+                 "--set", "stages.report.motion_scans=10"]
+        let first = try runPipe(["run", demo, "--quiet", "--keep-going"] + args)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let lines = try String(contentsOf: out.appendingPathComponent("qc/qc.tsv"), encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        let header = lines[0], rows = Array(lines.dropFirst())
+        func value(_ row: [String], _ name: String) -> Int { Int(row[header.firstIndex(of: name)!])! }
+        // min_dof just above the fewest degrees of freedom of any scan: that scan is censored (the
+        // others, uncensored, keep more), so it is refused.
+        let dofs = rows.map { value($0, "residual_dof") }.sorted()
+        precondition(dofs[0] < dofs[1], "\(dofs)")
+        let minimum = dofs[0] + 1
+        let refused = rows.first { value($0, "residual_dof") == dofs[0] }!
+        XCTAssertGreaterThan(value(refused, "censored_volumes"), 0, "the scan with the fewest degrees of freedom lost volumes to censoring")
+        let (subject, session) = (refused[0], refused[1])
+        precondition(session == "baseline", "the synthetic cohort is fixed: sub-09's baseline scan is the one")
+        let line = "\(subject) ses-\(session): clean_min_dof \(dofs[0]) (threshold \(minimum))"
+
+        let second = try runPipe(["run", demo, "--keep-going", "--set", "stages.clean.min_dof=\(minimum)"] + args)
+        XCTAssertEqual(second.status, 0, "a refused scan fails no task:\n\(second.stderr)")
+        XCTAssertTrue(second.stderr.contains("qc: 1 of 20 scans excluded: \(subject)_ses-\(session) (clean_min_dof: \(dofs[0]) < \(minimum))"), second.stderr)
+        let exclusions = try String(contentsOf: out.appendingPathComponent("qc/exclusions.tsv"), encoding: .utf8).split(separator: "\n").dropFirst()
+        XCTAssertEqual(Array(exclusions), ["\(subject)\t\(session)\tn/a\tclean_min_dof\t\(dofs[0])\t\(minimum)"])
+        // Connectivity published the refusal for the scan, and no map.
+        let published = try FileManager.default.subpathsOfDirectory(atPath: out.appendingPathComponent("connectivity").path)
+            .filter { $0.contains("\(subject)_ses-\(session)_") }
+        XCTAssertEqual(published.filter { $0.hasSuffix(".nii.gz") }, [])
+        XCTAssertEqual(published.filter { $0.hasSuffix("_desc-refused_connectivity.json") }.count, 1, "\(published)")
+        // Every group-level summary that would have tested the scan lists it.
+        func excluded(_ stage: String) throws -> [String]? {
+            let folder = out.appendingPathComponent(stage)
+            guard let name = try FileManager.default.contentsOfDirectory(atPath: folder.path).first(where: { $0.hasSuffix("_summary.json") }) else { return nil }
+            let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent(name))) as! [String: Any]
+            return summary["excluded_by_qc"] as? [String]
+        }
+        XCTAssertEqual(try excluded("anxiety_baseline"), [line], "anxiety_baseline tests every subject at baseline")
+        let report = try String(contentsOf: out.appendingPathComponent("report/index.html"), encoding: .utf8)
+        XCTAssertTrue(report.contains("Refused by clean, not cleaned (so no carpet plot): it leaves \(dofs[0]) residual degrees of freedom"), "the report says why")
+
+        // Without the qc stage, the group stage still leaves the scan out, with the same line.
+        let third = try runPipe(["run", demo, "--quiet", "--keep-going", "--set", "stages.clean.min_dof=\(minimum)",
+                                 "--set", "stages.anxiety_baseline.from=[\"connectivity\", \"cohort\"]",
+                                 "--set", "stages.anxiety_followup.leave_one_out=\"off\""] + args)
+        XCTAssertEqual(third.status, 0, third.stderr)
+        XCTAssertEqual(try excluded("anxiety_baseline"), [line])
     }
 }

@@ -6,7 +6,8 @@ import PipelineEngine
 /// those scans: a run the rules excluded leaves the mean of the subject's runs at that session
 /// (see `select`), and a subject with no run left at a session it is tested at leaves the test.
 /// It lists them, with the rule, value and threshold, in its summary: no subject or run leaves a
-/// group result without a row saying why.
+/// group result without a row saying why. A run `clean` refused (`CleanedScan.Refusal`) has no
+/// map and leaves the same way, with a qc stage or without.
 struct QCExclusions: Sendable {
     /// One excluded scan and why.
     struct Entry: Sendable, Equatable {
@@ -58,8 +59,8 @@ struct QCExclusions: Sendable {
         /// `runs[k][i]`: the kept runs' maps of `subjects[i]` at the k-th session asked for
         /// (empty where the subject has no map there).
         var runs: [[[URL]]]
-        /// A line per excluded scan (nil without a qc stage). A run dropped from a subject who
-        /// stays says so.
+        /// A line per excluded scan (nil without a qc stage and with no run clean refused). A run
+        /// dropped from a subject who stays says so.
         var excluded: [String]?
     }
 
@@ -70,14 +71,17 @@ struct QCExclusions: Sendable {
     static func select(_ context: TaskContext, subjects: [String],
                        sessions: [(session: String?, maps: [String: [StageInputs.ScanMap]])]) throws -> Selection {
         let qc = try read(context)
-        var selection = Selection(subjects: [], runs: Array(repeating: [], count: sessions.count), excluded: qc.map { _ in [] })
+        let refused = sessions.contains { $0.maps.values.contains { $0.contains { $0.refusal != nil } } }
+        var selection = Selection(subjects: [], runs: Array(repeating: [], count: sessions.count), excluded: qc != nil || refused ? [] : nil)
         for s in subjects {
             var kept: [[URL]] = [], lines: [String] = [], dropped = false
             for (session, maps) in sessions {
                 let scans = maps[s] ?? []
                 var urls: [URL] = []
                 for scan in scans {
-                    let reasons = qc?.entries.filter { $0.covers(subject: s, session: session, run: scan.run) } ?? []
+                    var reasons = qc?.entries.filter { $0.covers(subject: s, session: session, run: scan.run) } ?? []
+                    // A run clean refused has no map: out whether or not a qc stage is read.
+                    if let refusal = scan.refusal, !reasons.contains(refusal) { reasons.append(refusal) }
                     if reasons.isEmpty { urls.append(scan.url) } else { lines += reasons.map(\.description) }
                 }
                 if !scans.isEmpty && urls.isEmpty { dropped = true }
@@ -90,13 +94,15 @@ struct QCExclusions: Sendable {
             }
             selection.excluded? += lines
         }
-        for line in selection.excluded ?? [] { context.log("excluded by qc: \(line)") }
+        for line in selection.excluded ?? [] { context.log("excluded: \(line)") }
         return selection
     }
 
-    /// An error from building the design after exclusions, with which rules removed whom.
+    /// An error from building the design after exclusions, with which rules removed whom (the
+    /// first 10; the summary of the qc stage, or the task's log, lists all).
     static func explain(_ error: Error, excluded: [String]?) -> Error {
         guard let excluded, !excluded.isEmpty, let e = error as? InputError else { return error }
-        return InputError(path: e.path, field: e.field, e.message + " after the qc stage excluded \(excluded.count) scan(s): " + excluded.joined(separator: "; "))
+        let named = excluded.prefix(10).joined(separator: "; ") + (excluded.count > 10 ? "; and \(excluded.count - 10) more (see the task's log)" : "")
+        return InputError(path: e.path, field: e.field, e.message + " after excluding \(excluded.count) scan(s): " + named)
     }
 }

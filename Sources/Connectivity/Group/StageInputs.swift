@@ -36,20 +36,30 @@ enum StageInputs {
         }
     }
 
-    /// One scan's map: its run (nil without a run entity) and file.
+    /// One scan's map: its run (nil without a run entity) and file. A run `clean` refused has no
+    /// map: `refusal` says why, and `QCExclusions.select` leaves it out with that line.
     struct ScanMap: Sendable, Equatable {
         var run: String?
         var url: URL
+        var refusal: QCExclusions.Entry? = nil
     }
 
     /// Each subject's Fisher z maps of `seed` at `session` ("" when the cohort has at most one
     /// session, checked at plan time) from the connectivity stage at `fromIndex`: one per run, in
-    /// run order. - Throws: `InputError` when a scan has no map for the seed.
+    /// run order; a run `clean` refused comes with its refusal instead of a map.
+    /// - Throws: `InputError` when a scan has no map for the seed.
     static func zMaps(_ context: TaskContext, fromIndex: Int = 0, seed: String, session: String) throws -> [String: [ScanMap]] {
         var maps: [String: [ScanMap]] = [:]
         for input in context.inputs where input.fromIndex == fromIndex {
             guard let subject = input.scope.subject else { continue }
             if !session.isEmpty && input.scope.session != session { continue }
+            if let url = input.files.first(where: { $0.key.hasSuffix(ConnectivityKind.refusedFile) })?.value {
+                let refusal = try OutputJSON.decode(CleanedScan.Refusal.self, from: url, as: "a connectivity stage's \(ConnectivityKind.refusedFile)")
+                maps[subject, default: []].append(ScanMap(run: input.scope.run, url: url, refusal: QCExclusions.Entry(
+                    subject: subject, session: input.scope.session, run: input.scope.run, rule: refusal.exclusionRule,
+                    value: String(refusal.value), threshold: String(refusal.threshold))))
+                continue
+            }
             guard let map = input.files.first(where: { $0.key.hasSuffix("_seed-\(seed)_stat-z_connectivity.nii.gz") }) else {
                 throw InputError(path: input.scope.label, field: "seed", "no z map for seed '\(seed)' (is it one of the connectivity stage's seeds?)")
             }

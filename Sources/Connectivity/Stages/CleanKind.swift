@@ -156,7 +156,7 @@ public struct CleanKind: TypedStageKind {
         var refs = [MethodsReferences.nilearn]
         if p.scrubFD > 0 || p.scrubStdDVARS > 0 { refs.append(MethodsReferences.power) }
         if p.confounds.lowercased().contains("24p") { refs.append(MethodsReferences.friston) }
-        return MethodsText("Each run was processed separately: " + steps.joined(separator: "; ") + ". Degenerate confound columns were dropped, and a run with fewer than \(p.minDOF) residual degrees of freedom was refused.", references: refs)
+        return MethodsText("Each run was processed separately: " + steps.joined(separator: "; ") + ". Degenerate confound columns were dropped, and a run that censoring left with fewer than \(p.minDOF) residual degrees of freedom was excluded.", references: refs)
     }
 
     /// The space fMRIPrep discovery and `{space}` use when the spec gives none.
@@ -332,26 +332,44 @@ public struct CleanKind: TypedStageKind {
             }
         }
         let cleaner = SignalClean(options: options)
-        let kept: Int
+        var kept = 0
         var zeroed = [Bool](repeating: false, count: scan.voxels.count)
         var means = [Double](repeating: 0, count: scan.voxels.count)
         var variances = [Double](repeating: 0, count: scan.voxels.count)
-        let dof: DegreesOfFreedom
-        let dropped: [String]
-        do {
-            let report = try cleaner.report(timePoints: scan.volumes, confounds: confounds)
-            dropped = report.droppedConfounds.map { "\(confoundNames[$0.column]) (\($0.reason))" }
-            for d in dropped { context.log("\(prefix): confound \(d) dropped") }
-            dof = DegreesOfFreedom(report: report, volumes: scan.volumes, options: options)
-            guard dof.residual >= p.minDOF else {
-                throw InputError(path: bold.path, field: "min_dof", dof.explanation(minimum: p.minDOF))
+        var dof: DegreesOfFreedom
+        var dropped: [String] = []
+        /// Whether too few degrees of freedom are the censoring's doing (the run is refused) or
+        /// the settings' (an error): see `CleanedScan.Refusal`.
+        func refuses(_ dof: DegreesOfFreedom, confoundRank: Int) throws -> Bool {
+            guard dof.residual < p.minDOF else { return false }
+            let uncensored = DegreesOfFreedom(volumes: scan.volumes, kept: scan.volumes, confoundRank: confoundRank, options: options)
+            guard dof.kept < scan.volumes, uncensored.residual >= p.minDOF else {
+                throw InputError(path: bold.path, field: "min_dof",
+                                 dof.explanation(minimum: p.minDOF, uncensored: dof.kept < scan.volumes ? uncensored.residual : nil))
             }
-            kept = try scan.series.withUnsafeMutableBufferPointer { series in
-                try zeroed.withUnsafeMutableBufferPointer { z in
-                    try means.withUnsafeMutableBufferPointer { m in
-                        try variances.withUnsafeMutableBufferPointer { va in
-                            try cleaner.clean(inPlace: series, timePoints: scan.volumes, confounds: confounds,
-                                              originalMeans: m, zeroed: z, originalVariances: va)
+            return true
+        }
+        let keptByMask = sampleMask.map { $0.filter { $0 }.count } ?? scan.volumes
+        do {
+            // Censoring that keeps fewer than 2 volumes leaves nothing to clean: the degrees of
+            // freedom are those before the confounds (an upper bound, already below 1).
+            dof = DegreesOfFreedom(volumes: scan.volumes, kept: keptByMask, confoundRank: 0, options: options)
+            if keptByMask < 2 {
+                _ = try refuses(dof, confoundRank: confoundNames.count)  // true, or throws: dof ≤ 0
+            } else {
+                let report = try cleaner.report(timePoints: scan.volumes, confounds: confounds)
+                dropped = report.droppedConfounds.map { "\(confoundNames[$0.column]) (\($0.reason))" }
+                for d in dropped { context.log("\(prefix): confound \(d) dropped") }
+                dof = DegreesOfFreedom(report: report, volumes: scan.volumes, options: options)
+                if try !refuses(dof, confoundRank: report.confoundRank) {
+                    kept = try scan.series.withUnsafeMutableBufferPointer { series in
+                        try zeroed.withUnsafeMutableBufferPointer { z in
+                            try means.withUnsafeMutableBufferPointer { m in
+                                try variances.withUnsafeMutableBufferPointer { va in
+                                    try cleaner.clean(inPlace: series, timePoints: scan.volumes, confounds: confounds,
+                                                      originalMeans: m, zeroed: z, originalVariances: va)
+                                }
+                            }
                         }
                     }
                 }
@@ -359,11 +377,14 @@ public struct CleanKind: TypedStageKind {
         } catch let error as SignalCleanError {
             throw InputError(path: bold.path, field: "clean", error.description)
         }
+        let refusal = dof.residual < p.minDOF
+            ? CleanedScan.Refusal(rule: "min_dof", value: dof.residual, threshold: p.minDOF, reason: dof.breakdown(minimum: p.minDOF)) : nil
+        if refusal != nil { kept = keptByMask }
         let zeroedCount = zeroed.filter { $0 }.count
         if zeroedCount > 0 {
             context.log("\(prefix): \(zeroedCount) voxels kept less than \(Self.minimumRetainedVariance) of their variance (rounding noise only); set to 0")
         }
-        scan.series.truncate(to: kept * scan.voxels.count)
+        if refusal == nil { scan.series.truncate(to: kept * scan.voxels.count) }
         let fdSeries = ScanQuality.framewiseDisplacement(scan.confounds)
         let displacement = fdSeries?.compactMap { $0 }
         let censored = sampleMask.map { m in m.filter { !$0 }.count } ?? 0
@@ -375,15 +396,24 @@ public struct CleanKind: TypedStageKind {
                 let v = c.dropFirst().filter(\.isFinite)
                 return v.isEmpty ? nil : v.reduce(0, +) / Double(v.count)
             },
-            meanStdDVARSAfter: scan.series.withUnsafeBufferPointer { ScanQuality.meanStandardizedDVARS(UnsafeBufferPointer(rebasing: $0[0..<(kept * scan.voxels.count)]), timePoints: kept, skip: zeroed) },
-            medianTSNR: ScanQuality.medianTSNR(means: means, variances: variances), residualDegreesOfFreedom: dof.residual)
+            meanStdDVARSAfter: refusal != nil ? nil : scan.series.withUnsafeBufferPointer {
+                ScanQuality.meanStandardizedDVARS(UnsafeBufferPointer(rebasing: $0[0..<(kept * scan.voxels.count)]), timePoints: kept, skip: zeroed)
+            },
+            medianTSNR: refusal != nil ? nil : ScanQuality.medianTSNR(means: means, variances: variances), residualDegreesOfFreedom: dof.residual)
         let info = CleanedScan.Info(
             prefix: prefix, space: space, repetitionTime: scan.repetitionTime, volumes: scan.volumes, keptVolumes: kept,
             censoredVolumes: sampleMask.map { m in m.indices.filter { !m[$0] } } ?? [], voxelCount: scan.voxels.count,
             gridShape: scan.gridShape, affine: scan.affine.rows, confoundColumns: confoundNames, nonFiniteVoxels: scan.nonFiniteVoxels,
             residualDegreesOfFreedom: dof.residual, droppedConfounds: dropped.isEmpty ? nil : dropped, zeroedVoxels: zeroedCount,
             standardize: p.standardize == "none" ? nil : p.standardize, xformCode: scan.xformCode,
-            quality: quality, framewiseDisplacement: fdSeries)
+            quality: quality, framewiseDisplacement: fdSeries, refusal: refusal)
+        if let refusal {
+            // Recorded (the QC values and why), not cleaned: no series, mask or mean image.
+            context.log("\(prefix): refused, not cleaned: \(refusal.reason)")
+            try context.discardOutput(CleanedScan.stem(prefix: prefix, space: space) + CleanedScan.seriesFile)
+            try CleanedScan.writeRefused(info, to: context)
+            return
+        }
         context.log("\(prefix): \(scan.voxels.count) voxels, \(kept)/\(scan.volumes) volumes kept, \(confoundNames.count) confounds")
         if scan.nonFiniteVoxels > 0 {
             context.log("warning: \(bold.path): \(scan.nonFiniteVoxels) of \(scan.voxels.count) voxels in the mask hold NaN or infinite values, set to 0")

@@ -40,6 +40,27 @@ public struct CleanedScan: Sendable {
         /// Framewise displacement per volume after the dummy scans (mm; the first is null), for
         /// the report's FD traces; nil without motion information.
         public var framewiseDisplacement: [Double?]?
+        /// Why the run was refused (nil: cleaned). A refused run has this info file only.
+        public var refusal: Refusal? = nil
+    }
+
+    /// A run `clean` refused rather than cleaned: censoring left it fewer residual degrees of
+    /// freedom than `min_dof` (`DegreesOfFreedom`), though the run uncensored has enough. Its
+    /// correlations would be noise, so it has no series and `connectivity` no maps; `qc` lists it
+    /// in `exclusions.tsv` (rule `clean_min_dof`) and every group-level stage leaves it out with
+    /// that line (`QCExclusions.select`). A run with too few degrees of freedom even uncensored
+    /// (too short, too many confounds for its band) is an error instead: the settings are at
+    /// fault, for every run alike.
+    public struct Refusal: Codable, Sendable, Equatable {
+        /// The `clean` parameter that refused it (`min_dof`), the run's value and the threshold.
+        public var rule: String
+        public var value: Int
+        public var threshold: Int
+        /// Where the degrees of freedom went (`DegreesOfFreedom.breakdown`).
+        public var reason: String
+
+        /// The rule's name in `qc`'s `exclusions.tsv` and in group-level summaries.
+        public var exclusionRule: String { "clean_" + rule }
     }
 
     public var info: Info
@@ -116,6 +137,12 @@ public struct CleanedScan: Sendable {
         }
     }
 
+    /// Writes the info of a refused run, its only output.
+    static func writeRefused(_ info: Info, to context: TaskContext) throws {
+        let name = stem(prefix: info.prefix, space: info.space) + infoFile
+        try context.writeOutput(name, try OutputJSON.encode(info, name: name))
+    }
+
     /// Reads a clean task's info alone (its JSON), without the series.
     public static func readInfo(_ url: URL) throws -> Info {
         do {
@@ -128,6 +155,9 @@ public struct CleanedScan: Sendable {
     /// Reads a clean task's files; the series is mapped, not copied.
     public static func read(files: [String: URL]) throws -> CleanedScan {
         func find(_ suffix: String) -> URL? { files.first { $0.key.hasSuffix(suffix) }?.value }
+        if let infoURL = find(infoFile), let refusal = try readInfo(infoURL).refusal {
+            throw InputError(path: infoURL.path, field: "min_dof", "the run was refused, not cleaned (it \(refusal.reason))")
+        }
         guard let infoURL = find(infoFile), let seriesURL = find(seriesFile), let maskURL = find(maskFile) else {
             throw InputError(path: files.values.first?.deletingLastPathComponent().path ?? "?", "not the output of a clean stage (needs \(infoFile), \(seriesFile), \(maskFile))")
         }

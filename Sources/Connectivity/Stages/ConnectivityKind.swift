@@ -137,6 +137,8 @@ public struct ConnectivityKind: TypedStageKind {
     /// Each seed's voxels on the data grid, those inside the run's mask, and their fraction: the
     /// `qc` stage's seed coverage.
     public static let coverageFile = "_desc-seeds_coverage.tsv"
+    /// The only output for a run `clean` refused: its `CleanedScan.Refusal`, instead of maps.
+    public static let refusedFile = "_desc-refused_connectivity.json"
 
     /// A seed series standardised as the clean stage's `standardize` says (unchanged for none).
     /// Correlations do not depend on it; the seed time-series file does.
@@ -169,6 +171,14 @@ public struct ConnectivityKind: TypedStageKind {
     }
 
     public func run(_ p: Parameters, _ context: TaskContext) throws {
+        let infoURL = context.inputs[0].files.first { $0.key.hasSuffix(CleanedScan.infoFile) }?.value
+        if let info = try infoURL.map(CleanedScan.readInfo), let refusal = info.refusal {
+            // No maps from a run clean refused: the refusal is passed on to the group-level stages.
+            let name = CleanedScan.stem(prefix: info.prefix, space: info.space) + Self.refusedFile
+            context.log("\(info.prefix): refused by clean, no maps: \(refusal.reason)")
+            try context.writeOutput(name, try OutputJSON.encode(refusal, name: name))
+            return
+        }
         let cleaned = try CleanedScan.read(files: context.inputs[0].files)
         let scan = cleaned.asLoadedScan
         var atlasImage = context.sources["atlas"], atlasTable = context.sources["atlas_labels"]

@@ -9,7 +9,9 @@ import Numerics
 /// Nyquist; 1 without a filter), m = 2 for the mean and the linear trend (1 without detrending:
 /// the correlation still removes the mean), and k the rank of the confounds regressed out. The
 /// band-pass term is the standard approximation (exact for the ideal filter); nilearn counts none
-/// of this. Below `min_dof` (default 10) a run's correlations are noise, and `clean` refuses it.
+/// of this. Below `min_dof` (default 10) a run's correlations are noise: `clean` refuses the run
+/// (a `Refusal`, excluded downstream) when censoring took it there, and fails when the run has too
+/// few even uncensored (the settings, not the run's motion, are then at fault).
 struct DegreesOfFreedom: Sendable, Equatable {
     var volumes: Int
     var kept: Int
@@ -26,8 +28,13 @@ struct DegreesOfFreedom: Sendable, Equatable {
     }
 
     init(report: SignalCleanReport, volumes: Int, options: SignalCleanOptions) {
+        self.init(volumes: volumes, kept: report.keptRows, confoundRank: report.confoundRank, options: options)
+    }
+
+    /// The degrees of freedom of `kept` of `volumes` volumes with confounds of rank `confoundRank`.
+    init(volumes: Int, kept: Int, confoundRank: Int, options: SignalCleanOptions) {
         self.volumes = volumes
-        kept = report.keptRows
+        self.kept = kept
         if options.filter != nil, let tr = options.repetitionTime, options.highPass != nil || options.lowPass != nil {
             let nyquist = 0.5 / tr
             let low = options.highPass ?? 0, high = min(options.lowPass ?? nyquist, nyquist)
@@ -39,12 +46,18 @@ struct DegreesOfFreedom: Sendable, Equatable {
             afterFilter = kept
         }
         trend = options.detrend ? 2 : 1
-        confounds = report.confoundRank
+        confounds = confoundRank
         residual = afterFilter - trend - confounds
     }
 
-    /// Where the degrees of freedom went, for the error below `minimum`.
-    func explanation(minimum: Int) -> String {
+    /// Where the degrees of freedom went, for the error below `minimum`; `uncensored`: what the
+    /// run would leave without censoring, when that too is below `minimum`.
+    func explanation(minimum: Int, uncensored: Int? = nil) -> String {
+        breakdown(minimum: minimum) + (uncensored.map { "; uncensored, the run would still leave \($0)" } ?? "") + ". Correlations on so few would be noise; lower the cut-offs, confounds or censoring, or min_dof if you must"
+    }
+
+    /// "leaves d residual degrees of freedom, fewer than min_dof m: " and where they went.
+    func breakdown(minimum: Int) -> String {
         var parts = ["\(kept) of \(volumes) volumes kept" + (kept < volumes ? " (\(volumes - kept) censored)" : "")]
         if let band {
             parts.append(String(format: "the band %g–%g Hz keeps %.0f%% of the spectrum (%d)", band.low, band.high, band.fraction * 100, afterFilter))
@@ -52,6 +65,5 @@ struct DegreesOfFreedom: Sendable, Equatable {
         parts.append(trend == 2 ? "the mean and linear trend use 2" : "the mean uses 1")
         if confounds > 0 { parts.append("\(confounds) confound column\(confounds == 1 ? "" : "s") use\(confounds == 1 ? "s" : "") \(confounds)") }
         return "leaves \(residual) residual degrees of freedom, fewer than min_dof \(minimum): " + parts.joined(separator: "; ")
-            + ". Correlations on so few would be noise; lower the cut-offs, confounds or censoring, or min_dof if you must"
     }
 }

@@ -21,6 +21,10 @@ import PipelineEngine
 /// with distance; Ciric et al. 2017, Parkes et al. 2018), and `notice.txt`, the count and the
 /// first excluded scans, which `pipe run` prints after every run.
 ///
+/// A run `clean` refused (`CleanedScan.Refusal`: censoring left too few degrees of freedom) is
+/// excluded whatever the rules, with the rule `clean_min_dof`, its degrees of freedom and
+/// `clean`'s `min_dof`.
+///
 /// The rules are here, in one stage, so that group-level stages apply them by reading it, and a
 /// changed threshold reruns this stage and those, never a scan.
 public struct QCKind: TypedStageKind {
@@ -90,6 +94,8 @@ public struct QCKind: TypedStageKind {
     struct Row {
         var scope: Scope
         var quality: ScanQuality
+        /// Why `clean` refused the run (nil: cleaned); such a run is always excluded.
+        var refusal: CleanedScan.Refusal? = nil
         var minSeedCoverage: Double?
         var roi: (names: [String], matrix: [[Double]])?
     }
@@ -101,7 +107,7 @@ public struct QCKind: TypedStageKind {
                 throw InputError(path: input.scope.label, "the qc stage's first upstream stage is not a clean stage")
             }
             let info = try CleanedScan.readInfo(url)
-            rows.append(Row(scope: input.scope, quality: info.quality))
+            rows.append(Row(scope: input.scope, quality: info.quality, refusal: info.refusal))
         }
         for input in context.inputs where input.fromIndex > 0 {
             guard let i = rows.firstIndex(where: { $0.scope == input.scope }) else { continue }
@@ -162,10 +168,13 @@ public struct QCKind: TypedStageKind {
         var out: [Exclusion] = []
         for r in rows {
             let q = r.quality
+            if let refusal = r.refusal {
+                out.append(.init(scope: r.scope, rule: refusal.exclusionRule, value: Double(refusal.value), threshold: Double(refusal.threshold)))
+            }
             if p.maxMeanFD != nil && q.meanFD == nil {
                 throw InputError(path: r.scope.label, field: "max_mean_fd", "is set, but the run has no framewise displacement (no framewise_displacement or motion columns in its confounds)")
             }
-            if p.minSeedCoverage != nil && r.minSeedCoverage == nil {
+            if p.minSeedCoverage != nil && r.minSeedCoverage == nil && r.refusal == nil {
                 throw InputError(path: r.scope.label, field: "min_seed_coverage", "is set, but the connectivity stage recorded no seed coverage for the run")
             }
             if let t = p.maxMeanFD, let v = q.meanFD, v > t { out.append(.init(scope: r.scope, rule: "max_mean_fd", value: v, threshold: t)) }

@@ -111,11 +111,15 @@ extension ReportPage {
         for run in chosen {
             let q = run.info.quality
             let label = run.input.scope.label
-            body += "<h3>\(esc(label))\(excluded(run.input.scope) ? " <small>(excluded by QC)</small>" : "")</h3>"
+            body += "<h3>\(esc(label))\(excluded(run.input.scope) || run.info.refusal != nil ? " <small>(excluded by QC)</small>" : "")</h3>"
             body += "<p>Mean FD \(SVGChart.number(q.meanFD!)) mm, max \(SVGChart.number(q.maxFD ?? .nan)) mm; \(q.censoredVolumes) of \(q.volumes) volumes censored.</p>"
             body += "<div class=\"row\">"
             body += SVGChart.trace(run.info.framewiseDisplacement ?? [], marked: run.info.censoredVolumes, markedLabel: "censored",
                                    title: "Framewise displacement, \(label)", xLabel: "volume", yLabel: "FD (mm)")
+            if let refusal = run.info.refusal {
+                body += "<p class=\"refused\">Refused by clean, not cleaned (so no carpet plot): it \(esc(refusal.reason)).</p></div>\n"
+                continue
+            }
             let cleaned = try CleanedScan.read(files: run.input.files)
             let (image, rows) = Self.carpet(cleaned)
             let name = "\(label)_carpet.png"

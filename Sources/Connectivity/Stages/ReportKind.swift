@@ -31,10 +31,12 @@ public struct ReportKind: TypedStageKind {
     public init() {}
 
     public var name: String { "report" }
-    /// 4: mean EPI background, seed mean maps, FD traces and carpet plots, longitudinal pre → post
-    /// lines, the study record and methods. 3: ROC curves drawn in the prediction's recorded direction. 2: the in-sample (circular) ROC curve beside the leave-one-out one; ROC legends at the
-    /// bottom.
-    public var version: Int { 4 }
+    /// 5: a run clean refused says why in place of its carpet plot; a run's exclusion marks that
+    /// run only. 4: mean EPI background, seed mean maps, FD traces and carpet plots, longitudinal
+    /// pre → post lines, the study record and methods. 3: ROC curves drawn in the prediction's
+    /// recorded direction. 2: the in-sample (circular) ROC curve beside the leave-one-out one;
+    /// ROC legends at the bottom.
+    public var version: Int { 5 }
     public var fanOut: FanOut { .group }
     public var upstreamCount: ClosedRange<Int> { 1...32 }
 
@@ -74,7 +76,9 @@ public struct ReportKind: TypedStageKind {
 
     public func run(_ p: Parameters, _ context: TaskContext) throws {
         let exclusions = try QCExclusions.read(context)?.entries ?? []
-        func excluded(_ scope: Scope) -> Bool { exclusions.contains { $0.subject == scope.subject && $0.session == scope.session } }
+        func excluded(_ scope: Scope) -> Bool {
+            exclusions.contains { $0.covers(subject: scope.subject ?? "", session: scope.session, run: scope.run) }
+        }
         var page = ReportPage(title: p.title.isEmpty ? "Study report" : p.title, convention: p.convention,
                               study: context.params.objectValue?["study"])
         if let url = context.sources["background"] {
@@ -186,7 +190,7 @@ struct ReportPage {
         h3{font-size:15px;margin:22px 0 6px}p.meta{color:#555;margin-top:0}
         table{border-collapse:collapse;font-size:12px;margin:6px 0 12px}th,td{border:1px solid #ddd;padding:2px 6px;text-align:right}
         th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}tr.excluded td{background:#fde2e0}
-        .row{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}.brain{display:inline-block;text-align:center;font-size:11px;color:#444}
+        .row{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}.refused{max-width:440px;align-self:center;padding:10px 14px;background:#fde2e0}.brain{display:inline-block;text-align:center;font-size:11px;color:#444}
         .brain img{display:block;image-rendering:pixelated;border:1px solid #eee}.edges{display:flex;justify-content:space-between;font-weight:bold}
         ul.refs{font-size:13px}p code{overflow-wrap:anywhere}.scroll{max-height:340px;overflow:auto;border:1px solid #eee;display:inline-block}nav ul{columns:2;font-size:13px}
         @media print{.scroll{max-height:none;overflow:visible}h2{break-before:page}}
