@@ -1,3 +1,4 @@
+import CThreadBudget
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -32,6 +33,15 @@ public final class DirectoryHandle: @unchecked Sendable {
         var st = stat()
         guard fstatat(fd, relative, &st, 0) == 0 else { return nil }
         return (UInt64(st.st_dev), UInt64(st.st_ino))
+    }
+
+    /// The device, inode and birth time (nil where the file system records none) of `relative`,
+    /// or `nil`: what tells a file from a new one given a deleted file's inode number.
+    public func birthStamp(_ relative: String) -> (device: UInt64, inode: UInt64, birthNs: Int64?)? {
+        var device: UInt64 = 0, inode: UInt64 = 0
+        var birth: Int64 = 0
+        guard pipe_stat_birth(fd, relative, &device, &inode, &birth) == 0 else { return nil }
+        return (device, inode, birth == Int64.min ? nil : birth)
     }
 
     /// The identity (device, inode, size, times) of `relative`, or `nil`.

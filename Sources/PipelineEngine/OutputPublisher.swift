@@ -8,8 +8,11 @@ import Foundation
 /// costs one stat per file. Outputs are never recomputed to be published.
 ///
 /// pipe never deletes or replaces a file it did not publish. Every file it publishes is recorded
-/// with its inode in the cache (`index/<study>/published-<folder>.tsv`, one record per output
-/// folder, so the output folder holds nothing but outputs); a destination that exists but is not a
+/// with its inode and birth time in the cache (`index/<study>/published-<folder>.tsv`, one record
+/// per output folder, so the output folder holds nothing but outputs): the inode alone would take
+/// a user's file for pipe's when the file system gives it the number of a deleted output, which
+/// ext4 does readily. (Not the modification time: a damaged cache entry, rewritten in place,
+/// changes it in the published hard link too, and pipe must still replace that file.) a destination that exists but is not a
 /// recorded file of pipe's (a user's file, or one a user replaced) stops publishing with an error
 /// naming it, unless it holds exactly the bytes pipe would put there (a copied output folder). When a stage completed, the files it published earlier and no longer produces are
 /// removed; nothing else in the folder is touched. Temporary files of publishing processes that
@@ -17,15 +20,33 @@ import Foundation
 public struct OutputPublisher: Sendable {
     public let cache: CacheStore
     public let outputDirectory: URL
-    private let record: Locked<[String: UInt64]>
+    private let record: Locked<[String: Stamp]>
     /// The record as read, to leave it alone when a run changed nothing.
-    private let recordAsRead: [String: UInt64]
+    private let recordAsRead: [String: Stamp]
     /// No record yet: a folder published by an older pipe, whose files are hard links into the
     /// cache; a destination that is a hard link is then taken as pipe's.
     private let legacy: Bool
 
-    /// The record of what pipe published into the folder: `stage/name TAB inode` lines.
+    /// The record of what pipe published into the folder: `stage/name TAB inode TAB birth_ns`
+    /// lines (no third column where the file system records no birth time, or from an older pipe).
     let recordPath: String
+
+    /// What the record keeps of a published file.
+    struct Stamp: Equatable, Sendable {
+        var inode: UInt64
+        /// nil: unknown (the inode alone then decides).
+        var birthNs: Int64?
+
+        init(inode: UInt64, birthNs: Int64?) { self.inode = inode; self.birthNs = birthNs }
+        init(_ now: (device: UInt64, inode: UInt64, birthNs: Int64?)) { self.init(inode: now.inode, birthNs: now.birthNs) }
+
+        /// Whether the file now at the path is the one recorded.
+        func matches(_ now: (device: UInt64, inode: UInt64, birthNs: Int64?)) -> Bool {
+            guard inode == now.inode else { return false }
+            guard let birthNs, let born = now.birthNs else { return true }
+            return birthNs == born
+        }
+    }
 
     /// - Parameter study: the study's identity in the cache (``CacheStore/studyIdentity(_:)``).
     public init(cache: CacheStore, outputDirectory: URL, study: String) {
@@ -38,13 +59,15 @@ public struct OutputPublisher: Sendable {
         self.legacy = !FileSystem.exists(recordPath)
     }
 
-    static func readRecord(_ path: String) -> [String: UInt64] {
+    static func readRecord(_ path: String) -> [String: Stamp] {
         guard let bytes = try? FileSystem.read(path) else { return [:] }
-        var out: [String: UInt64] = [:]
+        var out: [String: Stamp] = [:]
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
-            guard let tab = line.lastIndex(of: UInt8(ascii: "\t")),
-                  let inode = UInt64(String(decoding: line[(tab + 1)...], as: UTF8.self)) else { continue }
-            out[String(decoding: line[..<tab], as: UTF8.self)] = inode
+            let fields = line.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+            guard fields.count == 2 || fields.count == 3, let inode = UInt64(fields[1]) else { continue }
+            let birth = fields.count == 3 ? Int64(fields[2]) : nil
+            if fields.count == 3 && birth == nil { continue }
+            out[fields[0]] = Stamp(inode: inode, birthNs: birth)
         }
         return out
     }
@@ -55,19 +78,23 @@ public struct OutputPublisher: Sendable {
         let entries = record.withLock { $0 }
         if !legacy && entries == recordAsRead { return }
         var text = ""
-        for k in entries.keys.sorted() { text += "\(k)\t\(entries[k]!)\n" }
+        for k in entries.keys.sorted() {
+            let stamp = entries[k]!
+            text += "\(k)\t\(stamp.inode)" + (stamp.birthNs.map { "\t\($0)" } ?? "") + "\n"
+        }
         try FileSystem.makeDirectory((recordPath as NSString).deletingLastPathComponent)
         try FileSystem.writeAtomically(Array(text.utf8), to: recordPath)
     }
 
-    /// Whether `dir/name` is a file pipe published as `stage/name` (same inode as recorded).
+    /// Whether `dir/name` is a file pipe published as `stage/name` (same inode and birth time as
+    /// recorded).
     private func isPipeFile(_ destination: DirectoryHandle?, stage: String, name: String) -> Bool {
         // Without a record (an older pipe's folder), a regular file with several links is taken
         // as a hard link into the cache; a directory or a single-link file never is.
         if legacy, let links = destination?.regularFileLinkCount(name), links > 1 { return true }
         guard let recorded = record.withLock({ $0[stage + "/" + name] }),
-              let now = destination?.inode(name) else { return false }
-        return now.1 == recorded
+              let now = destination?.birthStamp(name) else { return false }
+        return recorded.matches(now)
     }
 
     /// Writes a file pipe generates (a sidecar, the dataset description) under the same rule as
@@ -75,15 +102,15 @@ public struct OutputPublisher: Sendable {
     private func write(_ bytes: [UInt8], as name: String, in stage: String?, destination: DirectoryHandle?) throws {
         let folder = stage.map { outputDirectory.appendingPathComponent($0).path } ?? outputDirectory.path
         let path = folder + "/" + name, key = stage.map { $0 + "/" + name } ?? name
-        if let current = destination?.inode(name) {
-            if (try? FileSystem.read(path)) == bytes { record.withLock { $0[key] = current.1 }; return }
-            guard let recorded = record.withLock({ $0[key] }), recorded == current.1 else {
+        if let current = destination?.birthStamp(name) {
+            if (try? FileSystem.read(path)) == bytes { record.withLock { $0[key] = Stamp(current) }; return }
+            guard let recorded = record.withLock({ $0[key] }), recorded.matches(current) else {
                 throw PipeError(.io, "\(path) exists and was not written by pipe (or was replaced since); "
                                 + "pipe never overwrites it: move it away, or publish elsewhere with another \"outputs\" folder")
             }
         }
         try FileSystem.writeAtomically(bytes, to: path, sync: false)
-        if let now = destination?.inode(name) { record.withLock { $0[key] = now.1 } }
+        if let now = destination?.birthStamp(name) { record.withLock { $0[key] = Stamp(now) } }
     }
 
     /// Writes `dataset_description.json` at the root of the output folder.
@@ -110,17 +137,17 @@ public struct OutputPublisher: Sendable {
         return (try? FileSystem.sha256(ofFile: path)) == output.sha256
     }
 
-    /// For each output of `entries` in order: the inode of its destination in `destination`, if
+    /// For each output of `entries` in order: the identity of its destination in `destination`, if
     /// any, and whether that is the cache file itself (already linked). Two `fstatat` calls per
     /// output, in parallel over blocks of 1024 outputs: on a no-op rerun of a large study they
     /// are most of publishing.
     private static func linkedInodes(_ entries: [(key: String, outputs: [OutputFile])], destination: DirectoryHandle?,
-                                     tasks: DirectoryHandle?) -> [(current: (UInt64, UInt64)?, linked: Bool)] {
+                                     tasks: DirectoryHandle?) -> [(current: (device: UInt64, inode: UInt64, birthNs: Int64?)?, linked: Bool)] {
         let names = entries.flatMap { e in e.outputs.map { (e.key, $0.name) } }
         return parallelMap(names.count, block: 1024) { i in
-            let current = destination?.inode(names[i].1)
+            let current = destination?.birthStamp(names[i].1)
             guard let b = current, let a = tasks?.inode(names[i].0 + "/out/" + names[i].1) else { return (current, false) }
-            return (current, a == b)
+            return (current, a == (b.device, b.inode))
         }
     }
 
@@ -150,7 +177,7 @@ public struct OutputPublisher: Sendable {
                 let src = cache.outputPath(e.key, o.name)
                 let dst = dir + "/" + o.name
                 if linked, let b = current {
-                    record.withLock { $0[stage + "/" + o.name] = b.1 }
+                    record.withLock { $0[stage + "/" + o.name] = Stamp(b) }
                     unchanged.insert(o.name)
                     continue
                 }
@@ -159,7 +186,7 @@ public struct OutputPublisher: Sendable {
                                     + "pipe never overwrites it: move it away, or publish elsewhere with another \"outputs\" folder")
                 }
                 try FileSystem.linkOrCopy(src, to: dst)
-                if let now = destination?.inode(o.name) { record.withLock { $0[stage + "/" + o.name] = now.1 } }
+                if let now = destination?.birthStamp(o.name) { record.withLock { $0[stage + "/" + o.name] = Stamp(now) } }
             }
         }
         // A sidecar beside each map, unless the stage writes a file of that name itself.
@@ -183,7 +210,7 @@ public struct OutputPublisher: Sendable {
             // An older pipe's folder: adopt its hard-linked files into the record, so that once the
             // record exists they are still known as pipe's (say, a subject whose task failed now).
             for name in present where !expected.contains(name) && isPipeFile(destination, stage: stage, name: name) {
-                if let inode = destination?.inode(name) { record.withLock { r in if r[stage + "/" + name] == nil { r[stage + "/" + name] = inode.1 } } }
+                if let now = destination?.birthStamp(name) { record.withLock { r in if r[stage + "/" + name] == nil { r[stage + "/" + name] = Stamp(now) } } }
             }
         }
         if complete {

@@ -2,6 +2,7 @@
 #define CTHREADBUDGET_H
 
 #include "Writeback.h"
+#include "BirthTime.h"
 
 /// The CPU budget of the task running on the calling thread: how many threads its kernels may
 /// use at once. 0 when no task set one (a benchmark, a test). Thread-local: the engine sets it

@@ -28,8 +28,9 @@ struct GroupSummary: Codable, Sendable, Equatable {
     var grf: [GRFSummary]
     /// The maps table's file name, nil when the maps came from a connectivity stage.
     var maps: String?
-    /// Subjects the study's `qc` stage excluded, each with the rule, value and threshold (nil
-    /// when the stage reads no qc stage).
+    /// The scans left out, each with the rule, value and threshold: those the study's `qc` stage
+    /// excluded, and runs `clean` refused (nil when the stage reads no qc stage and no run was
+    /// refused).
     var excludedByQC: [String]? = nil
 
     /// The model's design as the spec gave it (see `GroupDesign.Spec`).

@@ -31,8 +31,9 @@ struct LongitudinalSummary: Codable, Sendable, Equatable {
         }
     }
 
-    /// Subjects the study's `qc` stage excluded at either session, with the rule, value and
-    /// threshold (nil when the stage reads no qc stage).
+    /// The scans left out at either session, each with the rule, value and threshold: those the
+    /// study's `qc` stage excluded, and runs `clean` refused (nil when the stage reads no qc stage
+    /// and no run was refused).
     var excludedByQC: [String]? = nil
 
     enum CodingKeys: String, CodingKey {

@@ -9,8 +9,9 @@ struct ROISummary: Codable, Sendable, Equatable {
     /// `sub-<label>` of every subject.
     var subjects: [String]
     var regions: [Region]
-    /// Subjects the study's `qc` stage excluded, with the rule, value and threshold (nil when the
-    /// stage reads no qc stage).
+    /// The scans left out, each with the rule, value and threshold: those the study's `qc` stage
+    /// excluded, and runs `clean` refused (nil when the stage reads no qc stage and no run was
+    /// refused).
     var excludedByQC: [String]? = nil
 
     enum CodingKeys: String, CodingKey {
