@@ -144,7 +144,7 @@ final class QCStageTests: XCTestCase {
         }
         XCTAssertEqual(try excluded("anxiety_baseline"), [line], "anxiety_baseline tests every subject at baseline")
         let report = try String(contentsOf: out.appendingPathComponent("report/index.html"), encoding: .utf8)
-        XCTAssertTrue(report.contains("Refused by clean, not cleaned (so no carpet plot): it leaves \(dofs[0]) residual degrees of freedom"), "the report says why")
+        XCTAssertTrue(report.contains("\(subject)_ses-\(session) <small>(refused by clean)</small>") && report.contains("Not cleaned, so no carpet plot: the run leaves \(dofs[0]) residual degrees of freedom"), "the report says why")
 
         // Without the qc stage, the group stage still leaves the scan out, with the same line.
         let third = try runPipe(["run", demo, "--quiet", "--keep-going", "--set", "stages.clean.min_dof=\(minimum)",

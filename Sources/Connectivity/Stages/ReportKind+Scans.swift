@@ -111,13 +111,14 @@ extension ReportPage {
         for run in chosen {
             let q = run.info.quality
             let label = run.input.scope.label
-            body += "<h3>\(esc(label))\(excluded(run.input.scope) || run.info.refusal != nil ? " <small>(excluded by QC)</small>" : "")</h3>"
+            let note = run.info.refusal != nil ? " <small>(refused by clean)</small>" : excluded(run.input.scope) ? " <small>(excluded by QC)</small>" : ""
+            body += "<h3>\(esc(label))\(note)</h3>"
             body += "<p>Mean FD \(SVGChart.number(q.meanFD!)) mm, max \(SVGChart.number(q.maxFD ?? .nan)) mm; \(q.censoredVolumes) of \(q.volumes) volumes censored.</p>"
             body += "<div class=\"row\">"
             body += SVGChart.trace(run.info.framewiseDisplacement ?? [], marked: run.info.censoredVolumes, markedLabel: "censored",
                                    title: "Framewise displacement, \(label)", xLabel: "volume", yLabel: "FD (mm)")
             if let refusal = run.info.refusal {
-                body += "<p class=\"refused\">Refused by clean, not cleaned (so no carpet plot): it \(esc(refusal.reason)).</p></div>\n"
+                body += "<p class=\"refused\">Not cleaned, so no carpet plot: the run \(esc(refusal.reason)).</p></div>\n"
                 continue
             }
             let cleaned = try CleanedScan.read(files: run.input.files)
