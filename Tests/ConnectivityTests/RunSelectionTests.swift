@@ -52,6 +52,7 @@ final class RunSelectionTests: XCTestCase {
             "sub-03 ses-base run-1: max_mean_fd 0.9 (threshold 0.5)",
             "sub-03 ses-base run-2: min_dof 10 (threshold 20)",
         ])
+        XCTAssertEqual(selection.averagedRuns, ["base": ["01": ["1"], "02": ["n/a"], "04": ["n/a"]]])
 
         // Across two sessions (a longitudinal test): sub-04's post scan is excluded, so it leaves;
         // a subject without maps at a session is the caller's to drop, not an exclusion.
@@ -68,6 +69,9 @@ final class RunSelectionTests: XCTestCase {
         XCTAssertEqual(plain.subjects, ["01", "03"])
         XCTAssertEqual(plain.runs[0].map(\.count), [2, 2])
         XCTAssertNil(plain.excluded)
+        XCTAssertEqual(plain.averagedRuns, ["base": ["01": ["1", "2"], "03": ["1", "2"]]])
+        let noRuns = try QCExclusions.select(try context(Array(inputs.dropLast())), subjects: ["02"], sessions: [("base", maps)])
+        XCTAssertNil(noRuns.averagedRuns, "no scan with a run entity: nothing to list")
     }
 
     /// A run clean refused has no map: it is left out with its line, without a qc stage too, and

@@ -248,6 +248,24 @@ final class DemoStudyTests: XCTestCase {
             compared += 1
         }
         XCTAssertGreaterThanOrEqual(compared, 5)
+        // The summaries say which runs each map averages; the maps table's runs are its own.
+        func summary(_ root: URL, _ stage: String) throws -> [String: Any] {
+            let folder = root.appendingPathComponent(stage)
+            let name = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: folder.path).first { $0.hasSuffix("_summary.json") })
+            return try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent(name))) as! [String: Any]
+        }
+        func everyRun(_ summary: [String: Any]) -> [String: [String]] {
+            Dictionary(uniqueKeysWithValues: (summary["subjects"] as? [String] ?? []).map { ($0, ["1", "2"]) })
+        }
+        let baseline = try summary(out, "responders_baseline")
+        XCTAssertEqual(baseline["runs"] as? [String: [String: [String]]], ["baseline": everyRun(baseline)], "\(baseline)")
+        let change = try summary(out, "responders_change")
+        XCTAssertEqual((change["subjects"] as? [String])?.count, 5)
+        XCTAssertEqual(change["runs"] as? [String: [String: [String]]], ["baseline": everyRun(change), "day13": everyRun(change)], "\(change)")
+        let followup = try summary(out, "responders_followup")
+        XCTAssertEqual(followup["runs"] as? [String: [String: [String]]], ["baseline": everyRun(followup), "day13": everyRun(followup)], "\(followup)")
+        XCTAssertTrue((followup["subjects"] as? [String])?.first?.hasPrefix("sub-") ?? false, "roi names subjects sub-<label>, in runs too")
+        XCTAssertNil(try summary(folder.appendingPathComponent("table"), "responders_baseline")["runs"])
     }
 
     /// Bad input through the stages: each error names the file and what was expected, exit 1.

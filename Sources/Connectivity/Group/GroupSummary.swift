@@ -32,6 +32,9 @@ struct GroupSummary: Codable, Sendable, Equatable {
     /// excluded, and runs `clean` refused (nil when the stage reads no qc stage and no run was
     /// refused).
     var excludedByQC: [String]? = nil
+    /// What each subject's map averages: session ("" without sessions) → subject → its runs
+    /// (after exclusions); nil when no scan has a run entity.
+    var runs: [String: [String: [String]]]? = nil
 
     /// The model's design as the spec gave it (see `GroupDesign.Spec`).
     struct Design: Codable, Sendable, Equatable {
@@ -50,7 +53,7 @@ struct GroupSummary: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case seed, session, subjects, design, resample, connectivity, contrasts, grf, maps
+        case seed, session, subjects, design, resample, connectivity, contrasts, grf, maps, runs
         case filledValues = "filled_values", clusterP = "cluster_p", maskCoverage = "mask_coverage", twoSided = "two_sided"
         case fTests = "f_tests", excludedByQC = "excluded_by_qc"
     }

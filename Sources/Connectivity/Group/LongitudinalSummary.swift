@@ -35,9 +35,12 @@ struct LongitudinalSummary: Codable, Sendable, Equatable {
     /// study's `qc` stage excluded, and runs `clean` refused (nil when the stage reads no qc stage
     /// and no run was refused).
     var excludedByQC: [String]? = nil
+    /// What each subject's map averages: session ("" without sessions) → subject → its runs
+    /// (after exclusions); nil when no scan has a run entity.
+    var runs: [String: [String: [String]]]? = nil
 
     enum CodingKeys: String, CodingKey {
-        case seed, pre, post, subjects, paired, maps
+        case seed, pre, post, subjects, paired, maps, runs
         case filledValues = "filled_values", excludedOneSession = "excluded_one_session", groupByTime = "group_by_time"
         case excludedByQC = "excluded_by_qc"
     }

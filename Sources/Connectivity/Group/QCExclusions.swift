@@ -59,9 +59,27 @@ struct QCExclusions: Sendable {
         /// `runs[k][i]`: the kept runs' maps of `subjects[i]` at the k-th session asked for
         /// (empty where the subject has no map there).
         var runs: [[[URL]]]
+        /// `runLabels[k][i]`: those runs' run entities (nil without one).
+        var runLabels: [[[String?]]]
+        /// The sessions asked for (nil: the study has none).
+        var sessions: [String?]
         /// A line per excluded scan (nil without a qc stage and with no run clean refused). A run
         /// dropped from a subject who stays says so.
         var excluded: [String]?
+
+        /// What each kept subject's map at each session averages: session ("" without sessions) →
+        /// subject → its kept runs, for the summaries; nil when no scan has a run entity (then
+        /// each subject has one map per session, its scan's).
+        var averagedRuns: [String: [String: [String]]]? {
+            guard runLabels.contains(where: { $0.contains { $0.contains { $0 != nil } } }) else { return nil }
+            var out: [String: [String: [String]]] = [:]
+            for (k, session) in sessions.enumerated() {
+                for (i, subject) in subjects.enumerated() where !runLabels[k][i].isEmpty {
+                    out[session ?? "", default: [:]][subject] = runLabels[k][i].map { $0 ?? "n/a" }
+                }
+            }
+            return out
+        }
     }
 
     /// Applies the exclusions to `subjects` at each of `sessions` (a session nil: the study has
@@ -72,24 +90,27 @@ struct QCExclusions: Sendable {
                        sessions: [(session: String?, maps: [String: [StageInputs.ScanMap]])]) throws -> Selection {
         let qc = try read(context)
         let refused = sessions.contains { $0.maps.values.contains { $0.contains { $0.refusal != nil } } }
-        var selection = Selection(subjects: [], runs: Array(repeating: [], count: sessions.count), excluded: qc != nil || refused ? [] : nil)
+        var selection = Selection(subjects: [], runs: Array(repeating: [], count: sessions.count),
+                                  runLabels: Array(repeating: [], count: sessions.count), sessions: sessions.map(\.session),
+                                  excluded: qc != nil || refused ? [] : nil)
         for s in subjects {
-            var kept: [[URL]] = [], lines: [String] = [], dropped = false
+            var kept: [[URL]] = [], keptRuns: [[String?]] = [], lines: [String] = [], dropped = false
             for (session, maps) in sessions {
                 let scans = maps[s] ?? []
-                var urls: [URL] = []
+                var urls: [URL] = [], runs: [String?] = []
                 for scan in scans {
                     var reasons = qc?.entries.filter { $0.covers(subject: s, session: session, run: scan.run) } ?? []
                     // A run clean refused has no map: out whether or not a qc stage is read.
                     if let refusal = scan.refusal, !reasons.contains(refusal) { reasons.append(refusal) }
-                    if reasons.isEmpty { urls.append(scan.url) } else { lines += reasons.map(\.description) }
+                    if reasons.isEmpty { urls.append(scan.url); runs.append(scan.run) } else { lines += reasons.map(\.description) }
                 }
                 if !scans.isEmpty && urls.isEmpty { dropped = true }
                 kept.append(urls)
+                keptRuns.append(runs)
             }
             if !dropped {
                 selection.subjects.append(s)
-                for k in kept.indices { selection.runs[k].append(kept[k]) }
+                for k in kept.indices { selection.runs[k].append(kept[k]); selection.runLabels[k].append(keptRuns[k]) }
                 lines = lines.map { $0 + "; the subject's other runs kept" }
             }
             selection.excluded? += lines

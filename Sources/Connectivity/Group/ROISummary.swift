@@ -13,9 +13,12 @@ struct ROISummary: Codable, Sendable, Equatable {
     /// excluded, and runs `clean` refused (nil when the stage reads no qc stage and no run was
     /// refused).
     var excludedByQC: [String]? = nil
+    /// What each subject's map averages: session ("" without sessions) → `sub-<label>` → its
+    /// runs (after exclusions); nil when no scan has a run entity.
+    var runs: [String: [String: [String]]]? = nil
 
     enum CodingKeys: String, CodingKey {
-        case seed, pre, post, subjects, regions, excludedByQC = "excluded_by_qc"
+        case seed, pre, post, subjects, regions, runs, excludedByQC = "excluded_by_qc"
     }
 
     /// One region's results.

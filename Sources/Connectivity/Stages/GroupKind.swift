@@ -26,6 +26,7 @@ public struct GroupKind: TypedStageKind {
     public init() {}
 
     public var name: String { "group" }
+    /// 11: the summary lists the runs each subject's map averages (`runs`).
     /// 10: a subject's runs at the session are averaged (before, the last run's map was read), and
     /// QC exclusions apply per run. 9: the TFCE null maxima are summed from each peak down rather
     /// than from the root up (they move in the last bits). 8: Float32 permutation products with fused multiply-adds (null values move in the last
@@ -34,7 +35,7 @@ public struct GroupKind: TypedStageKind {
     /// −log10 p) and the input maps' coordinate-system code. 5: the cluster FWE map holds −log10 p
     /// again (version 3–4 wrote p). 4: permutation F-tests;
     /// the rewritten exact TFCE. 3: significant clusters as a label map; the summary records the design.
-    public var version: Int { 10 }
+    public var version: Int { 11 }
     public var fanOut: FanOut { .group }
     /// Permutation inference parallelises over voxel blocks and permuted maps.
     public var defaultThreads: Int { 4 }
@@ -125,7 +126,7 @@ public struct GroupKind: TypedStageKind {
             seed: seed, session: session, subjects: subjects, filledValues: maps.filled, design: GroupSummary.Design(spec),
             clusterP: settings.clusterP, maskCoverage: settings.coverage, resample: settings.resampling, twoSided: settings.twoSided,
             connectivity: settings.connectivity, contrasts: result.contrasts, fTests: result.fTests, grf: result.grf,
-            maps: p.maps.isEmpty ? nil : (p.maps as NSString).lastPathComponent, excludedByQC: excluded)
+            maps: p.maps.isEmpty ? nil : (p.maps as NSString).lastPathComponent, excludedByQC: excluded, runs: selection.averagedRuns)
         let name = "\(prefix)_summary.json"
         try context.writeOutput(name, try OutputJSON.encode(summary, name: name))
     }

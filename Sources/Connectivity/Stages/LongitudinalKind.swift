@@ -29,6 +29,7 @@ public struct LongitudinalKind: TypedStageKind {
     public init() {}
 
     public var name: String { "longitudinal" }
+    /// 10: the summary lists the runs each subject's maps average (`runs`).
     /// 9: a subject's runs at each session are averaged (before, the last run's map was read), and
     /// QC exclusions apply per run. 8: the TFCE null maxima are summed from each peak down rather
     /// than from the root up (they move in the last bits). 7: Float32 permutation products with fused multiply-adds (null values move in the last
@@ -37,7 +38,7 @@ public struct LongitudinalKind: TypedStageKind {
     /// and the input maps' coordinate-system code. 3: the cluster
     /// FWE map holds −log10 p (version 1–2 wrote p). 2: permutation F-tests, the
     /// rewritten exact TFCE.
-    public var version: Int { 9 }
+    public var version: Int { 10 }
     public var fanOut: FanOut { .group }
     /// Permutation inference parallelises over voxel blocks and permuted maps.
     public var defaultThreads: Int { 4 }
@@ -181,7 +182,7 @@ public struct LongitudinalKind: TypedStageKind {
             seed: seed, pre: pre, post: post, subjects: subjects, filledValues: maps.filled,
             excludedOneSession: incomplete.map { .init(participantID: "sub-\($0)", missing: preMaps[$0] == nil ? pre : post) },
             paired: paired, groupByTime: interactions, maps: p.maps.isEmpty ? nil : (p.maps as NSString).lastPathComponent,
-            excludedByQC: excluded)
+            excludedByQC: excluded, runs: selection.averagedRuns)
         let name = "\(stem)_summary.json"
         try context.writeOutput(name, try OutputJSON.encode(summary, name: name))
     }

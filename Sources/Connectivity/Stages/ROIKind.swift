@@ -39,11 +39,12 @@ public struct ROIKind: TypedStageKind {
     public init() {}
 
     public var name: String { "roi" }
+    /// 5: the summary lists the runs each subject's maps average (`runs`).
     /// 4: a subject's runs at a session are averaged (before, the last run's map was read), and QC
     /// exclusions apply per run. 3: the summary's prediction records its `direction`. 2: with
     /// leave-one-out regions, the scatter table has each subject's in-sample value
     /// (`<pre>_in_sample`) for the circular ROC curve.
-    public var version: Int { 4 }
+    public var version: Int { 5 }
     public var fanOut: FanOut { .group }
     /// 0 with `maps` (checked at plan time: `GroupLevelCheck.mapsSource`).
     public var upstreamCount: ClosedRange<Int> { 0...4 }
@@ -279,7 +280,8 @@ public struct ROIKind: TypedStageKind {
             values.append(v)
         }
         try writeOutputs(values, p: p, subjects: subjects, table: table, context: context, prefix: "roi_\(StageInputs.outputEntity(seed: seed, maps: p.maps))",
-                         excluded: excluded)
+                         excluded: excluded,
+                         runs: selection.averagedRuns?.mapValues { Dictionary(uniqueKeysWithValues: $0.map { ("sub-" + $0.key, $0.value) }) })
     }
 }
 
