@@ -344,8 +344,7 @@ public struct CleanKind: TypedStageKind {
             guard dof.residual < p.minDOF else { return false }
             let uncensored = DegreesOfFreedom(volumes: scan.volumes, kept: scan.volumes, confoundRank: confoundRank, options: options)
             guard dof.kept < scan.volumes, uncensored.residual >= p.minDOF else {
-                throw InputError(path: bold.path, field: "min_dof",
-                                 dof.explanation(minimum: p.minDOF, uncensored: dof.kept < scan.volumes ? uncensored.residual : nil))
+                throw InputError(path: bold.path, field: "min_dof", uncensored.explanation(minimum: p.minDOF, censored: dof.kept < scan.volumes))
             }
             return true
         }

@@ -50,10 +50,11 @@ struct DegreesOfFreedom: Sendable, Equatable {
         residual = afterFilter - trend - confounds
     }
 
-    /// Where the degrees of freedom went, for the error below `minimum`; `uncensored`: what the
-    /// run would leave without censoring, when that too is below `minimum`.
-    func explanation(minimum: Int, uncensored: Int? = nil) -> String {
-        breakdown(minimum: minimum) + (uncensored.map { "; uncensored, the run would still leave \($0)" } ?? "") + ". Correlations on so few would be noise; lower the cut-offs, confounds or censoring, or min_dof if you must"
+    /// Where the degrees of freedom went, for the error below `minimum`. `censored`: these are the
+    /// run's uncensored degrees of freedom, and censoring left it fewer still (said so, while the
+    /// text stays the same for every run of the length, so a run's failures group as one).
+    func explanation(minimum: Int, censored: Bool = false) -> String {
+        breakdown(minimum: minimum) + (censored ? " (before censoring, which leaves fewer still)" : "") + ". Correlations on so few would be noise; lower the cut-offs, confounds or censoring, or min_dof if you must"
     }
 
     /// "leaves d residual degrees of freedom, fewer than min_dof m: " and where they went.
