@@ -13,8 +13,7 @@ public enum Timestamp {
         let micros = Int64((date.timeIntervalSince1970 * 1e6).rounded(.down))
         let (seconds, fraction) = micros.quotientAndRemainder(dividingBy: 1_000_000)
         let (s, f) = fraction < 0 ? (seconds - 1, fraction + 1_000_000) : (seconds, fraction)
-        return format(Date(timeIntervalSince1970: Double(s)), "%04d%02d%02dT%02d%02d%02d")
-            + "." + String(repeating: "0", count: 6 - String(f).count) + String(f) + "Z"
+        return format(Date(timeIntervalSince1970: Double(s)), "%04d%02d%02dT%02d%02d%02d") + String(format: ".%06dZ", Int(f))
     }
 
     private static func format(_ date: Date, _ pattern: String) -> String {

@@ -145,23 +145,22 @@ public struct CleanedScan: Sendable {
 
     /// Reads a clean task's info alone (its JSON), without the series.
     public static func readInfo(_ url: URL) throws -> Info {
-        do {
-            return try JSONDecoder().decode(Info.self, from: Data(contentsOf: url))
-        } catch {
-            throw InputError(path: url.path, "cannot be read as a clean stage's \(infoFile): \(ErrorReason.of(error))")
-        }
+        try OutputJSON.decode(Info.self, from: url, as: "a clean stage's \(infoFile)")
     }
 
-    /// Reads a clean task's files; the series is mapped, not copied.
-    public static func read(files: [String: URL]) throws -> CleanedScan {
+    /// Reads a clean task's files; the series is mapped, not copied. `info`: the task's info,
+    /// when the caller has read it already (see `readInfo`).
+    /// - Throws: `InputError` for a run clean refused (it has no series).
+    public static func read(files: [String: URL], info known: Info? = nil) throws -> CleanedScan {
         func find(_ suffix: String) -> URL? { files.first { $0.key.hasSuffix(suffix) }?.value }
-        if let infoURL = find(infoFile), let refusal = try readInfo(infoURL).refusal {
+        let notClean = InputError(path: files.values.first?.deletingLastPathComponent().path ?? "?",
+                                  "not the output of a clean stage (needs \(infoFile), \(seriesFile), \(maskFile))")
+        guard let infoURL = find(infoFile) else { throw notClean }
+        let info = try known ?? readInfo(infoURL)
+        if let refusal = info.refusal {
             throw InputError(path: infoURL.path, field: "min_dof", "the run was refused, not cleaned (it \(refusal.reason))")
         }
-        guard let infoURL = find(infoFile), let seriesURL = find(seriesFile), let maskURL = find(maskFile) else {
-            throw InputError(path: files.values.first?.deletingLastPathComponent().path ?? "?", "not the output of a clean stage (needs \(infoFile), \(seriesFile), \(maskFile))")
-        }
-        let info = try OutputJSON.decode(Info.self, from: infoURL, as: "a clean stage's \(infoFile)")
+        guard let seriesURL = find(seriesFile), let maskURL = find(maskFile) else { throw notClean }
         let mask = try NIfTIFile.read(maskURL.path)
         let voxels = mask.data.indices.filter { mask.data[$0] > 0 }
         let count = info.keptVolumes * info.voxelCount

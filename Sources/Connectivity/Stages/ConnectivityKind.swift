@@ -171,15 +171,15 @@ public struct ConnectivityKind: TypedStageKind {
     }
 
     public func run(_ p: Parameters, _ context: TaskContext) throws {
-        let infoURL = context.inputs[0].files.first { $0.key.hasSuffix(CleanedScan.infoFile) }?.value
-        if let info = try infoURL.map(CleanedScan.readInfo), let refusal = info.refusal {
+        let info = try context.inputs[0].files.first { $0.key.hasSuffix(CleanedScan.infoFile) }.map { try CleanedScan.readInfo($0.value) }
+        if let info, let refusal = info.refusal {
             // No maps from a run clean refused: the refusal is passed on to the group-level stages.
             let name = CleanedScan.stem(prefix: info.prefix, space: info.space) + Self.refusedFile
             context.log("\(info.prefix): refused by clean, no maps: \(refusal.reason)")
             try context.writeOutput(name, try OutputJSON.encode(refusal, name: name))
             return
         }
-        let cleaned = try CleanedScan.read(files: context.inputs[0].files)
+        let cleaned = try CleanedScan.read(files: context.inputs[0].files, info: info)
         let scan = cleaned.asLoadedScan
         var atlasImage = context.sources["atlas"], atlasTable = context.sources["atlas_labels"]
         if context.inputs.count > 1 {
