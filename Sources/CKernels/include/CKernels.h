@@ -79,4 +79,10 @@ void pipe_widen(const float *src, double *dst, long n);
 /// terminated when fewer than `degree`.
 void pipe_tfce_rank_neighbors(const int *table, const int *rank_of, long voxels, int degree, int split, int *neighbors);
 
+/// Step 1 of exact TFCE: builds the keys and radix-sorts them descending (TFCEWorkspace.swift);
+/// returns m, the voxels with u > 0. The sorted records are in `scratch` when `*in_scratch`.
+/// `hist` holds 7 × 2048 counts (three digits, and four copies of the top one).
+long pipe_tfce_sort(const double *map, long v, int two_sided, uint64_t *records, uint64_t *scratch,
+                    long *hist, long *positives, int *float_exact, int *in_scratch);
+
 #endif
