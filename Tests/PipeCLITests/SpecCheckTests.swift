@@ -98,6 +98,9 @@ final class SpecCheckTests: XCTestCase {
              "stages.clean.high_pass", "0.2 Hz is not below low_pass (0.1 Hz)", nil),
             (#""high_pass": 0.01, "low_pass": 0.1"#, #""high_pass": 0.01, "low_pass": 0.3"#,
              "stages.clean.low_pass", "0.3 Hz is at or above the Nyquist frequency 0.25 Hz of the repetition time 2 s", nil),
+            (#""dummy_scans": 5,"#, #""dummy_scans": 5000,"#, "stages.clean.dummy_scans", "dropping 5000 of", nil),
+            (#""scrub_min_segment": 5,"#, #""scrub_min_segment": 5, "min_dof": 500,"#, "stages.clean.min_dof",
+             "residual degrees of freedom, fewer than min_dof 500:", nil),
         ]
         let text = try String(contentsOf: Self.spec, encoding: .utf8)
         for (original, mistake, path, words, suggestion) in cases {
@@ -122,6 +125,31 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("bad.json:\(stageLine):"), r.stderr)
         XCTAssertTrue(r.stderr.contains("stages.anxiety_baseline.session: the cohort has sessions baseline, day13; name the one to test"), r.stderr)
         XCTAssertEqual(r.stderr.components(separatedBy: "name the one to test").count - 1, 1, r.stderr)
+    }
+
+    /// Settings that leave the first run too few degrees of freedom even uncensored fail before
+    /// anything runs, with the run's count as cleaning makes it (the confound rank included);
+    /// censoring that takes it below is the run's motion, refused when it runs, not a spec error.
+    func testTooFewDegreesOfFreedomForTheSettingsIsASpecErrorButCensoringIsNot() throws {
+        // A narrow band: 5 Hz-thousandths of the 0.25 Hz spectrum keep 2 % of the run.
+        let (r, line, _) = try validate(replacing: #""high_pass": 0.01, "low_pass": 0.1"#, with: #""high_pass": 0.01, "low_pass": 0.015"#)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        let problem = r.stderr.split(separator: "\n").first { $0.contains(" stages.clean.min_dof: ") }.map(String.init) ?? ""
+        let text = try String(contentsOf: Self.spec, encoding: .utf8)
+        let stageLine = text.components(separatedBy: "\n").firstIndex { $0.contains("\"clean\": {") }! + 1
+        XCTAssertTrue(problem.contains("bad.json:\(stageLine):"), "at the stage (min_dof is not written): \(r.stderr)")
+        XCTAssertNotEqual(line, stageLine)
+        // 120 volumes less 5 dummy scans; the band keeps ⌊115 × 0.005 / 0.25⌋ = 2; the 26 columns
+        // of 24P+wm_csf, filtered to that band, have rank 2 (as when the run is cleaned).
+        XCTAssertTrue(problem.contains("sub-01_ses-baseline's run derivatives/fmriprep/sub-01/ses-baseline/func/"), problem)
+        XCTAssertTrue(problem.contains("leaves -2 residual degrees of freedom, fewer than min_dof 10: 115 of 115 volumes kept; "
+                                       + "the band 0.01–0.015 Hz keeps 2% of the spectrum (2); the mean and linear trend use 2; "
+                                       + "26 confound columns, of rank 2 once filtered and detrended, use 2 (before censoring, which leaves fewer still)"), problem)
+        XCTAssertEqual(r.stderr.components(separatedBy: "fewer than min_dof").count - 1, 1, "once, not once per scan: \(r.stderr)")
+
+        // Censoring every volume (FD above 0.0001 mm anywhere) takes each run below: not the settings.
+        let (censored, _, _) = try validate(replacing: #""scrub_fd": 0.5,"#, with: #""scrub_fd": 0.0001,"#)
+        XCTAssertEqual(censored.status, 0, censored.stderr)
     }
 
     func testAConfoundColumnMissingFromTheFirstRunIsASpecError() throws {

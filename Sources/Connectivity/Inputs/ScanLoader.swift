@@ -121,7 +121,7 @@ public enum ScanLoader {
 
     /// Checks that the BOLD image is 4-D with at least 2 volumes left after the dummy scans.
     /// - Returns: the 3-D grid and the number of volumes in the file.
-    private static func checkShape(_ request: Request, header: NIfTIHeader) throws -> (grid: [Int], total: Int) {
+    static func checkShape(_ request: Request, header: NIfTIHeader) throws -> (grid: [Int], total: Int) {
         let shape = header.shape
         guard shape.count >= 4, shape[3] > 1, shape.dropFirst(4).allSatisfy({ $0 == 1 }) else {
             let what = shape.count < 4 ? "a \(shape.count)-D image" : "\(shape.map(String.init).joined(separator: "x"))"
@@ -236,7 +236,7 @@ public enum ScanLoader {
 
     /// The confounds table with the dummy scans' rows dropped.
     /// - Throws: `InputError` when it does not have one row per volume of the file.
-    private static func readConfounds(_ request: Request, total: Int, volumes: Int) throws -> ConfoundsTable? {
+    static func readConfounds(_ request: Request, total: Int, volumes: Int) throws -> ConfoundsTable? {
         guard let path = request.confounds else { return nil }
         var table = try ConfoundsTable.read(path)
         guard table.rowCount == total else {

@@ -162,54 +162,135 @@ public struct CleanKind: TypedStageKind {
     /// The space fMRIPrep discovery and `{space}` use when the spec gives none.
     static let defaultSpace = "MNI152NLin2009cAsym"
 
-    /// Checks the confound strategy and the filter against the first run's files, at spec time:
-    /// every confound column (and the scrubbing columns) in its confounds file, and the band-pass
-    /// cut-offs below the Nyquist frequency of its repetition time (sidecar or header, as
-    /// `tr_source` says). Reads the confounds table, the sidecar and the image header only. Each
-    /// run's own file is checked again when the run is read.
+    /// Checks the settings against the first run's files, at spec time: every confound column (and
+    /// the scrubbing columns) in its confounds file, the dummy scans against its length, the
+    /// band-pass cut-offs below the Nyquist frequency of its repetition time (sidecar or header,
+    /// as `tr_source` says), and that the settings leave it `min_dof` residual degrees of freedom,
+    /// counted as `run` counts them (too few even uncensored is an error, as it is there; a run
+    /// that only its censoring takes below is refused when it runs, which is not a spec error).
+    /// Reads the confounds table, the sidecar and the image header only. Each run's own files
+    /// are checked again when the run is read.
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         guard let scan = study.spec.cohort.scans.first else { return }
         guard let files = try? sources(p, scope: scan, directory: study.spec.directory), let bold = files["bold"] else {
-            if !stage.from.isEmpty { study.checkLater(stage, "confound columns and cut-offs against each run's files (they come from \(stage.from[0]))") }
+            if !stage.from.isEmpty { study.checkLater(stage, "confound columns, cut-offs and degrees of freedom against each run's files (they come from \(stage.from[0]))") }
             return
         }
         let first = scan.label
         let needsConfounds = !p.confounds.isEmpty || p.scrubFD > 0 || p.scrubStdDVARS > 0
+        var columns: [String] = []
+        var usable = true  // the confound columns were found: the degrees of freedom can be counted
         if needsConfounds, let confounds = files["confounds"].map(study.path), case .regular = FileSystem.kind(of: confounds) {
             do {
-                let table = try ConfoundsTable.read(confounds)
+                let t = try ConfoundsTable.read(confounds)
                 if !p.confounds.isEmpty {
-                    do { _ = try ConfoundStrategy(p.confounds).columns(in: table) } catch let e as InputError {
+                    do { columns = try ConfoundStrategy(p.confounds).columns(in: t) } catch let e as InputError {
+                        usable = false
                         let term = e.field ?? ""
-                        let known = ConfoundStrategy.strategyNames + table.names
+                        let known = ConfoundStrategy.strategyNames + t.names
                         study.report(stage, "confounds", (term.isEmpty ? "" : "'\(term)': ") + "\(e.message) in \(first)'s \(files["confounds"]!)"
                                      + (term.isEmpty ? "" : EditDistance.didYouMean(term, among: known)))
                     }
                 }
                 for (column, key, on) in [("framewise_displacement", "scrub_fd", p.scrubFD > 0), ("std_dvars", "scrub_std_dvars", p.scrubStdDVARS > 0)]
-                where on && table.columns[column] == nil {
+                where on && t.columns[column] == nil {
                     study.report(stage, key, "scrubbing needs the column \(column), which \(first)'s confounds file \(files["confounds"]!) does not have")
                 }
             } catch let e as InputError {
                 study.report(stage, "confounds", e.description)
-            } catch {}
+                usable = false
+            } catch { usable = false }
         }
-        guard p.filter != "none", p.highPass > 0 || p.lowPass > 0 else { return }
         let boldPath = study.path(bold)
         guard case .regular = FileSystem.kind(of: boldPath), let header = try? NIfTIFile.readHeader(boldPath).header else { return }
         var request = ScanLoader.Request(bold: boldPath, sidecar: files["sidecar"].map(study.path).flatMap { FileSystem.exists($0) ? $0 : nil },
                                          repetitionTimeSource: p.trSource)
         request.repetitionTimeOverride = p.repetitionTime > 0 ? p.repetitionTime : nil
+        request.dummyScans = p.dummyScans
+        let filtered = p.filter != "none" && (p.highPass > 0 || p.lowPass > 0)
         let tr: Double
         do { tr = try ScanLoader.repetitionTime(request, header: header) } catch let e as InputError {
+            // Without a filter the repetition time is still read when the run loads (and must agree).
             study.report(stage, e.field == "RepetitionTime" ? "repetition_time" : "tr_source", "\(first): \(e.description)")
             return
         } catch { return }
-        let nyquist = 0.5 / tr
-        for (key, cutoff) in [("high_pass", p.highPass), ("low_pass", p.lowPass)] where cutoff > 0 && cutoff >= nyquist {
-            study.report(stage, key, "\(JSONValue.format(number: cutoff)) Hz is at or above the Nyquist frequency \(JSONValue.format(number: nyquist)) Hz "
-                         + "of the repetition time \(JSONValue.format(number: tr)) s of \(first) (\(bold)); the filter cannot apply")
+        if filtered {
+            let nyquist = 0.5 / tr
+            var below = true
+            for (key, cutoff) in [("high_pass", p.highPass), ("low_pass", p.lowPass)] where cutoff > 0 && cutoff >= nyquist {
+                study.report(stage, key, "\(JSONValue.format(number: cutoff)) Hz is at or above the Nyquist frequency \(JSONValue.format(number: nyquist)) Hz "
+                             + "of the repetition time \(JSONValue.format(number: tr)) s of \(first) (\(bold)); the filter cannot apply")
+                below = false
+            }
+            guard below else { return }
         }
+        // The first run's degrees of freedom, counted as `run` counts them: too few even
+        // uncensored is the settings' fault, and would fail every run of its length.
+        let total: Int
+        do { total = try ScanLoader.checkShape(request, header: header).total } catch let e as InputError {
+            if e.field == "dummy_scans" { study.report(stage, "dummy_scans", "\(first): \(e.message) (\(bold))") }
+            return
+        } catch { return }
+        let volumes = total - p.dummyScans
+        var trimmed: ConfoundsTable?
+        var confounds: Matrix?
+        if needsConfounds {
+            // Unusable (reported above), absent or the wrong length: the run reports it when read.
+            guard usable, let path = files["confounds"].map(study.path) else { return }
+            request.confounds = path
+            guard let t = try? ScanLoader.readConfounds(request, total: total, volumes: volumes) else { return }
+            trimmed = t
+            if !p.confounds.isEmpty {
+                guard let selected = try? t.selecting(columns) else { return }
+                confounds = Matrix(columns: selected)
+            }
+        }
+        var options = Self.signalOptions(p, repetitionTime: tr)
+        do { options.sampleMask = try Self.sampleMask(p, confounds: trimmed, bold: boldPath) } catch { return }
+        let kept = options.sampleMask.map { $0.filter { $0 }.count } ?? volumes
+        guard let count = try? DegreesOfFreedom.count(volumes: volumes, kept: kept, confounds: confounds, options: options) else { return }
+        if case .settings(let uncensored) = count.dof.shortfall(minimum: p.minDOF, confoundRank: count.rank, columns: confounds?.columns, options: options) {
+            study.report(stage, "min_dof", "\(first)'s run \(bold) " + uncensored.explanation(minimum: p.minDOF, censored: kept < volumes))
+        }
+    }
+
+    /// The cleaning options of the stage's parameters for a run of repetition time `tr`, without
+    /// censoring (`run` adds the run's sample mask).
+    static func signalOptions(_ p: Parameters, repetitionTime tr: Double) -> SignalCleanOptions {
+        var options = SignalCleanOptions()
+        options.detrend = p.detrend
+        options.standardizeConfounds = p.standardizeConfounds
+        options.repetitionTime = tr
+        let hp = p.highPass, lp = p.lowPass
+        options.highPass = hp > 0 ? hp : nil
+        options.lowPass = lp > 0 ? lp : nil
+        switch p.filter {
+        case "ideal": options.filter = .idealFFT
+        case "none": options.filter = nil
+        default: options.filter = (hp > 0 || lp > 0) ? .butterworth : nil
+        }
+        // The voxel series are stored cleaned but not standardised: `standardize` applies to the
+        // seed series, after averaging, as nilearn's seed maskers do (`ConnectivityKind`).
+        options.standardize = nil
+        options.minimumRetainedVariance = Self.minimumRetainedVariance
+        return options
+    }
+
+    /// The censoring mask of the stage's scrubbing settings for a run's confounds table (dummy
+    /// scans dropped); nil without scrubbing.
+    /// - Throws: `InputError` when scrubbing is set and the run has no confounds table, or the
+    ///   table lacks a column it needs.
+    static func sampleMask(_ p: Parameters, confounds table: ConfoundsTable?, bold: String) throws -> [Bool]? {
+        let fd = p.scrubFD, dvars = p.scrubStdDVARS
+        guard fd > 0 || dvars > 0 else { return nil }
+        guard let table else {
+            throw InputError(path: bold, field: "scrub_fd", "scrubbing needs the confounds file (framewise_displacement, std_dvars)")
+        }
+        let fdColumn = fd > 0 ? try table.selecting(["framewise_displacement"])[0] : nil
+        let dvarsColumn = dvars > 0 ? try table.selecting(["std_dvars"])[0] : nil
+        return try ScrubbingMask.keepMask(framewiseDisplacement: fdColumn, stdDVARS: dvarsColumn,
+                                          fdThreshold: fd > 0 ? fd : .infinity, stdDVARSThreshold: dvars > 0 ? dvars : .infinity,
+                                          minimumSegmentLength: p.scrubMinSegment)
     }
 
     /// The run's files: found by entities under `fmriprep` (``FMRIPrepQuery``), or explicit
@@ -294,36 +375,11 @@ public struct CleanKind: TypedStageKind {
             confoundNames = try ConfoundStrategy(strategy).columns(in: table)
             confounds = Matrix(columns: try table.selecting(confoundNames))
         }
-        var sampleMask: [Bool]?
-        let fd = p.scrubFD, dvars = p.scrubStdDVARS
-        if fd > 0 || dvars > 0 {
-            guard let table = scan.confounds else {
-                throw InputError(path: bold.path, field: "scrub_fd", "scrubbing needs the confounds file (framewise_displacement, std_dvars)")
-            }
-            let fdColumn = fd > 0 ? try table.selecting(["framewise_displacement"])[0] : nil
-            let dvarsColumn = dvars > 0 ? try table.selecting(["std_dvars"])[0] : nil
-            sampleMask = try ScrubbingMask.keepMask(framewiseDisplacement: fdColumn, stdDVARS: dvarsColumn,
-                                                    fdThreshold: fd > 0 ? fd : .infinity, stdDVARSThreshold: dvars > 0 ? dvars : .infinity,
-                                                    minimumSegmentLength: p.scrubMinSegment)
-        }
+        let sampleMask = try Self.sampleMask(p, confounds: scan.confounds, bold: bold.path)
 
-        var options = SignalCleanOptions()
-        options.detrend = p.detrend
-        options.standardizeConfounds = p.standardizeConfounds
-        options.repetitionTime = scan.repetitionTime
-        let hp = p.highPass, lp = p.lowPass
-        options.highPass = hp > 0 ? hp : nil
-        options.lowPass = lp > 0 ? lp : nil
-        switch p.filter {
-        case "ideal": options.filter = .idealFFT
-        case "none": options.filter = nil
-        default: options.filter = (hp > 0 || lp > 0) ? .butterworth : nil
-        }
-        // The voxel series are stored cleaned but not standardised: `standardize` applies to the
-        // seed series, after averaging, as nilearn's seed maskers do (`ConnectivityKind`).
-        options.standardize = nil
+        var options = Self.signalOptions(p, repetitionTime: scan.repetitionTime)
         options.sampleMask = sampleMask
-        options.minimumRetainedVariance = Self.minimumRetainedVariance
+        let hp = p.highPass, lp = p.lowPass
         if options.filter != nil {
             let tr = scan.repetitionTime, nyquist = 0.5 / tr
             for (key, cutoff) in [("high_pass", hp), ("low_pass", lp)] where cutoff > 0 && cutoff >= nyquist {
@@ -338,36 +394,26 @@ public struct CleanKind: TypedStageKind {
         var variances = [Double](repeating: 0, count: scan.voxels.count)
         var dof: DegreesOfFreedom
         var dropped: [String] = []
-        /// Whether too few degrees of freedom are the censoring's doing (the run is refused) or
-        /// the settings' (an error): see `CleanedScan.Refusal`.
-        func refuses(_ dof: DegreesOfFreedom, confoundRank: Int) throws -> Bool {
-            guard dof.residual < p.minDOF else { return false }
-            let uncensored = DegreesOfFreedom(volumes: scan.volumes, kept: scan.volumes, confoundRank: confoundRank, options: options)
-            guard dof.kept < scan.volumes, uncensored.residual >= p.minDOF else {
-                throw InputError(path: bold.path, field: "min_dof", uncensored.explanation(minimum: p.minDOF, censored: dof.kept < scan.volumes))
-            }
-            return true
-        }
         let keptByMask = sampleMask.map { $0.filter { $0 }.count } ?? scan.volumes
         do {
-            // Censoring that keeps fewer than 2 volumes leaves nothing to clean: the degrees of
-            // freedom are those before the confounds (an upper bound, already below 1).
-            dof = DegreesOfFreedom(volumes: scan.volumes, kept: keptByMask, confoundRank: 0, options: options)
-            if keptByMask < 2 {
-                _ = try refuses(dof, confoundRank: confoundNames.count)  // true, or throws: dof ≤ 0
-            } else {
-                let report = try cleaner.report(timePoints: scan.volumes, confounds: confounds)
+            let count = try DegreesOfFreedom.count(volumes: scan.volumes, kept: keptByMask, confounds: confounds, options: options)
+            dof = count.dof
+            if let report = count.report {
                 dropped = report.droppedConfounds.map { "\(confoundNames[$0.column]) (\($0.reason))" }
                 for d in dropped { context.log("\(prefix): confound \(d) dropped") }
-                dof = DegreesOfFreedom(report: report, volumes: scan.volumes, options: options)
-                if try !refuses(dof, confoundRank: report.confoundRank) {
-                    kept = try scan.series.withUnsafeMutableBufferPointer { series in
-                        try zeroed.withUnsafeMutableBufferPointer { z in
-                            try means.withUnsafeMutableBufferPointer { m in
-                                try variances.withUnsafeMutableBufferPointer { va in
-                                    try cleaner.clean(inPlace: series, timePoints: scan.volumes, confounds: confounds,
-                                                      originalMeans: m, zeroed: z, originalVariances: va)
-                                }
+            }
+            // Too few because of the settings (even uncensored) is an error; because of the
+            // censoring, the run is refused (see `CleanedScan.Refusal`).
+            if case .settings(let uncensored) = dof.shortfall(minimum: p.minDOF, confoundRank: count.rank, columns: confounds?.columns, options: options) {
+                throw InputError(path: bold.path, field: "min_dof", uncensored.explanation(minimum: p.minDOF, censored: dof.kept < scan.volumes))
+            }
+            if dof.residual >= p.minDOF {
+                kept = try scan.series.withUnsafeMutableBufferPointer { series in
+                    try zeroed.withUnsafeMutableBufferPointer { z in
+                        try means.withUnsafeMutableBufferPointer { m in
+                            try variances.withUnsafeMutableBufferPointer { va in
+                                try cleaner.clean(inPlace: series, timePoints: scan.volumes, confounds: confounds,
+                                                  originalMeans: m, zeroed: z, originalVariances: va)
                             }
                         }
                     }

@@ -19,7 +19,12 @@ struct DegreesOfFreedom: Sendable, Equatable {
     var band: (low: Double, high: Double, fraction: Double)?
     var afterFilter: Int
     var trend: Int
+    /// The rank of the confounds regressed out.
     var confounds: Int
+    /// The number of confound columns, when known (the rank can be lower: columns the band-pass or
+    /// detrending leaves alike, or degenerate). Set for the settings' error only, so that a
+    /// refused run's recorded reason keeps its words.
+    var columns: Int?
     var residual: Int
 
     static func == (a: DegreesOfFreedom, b: DegreesOfFreedom) -> Bool {
@@ -50,6 +55,36 @@ struct DegreesOfFreedom: Sendable, Equatable {
         residual = afterFilter - trend - confounds
     }
 
+    /// How cleaning counts a run's degrees of freedom with `options`, its censoring included: the
+    /// confound report (nil when censoring keeps fewer than 2 volumes: nothing is cleaned, and the
+    /// count stops before the confounds, an upper bound already below 1), and the confound rank by
+    /// which the settings are judged (the number of columns when there is no report).
+    static func count(volumes: Int, kept: Int, confounds: Matrix?, options: SignalCleanOptions) throws
+        -> (dof: DegreesOfFreedom, report: SignalCleanReport?, rank: Int) {
+        if kept < 2 {
+            return (DegreesOfFreedom(volumes: volumes, kept: kept, confoundRank: 0, options: options), nil, confounds?.columns ?? 0)
+        }
+        let report = try SignalClean(options: options).report(timePoints: volumes, confounds: confounds)
+        return (DegreesOfFreedom(report: report, volumes: volumes, options: options), report, report.confoundRank)
+    }
+
+    /// Why a run has fewer than the minimum: its censoring (it has enough uncensored; `clean`
+    /// refuses it), or the settings (too few even uncensored, with confounds of that rank: an
+    /// error, for the settings would fail every run of its length alike).
+    enum Shortfall: Equatable {
+        case censoring
+        case settings(uncensored: DegreesOfFreedom)
+    }
+
+    /// Nil when the run has `minimum` or more. `columns`: the confound columns, named beside their
+    /// rank in the settings' error.
+    func shortfall(minimum: Int, confoundRank: Int, columns: Int?, options: SignalCleanOptions) -> Shortfall? {
+        guard residual < minimum else { return nil }
+        var uncensored = DegreesOfFreedom(volumes: volumes, kept: volumes, confoundRank: confoundRank, options: options)
+        uncensored.columns = columns
+        return kept < volumes && uncensored.residual >= minimum ? .censoring : .settings(uncensored: uncensored)
+    }
+
     /// Where the degrees of freedom went, for the error below `minimum`. `censored`: these are the
     /// run's uncensored degrees of freedom, and censoring left it fewer still (said so, while the
     /// text stays the same for every run of the length, so a run's failures group as one).
@@ -64,7 +99,12 @@ struct DegreesOfFreedom: Sendable, Equatable {
             parts.append(String(format: "the band %g–%g Hz keeps %.0f%% of the spectrum (%d)", band.low, band.high, band.fraction * 100, afterFilter))
         }
         parts.append(trend == 2 ? "the mean and linear trend use 2" : "the mean uses 1")
-        if confounds > 0 { parts.append("\(confounds) confound column\(confounds == 1 ? "" : "s") use\(confounds == 1 ? "s" : "") \(confounds)") }
+        let c = columns ?? confounds
+        if c == confounds {
+            if c > 0 { parts.append("\(c) confound column\(c == 1 ? "" : "s") use\(c == 1 ? "s" : "") \(c)") }
+        } else {
+            parts.append("\(c) confound column\(c == 1 ? "" : "s"), of rank \(confounds) once filtered and detrended, use \(confounds)")
+        }
         return "leaves \(residual) residual degrees of freedom, fewer than min_dof \(minimum): " + parts.joined(separator: "; ")
     }
 }
