@@ -154,8 +154,10 @@ public struct ConnectivityKind: TypedStageKind {
         return SignalClean.standardize(series, kind, originalMean: originalMean)
     }
 
-    /// Seed labels against the atlas's label table (or the synthetic atlas), at spec time.
+    /// Seed labels against the atlas's label table (or the synthetic atlas), and spheres against
+    /// the first run's grid, at spec time.
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
+        checkSpheres(p, stage: stage, study: study)
         let labels = p.seeds.enumerated().compactMap { i, seed -> (String, String)? in
             if case .atlasLabel(let label) = seed.source { return (label, "seeds[\(i)].label") }
             return nil
@@ -167,6 +169,34 @@ public struct ConnectivityKind: TypedStageKind {
         }
         if let names = AtlasNames.names(table: p.atlasLabels, atlas: p.atlas, stage: stage, study: study, key: "atlas_labels") {
             for (label, key) in labels { AtlasNames.check(label, at: key, names: names, stage: stage, study: study) }
+        }
+    }
+
+    /// A sphere with no voxel on the first run's grid (from the header of the run the `clean` stage
+    /// read first in `from` reads) is a mistake in its coordinates: every run would fail with it.
+    /// Reads one image header; nothing when the runs come from an upstream stage's files.
+    private func checkSpheres(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
+        let spheres = p.seeds.enumerated().compactMap { i, seed -> (Int, [Double], Double)? in
+            if case .sphere(let centre, let radius) = seed.source, centre.count == 3 { return (i, centre, radius) }
+            return nil
+        }
+        guard !spheres.isEmpty, let name = stage.from.first, let up = study.stage(name), let clean = up.kind as? CleanKind,
+              let scan = study.spec.cohort.scans.first,
+              let bold = try? clean.sources(clean.typed(up), scope: scan, directory: study.spec.directory)["bold"],
+              let header = try? NIfTIFile.readHeader(study.path(bold)).header, header.shape.count >= 3 else { return }
+        let shape = Array(header.shape.prefix(3)), affine = header.affine
+        for (i, centre, radius) in spheres where SeedGeometry.sphere(centre: centre, radius: radius, shape: shape, affine: affine).isEmpty {
+            // The grid's extent in world mm: its corner voxels' centres through the affine.
+            var low = [Double](repeating: .infinity, count: 3), high = [Double](repeating: -.infinity, count: 3)
+            for corner in 0..<8 {
+                let ijk = (0..<3).map { Double(corner >> $0 & 1 == 1 ? shape[$0] - 1 : 0) }
+                let xyz = affine.apply(ijk)
+                for a in 0..<3 { low[a] = min(low[a], xyz[a]); high[a] = max(high[a], xyz[a]) }
+            }
+            let span = zip(["x", "y", "z"], zip(low, high)).map { "\($0) \(JSONValue.format(number: $1.0)) to \(JSONValue.format(number: $1.1))" }
+            study.report(stage, "seeds[\(i)].sphere", "no voxel of the data grid lies within \(JSONValue.format(number: radius)) mm of "
+                         + "(\(centre.map { JSONValue.format(number: $0) }.joined(separator: ", "))): \(scan.label)'s run \(bold) spans "
+                         + span.joined(separator: ", ") + " mm; check the coordinates (world mm, in the run's space)")
         }
     }
 

@@ -89,7 +89,7 @@ struct DegreesOfFreedom: Sendable, Equatable {
     /// run's uncensored degrees of freedom, and censoring left it fewer still (said so, while the
     /// text stays the same for every run of the length, so a run's failures group as one).
     func explanation(minimum: Int, censored: Bool = false) -> String {
-        breakdown(minimum: minimum) + (censored ? " (before censoring, which leaves fewer still)" : "") + ". Correlations on so few would be noise; lower the cut-offs, confounds or censoring, or min_dof if you must"
+        breakdown(minimum: minimum) + (censored ? " (before censoring, which leaves fewer still)" : "") + ". Correlations on so few would be noise; widen the band or take fewer confounds (or lower min_dof, if you must)"
     }
 
     /// "leaves d residual degrees of freedom, fewer than min_dof m: " and where they went.
