@@ -2,7 +2,7 @@
 # Benchmark (not a test): group permutation inference, pipe next to nilearn 0.14.1 `permuted_ols`
 # on the same numbers in the same invocation (issue 6).
 #
-#   benchmarks/group-stats.sh            # about 4 minutes on 2 cores; PIPE_PYTHON picks the Python
+#   benchmarks/group-stats.sh            # about 8 minutes on 2 cores; PIPE_PYTHON picks the Python
 #
 # Data: stats-bench writes one data set (BENCH_WRITE; little-endian float64 files and the mask) and
 # both tools read it: 49 subjects x the 228,783-voxel ellipsoid mask on the 91x109x91 2 mm grid
