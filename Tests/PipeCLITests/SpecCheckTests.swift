@@ -152,6 +152,41 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertEqual(censored.status, 0, censored.stderr)
     }
 
+    /// A subject the stage includes with no value, or no number, in a design column fails before
+    /// anything runs (the group stage would stop after every scan was cleaned), at each stage
+    /// whose design reads it; a subject no stage includes is not held against it.
+    func testAGapInACovariateOfAnIncludedSubjectIsASpecError() throws {
+        var rows = try String(contentsOf: Self.root.appendingPathComponent("participants.tsv"), encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        let age = rows[0].firstIndex(of: "age")!, group = rows[0].firstIndex(of: "group")!
+        // sub-02 (anxious) has no age, sub-07 (non-anxious) a word; sub-05, with no values at all,
+        // is left out by the cohort's include (and has no scans).
+        for i in rows.indices.dropFirst() {
+            if rows[i][0] == "sub-02" { rows[i][age] = "n/a" }
+            if rows[i][0] == "sub-07" { XCTAssertEqual(rows[i][group], "nonanxious"); rows[i][age] = "forty" }
+        }
+        rows.append(["sub-05"] + rows[1].dropFirst().map { _ in "n/a" })
+        try (rows.map { $0.joined(separator: "\t") }.joined(separator: "\n") + "\n")
+            .write(to: Self.root.appendingPathComponent("participants-gap.tsv"), atomically: false, encoding: .utf8)
+        let (r, _, _) = try validate(replacing: #""participants.tsv""#, with: #""participants-gap.tsv""#)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        let text = try String(contentsOf: Self.spec, encoding: .utf8)
+        func line(of stage: String) -> Int { text.components(separatedBy: "\n").firstIndex { $0.contains("\"\(stage)\": {") }! + 1 }
+        // age is covariates[0] of two stages and [1] of one; each includes sub-02 (anxious).
+        for (stage, key) in [("responders_baseline", "covariates[0]"), ("anxiety_baseline", "covariates[0]"),
+                             ("improvement_baseline", "covariates[1]")] {
+            let problems = r.stderr.split(separator: "\n").filter { $0.contains(" stages.\(stage).\(key): ") }
+            XCTAssertTrue(problems.contains { $0.contains("in participants-gap.tsv's column age, sub-02 has no value; exclude the subject or fill it in") },
+                          "\(stage): \(r.stderr)")
+            XCTAssertTrue(problems.allSatisfy { $0.contains("bad.json:") && Int($0.split(separator: ":")[1])! >= line(of: stage) }, "\(stage): \(r.stderr)")
+        }
+        // sub-07 is only in anxiety_baseline (anxious vs non-anxious).
+        let word = r.stderr.split(separator: "\n").filter { $0.contains("sub-07 has 'forty'; expected a number") }
+        XCTAssertEqual(word.count, 1, r.stderr)
+        XCTAssertTrue(word.first?.contains(" stages.anxiety_baseline.covariates[0]: ") ?? false, r.stderr)
+        XCTAssertFalse(r.stderr.contains("sub-05"), r.stderr)
+    }
+
     func testAConfoundColumnMissingFromTheFirstRunIsASpecError() throws {
         let (r, line, _) = try validate(replacing: #""confounds": "24P+wm_csf""#, with: #""confounds": "24P+wm_csf+global_signl""#)
         XCTAssertEqual(r.status, 2, r.stderr)

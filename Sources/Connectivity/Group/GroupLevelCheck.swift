@@ -137,6 +137,33 @@ final class GroupLevelCheck {
         }
         for (i, contrast) in contrasts.enumerated() { terms(contrast, at: "contrasts[\(i)]", among: names) }
         designColumns = names
+        var design: [(column: String, key: String, numeric: Bool)] = spec.group.map { [($0, "group", false)] } ?? []
+        for (i, covariate) in spec.covariates.enumerated() { design.append((covariate, "covariates[\(i)]", true)) }
+        for covariate in interacted.sorted() where !spec.covariates.contains(covariate) { design.append((covariate, "interactions", true)) }
+        for (column, key, numeric) in design { values(of: column, at: key, numeric: numeric) }
+    }
+
+    /// Every subject the stage may use has a value in `column` (a number when `numeric`), as the
+    /// design matrix needs: a gap would otherwise stop the stage after every scan was processed.
+    /// The subjects: the cohort's that pass the stage's `include` and have a scan (a superset of
+    /// those the stage reads, which can also lose subjects to QC or a missing session).
+    private func values(of column: String, at key: String, numeric: Bool) {
+        guard let table, let selected else { return }
+        let cohort = study.spec.cohort
+        let included = Set(selected)
+        var empty: [String] = [], notNumbers: [String] = []
+        for s in cohort.subjects where included.contains(s) && !cohort.scans(of: s).isEmpty {
+            guard let text = try? table.value(s, column) else { empty.append("sub-\(s)"); continue }
+            if numeric, !(Double(text).map(\.isFinite) ?? false) { notNumbers.append("sub-\(s) has '\(text)'") }
+        }
+        let name = Self.name(table)
+        if !empty.isEmpty {
+            study.report(stage, key, "in \(name)'s column \(column), " + Self.list(empty)
+                         + (empty.count == 1 ? " has no value; exclude the subject or fill it in" : " have no value; exclude them or fill them in"))
+        }
+        if !notNumbers.isEmpty {
+            study.report(stage, key, "in \(name)'s column \(column), " + Self.list(notNumbers) + "; expected a number")
+        }
     }
 
     private var designColumns: [String] = []
