@@ -180,11 +180,25 @@ final class SpecCheckTests: XCTestCase {
                           "\(stage): \(r.stderr)")
             XCTAssertTrue(problems.allSatisfy { $0.contains("bad.json:") && Int($0.split(separator: ":")[1])! >= line(of: stage) }, "\(stage): \(r.stderr)")
         }
+        // roi's clinical column may have gaps (correlations leave the subject out), not words.
+        XCTAssertFalse(r.stderr.contains("stages.responders_followup.clinical"), r.stderr)
         // sub-07 is only in anxiety_baseline (anxious vs non-anxious).
         let word = r.stderr.split(separator: "\n").filter { $0.contains("sub-07 has 'forty'; expected a number") }
         XCTAssertEqual(word.count, 1, r.stderr)
         XCTAssertTrue(word.first?.contains(" stages.anxiety_baseline.covariates[0]: ") ?? false, r.stderr)
         XCTAssertFalse(r.stderr.contains("sub-05"), r.stderr)
+
+        // A word in madrs_change_pct: improvement_baseline's covariate and responders_followup's
+        // clinical column (both take anxious patients; sub-03 is one).
+        let change = rows[0].firstIndex(of: "madrs_change_pct")!
+        for i in rows.indices.dropFirst() where rows[i][0] == "sub-03" { rows[i][change] = "-80%" }
+        try (rows.map { $0.joined(separator: "\t") }.joined(separator: "\n") + "\n")
+            .write(to: Self.root.appendingPathComponent("participants-gap.tsv"), atomically: false, encoding: .utf8)
+        let (words, _, _) = try validate(replacing: #""participants.tsv""#, with: #""participants-gap.tsv""#)
+        for place in ["stages.improvement_baseline.covariates[0]", "stages.responders_followup.clinical[0]"] {
+            XCTAssertTrue(words.stderr.contains(" \(place): in participants-gap.tsv's column madrs_change_pct, sub-03 has '-80%'; expected a number"),
+                          "\(place): \(words.stderr)")
+        }
     }
 
     func testAConfoundColumnMissingFromTheFirstRunIsASpecError() throws {

@@ -143,12 +143,13 @@ final class GroupLevelCheck {
         for (column, key, numeric) in design { values(of: column, at: key, numeric: numeric) }
     }
 
-    /// Every subject the stage may use has a value in `column` (a number when `numeric`), as the
-    /// design matrix needs: a gap would otherwise stop the stage after every scan was processed.
+    /// Every subject the stage may use has a value in `column` (unless `gaps`, for a stage that
+    /// leaves a missing value out pairwise), and a number when `numeric`, as the design matrix
+    /// needs: a gap or a word would otherwise stop the stage after every scan was processed.
     /// The subjects: the cohort's that pass the stage's `include` and have a scan (a superset of
     /// those the stage reads, which can also lose subjects to QC or a missing session).
-    private func values(of column: String, at key: String, numeric: Bool) {
-        guard let table, let selected else { return }
+    func values(of column: String, at key: String, numeric: Bool, gaps: Bool = false) {
+        guard let table, let selected, table.columns.contains(column) else { return }
         let cohort = study.spec.cohort
         let included = Set(selected)
         var empty: [String] = [], notNumbers: [String] = []
@@ -157,7 +158,7 @@ final class GroupLevelCheck {
             if numeric, !(Double(text).map(\.isFinite) ?? false) { notNumbers.append("sub-\(s) has '\(text)'") }
         }
         let name = Self.name(table)
-        if !empty.isEmpty {
+        if !empty.isEmpty && !gaps {
             study.report(stage, key, "in \(name)'s column \(column), " + Self.list(empty)
                          + (empty.count == 1 ? " has no value; exclude the subject or fill it in" : " have no value; exclude them or fill them in"))
         }

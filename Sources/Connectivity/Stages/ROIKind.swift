@@ -211,6 +211,8 @@ public struct ROIKind: TypedStageKind {
         checkClusterSource(p, stage: stage, study: study)
         if !p.group.isEmpty { names.columns([p.group], at: "group") }
         names.columns(p.clinical, at: "clinical")
+        // A missing clinical value leaves the subject out of that correlation; a word is an error.
+        for (i, column) in p.clinical.enumerated() { names.values(of: column, at: "clinical[\(i)]", numeric: true, gaps: true) }
         if let predict = p.predict {
             names.columns([predict.column], at: "predict.column")
             names.levels([predict.positive], of: predict.column, at: "predict.positive")
