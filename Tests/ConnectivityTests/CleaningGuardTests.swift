@@ -107,6 +107,27 @@ final class CleaningGuardTests: XCTestCase {
                                          + "the mean and linear trend use 2 (before censoring, which leaves fewer still)"), errors[0])
     }
 
+    /// Censoring every volume leaves nothing to clean; whether the settings are at fault is judged
+    /// by the rank of the uncensored run's confounds, not their number: two collinear columns
+    /// count once, as they do when the run is cleaned.
+    func testEveryVolumeCensoredIsJudgedByTheConfoundsRank() throws {
+        let b = try bold(volumes: 14, tr: 2)
+        var text = "framewise_displacement\ta\tb\n"
+        for t in 0..<14 { text += (t == 0 ? "n/a" : "2") + "\t\(sin(Double(t)))\t\(2 * sin(Double(t)))\n" }
+        let confounds = folder.appendingPathComponent("collinear.tsv")
+        try text.write(to: confounds, atomically: true, encoding: .utf8)
+        // Uncensored: 14 − 2 − rank 1 = 11 (with the 2 columns counted, 10).
+        let params = #"{"mask": "none", "filter": "none", "confounds": "a+b", "scrub_fd": 0.5, "min_dof": 11}"#
+        let files = try run(b, params, confounds: confounds)
+        let info = try CleanedScan.readInfo(try XCTUnwrap(files["sub-01_ses-1_task-rest" + CleanedScan.infoFile]))
+        XCTAssertEqual([info.refusal?.value, info.keptVolumes], [-2, 0], "refused, not an error")
+        // With min_dof 12 the settings leave too few even uncensored: an error naming the rank.
+        XCTAssertThrowsError(try run(b, params.replacingOccurrences(of: "11}", with: "12}"), confounds: confounds)) { error in
+            XCTAssertTrue("\(error)".contains("leaves 11 residual degrees of freedom, fewer than min_dof 12: 14 of 14 volumes kept; "
+                                              + "the mean and linear trend use 2; 2 confound columns, of rank 1 once filtered and detrended, use 1"), "\(error)")
+        }
+    }
+
     func testATRInMillisecondsIsAnErrorUnlessTheSpecStatesTheTR() throws {
         let b = try bold(volumes: 60, tr: 2000)
         XCTAssertThrowsError(try clean(b, #"{"mask": "none", "filter": "butterworth"}"#)) { error in

@@ -58,11 +58,14 @@ struct DegreesOfFreedom: Sendable, Equatable {
     /// How cleaning counts a run's degrees of freedom with `options`, its censoring included: the
     /// confound report (nil when censoring keeps fewer than 2 volumes: nothing is cleaned, and the
     /// count stops before the confounds, an upper bound already below 1), and the confound rank by
-    /// which the settings are judged (the number of columns when there is no report).
+    /// which the settings are judged (then the rank of the uncensored run's confounds).
     static func count(volumes: Int, kept: Int, confounds: Matrix?, options: SignalCleanOptions) throws
         -> (dof: DegreesOfFreedom, report: SignalCleanReport?, rank: Int) {
         if kept < 2 {
-            return (DegreesOfFreedom(volumes: volumes, kept: kept, confoundRank: 0, options: options), nil, confounds?.columns ?? 0)
+            var uncensored = options
+            uncensored.sampleMask = nil
+            let rank = try SignalClean(options: uncensored).report(timePoints: volumes, confounds: confounds).confoundRank
+            return (DegreesOfFreedom(volumes: volumes, kept: kept, confoundRank: 0, options: options), nil, rank)
         }
         let report = try SignalClean(options: options).report(timePoints: volumes, confounds: confounds)
         return (DegreesOfFreedom(report: report, volumes: volumes, options: options), report, report.confoundRank)
