@@ -236,14 +236,20 @@ public enum ScanLoader {
 
     /// The confounds table with the dummy scans' rows dropped.
     /// - Throws: `InputError` when it does not have one row per volume of the file.
-    static func readConfounds(_ request: Request, total: Int, volumes: Int) throws -> ConfoundsTable? {
+    private static func readConfounds(_ request: Request, total: Int, volumes: Int) throws -> ConfoundsTable? {
         guard let path = request.confounds else { return nil }
-        var table = try ConfoundsTable.read(path)
+        return try trimmed(ConfoundsTable.read(path), path: path, bold: request.bold, total: total, dummyScans: request.dummyScans)
+    }
+
+    /// `table` (read from `path`) with the dummy scans' rows dropped.
+    /// - Throws: `InputError` when it does not have one row per volume of the file.
+    static func trimmed(_ table: ConfoundsTable, path: String, bold: String, total: Int, dummyScans: Int) throws -> ConfoundsTable {
+        var table = table
         guard table.rowCount == total else {
-            throw InputError(path: path, "has \(table.rowCount) rows; the BOLD series \(request.bold) has \(total) volumes")
+            throw InputError(path: path, "has \(table.rowCount) rows; the BOLD series \(bold) has \(total) volumes")
         }
-        for name in table.names { table.columns[name] = Array(table.columns[name]!.dropFirst(request.dummyScans)) }
-        table.rowCount = volumes
+        for name in table.names { table.columns[name] = Array(table.columns[name]!.dropFirst(dummyScans)) }
+        table.rowCount = total - dummyScans
         return table
     }
 

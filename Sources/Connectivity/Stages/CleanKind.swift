@@ -179,13 +179,14 @@ public struct CleanKind: TypedStageKind {
         let first = scan.label
         let needsConfounds = !p.confounds.isEmpty || p.scrubFD > 0 || p.scrubStdDVARS > 0
         var columns: [String] = []
-        var usable = true  // the confound columns were found: the degrees of freedom can be counted
+        var table: ConfoundsTable?  // read, and its columns found: the degrees of freedom can be counted
         if needsConfounds, let confounds = files["confounds"].map(study.path), case .regular = FileSystem.kind(of: confounds) {
             do {
                 let t = try ConfoundsTable.read(confounds)
+                table = t
                 if !p.confounds.isEmpty {
                     do { columns = try ConfoundStrategy(p.confounds).columns(in: t) } catch let e as InputError {
-                        usable = false
+                        table = nil
                         let term = e.field ?? ""
                         let known = ConfoundStrategy.strategyNames + t.names
                         study.report(stage, "confounds", (term.isEmpty ? "" : "'\(term)': ") + "\(e.message) in \(first)'s \(files["confounds"]!)"
@@ -198,8 +199,7 @@ public struct CleanKind: TypedStageKind {
                 }
             } catch let e as InputError {
                 study.report(stage, "confounds", e.description)
-                usable = false
-            } catch { usable = false }
+            } catch {}
         }
         let boldPath = study.path(bold)
         guard case .regular = FileSystem.kind(of: boldPath), let header = try? NIfTIFile.readHeader(boldPath).header else { return }
@@ -236,9 +236,8 @@ public struct CleanKind: TypedStageKind {
         var confounds: Matrix?
         if needsConfounds {
             // Unusable (reported above), absent or the wrong length: the run reports it when read.
-            guard usable, let path = files["confounds"].map(study.path) else { return }
-            request.confounds = path
-            guard let t = try? ScanLoader.readConfounds(request, total: total, volumes: volumes) else { return }
+            guard let table, let t = try? ScanLoader.trimmed(table, path: table.path, bold: boldPath, total: total, dummyScans: p.dummyScans)
+            else { return }
             trimmed = t
             if !p.confounds.isEmpty {
                 guard let selected = try? t.selecting(columns) else { return }
