@@ -18,6 +18,9 @@ final class ProgressPrinter: RunObserver, @unchecked Sendable {
     private let jobs: Int
     private let lock = NSLock()
     private var stages: [StageLine] = []
+    /// The tasks served from the cache, so that one recomputed afterwards (its data dropped,
+    /// `keep: false`, and needed again) is counted as run, not as both.
+    private var cachedTasks: Set<String> = []
     private var drawnLines = 0
     private var lastDraw = Date.distantPast
 
@@ -57,9 +60,13 @@ final class ProgressPrinter: RunObserver, @unchecked Sendable {
     private func update(_ event: RunEvent) {
         switch event {
         case .runStarted(_, let s): stages = s.map { var l = StageLine(name: $0.name); l.total = $0.tasks; return l }
-        case .cached(let st, _, _): if let i = index(st) { stages[i].cached += 1 }
-        case .started(let st, _, _, _):
-            if let i = index(st) { stages[i].running += 1; if stages[i].firstStart == nil { stages[i].firstStart = Date() } }
+        case .cached(let st, let sc, _):
+            if let i = index(st) { stages[i].cached += 1; cachedTasks.insert(st + " " + sc.label) }
+        case .started(let st, let sc, _, _):
+            guard let i = index(st) else { break }
+            if cachedTasks.remove(st + " " + sc.label) != nil { stages[i].cached -= 1 }
+            stages[i].running += 1
+            if stages[i].firstStart == nil { stages[i].firstStart = Date() }
         case .finished(let st, _, _, let secs, _, _):
             if let i = index(st) { stages[i].running -= 1; stages[i].done += 1; stages[i].busySeconds += secs }
         case .failed(let st, _, _, _, _, _, let retry):

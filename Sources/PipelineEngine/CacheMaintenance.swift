@@ -107,19 +107,27 @@ public struct CacheMaintenance: Sendable {
                 continue
             }
             var problem: String?
-            if cache.isDropped(key) {
-                // Data dropped (keep: false): the manifest and its key are what remains to check.
-                if m.task.computedKey != key { corrupt.append((key, "manifest does not hash to its key")); remove(key) } else { valid[key] = m }
-                continue
-            }
+            // Data dropped (keep: false): the outputs the marker names may be gone; the others are
+            // checked as any entry's.
+            let gone = cache.droppedOutputs(key)
             let present = Set(FileSystem.list(cache.entryPath(key) + "/out"))
-            for o in m.outputs {
+            for o in m.outputs where !(gone.contains(o.name) && !present.contains(o.name)) {
                 let p = cache.outputPath(key, o.name)
                 guard let d = try? FileSystem.sha256(ofFile: p) else { problem = "output \(o.name) missing"; break }
                 if d != o.sha256 { problem = "output \(o.name) has digest \(d.prefix(12)), manifest says \(o.sha256.prefix(12))"; break }
             }
-            if problem == nil, present != Set(m.outputs.map(\.name)) { problem = "output folder does not match the manifest" }
-            if problem == nil, cache.entryOutputs(for: key) != m.outputs { problem = "outputs.tsv does not match the manifest" }
+            let names = Set(m.outputs.map(\.name))
+            if problem == nil, !present.isSubset(of: names) || !names.subtracting(gone).isSubset(of: present) {
+                problem = "output folder does not match the manifest"
+            }
+            if problem == nil {
+                let recorded: [OutputFile]?
+                switch cache.entryState(for: key) {
+                case .intact(let outputs), .dropped(let outputs, _): recorded = outputs
+                case .missing, .damaged: recorded = nil
+                }
+                if recorded != m.outputs { problem = "outputs.tsv does not match the manifest" }
+            }
             if problem == nil, m.task.computedKey != key { problem = "manifest does not hash to its key" }
             if let problem {
                 corrupt.append((key, problem))

@@ -8,7 +8,8 @@ extension CacheStore {
     /// and fsync each (made read-only), fsync `out/`, write and fsync
     /// `manifest.json` last, fsync the folder, rename it to `tasks/<key>`, fsync `tasks/`.
     /// A kill at any point leaves either no entry or a complete one. If another process published
-    /// the same key first, its entry is kept and returned.
+    /// the same key first, its entry is kept and returned. An entry of the key whose data was
+    /// dropped (`keep: false`) gets the dropped files back in place (``restoreDropped``).
     /// An output whose digest the task computed while writing it (`knownDigests`) is not read
     /// back, provided its size, inode and modification time are unchanged since.
     /// - Returns: the manifest of the entry.
@@ -47,6 +48,9 @@ extension CacheStore {
                 FileSystem.remove(temporary)
                 return existing
             }
+            if let existing = try restoreDropped(task.key, from: temporary, outputs: recorded) {
+                return existing
+            }
             if e == EEXIST || e == ENOTEMPTY {
                 // An entry folder without a valid manifest: not an entry. Replace it.
                 let trash = tmpPath + "/trash.\(task.key).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
@@ -59,5 +63,28 @@ extension CacheStore {
         }
         try FileSystem.fsyncPath(tasksPath)
         return manifest
+    }
+
+    /// Moves the files a dropped entry of `key` lost back into it from a recomputation in
+    /// `temporary` (which is then removed), when the recomputation gave the recorded outputs: the
+    /// entry never disappears, so a task reading the files it kept meanwhile is not disturbed.
+    /// Each file is fsynced (by `publish`) before it moves; the marker goes last, so a kill leaves
+    /// an entry still dropped, with some of its files back (checked as any entry's).
+    /// - Returns: the entry's manifest, or nil when `key` has no dropped entry with these outputs.
+    func restoreDropped(_ key: String, from temporary: String, outputs: [RecordedOutput]) throws -> Manifest? {
+        guard case .dropped(let files, let missing) = entryState(for: key), files == outputs.map(\.file),
+              let existing = manifest(for: key) else { return nil }
+        let dest = entryPath(key)
+        for name in missing.sorted() { try FileSystem.rename(temporary + "/out/" + name, dest + "/out/" + name) }
+        try FileSystem.fsyncPath(dest + "/out")
+        // The restored files' identities, so that the next check is a stat, not a rehash.
+        guard let old = try? FileSystem.read(dest + "/outputs.tsv"), let recorded = Self.decodeOutputs(old) else { return nil }
+        let fresh = Dictionary(outputs.map { ($0.file.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let merged = recorded.map { missing.contains($0.file.name) ? fresh[$0.file.name] ?? $0 : $0 }
+        try FileSystem.writeAtomically(Array(Self.encodeOutputs(merged).utf8), to: dest + "/outputs.tsv")
+        FileSystem.remove(dest + "/" + Self.droppedMarker)
+        try FileSystem.fsyncPath(dest)
+        FileSystem.remove(temporary)
+        return existing
     }
 }

@@ -82,8 +82,10 @@ public struct CacheStore: Sendable {
         case damaged(String)
         /// An entry of a `keep: false` stage whose data files were dropped once every task that
         /// read them was cached: its manifest and output digests remain, so its key and its
-        /// dependents' keys stand; it is recomputed only when a task needs the data again.
-        case dropped([OutputFile])
+        /// dependents' keys stand; it is recomputed only when a task needs the dropped files
+        /// (`missing`, the names of the outputs no longer there) again. Its other outputs are
+        /// checked as an intact entry's are.
+        case dropped([OutputFile], missing: Set<String>)
     }
 
     /// Whether entry `key` exists and its files are still the ones it recorded.
@@ -92,8 +94,8 @@ public struct CacheStore: Sendable {
     /// the recorded one. When the recorded inode and modification time also match, the file is
     /// taken as unchanged; otherwise (a copied or restored cache, an edited file) it is rehashed,
     /// and a digest that differs from the recorded one makes the entry damaged. A matching
-    /// rehash refreshes the recorded identities, so the next check is a stat again. An entry with
-    /// a missing output and the drop marker is dropped.
+    /// rehash refreshes the recorded identities, so the next check is a stat again. An entry
+    /// whose missing outputs are all among those its drop marker names is dropped.
     /// Checked on every plan and run; `pipe cache verify` rehashes everything.
     public func entryState(for key: String, tasks: DirectoryHandle? = nil) -> EntryState {
         let dir = entryPath(key)
@@ -108,15 +110,22 @@ public struct CacheStore: Sendable {
         guard let bytes, let recorded = Self.decodeOutputs(bytes) else { return .missing }
         var refreshed = recorded
         var changed = false
+        var missing: Set<String> = []
+        // The marker is read only when a file is missing: an entry whose files are all in place is
+        // intact (its files checked as any entry's), even if a drop was cut short.
+        var droppable: Set<String>??
         for (i, r) in recorded.enumerated() {
             let path = dir + "/out/" + r.file.name
             guard let id = (tasks.flatMap { $0.identity(key + "/out/" + r.file.name) }) ?? (try? FileSystem.identity(of: path)) else {
-                // The marker is looked for only here: an entry whose files are all in place is
-                // intact (its files checked as any entry's), even if a drop was cut short.
-                if tasks?.exists(key + "/" + Self.droppedMarker) ?? FileSystem.exists(dir + "/" + Self.droppedMarker) {
-                    return .dropped(recorded.map(\.file))
+                if droppable == nil {
+                    let marker = tasks.map { $0.read(key + "/" + Self.droppedMarker) } ?? (try? FileSystem.read(dir + "/" + Self.droppedMarker))
+                    droppable = .some(marker.flatMap { Self.decodeDropMarker($0, outputs: recorded.map(\.file.name)) })
                 }
-                return .damaged("output \(r.file.name) is missing")
+                guard let names = droppable!, names.contains(r.file.name) else {
+                    return .damaged("output \(r.file.name) is missing")
+                }
+                missing.insert(r.file.name)
+                continue
             }
             if id.size != r.file.size {
                 return .damaged("output \(r.file.name) is \(id.size) bytes, the entry recorded \(r.file.size)")
@@ -133,7 +142,7 @@ public struct CacheStore: Sendable {
             changed = true
         }
         if changed { try? FileSystem.writeAtomically(Array(Self.encodeOutputs(refreshed).utf8), to: dir + "/outputs.tsv") }
-        return .intact(recorded.map(\.file))
+        return missing.isEmpty ? .intact(recorded.map(\.file)) : .dropped(recorded.map(\.file), missing: missing)
     }
 
     /// One line of `outputs.tsv`: an output and, when recorded, the inode and mtime it was
@@ -180,27 +189,47 @@ public struct CacheStore: Sendable {
         return m
     }
 
-    /// The file that marks an entry whose data files were dropped; it holds their size in bytes.
+    /// The file that marks an entry whose data files were dropped: the bytes they held on its first
+    /// line, then their names, one per line (a marker with the bytes alone, as older versions
+    /// wrote, dropped every output).
     static let droppedMarker = "dropped"
+
+    /// The names a drop marker says were dropped, nil when it is unreadable.
+    static func decodeDropMarker(_ bytes: [UInt8], outputs: [String]) -> Set<String>? {
+        let lines = bytes.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) }
+        guard let first = lines.first, Int64(first) != nil else { return nil }
+        return lines.count == 1 ? Set(outputs) : Set(lines.dropFirst())
+    }
 
     /// Whether entry `key`'s data files were dropped (see ``EntryState/dropped(_:)``).
     public func isDropped(_ key: String) -> Bool { FileSystem.exists(entryPath(key) + "/" + Self.droppedMarker) }
 
     /// The bytes a dropped entry's data files held (0 for an entry that was not dropped).
     public func droppedBytes(_ key: String) -> Int64 {
-        (try? FileSystem.read(entryPath(key) + "/" + Self.droppedMarker)).flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 0
+        guard let bytes = try? FileSystem.read(entryPath(key) + "/" + Self.droppedMarker) else { return 0 }
+        return bytes.split(separator: UInt8(ascii: "\n")).first.flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 0
     }
 
-    /// Drops the data files of an intact entry, keeping its manifest and output list: the marker
-    /// is written first, so a kill leaves an entry that is dropped (or still whole), never one
-    /// that looks intact without its files. Call only under the lock.
-    /// - Returns: the bytes freed (0 when the entry was not intact).
+    /// The names of entry `key`'s outputs whose data was dropped (empty when none was).
+    public func droppedOutputs(_ key: String) -> Set<String> {
+        guard let bytes = try? FileSystem.read(entryPath(key) + "/" + Self.droppedMarker), let m = manifest(for: key) else { return [] }
+        return Self.decodeDropMarker(bytes, outputs: m.outputs.map(\.name)) ?? []
+    }
+
+    /// Drops the data files of an intact entry that `drops` names (the stage kind's
+    /// ``StageKind/dropsOutput(named:)``), keeping its manifest, output list and other files: the
+    /// marker is written first, so a kill leaves an entry that is dropped (or still whole), never
+    /// one that looks intact without its files. Call only under the lock.
+    /// - Returns: the bytes freed (0 when the entry was not intact or drops nothing).
     @discardableResult
-    public func dropData(_ key: String) -> Int64 {
+    public func dropData(_ key: String, drops: (String) -> Bool = { _ in true }) -> Int64 {
         guard case .intact(let outputs) = entryState(for: key) else { return 0 }
-        let bytes = outputs.reduce(Int64(0)) { $0 &+ $1.size }
-        do { try FileSystem.writeAtomically(Array(String(bytes).utf8), to: entryPath(key) + "/" + Self.droppedMarker) } catch { return 0 }
-        for o in outputs { FileSystem.remove(entryPath(key) + "/out/" + o.name) }
+        let dropped = outputs.filter { drops($0.name) }
+        guard !dropped.isEmpty else { return 0 }
+        let bytes = dropped.reduce(Int64(0)) { $0 &+ $1.size }
+        let marker = ([String(bytes)] + dropped.map(\.name)).joined(separator: "\n") + "\n"
+        do { try FileSystem.writeAtomically(Array(marker.utf8), to: entryPath(key) + "/" + Self.droppedMarker) } catch { return 0 }
+        for o in dropped { FileSystem.remove(entryPath(key) + "/out/" + o.name) }
         return bytes
     }
 

@@ -74,8 +74,8 @@ public struct Planner: Sendable {
         switch cache.entryState(for: d.key, tasks: tasksDir) {
         case .intact(let outputs):
             return (TaskPlan(task: id, status: .cached, key: d.key, reasons: [], outputs: outputs), nil)
-        case .dropped(let outputs):
-            return (TaskPlan(task: id, status: .cached, key: d.key, reasons: [], outputs: outputs, dropped: true), nil)
+        case .dropped(let outputs, let missing):
+            return (TaskPlan(task: id, status: .cached, key: d.key, reasons: [], outputs: outputs, droppedOutputs: missing), nil)
         case .damaged(let why):
             return (TaskPlan(task: id, status: .run, key: d.key, reasons: ["cache entry damaged (\(why)); it will be recomputed"]), nil)
         case .missing:

@@ -94,7 +94,7 @@ extension RunState {
         sourceBytesRead += desc.sources.reduce(0) { $0 + Self.size(of: $1) }
         emit(.finished(stage: task.stage, scope: task.scope, key: desc.key, seconds: m.seconds, peakRSS: m.peakRSS, cpuSeconds: m.cpuSeconds))
         complete(id, key: desc.key, outputs: m.outputs)
-        for w in waiters { serveFromCache(w, key: desc.key, outputs: m.outputs, dropped: false) }
+        for w in waiters { serveFromCache(w, key: desc.key, outputs: m.outputs) }
         drain()
     }
 

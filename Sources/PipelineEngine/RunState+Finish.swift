@@ -17,14 +17,15 @@ extension RunState {
         for stage in order { try? cache.updateIndex(study: study, stage: stage, perStage[stage]!) }
     }
 
-    /// Drops the data of every entry of a `keep: false` stage once every task that reads it is done
-    /// (executed or cached) in this run; a stage read by nothing keeps its data. Entries served
-    /// already dropped are not looked at again.
+    /// Drops the data of every entry of a `keep: false` stage (the outputs its kind's
+    /// ``StageKind/dropsOutput(named:)`` names) once every task that reads it is done (executed
+    /// or cached) in this run; a stage read by nothing keeps its data. Entries served already
+    /// dropped are not looked at again.
     func dropIntermediates() {
-        for (i, task) in graph.tasks.enumerated() where graph.stage(of: task).keep == false && !dropped.contains(i) {
+        for (i, task) in graph.tasks.enumerated() where graph.stage(of: task).keep == false && dropped[i] == nil {
             guard status[i] == .done, let key = resolved[i]?.key, !graph.dependents[i].isEmpty,
                   graph.dependents[i].allSatisfy({ status[$0] == .done }) else { continue }
-            cache.dropData(key)
+            cache.dropData(key, drops: graph.stage(of: task).kind.dropsOutput(named:))
         }
     }
 

@@ -44,10 +44,15 @@ struct RunState {
     var running = 0
     var memoryInUse: UInt64 = 0
     var coresInUse = 0
-    /// Tasks served from an entry whose data was dropped (`keep: false`), and those being
-    /// recomputed because a task that must run reads them.
-    var dropped: Set<Int> = []
-    var materializing: Set<Int> = []
+    /// Tasks served from an entry whose data was dropped (`keep: false`), with the names of the
+    /// outputs dropped.
+    var dropped: [Int: Set<String>] = [:]
+    /// Tasks being recomputed because a task that must run reads their dropped files, with the
+    /// tasks waiting for them. Such a task was complete once already, so its second completion
+    /// releases only these waiters, not every dependent a second time.
+    var materializing: [Int: [Int]] = [:]
+    /// The stages whose dropped entries this run recomputes, warned about once each.
+    var warnedRecomputing: Set<String> = []
     /// No more tasks start (a failure without `--keep-going`, or cancellation).
     var stopping = false
     var interrupted = false
@@ -101,19 +106,23 @@ struct RunState {
     /// damaged entry is reported, removed (under the lock) and recomputed; otherwise it is ready.
     mutating func resolve(_ id: Int) {
         let task = graph.tasks[id]
-        if plans[id].status == .cached, !materializing.contains(id), let key = plans[id].key {
-            serveFromCache(id, key: key, outputs: plans[id].outputs, dropped: plans[id].dropped)
+        if plans[id].status == .cached, materializing[id] == nil, let key = plans[id].key {
+            serveFromCache(id, key: key, outputs: plans[id].outputs, dropped: plans[id].droppedOutputs)
             return
         }
         let desc = graph.describe(task) { resolved[$0]! }
         descriptions[id] = desc
         switch cache.entryState(for: desc.key, tasks: tasksDir) {
         case .intact(let outputs):
-            serveFromCache(id, key: desc.key, outputs: outputs, dropped: false)
+            serveFromCache(id, key: desc.key, outputs: outputs)
             return
-        case .dropped(let outputs):
-            serveFromCache(id, key: desc.key, outputs: outputs, dropped: true)
-            return
+        case .dropped(let outputs, let missing):
+            // Recomputed for a reader of its dropped files, it runs; its entry stays in place
+            // meanwhile (the files it kept may be being read) and gets them back when it publishes.
+            if materializing[id] == nil {
+                serveFromCache(id, key: desc.key, outputs: outputs, dropped: missing)
+                return
+            }
         case .damaged(let why):
             emit(.warning("\(task.label): cache entry \(desc.key.prefix(12)) is damaged (\(why)); recomputing it"))
             cache.removeEntry(desc.key)
@@ -125,19 +134,36 @@ struct RunState {
         ready.push(id)
     }
 
-    /// A task that must run and reads entries whose data was dropped waits while they are
-    /// recomputed (their outputs are the same bytes, so its key stands). Returns whether it waits.
+    /// A task that must run and reads dropped files of upstream entries (`keep: false`; its kind's
+    /// ``StageKind/readsInput(named:)``) waits while they are recomputed (their outputs are the
+    /// same bytes, so its key stands). Warns once per upstream stage, not per entry. Returns
+    /// whether it waits.
     mutating func recomputeDroppedInputs(of id: Int) -> Bool {
-        let inputs = Set(graph.tasks[id].dependencies.map(\.task)).filter { dropped.contains($0) }.sorted()
-        guard !inputs.isEmpty else { return false }
+        let kind = graph.stage(of: graph.tasks[id]).kind
+        let upstream = Set(graph.tasks[id].dependencies.map(\.task))
+        // Already being recomputed for another reader: wait for it too.
+        let pending = upstream.filter { materializing[$0] != nil && status[$0] != .done }.sorted()
+        for u in pending {
+            materializing[u]!.append(id)
+            remainingDeps[id] += 1
+        }
+        let inputs = upstream.filter { u in dropped[u]?.contains(where: kind.readsInput(named:)) ?? false }.sorted()
+        guard !inputs.isEmpty else {
+            if pending.isEmpty { return false }
+            status[id] = .waiting
+            return true
+        }
         for u in inputs {
-            dropped.remove(u)
-            materializing.insert(u)
-            cache.removeEntry(resolved[u]!.key)
+            dropped[u] = nil
+            materializing[u] = [id]
             cached -= 1  // counted again when it runs
             status[u] = .waiting
             remainingDeps[id] += 1
-            emit(.warning("\(graph.tasks[u].label): its data was dropped (keep: false) and \(graph.tasks[id].label) needs it; recomputing it"))
+            let stage = graph.tasks[u].stage
+            if !warnedRecomputing.contains(stage) {
+                warnedRecomputing.insert(stage)
+                emit(.warning("\(graph.tasks[u].label): its data was dropped (keep: false) and \(graph.tasks[id].label) needs it; recomputing it, and every other \(stage) entry a task that must run needs"))
+            }
             worklist.append(u)
         }
         status[id] = .waiting
@@ -145,10 +171,11 @@ struct RunState {
     }
 
     /// Counts and reports a cache hit, and completes the task with the entry's outputs; `dropped`
-    /// is what the entry's state said when it was looked up (no second stat per task).
-    mutating func serveFromCache(_ id: Int, key: String, outputs: [OutputFile], dropped isDropped: Bool) {
+    /// names the outputs the entry's state said were dropped when it was looked up (no second
+    /// stat per task).
+    mutating func serveFromCache(_ id: Int, key: String, outputs: [OutputFile], dropped missing: Set<String> = []) {
         cached += 1
-        if isDropped { dropped.insert(id) }
+        if !missing.isEmpty { dropped[id] = missing }
         emit(.cached(stage: graph.tasks[id].stage, scope: graph.tasks[id].scope, key: key))
         complete(id, key: key, outputs: outputs)
     }
@@ -158,6 +185,13 @@ struct RunState {
     mutating func complete(_ id: Int, key: String, outputs: [OutputFile]) {
         status[id] = .done
         resolved[id] = (key, outputs)
+        if let waiters = materializing.removeValue(forKey: id) {
+            for w in waiters {
+                remainingDeps[w] -= 1
+                if remainingDeps[w] == 0 && status[w] == .waiting { worklist.append(w) }
+            }
+            return
+        }
         for d in graph.dependents[id] {
             remainingDeps[d] -= 1
             if remainingDeps[d] == 0 && status[d] == .waiting { worklist.append(d) }

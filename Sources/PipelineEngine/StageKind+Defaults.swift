@@ -1,7 +1,8 @@
 import Foundation
 
 /// Defaults for kinds that read any number of upstream stages, no source files, need 64 MiB per
-/// task, count as one unit of work, and have no typed parameters or plan-time checks.
+/// task, count as one unit of work, have no typed parameters or plan-time checks, and whose
+/// `keep: false` entries drop every output, which their readers read all of.
 extension StageKind {
     public var upstreamCount: ClosedRange<Int> { 0...Int.max }
     public func sources(params: JSONValue, scope: Scope) throws -> [String: String] { [:] }
@@ -16,4 +17,6 @@ extension StageKind {
     public func methods(stage: StageSpec) -> MethodsText? { nil }
     public var readsStudyRecord: Bool { false }
     public var defaultThreads: Int { 1 }
+    public func dropsOutput(named name: String) -> Bool { true }
+    public func readsInput(named name: String) -> Bool { true }
 }

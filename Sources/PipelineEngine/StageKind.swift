@@ -73,6 +73,16 @@ public protocol StageKind: Sendable {
     /// is then part of their key: editing the spec reruns them. False by default.
     var readsStudyRecord: Bool { get }
 
+    /// Whether `keep: false` drops this output of an entry once every task that reads the entry is
+    /// done. By default every output; a kind whose readers often need only its small outputs
+    /// keeps those (`clean` drops its series, and keeps its record, mask and mean image).
+    func dropsOutput(named name: String) -> Bool
+
+    /// Whether a task of this kind reads an upstream output of this name. A task that must run is
+    /// handed an upstream entry whose data was dropped (`keep: false`) as it is, without
+    /// recomputing it, when it reads none of the dropped files. By default every output.
+    func readsInput(named name: String) -> Bool
+
     /// Runs one task: read inputs and sources through `context`, write outputs into
     /// `context.outputDirectory`. Runs on a dedicated thread; may block.
     func run(_ context: TaskContext) throws

@@ -21,6 +21,9 @@ public struct TaskPlan: Sendable {
     public var reasons: [String]
     /// The cached entry's outputs (empty unless cached).
     public var outputs: [OutputFile] = []
-    /// The cached entry's data files were dropped (`keep: false`); its record serves.
-    public var dropped = false
+    /// The names of the cached entry's outputs whose data was dropped (`keep: false`); its record
+    /// serves.
+    public var droppedOutputs: Set<String> = []
+    /// Whether some of the cached entry's data was dropped.
+    public var dropped: Bool { !droppedOutputs.isEmpty }
 }

@@ -27,7 +27,7 @@ public struct TaskRunner: Sendable {
     /// same key.
     ///
     /// Steps: check the kind; check the upstream outputs it will read and the source files (see
-    /// ``checkInputs(_:)`` and ``checkSources(_:)``); run the kind in a temporary entry; check
+    /// ``checkInputs(_:kind:)`` and ``checkSources(_:)``); run the kind in a temporary entry; check
     /// that no source changed while it ran; publish the entry atomically.
     /// - Throws: ``PipeError`` `.taskFailed` with the kind's error, `.cache` for a damaged input,
     ///   `.interrupted` if cancelled.
@@ -39,7 +39,7 @@ public struct TaskRunner: Sendable {
         guard kind.version == task.kindVersion else {
             throw PipeError(.cache, "kind '\(task.kind)' is version \(kind.version) here, but the task was planned for version \(task.kindVersion)")
         }
-        let inputs = try checkInputs(task)
+        let inputs = try checkInputs(task, kind: kind)
         let seen = try checkSources(task)
         var sources: [String: URL] = [:]
         for s in task.sources { sources[s.name] = URL(fileURLWithPath: s.path) }
@@ -90,8 +90,9 @@ public struct TaskRunner: Sendable {
     /// Checks every upstream output the task will read against its entry, and returns them as
     /// the kind's inputs. A damaged upstream entry is removed (so the next run recomputes it) and
     /// the task fails naming it: a task never consumes bytes other than those its key was
-    /// computed from.
-    func checkInputs(_ task: TaskDescription) throws -> [TaskInput] {
+    /// computed from. An entry whose data was dropped (`keep: false`) serves when `kind` reads
+    /// none of the dropped files; they are left out of its input.
+    func checkInputs(_ task: TaskDescription, kind: any StageKind) throws -> [TaskInput] {
         let states = task.inputs.map { cache.entryState(for: $0.key) }
         let digests = rehash(task, states: states)
         var inputs: [TaskInput] = []
@@ -99,15 +100,21 @@ public struct TaskRunner: Sendable {
             let label = i.scope == .group ? i.stage : "\(i.stage) \(i.scope.label)"
             var problem: String?
             var damaged = false
+            var gone: Set<String> = []
             switch states[n] {
             case .missing: problem = "its cache entry \(i.key.prefix(12)) is missing"
             case .damaged(let why): problem = why; damaged = true
-            case .dropped: problem = "its entry \(i.key.prefix(12)) was dropped (keep: false) and not recomputed"
-            case .intact(let outputs) where outputs != i.outputs: problem = "its entry records other outputs than the task was planned with"
+            case .intact(let outputs) where outputs != i.outputs, .dropped(let outputs, _) where outputs != i.outputs:
+                problem = "its entry records other outputs than the task was planned with"
+            case .dropped(_, let missing):
+                if let needed = missing.sorted().first(where: kind.readsInput(named:)) {
+                    problem = "its entry \(i.key.prefix(12)) was dropped (keep: false) and not recomputed (\(needed) is gone)"
+                }
+                gone = missing
             case .intact: break
             }
             var files: [String: URL] = [:]
-            for o in i.outputs where problem == nil {
+            for o in i.outputs where problem == nil && !gone.contains(o.name) {
                 let path = cache.outputPath(i.key, o.name)
                 files[o.name] = URL(fileURLWithPath: path)
                 if o.size <= Self.inputRehashLimit, digests[n][o.name] != o.sha256 {
@@ -131,8 +138,16 @@ public struct TaskRunner: Sendable {
     private func rehash(_ task: TaskDescription, states: [CacheStore.EntryState]) -> [[String: String]] {
         var files: [(input: Int, name: String, path: String)] = []
         for (n, i) in task.inputs.enumerated() {
-            guard case .intact(let outputs) = states[n], outputs == i.outputs else { continue }
-            for o in i.outputs where o.size <= Self.inputRehashLimit { files.append((n, o.name, cache.outputPath(i.key, o.name))) }
+            let outputs: [OutputFile], gone: Set<String>
+            switch states[n] {
+            case .intact(let o): outputs = o; gone = []
+            case .dropped(let o, let missing): outputs = o; gone = missing
+            default: continue
+            }
+            guard outputs == i.outputs else { continue }
+            for o in i.outputs where o.size <= Self.inputRehashLimit && !gone.contains(o.name) {
+                files.append((n, o.name, cache.outputPath(i.key, o.name)))
+            }
         }
         let results = parallelMap(files.count, workers: min(task.threads, maxThreads), block: 1) { try? FileSystem.sha256(ofFile: files[$0].path) }
         var digests = [[String: String]](repeating: [:], count: task.inputs.count)

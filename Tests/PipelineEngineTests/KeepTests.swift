@@ -23,7 +23,9 @@ final class KeepTests: XCTestCase {
             guard FileManager.default.fileExists(atPath: entry.appendingPathComponent("dropped").path) else { continue }
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: entry.appendingPathComponent("out").path), [], "dropped data left in \(key)")
             count += 1
-            bytes += Int(try String(contentsOf: entry.appendingPathComponent("dropped"), encoding: .utf8)) ?? -1
+            let marker = try String(contentsOf: entry.appendingPathComponent("dropped"), encoding: .utf8).split(separator: "\n")
+            XCTAssertEqual(marker.count, 2, "the marker names the one output dropped")
+            bytes += marker.first.flatMap { Int($0) } ?? -1
         }
         return (count, bytes)
     }
@@ -84,6 +86,103 @@ final class KeepTests: XCTestCase {
         XCTAssertEqual(try dropped(s, "scaled").count, 6, "the new entry is dropped too")
         XCTAssertTrue(FileManager.default.fileExists(atPath: s.cache.appendingPathComponent("tasks/\(scaledKeys["sub-02_ses-1"]!)/dropped").path),
                       "verify leaves the old dropped entry as it was")
+    }
+
+    /// A stage that drops only its bulk outputs (`test.annotate` keeps its note) serves a reader
+    /// that needs only what it kept (`test.notes`) without being recomputed, on the local and the
+    /// worker executor; a reader of the dropped data still has it recomputed, in place, and a
+    /// reader of both (`notes` also reads `sum`) is released once. An older marker (bytes only:
+    /// everything dropped) and a kept file gone missing are recomputed too.
+    func testKeptOutputsServeReadersThatNeedNoDroppedData() throws {
+        let scans = ["sub-01_ses-1", "sub-01_ses-2", "sub-02_ses-1", "sub-02_ses-2"]
+        func spec(_ s: Study, notes: String, sum: String, keep: Bool = false) throws {
+            try s.writeSpec("""
+            {"pipe": 1, "cohort": {"subjects": ["01", "02"], "sessions": ["1", "2"]},
+             "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"},
+                        "annotated": {"kind": "test.annotate", "from": "raw"\(keep ? "" : ", \"keep\": false")},
+                        "notes": {"kind": "test.notes", "from": ["annotated", "sum"], "title": "\(notes)"},
+                        "sum": {"kind": "test.sum", "from": "annotated", "title": "\(sum)"}}}
+            """)
+        }
+        let s = try Study("keep-partial")
+        try s.writeScans(subjects: ["01", "02"], sessions: ["1", "2"])
+        try spec(s, notes: "a", sum: "a")
+        try s.runOK()
+        XCTAssertEqual(s.takeExecutions().count, 4 + 4 + 2)
+        let keys = try s.entries(of: "annotated")
+        func out(_ scan: String) throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: s.cache.appendingPathComponent("tasks/\(keys[scan]!)/out").path)
+        }
+        func marker(_ scan: String) -> URL { s.cache.appendingPathComponent("tasks/\(keys[scan]!)/dropped") }
+        for scan in scans {
+            XCTAssertEqual(try out(scan), ["\(scan).note.txt"], "only the bulk output is dropped")
+            let lines = try String(contentsOf: marker(scan), encoding: .utf8).split(separator: "\n")
+            XCTAssertEqual(lines.dropFirst(), ["\(scan).txt"])
+            let numbers = try String(contentsOf: s.dir.appendingPathComponent("data/\(scan).txt"), encoding: .utf8)
+            XCTAssertEqual(Int(lines[0]), numbers.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) + "\n" }.joined().utf8.count,
+                           "the bytes of the numbers dropped")
+        }
+
+        // A reader of the kept notes reruns alone, on either executor.
+        try spec(s, notes: "b", sum: "a")
+        let local = try s.runOK("--json")
+        XCTAssertEqual(s.takeExecutions(), ["test.notes group"])
+        XCTAssertFalse(local.stdout.contains("its data was dropped"), local.stdout)
+        XCTAssertEqual(String(decoding: try XCTUnwrap(s.outputs()["notes/notes.txt"]), as: UTF8.self),
+                       scans.map { "\($0) 4\n" }.joined() + "b 16\n")
+        try spec(s, notes: "c", sum: "a")
+        try s.runOK("--executor", "worker")
+        XCTAssertEqual(s.takeExecutions(), ["test.notes group"])
+        XCTAssertEqual(try s.entries(of: "annotated"), keys)
+
+        // A reader of the dropped numbers has them recomputed (the same keys), then dropped again;
+        // notes, which reads annotated and sum, runs once sum has, not once per recomputed entry.
+        func inode(_ scan: String) throws -> UInt64? {
+            try FileManager.default.attributesOfItem(atPath: s.cache.appendingPathComponent("tasks/\(keys[scan]!)/out/\(scan).note.txt").path)[.systemFileNumber] as? UInt64
+        }
+        let inodes = try scans.map(inode)
+        try spec(s, notes: "c", sum: "b")
+        let r = try s.runOK("--json")
+        XCTAssertEqual(s.takeExecutions(), scans.map { "test.annotate \($0)" } + ["test.notes group", "test.sum group"])
+        let warnings = r.stdout.split(separator: "\n").filter { $0.contains("its data was dropped (keep: false)") }
+        XCTAssertEqual(warnings.count, 1, "one warning for the stage, not one per entry: \(r.stdout)")
+        XCTAssertTrue(warnings.first?.contains("and sum group needs it; recomputing it, and every other annotated entry") ?? false, r.stdout)
+        XCTAssertEqual(try s.entries(of: "annotated"), keys)
+        for scan in scans { XCTAssertEqual(try out(scan), ["\(scan).note.txt"]) }
+        XCTAssertEqual(try scans.map(inode), inodes, "the entries stayed in place: the kept notes are the same files")
+        try s.runOK()
+        XCTAssertEqual(s.takeExecutions(), [])
+        XCTAssertEqual(try s.lastRunSummary()["bytesHashed"] as? Int, 0, "a no-op rerun hashes nothing")
+
+        // The same outputs as a study that keeps everything.
+        let kept = try Study("keep-partial-reference")
+        try kept.writeScans(subjects: ["01", "02"], sessions: ["1", "2"])
+        try spec(kept, notes: "c", sum: "b", keep: true)
+        try kept.runOK()
+        XCTAssertEqual(try s.outputs(), try kept.outputs().filter { !$0.key.hasPrefix("annotated/") })
+
+        // A marker as older versions wrote it (the bytes alone: every output dropped), and a kept
+        // note gone missing (damaged): both entries are recomputed for the notes reader.
+        try "8".write(to: marker("sub-01_ses-1"), atomically: true, encoding: .utf8)
+        let note1 = s.cache.appendingPathComponent("tasks/\(keys["sub-01_ses-1"]!)/out/sub-01_ses-1.note.txt").path
+        let note2 = s.cache.appendingPathComponent("tasks/\(keys["sub-02_ses-2"]!)/out/sub-02_ses-2.note.txt").path
+        XCTAssertEqual(unlink(note1), 0)
+        XCTAssertEqual(unlink(note2), 0)
+        try spec(s, notes: "d", sum: "b")
+        let again = try s.runOK("--json")
+        XCTAssertEqual(s.takeExecutions(), ["test.annotate sub-01_ses-1", "test.annotate sub-02_ses-2", "test.notes group"])
+        XCTAssertTrue(again.stdout.contains("annotated sub-02_ses-2: cache entry") && again.stdout.contains("output sub-02_ses-2.note.txt is missing"), again.stdout)
+        XCTAssertEqual(String(decoding: try XCTUnwrap(s.outputs()["notes/notes.txt"]), as: UTF8.self),
+                       scans.map { "\($0) 4\n" }.joined() + "d 16\n")
+        for scan in scans { XCTAssertEqual(try out(scan), ["\(scan).note.txt"]) }
+
+        // verify checks what is kept: a changed note is corrupt, the dropped numbers are not missed.
+        let clean = try s.tool("cache", "verify", "--cache-dir", s.cache.path)
+        XCTAssertEqual(clean.status, 0, clean.stdout + clean.stderr)
+        try s.tamper(s.cache.appendingPathComponent("tasks/\(keys["sub-02_ses-1"]!)/out/sub-02_ses-1.note.txt").path, with: "5")
+        let verify = try s.tool("cache", "verify", "--cache-dir", s.cache.path)
+        XCTAssertNotEqual(verify.status, 0)
+        XCTAssertTrue((verify.stdout + verify.stderr).contains("output sub-02_ses-1.note.txt has digest"), verify.stdout + verify.stderr)
     }
 
     func testKeepFalseCannotBePublished() throws {
