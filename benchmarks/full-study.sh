@@ -10,6 +10,8 @@
 #    two, so their cache keys are the study's). Timed when it runs; served from cache/full after.
 # 2. `pipe cache gc` down to those two stages, so the analysis recomputes from the cohort on.
 # 3. The analysis, local executor, `--jobs 2`: wall, CPU and peak RSS of the run (/usr/bin/time).
+#    Then two edits, clean's series dropped: a report parameter, and an roi follow-up's parameter
+#    (which reruns that stage and the report): wall time and the tasks that ran.
 # 4. gc again and the analysis with the worker executor (a process per task, `--jobs 2`), where
 #    each task's CPU time and peak memory are its own: per stage, the wall span (first start to
 #    last finish), task seconds, CPU seconds, largest task peak, and the cache bytes (clean's
@@ -55,6 +57,10 @@ data_bytes=$("$PIPE" cache ls "$WORK/data.json" --json | "$PY" -c "import json,s
 "$PIPE" cache gc "$WORK/data.json" --cache-dir "$CACHE" >/dev/null
 measure local "$PIPE" run "$SPEC" --jobs 2 --json
 read -r local_s local_cpu local_kb <"$WORK/local.time"
+# Edits after the analysis, clean's series dropped (keep: false): a report parameter, then an roi
+# follow-up's. Neither stage reads a series, so neither recomputes a run.
+measure edit_report "$PIPE" run "$SPEC" --jobs 2 --json --set stages.report.motion_scans=4
+measure edit_roi "$PIPE" run "$SPEC" --jobs 2 --json --set stages.report.motion_scans=4 --set stages.anxiety_followup.permutations=2000
 
 "$PIPE" cache gc "$WORK/data.json" --cache-dir "$CACHE" >/dev/null
 measure worker "$PIPE" run "$SPEC" --jobs 2 --json --executor worker --set stages.clean.keep=true
@@ -129,6 +135,11 @@ worker_s, worker_cpu = $worker_s, $worker_cpu
 print(f"analysis, local executor   {local_s:6.1f} s wall, {local_cpu:6.1f} s CPU, efficiency {local_cpu / (2 * local_s):.2f}, peak {local_kb / 1024:5.0f} MiB"
       f"   (goal < 120 s, < 1536 MiB)")
 print(f"analysis, worker executor  {worker_s:6.1f} s wall, {worker_cpu:6.1f} s CPU (with its workers, which /usr/bin/time counts as children)")
+import json
+for name, what in (("edit_report", "a report parameter"), ("edit_roi", "an roi parameter")):
+    wall = float(open(f"$WORK/{name}.time").read().split()[0])
+    ran = [e["stage"] for e in map(json.loads, (l for l in open(f"$WORK/{name}.out") if l.startswith("{"))) if e["event"] == "finished"]
+    print(f"edit, {what:20} {wall:6.1f} s wall, {len(ran)} tasks run ({', '.join(sorted(set(ran))) or 'none'}); clean's series dropped")
 nil_scan, fixed, per = $nil_scan, $nil_fixed, $nil_per
 if nil_scan > 0:
     group = fixed + 5000 * per

@@ -44,6 +44,15 @@ public enum PNG {
         return out
     }
 
+    /// The width and height a PNG file's header (IHDR, its first chunk) gives; nil when `bytes`
+    /// do not start as a PNG file.
+    public static func size(_ bytes: [UInt8]) -> (width: Int, height: Int)? {
+        guard bytes.count >= 24, bytes[0..<8].elementsEqual([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]),
+              bytes[12..<16].elementsEqual(Array("IHDR".utf8)) else { return nil }
+        func word(_ at: Int) -> Int { bytes[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) } }
+        return (word(16), word(20))
+    }
+
     /// CRC-32 (ISO 3309, as PNG and gzip use it) of `bytes`, continuing from `crc`.
     public static func crc(_ bytes: [UInt8], continuing crc: UInt32 = 0) -> UInt32 {
         bytes.withUnsafeBufferPointer { b in

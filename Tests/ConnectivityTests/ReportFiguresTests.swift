@@ -1,10 +1,11 @@
 import XCTest
+import Figures
 import NIfTI
 import PipelineEngine
 @testable import Connectivity
 
-/// The report's own figures: the carpet plot's pixels, and the background resampled onto a map's
-/// grid by world coordinates.
+/// The report's figures: the carpet plot's pixels (drawn by clean, shown by the report), and the
+/// background resampled onto a map's grid by world coordinates.
 final class ReportFiguresTests: XCTestCase {
     /// 3 voxels, 6 volumes after the dummy scans, volumes 1 and 4 censored: the censored columns
     /// are red; the kept values of each voxel, z-scored, are grey with −2 black and 2 white.
@@ -20,10 +21,12 @@ final class ReportFiguresTests: XCTestCase {
                                     residualDegreesOfFreedom: 1, droppedConfounds: nil, zeroedVoxels: 0, standardize: nil, xformCode: 4,
                                     quality: ScanQuality(volumes: 6, keptVolumes: kept, censoredVolumes: 2, censoredFraction: 2.0 / 6,
                                                          residualDegreesOfFreedom: 1))
-        let (image, rows) = ReportPage.carpet(CleanedScan(info: info, series: series, voxels: [0, 1, 2]), maxRows: 300, width: 12)
-        XCTAssertEqual(rows, 3)
+        let image = CleanedScan.carpet(CleanedScan(info: info, series: series, voxels: [0, 1, 2]), width: 12)
         XCTAssertEqual(image.width, 12, "two pixels a volume")
         XCTAssertEqual(image.height, 3)
+        let png = try PNG.encode(width: image.width, height: image.height, pixels: .rgb, data: image.rgb)
+        XCTAssertTrue(PNG.size(png)! == (12, 3), "the report reads the size from the PNG header")
+        XCTAssertNil(PNG.size(Array(png.dropFirst())))
         func pixel(_ row: Int, _ volume: Int) -> [UInt8] {
             let p = (row * image.width + volume * 2) * 3
             return Array(image.rgb[p..<(p + 3)])

@@ -189,6 +189,74 @@ final class DemoStudyTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("cohort.missing_scans[0]"), bad.stderr)
     }
 
+    /// `keep: false` on clean drops each run's series and keeps its record, mask, mean EPI and
+    /// carpet plot: a changed report or QC threshold reruns those stages alone (the report's
+    /// carpets are clean's, byte for byte the same as with the series kept), and a changed
+    /// connectivity stage recomputes each run once, warning once.
+    func testKeepFalseCleanIsNotRecomputedForQCOrTheReport() throws {
+        let folder = try temporary()
+        func spec(keep: Bool) -> String {
+            """
+            {"pipe": 1, "cohort": {"subjects": ["01", "04", "06"], "sessions": ["baseline"]},
+             "stages": {
+              "data": {"kind": "synth", "scale": "demo", "seed": 1, "publish": false},
+              "cohort": {"kind": "synth_cohort", "scale": "demo", "seed": 1},
+              "clean": {"kind": "clean", "from": "data", "keep": \(keep), "dummy_scans": 2, "smoothing_fwhm": 6,
+                        "confounds": "6P+wm_csf", "filter": "butterworth", "high_pass": 0.01, "low_pass": 0.1,
+                        "scrub_fd": 0.5, "scrub_std_dvars": 1.5, "scrub_min_segment": 5},
+              "connectivity": {"kind": "connectivity", "from": ["clean", "cohort"], "seeds": [{"name": "LBAleft", "label": "LBA_left"}]},
+              "qc": {"kind": "qc", "from": ["clean", "connectivity", "cohort"], "max_mean_fd": 0.5},
+              "report": {"kind": "report", "from": ["cohort", "clean", "qc", "connectivity"], "motion_scans": 2}}}
+            """
+        }
+        var reports: [[String: Data]] = []
+        for keep in [true, false] {
+            let study = folder.appendingPathComponent("keep-\(keep)")
+            try FileManager.default.createDirectory(at: study, withIntermediateDirectories: true)
+            try spec(keep: keep).write(to: study.appendingPathComponent("study.json"), atomically: true, encoding: .utf8)
+            let first = try runPipe(["run", study.appendingPathComponent("study.json").path, "--quiet"])
+            XCTAssertEqual(first.status, 0, first.stderr)
+            reports.append(try tree(study.appendingPathComponent("out/report")).filter { $0.key.hasSuffix(".png") })
+        }
+        XCTAssertEqual(reports[0].keys.filter { $0.hasSuffix("_carpet.png") }.count, 2)
+        XCTAssertEqual(reports[1], reports[0], "the same figures whether the series is kept or not")
+
+        let study = folder.appendingPathComponent("keep-false")
+        let specPath = study.appendingPathComponent("study.json").path
+        let tasks = study.appendingPathComponent("cache/tasks")
+        var cleaned = 0, shownCarpets = 0
+        for key in try FileManager.default.contentsOfDirectory(atPath: tasks.path) {
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: tasks.appendingPathComponent("\(key)/out").path)) ?? []
+            guard files.contains(where: { $0.hasSuffix("_desc-clean_timeseries.json") }) else { continue }
+            cleaned += 1
+            XCTAssertEqual(files.map { $0.components(separatedBy: "MNI152NLin2009cAsym_").last! }.sorted(),
+                           ["desc-carpetplot_bold.png", "desc-clean_mask.nii.gz", "desc-clean_timeseries.json", "desc-mean_bold.nii.gz"],
+                           "the series is dropped, the rest kept: \(files)")
+            let carpet = try XCTUnwrap(files.first { $0.hasSuffix("_desc-carpetplot_bold.png") })
+            let label = String(carpet.prefix { $0 != "_" }) + "_ses-baseline_carpet.png"
+            if let shown = reports[0]["/" + label] {
+                shownCarpets += 1
+                XCTAssertEqual(shown, try Data(contentsOf: tasks.appendingPathComponent("\(key)/out/\(carpet)")), "the report shows clean's carpet")
+            }
+        }
+        XCTAssertEqual(cleaned, 3)
+        XCTAssertEqual(shownCarpets, 2)
+
+        func ran(_ args: String...) throws -> (count: Int, said: String) {
+            let r = try runPipe(["run", specPath] + args)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let said = r.stdout + r.stderr
+            let count = said.range(of: #"(\d+) ran"#, options: .regularExpression).flatMap { Int(said[$0].split(separator: " ")[0]) } ?? -1
+            return (count, said)
+        }
+        XCTAssertEqual(try ran("--set", "stages.report.motion_scans=3").count, 1, "the report alone")
+        XCTAssertEqual(try ran("--set", "stages.qc.max_mean_fd=0.4").count, 2, "qc and the report")
+        let seeds = try ran("--set", "stages.connectivity.seeds=[{\"name\": \"CMAright\", \"label\": \"CMA_right\"}]")
+        XCTAssertEqual(seeds.count, 3 + 3 + 2, "each run cleaned again, then connectivity, qc and the report")
+        XCTAssertEqual(seeds.said.components(separatedBy: "its data was dropped (keep: false)").count - 1, 1, seeds.said)
+        XCTAssertFalse(seeds.said.contains("cached clean"), "recomputed runs count as run, not cached: \(seeds.said)")
+    }
+
     /// Two runs per session (`cohort.runs`, synthetic runs with their own noise and motion):
     /// each run is cleaned and correlated, the qc table has a row per run, and a group stage tests
     /// each subject's mean over its runs. The same test on the run means computed here (each

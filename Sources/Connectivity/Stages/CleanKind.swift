@@ -30,8 +30,12 @@ public struct CleanKind: TypedStageKind {
     /// (`min_dof`) and recorded; an implausible TR or a cut-off at or above Nyquist is an error;
     /// the mask carries the input's coordinate-system code, and names the input's space entity.
     /// 3: the run's mean EPI (`desc-mean_bold.nii.gz`) and its framewise displacement per volume
-    /// are written too, for the report.
-    public var version: Int { 3 }
+    /// are written too, for the report. 4: the carpet plot (`desc-carpetplot_bold.png`) is
+    /// written too, so that the report never reads the series, and `keep: false` drops the series
+    /// alone (`CleanedScan.isBulk`).
+    public var version: Int { 4 }
+
+    public func dropsOutput(named name: String) -> Bool { CleanedScan.isBulk(name) }
 
     /// See `SignalCleanOptions.minimumRetainedVariance`: a voxel keeping at most this fraction of
     /// its variance is rounding noise (float32 rounding leaves about 1e-14 of it; real signals

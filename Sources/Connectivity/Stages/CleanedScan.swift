@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 import NIfTI
 import PipelineEngine
@@ -8,7 +9,10 @@ import PipelineEngine
 /// (little-endian float32, volumes x voxels, row-major), `_mask.nii.gz` (uint8 on the data grid),
 /// `_timeseries.json` (this struct without the series) and `desc-mean_bold.nii.gz` (each voxel's
 /// mean before cleaning, 0 outside the mask: the run's mean EPI, which the report averages into
-/// the cohort's anatomical background).
+/// the cohort's anatomical background) and `desc-carpetplot_bold.png` (the carpet plot the
+/// report shows). `keep: false` drops the series (and `_means.f64`) only: the record, mask,
+/// mean EPI and carpet plot are all that `qc` and `report` read, so they rerun without
+/// recomputing the run.
 public struct CleanedScan: Sendable {
     public struct Info: Codable, Sendable, Equatable {
         /// BIDS prefix of the run, e.g. `sub-01_ses-baseline_task-rest`.
@@ -88,6 +92,13 @@ public struct CleanedScan: Sendable {
     public static let meansFile = "_desc-clean_means.f64"
     /// Float32 on the data grid: the run's mean EPI (see the type's description).
     public static let meanImageFile = "_desc-mean_bold.nii.gz"
+    /// The carpet plot of the cleaned series (`carpet(_:)`), a PNG.
+    public static let carpetFile = "_desc-carpetplot_bold.png"
+    /// The most voxel rows a carpet plot shows.
+    public static let carpetRows = 300
+
+    /// The outputs `keep: false` drops: the series and what only a reader of it needs.
+    static func isBulk(_ name: String) -> Bool { name.hasSuffix(seriesFile) || name.hasSuffix(meansFile) }
 
     /// The file-name stem of this run's outputs.
     var stem: String { Self.stem(prefix: info.prefix, space: info.space) }
@@ -109,6 +120,8 @@ public struct CleanedScan: Sendable {
     /// hashed while written, `TaskContext.writeOutput(_:contentsOf:)`).
     public func write(to context: TaskContext) throws {
         let folder = context.outputDirectory
+        let carpet = Self.carpet(self)
+        try context.writeOutput(stem + Self.carpetFile, try PNG.encode(width: carpet.width, height: carpet.height, pixels: .rgb, data: carpet.rgb))
         // Not fsynced here: the engine fsyncs every output when it publishes the task.
         try FileSystem.write(try OutputJSON.encode(info, name: stem + Self.infoFile), to: folder.appendingPathComponent(stem + Self.infoFile).path, sync: false)
         // Little-endian float32, written from memory as it is (the host is little-endian; checked below).
@@ -183,6 +196,44 @@ public struct CleanedScan: Sendable {
             means = bytes.withUnsafeBytes { raw in (0..<info.voxelCount).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: Double.self) } }
         }
         return CleanedScan(info: info, series: SeriesBuffer(mapped: file, count: count), voxels: voxels, originalMeans: means)
+    }
+
+    /// The carpet image of a cleaned run (Power 2017): one column per volume after the dummy scans
+    /// (censored ones red), one row per in-mask voxel in grid order, evenly subsampled to at most
+    /// `carpetRows`, each z-scored over its kept volumes and drawn grey from −2 to 2.
+    static func carpet(_ scan: CleanedScan, width: Int = 480) -> (width: Int, height: Int, rgb: [UInt8]) {
+        let v = scan.info.voxelCount, kept = scan.info.keptVolumes, volumes = scan.info.volumes
+        let rows = min(v, carpetRows)
+        let columnWidth = max(1, width / max(1, volumes))
+        let censored = Set(scan.info.censoredVolumes)
+        let keptIndex = (0..<volumes).filter { !censored.contains($0) }
+        var column = [Int?](repeating: nil, count: volumes)  // volume → row of the kept series
+        for (k, t) in keptIndex.enumerated() where k < kept { column[t] = k }
+        let w = volumes * columnWidth
+        var rgb = [UInt8](repeating: 255, count: w * rows * 3)
+        scan.series.withUnsafeBufferPointer { series in
+            for r in 0..<rows {
+                let voxel = r * v / rows
+                var mean = 0.0, ss = 0.0
+                for k in 0..<kept { mean += Double(series[k * v + voxel]) }
+                mean /= Double(max(kept, 1))
+                for k in 0..<kept { let d = Double(series[k * v + voxel]) - mean; ss += d * d }
+                let sd = (ss / Double(max(kept, 1))).squareRoot()
+                for t in 0..<volumes {
+                    var pixel: (UInt8, UInt8, UInt8) = (244, 182, 176)
+                    if let k = column[t] {
+                        let z = sd > 0 ? (Double(series[k * v + voxel]) - mean) / sd : 0
+                        let g = UInt8(min(max((z + 2) / 4, 0), 1) * 255)
+                        pixel = (g, g, g)
+                    }
+                    for dx in 0..<columnWidth {
+                        let p = (r * w + t * columnWidth + dx) * 3
+                        rgb[p] = pixel.0; rgb[p + 1] = pixel.1; rgb[p + 2] = pixel.2
+                    }
+                }
+            }
+        }
+        return (w, rows, rgb)
     }
 
     /// As a `LoadedScan`, for seed lookup and maps.

@@ -35,6 +35,9 @@ public struct QCKind: TypedStageKind {
     public var fanOut: FanOut { .group }
     public var upstreamCount: ClosedRange<Int> { 1...3 }
 
+    /// It reads clean's records, not its series: a `keep: false` clean stage is not recomputed for it.
+    public func readsInput(named name: String) -> Bool { !CleanedScan.isBulk(name) }
+
     /// The exclusion rules and the QC-FC atlas.
     public struct Parameters: Sendable, Equatable {
         var maxMeanFD: Double?

@@ -121,51 +121,18 @@ extension ReportPage {
                 body += "<p class=\"refused\">Not cleaned, so no carpet plot: the run \(esc(refusal.reason)).</p></div>\n"
                 continue
             }
-            let cleaned = try CleanedScan.read(files: run.input.files)
-            let (image, rows) = Self.carpet(cleaned)
+            guard let url = run.input.files.first(where: { $0.key.hasSuffix(CleanedScan.carpetFile) })?.value else {
+                throw InputError(path: run.input.files.values.first?.deletingLastPathComponent().path ?? label,
+                                 "a cleaned run without its carpet plot (\(CleanedScan.carpetFile)): not the output of this version's clean stage")
+            }
+            let png = try FileSystem.read(url.path)
+            guard let size = PNG.size(png) else { throw InputError(path: url.path, "is not a PNG image") }
             let name = "\(label)_carpet.png"
-            images.append((name, try PNG.encode(width: image.width, height: image.height, pixels: .rgb, data: image.rgb)))
-            let caption = "carpet: \(rows) of \(cleaned.info.voxelCount) voxels, \(cleaned.info.volumes) volumes"
-            body += "<figure class=\"brain\"><img src=\"\(esc(name))\" width=\"\(image.width)\" height=\"\(image.height)\" alt=\"\(esc(caption))\"><figcaption>\(esc(caption))</figcaption></figure>"
+            images.append((name, png))
+            let caption = "carpet: \(min(run.info.voxelCount, CleanedScan.carpetRows)) of \(run.info.voxelCount) voxels, \(run.info.volumes) volumes"
+            body += "<figure class=\"brain\"><img src=\"\(esc(name))\" width=\"\(size.width)\" height=\"\(size.height)\" alt=\"\(esc(caption))\"><figcaption>\(esc(caption))</figcaption></figure>"
             body += "</div>\n"
         }
-    }
-
-    /// The carpet image of a cleaned run and the number of voxel rows it shows: one column per
-    /// volume after the dummy scans (censored ones red), one row per sampled voxel.
-    static func carpet(_ scan: CleanedScan, maxRows: Int = 300, width: Int = 480) -> (image: (width: Int, height: Int, rgb: [UInt8]), rows: Int) {
-        let v = scan.info.voxelCount, kept = scan.info.keptVolumes, volumes = scan.info.volumes
-        let rows = min(v, maxRows)
-        let columnWidth = max(1, width / max(1, volumes))
-        let censored = Set(scan.info.censoredVolumes)
-        let keptIndex = (0..<volumes).filter { !censored.contains($0) }
-        var column = [Int?](repeating: nil, count: volumes)  // volume → row of the kept series
-        for (k, t) in keptIndex.enumerated() where k < kept { column[t] = k }
-        let w = volumes * columnWidth
-        var rgb = [UInt8](repeating: 255, count: w * rows * 3)
-        scan.series.withUnsafeBufferPointer { series in
-            for r in 0..<rows {
-                let voxel = r * v / rows
-                var mean = 0.0, ss = 0.0
-                for k in 0..<kept { mean += Double(series[k * v + voxel]) }
-                mean /= Double(max(kept, 1))
-                for k in 0..<kept { let d = Double(series[k * v + voxel]) - mean; ss += d * d }
-                let sd = (ss / Double(max(kept, 1))).squareRoot()
-                for t in 0..<volumes {
-                    var pixel: (UInt8, UInt8, UInt8) = (244, 182, 176)
-                    if let k = column[t] {
-                        let z = sd > 0 ? (Double(series[k * v + voxel]) - mean) / sd : 0
-                        let g = UInt8(min(max((z + 2) / 4, 0), 1) * 255)
-                        pixel = (g, g, g)
-                    }
-                    for dx in 0..<columnWidth {
-                        let p = (r * w + t * columnWidth + dx) * 3
-                        rgb[p] = pixel.0; rgb[p + 1] = pixel.1; rgb[p + 2] = pixel.2
-                    }
-                }
-            }
-        }
-        return ((w, rows, rgb), rows)
     }
 
     // MARK: - Group mean seed maps

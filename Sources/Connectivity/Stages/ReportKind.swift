@@ -31,12 +31,15 @@ public struct ReportKind: TypedStageKind {
     public init() {}
 
     public var name: String { "report" }
-    /// 5: a run clean refused says why in place of its carpet plot; a run's exclusion marks that
+    /// 6: the carpet plots are clean's (`CleanedScan.carpetFile`): the report reads no series, so
+    /// it reruns without recomputing a `keep: false` clean stage. 5: a run clean refused says why in place of its carpet plot; a run's exclusion marks that
     /// run only. 4: mean EPI background, seed mean maps, FD traces and carpet plots, longitudinal
     /// pre → post lines, the study record and methods. 3: ROC curves drawn in the prediction's
     /// recorded direction. 2: the in-sample (circular) ROC curve beside the leave-one-out one;
     /// ROC legends at the bottom.
-    public var version: Int { 5 }
+    public var version: Int { 6 }
+
+    public func readsInput(named name: String) -> Bool { !CleanedScan.isBulk(name) }
     public var fanOut: FanOut { .group }
     public var upstreamCount: ClosedRange<Int> { 1...32 }
 
