@@ -201,7 +201,7 @@ public struct CacheStore: Sendable {
         return lines.count == 1 ? Set(outputs) : Set(lines.dropFirst())
     }
 
-    /// Whether entry `key`'s data files were dropped (see ``EntryState/dropped(_:)``).
+    /// Whether entry `key`'s data files were dropped (see ``EntryState/dropped(_:missing:)``).
     public func isDropped(_ key: String) -> Bool { FileSystem.exists(entryPath(key) + "/" + Self.droppedMarker) }
 
     /// The bytes a dropped entry's data files held (0 for an entry that was not dropped).
