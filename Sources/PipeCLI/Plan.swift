@@ -18,7 +18,8 @@ extension PipeCommand {
 
         func run() async throws {
             let (_, graph, cache) = try study.loadGraph()
-            let plans = Planner(graph: graph, cache: cache).plan()
+            let planner = Planner(graph: graph, cache: cache)
+            let plans = planner.showingRecomputedDropped(planner.plan())
             if json {
                 let items: [JSONValue] = plans.map { p in
                     let t = graph.tasks[p.task]

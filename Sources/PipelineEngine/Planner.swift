@@ -47,6 +47,24 @@ public struct Planner: Sendable {
         return plans
     }
 
+    /// `plans` with every cached task whose data was dropped (`keep: false`) and that a task which
+    /// will run reads (a dropped file its kind's ``StageKind/readsInput(named:)`` names) shown as
+    /// to run, with why: the run recomputes it first. Chains of such stages are followed. For
+    /// `pipe plan`; a run finds these itself as it goes (``RunState``), and `cache gc` keeps them.
+    public func showingRecomputedDropped(_ plans: [TaskPlan]) -> [TaskPlan] {
+        var plans = plans
+        for id in plans.indices.reversed() where plans[id].status == .run {
+            let task = graph.tasks[plans[id].task]
+            let kind = graph.stage(of: task).kind
+            for u in Set(task.dependencies.map(\.task)).sorted()
+            where plans[u].status == .cached && plans[u].droppedOutputs.contains(where: kind.readsInput(named:)) {
+                plans[u].status = .run
+                plans[u].reasons = ["its data was dropped (keep: false) and \(task.label) needs it: recomputed first, with the same key"]
+            }
+        }
+        return plans
+    }
+
     /// The plans of tasks `range` (whose upstream tasks, all before the range, are settled in
     /// `resolved`), with the description of each task that will run (for `reasons`). In parallel
     /// over blocks of 512 tasks.

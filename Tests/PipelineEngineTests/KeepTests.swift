@@ -125,6 +125,8 @@ final class KeepTests: XCTestCase {
 
         // A reader of the kept notes reruns alone, on either executor.
         try spec(s, notes: "b", sum: "a")
+        let quiet = try s.tool("plan", "$SPEC")
+        XCTAssertTrue(quiet.stdout.contains("10 tasks: 9 cached, 1 to run, 0 pending"), quiet.stdout)
         let local = try s.runOK("--json")
         XCTAssertEqual(s.takeExecutions(), ["test.notes group"])
         XCTAssertFalse(local.stdout.contains("its data was dropped"), local.stdout)
@@ -142,6 +144,10 @@ final class KeepTests: XCTestCase {
         }
         let inodes = try scans.map(inode)
         try spec(s, notes: "c", sum: "b")
+        let planned = try s.tool("plan", "$SPEC")
+        XCTAssertTrue(planned.stdout.contains("10 tasks: 4 cached, 5 to run, 1 pending"), "the plan shows the recomputations: \(planned.stdout)")
+        XCTAssertEqual(planned.stdout.split(separator: "\n").filter { $0.hasPrefix("annotated") && $0.contains(" run ")
+            && $0.contains("its data was dropped (keep: false) and sum group needs it") }.count, 4, planned.stdout)
         let r = try s.runOK("--json")
         XCTAssertEqual(s.takeExecutions(), scans.map { "test.annotate \($0)" } + ["test.notes group", "test.sum group"])
         let warnings = r.stdout.split(separator: "\n").filter { $0.contains("its data was dropped (keep: false)") }
