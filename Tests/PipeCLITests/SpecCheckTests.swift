@@ -188,6 +188,17 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertTrue(word.first?.contains(" stages.anxiety_baseline.covariates[0]: ") ?? false, r.stderr)
         XCTAssertFalse(r.stderr.contains("sub-05"), r.stderr)
 
+        // Without a baseline scan, sub-02 is read by no baseline test (nor by the longitudinal
+        // test, nor the roi stages, which need it): its missing age is held against none of them.
+        let text2 = text.replacingOccurrences(of: #""participants.tsv""#, with: #""participants-gap.tsv""#)
+            .replacingOccurrences(of: #""missing_scans": []"#, with: #""missing_scans": ["sub-02_ses-baseline"]"#)
+        let url = Self.root.appendingPathComponent("bad-missing.json")
+        try text2.write(to: url, atomically: false, encoding: .utf8)
+        let missing = try runPipe(["validate", url.path])
+        XCTAssertEqual(missing.status, 2, missing.stderr)
+        XCTAssertFalse(missing.stderr.contains("sub-02"), missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("sub-07 has 'forty'; expected a number"), missing.stderr)
+
         // A word in madrs_change_pct: improvement_baseline's covariate and responders_followup's
         // clinical column (both take anxious patients; sub-03 is one).
         let change = rows[0].firstIndex(of: "madrs_change_pct")!

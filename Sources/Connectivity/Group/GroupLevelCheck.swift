@@ -14,6 +14,10 @@ final class GroupLevelCheck {
     let table: ParticipantsTable?
     /// The table's subjects that pass the stage's `include` filters (nil without a table).
     let selected: [String]?
+    /// The sessions at which a subject must have a scan for the stage to read it (a group test's
+    /// session, a longitudinal test's two, an roi stage's first); empty for a stage that reads a
+    /// maps table, whose sessions the cohort does not list.
+    var sessions: [String] = []
 
     init(stage: StageSpec, study: StudyCheck, participants: String, include: [String: [String]]) {
         self.stage = stage
@@ -146,14 +150,16 @@ final class GroupLevelCheck {
     /// Every subject the stage may use has a value in `column` (unless `gaps`, for a stage that
     /// leaves a missing value out pairwise), and a number when `numeric`, as the design matrix
     /// needs: a gap or a word would otherwise stop the stage after every scan was processed.
-    /// The subjects: the cohort's that pass the stage's `include` and have a scan (a superset of
-    /// those the stage reads, which can also lose subjects to QC or a missing session).
+    /// The subjects: the cohort's that pass the stage's `include` and have a scan at each of
+    /// `sessions` (a superset of those the stage reads, which can also lose subjects to QC).
     func values(of column: String, at key: String, numeric: Bool, gaps: Bool = false) {
         guard let table, let selected, table.columns.contains(column) else { return }
         let cohort = study.spec.cohort
         let included = Set(selected)
         var empty: [String] = [], notNumbers: [String] = []
-        for s in cohort.subjects where included.contains(s) && !cohort.scans(of: s).isEmpty {
+        for s in cohort.subjects where included.contains(s) {
+            let scans = cohort.scans(of: s)
+            guard !scans.isEmpty, sessions.allSatisfy({ session in scans.contains { $0.session == session } }) else { continue }
             guard let text = try? table.value(s, column) else { empty.append("sub-\(s)"); continue }
             if numeric, !(Double(text).map(\.isFinite) ?? false) { notNumbers.append("sub-\(s) has '\(text)'") }
         }

@@ -98,6 +98,7 @@ public struct GroupKind: TypedStageKind {
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         let names = GroupLevelCheck(stage: stage, study: study, participants: p.participants, include: p.include)
         names.mapsSource(maps: p.maps, seed: p.seed, sessions: [(p.session, "session")])
+        if p.maps.isEmpty && !p.session.isEmpty { names.sessions = [p.session] }
         names.design(p.design, contrasts: p.contrasts)
         names.fTests(p.inference.fTests)
     }

@@ -114,6 +114,8 @@ public struct LongitudinalKind: TypedStageKind {
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         let names = GroupLevelCheck(stage: stage, study: study, participants: p.participants, include: p.include)
         names.mapsSource(maps: p.maps, seed: p.seed, sessions: [(p.pre, "pre"), (p.post, "post")])
+        // A subject with one of the two sessions is left out (or, with missing_session: error, named).
+        if p.maps.isEmpty { names.sessions = [p.pre, p.post] }
         let group = p.group.isEmpty ? nil : p.group
         names.design(GroupDesign.Spec(group: group, covariates: p.covariates), contrasts: p.contrasts)
         if let group { names.levels(p.paired.filter { $0 != "all" }, of: group, at: "paired") }

@@ -208,6 +208,7 @@ public struct ROIKind: TypedStageKind {
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         let names = GroupLevelCheck(stage: stage, study: study, participants: p.participants, include: p.include)
         names.mapsSource(maps: p.maps, seed: p.seed, sessions: p.sessions)
+        if p.maps.isEmpty && !p.pre.isEmpty { names.sessions = [p.pre] }
         checkClusterSource(p, stage: stage, study: study)
         if !p.group.isEmpty { names.columns([p.group], at: "group") }
         names.columns(p.clinical, at: "clinical")
