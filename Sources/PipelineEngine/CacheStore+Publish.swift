@@ -48,8 +48,8 @@ extension CacheStore {
                 FileSystem.remove(temporary)
                 return existing
             }
-            if let existing = try restoreDropped(task.key, from: temporary, outputs: recorded) {
-                return existing
+            if try restoreDropped(task.key, from: temporary, outputs: recorded) {
+                return manifest
             }
             if e == EEXIST || e == ENOTEMPTY {
                 // An entry folder without a valid manifest: not an entry. Replace it.
@@ -69,22 +69,29 @@ extension CacheStore {
     /// `temporary` (which is then removed), when the recomputation gave the recorded outputs: the
     /// entry never disappears, so a task reading the files it kept meanwhile is not disturbed.
     /// Each file is fsynced (by `publish`) before it moves; the marker goes last, so a kill leaves
-    /// an entry still dropped, with some of its files back (checked as any entry's).
-    /// - Returns: the entry's manifest, or nil when `key` has no dropped entry with these outputs.
-    func restoreDropped(_ key: String, from temporary: String, outputs: [RecordedOutput]) throws -> Manifest? {
-        guard case .dropped(let files, let missing) = entryState(for: key), files == outputs.map(\.file),
-              let existing = manifest(for: key) else { return nil }
+    /// an entry still dropped, with some of its files back (checked as any entry's). The task's
+    /// manifest is returned with this recomputation's times; the entry keeps its first one.
+    /// - Returns: false when `key` has no dropped entry.
+    /// - Throws: when the recomputation gave other outputs than the entry records (a kind that is
+    ///   not deterministic): the entry, which tasks downstream were keyed on, stays as it was.
+    func restoreDropped(_ key: String, from temporary: String, outputs: [RecordedOutput]) throws -> Bool {
+        guard case .dropped(let files, let missing) = entryState(for: key),
+              let old = try? FileSystem.read(entryPath(key) + "/outputs.tsv"), let recorded = Self.decodeOutputs(old) else { return false }
+        if files != outputs.map(\.file) {
+            FileSystem.remove(temporary)
+            let differing = zip(files, outputs).first { $0.0 != $0.1.file }.map { $0.0.name } ?? "the list of outputs"
+            throw PipeError(.taskFailed, "recomputing entry \(key.prefix(12)), whose data was dropped (keep: false), gave other outputs than it recorded (\(differing)): the stage is not deterministic, and the entry was left as it was")
+        }
         let dest = entryPath(key)
         for name in missing.sorted() { try FileSystem.rename(temporary + "/out/" + name, dest + "/out/" + name) }
         try FileSystem.fsyncPath(dest + "/out")
         // The restored files' identities, so that the next check is a stat, not a rehash.
-        guard let old = try? FileSystem.read(dest + "/outputs.tsv"), let recorded = Self.decodeOutputs(old) else { return nil }
         let fresh = Dictionary(outputs.map { ($0.file.name, $0) }, uniquingKeysWith: { a, _ in a })
         let merged = recorded.map { missing.contains($0.file.name) ? fresh[$0.file.name] ?? $0 : $0 }
         try FileSystem.writeAtomically(Array(Self.encodeOutputs(merged).utf8), to: dest + "/outputs.tsv")
         FileSystem.remove(dest + "/" + Self.droppedMarker)
         try FileSystem.fsyncPath(dest)
         FileSystem.remove(temporary)
-        return existing
+        return true
     }
 }

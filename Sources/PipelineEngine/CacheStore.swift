@@ -116,17 +116,24 @@ public struct CacheStore: Sendable {
         var droppable: Set<String>??
         for (i, r) in recorded.enumerated() {
             let path = dir + "/out/" + r.file.name
-            guard let id = (tasks.flatMap { $0.identity(key + "/out/" + r.file.name) }) ?? (try? FileSystem.identity(of: path)) else {
+            func identity() -> FileSystem.FileIdentity? {
+                (tasks.flatMap { $0.identity(key + "/out/" + r.file.name) }) ?? (try? FileSystem.identity(of: path)) ?? nil
+            }
+            var found = identity()
+            if found == nil {
                 if droppable == nil {
                     let marker = tasks.map { $0.read(key + "/" + Self.droppedMarker) } ?? (try? FileSystem.read(dir + "/" + Self.droppedMarker))
                     droppable = .some(marker.flatMap { Self.decodeDropMarker($0, outputs: recorded.map(\.file.name)) })
                 }
-                guard let names = droppable!, names.contains(r.file.name) else {
-                    return .damaged("output \(r.file.name) is missing")
+                if let names = droppable!, names.contains(r.file.name) {
+                    missing.insert(r.file.name)
+                    continue
                 }
-                missing.insert(r.file.name)
-                continue
+                // A restore (`restoreDropped`) moves the files back before it removes the marker, so
+                // a file missing before the marker was gone is there now: look again.
+                found = identity()
             }
+            guard let id = found else { return .damaged("output \(r.file.name) is missing") }
             if id.size != r.file.size {
                 return .damaged("output \(r.file.name) is \(id.size) bytes, the entry recorded \(r.file.size)")
             }

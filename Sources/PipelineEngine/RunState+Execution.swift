@@ -109,7 +109,18 @@ extension RunState {
         emit(.failed(stage: task.stage, scope: task.scope, key: desc.key, error: e.message,
                      log: log, attempt: attempt, willRetry: false))
         let reason = "upstream failed: \(task.label)"
-        skipDependents(of: id, because: reason)
+        if let recompute = materializing.removeValue(forKey: id) {
+            // Recomputed for these readers of its dropped files: the other dependents read what it
+            // kept, which is still in place, and go on.
+            for w in recompute.waiters where status[w] == .waiting {
+                status[w] = .skipped
+                skipped += 1
+                emit(.skipped(stage: graph.tasks[w].stage, scope: graph.tasks[w].scope, reason: reason))
+                skipDependents(of: w, because: reason)
+            }
+        } else {
+            skipDependents(of: id, because: reason)
+        }
         for w in waiters {
             status[w] = .failed
             failed += 1

@@ -47,10 +47,10 @@ struct RunState {
     /// Tasks served from an entry whose data was dropped (`keep: false`), with the names of the
     /// outputs dropped.
     var dropped: [Int: Set<String>] = [:]
-    /// Tasks being recomputed because a task that must run reads their dropped files, with the
-    /// tasks waiting for them. Such a task was complete once already, so its second completion
-    /// releases only these waiters, not every dependent a second time.
-    var materializing: [Int: [Int]] = [:]
+    /// Tasks being recomputed because a task that must run reads their dropped files: the files
+    /// dropped, and the tasks waiting for them. Such a task was complete once already, so its
+    /// second completion (or its failure) concerns only these waiters, not every dependent again.
+    var materializing: [Int: (dropped: Set<String>, waiters: [Int])] = [:]
     /// The stages whose dropped entries this run recomputes, warned about once each.
     var warnedRecomputing: Set<String> = []
     /// No more tasks start (a failure without `--keep-going`, or cancellation).
@@ -141,10 +141,11 @@ struct RunState {
     mutating func recomputeDroppedInputs(of id: Int) -> Bool {
         let kind = graph.stage(of: graph.tasks[id]).kind
         let upstream = Set(graph.tasks[id].dependencies.map(\.task))
-        // Already being recomputed for another reader: wait for it too.
-        let pending = upstream.filter { materializing[$0] != nil && status[$0] != .done }.sorted()
+        // Already being recomputed for another reader, and this one reads its dropped files too:
+        // wait for it as well.
+        let pending = upstream.filter { u in materializing[u]?.dropped.contains(where: kind.readsInput(named:)) ?? false }.sorted()
         for u in pending {
-            materializing[u]!.append(id)
+            materializing[u]!.waiters.append(id)
             remainingDeps[id] += 1
         }
         let inputs = upstream.filter { u in dropped[u]?.contains(where: kind.readsInput(named:)) ?? false }.sorted()
@@ -154,8 +155,8 @@ struct RunState {
             return true
         }
         for u in inputs {
+            materializing[u] = (dropped[u]!, [id])
             dropped[u] = nil
-            materializing[u] = [id]
             cached -= 1  // counted again when it runs
             status[u] = .waiting
             remainingDeps[id] += 1
@@ -185,7 +186,7 @@ struct RunState {
     mutating func complete(_ id: Int, key: String, outputs: [OutputFile]) {
         status[id] = .done
         resolved[id] = (key, outputs)
-        if let waiters = materializing.removeValue(forKey: id) {
+        if let waiters = materializing.removeValue(forKey: id)?.waiters {
             for w in waiters {
                 remainingDeps[w] -= 1
                 if remainingDeps[w] == 0 && status[w] == .waiting { worklist.append(w) }

@@ -41,6 +41,9 @@ public struct RunStatus: Sendable {
                           planned: [:], counts: [:], perStage: [], failures: [], seconds: nil, peakRSS: nil)
         var stageOrder: [String] = []
         var stageStats: [String: (Int, Int, Int)] = [:]
+        // A task served from the cache and then recomputed (its data dropped, keep: false, and
+        // needed) counts as executed, not as both.
+        var cachedTasks: Set<String> = []
         for line in text.split(separator: "\n") {
             guard let j = try? JSONValue.parse(String(line)), let ev = j["event"]?.stringValue else { continue }
             let stage = j["stage"]?.stringValue ?? ""
@@ -54,8 +57,12 @@ public struct RunStatus: Sendable {
                 s.planned[j["status"]?.stringValue ?? "?", default: 0] += 1
             case "cached":
                 s.counts["cached", default: 0] += 1; stageStats[stage, default: (0, 0, 0)].1 += 1
+                cachedTasks.insert(stage + " " + (j["scope"]?.stringValue ?? ""))
             case "finished":
                 s.counts["executed", default: 0] += 1; stageStats[stage, default: (0, 0, 0)].0 += 1
+                if cachedTasks.remove(stage + " " + (j["scope"]?.stringValue ?? "")) != nil {
+                    s.counts["cached", default: 0] -= 1; stageStats[stage, default: (0, 0, 0)].1 -= 1
+                }
             case "failed":
                 if j["willRetry"]?.boolValue == true { s.counts["retried", default: 0] += 1; break }
                 s.counts["failed", default: 0] += 1; stageStats[stage, default: (0, 0, 0)].2 += 1

@@ -3,7 +3,8 @@ import PipelineEngine
 
 /// `test.annotate` (per scan): copies its input's numbers to `<scope>.txt` and writes their count
 /// to `<scope>.note.txt`. With `keep: false` it drops the numbers and keeps the note, which is
-/// all `test.notes` reads.
+/// all `test.notes` reads. It fails for the scopes in `PIPE_TEST_FAIL`, and adds
+/// `PIPE_TEST_ANNOTATE_OFFSET` to the numbers (a kind that is not deterministic).
 struct AnnotateKind: TypedStageKind {
     struct Parameters: Sendable, Equatable {}
 
@@ -18,7 +19,12 @@ struct AnnotateKind: TypedStageKind {
 
     func run(_ p: Parameters, _ context: TaskContext) throws {
         TestSupport.recordExecution(name, context)
-        let values = try TestSupport.readInput(TestSupport.singleInput(context))
+        let env = ProcessInfo.processInfo.environment
+        if let list = env["PIPE_TEST_FAIL"], list.split(separator: ",").contains(Substring(context.scope.label)) {
+            throw PipeError(.taskFailed, "failing on purpose for \(context.scope.label) (PIPE_TEST_FAIL)")
+        }
+        let offset = Double(env["PIPE_TEST_ANNOTATE_OFFSET"] ?? "") ?? 0
+        let values = try TestSupport.readInput(TestSupport.singleInput(context)).map { $0 + offset }
         try context.writeOutput("\(context.scope.label).txt", TestSupport.format(values))
         try context.writeOutput("\(context.scope.label).note.txt", TestSupport.format([Double(values.count)]))
     }

@@ -255,6 +255,8 @@ final class DemoStudyTests: XCTestCase {
         XCTAssertEqual(seeds.count, 3 + 3 + 2, "each run cleaned again, then connectivity, qc and the report")
         XCTAssertEqual(seeds.said.components(separatedBy: "its data was dropped (keep: false)").count - 1, 1, seeds.said)
         XCTAssertFalse(seeds.said.contains("cached clean"), "recomputed runs count as run, not cached: \(seeds.said)")
+        let status = try runPipe(["status", specPath])
+        XCTAssertTrue(status.stdout.contains("clean: 3 ran, 0 cached, 0 failed"), "pipe status counts them once: \(status.stdout)")
     }
 
     /// Two runs per session (`cohort.runs`, synthetic runs with their own noise and motion):

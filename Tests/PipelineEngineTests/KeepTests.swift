@@ -191,6 +191,57 @@ final class KeepTests: XCTestCase {
         XCTAssertTrue((verify.stdout + verify.stderr).contains("output sub-02_ses-1.note.txt has digest"), verify.stdout + verify.stderr)
     }
 
+    /// A recomputation that fails skips the tasks waiting for it, and only those: a reader of the
+    /// kept files goes on. A recomputation that gives other bytes (a kind that is not
+    /// deterministic) fails, and the entry downstream tasks were keyed on stays as it was.
+    func testARecomputationThatFailsOrDiffersLeavesTheEntryAndOtherReadersAlone() throws {
+        func spec(_ s: Study, notes: String, sum: String) throws {
+            try s.writeSpec("""
+            {"pipe": 1, "cohort": {"subjects": ["01", "02"], "sessions": ["1"]},
+             "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"},
+                        "annotated": {"kind": "test.annotate", "from": "raw", "keep": false},
+                        "notes": {"kind": "test.notes", "from": "annotated", "title": "\(notes)"},
+                        "sum": {"kind": "test.sum", "from": "annotated", "title": "\(sum)"}}}
+            """)
+        }
+        let s = try Study("keep-failing")
+        try s.writeScans(subjects: ["01", "02"], sessions: ["1"])
+        try spec(s, notes: "a", sum: "a")
+        try s.runOK()
+        _ = s.takeExecutions()
+        let keys = try s.entries(of: "annotated")
+
+        try spec(s, notes: "b", sum: "b")
+        let failing = try s.tool("run", "$SPEC", "--keep-going", env: ["PIPE_TEST_FAIL": "sub-01_ses-1"])
+        XCTAssertNotEqual(failing.status, 0)
+        XCTAssertEqual(s.takeExecutions(), ["test.annotate sub-01_ses-1", "test.annotate sub-02_ses-1", "test.notes group"],
+                       "notes reads the kept notes and runs; sum waits for the recomputation and is skipped")
+        let summary = try s.lastRunSummary()
+        XCTAssertEqual(summary["failed"] as? Int, 1, "\(summary)")
+        XCTAssertEqual(summary["skipped"] as? Int, 1, "\(summary)")
+        XCTAssertTrue(failing.stderr.contains("failing on purpose for sub-01_ses-1"), failing.stderr)
+        XCTAssertEqual(try s.entries(of: "annotated"), keys)
+
+        // sub-02's recomputed entry stays whole (sum, its reader, did not run); sub-01's, which
+        // failed, is still dropped, so only it is recomputed now.
+        try s.runOK()
+        XCTAssertEqual(s.takeExecutions(), ["test.annotate sub-01_ses-1", "test.sum group"])
+
+        // Other bytes on recomputation: the task fails, naming the entry, and the entry stays.
+        try spec(s, notes: "b", sum: "c")
+        let differing = try s.tool("run", "$SPEC", env: ["PIPE_TEST_ANNOTATE_OFFSET": "1"])
+        XCTAssertNotEqual(differing.status, 0)
+        XCTAssertTrue(differing.stderr.contains("gave other outputs than it recorded") && differing.stderr.contains("not deterministic"),
+                      differing.stderr)
+        XCTAssertEqual(try s.entries(of: "annotated"), keys)
+        _ = s.takeExecutions()
+        try s.runOK()
+        XCTAssertEqual(s.takeExecutions(), ["test.annotate sub-01_ses-1", "test.annotate sub-02_ses-1", "test.sum group"],
+                       "recomputed with the recorded bytes once the kind is deterministic again")
+        let verify = try s.tool("cache", "verify", "--cache-dir", s.cache.path)
+        XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
+    }
+
     func testKeepFalseCannotBePublished() throws {
         let s = try Study("keep-publish")
         try s.writeScans(subjects: ["01"], sessions: ["1"])

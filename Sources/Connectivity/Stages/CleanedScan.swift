@@ -120,14 +120,14 @@ public struct CleanedScan: Sendable {
     /// hashed while written, `TaskContext.writeOutput(_:contentsOf:)`).
     public func write(to context: TaskContext) throws {
         let folder = context.outputDirectory
-        let carpet = Self.carpet(self)
-        try context.writeOutput(stem + Self.carpetFile, try PNG.encode(width: carpet.width, height: carpet.height, pixels: .rgb, data: carpet.rgb))
         // Not fsynced here: the engine fsyncs every output when it publishes the task.
         try FileSystem.write(try OutputJSON.encode(info, name: stem + Self.infoFile), to: folder.appendingPathComponent(stem + Self.infoFile).path, sync: false)
         // Little-endian float32, written from memory as it is (the host is little-endian; checked below).
         precondition(1.littleEndian == 1, "pipe's cache format is little-endian")
         let count = info.keptVolumes * info.voxelCount
         precondition(series.count >= count, "the series holds \(series.count) values, fewer than \(info.keptVolumes) x \(info.voxelCount)")
+        let carpet = Self.carpet(self)
+        try context.writeOutput(stem + Self.carpetFile, try PNG.encode(width: carpet.width, height: carpet.height, pixels: .rgb, data: carpet.rgb))
         if let file = series.mappedFile, file.path == folder.appendingPathComponent(stem + Self.seriesFile).path {
             try context.finishMappedOutput(file, length: count * MemoryLayout<Float>.size)
         } else {
