@@ -57,7 +57,7 @@ public struct Planner: Sendable {
             let task = graph.tasks[plans[id].task]
             let kind = graph.stage(of: task).kind
             for u in Set(task.dependencies.map(\.task)).sorted()
-            where plans[u].status == .cached && plans[u].droppedOutputs.contains(where: kind.readsInput(named:)) {
+            where plans[u].status == .cached && kind.readsAny(of: plans[u].droppedOutputs) {
                 plans[u].status = .run
                 plans[u].reasons = ["its data was dropped (keep: false) and \(task.label) needs it: recomputed first, with the same key"]
             }

@@ -143,12 +143,12 @@ struct RunState {
         let upstream = Set(graph.tasks[id].dependencies.map(\.task))
         // Already being recomputed for another reader, and this one reads its dropped files too:
         // wait for it as well.
-        let pending = upstream.filter { u in materializing[u]?.dropped.contains(where: kind.readsInput(named:)) ?? false }.sorted()
+        let pending = upstream.filter { u in materializing[u].map { kind.readsAny(of: $0.dropped) } ?? false }.sorted()
         for u in pending {
             materializing[u]!.waiters.append(id)
             remainingDeps[id] += 1
         }
-        let inputs = upstream.filter { u in dropped[u]?.contains(where: kind.readsInput(named:)) ?? false }.sorted()
+        let inputs = upstream.filter { u in dropped[u].map(kind.readsAny(of:)) ?? false }.sorted()
         guard !inputs.isEmpty else {
             if pending.isEmpty { return false }
             status[id] = .waiting

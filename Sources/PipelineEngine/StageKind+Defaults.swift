@@ -19,4 +19,8 @@ extension StageKind {
     public var defaultThreads: Int { 1 }
     public func dropsOutput(named name: String) -> Bool { true }
     public func readsInput(named name: String) -> Bool { true }
+
+    /// Whether a task of this kind reads any of `names` (the files a `keep: false` entry dropped):
+    /// then the entry must be recomputed for it.
+    public func readsAny(of names: Set<String>) -> Bool { names.contains(where: readsInput(named:)) }
 }

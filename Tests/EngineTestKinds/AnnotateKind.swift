@@ -19,11 +19,8 @@ struct AnnotateKind: TypedStageKind {
 
     func run(_ p: Parameters, _ context: TaskContext) throws {
         TestSupport.recordExecution(name, context)
-        let env = ProcessInfo.processInfo.environment
-        if let list = env["PIPE_TEST_FAIL"], list.split(separator: ",").contains(Substring(context.scope.label)) {
-            throw PipeError(.taskFailed, "failing on purpose for \(context.scope.label) (PIPE_TEST_FAIL)")
-        }
-        let offset = Double(env["PIPE_TEST_ANNOTATE_OFFSET"] ?? "") ?? 0
+        try TestSupport.failIfListed(context)
+        let offset = Double(ProcessInfo.processInfo.environment["PIPE_TEST_ANNOTATE_OFFSET"] ?? "") ?? 0
         let values = try TestSupport.readInput(TestSupport.singleInput(context)).map { $0 + offset }
         try context.writeOutput("\(context.scope.label).txt", TestSupport.format(values))
         try context.writeOutput("\(context.scope.label).note.txt", TestSupport.format([Double(values.count)]))

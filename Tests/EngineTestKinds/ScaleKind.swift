@@ -24,10 +24,8 @@ struct ScaleKind: TypedStageKind {
         if p.failSubjects.contains(context.scope.subject ?? "") {
             throw PipeError(.taskFailed, "failing on purpose for \(label)")
         }
+        try TestSupport.failIfListed(context)
         let env = ProcessInfo.processInfo.environment
-        if let list = env["PIPE_TEST_FAIL"], list.split(separator: ",").contains(Substring(label)) {
-            throw PipeError(.taskFailed, "failing on purpose for \(label) (PIPE_TEST_FAIL)")
-        }
         if let dir = env["PIPE_TEST_FAIL_ONCE_DIR"] {
             let marker = dir + "/" + label
             if !FileManager.default.fileExists(atPath: marker) {

@@ -36,6 +36,14 @@ enum TestSupport {
         append("\(kind) \(context.scope.label)", toFileIn: "PIPE_TEST_EXEC_LOG")
     }
 
+    /// Fails a task whose scope `PIPE_TEST_FAIL` lists.
+    static func failIfListed(_ context: TaskContext) throws {
+        let label = context.scope.label
+        if let list = ProcessInfo.processInfo.environment["PIPE_TEST_FAIL"], list.split(separator: ",").contains(Substring(label)) {
+            throw PipeError(.taskFailed, "failing on purpose for \(label) (PIPE_TEST_FAIL)")
+        }
+    }
+
     static func readSourceCounted(_ context: TaskContext, _ name: String) throws -> [UInt8] {
         let bytes = try context.readSource(name)
         append(String(bytes.count), toFileIn: "PIPE_TEST_COUNTER")
