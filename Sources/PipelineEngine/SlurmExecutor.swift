@@ -204,8 +204,10 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
         let record = stageRecords.withLock { records -> (peak: UInt64, seconds: Double)? in
             if let known = records[task.stage] { return known }
             var peak: UInt64 = 0, seconds = 0.0
+            // The manifest is the measurement, whatever became of the data: an entry of a
+            // `keep: false` stage, whose files were dropped, still says what its task needed.
             for key in cache.readIndex(study: study, stage: task.stage).values {
-                guard let m = cache.completeEntry(for: key) else { continue }
+                guard let m = cache.manifest(for: key) else { continue }
                 peak = max(peak, m.peakRSS)
                 seconds = max(seconds, m.seconds)
             }

@@ -4,7 +4,8 @@ import XCTest
 
 /// End-to-end on a real Slurm (`scripts/slurm/start`, which `scripts/test` runs with
 /// `PIPE_SLURM_MAX_ARRAY_SIZE=8` and 8 CPUs): job arrays split at the cluster's limit, the same
-/// outputs as the local executor, out-of-memory kills resubmitted with more memory, a killed
+/// outputs as the local executor, out-of-memory kills resubmitted with more memory, a changed
+/// stage asking for the memory its earlier tasks measured (also after `keep: false`), a killed
 /// controller's jobs adopted by the next run, and Ctrl-C cancelling every job of the run.
 final class SlurmTests: XCTestCase {
     /// The client environment of the test cluster; skips (or fails, with PIPE_REQUIRE_SLURM=1)
@@ -84,6 +85,35 @@ final class SlurmTests: XCTestCase {
         let rerun = try s.tool("run", "$SPEC", "--executor", "slurm", env: env, deadline: 60)
         XCTAssertEqual(rerun.status, 0, rerun.stderr)
         XCTAssertTrue(rerun.stderr.contains("slurm: 0 sbatch"), rerun.stderr)
+
+        // --mem from the stage's record, also when its data is gone: with `big` dropped
+        // (keep: false, once `after` has read it), a changed `big` asks for the peak its earlier tasks measured times
+        // memory_margin (1.5), not the 100 MiB estimate, so no job is killed.
+        func spec(_ big: String) -> String {
+            """
+            {"pipe": 1, "cohort": {"subjects": [\(subjects.map { "\"\($0)\"" }.joined(separator: ","))], "sessions": ["1"]},
+             "slurm": {"poll_seconds": 0.3},
+             "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"},
+                        "scaled": {"kind": "test.scale", "from": "raw", "factor": 3},
+                        "big": {"kind": "test.alloc", "from": "scaled", "mb": 150, "memory": 100, "keep": false, \(big)},
+                        "after": {"kind": "test.scale", "from": "big", "factor": 2}}}
+            """
+        }
+        try s.writeSpec(spec(#""hold_ms": 2500"#))
+        let drop = try s.tool("run", "$SPEC", "--executor", "slurm", env: env, deadline: 60)
+        XCTAssertEqual(drop.status, 0, drop.stderr)
+        let tasks = s.cache.appendingPathComponent("tasks")
+        let dropped = try FileManager.default.subpathsOfDirectory(atPath: tasks.path).filter { $0.hasSuffix("/dropped") }
+        XCTAssertEqual(dropped.count, 10, "big's ten entries are dropped")
+        try s.writeSpec(spec(#""hold_ms": 2400"#))
+        let learned = try s.tool("run", "$SPEC", "--executor", "slurm", env: env, deadline: 300)
+        XCTAssertEqual(learned.status, 0, learned.stderr)
+        let last = try XCTUnwrap(try journal(s).last)
+        let bigs = events(last, "submitted", stage: "big")
+        XCTAssertEqual(bigs.count, 10, "each changed task submitted once, none again: \(bigs.map { $0["job"] ?? "" })")
+        XCTAssertTrue(bigs.allSatisfy { ($0["memoryMiB"] as? Int ?? 0) >= 225 }, "150 MiB touched × 1.5: \(bigs.map { $0["memoryMiB"] ?? "" })")
+        XCTAssertTrue(events(last, "job-ended", stage: "big").allSatisfy { $0["state"] as? String == "COMPLETED" }, "no job was killed")
+        XCTAssertEqual(events(last, "finished", stage: "big").count, 10)
     }
 
     /// A study of three tasks that wait on a gate file.
