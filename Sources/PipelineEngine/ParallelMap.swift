@@ -4,7 +4,7 @@ import Foundation
 /// blocks of `block` indices in turn. The result is in index order whatever the thread count;
 /// serial when one worker or one block would do. `transform` must touch nothing shared that it
 /// writes.
-func parallelMap<R>(_ count: Int, workers: Int = ProcessInfo.processInfo.activeProcessorCount, block: Int,
+public func parallelMap<R>(_ count: Int, workers: Int = ProcessInfo.processInfo.activeProcessorCount, block: Int,
                     _ transform: (Int) -> R) -> [R] {
     let blocks = (count + block - 1) / block
     let k = min(workers, blocks)

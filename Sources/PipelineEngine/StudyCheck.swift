@@ -39,6 +39,20 @@ public final class StudyCheck: @unchecked Sendable {
     /// The stage named `name`.
     public func stage(_ name: String) -> StageSpec? { spec.stage(named: name) }
 
+    /// The value of `key`, made once per check: what several stages' checks read of the same
+    /// files (the runs of a `clean` stage, say) is read once.
+    public func memo<T>(_ key: String, _ make: () -> T) -> T {
+        memoLock.lock()
+        defer { memoLock.unlock() }
+        if let known = memos[key] as? T { return known }
+        let value = make()
+        memos[key] = value
+        return value
+    }
+
+    private let memoLock = NSLock()
+    private var memos: [String: Any] = [:]
+
     /// Whether any problem has been reported so far.
     public var hasProblems: Bool { !diagnostics.issues.isEmpty }
 }

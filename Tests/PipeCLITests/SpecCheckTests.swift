@@ -217,6 +217,86 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertEqual(r.status, 2, r.stderr)
         XCTAssertTrue(r.stderr.contains("bad.json:\(line):") && r.stderr.contains("'global_signl'") && r.stderr.contains("(did you mean 'global_signal'?)"), r.stderr)
     }
+
+    /// Every run's files are checked, not only the first's: runs that differ from the others fail
+    /// before anything runs (cleaning would stop at them, or the group stage after every run was
+    /// cleaned), each problem once, with the runs it concerns, at the stage that reads them.
+    func testEveryRunIsCheckedAndEachProblemIsReportedOnceWithItsRuns() throws {
+        let func_ = { (subject: String, session: String) in
+            Self.root.appendingPathComponent("derivatives/fmriprep/sub-\(subject)/ses-\(session)/func/sub-\(subject)_ses-\(session)_task-rest_")
+        }
+        func confounds(_ subject: String, _ session: String) -> URL {
+            URL(fileURLWithPath: func_(subject, session).path + "desc-confounds_timeseries.tsv")
+        }
+        func bold(_ subject: String, _ session: String, _ suffix: String) -> URL {
+            URL(fileURLWithPath: func_(subject, session).path + "space-MNI152NLin2009cAsym_desc-preproc_bold" + suffix)
+        }
+        var originals: [URL: Data] = [:]
+        func edit(_ url: URL, _ change: (Data) throws -> Data) throws {
+            let data = try Data(contentsOf: url)
+            if originals[url] == nil { originals[url] = data }
+            try change(data).write(to: url)
+        }
+        defer { for (url, data) in originals { try? data.write(to: url) } }
+
+        // Two runs' confounds files from another fMRIPrep version, without `csf`.
+        for (subject, session) in [("07", "day13"), ("13", "baseline")] {
+            try edit(confounds(subject, session)) { Data(String(decoding: $0, as: UTF8.self).replacingOccurrences(of: "\tcsf\t", with: "\tcsf_old\t").utf8) }
+        }
+        // One run's confounds cut short by a row.
+        try edit(confounds("12", "baseline")) { data in
+            var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            if lines.last == "" { lines.removeLast() }
+            return Data((lines.dropLast().joined(separator: "\n") + "\n").utf8)
+        }
+        // Two sidecars in milliseconds.
+        for (subject, session) in [("09", "day13"), ("04", "day13")] {
+            try edit(bold(subject, session, ".json")) { Data(String(decoding: $0, as: UTF8.self).replacingOccurrences(of: #""RepetitionTime" : 2,"#, with: #""RepetitionTime" : 2000,"#).utf8) }
+        }
+        // A non-anxious subject's baseline run 4 mm off the others' origin (sform srow_x[3]).
+        let image = bold("06", "baseline", ".nii.gz")
+        let plain = Self.root.appendingPathComponent("moved.nii")
+        XCTAssertEqual(try runShell("gzip -dc '\(image.path)' > '\(plain.path)'"), 0)
+        try edit(image) { _ in
+            var bytes = [UInt8](try Data(contentsOf: plain))
+            let x = Float(bitPattern: UInt32(bytes[292]) | UInt32(bytes[293]) << 8 | UInt32(bytes[294]) << 16 | UInt32(bytes[295]) << 24) + 4
+            for k in 0..<4 { bytes[292 + k] = UInt8(truncatingIfNeeded: x.bitPattern >> (8 * k)) }
+            try Data(bytes).write(to: plain)
+            XCTAssertEqual(try runShell("gzip -c '\(plain.path)' > '\(plain.path).gz'"), 0)
+            return try Data(contentsOf: URL(fileURLWithPath: plain.path + ".gz"))
+        }
+
+        let (r, _, seconds) = try validate(replacing: #""confounds": "24P+wm_csf""#, with: #""confounds": "24P+wm_csf""#)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertLessThan(seconds, 30)
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        func one(_ needle: String) -> String {
+            let found = lines.filter { $0.contains(needle) }
+            XCTAssertEqual(found.count, 1, "once: \(needle)\n\(r.stderr)")
+            return found.first ?? ""
+        }
+        let csf = one("stages.clean.confounds: 'csf': confound column not found")
+        XCTAssertTrue(csf.hasSuffix("(columns that start alike: csf_old, csf_derivative1, csf_power2, csf_derivative1_power2) in 2 runs: "
+                                    + "sub-07_ses-day13, sub-13_ses-baseline (the first: derivatives/fmriprep/sub-07/ses-day13/func/"
+                                    + "sub-07_ses-day13_task-rest_desc-confounds_timeseries.tsv)"), "no strategy name suggested for a column: \(csf)")
+        let rows = one("stages.clean.confounds: the confounds file's rows differ")
+        XCTAssertTrue(rows.contains("in sub-12_ses-baseline (derivatives/fmriprep/sub-12/ses-baseline/func/sub-12_ses-baseline_task-rest_desc-confounds_timeseries.tsv: 119 rows, 120 volumes)"), rows)
+        let tr = one("stages.clean.repetition_time: cannot take the repetition time (RepetitionTime)")
+        XCTAssertTrue(tr.contains("in 2 runs: sub-04_ses-day13, sub-09_ses-day13 (the first: "), tr)
+        XCTAssertTrue(tr.contains("sub-04_ses-day13_task-rest_space-MNI152NLin2009cAsym_desc-preproc_bold.json: RepetitionTime: is 2000.0; "
+                                  + "BIDS stores seconds, and this looks like milliseconds"), tr)
+        // The grid: only the stage whose subjects include sub-06 (non-anxious), at its session.
+        let grid = one("stages.anxiety_baseline.resample: the runs it compares are on 2 grids")
+        XCTAssertTrue(grid.contains("origin (") && grid.contains("8 runs (sub-01_ses-baseline, ...)") && grid.contains(": sub-06_ses-baseline;"), grid)
+        XCTAssertFalse(r.stderr.contains("responders_baseline.resample") || r.stderr.contains("responders_change.resample"), r.stderr)
+        XCTAssertEqual(lines.filter { $0.contains("resample") }.count, 1, r.stderr)
+
+        // With the anxiety test resampling, and the files mended, the spec validates.
+        for (url, data) in originals where url != image { try data.write(to: url) }
+        let (ok, _, _) = try validate(replacing: #""seed": "CMAright", "session": "baseline","#,
+                                      with: #""seed": "CMAright", "session": "baseline", "resample": "linear","#)
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+    }
 }
 
 /// Runs a shell command; its exit status.

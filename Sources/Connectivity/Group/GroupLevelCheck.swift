@@ -69,6 +69,30 @@ final class GroupLevelCheck {
         values.prefix(8).joined(separator: ", ") + (values.count > 8 ? " and \(values.count - 8) more" : "")
     }
 
+    /// The runs whose maps the stage compares must share one grid unless it resamples: else it
+    /// stops at the first map on another grid (`GroupMaps.load`), after every run was cleaned.
+    /// Their headers say so now (the survey of the `clean` stage behind its connectivity stage);
+    /// a stage that reads a maps table is left to run time.
+    func grids(resampling: GroupMaps.Resampling, maps: String) {
+        guard resampling == .none, maps.isEmpty, let name = stage.from.first, let connectivity = study.stage(name),
+              connectivity.kind is ConnectivityKind, let cleanName = connectivity.from.first, let clean = study.stage(cleanName),
+              let kind = clean.kind as? CleanKind else { return }
+        let wanted = selected.map(Set.init)
+        var grids: [(grid: CleanKind.RunSurvey.Grid, runs: [String])] = []
+        for run in kind.survey(kind.typed(clean), stage: clean, study: study).runs {
+            guard case .scan(let subject, let session, _) = run.scope, wanted?.contains(subject) ?? true,
+                  sessions.isEmpty || sessions.contains(session ?? "") else { continue }
+            if let i = grids.firstIndex(where: { $0.grid.matches(run.grid) }) { grids[i].runs.append(run.label) } else { grids.append((run.grid, [run.label])) }
+        }
+        guard grids.count > 1 else { return }
+        let described = grids.map { g in
+            "\(g.grid.description): " + (g.runs.count <= 3 ? g.runs.joined(separator: ", ") : "\(g.runs.count) runs (\(g.runs[0]), ...)")
+        }
+        study.report(stage, "resample", "the runs it compares are on \(grids.count) grids, \(described.joined(separator: "; ")); "
+                     + "their maps are compared voxel by voxel, so set \"resample\": \"linear\" (or \"nearest\") to resample them to the first's grid, "
+                     + "or give every run the same grid")
+    }
+
     /// `seed` must be one of the seeds of the connectivity stage read first in `from`.
     func seed(_ seed: String) {
         guard let name = stage.from.first, let up = study.stage(name), let kind = up.kind as? ConnectivityKind else { return }

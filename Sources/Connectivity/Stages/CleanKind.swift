@@ -166,21 +166,30 @@ public struct CleanKind: TypedStageKind {
     /// The space fMRIPrep discovery and `{space}` use when the spec gives none.
     static let defaultSpace = "MNI152NLin2009cAsym"
 
-    /// Checks the settings against the first run's files, at spec time: every confound column (and
-    /// the scrubbing columns) in its confounds file, the dummy scans against its length, the
-    /// band-pass cut-offs below the Nyquist frequency of its repetition time (sidecar or header,
-    /// as `tr_source` says), and that the settings leave it `min_dof` residual degrees of freedom,
-    /// counted as `run` counts them (too few even uncensored is an error, as it is there; a run
-    /// that only its censoring takes below is refused when it runs, which is not a spec error).
-    /// Reads the confounds table, the sidecar and the image header only. Each run's own files
-    /// are checked again when the run is read.
+    /// Checks the settings against every run's files, at spec time (``checkEveryRun``): every
+    /// confound column (and the scrubbing columns) in each confounds file, one row per volume,
+    /// a readable header and repetition time; then, for each length and repetition time among the
+    /// runs, the dummy scans against the length, the band-pass cut-offs below the Nyquist
+    /// frequency (sidecar or header, as `tr_source` says), and that the settings leave `min_dof`
+    /// residual degrees of freedom, counted as `run` counts them (too few even uncensored is an
+    /// error, as it is there; a run that only its censoring takes below is refused when it runs,
+    /// which is not a spec error). Reads the headers, sidecars and confounds files' header lines
+    /// (and, per length and TR, one confounds table). Each run's own files are checked again when
+    /// the run is read.
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         guard let scan = study.spec.cohort.scans.first else { return }
-        guard let files = try? sources(p, scope: scan, directory: study.spec.directory), let bold = files["bold"] else {
+        guard let files = try? sources(p, scope: scan, directory: study.spec.directory), files["bold"] != nil else {
             if !stage.from.isEmpty { study.checkLater(stage, "confound columns, cut-offs and degrees of freedom against each run's files (they come from \(stage.from[0]))") }
             return
         }
-        let first = scan.label
+        checkEveryRun(p, stage: stage, study: study)
+    }
+
+    /// The full check of one run (cut-offs against its Nyquist frequency, dummy scans against its
+    /// length, its degrees of freedom), for each length and repetition time among the runs
+    /// (``checkEveryRun``, which reports the confound columns of every run).
+    func checkRun(_ p: Parameters, stage: StageSpec, study: StudyCheck, label first: String, files: [String: String], header: NIfTIHeader) {
+        guard let bold = files["bold"] else { return }
         let needsConfounds = !p.confounds.isEmpty || p.scrubFD > 0 || p.scrubStdDVARS > 0
         var columns: [String] = []
         var table: ConfoundsTable?  // read, and its columns found: the degrees of freedom can be counted
@@ -189,24 +198,13 @@ public struct CleanKind: TypedStageKind {
                 let t = try ConfoundsTable.read(confounds)
                 table = t
                 if !p.confounds.isEmpty {
-                    do { columns = try ConfoundStrategy(p.confounds).columns(in: t) } catch let e as InputError {
-                        table = nil
-                        let term = e.field ?? ""
-                        let known = ConfoundStrategy.strategyNames + t.names
-                        study.report(stage, "confounds", (term.isEmpty ? "" : "'\(term)': ") + "\(e.message) in \(first)'s \(files["confounds"]!)"
-                                     + (term.isEmpty ? "" : EditDistance.didYouMean(term, among: known)))
-                    }
-                }
-                for (column, key, on) in [("framewise_displacement", "scrub_fd", p.scrubFD > 0), ("std_dvars", "scrub_std_dvars", p.scrubStdDVARS > 0)]
-                where on && t.columns[column] == nil {
-                    study.report(stage, key, "scrubbing needs the column \(column), which \(first)'s confounds file \(files["confounds"]!) does not have")
+                    do { columns = try ConfoundStrategy(p.confounds).columns(in: t) } catch { table = nil }  // reported for every run
                 }
             } catch let e as InputError {
                 study.report(stage, "confounds", e.description)
             } catch {}
         }
         let boldPath = study.path(bold)
-        guard case .regular = FileSystem.kind(of: boldPath), let header = try? NIfTIFile.readHeader(boldPath).header else { return }
         var request = ScanLoader.Request(bold: boldPath, sidecar: files["sidecar"].map(study.path).flatMap { FileSystem.exists($0) ? $0 : nil },
                                          repetitionTimeSource: p.trSource)
         request.repetitionTimeOverride = p.repetitionTime > 0 ? p.repetitionTime : nil
@@ -228,8 +226,8 @@ public struct CleanKind: TypedStageKind {
             }
             guard below else { return }
         }
-        // The first run's degrees of freedom, counted as `run` counts them: too few even
-        // uncensored is the settings' fault, and would fail every run of its length.
+        // The run's degrees of freedom, counted as `run` counts them: too few even uncensored is
+        // the settings' fault, and would fail every run of its length and TR.
         let total: Int
         do { total = try ScanLoader.checkShape(request, header: header).total } catch let e as InputError {
             if e.field == "dummy_scans" { study.report(stage, "dummy_scans", "\(first): \(e.message) (\(bold))") }
@@ -239,7 +237,7 @@ public struct CleanKind: TypedStageKind {
         var trimmed: ConfoundsTable?
         var confounds: Matrix?
         if needsConfounds {
-            // Unusable (reported above), absent or the wrong length: the run reports it when read.
+            // Unusable, absent or the wrong length (each reported by checkEveryRun).
             guard let table, let t = try? ScanLoader.trimmed(table, path: table.path, bold: boldPath, total: total, dummyScans: p.dummyScans)
             else { return }
             trimmed = t

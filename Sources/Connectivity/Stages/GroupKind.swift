@@ -99,6 +99,7 @@ public struct GroupKind: TypedStageKind {
         let names = GroupLevelCheck(stage: stage, study: study, participants: p.participants, include: p.include)
         names.mapsSource(maps: p.maps, seed: p.seed, sessions: [(p.session, "session")])
         if p.maps.isEmpty && !p.session.isEmpty { names.sessions = [p.session] }
+        names.grids(resampling: p.inference.resampling, maps: p.maps)
         names.design(p.design, contrasts: p.contrasts)
         names.fTests(p.inference.fTests)
     }

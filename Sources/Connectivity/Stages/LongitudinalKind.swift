@@ -116,6 +116,7 @@ public struct LongitudinalKind: TypedStageKind {
         names.mapsSource(maps: p.maps, seed: p.seed, sessions: [(p.pre, "pre"), (p.post, "post")])
         // A subject with one of the two sessions is left out (or, with missing_session: error, named).
         if p.maps.isEmpty { names.sessions = [p.pre, p.post] }
+        names.grids(resampling: p.inference.resampling, maps: p.maps)
         let group = p.group.isEmpty ? nil : p.group
         names.design(GroupDesign.Spec(group: group, covariates: p.covariates), contrasts: p.contrasts)
         if let group { names.levels(p.paired.filter { $0 != "all" }, of: group, at: "paired") }

@@ -1,0 +1,202 @@
+import Foundation
+import NIfTI
+import PipelineEngine
+
+/// The plan-time check of every run of a `clean` stage, not only the first: a run that differs
+/// from the others (a confounds file from another fMRIPrep version, a run cut short, a sidecar
+/// with another TR, a subject on another grid) fails before any task starts, instead of after
+/// hours of cleaning, and each problem is reported once, with the runs it concerns.
+extension CleanKind {
+    /// What the check reads of each run whose BOLD file exists now: the image header (grid,
+    /// repetition time, length) and the confounds file's header line and row count, in parallel.
+    /// Each run is read in full, and checked again, when it is cleaned.
+    struct RunSurvey: Sendable {
+        struct Run: Sendable {
+            var scope: Scope
+            var files: [String: String]
+            var header: NIfTIHeader
+            /// The repetition time, as cleaning reads it (`tr_source`, `repetition_time`).
+            var repetitionTime: Result<Double, InputError>
+            /// The confounds file's column names (a TSV's header line) and rows; nil without a
+            /// confounds file, or for a headerless one (checked when the run is read).
+            var confounds: ConfoundsShape?
+
+            var label: String { scope.label }
+            var grid: Grid { Grid(shape: Array(header.shape.prefix(3)), affine: header.affine) }
+        }
+
+        struct ConfoundsShape: Sendable {
+            var path: String
+            var names: [String]
+            var rows: Int
+        }
+
+        /// A 3-D grid: maps on two grids cannot be compared voxel by voxel (`GroupMaps.load`
+        /// compares them with the same tolerance).
+        struct Grid: Sendable {
+            var shape: [Int]
+            var affine: Affine
+
+            func matches(_ other: Grid) -> Bool { shape == other.shape && affine.isClose(to: other.affine, tolerance: 1e-4) }
+
+            var description: String {
+                let spacing = (0..<3).map { axis in (0..<3).map { affine[$0, axis] * affine[$0, axis] }.reduce(0, +).squareRoot() }
+                func mm(_ x: Double) -> String { JSONValue.format(number: (x * 1000).rounded() / 1000) }
+                return shape.map(String.init).joined(separator: "×") + " at " + spacing.map(mm).joined(separator: "×") + " mm, origin ("
+                    + (0..<3).map { mm(affine[$0, 3]) }.joined(separator: ", ") + ")"
+            }
+        }
+
+        var runs: [Run] = []
+        /// Runs whose BOLD file exists but whose header cannot be read, with the reason.
+        var unreadable: [(label: String, message: String)] = []
+    }
+
+    /// The survey of the stage's runs, read once per check however many stages ask for it.
+    func survey(_ p: Parameters, stage: StageSpec, study: StudyCheck) -> RunSurvey {
+        study.memo("clean survey: \(stage.name)") {
+            let scans = study.spec.cohort.scans
+            let results = parallelMap(scans.count, block: 16) {
+                Self.surveyRun(p, scope: scans[$0], files: try? sources(p, scope: scans[$0], directory: study.spec.directory), study: study)
+            }
+            var survey = RunSurvey()
+            for (i, (run, problem)) in results.enumerated() {
+                if let run { survey.runs.append(run) }
+                if let problem { survey.unreadable.append((scans[i].label, problem)) }
+            }
+            return survey
+        }
+    }
+
+    private static func surveyRun(_ p: Parameters, scope: Scope, files: [String: String]?, study: StudyCheck) -> (RunSurvey.Run?, String?) {
+        guard let files, let bold = files["bold"] else { return (nil, nil) }
+        let boldPath = study.path(bold)
+        guard case .regular = FileSystem.kind(of: boldPath) else { return (nil, nil) }  // a missing file is reported as a source
+        let header: NIfTIHeader
+        do { header = try NIfTIFile.readHeader(boldPath).header } catch let e as NIfTIError where e.code == .dataExceedsFile {
+            return (nil, nil)  // the data is not read here: whether it is all there is checked when the run is read
+        } catch {
+            return (nil, "\(bold): \(ErrorReason.of(error))")
+        }
+        var request = ScanLoader.Request(bold: boldPath, sidecar: files["sidecar"].map(study.path).flatMap { FileSystem.exists($0) ? $0 : nil },
+                                         repetitionTimeSource: p.trSource)
+        request.repetitionTimeOverride = p.repetitionTime > 0 ? p.repetitionTime : nil
+        let tr: Result<Double, InputError>
+        do { tr = .success(try ScanLoader.repetitionTime(request, header: header)) } catch let e as InputError { tr = .failure(e) } catch {
+            tr = .failure(InputError(path: bold, "\(error)"))
+        }
+        let confounds = files["confounds"].map(study.path).flatMap(confoundsShape)
+        return (RunSurvey.Run(scope: scope, files: files, header: header, repetitionTime: tr, confounds: confounds), nil)
+    }
+
+    /// A TSV confounds file's column names and row count, without parsing its numbers; nil when it
+    /// cannot be read or has no header line (a headerless SPM or AFNI file).
+    static func confoundsShape(_ path: String) -> RunSurvey.ConfoundsShape? {
+        guard case .regular = FileSystem.kind(of: path), var bytes = try? FileSystem.read(path) else { return nil }
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        // Lines end in LF, CRLF or CR, as TSVTable reads them.
+        var lines: [ArraySlice<UInt8>] = []
+        var start = 0, i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == 0x0A || b == 0x0D {
+                lines.append(bytes[start..<i])
+                if b == 0x0D && i + 1 < bytes.count && bytes[i + 1] == 0x0A { i += 1 }
+                start = i + 1
+            }
+            i += 1
+        }
+        if start < bytes.count { lines.append(bytes[start...]) }
+        while let last = lines.last, last.isEmpty { lines.removeLast() }
+        guard let first = lines.first, !first.isEmpty else { return nil }
+        let names = first.split(separator: 0x09, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        if names.allSatisfy({ Double($0.trimmingCharacters(in: .whitespaces)) != nil }) { return nil }
+        return RunSurvey.ConfoundsShape(path: path, names: names, rows: lines.count - 1)
+    }
+
+    /// Reports what differs between runs, each problem once with the runs it concerns, then runs
+    /// the full check of one run (``checkRun``) for each length and repetition time among them.
+    func checkEveryRun(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
+        let survey = survey(p, stage: stage, study: study)
+        var problems = RunProblems()
+        for (label, message) in survey.unreadable {
+            problems.add(key: "bold", "cannot read the BOLD header", run: label, detail: message)
+        }
+        let needsConfounds = !p.confounds.isEmpty || p.scrubFD > 0 || p.scrubStdDVARS > 0
+        var representatives: [String: RunSurvey.Run] = [:]
+        var usable: Set<String> = []
+        var order: [String] = []
+        for run in survey.runs {
+            let total = run.header.shape.count > 3 ? run.header.shape[3] : 1
+            let before = problems.count
+            defer {
+                // One run per length and TR gets the full check: the first whose confounds are
+                // usable, else the first.
+                if case .success(let tr) = run.repetitionTime {
+                    let signature = "\(total) \(tr)"
+                    if representatives[signature] == nil { order.append(signature) }
+                    if representatives[signature] == nil || (problems.count == before && !usable.contains(signature)) {
+                        representatives[signature] = run
+                        if problems.count == before { usable.insert(signature) }
+                    }
+                }
+            }
+            if case .failure(let e) = run.repetitionTime {
+                let key = e.field == "RepetitionTime" ? "repetition_time" : "tr_source"
+                problems.add(key: key, "cannot take the repetition time (\(e.field ?? "TR"))", run: run.label, detail: e.description)
+            }
+            guard needsConfounds, let shape = run.confounds else { continue }
+            let relative = run.files["confounds"] ?? shape.path
+            if shape.rows != total {
+                problems.add(key: "confounds", "the confounds file's rows differ from the BOLD series' volumes (they must be one per volume)",
+                             run: run.label, detail: "\(relative): \(shape.rows) rows, \(total) volumes")
+            }
+            let table = ConfoundsTable(path: shape.path, names: shape.names,
+                                       columns: Dictionary(shape.names.map { ($0, [Double]()) }, uniquingKeysWith: { a, _ in a }))
+            if !p.confounds.isEmpty {
+                do { _ = try ConfoundStrategy(p.confounds).columns(in: table) } catch let e as InputError {
+                    let term = e.field ?? ""
+                    // Where columns start alike (listed), a close column name only, not a strategy's.
+                    let candidates = (e.message.contains("start alike") ? [] : ConfoundStrategy.strategyNames) + shape.names
+                    let hint = term.isEmpty ? "" : EditDistance.didYouMean(term, among: candidates)
+                    problems.add(key: "confounds", (term.isEmpty ? "" : "'\(term)': ") + e.message, run: run.label, detail: relative, hint: hint)
+                } catch {}
+            }
+            for (column, key, on) in [("framewise_displacement", "scrub_fd", p.scrubFD > 0), ("std_dvars", "scrub_std_dvars", p.scrubStdDVARS > 0)]
+            where on && !shape.names.contains(column) {
+                problems.add(key: key, "scrubbing needs the column \(column), which the confounds file does not have", run: run.label, detail: relative)
+            }
+        }
+        problems.report(stage, study)
+        for signature in order {
+            let run = representatives[signature]!
+            checkRun(p, stage: stage, study: study, label: run.label, files: run.files, header: run.header)
+        }
+    }
+}
+
+/// Problems found in several runs, each reported once: the message, then the runs (a few named,
+/// with the first's file), in the order first seen.
+struct RunProblems {
+    private var order: [String] = []
+    /// How many runs' problems were added.
+    private(set) var count = 0
+    private var entries: [String: (key: String, message: String, hint: String, runs: [(label: String, detail: String)])] = [:]
+
+    mutating func add(key: String, _ message: String, run: String, detail: String, hint: String = "") {
+        let id = key + "\u{0}" + message
+        if entries[id] == nil { order.append(id); entries[id] = (key, message, hint, []) }
+        entries[id]!.runs.append((run, detail))
+        count += 1
+    }
+
+    func report(_ stage: StageSpec, _ study: StudyCheck) {
+        for id in order {
+            let e = entries[id]!
+            let first = e.runs[0]
+            let runs = e.runs.count == 1 ? "in \(first.label) (\(first.detail))"
+                : "in \(e.runs.count) runs: \(GroupLevelCheck.list(e.runs.map(\.label))) (the first: \(first.detail))"
+            study.report(stage, e.key, "\(e.message) \(runs)\(e.hint)")
+        }
+    }
+}
