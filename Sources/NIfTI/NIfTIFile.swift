@@ -32,7 +32,7 @@ public enum NIfTIFile {
 
     /// Reads the header and extensions only.
     public static func readHeader(_ path: String) throws -> NIfTIFileInfo {
-        try open(path).info
+        try open(path, inputBufferSize: 16 * 1024).info
     }
 
     /// Reads an image with its voxels converted to `Scalar` (scaling applied).
@@ -134,7 +134,7 @@ public enum NIfTIFile {
     }
 
     /// Opens a file (or the right source of a pair) as a byte stream.
-    static func openSource(_ path: String) throws -> (source: any ByteSource, compressed: Bool, size: UInt64) {
+    static func openSource(_ path: String, inputBufferSize: Int = 256 * 1024) throws -> (source: any ByteSource, compressed: Bool, size: UInt64) {
         let fd = try FileDescriptor.openForReading(path)
         let size = try fd.size()
         var magic: [UInt8] = [0, 0]
@@ -143,17 +143,18 @@ public enum NIfTIFile {
         let looksGzip = got == 2 && magic == [0x1f, 0x8b]
         if namedGzip || looksGzip {
             // ISA-L's inflate where it is installed (2-3x zlib), else zlib: the same bytes and errors.
-            return (try GzipInflateSource(fd), true, size)
+            return (try GzipInflateSource(fd, inputBufferSize: inputBufferSize), true, size)
         }
         return (PlainFileSource(fd), false, size)
     }
 
     /// Opens a file, decodes and checks its header, reads its extensions, and positions the data
-    /// stream at `vox_offset`.
-    static func open(_ path: String) throws -> Opened {
+    /// stream at `vox_offset`. A gzip file is read `inputBufferSize` compressed bytes at a time
+    /// (less for a header alone: the first block holds it).
+    static func open(_ path: String, inputBufferSize: Int = 256 * 1024) throws -> Opened {
         let pair = pairPaths(path)
         let headerPath = pair?.header ?? path
-        let (headerSource, headerCompressed, headerFileSize) = try openSource(headerPath)
+        let (headerSource, headerCompressed, headerFileSize) = try openSource(headerPath, inputBufferSize: inputBufferSize)
 
         var first = [UInt8](repeating: 0, count: 4)
         try first.withUnsafeMutableBytes { buffer throws in

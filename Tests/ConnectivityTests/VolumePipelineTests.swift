@@ -36,10 +36,19 @@ final class VolumePipelineTests: XCTestCase {
         XCTAssertEqual((1...4).map { VolumePipeline.slots(workers: $0) }, [2, 2, 3, 4])
         for workers in 1...3 {
             var produced = 0
+            // Later volumes wait until volume 5 is failing, so that what is produced before then is
+            // bounded by the buffers, however the threads are scheduled (a consumer of volume 5
+            // descheduled for a while would otherwise let the others run on).
+            let gate = NSCondition()
+            var failing = false
             XCTAssertThrowsError(try VolumePipeline.run(volumes: 100, bytesPerVolume: 8, workers: workers) { _, _ in
                 produced += 1
             } consume: { t, _, _ in
-                if t == 5 { throw Stop(volume: 5) }
+                if t == 5 {
+                    gate.lock(); failing = true; gate.broadcast(); gate.unlock()
+                    throw Stop(volume: 5)
+                }
+                if t > 5 { gate.lock(); while !failing { gate.wait() }; gate.unlock() }
             }) { XCTAssertEqual($0 as? Stop, Stop(volume: 5), "workers \(workers)") }
             // At most the buffers in flight are filled after the failing volume.
             XCTAssertLessThanOrEqual(produced, 6 + 2 * VolumePipeline.slots(workers: workers) + 1, "workers \(workers)")

@@ -237,7 +237,10 @@ final class SpecCheckTests: XCTestCase {
             if originals[url] == nil { originals[url] = data }
             try change(data).write(to: url)
         }
-        defer { for (url, data) in originals { try? data.write(to: url) } }
+        defer {
+            for (url, data) in originals { try? data.write(to: url) }
+            for name in ["moved.nii", "moved.nii.gz"] { try? FileManager.default.removeItem(at: Self.root.appendingPathComponent(name)) }
+        }
 
         // Two runs' confounds files from another fMRIPrep version, without `csf`.
         for (subject, session) in [("07", "day13"), ("13", "baseline")] {
@@ -253,18 +256,23 @@ final class SpecCheckTests: XCTestCase {
         for (subject, session) in [("09", "day13"), ("04", "day13")] {
             try edit(bold(subject, session, ".json")) { Data(String(decoding: $0, as: UTF8.self).replacingOccurrences(of: #""RepetitionTime" : 2,"#, with: #""RepetitionTime" : 2000,"#).utf8) }
         }
-        // A non-anxious subject's baseline run 4 mm off the others' origin (sform srow_x[3]).
-        let image = bold("06", "baseline", ".nii.gz")
+        // A run 4 mm off the others' origin (sform srow_x[3]).
         let plain = Self.root.appendingPathComponent("moved.nii")
-        XCTAssertEqual(try runShell("gzip -dc '\(image.path)' > '\(plain.path)'"), 0)
-        try edit(image) { _ in
-            var bytes = [UInt8](try Data(contentsOf: plain))
-            let x = Float(bitPattern: UInt32(bytes[292]) | UInt32(bytes[293]) << 8 | UInt32(bytes[294]) << 16 | UInt32(bytes[295]) << 24) + 4
-            for k in 0..<4 { bytes[292 + k] = UInt8(truncatingIfNeeded: x.bitPattern >> (8 * k)) }
-            try Data(bytes).write(to: plain)
-            XCTAssertEqual(try runShell("gzip -c '\(plain.path)' > '\(plain.path).gz'"), 0)
-            return try Data(contentsOf: URL(fileURLWithPath: plain.path + ".gz"))
+        func shift(_ subject: String, _ session: String) throws {
+            let image = bold(subject, session, ".nii.gz")
+            XCTAssertEqual(try runShell("gzip -dc '\(image.path)' > '\(plain.path)'"), 0)
+            try edit(image) { _ in
+                var bytes = [UInt8](try Data(contentsOf: plain))
+                let x = Float(bitPattern: UInt32(bytes[292]) | UInt32(bytes[293]) << 8 | UInt32(bytes[294]) << 16 | UInt32(bytes[295]) << 24) + 4
+                for k in 0..<4 { bytes[292 + k] = UInt8(truncatingIfNeeded: x.bitPattern >> (8 * k)) }
+                try Data(bytes).write(to: plain)
+                XCTAssertEqual(try runShell("gzip -c '\(plain.path)' > '\(plain.path).gz'"), 0)
+                return try Data(contentsOf: URL(fileURLWithPath: plain.path + ".gz"))
+            }
         }
+        // A non-anxious subject's baseline run.
+        try shift("06", "baseline")
+        let image = bold("06", "baseline", ".nii.gz")
 
         let (r, _, seconds) = try validate(replacing: #""confounds": "24P+wm_csf""#, with: #""confounds": "24P+wm_csf""#)
         XCTAssertEqual(r.status, 2, r.stderr)
@@ -296,6 +304,22 @@ final class SpecCheckTests: XCTestCase {
         let (ok, _, _) = try validate(replacing: #""seed": "CMAright", "session": "baseline","#,
                                       with: #""seed": "CMAright", "session": "baseline", "resample": "linear","#)
         XCTAssertEqual(ok.status, 0, ok.stderr)
+
+        // The longitudinal stage compares the anxious subjects with both sessions: sub-01's day-13
+        // run off the grid is named there alone (no baseline stage reads it); sub-02's, whose
+        // baseline scan is missing, is named nowhere.
+        try originals[image]!.write(to: image)
+        try shift("01", "day13")
+        try shift("02", "day13")
+        let baseline02 = bold("02", "baseline", ".nii.gz"), aside = URL(fileURLWithPath: bold("02", "baseline", ".aside").path)
+        try FileManager.default.moveItem(at: baseline02, to: aside)
+        defer { try? FileManager.default.moveItem(at: aside, to: baseline02) }
+        let (pairs, _, _) = try validate(replacing: #""missing_scans": []"#, with: #""missing_scans": ["sub-02_ses-baseline"]"#)
+        XCTAssertEqual(pairs.status, 2, pairs.stderr)
+        let resample = pairs.stderr.split(separator: "\n").filter { $0.contains(".resample: ") }
+        XCTAssertEqual(resample.count, 1, pairs.stderr)
+        XCTAssertTrue(resample.first?.contains("stages.responders_change.resample: the runs it compares are on 2 grids") == true, pairs.stderr)
+        XCTAssertTrue(resample.first?.contains(": sub-01_ses-day13;") == true && resample.first?.contains("sub-02") == false, pairs.stderr)
     }
 }
 

@@ -78,10 +78,16 @@ final class GroupLevelCheck {
               connectivity.kind is ConnectivityKind, let cleanName = connectivity.from.first, let clean = study.stage(cleanName),
               let kind = clean.kind as? CleanKind else { return }
         let wanted = selected.map(Set.init)
+        let runs = kind.survey(kind.typed(clean), stage: clean, study: study).runs.filter { run in
+            guard case .scan(let subject, let session, _) = run.scope else { return false }
+            return (wanted?.contains(subject) ?? true) && (sessions.isEmpty || sessions.contains(session ?? ""))
+        }
+        // A longitudinal stage reads only the subjects with a scan at both sessions.
+        var held: [String: Set<String>] = [:]
+        for run in runs { if case .scan(let subject, let session, _) = run.scope { held[subject, default: []].insert(session ?? "") } }
         var grids: [(grid: CleanKind.RunSurvey.Grid, runs: [String])] = []
-        for run in kind.survey(kind.typed(clean), stage: clean, study: study).runs {
-            guard case .scan(let subject, let session, _) = run.scope, wanted?.contains(subject) ?? true,
-                  sessions.isEmpty || sessions.contains(session ?? "") else { continue }
+        for run in runs {
+            guard case .scan(let subject, _, _) = run.scope, held[subject, default: []].isSuperset(of: sessions) else { continue }
             if let i = grids.firstIndex(where: { $0.grid.matches(run.grid) }) { grids[i].runs.append(run.label) } else { grids.append((run.grid, [run.label])) }
         }
         guard grids.count > 1 else { return }
@@ -89,8 +95,9 @@ final class GroupLevelCheck {
             "\(g.grid.description): " + (g.runs.count <= 3 ? g.runs.joined(separator: ", ") : "\(g.runs.count) runs (\(g.runs[0]), ...)")
         }
         study.report(stage, "resample", "the runs it compares are on \(grids.count) grids, \(described.joined(separator: "; ")); "
-                     + "their maps are compared voxel by voxel, so set \"resample\": \"linear\" (or \"nearest\") to resample them to the first's grid, "
-                     + "or give every run the same grid")
+                     + "their maps are compared voxel by voxel, so set \"resample\": \"linear\" (or \"nearest\") to resample them to the first's grid "
+                     + "(maps already on it are left as they are), or give every run the same grid"
+                     + (stage.from.contains { study.stage($0)?.kind is QCKind } ? " (a run the qc stage will exclude is counted too)" : ""))
     }
 
     /// `seed` must be one of the seeds of the connectivity stage read first in `from`.

@@ -17,9 +17,9 @@ extension CleanKind {
             var header: NIfTIHeader
             /// The repetition time, as cleaning reads it (`tr_source`, `repetition_time`).
             var repetitionTime: Result<Double, InputError>
-            /// The confounds file's column names (a TSV's header line) and rows; nil without a
-            /// confounds file, or for a headerless one (checked when the run is read).
-            var confounds: ConfoundsShape?
+            /// The confounds file's column names and rows, or why it cannot be read; nil without
+            /// a confounds file.
+            var confounds: Result<ConfoundsShape, InputError>?
 
             var label: String { scope.label }
             var grid: Grid { Grid(shape: Array(header.shape.prefix(3)), affine: header.affine) }
@@ -29,6 +29,8 @@ extension CleanKind {
             var path: String
             var names: [String]
             var rows: Int
+            /// A column name the header line has twice (the reader refuses the file).
+            var duplicate: String?
         }
 
         /// A 3-D grid: maps on two grids cannot be compared voxel by voxel (`GroupMaps.load`
@@ -89,29 +91,39 @@ extension CleanKind {
         return (RunSurvey.Run(scope: scope, files: files, header: header, repetitionTime: tr, confounds: confounds), nil)
     }
 
-    /// A TSV confounds file's column names and row count, without parsing its numbers; nil when it
-    /// cannot be read or has no header line (a headerless SPM or AFNI file).
-    static func confoundsShape(_ path: String) -> RunSurvey.ConfoundsShape? {
-        guard case .regular = FileSystem.kind(of: path), var bytes = try? FileSystem.read(path) else { return nil }
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
-        // Lines end in LF, CRLF or CR, as TSVTable reads them.
-        var lines: [ArraySlice<UInt8>] = []
-        var start = 0, i = 0
-        while i < bytes.count {
-            let b = bytes[i]
-            if b == 0x0A || b == 0x0D {
-                lines.append(bytes[start..<i])
-                if b == 0x0D && i + 1 < bytes.count && bytes[i + 1] == 0x0A { i += 1 }
-                start = i + 1
+    /// A confounds file's column names and row count: a TSV's header line and line count, without
+    /// parsing its numbers; a headerless SPM or AFNI file read in full (they are small). Nil when
+    /// there is no file.
+    static func confoundsShape(_ path: String) -> Result<RunSurvey.ConfoundsShape, InputError>? {
+        guard case .regular = FileSystem.kind(of: path), let bytes = try? FileSystem.read(path) else { return nil }
+        return bytes.withUnsafeBufferPointer { b -> Result<RunSurvey.ConfoundsShape, InputError>? in
+            let start = b.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+            // Lines end in LF, CRLF or CR, as TSVTable reads them; blank lines at the end are not rows.
+            func isBreak(_ i: Int) -> Bool { b[i] == 0x0A || b[i] == 0x0D }
+            var end = b.count
+            while end > start && isBreak(end - 1) { end -= 1 }
+            var firstEnd = start
+            while firstEnd < end && !isBreak(firstEnd) { firstEnd += 1 }
+            guard firstEnd > start else { return .failure(InputError(path: path, "empty confounds file; expected a header line of column names")) }
+            let first = String(decoding: UnsafeBufferPointer(rebasing: b[start..<firstEnd]), as: UTF8.self)
+            // A headerless file (numbers, or a comment, first: `ConfoundsTable.readHeaderless`).
+            if first.trimmingCharacters(in: .whitespaces).hasPrefix("#")
+                || first.split(whereSeparator: { $0 == "\t" || $0 == " " || $0 == "," }).allSatisfy({ Double($0) != nil }) {
+                do {
+                    guard let t = try ConfoundsTable.readHeaderless(path) else { return nil }  // the reader finds no rows either
+                    return .success(RunSurvey.ConfoundsShape(path: path, names: t.names, rows: t.rowCount))
+                } catch let e as InputError { return .failure(e) } catch { return nil }
             }
-            i += 1
+            let names = first.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            var seen: Set<String> = []
+            let duplicate = names.first { !seen.insert($0).inserted }
+            var rows = 0, i = firstEnd
+            while i < end {
+                if b[i] == 0x0A { rows += 1 } else if b[i] == 0x0D { rows += 1; if i + 1 < end && b[i + 1] == 0x0A { i += 1 } }
+                i += 1
+            }
+            return .success(RunSurvey.ConfoundsShape(path: path, names: names, rows: rows, duplicate: duplicate))
         }
-        if start < bytes.count { lines.append(bytes[start...]) }
-        while let last = lines.last, last.isEmpty { lines.removeLast() }
-        guard let first = lines.first, !first.isEmpty else { return nil }
-        let names = first.split(separator: 0x09, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-        if names.allSatisfy({ Double($0.trimmingCharacters(in: .whitespaces)) != nil }) { return nil }
-        return RunSurvey.ConfoundsShape(path: path, names: names, rows: lines.count - 1)
     }
 
     /// Reports what differs between runs, each problem once with the runs it concerns, then runs
@@ -145,12 +157,25 @@ extension CleanKind {
                 let key = e.field == "RepetitionTime" ? "repetition_time" : "tr_source"
                 problems.add(key: key, "cannot take the repetition time (\(e.field ?? "TR"))", run: run.label, detail: e.description)
             }
-            guard needsConfounds, let shape = run.confounds else { continue }
-            let relative = run.files["confounds"] ?? shape.path
+            // The confounds file is read with the run whenever it exists (for its motion too).
+            guard let surveyed = run.confounds else { continue }
+            let relative = run.files["confounds"] ?? ""
+            let shape: RunSurvey.ConfoundsShape
+            switch surveyed {
+            case .failure(let e):
+                problems.add(key: "confounds", "cannot read the confounds file", run: run.label, detail: e.description)
+                continue
+            case .success(let s): shape = s
+            }
             if shape.rows != total {
                 problems.add(key: "confounds", "the confounds file's rows differ from the BOLD series' volumes (they must be one per volume)",
                              run: run.label, detail: "\(relative): \(shape.rows) rows, \(total) volumes")
             }
+            if let twice = shape.duplicate {
+                problems.add(key: "confounds", "the confounds file names column '\(twice)' twice", run: run.label, detail: relative)
+                continue
+            }
+            guard needsConfounds else { continue }
             let table = ConfoundsTable(path: shape.path, names: shape.names,
                                        columns: Dictionary(shape.names.map { ($0, [Double]()) }, uniquingKeysWith: { a, _ in a }))
             if !p.confounds.isEmpty {
