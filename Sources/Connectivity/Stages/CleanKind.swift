@@ -209,23 +209,18 @@ public struct CleanKind: TypedStageKind {
                                          repetitionTimeSource: p.trSource)
         request.repetitionTimeOverride = p.repetitionTime > 0 ? p.repetitionTime : nil
         request.dummyScans = p.dummyScans
-        let filtered = p.filter != "none" && (p.highPass > 0 || p.lowPass > 0)
         let tr: Double
         do { tr = try ScanLoader.repetitionTime(request, header: header) } catch let e as InputError {
             // Without a filter the repetition time is still read when the run loads (and must agree).
             study.report(stage, e.field == "RepetitionTime" ? "repetition_time" : "tr_source", "\(first): \(e.description)")
             return
         } catch { return }
-        if filtered {
-            let nyquist = 0.5 / tr
-            var below = true
-            for (key, cutoff) in [("high_pass", p.highPass), ("low_pass", p.lowPass)] where cutoff > 0 && cutoff >= nyquist {
-                study.report(stage, key, "\(JSONValue.format(number: cutoff)) Hz is at or above the Nyquist frequency \(JSONValue.format(number: nyquist)) Hz "
-                             + "of the repetition time \(JSONValue.format(number: tr)) s of \(first) (\(bold)); the filter cannot apply")
-                below = false
-            }
-            guard below else { return }
+        let above = Self.cutoffsAtOrAboveNyquist(p, repetitionTime: tr)
+        for (key, cutoff) in above {
+            study.report(stage, key, "\(JSONValue.format(number: cutoff)) Hz is at or above the Nyquist frequency \(JSONValue.format(number: 0.5 / tr)) Hz "
+                         + "of the repetition time \(JSONValue.format(number: tr)) s of \(first) (\(bold)); the filter cannot apply")
         }
+        guard above.isEmpty else { return }
         // The run's degrees of freedom, counted as `run` counts them: too few even uncensored is
         // the settings' fault, and would fail every run of its length and TR.
         let total: Int
@@ -253,6 +248,14 @@ public struct CleanKind: TypedStageKind {
         if case .settings(let uncensored) = count.dof.shortfall(minimum: p.minDOF, confoundRank: count.rank, columns: confounds?.columns, options: options) {
             study.report(stage, "min_dof", "\(first)'s run \(bold) " + uncensored.explanation(minimum: p.minDOF, censored: kept < volumes))
         }
+    }
+
+    /// The band-pass cut-offs (`high_pass`, `low_pass`) at or above the Nyquist frequency of a run
+    /// of repetition time `tr`, which the filter cannot apply (none without a filter): the one rule
+    /// of the spec check and of the run.
+    static func cutoffsAtOrAboveNyquist(_ p: Parameters, repetitionTime tr: Double) -> [(key: String, cutoff: Double)] {
+        guard p.filter != "none" else { return [] }
+        return [("high_pass", p.highPass), ("low_pass", p.lowPass)].filter { $0.1 > 0 && $0.1 >= 0.5 / tr }.map { (key: $0.0, cutoff: $0.1) }
     }
 
     /// The cleaning options of the stage's parameters for a run of repetition time `tr`, without
@@ -380,13 +383,10 @@ public struct CleanKind: TypedStageKind {
 
         var options = Self.signalOptions(p, repetitionTime: scan.repetitionTime)
         options.sampleMask = sampleMask
-        let hp = p.highPass, lp = p.lowPass
-        if options.filter != nil {
-            let tr = scan.repetitionTime, nyquist = 0.5 / tr
-            for (key, cutoff) in [("high_pass", hp), ("low_pass", lp)] where cutoff > 0 && cutoff >= nyquist {
-                throw InputError(path: bold.path, field: key,
-                                 "\(cutoff) Hz is at or above the Nyquist frequency \(nyquist) Hz of the run's repetition time \(tr) s, so the band-pass cannot apply; set repetition_time if the file's TR is wrong, or lower \(key)")
-            }
+        let tr = scan.repetitionTime
+        if let (key, cutoff) = Self.cutoffsAtOrAboveNyquist(p, repetitionTime: tr).first {
+            throw InputError(path: bold.path, field: key,
+                             "\(cutoff) Hz is at or above the Nyquist frequency \(0.5 / tr) Hz of the run's repetition time \(tr) s, so the band-pass cannot apply; set repetition_time if the file's TR is wrong, or lower \(key)")
         }
         let cleaner = SignalClean(options: options)
         var kept = 0
