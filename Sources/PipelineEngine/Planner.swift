@@ -49,17 +49,28 @@ public struct Planner: Sendable {
 
     /// `plans` with every cached task whose data was dropped (`keep: false`) and that a task which
     /// will run reads (a dropped file its kind's ``StageKind/readsInput(named:)`` names) shown as
-    /// to run, with why: the run recomputes it first. Chains of such stages are followed. For
-    /// `pipe plan`; a run finds these itself as it goes (``RunState``), and `cache gc` keeps them.
+    /// to run, with why: the run recomputes it first; read only by tasks that are pending (they run
+    /// if their upstream's new outputs differ), shown as pending. Chains of such stages are
+    /// followed. For `pipe plan`; a run finds these itself as it goes (``RunState``), and
+    /// `cache gc` keeps them.
     public func showingRecomputedDropped(_ plans: [TaskPlan]) -> [TaskPlan] {
         var plans = plans
-        for id in plans.indices.reversed() where plans[id].status == .run {
+        var maybe: Set<Int> = []  // cached entries shown as pending here
+        for id in plans.indices.reversed() where plans[id].status != .cached {
             let task = graph.tasks[plans[id].task]
             let kind = graph.stage(of: task).kind
+            let runs = plans[id].status == .run
             for u in Set(task.dependencies.map(\.task)).sorted()
-            where plans[u].status == .cached && kind.readsAny(of: plans[u].droppedOutputs) {
-                plans[u].status = .run
-                plans[u].reasons = ["its data was dropped (keep: false) and \(task.label) needs it: recomputed first, with the same key"]
+            where (plans[u].status == .cached || (runs && maybe.contains(u))) && kind.readsAny(of: plans[u].droppedOutputs) {
+                if runs {
+                    plans[u].status = .run
+                    plans[u].reasons = ["its data was dropped (keep: false) and \(task.label) needs it: recomputed first, with the same key"]
+                    maybe.remove(u)
+                } else {
+                    plans[u].status = .pending
+                    plans[u].reasons = ["its data was dropped (keep: false) and \(task.label) needs it if it runs: then recomputed first, with the same key"]
+                    maybe.insert(u)
+                }
             }
         }
         return plans

@@ -254,4 +254,31 @@ final class KeepTests: XCTestCase {
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("stages.raw.publish") && r.stderr.contains("keep: false"), r.stderr)
     }
+
+    /// A dropped entry that only a pending task reads (it runs if its other upstream's new output
+    /// differs) is shown as pending by the plan, with why, not as cached; the run recomputes it.
+    func testThePlanShowsADroppedEntryThatOnlyAPendingTaskReadsAsPending() throws {
+        let s = try Study("keep-pending")
+        try s.writeScans(subjects: ["01", "02"], sessions: ["1"])
+        func spec(_ title: String) throws {
+            try s.writeSpec("""
+            {"pipe": 1, "cohort": {"subjects": ["01", "02"], "sessions": ["1"]},
+             "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"},
+                        "annotated": {"kind": "test.annotate", "from": "raw", "keep": false},
+                        "other": {"kind": "test.sum", "from": "raw", "title": "\(title)"},
+                        "total": {"kind": "test.sum", "from": ["annotated", "other"], "title": "t"}}}
+            """)
+        }
+        try spec("a")
+        try s.runOK()
+        _ = s.takeExecutions()
+        try spec("b")
+        let plan = try s.tool("plan", "$SPEC")
+        XCTAssertTrue(plan.stdout.contains("6 tasks: 2 cached, 1 to run, 3 pending"), plan.stdout)
+        let shown = plan.stdout.split(separator: "\n").filter { $0.hasPrefix("annotated") }
+        XCTAssertEqual(shown.count, 2, plan.stdout)
+        XCTAssertTrue(shown.allSatisfy { $0.contains("pending") && $0.contains("its data was dropped (keep: false) and total group needs it if it runs") }, plan.stdout)
+        try s.runOK()
+        XCTAssertEqual(s.takeExecutions().sorted(), ["test.annotate sub-01_ses-1", "test.annotate sub-02_ses-1", "test.sum group", "test.sum group"])
+    }
 }
