@@ -78,16 +78,15 @@ final class GroupLevelCheck {
               connectivity.kind is ConnectivityKind, let cleanName = connectivity.from.first, let clean = study.stage(cleanName),
               let kind = clean.kind as? CleanKind else { return }
         let wanted = selected.map(Set.init)
-        let runs = kind.survey(kind.typed(clean), stage: clean, study: study).runs.filter { run in
-            guard case .scan(let subject, let session, _) = run.scope else { return false }
-            return (wanted?.contains(subject) ?? true) && (sessions.isEmpty || sessions.contains(session ?? ""))
+        let runs = kind.survey(kind.typed(clean), stage: clean, study: study).runs.compactMap { run -> (subject: String, session: String, run: CleanKind.RunSurvey.Run)? in
+            guard case .scan(let subject, let session, _) = run.scope, wanted?.contains(subject) ?? true,
+                  sessions.isEmpty || sessions.contains(session ?? "") else { return nil }
+            return (subject, session ?? "", run)
         }
         // A longitudinal stage reads only the subjects with a scan at both sessions.
-        var held: [String: Set<String>] = [:]
-        for run in runs { if case .scan(let subject, let session, _) = run.scope { held[subject, default: []].insert(session ?? "") } }
+        let held = Dictionary(grouping: runs, by: \.subject).mapValues { Set($0.map(\.session)) }
         var grids: [(grid: CleanKind.RunSurvey.Grid, runs: [String])] = []
-        for run in runs {
-            guard case .scan(let subject, _, _) = run.scope, held[subject, default: []].isSuperset(of: sessions) else { continue }
+        for (subject, _, run) in runs where held[subject, default: []].isSuperset(of: sessions) {
             if let i = grids.firstIndex(where: { $0.grid.matches(run.grid) }) { grids[i].runs.append(run.label) } else { grids.append((run.grid, [run.label])) }
         }
         guard grids.count > 1 else { return }

@@ -15,6 +15,8 @@ extension CleanKind {
             var scope: Scope
             var files: [String: String]
             var header: NIfTIHeader
+            /// The run's files as cleaning reads them (absolute paths; the TR and dummy-scan settings).
+            var request: ScanLoader.Request
             /// The repetition time, as cleaning reads it (`tr_source`, `repetition_time`).
             var repetitionTime: Result<Double, InputError>
             /// The confounds file's column names and rows, or why it cannot be read; nil without
@@ -81,14 +83,14 @@ extension CleanKind {
             return (nil, "\(bold): \(ErrorReason.of(error))")
         }
         var request = ScanLoader.Request(bold: boldPath, sidecar: files["sidecar"].map(study.path).flatMap { FileSystem.exists($0) ? $0 : nil },
-                                         repetitionTimeSource: p.trSource)
+                                         dummyScans: p.dummyScans, repetitionTimeSource: p.trSource)
         request.repetitionTimeOverride = p.repetitionTime > 0 ? p.repetitionTime : nil
         let tr: Result<Double, InputError>
         do { tr = .success(try ScanLoader.repetitionTime(request, header: header)) } catch let e as InputError { tr = .failure(e) } catch {
             tr = .failure(InputError(path: bold, "\(error)"))
         }
         let confounds = files["confounds"].map(study.path).flatMap(confoundsShape)
-        return (RunSurvey.Run(scope: scope, files: files, header: header, repetitionTime: tr, confounds: confounds), nil)
+        return (RunSurvey.Run(scope: scope, files: files, header: header, request: request, repetitionTime: tr, confounds: confounds), nil)
     }
 
     /// A confounds file's column names and row count: a TSV's header line and line count, without
@@ -135,8 +137,7 @@ extension CleanKind {
             problems.add(key: "bold", "cannot read the BOLD header", run: label, detail: message)
         }
         let needsConfounds = !p.confounds.isEmpty || p.scrubFD > 0 || p.scrubStdDVARS > 0
-        var representatives: [String: RunSurvey.Run] = [:]
-        var usable: Set<String> = []
+        var representatives: [String: (run: RunSurvey.Run, tr: Double, usable: Bool)] = [:]
         var order: [String] = []
         for run in survey.runs {
             let total = run.header.shape.count > 3 ? run.header.shape[3] : 1
@@ -145,11 +146,10 @@ extension CleanKind {
                 // One run per length and TR gets the full check: the first whose confounds are
                 // usable, else the first.
                 if case .success(let tr) = run.repetitionTime {
-                    let signature = "\(total) \(tr)"
+                    let signature = "\(total) \(tr)", usable = problems.count == before
                     if representatives[signature] == nil { order.append(signature) }
-                    if representatives[signature] == nil || (problems.count == before && !usable.contains(signature)) {
-                        representatives[signature] = run
-                        if problems.count == before { usable.insert(signature) }
+                    if !(representatives[signature]?.usable ?? false) && (usable || representatives[signature] == nil) {
+                        representatives[signature] = (run, tr, usable)
                     }
                 }
             }
@@ -194,8 +194,8 @@ extension CleanKind {
         }
         problems.report(stage, study)
         for signature in order {
-            let run = representatives[signature]!
-            checkRun(p, stage: stage, study: study, label: run.label, files: run.files, header: run.header)
+            let chosen = representatives[signature]!
+            checkRun(p, stage: stage, study: study, run: chosen.run, repetitionTime: chosen.tr)
         }
     }
 }

@@ -188,8 +188,9 @@ public struct CleanKind: TypedStageKind {
     /// The full check of one run (cut-offs against its Nyquist frequency, dummy scans against its
     /// length, its degrees of freedom), for each length and repetition time among the runs
     /// (``checkEveryRun``, which reports the confound columns of every run).
-    func checkRun(_ p: Parameters, stage: StageSpec, study: StudyCheck, label first: String, files: [String: String], header: NIfTIHeader) {
-        guard let bold = files["bold"] else { return }
+    func checkRun(_ p: Parameters, stage: StageSpec, study: StudyCheck, run: RunSurvey.Run, repetitionTime tr: Double) {
+        let first = run.label, files = run.files, header = run.header, request = run.request
+        let bold = files["bold"] ?? request.bold
         let needsConfounds = !p.confounds.isEmpty || p.scrubFD > 0 || p.scrubStdDVARS > 0
         var columns: [String] = []
         var table: ConfoundsTable?  // read, and its columns found: the degrees of freedom can be counted
@@ -204,17 +205,7 @@ public struct CleanKind: TypedStageKind {
                 study.report(stage, "confounds", e.description)
             } catch {}
         }
-        let boldPath = study.path(bold)
-        var request = ScanLoader.Request(bold: boldPath, sidecar: files["sidecar"].map(study.path).flatMap { FileSystem.exists($0) ? $0 : nil },
-                                         repetitionTimeSource: p.trSource)
-        request.repetitionTimeOverride = p.repetitionTime > 0 ? p.repetitionTime : nil
-        request.dummyScans = p.dummyScans
-        let tr: Double
-        do { tr = try ScanLoader.repetitionTime(request, header: header) } catch let e as InputError {
-            // Without a filter the repetition time is still read when the run loads (and must agree).
-            study.report(stage, e.field == "RepetitionTime" ? "repetition_time" : "tr_source", "\(first): \(e.description)")
-            return
-        } catch { return }
+        let boldPath = request.bold
         let above = Self.cutoffsAtOrAboveNyquist(p, repetitionTime: tr)
         for (key, cutoff) in above {
             study.report(stage, key, "\(JSONValue.format(number: cutoff)) Hz is at or above the Nyquist frequency \(JSONValue.format(number: 0.5 / tr)) Hz "
