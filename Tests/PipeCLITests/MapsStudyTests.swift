@@ -204,6 +204,44 @@ final class MapsStudyTests: XCTestCase {
         }
     }
 
+    /// An roi stage on maps of which one is on a grid shifted by a voxel: without `resample` the
+    /// task fails naming that file; with `"resample": "nearest"` it runs, and since the shift is
+    /// whole voxels, every value equals the one read from the map on the common grid.
+    func testROIResamplesAMapOnAnotherGridWhenAsked() throws {
+        let follow = """
+            "follow": {"kind": "roi", "maps": "pcc_maps.tsv", "participants": "participants.tsv", "pre": "1", "post": "2",
+                       "regions": [{"name": "rise", "sphere": [6, 4, 2], "radius": 4}], "permutations": 0}
+            """
+        let (folder, spec) = try study(follow)
+        XCTAssertEqual(try runPipe(["run", spec, "--quiet"]).status, 0)
+        let valuesURL = folder.appendingPathComponent("out/follow/roi_maps-pccmaps_desc-values.tsv")
+        let onGrid = try String(contentsOf: valuesURL, encoding: .utf8)
+        XCTAssertEqual(onGrid.split(separator: "\n").count, 21, onGrid)
+
+        // sub-03's session-2 map, stored one voxel further along x: the same world values.
+        let data = Self.map(subject: "03", session: 2, seed: 100 * 2 + 2)
+        var shifted = [Float](repeating: 1, count: data.count)
+        for k in 0..<Self.shape[2] { for j in 0..<Self.shape[1] { for i in 0..<(Self.shape[0] - 1) {
+            shifted[i + Self.shape[0] * (j + Self.shape[1] * k)] = data[i + 1 + Self.shape[0] * (j + Self.shape[1] * k)]
+        } } }
+        var rows = Self.affine.rows
+        rows[0][3] += 4
+        let moved = folder.appendingPathComponent("maps/sub-03_ses-2_z.nii.gz")
+        try NIfTIFile.write(NIfTIImage(shape: Self.shape, affine: Affine(rows: rows), data: shifted), to: moved.path)
+
+        let refused = try runPipe(["run", spec, "--quiet"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("sub-03_ses-2_z.nii.gz") && refused.stderr.contains("\"resample\""), refused.stderr)
+
+        let text = try String(contentsOfFile: spec, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"permutations\": 0", with: "\"permutations\": 0, \"resample\": \"nearest\"").write(toFile: spec, atomically: true, encoding: .utf8)
+        let run = try runPipe(["run", spec, "--quiet"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(try String(contentsOf: valuesURL, encoding: .utf8), onGrid)
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("out/follow/roi_maps-pccmaps_summary.json"))) as! [String: Any]
+        XCTAssertEqual(summary["resample"] as? String, "nearest")
+    }
+
     /// Plan-time errors of `maps`, each at its spec line: a missing map file, a subject not in
     /// participants.tsv, a session the table does not have; and neither `from` nor `maps`.
     func testMapsProblemsAreSpecErrors() throws {

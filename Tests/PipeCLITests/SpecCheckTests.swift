@@ -296,17 +296,20 @@ final class SpecCheckTests: XCTestCase {
         // The grid: only the stage whose subjects include sub-06 (non-anxious), at its session.
         let grid = one("stages.anxiety_baseline.resample: the runs it compares are on 2 grids")
         XCTAssertTrue(grid.contains("origin (") && grid.contains("8 runs (sub-01_ses-baseline, ...)") && grid.contains(": sub-06_ses-baseline;"), grid)
-        XCTAssertFalse(r.stderr.contains("responders_baseline.resample") || r.stderr.contains("responders_change.resample"), r.stderr)
-        XCTAssertEqual(lines.filter { $0.contains("resample") }.count, 1, r.stderr)
+        // The roi follow-up of the anxiety test reads every subject's maps at both sessions.
+        let followup = one("stages.anxiety_followup.resample: the runs it compares are on 2 grids")
+        XCTAssertTrue(followup.contains("(sub-01_ses-baseline, ...)") && followup.contains(": sub-06_ses-baseline;"), followup)
+        XCTAssertFalse(["responders_baseline", "responders_change", "responders_followup"].contains { r.stderr.contains("\($0).resample") }, r.stderr)
+        XCTAssertEqual(lines.filter { $0.contains("resample") }.count, 2, r.stderr)
 
-        // With the anxiety test resampling, and the files mended, the spec validates.
+        // With the anxiety test and its follow-up resampling, and the files mended, the spec validates.
         for (url, data) in originals where url != image { try data.write(to: url) }
-        let (ok, _, _) = try validate(replacing: #""seed": "CMAright", "session": "baseline","#,
-                                      with: #""seed": "CMAright", "session": "baseline", "resample": "linear","#)
+        let (ok, _, _) = try validate(replacing: #""seed": "CMAright""#, with: #""resample": "nearest", "seed": "CMAright""#)
         XCTAssertEqual(ok.status, 0, ok.stderr)
 
-        // The longitudinal stage compares the anxious subjects with both sessions: sub-01's day-13
-        // run off the grid is named there alone (no baseline stage reads it); sub-02's, whose
+        // The longitudinal stage compares the anxious subjects with both sessions, and the roi
+        // follow-ups every included subject with a baseline map, at both sessions: sub-01's day-13
+        // run off the grid is named by those three (no baseline stage reads it); sub-02's, whose
         // baseline scan is missing, is named nowhere.
         try originals[image]!.write(to: image)
         try shift("01", "day13")
@@ -317,9 +320,11 @@ final class SpecCheckTests: XCTestCase {
         let (pairs, _, _) = try validate(replacing: #""missing_scans": []"#, with: #""missing_scans": ["sub-02_ses-baseline"]"#)
         XCTAssertEqual(pairs.status, 2, pairs.stderr)
         let resample = pairs.stderr.split(separator: "\n").filter { $0.contains(".resample: ") }
-        XCTAssertEqual(resample.count, 1, pairs.stderr)
-        XCTAssertTrue(resample.first?.contains("stages.responders_change.resample: the runs it compares are on 2 grids") == true, pairs.stderr)
-        XCTAssertTrue(resample.first?.contains(": sub-01_ses-day13;") == true && resample.first?.contains("sub-02") == false, pairs.stderr)
+        XCTAssertEqual(resample.map { $0.components(separatedBy: ".resample: ")[0].components(separatedBy: "stages.").last! },
+                       ["responders_change", "responders_followup", "anxiety_followup"], pairs.stderr)
+        for line in resample {
+            XCTAssertTrue(line.contains(": the runs it compares are on 2 grids") && line.contains(": sub-01_ses-day13;") && !line.contains("sub-02"), String(line))
+        }
     }
 }
 

@@ -72,15 +72,17 @@ final class GroupLevelCheck {
     /// The runs whose maps the stage compares must share one grid unless it resamples: else it
     /// stops at the first map on another grid (`GroupMaps.load`), after every run was cleaned.
     /// Their headers say so now (the survey of the `clean` stage behind its connectivity stage);
-    /// a stage that reads a maps table is left to run time.
-    func grids(resampling: GroupMaps.Resampling, maps: String) {
+    /// a stage that reads a maps table is left to run time. The runs compared are the selected
+    /// subjects' at `compared` (default: `sessions`), of the subjects with a run at each of
+    /// `sessions` (an roi stage compares its `post` maps too, of every subject with a `pre` map).
+    func grids(resampling: GroupMaps.Resampling, maps: String, compared: [String]? = nil) {
         guard resampling == .none, maps.isEmpty, let name = stage.from.first, let connectivity = study.stage(name),
               connectivity.kind is ConnectivityKind, let cleanName = connectivity.from.first, let clean = study.stage(cleanName),
               let kind = clean.kind as? CleanKind else { return }
-        let wanted = selected.map(Set.init)
+        let wanted = selected.map(Set.init), compared = Set(compared ?? sessions)
         let runs = kind.survey(kind.typed(clean), stage: clean, study: study).runs.compactMap { run -> (subject: String, session: String, run: CleanKind.RunSurvey.Run)? in
             guard case .scan(let subject, let session, _) = run.scope, wanted?.contains(subject) ?? true,
-                  sessions.isEmpty || sessions.contains(session ?? "") else { return nil }
+                  compared.isEmpty || compared.contains(session ?? "") else { return nil }
             return (subject, session ?? "", run)
         }
         // A longitudinal stage reads only the subjects with a scan at both sessions.

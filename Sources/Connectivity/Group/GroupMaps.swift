@@ -1,6 +1,7 @@
 import Foundation
 import NIfTI
 import Numerics
+import PipelineEngine
 
 /// Subject maps on one grid, restricted to a group mask, as subjects × in-mask-voxel matrices.
 ///
@@ -14,7 +15,19 @@ import Numerics
 /// set. A subject not covering a kept voxel gets the mean of the subjects that do, in that set:
 /// it then adds nothing to a group difference there, which is conservative.
 struct GroupMaps {
-    enum Resampling: String, Codable, Sendable { case none, linear, nearest }
+    enum Resampling: String, Codable, Sendable {
+        case none, linear, nearest
+
+        /// The `resample` parameter of a stage that reads maps (`group`, `longitudinal`, `roi`).
+        static func read(_ params: ParameterReader) -> Resampling {
+            let value = params.string("resample", default: Resampling.none.rawValue)
+            guard let resampling = Resampling(rawValue: value) else {
+                params.report("resample", "expected none, linear or nearest")
+                return .none
+            }
+            return resampling
+        }
+    }
 
     var shape: [Int]
     var affine: Affine
@@ -44,21 +57,8 @@ struct GroupMaps {
             precondition(subjects.allSatisfy { !$0.isEmpty }, "every subject has a map")
             var loaded: [[Float]] = []
             try StageInputs.forEachImage(subjects.flatMap { $0 }) { url, image in
-                let s = Array(image.shape.prefix(3))
-                if shape.isEmpty { shape = s; affine = image.affine; first = url.path; code = LoadedScan.xformCode(of: image.header) }
-                if s != shape || !image.affine.isClose(to: affine, tolerance: 1e-4) {
-                    switch resampling {
-                    case .none:
-                        throw InputError(path: url.path, field: "grid",
-                                         "\(s) with affine \(image.affine) differs from \(first)'s \(shape) with \(affine); set \"resample\": \"linear\" to resample the maps")
-                    case .nearest:
-                        loaded.append(SeedGeometry.resampleNearest(image.data, shape: s, affine: image.affine, to: shape, affine: affine))
-                    case .linear:
-                        loaded.append(resampleLinear(image.data, shape: s, affine: image.affine, to: shape, affine: affine))
-                    }
-                } else {
-                    loaded.append(Array(image.data.prefix(shape.reduce(1, *))))
-                }
+                if shape.isEmpty { shape = Array(image.shape.prefix(3)); affine = image.affine; first = url.path; code = LoadedScan.xformCode(of: image.header) }
+                loaded.append(try Self.values(of: image, at: url.path, onGridOf: first, shape: shape, affine: affine, resampling: resampling))
             }
             // The runs of each subject, in order, averaged.
             var averaged: [[Float]] = [], next = 0
@@ -96,6 +96,24 @@ struct GroupMaps {
             return y
         }
         return GroupMaps(shape: shape, affine: affine, mask: mask, voxels: voxels, sets: matrices, filled: filled, xformCode: code)
+    }
+
+    /// A map's values on the grid (`shape`, `affine`) of the map at `first`: as they are when it is
+    /// on that grid, else resampled as `resampling` says.
+    /// - Throws: `InputError` naming `path`, its grid and the first map's, without resampling.
+    static func values(of image: NIfTIImage<Float>, at path: String, onGridOf first: String, shape: [Int], affine: Affine,
+                       resampling: Resampling) throws -> [Float] {
+        let s = Array(image.shape.prefix(3))
+        if s == shape && image.affine.isClose(to: affine, tolerance: 1e-4) { return Array(image.data.prefix(shape.reduce(1, *))) }
+        switch resampling {
+        case .none:
+            throw InputError(path: path, field: "grid",
+                             "\(s) with affine \(image.affine) differs from \(first)'s \(shape) with \(affine); set \"resample\": \"linear\" to resample the maps")
+        case .nearest:
+            return SeedGeometry.resampleNearest(image.data, shape: s, affine: image.affine, to: shape, affine: affine)
+        case .linear:
+            return resampleLinear(image.data, shape: s, affine: image.affine, to: shape, affine: affine)
+        }
     }
 
     /// One subject's map from the maps of its runs at a session: at each voxel that every run

@@ -38,8 +38,7 @@ struct InferenceSettings: Sendable, Equatable {
         if mask != "intersection", Double(mask).map({ !(0...1).contains($0) }) ?? true {
             params.report("mask", "expected \"intersection\" or a coverage fraction between 0 and 1")
         }
-        let resample = params.string("resample", default: "none")
-        if GroupMaps.Resampling(rawValue: resample) == nil { params.report("resample", "expected none, linear or nearest") }
+        let resampling = GroupMaps.Resampling.read(params)
         let permutations = params.integer("permutations", default: 5000, range: 0...1_000_000)
         let seed = params.integer("random_seed", default: 0, range: 0...Int(Int32.max))
         let twoSided = params.bool("two_sided", default: true)
@@ -57,7 +56,7 @@ struct InferenceSettings: Sendable, Equatable {
         return InferenceSettings(
             permutations: permutations, randomSeed: UInt64(max(0, seed)), twoSided: twoSided, clusterP: clusterP,
             connectivity: VoxelConnectivity(rawValue: connectivity) ?? .faces, tfce: tfce, alpha: alpha,
-            coverage: Double(mask) ?? 1, resampling: GroupMaps.Resampling(rawValue: resample) ?? .none,
+            coverage: Double(mask) ?? 1, resampling: resampling,
             fTests: (tests?.arrayValue ?? []).map { $0.arrayValue?.compactMap(\.stringValue) ?? [] },
             grfZ: params.number("grf_z", default: 0, range: 0...20), grfAlpha: params.number("grf_alpha", default: 0.05, range: 1e-6...0.5),
             atlas: atlas, atlasLabels: atlasLabels)

@@ -16,9 +16,11 @@ struct ROISummary: Codable, Sendable, Equatable {
     /// What each subject's map averages: session ("" without sessions) → `sub-<label>` → its
     /// runs (after exclusions); nil when no scan has a run entity.
     var runs: [String: [String: [String]]]? = nil
+    /// How maps on a grid other than the first map's were read (`resample`).
+    var resample: GroupMaps.Resampling = .none
 
     enum CodingKeys: String, CodingKey {
-        case seed, pre, post, subjects, regions, runs, excludedByQC = "excluded_by_qc"
+        case seed, pre, post, subjects, regions, runs, resample, excludedByQC = "excluded_by_qc"
     }
 
     /// One region's results.

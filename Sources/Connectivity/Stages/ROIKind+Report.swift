@@ -39,7 +39,7 @@ extension ROIKind {
         if !p.clinical.isEmpty { try context.writeOutput("\(prefix)_desc-correlations.tsv", Array(correlations.utf8)) }
         if p.predict != nil { try context.writeOutput("\(prefix)_desc-prediction.tsv", Array(prediction.utf8)) }
         let summary = ROISummary(seed: p.seed, pre: p.pre, post: p.post, subjects: subjects.map { "sub-\($0)" }, regions: summaries,
-                                 excludedByQC: excluded, runs: runs)
+                                 excludedByQC: excluded, runs: runs, resample: p.resampling)
         let name = "\(prefix)_summary.json"
         try context.writeOutput(name, try OutputJSON.encode(summary, name: name))
     }

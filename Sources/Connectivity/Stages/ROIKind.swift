@@ -28,7 +28,9 @@ import PipelineEngine
 ///   on some of these subjects is redefined without each of them (`LeaveOneOutROI`), so no
 ///   subject's value is selected by its own data; the outputs say which values are
 ///   leave-one-out, and the prediction also reports the circular in-sample AUC for comparison;
-/// - `permutations` (5000), `random_seed` (0).
+/// - `permutations` (5000), `random_seed` (0);
+/// - `resample`: `none` (default: a map on a grid other than the first map's is an error, and the
+///   spec check names such runs before any task runs), `linear` or `nearest`, as for `group`.
 ///
 /// A region value is the mean of the subject's Fisher z map over the region's voxels that the
 /// map covers (non-zero). Outputs, prefixed `roi_seed-<s>` (with `maps` and no `seed`,
@@ -39,12 +41,13 @@ public struct ROIKind: TypedStageKind {
     public init() {}
 
     public var name: String { "roi" }
+    /// 6: `resample` (maps on other grids resampled, as in `group`), recorded in the summary.
     /// 5: the summary lists the runs each subject's maps average (`runs`).
     /// 4: a subject's runs at a session are averaged (before, the last run's map was read), and QC
     /// exclusions apply per run. 3: the summary's prediction records its `direction`. 2: with
     /// leave-one-out regions, the scatter table has each subject's in-sample value
     /// (`<pre>_in_sample`) for the circular ROC curve.
-    public var version: Int { 5 }
+    public var version: Int { 6 }
     public var fanOut: FanOut { .group }
     /// 0 with `maps` (checked at plan time: `GroupLevelCheck.mapsSource`).
     public var upstreamCount: ClosedRange<Int> { 0...4 }
@@ -70,6 +73,7 @@ public struct ROIKind: TypedStageKind {
         var leaveOneOut: Bool
         var permutations: Int
         var randomSeed: UInt64
+        var resampling: GroupMaps.Resampling
     }
 
     /// One region of `regions`.
@@ -166,7 +170,8 @@ public struct ROIKind: TypedStageKind {
         let randomSeed = params.integer("random_seed", default: 0, range: 0...Int(Int32.max))
         return Parameters(seed: selection.seed, maps: selection.maps, pre: pre, post: post, participants: selection.participants, atlas: atlas,
                           atlasLabels: atlasLabels, include: selection.include, group: group, clinical: clinical, regions: regions, predict: predict,
-                          leaveOneOut: loo != "off", permutations: permutations, randomSeed: UInt64(max(0, randomSeed)))
+                          leaveOneOut: loo != "off", permutations: permutations, randomSeed: UInt64(max(0, randomSeed)),
+                          resampling: GroupMaps.Resampling.read(params))
     }
 
     /// Cluster numbers a region may name (by decreasing mass; a group map has far fewer).
@@ -209,6 +214,7 @@ public struct ROIKind: TypedStageKind {
         let names = GroupLevelCheck(stage: stage, study: study, participants: p.participants, include: p.include)
         names.mapsSource(maps: p.maps, seed: p.seed, sessions: p.sessions)
         if p.maps.isEmpty && !p.pre.isEmpty { names.sessions = [p.pre] }
+        names.grids(resampling: p.resampling, maps: p.maps, compared: p.sessions.map(\.0))
         checkClusterSource(p, stage: stage, study: study)
         if !p.group.isEmpty { names.columns([p.group], at: "group") }
         names.columns(p.clinical, at: "clinical")
@@ -244,11 +250,8 @@ public struct ROIKind: TypedStageKind {
         func load(_ urls: [URL]) throws -> [Float]? {
             guard !urls.isEmpty else { return nil }
             let runs = try urls.map { url in
-                let image = try NIfTIFile.read(url.path)
-                guard Array(image.shape.prefix(3)) == shape, image.affine.isClose(to: affine, tolerance: 1e-4) else {
-                    throw InputError(path: url.path, field: "grid", "differs from \(firstURL.path)'s \(shape)")
-                }
-                return image.data
+                try GroupMaps.values(of: try NIfTIFile.read(url.path), at: url.path, onGridOf: firstURL.path, shape: shape, affine: affine,
+                                     resampling: p.resampling)
             }
             return GroupMaps.meanOfRuns(runs)
         }
