@@ -31,7 +31,7 @@ final class SpecRangeTests: XCTestCase {
         """
         {
           "pipe": 1,
-          "cohort": {"subjects": ["01", "02", "03"], "sessions": ["baseline", "day13"]},
+          "cohort": {"subjects": ["01", "02", "04"], "sessions": ["baseline", "day13"]},
           "stages": {
             "data": {"kind": "synth"},
             "cohort": {"kind": "synth_cohort"},

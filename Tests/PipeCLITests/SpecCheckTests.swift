@@ -212,6 +212,61 @@ final class SpecCheckTests: XCTestCase {
         }
     }
 
+    /// A design that cannot be fitted on the subjects a stage can read fails before anything runs
+    /// (the stage would stop after every scan was processed): a covariate constant among them, two
+    /// collinear covariates, a single group level, a paired level with fewer than 3 subjects with
+    /// both sessions. Each at its key, once.
+    func testADesignThatCannotBeFittedOnItsSubjectsIsASpecError() throws {
+        var rows = try String(contentsOf: Self.root.appendingPathComponent("participants.tsv"), encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        let age = rows[0].firstIndex(of: "age")!
+        rows[0] += ["site", "age_months"]
+        for i in rows.indices.dropFirst() { rows[i] += ["1", String(Int(rows[i][age])! * 12)] }
+        try (rows.map { $0.joined(separator: "\t") }.joined(separator: "\n") + "\n")
+            .write(to: Self.root.appendingPathComponent("participants-design.tsv"), atomically: false, encoding: .utf8)
+        let original = try String(contentsOf: Self.spec, encoding: .utf8)
+        func validate(_ edits: [(String, String)]) throws -> [String] {
+            var text = original.replacingOccurrences(of: #""participants.tsv""#, with: #""participants-design.tsv""#)
+            for (from, to) in edits {
+                XCTAssertTrue(text.contains(from), from)
+                text = text.replacingOccurrences(of: from, with: to)
+            }
+            let url = Self.root.appendingPathComponent("bad-design.json")
+            try text.write(to: url, atomically: false, encoding: .utf8)
+            let r = try runPipe(["validate", url.path])
+            XCTAssertEqual(r.status, edits.isEmpty ? 0 : 2, r.stderr)
+            return r.stderr.split(separator: "\n").map(String.init)
+        }
+        XCTAssertEqual(try validate([]).filter { $0.contains("bad-design.json:") }, [])
+
+        let lines = try validate([
+            (#""covariates": ["age"], "contrasts": ["anxious > nonanxious"]"#, #""covariates": ["age", "site"], "contrasts": ["anxious > nonanxious"]"#),
+            (#""covariates": ["madrs_change_pct", "age"]"#, #""covariates": ["madrs_change_pct", "age", "age_months"]"#),
+        ])
+        let problems = lines.filter { $0.contains("bad-design.json:") }
+        XCTAssertEqual(problems.count, 2, lines.joined(separator: "\n"))
+        XCTAssertTrue(problems.contains { $0.hasSuffix(" stages.anxiety_baseline.covariates[1]: site is 1 for each of the 9 subjects it can read "
+                                                       + "(included, with a scan at baseline; QC can only remove more), so the design cannot estimate it: "
+                                                       + "it is rank deficient: 4 columns (anxious, nonanxious, age, site) of rank 3 for 9 subjects; "
+                                                       + "remove the covariate, or include subjects in whom it varies") }, problems.joined(separator: "\n"))
+        XCTAssertTrue(problems.contains { $0.hasSuffix(" stages.improvement_baseline.covariates: the design cannot be fitted on the 6 subjects it can read "
+                                                       + "(included, with a scan at baseline; QC can only remove more): it is rank deficient: "
+                                                       + "4 columns (mean, madrs_change_pct, age, age_months) of rank 3 for 6 subjects") }, problems.joined(separator: "\n"))
+
+        // sub-02 (an anxious responder) without a day-13 scan leaves two responders to pair; and
+        // an anxiety test of the anxious alone has one level.
+        let more = try validate([
+            (#""missing_scans": []"#, #""missing_scans": ["sub-02_ses-day13"]"#),
+            (#""covariates": ["age"], "contrasts": ["anxious > nonanxious"]"#, #""include": {"group": ["anxious"]}, "covariates": ["age"], "contrasts": ["anxious"]"#),
+        ]).filter { $0.contains("bad-design.json:") }
+        XCTAssertEqual(more.count, 2, more.joined(separator: "\n"))
+        XCTAssertTrue(more.contains { $0.hasSuffix(" stages.responders_change.paired[0]: level 'responder' has 2 subjects with a scan at both baseline and day13; "
+                                                   + "a paired test needs 3") }, more.joined(separator: "\n"))
+        XCTAssertTrue(more.contains { $0.hasSuffix(" stages.anxiety_baseline.group: the design cannot be fitted on the 6 subjects it can read "
+                                                   + "(included, with a scan at baseline; QC can only remove more): only level anxious has subjects in this "
+                                                   + "selection; empty: nonanxious. A group comparison needs at least two non-empty levels") }, more.joined(separator: "\n"))
+    }
+
     func testAConfoundColumnMissingFromTheFirstRunIsASpecError() throws {
         let (r, line, _) = try validate(replacing: #""confounds": "24P+wm_csf""#, with: #""confounds": "24P+wm_csf+global_signl""#)
         XCTAssertEqual(r.status, 2, r.stderr)
@@ -274,7 +329,10 @@ final class SpecCheckTests: XCTestCase {
         try shift("06", "baseline")
         let image = bold("06", "baseline", ".nii.gz")
 
-        let (r, _, seconds) = try validate(replacing: #""confounds": "24P+wm_csf""#, with: #""confounds": "24P+wm_csf""#)
+        // A sphere of 1 mm on a voxel centre at the grid's x edge: every run's grid has that voxel
+        // but sub-06's baseline run, 4 mm off.
+        let (r, _, seconds) = try validate(replacing: #"{"name": "SFAright", "label": "SFA_right"}"#,
+                                           with: #"{"name": "SFAright", "label": "SFA_right"}, {"name": "edge", "sphere": [-90, -2, 0], "radius": 1}"#)
         XCTAssertEqual(r.status, 2, r.stderr)
         XCTAssertLessThan(seconds, 30)
         let lines = r.stderr.split(separator: "\n").map(String.init)
@@ -296,6 +354,8 @@ final class SpecCheckTests: XCTestCase {
         // The grid: only the stage whose subjects include sub-06 (non-anxious), at its session.
         let grid = one("stages.anxiety_baseline.resample: the runs it compares are on 2 grids")
         XCTAssertTrue(grid.contains("origin (") && grid.contains("8 runs (sub-01_ses-baseline, ...)") && grid.contains(": sub-06_ses-baseline;"), grid)
+        let edge = one("stages.connectivity.seeds[6].sphere: no voxel of the data grid lies within 1 mm of (-90, -2, 0): sub-06_ses-baseline's run ")
+        XCTAssertTrue(edge.contains("spans x -86 to 94, ") && edge.contains(" mm (1 of the runs' 2 grids have one)"), edge)
         // The roi follow-up of the anxiety test reads every subject's maps at both sessions.
         let followup = one("stages.anxiety_followup.resample: the runs it compares are on 2 grids")
         XCTAssertTrue(followup.contains("(sub-01_ses-baseline, ...)") && followup.contains(": sub-06_ses-baseline;"), followup)

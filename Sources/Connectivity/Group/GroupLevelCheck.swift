@@ -177,21 +177,31 @@ final class GroupLevelCheck {
         for (i, covariate) in spec.covariates.enumerated() { design.append((covariate, "covariates[\(i)]", true)) }
         for covariate in interacted.sorted() where !spec.covariates.contains(covariate) { design.append((covariate, "interactions", true)) }
         for (column, key, numeric) in design { values(of: column, at: key, numeric: numeric) }
+        // A contrast naming no design column (reported above) is the mistake to mend first.
+        if !contrasts.isEmpty && !contrastProblem { fits(spec, at: spec.covariates.isEmpty ? (spec.group == nil ? "contrasts" : "group") : "covariates") }
     }
 
-    /// Every subject the stage may use has a value in `column` (unless `gaps`, for a stage that
-    /// leaves a missing value out pairwise), and a number when `numeric`, as the design matrix
-    /// needs: a gap or a word would otherwise stop the stage after every scan was processed.
-    /// The subjects: the cohort's that pass the stage's `include` and have a scan at each of
-    /// `sessions` (a superset of those the stage reads, which can also lose subjects to QC).
-    func values(of column: String, at key: String, numeric: Bool, gaps: Bool = false) {
-        guard let table, let selected, table.columns.contains(column) else { return }
+    /// The subjects the stage can read: the cohort's that pass its `include` and have a scan at
+    /// each of `sessions`. A superset of those it reads, which can only lose subjects (to QC, or a
+    /// missing map); nil without a table.
+    private(set) lazy var candidates: [String]? = {
+        guard let table, let selected else { return nil }
         let cohort = study.spec.cohort
         let included = Set(selected)
-        var empty: [String] = [], notNumbers: [String] = []
-        for s in cohort.subjects where included.contains(s) {
+        return cohort.subjects.filter { s in
+            guard included.contains(s) else { return false }
             let scans = cohort.scans(of: s)
-            guard !scans.isEmpty, sessions.allSatisfy({ session in scans.contains { $0.session == session } }) else { continue }
+            return !scans.isEmpty && sessions.allSatisfy { session in scans.contains { $0.session == session } }
+        }
+    }()
+
+    /// Every subject the stage may use (`candidates`) has a value in `column` (unless `gaps`, for a
+    /// stage that leaves a missing value out pairwise), and a number when `numeric`, as the design
+    /// matrix needs: a gap or a word would otherwise stop the stage after every scan was processed.
+    func values(of column: String, at key: String, numeric: Bool, gaps: Bool = false) {
+        guard let table, let candidates, table.columns.contains(column) else { return }
+        var empty: [String] = [], notNumbers: [String] = []
+        for s in candidates {
             guard let text = try? table.value(s, column) else { empty.append("sub-\(s)"); continue }
             if numeric, !(Double(text).map(\.isFinite) ?? false) { notNumbers.append("sub-\(s) has '\(text)'") }
         }
@@ -205,7 +215,44 @@ final class GroupLevelCheck {
         }
     }
 
+    /// The design can be fitted on the subjects the stage can read (`candidates`, or those of them
+    /// `subset` keeps): at least two group levels, more subjects than columns, and full rank. The
+    /// stage reads these subjects or fewer, and fewer rows never raise the rank, so a design that
+    /// fails now would fail when the stage runs, after every scan was processed. A missing or
+    /// non-numeric value is left to `values(of:)`, which reports it.
+    /// - Parameters:
+    ///   - key: where to report; a covariate that is constant among the subjects is reported at
+    ///     its own `covariates[i]`.
+    ///   - what: the model, for the message ("the design", "the paired test of level a").
+    func fits(_ spec: GroupDesign.Spec, subset: ((String) -> Bool)? = nil, at key: String, what: String = "the design") {
+        guard let table, let all = candidates, !all.isEmpty else { return }
+        let subjects = subset.map { all.filter($0) } ?? all
+        let read = "the \(subjects.count) subject\(subjects.count == 1 ? "" : "s") it can read"
+            + (sessions.isEmpty ? "" : " (included, with a scan at \(sessions.joined(separator: " and ")); QC can only remove more)")
+        do {
+            _ = try GroupDesign(spec, subjects: subjects, table: table)
+        } catch let e as InputError where e.field == "design" || (e.field == spec.group && e.message.hasPrefix("only level")) {
+            // A covariate with one value among these subjects is a column of zeros once demeaned.
+            var constant: [(Int, String, String)] = []
+            for (i, covariate) in spec.covariates.enumerated() {
+                let values = Set(subjects.compactMap { try? table.value($0, covariate) }.compactMap(Double.init))
+                if values.count == 1, let v = values.first { constant.append((i, covariate, JSONValue.format(number: v))) }
+            }
+            if e.field != "design" {
+                study.report(stage, "group", "\(what) cannot be fitted on \(read): \(e.message)")
+            } else if constant.isEmpty {
+                study.report(stage, key, "\(what) cannot be fitted on \(read): it \(e.message)")
+            }
+            for (i, covariate, value) in constant where e.field == "design" {
+                study.report(stage, "covariates[\(i)]", "\(covariate) is \(value) for each of \(read), so \(what) cannot estimate it: "
+                             + "it \(e.message); remove the covariate, or include subjects in whom it varies")
+            }
+        } catch {}
+    }
+
     private var designColumns: [String] = []
+    /// Whether a contrast term named no design column.
+    private var contrastProblem = false
 
     /// Every term of the F-tests' contrasts names a design column.
     func fTests(_ tests: [[String]]) {
@@ -218,10 +265,12 @@ final class GroupLevelCheck {
     private func terms(_ expression: String, at key: String, among names: [String]) {
         do {
             for (name, _) in try GroupDesign.contrastTerms(expression) where !names.contains(name) {
+                contrastProblem = true
                 study.report(stage, key, "'\(name)' in \"\(expression)\" is not a column of the design"
                              + EditDistance.didYouMean(name, among: names) + "; columns: \(Self.list(names))")
             }
         } catch let e as InputError {
+            contrastProblem = true
             study.report(stage, key, e.description)
         } catch {}
     }

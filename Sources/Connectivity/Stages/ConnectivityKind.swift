@@ -155,7 +155,7 @@ public struct ConnectivityKind: TypedStageKind {
     }
 
     /// Seed labels against the atlas's label table (or the synthetic atlas), and spheres against
-    /// the first run's grid, at spec time.
+    /// every run's grid, at spec time.
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         checkSpheres(p, stage: stage, study: study)
         let labels = p.seeds.enumerated().compactMap { i, seed -> (String, String)? in
@@ -172,20 +172,26 @@ public struct ConnectivityKind: TypedStageKind {
         }
     }
 
-    /// A sphere with no voxel on the first run's grid (from the header of the run the `clean` stage
-    /// read first in `from` reads) is a mistake in its coordinates: every run would fail with it.
-    /// Reads one image header; nothing when the runs come from an upstream stage's files.
+    /// A sphere with no voxel on a run's grid is a mistake in its coordinates: each such run would
+    /// fail with it. Every run's grid comes from the survey of the `clean` stage read first in
+    /// `from` (the headers the clean check reads anyway); each sphere is reported once, with the
+    /// first such run's extent and the other runs on such grids. Nothing when the runs come from
+    /// an upstream stage's files.
     private func checkSpheres(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         let spheres = p.seeds.enumerated().compactMap { i, seed -> (Int, [Double], Double)? in
             if case .sphere(let centre, let radius) = seed.source, centre.count == 3 { return (i, centre, radius) }
             return nil
         }
-        guard !spheres.isEmpty, let name = stage.from.first, let up = study.stage(name), let clean = up.kind as? CleanKind,
-              let scan = study.spec.cohort.scans.first,
-              let bold = try? clean.sources(clean.typed(up), scope: scan, directory: study.spec.directory)["bold"],
-              let header = try? NIfTIFile.readHeader(study.path(bold)).header, header.shape.count >= 3 else { return }
-        let shape = Array(header.shape.prefix(3)), affine = header.affine
-        for (i, centre, radius) in spheres where SeedGeometry.sphere(centre: centre, radius: radius, shape: shape, affine: affine).isEmpty {
+        guard !spheres.isEmpty, let name = stage.from.first, let up = study.stage(name), let clean = up.kind as? CleanKind else { return }
+        // The distinct grids, in run order, each with its runs.
+        var grids: [(grid: CleanKind.RunSurvey.Grid, runs: [CleanKind.RunSurvey.Run])] = []
+        for run in clean.survey(clean.typed(up), stage: up, study: study).runs {
+            if let g = grids.firstIndex(where: { $0.grid.matches(run.grid) }) { grids[g].runs.append(run) } else { grids.append((run.grid, [run])) }
+        }
+        for (i, centre, radius) in spheres {
+            let empty = grids.filter { SeedGeometry.sphere(centre: centre, radius: radius, shape: $0.grid.shape, affine: $0.grid.affine).isEmpty }
+            guard let first = empty.first, let run = first.runs.first else { continue }
+            let shape = first.grid.shape, affine = first.grid.affine
             // The grid's extent in world mm: its corner voxels' centres through the affine.
             var low = [Double](repeating: .infinity, count: 3), high = [Double](repeating: -.infinity, count: 3)
             for corner in 0..<8 {
@@ -194,9 +200,14 @@ public struct ConnectivityKind: TypedStageKind {
                 for a in 0..<3 { low[a] = min(low[a], xyz[a]); high[a] = max(high[a], xyz[a]) }
             }
             let span = zip(["x", "y", "z"], zip(low, high)).map { "\($0) \(JSONValue.format(number: $1.0)) to \(JSONValue.format(number: $1.1))" }
+            let others = empty.flatMap(\.runs).dropFirst().map(\.label)
+            let bold = run.files["bold"] ?? run.label
             study.report(stage, "seeds[\(i)].sphere", "no voxel of the data grid lies within \(JSONValue.format(number: radius)) mm of "
-                         + "(\(centre.map { JSONValue.format(number: $0) }.joined(separator: ", "))): \(scan.label)'s run \(bold) spans "
-                         + span.joined(separator: ", ") + " mm; check the coordinates (world mm, in the run's space)")
+                         + "(\(centre.map { JSONValue.format(number: $0) }.joined(separator: ", "))): \(run.label)'s run \(bold) spans "
+                         + span.joined(separator: ", ") + " mm"
+                         + (others.isEmpty ? "" : "; nor of \(GroupLevelCheck.list(others))'s")
+                         + (empty.count < grids.count ? " (\(grids.count - empty.count) of the runs' \(grids.count) grids have one)" : "")
+                         + "; check the coordinates (world mm, in the run's space)")
         }
     }
 

@@ -120,6 +120,23 @@ public struct LongitudinalKind: TypedStageKind {
         let group = p.group.isEmpty ? nil : p.group
         names.design(GroupDesign.Spec(group: group, covariates: p.covariates), contrasts: p.contrasts)
         if let group { names.levels(p.paired.filter { $0 != "all" }, of: group, at: "paired") }
+        // Each paired test: at least 3 subjects with both sessions, and its covariates estimable.
+        if let table = names.table, let candidates = names.candidates {
+            for (i, level) in p.paired.enumerated() {
+                let inLevel = { (s: String) in level == "all" || (try? table.value(s, group ?? "")) == level }
+                let n = candidates.filter(inLevel).count
+                if n < 3 {
+                    // A level no included subject holds is reported by `levels` above.
+                    if level == "all" || group.flatMap({ names.levels(of: $0) })?.contains(level) == true {
+                        study.report(stage, "paired[\(i)]", "\(level == "all" ? "the stage" : "level '\(level)'") has \(n) subject\(n == 1 ? "" : "s") with a scan at both "
+                                     + "\(p.pre) and \(p.post); a paired test needs 3")
+                    }
+                } else if !p.covariates.isEmpty {
+                    names.fits(GroupDesign.Spec(covariates: p.covariates), subset: inLevel, at: "covariates",
+                               what: level == "all" ? "the paired test" : "the paired test of level '\(level)'")
+                }
+            }
+        }
         names.fTests(p.inference.fTests)
     }
 
