@@ -40,9 +40,10 @@ public struct CacheMaintenance: Sendable {
     /// Entries whose data was dropped (`keep: false`), and the bytes their data held.
     public func dropped() -> (entries: Int, bytes: Int64) {
         var entries = 0, bytes: Int64 = 0
-        for key in cache.allKeys() where cache.isDropped(key) {
+        for key in cache.allKeys() {
+            guard let data = cache.droppedData(key) else { continue }
             entries += 1
-            bytes &+= cache.droppedBytes(key)
+            bytes &+= data.bytes
         }
         return (entries, bytes)
     }

@@ -208,13 +208,16 @@ public struct CacheStore: Sendable {
         return lines.count == 1 ? Set(outputs) : Set(lines.dropFirst())
     }
 
-    /// Whether entry `key`'s data files were dropped (see ``EntryState/dropped(_:missing:)``).
-    public func isDropped(_ key: String) -> Bool { FileSystem.exists(entryPath(key) + "/" + Self.droppedMarker) }
-
-    /// The bytes a dropped entry's data files held (0 for an entry that was not dropped).
-    public func droppedBytes(_ key: String) -> Int64 {
-        guard let bytes = try? FileSystem.read(entryPath(key) + "/" + Self.droppedMarker) else { return 0 }
-        return bytes.split(separator: UInt8(ascii: "\n")).first.flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 0
+    /// The outputs of entry `key` that a drop took and that are still gone, and the bytes they
+    /// held; nil when there are none. A restore cut short by a kill, after its files were back and
+    /// before its marker went (`restoreDropped`), leaves the marker with the files in place: that
+    /// entry is intact (`entryState`), and its data is not counted as dropped.
+    public func droppedData(_ key: String) -> (names: Set<String>, bytes: Int64)? {
+        guard let marker = try? FileSystem.read(entryPath(key) + "/" + Self.droppedMarker), let m = manifest(for: key),
+              let names = Self.decodeDropMarker(marker, outputs: m.outputs.map(\.name)) else { return nil }
+        let gone = m.outputs.filter { names.contains($0.name) && !FileSystem.exists(outputPath(key, $0.name)) }
+        guard !gone.isEmpty else { return nil }
+        return (Set(gone.map(\.name)), gone.reduce(Int64(0)) { $0 &+ $1.size })
     }
 
     /// The names of entry `key`'s outputs whose data was dropped (empty when none was).

@@ -88,6 +88,38 @@ final class KeepTests: XCTestCase {
                       "verify leaves the old dropped entry as it was")
     }
 
+    /// A restore of dropped data cut short by a kill after its files were back, before its marker
+    /// went: the entry is intact (its files checked as any entry's, so nothing reruns), and
+    /// `cache du` no longer counts its data as dropped.
+    func testARestoreCutShortBeforeItsMarkerWentCountsAsKept() throws {
+        let s = try Study("keep-cut")
+        try s.writeScans(subjects: ["01", "02", "03"], sessions: ["1", "2"])
+        try spec(s)
+        try s.runOK()
+        let all = try dropped(s, "scaled")
+        XCTAssertEqual(all.count, 6)
+        // The same entry, kept, in a study that keeps scaled: the bytes a restore moves back.
+        let kept = try Study("keep-cut-reference")
+        try kept.writeScans(subjects: ["01", "02", "03"], sessions: ["1", "2"])
+        try spec(kept, keepScaled: true)
+        try kept.runOK()
+        let key = try XCTUnwrap(try s.entries(of: "scaled")["sub-01_ses-1"])
+        XCTAssertEqual(try kept.entries(of: "scaled")["sub-01_ses-1"], key)
+        let marker = try String(contentsOf: s.cache.appendingPathComponent("tasks/\(key)/dropped"), encoding: .utf8)
+        let from = kept.cache.appendingPathComponent("tasks/\(key)/out"), to = s.cache.appendingPathComponent("tasks/\(key)/out")
+        for name in try FileManager.default.contentsOfDirectory(atPath: from.path) {
+            try FileManager.default.copyItem(at: from.appendingPathComponent(name), to: to.appendingPathComponent(name))
+        }
+
+        let du = try s.tool("cache", "du", "--json", "--cache-dir", s.cache.path)
+        let usage = try JSONSerialization.jsonObject(with: Data(du.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual((usage?["dropped"] as? [String: Any])?["entries"] as? Int, 5, du.stdout)
+        XCTAssertEqual((usage?["dropped"] as? [String: Any])?["bytes"] as? Int, all.bytes - Int(marker.split(separator: "\n")[0])!, du.stdout)
+        let plan = try s.tool("plan", "$SPEC")
+        XCTAssertTrue(plan.stdout.contains("21 tasks: 21 cached, 0 to run"), plan.stdout)
+        XCTAssertEqual(try s.tool("cache", "verify", "--cache-dir", s.cache.path).status, 0)
+    }
+
     /// A stage that drops only its bulk outputs (`test.annotate` keeps its note) serves a reader
     /// that needs only what it kept (`test.notes`) without being recomputed, on the local and the
     /// worker executor; a reader of the dropped data still has it recomputed, in place, and a
