@@ -1,4 +1,5 @@
 import Foundation
+import NIfTI
 import XCTest
 
 /// `pipe validate` checks names and values against the study's files before anything runs: each
@@ -267,6 +268,59 @@ final class SpecCheckTests: XCTestCase {
                                                    + "selection; empty: nonanxious. A group comparison needs at least two non-empty levels") }, more.joined(separator: "\n"))
     }
 
+    /// An atlas label or a mask seed that resampling to the data's 4 mm grid (nearest neighbour)
+    /// loses fails before anything runs, once, with every run (each run's task would stop at it).
+    func testASeedLostOnTheDataGridIsASpecError() throws {
+        let atlases = Self.root.appendingPathComponent("atlases")
+        let data = try NIfTIFile.read(atlases.appendingPathComponent("amygdala_subregions_2mm.nii.gz").path, as: Float.self)
+        // A 2 mm grid on the data's: its voxel (2i, 2j, 2k) is the data's (i, j, k), and a voxel
+        // with an odd index is the nearest of no data voxel.
+        var rows = data.affine.rows
+        for r in 0..<3 { for c in 0..<3 { rows[r][c] /= 2 } }
+        let shape = data.shape.prefix(3).map { 2 * $0 }
+        func image(_ voxels: [([Int], Float)]) -> NIfTIImage<Float> {
+            var values = [Float](repeating: 0, count: shape.reduce(1, *))
+            for (v, label) in voxels { values[v[0] + shape[0] * (v[1] + shape[1] * v[2])] = label }
+            return NIfTIImage(shape: shape, affine: Affine(rows: rows), data: values)
+        }
+        // Labels 1-5: 4 x 4 x 4 blocks at even corners; label 6 (SFA_right) one voxel at odd indices.
+        var voxels: [([Int], Float)] = []
+        for label in 1...5 { for x in 0..<4 { for y in 0..<4 { for z in 0..<4 { voxels.append(([36 + 8 * label + x, 50 + y, 40 + z], Float(label))) } } } }
+        voxels.append(([47, 55, 47], 6))
+        try NIfTIFile.write(image(voxels), to: atlases.appendingPathComponent("fine_2mm.nii.gz").path)
+        try "index\tname\n1\tLBA_left\n2\tLBA_right\n3\tCMA_left\n4\tCMA_right\n5\tSFA_left\n6\tSFA_right\n"
+            .write(to: atlases.appendingPathComponent("fine.tsv"), atomically: false, encoding: .utf8)
+        try NIfTIFile.write(image([([47, 56, 47], 1)]), to: atlases.appendingPathComponent("speck_2mm.nii.gz").path)
+
+        let original = try String(contentsOf: Self.spec, encoding: .utf8)
+        let text = original
+            .replacingOccurrences(of: "atlases/amygdala_subregions_2mm.nii.gz", with: "atlases/fine_2mm.nii.gz")
+            .replacingOccurrences(of: "atlases/amygdala_subregions.tsv", with: "atlases/fine.tsv")
+            .replacingOccurrences(of: #"{"name": "SFAright", "label": "SFA_right"}"#,
+                                  with: #"{"name": "SFAright", "label": "SFA_right"}, {"name": "speck", "mask": "atlases/speck_2mm.nii.gz"}"#)
+        XCTAssertNotEqual(text, original)
+        let url = Self.root.appendingPathComponent("bad-seeds.json")
+        try text.write(to: url, atomically: false, encoding: .utf8)
+        let r = try runPipe(["validate", url.path])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        let problems = r.stderr.split(separator: "\n").filter { $0.contains("bad-seeds.json:") }
+        XCTAssertEqual(problems.count, 2, r.stderr)
+        let label = problems.first { $0.contains(" stages.connectivity.seeds[5].label: ") } ?? ""
+        XCTAssertTrue(label.contains("atlas label 'SFA_right' (value 6 in atlases/fine_2mm.nii.gz) has no voxel on the data grid once resampled to it "
+                                     + "(nearest neighbour): sub-01_ses-baseline's run ") && label.contains(" mm (46×55×46 at 4×4×4 mm, origin (")
+                      && label.hasSuffix("; also for 17 other runs: sub-01_ses-day13, sub-02_ses-baseline, sub-02_ses-day13, sub-03_ses-baseline, "
+                                         + "sub-03_ses-day13, sub-04_ses-baseline, sub-04_ses-day13, sub-06_ses-baseline and 9 more"), r.stderr)
+        let mask = problems.first { $0.contains(" stages.connectivity.seeds[6].mask: ") } ?? ""
+        XCTAssertTrue(mask.contains("mask atlases/speck_2mm.nii.gz has no non-zero voxel on the data grid once resampled to it (nearest neighbour)"), r.stderr)
+
+        // The same labels on even voxels are found on the data grid: the spec validates.
+        voxels[voxels.count - 1] = ([46, 56, 46], 6)
+        try NIfTIFile.write(image(voxels), to: atlases.appendingPathComponent("fine_2mm.nii.gz").path)
+        try NIfTIFile.write(image([([46, 56, 46], 1)]), to: atlases.appendingPathComponent("speck_2mm.nii.gz").path)
+        let ok = try runPipe(["validate", url.path])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+    }
+
     func testAConfoundColumnMissingFromTheFirstRunIsASpecError() throws {
         let (r, line, _) = try validate(replacing: #""confounds": "24P+wm_csf""#, with: #""confounds": "24P+wm_csf+global_signl""#)
         XCTAssertEqual(r.status, 2, r.stderr)
@@ -355,7 +409,8 @@ final class SpecCheckTests: XCTestCase {
         let grid = one("stages.anxiety_baseline.resample: the runs it compares are on 2 grids")
         XCTAssertTrue(grid.contains("origin (") && grid.contains("8 runs (sub-01_ses-baseline, ...)") && grid.contains(": sub-06_ses-baseline;"), grid)
         let edge = one("stages.connectivity.seeds[6].sphere: no voxel of the data grid lies within 1 mm of (-90, -2, 0): sub-06_ses-baseline's run ")
-        XCTAssertTrue(edge.contains("spans x -86 to 94, ") && edge.contains(" mm (1 of the runs' 2 grids have one)"), edge)
+        XCTAssertTrue(edge.contains("spans x -86 to 94, ") && edge.contains(", origin (94, ") && !edge.contains("also for")
+                      && edge.hasSuffix(" (1 of the runs' 2 grids have one); check the coordinates (world mm, in the run's space)"), edge)
         // The roi follow-up of the anxiety test reads every subject's maps at both sessions.
         let followup = one("stages.anxiety_followup.resample: the runs it compares are on 2 grids")
         XCTAssertTrue(followup.contains("(sub-01_ses-baseline, ...)") && followup.contains(": sub-06_ses-baseline;"), followup)

@@ -154,10 +154,10 @@ public struct ConnectivityKind: TypedStageKind {
         return SignalClean.standardize(series, kind, originalMean: originalMean)
     }
 
-    /// Seed labels against the atlas's label table (or the synthetic atlas), and spheres against
+    /// Seed labels against the atlas's label table (or the synthetic atlas), and every seed against
     /// every run's grid, at spec time.
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
-        checkSpheres(p, stage: stage, study: study)
+        checkSeedsOnGrids(p, stage: stage, study: study)
         let labels = p.seeds.enumerated().compactMap { i, seed -> (String, String)? in
             if case .atlasLabel(let label) = seed.source { return (label, "seeds[\(i)].label") }
             return nil
@@ -172,26 +172,63 @@ public struct ConnectivityKind: TypedStageKind {
         }
     }
 
-    /// A sphere with no voxel on a run's grid is a mistake in its coordinates: each such run would
-    /// fail with it. Every run's grid comes from the survey of the `clean` stage read first in
-    /// `from` (the headers the clean check reads anyway); each sphere is reported once, with the
-    /// first such run's extent and the other runs on such grids. Nothing when the runs come from
-    /// an upstream stage's files.
-    private func checkSpheres(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
-        let spheres = p.seeds.enumerated().compactMap { i, seed -> (Int, [Double], Double)? in
-            if case .sphere(let centre, let radius) = seed.source, centre.count == 3 { return (i, centre, radius) }
-            return nil
-        }
-        guard !spheres.isEmpty, let name = stage.from.first, let up = study.stage(name), let clean = up.kind as? CleanKind else { return }
+    /// A seed with no voxel on a run's grid would stop that run's task: a sphere whose coordinates
+    /// are wrong, an atlas label or a mask lost when resampled (nearest neighbour) to a coarser
+    /// grid. Every run's grid comes from the survey of the `clean` stage read first in `from` (the
+    /// headers the clean check reads anyway); the atlas image and mask files are read once. Each
+    /// seed is reported once, with the first such run and the others. Nothing when the runs come
+    /// from an upstream stage's files, nor for the labels of an atlas a stage writes (checked when
+    /// it runs).
+    private func checkSeedsOnGrids(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
+        guard !p.seeds.isEmpty, let name = stage.from.first, let up = study.stage(name), let clean = up.kind as? CleanKind else { return }
         // The distinct grids, in run order, each with its runs.
         var grids: [(grid: CleanKind.RunSurvey.Grid, runs: [CleanKind.RunSurvey.Run])] = []
         for run in clean.survey(clean.typed(up), stage: up, study: study).runs {
             if let g = grids.firstIndex(where: { $0.grid.matches(run.grid) }) { grids[g].runs.append(run) } else { grids.append((run.grid, [run])) }
         }
-        for (i, centre, radius) in spheres {
-            let empty = grids.filter { SeedGeometry.sphere(centre: centre, radius: radius, shape: $0.grid.shape, affine: $0.grid.affine).isEmpty }
-            guard let first = empty.first, let run = first.runs.first else { continue }
-            let shape = first.grid.shape, affine = first.grid.affine
+        guard !grids.isEmpty else { return }
+        func readable(_ path: String) -> String? {
+            if case .regular = FileSystem.kind(of: study.path(path)) { return study.path(path) }
+            return nil
+        }
+        // An unreadable atlas or mask is reported where the sources are checked.
+        let atlas = p.seeds.contains { if case .atlasLabel = $0.source { return true }; return false }
+            ? readable(p.atlas).flatMap { try? AtlasLabels.read(image: $0, table: readable(p.atlasLabels)) } : nil
+        var labelsOn: [Int: Set<Int>] = [:]
+        func labels(on g: Int) -> Set<Int> {
+            if let known = labelsOn[g] { return known }
+            let found = Set(atlas!.resampled(to: grids[g].grid.shape, affine: grids[g].grid.affine))
+            labelsOn[g] = found
+            return found
+        }
+        for (i, seed) in p.seeds.enumerated() {
+            let key: String, what: String
+            var empty: [Int] = []
+            switch seed.source {
+            case .sphere(let centre, let radius):
+                guard centre.count == 3 else { continue }
+                key = "seeds[\(i)].sphere"
+                what = "no voxel of the data grid lies within \(JSONValue.format(number: radius)) mm of "
+                    + "(\(centre.map { JSONValue.format(number: $0) }.joined(separator: ", ")))"
+                empty = grids.indices.filter { g in
+                    SeedGeometry.sphere(centre: centre, radius: radius, shape: grids[g].grid.shape, affine: grids[g].grid.affine).isEmpty
+                }
+            case .atlasLabel(let label):
+                guard let atlas, let value = try? atlas.value(of: label) else { continue }
+                key = "seeds[\(i)].label"
+                what = "atlas label '\(label)' (value \(value) in \(p.atlas)) has no voxel on the data grid once resampled to it (nearest neighbour)"
+                empty = grids.indices.filter { !labels(on: $0).contains(value) }
+            case .maskFile(let path):
+                guard let file = readable(path), let mask = try? NIfTIFile.read(file, as: Float.self) else { continue }
+                key = "seeds[\(i)].mask"
+                what = "mask \(path) has no non-zero voxel on the data grid once resampled to it (nearest neighbour)"
+                empty = grids.indices.filter { g in
+                    !SeedGeometry.resampleNearest(mask.data, shape: Array(mask.shape.prefix(3)), affine: mask.affine,
+                                                  to: grids[g].grid.shape, affine: grids[g].grid.affine).contains { $0 > 0 }
+                }
+            }
+            guard let g = empty.first, let run = grids[g].runs.first else { continue }
+            let shape = grids[g].grid.shape, affine = grids[g].grid.affine
             // The grid's extent in world mm: its corner voxels' centres through the affine.
             var low = [Double](repeating: .infinity, count: 3), high = [Double](repeating: -.infinity, count: 3)
             for corner in 0..<8 {
@@ -200,14 +237,12 @@ public struct ConnectivityKind: TypedStageKind {
                 for a in 0..<3 { low[a] = min(low[a], xyz[a]); high[a] = max(high[a], xyz[a]) }
             }
             let span = zip(["x", "y", "z"], zip(low, high)).map { "\($0) \(JSONValue.format(number: $1.0)) to \(JSONValue.format(number: $1.1))" }
-            let others = empty.flatMap(\.runs).dropFirst().map(\.label)
-            let bold = run.files["bold"] ?? run.label
-            study.report(stage, "seeds[\(i)].sphere", "no voxel of the data grid lies within \(JSONValue.format(number: radius)) mm of "
-                         + "(\(centre.map { JSONValue.format(number: $0) }.joined(separator: ", "))): \(run.label)'s run \(bold) spans "
-                         + span.joined(separator: ", ") + " mm"
-                         + (others.isEmpty ? "" : "; nor of \(GroupLevelCheck.list(others))'s")
+            let others = empty.flatMap { grids[$0].runs }.dropFirst().map(\.label)
+            study.report(stage, key, what + ": \(run.label)'s run \(run.files["bold"] ?? run.label) spans " + span.joined(separator: ", ")
+                         + " mm (\(grids[g].grid.description))"
+                         + (others.isEmpty ? "" : "; also for \(others.count) other run\(others.count == 1 ? "" : "s"): \(GroupLevelCheck.list(others))")
                          + (empty.count < grids.count ? " (\(grids.count - empty.count) of the runs' \(grids.count) grids have one)" : "")
-                         + "; check the coordinates (world mm, in the run's space)")
+                         + (key.hasSuffix("sphere") ? "; check the coordinates (world mm, in the run's space)" : ""))
         }
     }
 
