@@ -319,6 +319,25 @@ final class SpecCheckTests: XCTestCase {
         try NIfTIFile.write(image([([46, 56, 46], 1)]), to: atlases.appendingPathComponent("speck_2mm.nii.gz").path)
         let ok = try runPipe(["validate", url.path])
         XCTAssertEqual(ok.status, 0, ok.stderr)
+
+        // roi regions, on the grid of the first subject's baseline map: a sphere off the grid, a
+        // mask lost on it, and a label with no atlas for it (the stage has none).
+        try NIfTIFile.write(image([([47, 56, 47], 1)]), to: atlases.appendingPathComponent("speck_odd.nii.gz").path)
+        let regions = #""regions": [{"name": "baselineCluster", "cluster": 1}],"#
+        XCTAssertEqual(text.components(separatedBy: regions).count, 3, "two roi stages")
+        try text.replacingOccurrences(of: "\"group\": \"responder\",\n      " + regions,
+                                  with: "\"group\": \"responder\",\n      " + #""regions": [{"name": "baselineCluster", "cluster": 1}, {"name": "far", "sphere": [0, 0, 500], "radius": 5}, "#
+                                    + #"{"name": "lab", "label": "SFA_right"}, {"name": "speckle", "mask": "atlases/speck_odd.nii.gz"}],"#)
+            .write(to: url, atomically: false, encoding: .utf8)
+        let roi = try runPipe(["validate", url.path])
+        XCTAssertEqual(roi.status, 2, roi.stderr)
+        let found = roi.stderr.split(separator: "\n").filter { $0.contains("bad-seeds.json:") }.map { $0.components(separatedBy: " stages.").last! }
+        XCTAssertEqual(found.count, 3, roi.stderr)
+        XCTAssertTrue(found.contains { $0.hasPrefix("responders_followup.regions[1].sphere: no voxel of the data grid lies within 5 mm of (0, 0, 500): "
+                                                    + "sub-01_ses-baseline's run ") && $0.hasSuffix("; check the coordinates (world mm, in the run's space)") }, roi.stderr)
+        XCTAssertTrue(found.contains("responders_followup.regions: regions name atlas labels but the stage has no atlas: set atlas and atlas_labels, "
+                                     + "or read a synth_cohort stage"), roi.stderr)
+        XCTAssertTrue(found.contains { $0.hasPrefix("responders_followup.regions[3].mask: mask atlases/speck_odd.nii.gz has no non-zero voxel") }, roi.stderr)
     }
 
     func testAConfoundColumnMissingFromTheFirstRunIsASpecError() throws {

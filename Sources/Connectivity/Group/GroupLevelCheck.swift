@@ -69,16 +69,13 @@ final class GroupLevelCheck {
         values.prefix(8).joined(separator: ", ") + (values.count > 8 ? " and \(values.count - 8) more" : "")
     }
 
-    /// The runs whose maps the stage compares must share one grid unless it resamples: else it
-    /// stops at the first map on another grid (`GroupMaps.load`), after every run was cleaned.
-    /// Their headers say so now (the survey of the `clean` stage behind its connectivity stage);
-    /// a stage that reads a maps table is left to run time. The runs compared are the selected
-    /// subjects' at `compared` (default: `sessions`), of the subjects with a run at each of
-    /// `sessions` (an roi stage compares its `post` maps too, of every subject with a `pre` map).
-    func grids(resampling: GroupMaps.Resampling, maps: String, compared: [String]? = nil) {
-        guard resampling == .none, maps.isEmpty, let name = stage.from.first, let connectivity = study.stage(name),
-              connectivity.kind is ConnectivityKind, let cleanName = connectivity.from.first, let clean = study.stage(cleanName),
-              let kind = clean.kind as? CleanKind else { return }
+    /// The runs whose maps the stage compares (the survey of the `clean` stage behind its
+    /// connectivity stage): the selected subjects' at `compared` (default: `sessions`), of the
+    /// subjects with a run at each of `sessions` (an roi stage compares its `post` maps too, of
+    /// every subject with a `pre` map). Nil for a stage that reads a maps table.
+    func comparedRuns(compared: [String]? = nil) -> [(subject: String, session: String, run: CleanKind.RunSurvey.Run)]? {
+        guard let name = stage.from.first, let connectivity = study.stage(name), connectivity.kind is ConnectivityKind,
+              let cleanName = connectivity.from.first, let clean = study.stage(cleanName), let kind = clean.kind as? CleanKind else { return nil }
         let wanted = selected.map(Set.init), compared = Set(compared ?? sessions)
         let runs = kind.survey(kind.typed(clean), stage: clean, study: study).runs.compactMap { run -> (subject: String, session: String, run: CleanKind.RunSurvey.Run)? in
             guard case .scan(let subject, let session, _) = run.scope, wanted?.contains(subject) ?? true,
@@ -87,8 +84,16 @@ final class GroupLevelCheck {
         }
         // A longitudinal stage reads only the subjects with a scan at both sessions.
         let held = Dictionary(grouping: runs, by: \.subject).mapValues { Set($0.map(\.session)) }
+        return runs.filter { held[$0.subject, default: []].isSuperset(of: sessions) }
+    }
+
+    /// The runs whose maps the stage compares must share one grid unless it resamples: else it
+    /// stops at the first map on another grid (`GroupMaps.load`), after every run was cleaned.
+    /// Their headers say so now; a stage that reads a maps table is left to run time.
+    func grids(resampling: GroupMaps.Resampling, maps: String, compared: [String]? = nil) {
+        guard resampling == .none, maps.isEmpty, let runs = comparedRuns(compared: compared) else { return }
         var grids: [(grid: CleanKind.RunSurvey.Grid, runs: [String])] = []
-        for (subject, _, run) in runs where held[subject, default: []].isSuperset(of: sessions) {
+        for (_, _, run) in runs {
             if let i = grids.firstIndex(where: { $0.grid.matches(run.grid) }) { grids[i].runs.append(run.label) } else { grids.append((run.grid, [run.label])) }
         }
         guard grids.count > 1 else { return }

@@ -172,78 +172,19 @@ public struct ConnectivityKind: TypedStageKind {
         }
     }
 
-    /// A seed with no voxel on a run's grid would stop that run's task: a sphere whose coordinates
-    /// are wrong, an atlas label or a mask lost when resampled (nearest neighbour) to a coarser
-    /// grid. Every run's grid comes from the survey of the `clean` stage read first in `from` (the
-    /// headers the clean check reads anyway); the atlas image and mask files are read once. Each
-    /// seed is reported once, with the first such run and the others. Nothing when the runs come
-    /// from an upstream stage's files, nor for the labels of an atlas a stage writes (checked when
-    /// it runs).
+    /// Every seed against every run's grid (`RegionGridCheck`): the runs of the `clean` stage read
+    /// first in `from`; nothing when they come from an upstream stage's files.
     private func checkSeedsOnGrids(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         guard !p.seeds.isEmpty, let name = stage.from.first, let up = study.stage(name), let clean = up.kind as? CleanKind else { return }
-        // The distinct grids, in run order, each with its runs.
-        var grids: [(grid: CleanKind.RunSurvey.Grid, runs: [CleanKind.RunSurvey.Run])] = []
-        for run in clean.survey(clean.typed(up), stage: up, study: study).runs {
-            if let g = grids.firstIndex(where: { $0.grid.matches(run.grid) }) { grids[g].runs.append(run) } else { grids.append((run.grid, [run])) }
-        }
-        guard !grids.isEmpty else { return }
-        func readable(_ path: String) -> String? {
-            if case .regular = FileSystem.kind(of: study.path(path)) { return study.path(path) }
-            return nil
-        }
-        // An unreadable atlas or mask is reported where the sources are checked.
-        let atlas = p.seeds.contains { if case .atlasLabel = $0.source { return true }; return false }
-            ? readable(p.atlas).flatMap { try? AtlasLabels.read(image: $0, table: readable(p.atlasLabels)) } : nil
-        var labelsOn: [Int: Set<Int>] = [:]
-        func labels(on g: Int) -> Set<Int> {
-            if let known = labelsOn[g] { return known }
-            let found = Set(atlas!.resampled(to: grids[g].grid.shape, affine: grids[g].grid.affine))
-            labelsOn[g] = found
-            return found
-        }
-        for (i, seed) in p.seeds.enumerated() {
-            let key: String, what: String
-            var empty: [Int] = []
+        let seeds = p.seeds.enumerated().map { i, seed -> (key: String, source: RegionGridCheck.Source) in
             switch seed.source {
-            case .sphere(let centre, let radius):
-                guard centre.count == 3 else { continue }
-                key = "seeds[\(i)].sphere"
-                what = "no voxel of the data grid lies within \(JSONValue.format(number: radius)) mm of "
-                    + "(\(centre.map { JSONValue.format(number: $0) }.joined(separator: ", ")))"
-                empty = grids.indices.filter { g in
-                    SeedGeometry.sphere(centre: centre, radius: radius, shape: grids[g].grid.shape, affine: grids[g].grid.affine).isEmpty
-                }
-            case .atlasLabel(let label):
-                guard let atlas, let value = try? atlas.value(of: label) else { continue }
-                key = "seeds[\(i)].label"
-                what = "atlas label '\(label)' (value \(value) in \(p.atlas)) has no voxel on the data grid once resampled to it (nearest neighbour)"
-                empty = grids.indices.filter { !labels(on: $0).contains(value) }
-            case .maskFile(let path):
-                guard let file = readable(path), let mask = try? NIfTIFile.read(file, as: Float.self) else { continue }
-                key = "seeds[\(i)].mask"
-                what = "mask \(path) has no non-zero voxel on the data grid once resampled to it (nearest neighbour)"
-                empty = grids.indices.filter { g in
-                    !SeedGeometry.resampleNearest(mask.data, shape: Array(mask.shape.prefix(3)), affine: mask.affine,
-                                                  to: grids[g].grid.shape, affine: grids[g].grid.affine).contains { $0 > 0 }
-                }
+            case .sphere(let centre, let radius): ("seeds[\(i)].sphere", .sphere(centre: centre, radius: radius))
+            case .atlasLabel(let label): ("seeds[\(i)].label", .label(label))
+            case .maskFile(let path): ("seeds[\(i)].mask", .mask(path))
             }
-            guard let g = empty.first, let run = grids[g].runs.first else { continue }
-            let shape = grids[g].grid.shape, affine = grids[g].grid.affine
-            // The grid's extent in world mm: its corner voxels' centres through the affine.
-            var low = [Double](repeating: .infinity, count: 3), high = [Double](repeating: -.infinity, count: 3)
-            for corner in 0..<8 {
-                let ijk = (0..<3).map { Double(corner >> $0 & 1 == 1 ? shape[$0] - 1 : 0) }
-                let xyz = affine.apply(ijk)
-                for a in 0..<3 { low[a] = min(low[a], xyz[a]); high[a] = max(high[a], xyz[a]) }
-            }
-            let span = zip(["x", "y", "z"], zip(low, high)).map { "\($0) \(JSONValue.format(number: $1.0)) to \(JSONValue.format(number: $1.1))" }
-            let others = empty.flatMap { grids[$0].runs }.dropFirst().map(\.label)
-            study.report(stage, key, what + ": \(run.label)'s run \(run.files["bold"] ?? run.label) spans " + span.joined(separator: ", ")
-                         + " mm (\(grids[g].grid.description))"
-                         + (others.isEmpty ? "" : "; also for \(others.count) other run\(others.count == 1 ? "" : "s"): \(GroupLevelCheck.list(others))")
-                         + (empty.count < grids.count ? " (\(grids.count - empty.count) of the runs' \(grids.count) grids have one)" : "")
-                         + (key.hasSuffix("sphere") ? "; check the coordinates (world mm, in the run's space)" : ""))
         }
+        RegionGridCheck(runs: clean.survey(clean.typed(up), stage: up, study: study).runs)
+            .check(seeds, atlas: p.atlas, atlasLabels: p.atlasLabels, stage: stage, study: study)
     }
 
     public func run(_ p: Parameters, _ context: TaskContext) throws {

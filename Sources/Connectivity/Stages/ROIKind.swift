@@ -228,7 +228,25 @@ public struct ROIKind: TypedStageKind {
             if case .label(let l) = r.source { return (l, "regions[\(i)].label") }
             return nil
         }
-        names.atlasLabels(labels, atlas: p.atlas, table: p.atlasLabels)
+        if !labels.isEmpty && p.atlas.isEmpty && GroupLevelCheck.synthCohort(of: stage, in: study) == nil {
+            study.report(stage, "regions", "regions name atlas labels but the stage has no atlas: set atlas and atlas_labels, or read a synth_cohort stage")
+        } else {
+            names.atlasLabels(labels, atlas: p.atlas, table: p.atlasLabels)
+        }
+        // Label, sphere and mask regions are drawn on the grid of the first subject's pre map (the
+        // others are on it, or resampled to it): each must have a voxel there.
+        if p.maps.isEmpty, let runs = names.comparedRuns(compared: p.sessions.map(\.0)),
+           let first = runs.filter({ $0.session == p.pre }).min(by: { $0.subject < $1.subject }) {
+            let regions = p.regions.enumerated().compactMap { i, region -> (key: String, source: RegionGridCheck.Source)? in
+                switch region.source {
+                case .label(let label): ("regions[\(i)].label", .label(label))
+                case .sphere(let centre, let radius): ("regions[\(i)].sphere", .sphere(centre: centre, radius: radius))
+                case .mask(let path): ("regions[\(i)].mask", .mask(path))
+                case .cluster: nil
+                }
+            }
+            RegionGridCheck(runs: [first.run]).check(regions, atlas: p.atlas, atlasLabels: p.atlasLabels, stage: stage, study: study)
+        }
     }
 
     public func run(_ p: Parameters, _ context: TaskContext) throws {
