@@ -242,6 +242,47 @@ final class MapsStudyTests: XCTestCase {
         XCTAssertEqual(summary["resample"] as? String, "nearest")
     }
 
+    /// An roi stage resampling its maps follows up a group cluster refitted without each subject
+    /// on the group stage's grid: with its first map (sub-01 at session 2) a voxel off, the values
+    /// are those read when every map was on the grid. And a cohort that lists fewer subjects than
+    /// the maps table does not narrow the design the spec check fits (the maps stages read the
+    /// table's subjects).
+    func testROIResamplingFollowsAClusterOnTheGroupsGrid() throws {
+        let stages = """
+            "diff": {"kind": "group", "maps": "pcc_maps.tsv", "participants": "participants.tsv", "session": "1",
+                     "group": "group", "contrasts": ["a > b"], "permutations": 200},
+            "follow": {"kind": "roi", "from": ["diff"], "maps": "pcc_maps.tsv", "participants": "participants.tsv",
+                       "pre": "2", "post": "1", "regions": [{"name": "diffcluster", "cluster": 1}], "permutations": 0, "resample": "nearest"}
+            """
+        let (folder, spec) = try study(stages)
+        XCTAssertEqual(try runPipe(["run", spec, "--quiet"]).status, 0)
+        let valuesURL = folder.appendingPathComponent("out/follow/roi_maps-pccmaps_desc-values.tsv")
+        let onGrid = try String(contentsOf: valuesURL, encoding: .utf8)
+        XCTAssertTrue(onGrid.contains("leave-one-out"), onGrid)
+
+        // One voxel towards -x: the cluster's block (the lowest x) stays covered.
+        let data = Self.map(subject: "01", session: 2, seed: 2)
+        var shifted = [Float](repeating: 1, count: data.count)
+        for k in 0..<Self.shape[2] { for j in 0..<Self.shape[1] { for i in 1..<Self.shape[0] {
+            shifted[i + Self.shape[0] * (j + Self.shape[1] * k)] = data[i - 1 + Self.shape[0] * (j + Self.shape[1] * k)]
+        } } }
+        var rows = Self.affine.rows
+        rows[0][3] -= 4
+        try NIfTIFile.write(NIfTIImage(shape: Self.shape, affine: Affine(rows: rows), data: shifted),
+                            to: folder.appendingPathComponent("maps/sub-01_ses-2_z.nii.gz").path)
+        let run = try runPipe(["run", spec, "--quiet"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(try String(contentsOf: valuesURL, encoding: .utf8), onGrid)
+
+        // The cohort: group a only; the group stage still compares a and b from the table.
+        let text = try String(contentsOfFile: spec, encoding: .utf8)
+        try text.replacingOccurrences(of: #""cohort": {"participants": "participants.tsv"}"#,
+                                      with: #""cohort": {"participants": "participants.tsv", "include": {"group": ["a"]}}"#)
+            .write(toFile: spec, atomically: true, encoding: .utf8)
+        let check = try runPipe(["validate", spec])
+        XCTAssertEqual(check.status, 0, check.stderr)
+    }
+
     /// Plan-time errors of `maps`, each at its spec line: a missing map file, a subject not in
     /// participants.tsv, a session the table does not have; and neither `from` nor `maps`.
     func testMapsProblemsAreSpecErrors() throws {

@@ -112,8 +112,10 @@ final class SpecCheckTests: XCTestCase {
             XCTAssertTrue(problem.contains("bad.json:\(line):"), "\(path) not at line \(line): \(r.stderr)")
             XCTAssertTrue(problem.contains(words), "\(path): \(r.stderr)")
             if let suggestion { XCTAssertTrue(problem.contains("(did you mean '\(suggestion)'?)"), "\(path): \(r.stderr)") }
-            // Reported once per place it was written, not once per scan.
+            // Reported once per place it was written, not once per scan, and nothing else at that stage.
             XCTAssertEqual(r.stderr.components(separatedBy: words).count - 1, text.components(separatedBy: original).count - 1, r.stderr)
+            XCTAssertEqual(r.stderr.split(separator: "\n").filter { $0.contains("bad.json:") }.count, text.components(separatedBy: original).count - 1,
+                           "\(path): \(r.stderr)")
         }
     }
 
@@ -263,6 +265,27 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertEqual(more.count, 2, more.joined(separator: "\n"))
         XCTAssertTrue(more.contains { $0.hasSuffix(" stages.responders_change.paired[0]: level 'responder' has 2 subjects with a scan at both baseline and day13; "
                                                    + "a paired test needs 3") }, more.joined(separator: "\n"))
+        // A constant covariate of the longitudinal stage: its group × time design and both paired
+        // tests would each fail; reported once.
+        let once = try validate([(#""paired": ["responder", "nonresponder"], "contrasts""#, #""covariates": ["site"], "paired": ["responder", "nonresponder"], "contrasts""#)])
+            .filter { $0.contains("bad-design.json:") }
+        XCTAssertEqual(once.count, 1, once.joined(separator: "\n"))
+        XCTAssertTrue(once.first?.contains(" stages.responders_change.covariates[0]: site is 1 for each of the 6 subjects it can read (included, with a scan at "
+                                           + "baseline and day13; QC can only remove more), so the group × time design cannot estimate it") == true, once.joined(separator: "\n"))
+        // Without contrasts, the paired tests' design, once.
+        let paired = try validate([(#""paired": ["responder", "nonresponder"], "contrasts": ["responder > nonresponder"]"#, #""covariates": ["site"], "paired": ["responder", "nonresponder"]"#)])
+            .filter { $0.contains("bad-design.json:") }
+        XCTAssertEqual(paired.count, 1, paired.joined(separator: "\n"))
+        XCTAssertTrue(paired.first?.contains(" stages.responders_change.covariates[0]: site is 1 for each of the 3 subjects of level 'responder' it can read") == true,
+                      paired.joined(separator: "\n"))
+        // An roi prediction at a session the stage does not read.
+        let predict = try validate([(#""seed": "LBAleft", "pre": "baseline", "post": "day13",\#n      "include": {"group": ["anxious"]}, "group": "responder",\#n      "regions""#,
+                                     #""seed": "LBAleft", "pre": "baseline",\#n      "include": {"group": ["anxious"]}, "group": "responder",\#n      "regions""#),
+                                    (#""predict": {"column": "responder", "positive": "responder"}"#, #""predict": {"column": "responder", "positive": "responder", "session": "day13"}"#)])
+            .filter { $0.contains("bad-design.json:") }
+        XCTAssertEqual(predict.map { $0.components(separatedBy: " stages.").last! },
+                       ["responders_followup.predict.session: 'day13' is not a session the stage reads; expected 'baseline' (pre or post)"], predict.joined(separator: "\n"))
+
         XCTAssertTrue(more.contains { $0.hasSuffix(" stages.anxiety_baseline.group: the design cannot be fitted on the 6 subjects it can read "
                                                    + "(included, with a scan at baseline; QC can only remove more): only level anxious has subjects in this "
                                                    + "selection; empty: nonanxious. A group comparison needs at least two non-empty levels") }, more.joined(separator: "\n"))
@@ -429,7 +452,7 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertTrue(grid.contains("origin (") && grid.contains("8 runs (sub-01_ses-baseline, ...)") && grid.contains(": sub-06_ses-baseline;"), grid)
         let edge = one("stages.connectivity.seeds[6].sphere: no voxel of the data grid lies within 1 mm of (-90, -2, 0): sub-06_ses-baseline's run ")
         XCTAssertTrue(edge.contains("spans x -86 to 94, ") && edge.contains(", origin (94, ") && !edge.contains("also for")
-                      && edge.hasSuffix(" (1 of the runs' 2 grids have one); check the coordinates (world mm, in the run's space)"), edge)
+                      && edge.hasSuffix(" (1 of the runs' 2 grids has one: those runs are on other grids)"), edge)
         // The roi follow-up of the anxiety test reads every subject's maps at both sessions.
         let followup = one("stages.anxiety_followup.resample: the runs it compares are on 2 grids")
         XCTAssertTrue(followup.contains("(sub-01_ses-baseline, ...)") && followup.contains(": sub-06_ses-baseline;"), followup)

@@ -21,6 +21,7 @@ extension GroupLevelCheck {
             for (session, key) in sessions { self.session(session, at: key) }
             return
         }
+        readsMapsTable = true
         for name in stage.from {
             if let up = study.stage(name), up.kind is ConnectivityKind {
                 study.report(stage, "from", "the stage reads its maps from maps, not from stage \(name); remove one of them")

@@ -92,13 +92,10 @@ final class GroupLevelCheck {
     /// Their headers say so now; a stage that reads a maps table is left to run time.
     func grids(resampling: GroupMaps.Resampling, maps: String, compared: [String]? = nil) {
         guard resampling == .none, maps.isEmpty, let runs = comparedRuns(compared: compared) else { return }
-        var grids: [(grid: CleanKind.RunSurvey.Grid, runs: [String])] = []
-        for (_, _, run) in runs {
-            if let i = grids.firstIndex(where: { $0.grid.matches(run.grid) }) { grids[i].runs.append(run.label) } else { grids.append((run.grid, [run.label])) }
-        }
+        let grids = RegionGridCheck(runs: runs.map(\.run)).grids
         guard grids.count > 1 else { return }
         let described = grids.map { g in
-            "\(g.grid.description): " + (g.runs.count <= 3 ? g.runs.joined(separator: ", ") : "\(g.runs.count) runs (\(g.runs[0]), ...)")
+            "\(g.grid.description): " + (g.runs.count <= 3 ? g.runs.map(\.label).joined(separator: ", ") : "\(g.runs.count) runs (\(g.runs[0].label), ...)")
         }
         study.report(stage, "resample", "the runs it compares are on \(grids.count) grids, \(described.joined(separator: "; ")); "
                      + "their maps are compared voxel by voxel, so set \"resample\": \"linear\" (or \"nearest\") to resample them to the first's grid "
@@ -162,7 +159,7 @@ final class GroupLevelCheck {
     }
 
     /// The design's columns exist, and every contrast term names a design column.
-    func design(_ spec: GroupDesign.Spec, contrasts: [String]) {
+    func design(_ spec: GroupDesign.Spec, contrasts: [String], what: String = "the design") {
         if let group = spec.group { columns([group], at: "group") }
         columns(spec.covariates, at: "covariates")
         let interacted = Set(spec.interactions.compactMap { $0.split(separator: ":").first.map(String.init) })
@@ -183,14 +180,16 @@ final class GroupLevelCheck {
         for covariate in interacted.sorted() where !spec.covariates.contains(covariate) { design.append((covariate, "interactions", true)) }
         for (column, key, numeric) in design { values(of: column, at: key, numeric: numeric) }
         // A contrast naming no design column (reported above) is the mistake to mend first.
-        if !contrasts.isEmpty && !contrastProblem { fits(spec, at: spec.covariates.isEmpty ? (spec.group == nil ? "contrasts" : "group") : "covariates") }
+        if !contrasts.isEmpty && !contrastProblem {
+            fits(spec, at: spec.covariates.isEmpty ? (spec.group == nil ? "contrasts" : "group") : "covariates", what: what)
+        }
     }
 
-    /// The subjects the stage can read: the cohort's that pass its `include` and have a scan at
-    /// each of `sessions`. A superset of those it reads, which can only lose subjects (to QC, or a
-    /// missing map); nil without a table.
-    private(set) lazy var candidates: [String]? = {
-        guard let table, let selected else { return nil }
+    /// The cohort's subjects that pass the stage's `include` and have a scan at each of `sessions`
+    /// (nil without a table). Without a maps table, a superset of those the stage reads, which can
+    /// only lose subjects (to QC, or a refused run).
+    var cohortSubjects: [String]? {
+        guard table != nil, let selected else { return nil }
         let cohort = study.spec.cohort
         let included = Set(selected)
         return cohort.subjects.filter { s in
@@ -198,13 +197,25 @@ final class GroupLevelCheck {
             let scans = cohort.scans(of: s)
             return !scans.isEmpty && sessions.allSatisfy { session in scans.contains { $0.session == session } }
         }
-    }()
+    }
 
-    /// Every subject the stage may use (`candidates`) has a value in `column` (unless `gaps`, for a
-    /// stage that leaves a missing value out pairwise), and a number when `numeric`, as the design
-    /// matrix needs: a gap or a word would otherwise stop the stage after every scan was processed.
+    /// Whether the stage reads a maps table (`mapsSource`): its subjects are the table's, which the
+    /// cohort need not list.
+    var readsMapsTable = false
+
+    /// The subjects the stage can read, a superset of those it reads (`cohortSubjects`); nil with a
+    /// maps table, or without a participants table.
+    var candidates: [String]? { readsMapsTable ? nil : cohortSubjects }
+
+    /// Whether `fits` reported a design problem (one mistake is reported once, not once per model).
+    private(set) var designReported = false
+
+    /// Every subject the stage may use (`cohortSubjects`) has a value in `column` (unless `gaps`,
+    /// for a stage that leaves a missing value out pairwise), and a number when `numeric`, as the
+    /// design matrix needs: a gap or a word would otherwise stop the stage after every scan was
+    /// processed.
     func values(of column: String, at key: String, numeric: Bool, gaps: Bool = false) {
-        guard let table, let candidates, table.columns.contains(column) else { return }
+        guard let table, let candidates = cohortSubjects, table.columns.contains(column) else { return }
         var empty: [String] = [], notNumbers: [String] = []
         for s in candidates {
             guard let text = try? table.value(s, column) else { empty.append("sub-\(s)"); continue }
@@ -222,21 +233,26 @@ final class GroupLevelCheck {
 
     /// The design can be fitted on the subjects the stage can read (`candidates`, or those of them
     /// `subset` keeps): at least two group levels, more subjects than columns, and full rank. The
-    /// stage reads these subjects or fewer, and fewer rows never raise the rank, so a design that
-    /// fails now would fail when the stage runs, after every scan was processed. A missing or
-    /// non-numeric value is left to `values(of:)`, which reports it.
+    /// stage reads these subjects or fewer, and without interactions fewer rows never make a
+    /// design estimable (demeaning keeps the column space), so a design that fails now would fail
+    /// when the stage runs, after every scan was processed. A design with interactions is left to
+    /// run time: its columns depend on which levels keep subjects, which QC can change. A missing
+    /// or non-numeric value is left to `values(of:)`, which reports it. Once a problem is reported,
+    /// later calls report nothing (`designReported`).
     /// - Parameters:
     ///   - key: where to report; a covariate that is constant among the subjects is reported at
-    ///     its own `covariates[i]`.
-    ///   - what: the model, for the message ("the design", "the paired test of level a").
-    func fits(_ spec: GroupDesign.Spec, subset: ((String) -> Bool)? = nil, at key: String, what: String = "the design") {
-        guard let table, let all = candidates, !all.isEmpty else { return }
+    ///     its own `covariates[i]`, a single group level at `group`.
+    ///   - what: the model, for the message ("the design", "the paired test").
+    ///   - among: the subset's name, e.g. "of level 'responder' ".
+    func fits(_ spec: GroupDesign.Spec, subset: ((String) -> Bool)? = nil, among: String = "", at key: String, what: String = "the design") {
+        guard !designReported, spec.interactions.isEmpty, let table, let all = candidates, !all.isEmpty else { return }
         let subjects = subset.map { all.filter($0) } ?? all
-        let read = "the \(subjects.count) subject\(subjects.count == 1 ? "" : "s") it can read"
+        let read = "the \(subjects.count) subject\(subjects.count == 1 ? "" : "s") \(among)it can read"
             + (sessions.isEmpty ? "" : " (included, with a scan at \(sessions.joined(separator: " and ")); QC can only remove more)")
         do {
             _ = try GroupDesign(spec, subjects: subjects, table: table)
-        } catch let e as InputError where e.field == "design" || (e.field == spec.group && e.message.hasPrefix("only level")) {
+        } catch let e as InputError where e.field == "design" || (spec.group != nil && e.field == spec.group && e.message.hasPrefix("only level")) {
+            designReported = true
             // A covariate with one value among these subjects is a column of zeros once demeaned.
             var constant: [(Int, String, String)] = []
             for (i, covariate) in spec.covariates.enumerated() {

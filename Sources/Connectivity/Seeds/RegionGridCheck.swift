@@ -67,8 +67,9 @@ struct RegionGridCheck {
             study.report(stage, key, what + ": \(run.label)'s run \(run.files["bold"] ?? run.label) spans " + Self.extent(grids[g].grid)
                          + " mm (\(grids[g].grid.description))"
                          + (others.isEmpty ? "" : "; also for \(others.count) other run\(others.count == 1 ? "" : "s"): \(GroupLevelCheck.list(others))")
-                         + (empty.count < grids.count ? " (\(grids.count - empty.count) of the runs' \(grids.count) grids have one)" : "")
-                         + (key.hasSuffix("sphere") ? "; check the coordinates (world mm, in the run's space)" : ""))
+                         + (empty.count < grids.count ? " (\(grids.count - empty.count) of the runs' \(grids.count) grids \(grids.count - empty.count == 1 ? "has" : "have") one: "
+                            + "those runs are on other grids)" : "")
+                         + (key.hasSuffix("sphere") && empty.count == grids.count ? "; check the coordinates (world mm, in the run's space)" : ""))
         }
     }
 

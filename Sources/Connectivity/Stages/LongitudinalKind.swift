@@ -118,10 +118,11 @@ public struct LongitudinalKind: TypedStageKind {
         if p.maps.isEmpty { names.sessions = [p.pre, p.post] }
         names.grids(resampling: p.inference.resampling, maps: p.maps)
         let group = p.group.isEmpty ? nil : p.group
-        names.design(GroupDesign.Spec(group: group, covariates: p.covariates), contrasts: p.contrasts)
+        names.design(GroupDesign.Spec(group: group, covariates: p.covariates), contrasts: p.contrasts, what: "the group × time design")
         if let group { names.levels(p.paired.filter { $0 != "all" }, of: group, at: "paired") }
         // Each paired test: at least 3 subjects with both sessions, and its covariates estimable.
-        if let table = names.table, let candidates = names.candidates {
+        // Without candidates (a mistake in a session or include, reported above) there is nothing to count.
+        if let table = names.table, let candidates = names.candidates, !candidates.isEmpty {
             for (i, level) in p.paired.enumerated() {
                 let inLevel = { (s: String) in level == "all" || (try? table.value(s, group ?? "")) == level }
                 let n = candidates.filter(inLevel).count
@@ -132,8 +133,8 @@ public struct LongitudinalKind: TypedStageKind {
                                      + "\(p.pre) and \(p.post); a paired test needs 3")
                     }
                 } else if !p.covariates.isEmpty {
-                    names.fits(GroupDesign.Spec(covariates: p.covariates), subset: inLevel, at: "covariates",
-                               what: level == "all" ? "the paired test" : "the paired test of level '\(level)'")
+                    names.fits(GroupDesign.Spec(covariates: p.covariates), subset: inLevel, among: level == "all" ? "" : "of level '\(level)' ",
+                               at: "covariates", what: "the paired test")
                 }
             }
         }

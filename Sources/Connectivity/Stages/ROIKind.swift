@@ -214,7 +214,12 @@ public struct ROIKind: TypedStageKind {
         let names = GroupLevelCheck(stage: stage, study: study, participants: p.participants, include: p.include)
         names.mapsSource(maps: p.maps, seed: p.seed, sessions: p.sessions)
         if p.maps.isEmpty && !p.pre.isEmpty { names.sessions = [p.pre] }
-        names.grids(resampling: p.resampling, maps: p.maps, compared: p.sessions.map(\.0))
+        let compared = [p.pre] + (p.post.isEmpty ? [] : [p.post])
+        names.grids(resampling: p.resampling, maps: p.maps, compared: compared)
+        // The prediction reads the values at pre or post, which are the sessions the stage loads.
+        if let session = p.predict?.session, !compared.contains(session) {
+            study.report(stage, "predict.session", "'\(session)' is not a session the stage reads; expected \(compared.map { "'\($0)'" }.joined(separator: " or ")) (pre or post)")
+        }
         checkClusterSource(p, stage: stage, study: study)
         if !p.group.isEmpty { names.columns([p.group], at: "group") }
         names.columns(p.clinical, at: "clinical")
@@ -235,7 +240,7 @@ public struct ROIKind: TypedStageKind {
         }
         // Label, sphere and mask regions are drawn on the grid of the first subject's pre map (the
         // others are on it, or resampled to it): each must have a voxel there.
-        if p.maps.isEmpty, let runs = names.comparedRuns(compared: p.sessions.map(\.0)),
+        if p.maps.isEmpty, let runs = names.comparedRuns(compared: compared),
            let first = runs.filter({ $0.session == p.pre }).min(by: { $0.subject < $1.subject }) {
             let regions = p.regions.enumerated().compactMap { i, region -> (key: String, source: RegionGridCheck.Source)? in
                 switch region.source {
@@ -262,8 +267,13 @@ public struct ROIKind: TypedStageKind {
         }
 
         // Every subject's maps (the mean of its runs at a session) on the first map's grid.
-        let firstURL = selection.runs[0][0][0]
-        let first = try NIfTIFile.read(firstURL.path)
+        // The grid: the first map's; when resampling with a cluster region, the group stage's (its
+        // cluster map's), on which a cluster refitted without each subject is found.
+        var firstURL = selection.runs[0][0][0]
+        let clusterMap = p.resampling == .none || !p.regions.contains(where: { if case .cluster = $0.source { return true }; return false }) ? nil
+            : context.inputs.lazy.flatMap(\.files).first { $0.key.hasPrefix("group_") && $0.key.hasSuffix("_desc-clusters_dseg.nii.gz") }?.value
+        if let clusterMap { firstURL = clusterMap }
+        let first = try NIfTIFile.readHeader(firstURL.path).header
         let shape = Array(first.shape.prefix(3)), affine = first.affine
         func load(_ urls: [URL]) throws -> [Float]? {
             guard !urls.isEmpty else { return nil }
