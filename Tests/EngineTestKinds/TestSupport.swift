@@ -14,7 +14,9 @@ enum TestSupport {
     static func handshake(_ context: TaskContext) throws {
         let env = ProcessInfo.processInfo.environment
         guard let dir = env["PIPE_TEST_HANDSHAKE_DIR"], env["PIPE_TEST_HANDSHAKE_SCOPE"] == context.scope.label else { return }
-        FileManager.default.createFile(atPath: dir + "/ready", contents: nil)
+        guard FileManager.default.createFile(atPath: dir + "/ready", contents: nil) else {
+            throw PipeError(.taskFailed, "handshake: cannot create \(dir)/ready")
+        }
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: dir + "/go") {
             guard Date() < deadline else { throw PipeError(.taskFailed, "handshake: no go within 60 s") }

@@ -283,6 +283,27 @@ final class MapsStudyTests: XCTestCase {
         XCTAssertEqual(check.status, 0, check.stderr)
     }
 
+    /// A covariate's values are checked for the subjects the maps table has: a participant with
+    /// no map and no age is not held against the stage, one with a map is.
+    func testCovariateValuesAreCheckedForTheSubjectsWithMaps() throws {
+        let (folder, spec) = try study("""
+            "diff": {"kind": "group", "maps": "pcc_maps.tsv", "participants": "participants.tsv", "session": "1",
+                     "group": "group", "covariates": ["age"], "contrasts": ["a > b"], "permutations": 100}
+            """)
+        func participants(_ ages: [String: String]) throws {
+            try ("participant_id\tgroup\tage\n" + (Self.subjects + ["11"]).map { "sub-\($0)\t\(Self.group($0))\t\(ages[$0] ?? String(30 + Int($0)!))\n" }.joined())
+                .write(to: folder.appendingPathComponent("participants.tsv"), atomically: true, encoding: .utf8)
+        }
+        try participants(["11": "n/a"])
+        let ok = try runPipe(["validate", spec])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        try participants(["11": "n/a", "04": "n/a"])
+        let bad = try runPipe(["validate", spec])
+        XCTAssertEqual(bad.status, 2, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("stages.diff.covariates[0]: in participants.tsv's column age, sub-04 has no value"), bad.stderr)
+        XCTAssertFalse(bad.stderr.contains("sub-11"), bad.stderr)
+    }
+
     /// Plan-time errors of `maps`, each at its spec line: a missing map file, a subject not in
     /// participants.tsv, a session the table does not have; and neither `from` nor `maps`.
     func testMapsProblemsAreSpecErrors() throws {

@@ -52,6 +52,7 @@ extension GroupLevelCheck {
             study.report(stage, "maps", "\(error)")
             return
         }
+        mapsSubjects = Set(rows.map(\.subject))
         var missing: [String] = [], strangers: [String] = []
         for row in rows {
             let file = study.path(MapsTable.specPath(of: row, table: maps))

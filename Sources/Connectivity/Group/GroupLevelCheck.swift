@@ -202,6 +202,8 @@ final class GroupLevelCheck {
     /// Whether the stage reads a maps table (`mapsSource`): its subjects are the table's, which the
     /// cohort need not list.
     var readsMapsTable = false
+    /// With a maps table: the subjects with a map at one of the stage's sessions (`mapsSource`).
+    var mapsSubjects: Set<String> = []
 
     /// The subjects the stage can read, a superset of those it reads (`cohortSubjects`); nil with a
     /// maps table, or without a participants table.
@@ -210,12 +212,14 @@ final class GroupLevelCheck {
     /// Whether `fits` reported a design problem (one mistake is reported once, not once per model).
     private(set) var designReported = false
 
-    /// Every subject the stage may use (`cohortSubjects`) has a value in `column` (unless `gaps`,
-    /// for a stage that leaves a missing value out pairwise), and a number when `numeric`, as the
-    /// design matrix needs: a gap or a word would otherwise stop the stage after every scan was
-    /// processed.
+    /// Every subject the stage may use has a value in `column` (unless `gaps`, for a stage that
+    /// leaves a missing value out pairwise), and a number when `numeric`, as the design matrix
+    /// needs: a gap or a word would otherwise stop the stage after every scan was processed. The
+    /// subjects: `cohortSubjects`, or with a maps table the included subjects with a map at one of
+    /// the stage's sessions.
     func values(of column: String, at key: String, numeric: Bool, gaps: Bool = false) {
-        guard let table, let candidates = cohortSubjects, table.columns.contains(column) else { return }
+        let subjects = readsMapsTable ? selected?.filter(mapsSubjects.contains) : cohortSubjects
+        guard let table, let candidates = subjects, table.columns.contains(column) else { return }
         var empty: [String] = [], notNumbers: [String] = []
         for s in candidates {
             guard let text = try? table.value(s, column) else { empty.append("sub-\(s)"); continue }
