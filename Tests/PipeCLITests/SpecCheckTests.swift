@@ -363,6 +363,46 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertTrue(found.contains { $0.hasPrefix("responders_followup.regions[3].mask: mask atlases/speck_odd.nii.gz has no non-zero voxel") }, roi.stderr)
     }
 
+    /// A qc stage's max_mean_fd needs each run's framewise displacement: runs whose confounds have
+    /// neither the column nor the six motion columns are named before anything runs (the qc stage
+    /// would stop after every run was cleaned), once.
+    func testMaxMeanFDOnRunsWithoutMotionIsASpecError() throws {
+        let edited = [("04", "day13"), ("12", "baseline")].map { subject, session in
+            Self.root.appendingPathComponent("derivatives/fmriprep/sub-\(subject)/ses-\(session)/func/sub-\(subject)_ses-\(session)_task-rest_desc-confounds_timeseries.tsv")
+        }
+        var originals: [URL: Data] = [:]
+        defer { for (url, data) in originals { try? data.write(to: url) } }
+        for url in edited {
+            let data = try Data(contentsOf: url)
+            originals[url] = data
+            var lines = String(decoding: data, as: UTF8.self).components(separatedBy: "\n")
+            lines[0] = lines[0].split(separator: "\t", omittingEmptySubsequences: false)
+                .map { $0 == "framewise_displacement" ? "fd_old" : $0 == "trans_x" ? "tx" : String($0) }.joined(separator: "\t")
+            try Data(lines.joined(separator: "\n").utf8).write(to: url)
+        }
+        // Cleaning itself needs no motion: wm_csf regressors, no FD scrubbing.
+        let text = try String(contentsOf: Self.spec, encoding: .utf8)
+            .replacingOccurrences(of: #""confounds": "24P+wm_csf""#, with: #""confounds": "wm_csf""#)
+            .replacingOccurrences(of: #""scrub_fd": 0.5,"#, with: #""scrub_fd": 0,"#)
+            .replacingOccurrences(of: #""responders_baseline": {"#, with: #""qc": {"kind": "qc", "from": ["clean"], "max_mean_fd": 0.5},\#n    "responders_baseline": {"#)
+        let url = Self.root.appendingPathComponent("bad-qc.json")
+        try text.write(to: url, atomically: false, encoding: .utf8)
+        let r = try runPipe(["validate", url.path])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        let problems = r.stderr.split(separator: "\n").filter { $0.contains("bad-qc.json:") }
+        XCTAssertEqual(problems.count, 1, r.stderr)
+        XCTAssertTrue(problems.first?.contains(" stages.qc.max_mean_fd: is set, but the confounds have neither framewise_displacement nor the six motion "
+                                               + "columns (trans_x, trans_y, trans_z, rot_x, rot_y, rot_z) to compute it from in 2 runs: "
+                                               + "sub-04_ses-day13, sub-12_ses-baseline (the first: ") == true, r.stderr)
+        // The motion columns are enough: FD is computed from them.
+        for url in edited {
+            let data = try Data(contentsOf: url)
+            try Data(String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\ttx\t", with: "\ttrans_x\t").utf8).write(to: url)
+        }
+        let ok = try runPipe(["validate", url.path])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+    }
+
     func testAConfoundColumnMissingFromTheFirstRunIsASpecError() throws {
         let (r, line, _) = try validate(replacing: #""confounds": "24P+wm_csf""#, with: #""confounds": "24P+wm_csf+global_signl""#)
         XCTAssertEqual(r.status, 2, r.stderr)

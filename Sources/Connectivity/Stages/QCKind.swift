@@ -91,6 +91,29 @@ public struct QCKind: TypedStageKind {
         if p.minSeedCoverage != nil && !readsConnectivity {
             study.report(stage, "min_seed_coverage", "seed coverage comes from a connectivity stage: add one to from, or remove the rule")
         }
+        // max_mean_fd needs each run's framewise displacement (`ScanQuality.framewiseDisplacement`):
+        // the confounds file's framewise_displacement column, or the six motion columns. The survey
+        // of the clean stage's runs (their confounds files' column names) says now which lack it;
+        // the rule would otherwise stop this stage after every run was cleaned.
+        if p.maxMeanFD != nil, let clean = up.kind as? CleanKind {
+            var problems = RunProblems()
+            for run in clean.survey(clean.typed(up), stage: up, study: study).runs {
+                switch run.confounds {
+                case nil:
+                    problems.add(key: "max_mean_fd", "is set, but a run without a confounds file has no framewise displacement", run: run.label,
+                                 detail: run.files["bold"] ?? run.label)
+                case .success(let shape):
+                    let names = Set(shape.names)
+                    if !names.contains("framewise_displacement") && !ConfoundsTable.motionNames.allSatisfy(names.contains) {
+                        problems.add(key: "max_mean_fd", "is set, but the confounds have neither framewise_displacement nor the six motion columns ("
+                                     + ConfoundsTable.motionNames.joined(separator: ", ") + ") to compute it from", run: run.label, detail: shape.path)
+                    }
+                case .failure:
+                    continue  // an unreadable confounds file is reported by the clean stage's check
+                }
+            }
+            problems.report(stage, study)
+        }
     }
 
     /// One scan's row.
