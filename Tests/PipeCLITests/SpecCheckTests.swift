@@ -278,6 +278,13 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertEqual(paired.count, 1, paired.joined(separator: "\n"))
         XCTAssertTrue(paired.first?.contains(" stages.responders_change.covariates[0]: site is 1 for each of the 3 subjects of level 'responder' it can read") == true,
                       paired.joined(separator: "\n"))
+        // missing_session: error, and sub-02 has no day-13 scan: named at the key, once.
+        let strict = try validate([(#""missing_scans": []"#, #""missing_scans": ["sub-02_ses-day13"]"#),
+                                   (#""paired": ["responder", "nonresponder"], "contrasts""#, #""missing_session": "error", "paired": ["all"], "contrasts""#)])
+            .filter { $0.contains("bad-design.json:") }
+        XCTAssertEqual(strict.map { $0.components(separatedBy: " stages.").last! },
+                       [#"responders_change.missing_session: is error, and sub-02 has no day13 scan; add the scans, or set "missing_session": "exclude" to leave such subjects out"#],
+                       strict.joined(separator: "\n"))
         // An roi prediction at a session the stage does not read.
         let predict = try validate([(#""seed": "LBAleft", "pre": "baseline", "post": "day13",\#n      "include": {"group": ["anxious"]}, "group": "responder",\#n      "regions""#,
                                      #""seed": "LBAleft", "pre": "baseline",\#n      "include": {"group": ["anxious"]}, "group": "responder",\#n      "regions""#),

@@ -120,6 +120,22 @@ public struct LongitudinalKind: TypedStageKind {
         let group = p.group.isEmpty ? nil : p.group
         names.design(GroupDesign.Spec(group: group, covariates: p.covariates), contrasts: p.contrasts, what: "the group × time design")
         if let group { names.levels(p.paired.filter { $0 != "all" }, of: group, at: "paired") }
+        // With missing_session: error, a subject the stage includes with a scan at only one of the
+        // two sessions would stop it after every scan was processed: named now (a maps table's
+        // subjects are left to run time).
+        if p.missingSessionIsError, p.maps.isEmpty, let selected = names.selected {
+            let cohort = study.spec.cohort
+            let included = Set(selected)
+            var lacking: [String] = []
+            for s in cohort.subjects where included.contains(s) {
+                let held = Set(cohort.scans(of: s).compactMap(\.session))
+                if held.contains(p.pre) != held.contains(p.post) { lacking.append("sub-\(s) has no \(held.contains(p.pre) ? p.post : p.pre) scan") }
+            }
+            if !lacking.isEmpty {
+                study.report(stage, "missing_session", "is error, and " + GroupLevelCheck.list(lacking)
+                             + "; add the scans, or set \"missing_session\": \"exclude\" to leave such subjects out")
+            }
+        }
         // Each paired test: at least 3 subjects with both sessions, and its covariates estimable.
         // Without candidates (a mistake in a session or include, reported above) there is nothing to count.
         if let table = names.table, let candidates = names.candidates, !candidates.isEmpty {
