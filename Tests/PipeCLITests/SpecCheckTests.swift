@@ -285,6 +285,13 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertEqual(strict.map { $0.components(separatedBy: " stages.").last! },
                        [#"responders_change.missing_session: is error, and sub-02 has no day13 scan; add the scans, or set "missing_session": "exclude" to leave such subjects out"#],
                        strict.joined(separator: "\n"))
+        // A group test of one subject: the non-anxious non-responders.
+        let one = try validate([(#""include": {"group": ["anxious"]},\#n      "covariates": ["madrs_change_pct", "age"]"#,
+                                 #""include": {"group": ["nonanxious"], "responder": ["nonresponder"]},\#n      "covariates": ["madrs_change_pct", "age"]"#)])
+            .filter { $0.contains("bad-design.json:") }
+        XCTAssertEqual(one.map { $0.components(separatedBy: " stages.").last! },
+                       ["improvement_baseline.include: the stage can read only 1 subject (sub-07: included, with a scan at baseline); a group test needs 3"],
+                       one.joined(separator: "\n"))
         // An roi prediction at a session the stage does not read.
         let predict = try validate([(#""seed": "LBAleft", "pre": "baseline", "post": "day13",\#n      "include": {"group": ["anxious"]}, "group": "responder",\#n      "regions""#,
                                      #""seed": "LBAleft", "pre": "baseline",\#n      "include": {"group": ["anxious"]}, "group": "responder",\#n      "regions""#),

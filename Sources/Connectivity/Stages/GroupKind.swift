@@ -100,7 +100,15 @@ public struct GroupKind: TypedStageKind {
         names.mapsSource(maps: p.maps, seed: p.seed, sessions: [(p.session, "session")])
         if p.maps.isEmpty && !p.session.isEmpty { names.sessions = [p.session] }
         names.grids(resampling: p.inference.resampling, maps: p.maps)
-        names.design(p.design, contrasts: p.contrasts)
+        // A group test needs 3 subjects; the stage reads at most these (a mistake in a session or
+        // include that leaves none is reported above).
+        if let candidates = names.candidates, (1...2).contains(candidates.count) {
+            study.report(stage, p.include.isEmpty ? (p.session.isEmpty ? "from" : "session") : "include",
+                         "the stage can read only \(candidates.count) subject\(candidates.count == 1 ? "" : "s") (\(candidates.map { "sub-\($0)" }.joined(separator: ", ")): "
+                         + "included\(p.session.isEmpty ? "" : ", with a scan at \(p.session)")); a group test needs 3")
+        } else {
+            names.design(p.design, contrasts: p.contrasts)
+        }
         names.fTests(p.inference.fTests)
     }
 
