@@ -158,8 +158,9 @@ final class GroupLevelCheck {
         }
     }
 
-    /// The design's columns exist, and every contrast term names a design column.
-    func design(_ spec: GroupDesign.Spec, contrasts: [String], what: String = "the design") {
+    /// The design's columns exist, every contrast term names a design column, and (with `fit`)
+    /// the design can be fitted on the stage's subjects (`fits`).
+    func design(_ spec: GroupDesign.Spec, contrasts: [String], what: String = "the design", fit: Bool = true) {
         if let group = spec.group { columns([group], at: "group") }
         columns(spec.covariates, at: "covariates")
         let interacted = Set(spec.interactions.compactMap { $0.split(separator: ":").first.map(String.init) })
@@ -180,7 +181,7 @@ final class GroupLevelCheck {
         for covariate in interacted.sorted() where !spec.covariates.contains(covariate) { design.append((covariate, "interactions", true)) }
         for (column, key, numeric) in design { values(of: column, at: key, numeric: numeric) }
         // A contrast naming no design column (reported above) is the mistake to mend first.
-        if !contrasts.isEmpty && !contrastProblem {
+        if fit && !contrasts.isEmpty && !contrastProblem {
             fits(spec, at: spec.covariates.isEmpty ? (spec.group == nil ? "contrasts" : "group") : "covariates", what: what)
         }
     }

@@ -102,13 +102,14 @@ public struct GroupKind: TypedStageKind {
         names.grids(resampling: p.inference.resampling, maps: p.maps)
         // A group test needs 3 subjects; the stage reads at most these (a mistake in a session or
         // include that leaves none is reported above).
-        if let candidates = names.candidates, (1...2).contains(candidates.count) {
+        let tooFew = names.candidates.map { (1...2).contains($0.count) } ?? false
+        if tooFew, let candidates = names.candidates {
             study.report(stage, p.include.isEmpty ? (p.session.isEmpty ? "from" : "session") : "include",
                          "the stage can read only \(candidates.count) subject\(candidates.count == 1 ? "" : "s") (\(candidates.map { "sub-\($0)" }.joined(separator: ", ")): "
                          + "included\(p.session.isEmpty ? "" : ", with a scan at \(p.session)")); a group test needs 3")
-        } else {
-            names.design(p.design, contrasts: p.contrasts)
         }
+        // Too few subjects is the one problem of their design, not a second.
+        names.design(p.design, contrasts: p.contrasts, fit: !tooFew)
         names.fTests(p.inference.fTests)
     }
 
