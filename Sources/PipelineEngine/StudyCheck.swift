@@ -44,7 +44,8 @@ public final class StudyCheck: @unchecked Sendable {
     public func memo<T>(_ key: String, _ make: () -> T) -> T {
         memoLock.lock()
         defer { memoLock.unlock() }
-        if let known = memos[key] as? T { return known }
+        // By presence, not by a cast: a nil value of an optional T is a known value too.
+        if let known = memos[key] { return known as! T }
         let value = make()
         memos[key] = value
         return value

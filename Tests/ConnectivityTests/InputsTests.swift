@@ -114,5 +114,15 @@ final class InputsTests: XCTestCase {
         // No overlap at all: everything 0.
         let far = Affine(rows: [[4, 0, 0, 1000], [0, 4, 0, 0], [0, 0, 4, 0]])
         XCTAssertTrue(SeedGeometry.resampleNearest(labels, shape: [8, 8, 8], affine: fine, to: [4, 4, 4], affine: far).allSatisfy { $0 == 0 })
+        // A point beyond any Int (a lying translation) or not finite is outside, not a trap.
+        let absurd = Affine(rows: [[4, 0, 0, 1e300], [0, 4, 0, 0], [0, 0, 4, 0]])
+        XCTAssertTrue(SeedGeometry.resampleNearest(labels, shape: [8, 8, 8], affine: fine, to: [4, 4, 4], affine: absurd).allSatisfy { $0 == 0 })
+        let nan = Affine(rows: [[4, 0, 0, .nan], [0, 4, 0, 0], [0, 0, 4, 0]])
+        XCTAssertTrue(SeedGeometry.resampleNearest(labels, shape: [8, 8, 8], affine: fine, to: [4, 4, 4], affine: nan).allSatisfy { $0 == 0 })
+        // A 2-D image is one voxel deep: its z = 0 plane is found.
+        let plane = SeedGeometry.resampleNearest(Array(labels.prefix(64)), shape: [8, 8], affine: fine, to: [4, 4, 4], affine: coarse)
+        XCTAssertEqual(plane.count, 64)
+        for j in 0..<4 { for i in 0..<4 { XCTAssertEqual(plane[i + 4 * j], Float((2 * i) / 4 + 1)) } }
+        XCTAssertTrue(plane[16...].allSatisfy { $0 == 0 })
     }
 }

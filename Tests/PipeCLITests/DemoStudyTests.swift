@@ -156,7 +156,7 @@ final class DemoStudyTests: XCTestCase {
 
     /// A subject without its day-13 scan (`cohort.missing_scans`): its baseline scan is still
     /// processed, the longitudinal stage lists and excludes it, and with `missing_session: error`
-    /// the run fails naming it.
+    /// the spec check fails naming it.
     func testASubjectMissingASessionIsListedAndExcluded() throws {
         let folder = try temporary()
         let demo = packageRoot.appendingPathComponent("pipelines/demo.json").path
@@ -180,9 +180,10 @@ final class DemoStudyTests: XCTestCase {
         XCTAssertTrue(connectivity.contains { $0.hasPrefix("sub-09_ses-baseline") })
         XCTAssertFalse(connectivity.contains { $0.hasPrefix("sub-09_ses-day13") })
 
+        // With missing_session: error, the spec check names it before anything runs (exit 2).
         let strict = try runPipe(args + ["--set", "stages.responders_change.missing_session=error"])
-        XCTAssertEqual(strict.status, 1)
-        XCTAssertTrue(strict.stderr.contains("sub-09 has no day13 scan"), strict.stderr)
+        XCTAssertEqual(strict.status, 2, strict.stderr)
+        XCTAssertTrue(strict.stderr.contains("stages.responders_change.missing_session: is error, and sub-09 has no day13 scan"), strict.stderr)
 
         let bad = try runPipe(["plan", demo, "--set", "cohort.missing_scans=[\"sub-99_ses-day13\"]"])
         XCTAssertEqual(bad.status, 2, bad.stderr)

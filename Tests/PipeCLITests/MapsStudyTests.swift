@@ -297,11 +297,30 @@ final class MapsStudyTests: XCTestCase {
         try participants(["11": "n/a"])
         let ok = try runPipe(["validate", spec])
         XCTAssertEqual(ok.status, 0, ok.stderr)
+        // sub-11 with a map at session 2 only: a session-1 test does not read it.
+        let table = folder.appendingPathComponent("pcc_maps.tsv")
+        let rows = try String(contentsOf: table, encoding: .utf8)
+        try Self.writeMap(Self.map(subject: "11", session: 2, seed: 7), to: folder.appendingPathComponent("maps/sub-11_ses-2_z.nii.gz"))
+        try (rows + "sub-11\t2\tmaps/sub-11_ses-2_z.nii.gz\n").write(to: table, atomically: true, encoding: .utf8)
+        let other = try runPipe(["validate", spec])
+        XCTAssertEqual(other.status, 0, other.stderr)
         try participants(["11": "n/a", "04": "n/a"])
         let bad = try runPipe(["validate", spec])
         XCTAssertEqual(bad.status, 2, bad.stderr)
         XCTAssertTrue(bad.stderr.contains("stages.diff.covariates[0]: in participants.tsv's column age, sub-04 has no value"), bad.stderr)
         XCTAssertFalse(bad.stderr.contains("sub-11"), bad.stderr)
+    }
+
+    /// An roi sphere region with no voxel on the maps' grid stops the stage, naming the region
+    /// (it gave n/a values); with a maps table this is found when the stage runs.
+    func testAnROISphereOffTheMapsGridIsAnError() throws {
+        let (_, spec) = try study("""
+            "follow": {"kind": "roi", "maps": "pcc_maps.tsv", "participants": "participants.tsv", "pre": "1", "post": "2",
+                       "regions": [{"name": "far", "sphere": [0, 0, 500], "radius": 5}], "permutations": 0}
+            """)
+        let run = try runPipe(["run", spec, "--quiet"])
+        XCTAssertNotEqual(run.status, 0)
+        XCTAssertTrue(run.stderr.contains("regions[0].sphere: no voxel of the maps' grid lies within 5.0 mm of [0.0, 0.0, 500.0]"), run.stderr)
     }
 
     /// Plan-time errors of `maps`, each at its spec line: a missing map file, a subject not in

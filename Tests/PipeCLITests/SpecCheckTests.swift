@@ -293,6 +293,10 @@ final class SpecCheckTests: XCTestCase {
                        ["improvement_baseline.include: the stage can read only 1 subject (sub-07: included, with a scan at baseline); a group test needs 3"],
                        one.joined(separator: "\n"))
         // An roi prediction at a session the stage does not read.
+        let typo = try validate([(#""predict": {"column": "responder", "positive": "responder"}"#, #""predict": {"column": "responder", "positive": "responder", "session": "day14"}"#)])
+            .filter { $0.contains("bad-design.json:") }
+        XCTAssertEqual(typo.map { $0.components(separatedBy: " stages.").last! },
+                       ["responders_followup.predict.session: 'day14' is not a session the stage reads; expected 'baseline' or 'day13' (pre or post)"], typo.joined(separator: "\n"))
         let predict = try validate([(#""seed": "LBAleft", "pre": "baseline", "post": "day13",\#n      "include": {"group": ["anxious"]}, "group": "responder",\#n      "regions""#,
                                      #""seed": "LBAleft", "pre": "baseline",\#n      "include": {"group": ["anxious"]}, "group": "responder",\#n      "regions""#),
                                     (#""predict": {"column": "responder", "positive": "responder"}"#, #""predict": {"column": "responder", "positive": "responder", "session": "day13"}"#)])
@@ -348,7 +352,7 @@ final class SpecCheckTests: XCTestCase {
                       && label.hasSuffix("; also for 17 other runs: sub-01_ses-day13, sub-02_ses-baseline, sub-02_ses-day13, sub-03_ses-baseline, "
                                          + "sub-03_ses-day13, sub-04_ses-baseline, sub-04_ses-day13, sub-06_ses-baseline and 9 more"), r.stderr)
         let mask = problems.first { $0.contains(" stages.connectivity.seeds[6].mask: ") } ?? ""
-        XCTAssertTrue(mask.contains("mask atlases/speck_2mm.nii.gz has no non-zero voxel on the data grid once resampled to it (nearest neighbour)"), r.stderr)
+        XCTAssertTrue(mask.contains("mask atlases/speck_2mm.nii.gz has no positive voxel on the data grid once resampled to it (nearest neighbour)"), r.stderr)
 
         // The same labels on even voxels are found on the data grid: the spec validates.
         voxels[voxels.count - 1] = ([46, 56, 46], 6)
@@ -360,11 +364,14 @@ final class SpecCheckTests: XCTestCase {
         // roi regions, on the grid of the first subject's baseline map: a sphere off the grid, a
         // mask lost on it, and a label with no atlas for it (the stage has none).
         try NIfTIFile.write(image([([47, 56, 47], 1)]), to: atlases.appendingPathComponent("speck_odd.nii.gz").path)
+        // An roi mask counts its non-zero voxels (a seed mask its positive ones): -1 is found.
+        try NIfTIFile.write(image([([46, 56, 46], -1)]), to: atlases.appendingPathComponent("speck_negative.nii.gz").path)
         let regions = #""regions": [{"name": "baselineCluster", "cluster": 1}],"#
         XCTAssertEqual(text.components(separatedBy: regions).count, 3, "two roi stages")
         try text.replacingOccurrences(of: "\"group\": \"responder\",\n      " + regions,
                                   with: "\"group\": \"responder\",\n      " + #""regions": [{"name": "baselineCluster", "cluster": 1}, {"name": "far", "sphere": [0, 0, 500], "radius": 5}, "#
-                                    + #"{"name": "lab", "label": "SFA_right"}, {"name": "speckle", "mask": "atlases/speck_odd.nii.gz"}],"#)
+                                    + #"{"name": "lab", "label": "SFA_right"}, {"name": "speckle", "mask": "atlases/speck_odd.nii.gz"}, "#
+                                    + #"{"name": "negative", "mask": "atlases/speck_negative.nii.gz"}],"#)
             .write(to: url, atomically: false, encoding: .utf8)
         let roi = try runPipe(["validate", url.path])
         XCTAssertEqual(roi.status, 2, roi.stderr)

@@ -52,7 +52,11 @@ extension GroupLevelCheck {
             study.report(stage, "maps", "\(error)")
             return
         }
-        mapsSubjects = Set(rows.map(\.subject))
+        // The subjects with a map at each session the stage needs (`requiredSessions`; all of them
+        // by default): a subject missing one is left out when the stage runs.
+        let needed = Set((requiredSessions ?? sessions.map(\.0)).map(MapsTable.session))
+        let held = Dictionary(grouping: rows, by: \.subject).mapValues { Set($0.map { $0.session ?? "" }) }
+        mapsSubjects = Set(held.filter { _, at in !table.hasSessions || needed.isSubset(of: at) }.keys)
         var missing: [String] = [], strangers: [String] = []
         for row in rows {
             let file = study.path(MapsTable.specPath(of: row, table: maps))

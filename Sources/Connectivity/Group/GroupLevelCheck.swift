@@ -40,11 +40,13 @@ final class GroupLevelCheck {
         for column in include.keys.sorted() {
             let path = "include.\(column)"
             guard table.columns.contains(column) else {
+                includeProblem = true
                 study.report(stage, path, "\(Self.name(table)) has no column '\(column)'" + EditDistance.didYouMean(column, among: table.columns))
                 continue
             }
             let present = Set(table.rows.values.compactMap { $0[column] })
             for value in include[column]! where !present.contains(value) {
+                includeProblem = true
                 study.report(stage, path, "no row of \(Self.name(table)) has \(column) '\(value)'"
                              + EditDistance.didYouMean(value, among: present.sorted()) + "; its values: \(Self.list(present.sorted()))")
             }
@@ -203,8 +205,13 @@ final class GroupLevelCheck {
     /// Whether the stage reads a maps table (`mapsSource`): its subjects are the table's, which the
     /// cohort need not list.
     var readsMapsTable = false
-    /// With a maps table: the subjects with a map at one of the stage's sessions (`mapsSource`).
+    /// With a maps table: the subjects with a map at each of `requiredSessions` (`mapsSource`).
     var mapsSubjects: Set<String> = []
+    /// The sessions at which a subject needs a map to be read, when a stage reads a maps table
+    /// (nil: every session given to `mapsSource`; an roi stage needs only `pre`).
+    var requiredSessions: [String]?
+    /// Whether an `include` filter named a column or value the table lacks (reported).
+    private(set) var includeProblem = false
 
     /// The subjects the stage can read, a superset of those it reads (`cohortSubjects`); nil with a
     /// maps table, or without a participants table.
@@ -220,6 +227,7 @@ final class GroupLevelCheck {
     /// the stage's sessions.
     func values(of column: String, at key: String, numeric: Bool, gaps: Bool = false) {
         let subjects = readsMapsTable ? selected?.filter(mapsSubjects.contains) : cohortSubjects
+        // (with a maps table, subjects with a map at each session the stage needs)
         guard let table, let candidates = subjects, table.columns.contains(column) else { return }
         var empty: [String] = [], notNumbers: [String] = []
         for s in candidates {

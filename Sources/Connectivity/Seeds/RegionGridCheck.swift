@@ -10,7 +10,12 @@ import PipelineEngine
 /// (a run on it and its extent) and the other runs on such grids. An unreadable atlas or mask is
 /// left to the checks of the stage's sources.
 struct RegionGridCheck {
-    enum Source { case sphere(centre: [Double], radius: Double), label(String), mask(String) }
+    enum Source {
+        case sphere(centre: [Double], radius: Double), label(String)
+        /// A mask file and the voxels it selects, as the stage that draws it reads them: a seed
+        /// mask its positive voxels, an roi mask its non-zero ones (`positive` true / false).
+        case mask(String, positive: Bool)
+    }
 
     /// The data grids, each with the runs on it (labels, and the BOLD file of the first).
     var grids: [(grid: CleanKind.RunSurvey.Grid, runs: [CleanKind.RunSurvey.Run])]
@@ -31,7 +36,9 @@ struct RegionGridCheck {
             return study.path(path)
         }
         let labelled = regions.contains { if case .label = $0.source { return true }; return false }
-        let image = labelled ? readable(atlas).flatMap { try? AtlasLabels.read(image: $0, table: readable(atlasLabels)) } : nil
+        let image: AtlasLabels? = labelled ? readable(atlas).flatMap { path in
+            study.memo("region atlas: \(path)") { Self.isVolume(path) ? try? AtlasLabels.read(image: path, table: readable(atlasLabels)) : nil }
+        } : nil
         var labelsOn: [Int: Set<Int>] = [:]
         func labels(on g: Int) -> Set<Int> {
             if let known = labelsOn[g] { return known }
@@ -54,12 +61,13 @@ struct RegionGridCheck {
                 guard let image, let value = try? image.value(of: label) else { continue }
                 what = "atlas label '\(label)' (value \(value) in \(atlas)) has no voxel on the data grid once resampled to it (nearest neighbour)"
                 empty = grids.indices.filter { !labels(on: $0).contains(value) }
-            case .mask(let path):
-                guard let file = readable(path), let mask = try? NIfTIFile.read(file, as: Float.self) else { continue }
-                what = "mask \(path) has no non-zero voxel on the data grid once resampled to it (nearest neighbour)"
+            case .mask(let path, let positive):
+                guard let file = readable(path),
+                      let mask = study.memo("region mask: \(file)", { Self.isVolume(file) ? try? NIfTIFile.read(file, as: Float.self) : nil }) else { continue }
+                what = "mask \(path) has no \(positive ? "positive" : "non-zero") voxel on the data grid once resampled to it (nearest neighbour)"
                 empty = grids.indices.filter { g in
                     !SeedGeometry.resampleNearest(mask.data, shape: Array(mask.shape.prefix(3)), affine: mask.affine,
-                                                  to: grids[g].grid.shape, affine: grids[g].grid.affine).contains { $0 > 0 }
+                                                  to: grids[g].grid.shape, affine: grids[g].grid.affine).contains { positive ? $0 > 0 : $0 != 0 }
                 }
             }
             guard let g = empty.first, let run = grids[g].runs.first else { continue }
@@ -71,6 +79,16 @@ struct RegionGridCheck {
                             + "those runs are on other grids)" : "")
                          + (key.hasSuffix("sphere") && empty.count == grids.count ? "; check the coordinates (world mm, in the run's space)" : ""))
         }
+    }
+
+    /// Whether the image's header says a volume this check reads: at most 3-D (or 4-D with one
+    /// volume) and at most 2^28 voxels (a 1 mm template has 7 million). Anything else is left
+    /// to the stage, which reports it when it reads the file.
+    static func isVolume(_ path: String) -> Bool {
+        guard let header = try? NIfTIFile.readHeader(path).header else { return false }
+        let shape = header.shape
+        guard shape.count <= 3 || shape.dropFirst(3).allSatisfy({ $0 == 1 }) else { return false }
+        return shape.prefix(3).reduce(1.0) { $0 * Double(max($1, 1)) } <= Double(1 << 28)
     }
 
     /// The grid's extent in world mm: its corner voxels' centres through the affine.

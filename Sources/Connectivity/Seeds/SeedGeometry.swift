@@ -50,18 +50,27 @@ public enum SeedGeometry {
     /// Nearest-neighbour resampling of a label or mask volume onto another grid through the two
     /// affines: target voxel → world → source voxel, rounded as scipy's order-0 interpolation
     /// does (floor(x + 0.5)); outside the source grid gives 0.
+    /// A 1-D or 2-D shape counts as one voxel deep in the missing axes; a point that is not finite
+    /// or lies outside the source grid gives 0 (no trapping conversion, whatever the affines).
     public static func resampleNearest(_ values: [Float], shape: [Int], affine: Affine, to targetShape: [Int], affine targetAffine: Affine) -> [Float] {
-        guard let inverse = affine.inverse else { return [Float](repeating: 0, count: targetShape.prefix(3).reduce(1, *)) }
-        if shape.prefix(3) == targetShape.prefix(3) && affine.isClose(to: targetAffine, tolerance: 1e-6) { return values }
+        let source = (0..<3).map { $0 < shape.count ? shape[$0] : 1 }, target = (0..<3).map { $0 < targetShape.count ? targetShape[$0] : 1 }
+        guard let inverse = affine.inverse else { return [Float](repeating: 0, count: target.reduce(1, *)) }
+        if source == target && affine.isClose(to: targetAffine, tolerance: 1e-6) { return values }
         let map = inverse * targetAffine
-        let tx = targetShape[0], ty = targetShape[1], tz = targetShape[2]
+        let tx = target[0], ty = target[1], tz = target[2]
         var out = [Float](repeating: 0, count: tx * ty * tz)
         for k in 0..<tz {
             for j in 0..<ty {
                 for i in 0..<tx {
-                    let s = map.apply([Double(i), Double(j), Double(k)]).map { Int(($0 + 0.5).rounded(.down)) }
-                    guard (0..<3).allSatisfy({ s[$0] >= 0 && s[$0] < shape[$0] }) else { continue }
-                    out[i + tx * (j + ty * k)] = values[s[0] + shape[0] * (s[1] + shape[1] * s[2])]
+                    let p = map.apply([Double(i), Double(j), Double(k)])
+                    var s = [0, 0, 0], inside = true
+                    for a in 0..<3 {
+                        let x = (p[a] + 0.5).rounded(.down)
+                        guard x >= 0 && x < Double(source[a]) else { inside = false; break }
+                        s[a] = Int(x)
+                    }
+                    guard inside else { continue }
+                    out[i + tx * (j + ty * k)] = values[s[0] + source[0] * (s[1] + source[1] * s[2])]
                 }
             }
         }

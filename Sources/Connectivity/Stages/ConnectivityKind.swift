@@ -180,7 +180,7 @@ public struct ConnectivityKind: TypedStageKind {
             switch seed.source {
             case .sphere(let centre, let radius): ("seeds[\(i)].sphere", .sphere(centre: centre, radius: radius))
             case .atlasLabel(let label): ("seeds[\(i)].label", .label(label))
-            case .maskFile(let path): ("seeds[\(i)].mask", .mask(path))
+            case .maskFile(let path): ("seeds[\(i)].mask", .mask(path, positive: true))
             }
         }
         RegionGridCheck(runs: clean.survey(clean.typed(up), stage: up, study: study).runs)

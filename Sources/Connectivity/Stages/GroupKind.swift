@@ -102,7 +102,7 @@ public struct GroupKind: TypedStageKind {
         names.grids(resampling: p.inference.resampling, maps: p.maps)
         // A group test needs 3 subjects; the stage reads at most these (a mistake in a session or
         // include that leaves none is reported above).
-        let tooFew = names.candidates.map { (1...2).contains($0.count) } ?? false
+        let tooFew = !names.includeProblem && (names.candidates.map { (1...2).contains($0.count) } ?? false)
         if tooFew, let candidates = names.candidates {
             study.report(stage, p.include.isEmpty ? (p.session.isEmpty ? "from" : "session") : "include",
                          "the stage can read only \(candidates.count) subject\(candidates.count == 1 ? "" : "s") (\(candidates.map { "sub-\($0)" }.joined(separator: ", ")): "

@@ -123,7 +123,9 @@ public struct LongitudinalKind: TypedStageKind {
         // With missing_session: error, a subject the stage includes with a scan at only one of the
         // two sessions would stop it after every scan was processed: named now (a maps table's
         // subjects are left to run time).
-        if p.missingSessionIsError, p.maps.isEmpty, let selected = names.selected {
+        let cohortSessions = study.spec.cohort.sessions.compactMap { $0 }
+        if p.missingSessionIsError, p.maps.isEmpty, let selected = names.selected, !names.includeProblem,
+           cohortSessions.contains(p.pre), cohortSessions.contains(p.post) {
             let cohort = study.spec.cohort
             let included = Set(selected)
             var lacking: [String] = []

@@ -99,7 +99,7 @@ public struct QCKind: TypedStageKind {
             var problems = RunProblems()
             for run in clean.survey(clean.typed(up), stage: up, study: study).runs {
                 switch run.confounds {
-                case nil:
+                case nil where run.files["confounds"] == nil:
                     problems.add(key: "max_mean_fd", "is set, but a run without a confounds file has no framewise displacement", run: run.label,
                                  detail: run.files["bold"] ?? run.label)
                 case .success(let shape):
@@ -108,8 +108,8 @@ public struct QCKind: TypedStageKind {
                         problems.add(key: "max_mean_fd", "is set, but the confounds have neither framewise_displacement nor the six motion columns ("
                                      + ConfoundsTable.motionNames.joined(separator: ", ") + ") to compute it from", run: run.label, detail: shape.path)
                     }
-                case .failure:
-                    continue  // an unreadable confounds file is reported by the clean stage's check
+                case nil, .failure:
+                    continue  // a missing or unreadable confounds file is reported by the planner or the clean stage's check
                 }
             }
             problems.report(stage, study)

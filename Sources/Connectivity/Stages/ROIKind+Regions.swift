@@ -16,11 +16,17 @@ extension ROIKind {
                 throw InputError(path: "stage roi", field: "regions[\(index)].label", "no atlas: set atlas and atlas_labels")
             }
             let value = try atlas.labels.value(of: label)
-            return ROIRegion(name: name, source: "atlas label \(label)", voxels: (0..<total).filter { atlas.onGrid[$0] == value },
-                          note: "fixed region")
+            let voxels = (0..<total).filter { atlas.onGrid[$0] == value }
+            guard !voxels.isEmpty else {
+                throw InputError(path: atlas.labels.path, field: "regions[\(index)].label", "label '\(label)' has no voxel on the maps' grid (nearest neighbour)")
+            }
+            return ROIRegion(name: name, source: "atlas label \(label)", voxels: voxels, note: "fixed region")
         case .sphere(let centre, let radius):
-            return ROIRegion(name: name, source: "sphere \(centre) r \(radius) mm",
-                          voxels: SeedGeometry.sphere(centre: centre, radius: radius, shape: shape, affine: affine), note: "fixed region")
+            let voxels = SeedGeometry.sphere(centre: centre, radius: radius, shape: shape, affine: affine)
+            guard !voxels.isEmpty else {
+                throw InputError(path: "stage roi", field: "regions[\(index)].sphere", "no voxel of the maps' grid lies within \(radius) mm of \(centre)")
+            }
+            return ROIRegion(name: name, source: "sphere \(centre) r \(radius) mm", voxels: voxels, note: "fixed region")
         case .mask:
             guard let url = context.sources["region\(index)_mask"] else {
                 throw InputError(path: "stage roi", field: "regions[\(index)].mask", "the mask file is not among the task's sources")

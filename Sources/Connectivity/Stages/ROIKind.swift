@@ -41,13 +41,15 @@ public struct ROIKind: TypedStageKind {
     public init() {}
 
     public var name: String { "roi" }
+    /// 7: resampling with a cluster region reads the maps on the group stage's grid; a label or
+    /// sphere region with no voxel on the maps' grid is an error (it gave n/a values).
     /// 6: `resample` (maps on other grids resampled, as in `group`), recorded in the summary.
     /// 5: the summary lists the runs each subject's maps average (`runs`).
     /// 4: a subject's runs at a session are averaged (before, the last run's map was read), and QC
     /// exclusions apply per run. 3: the summary's prediction records its `direction`. 2: with
     /// leave-one-out regions, the scatter table has each subject's in-sample value
     /// (`<pre>_in_sample`) for the circular ROC curve.
-    public var version: Int { 6 }
+    public var version: Int { 7 }
     public var fanOut: FanOut { .group }
     /// 0 with `maps` (checked at plan time: `GroupLevelCheck.mapsSource`).
     public var upstreamCount: ClosedRange<Int> { 0...4 }
@@ -188,7 +190,7 @@ public struct ROIKind: TypedStageKind {
         return out
     }
 
-    /// With `maps`, also one source per map at `pre`, `post` and `predict.session` (see
+    /// With `maps`, also one source per map at `pre` and `post` (see
     /// `MapsTable.sources`).
     public func sources(_ p: Parameters, scope: Scope, directory: URL) throws -> [String: String] {
         var out = try sources(p, scope: scope)
@@ -212,6 +214,7 @@ public struct ROIKind: TypedStageKind {
 
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         let names = GroupLevelCheck(stage: stage, study: study, participants: p.participants, include: p.include)
+        names.requiredSessions = [p.pre]  // a subject with a pre map is read; its post map may be missing
         names.mapsSource(maps: p.maps, seed: p.seed, sessions: p.sessions)
         if p.maps.isEmpty && !p.pre.isEmpty { names.sessions = [p.pre] }
         let compared = [p.pre] + (p.post.isEmpty ? [] : [p.post])
@@ -238,15 +241,16 @@ public struct ROIKind: TypedStageKind {
         } else {
             names.atlasLabels(labels, atlas: p.atlas, table: p.atlasLabels)
         }
-        // Label, sphere and mask regions are drawn on the grid of the first subject's pre map (the
-        // others are on it, or resampled to it): each must have a voxel there.
-        if p.maps.isEmpty, let runs = names.comparedRuns(compared: compared),
+        // Label, sphere and mask regions are drawn on the maps' grid: without resampling, the one
+        // grid of the runs it compares (the grid check above names any other), so the first
+        // subject's pre run's. With resampling, the grid depends on which map QC keeps first.
+        if p.maps.isEmpty, p.resampling == .none, let runs = names.comparedRuns(compared: compared),
            let first = runs.filter({ $0.session == p.pre }).min(by: { $0.subject < $1.subject }) {
             let regions = p.regions.enumerated().compactMap { i, region -> (key: String, source: RegionGridCheck.Source)? in
                 switch region.source {
                 case .label(let label): ("regions[\(i)].label", .label(label))
                 case .sphere(let centre, let radius): ("regions[\(i)].sphere", .sphere(centre: centre, radius: radius))
-                case .mask(let path): ("regions[\(i)].mask", .mask(path))
+                case .mask(let path): ("regions[\(i)].mask", .mask(path, positive: false))
                 case .cluster: nil
                 }
             }
@@ -270,8 +274,9 @@ public struct ROIKind: TypedStageKind {
         // The grid: the first map's; when resampling with a cluster region, the group stage's (its
         // cluster map's), on which a cluster refitted without each subject is found.
         var firstURL = selection.runs[0][0][0]
+        let groupFiles = context.inputs.first { $0.files.keys.contains { $0.hasPrefix("group_") && $0.hasSuffix("_summary.json") } }?.files
         let clusterMap = p.resampling == .none || !p.regions.contains(where: { if case .cluster = $0.source { return true }; return false }) ? nil
-            : context.inputs.lazy.flatMap(\.files).first { $0.key.hasPrefix("group_") && $0.key.hasSuffix("_desc-clusters_dseg.nii.gz") }?.value
+            : groupFiles.flatMap { files in files.keys.sorted().first { $0.hasPrefix("group_") && $0.hasSuffix("_desc-clusters_dseg.nii.gz") }.map { files[$0]! } }
         if let clusterMap { firstURL = clusterMap }
         let first = try NIfTIFile.readHeader(firstURL.path).header
         let shape = Array(first.shape.prefix(3)), affine = first.affine
@@ -320,8 +325,9 @@ public struct ROIKind: TypedStageKind {
 }
 
 extension ROIKind.Parameters {
-    /// The sessions the stage reads, each with its key: `pre`, `post`, `predict.session`.
+    /// The sessions the stage reads, each with its key: `pre` and `post` (`predict.session` must be
+    /// one of them: checked in `check`).
     var sessions: [(String, String)] {
-        [(pre, "pre")] + (post.isEmpty ? [] : [(post, "post")]) + (predict?.session.map { [($0, "predict.session")] } ?? [])
+        [(pre, "pre")] + (post.isEmpty ? [] : [(post, "post")])
     }
 }
