@@ -77,6 +77,8 @@ final class SpecCheckTests: XCTestCase {
             (#""label": "LBA_left""#, #""label": "LBA_lft""#, "stages.connectivity.seeds[0].label", "the atlas has no label 'LBA_lft'", "LBA_left"),
             (#""seed": "CMAright", "session": "baseline","#, #""seed": "CMAleftt", "session": "baseline","#,
              "stages.anxiety_baseline.seed", "stage connectivity computes no seed 'CMAleftt'", "CMAleft"),
+            (#""seed": "CMAright", "session": "baseline","#, #""seed": "CMAright", "session": "ses-baseline","#,
+             "stages.anxiety_baseline.session", "write the session's label without 'ses-': 'baseline', as cohort.sessions does", nil),
             (#""seed": "CMAright", "session": "baseline","#, #""seed": "CMAright", "session": "basline","#,
              "stages.anxiety_baseline.session", "'basline' is not one of the cohort's sessions", "baseline"),
             (#""pre": "baseline", "post": "day13",\#n      "include""#, #""pre": "baseline", "post": "day14",\#n      "include""#,

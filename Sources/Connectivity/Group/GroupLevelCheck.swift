@@ -131,6 +131,10 @@ final class GroupLevelCheck {
         } else if !sessions.contains(label) {
             study.report(stage, key, "'\(session)' is not one of the cohort's sessions" + EditDistance.didYouMean(label, among: sessions)
                          + "; sessions: \(Self.list(sessions))")
+        } else if label != session {
+            // The stage finds its scans' maps by the label, as cohort.sessions writes it: with the
+            // prefix it would find none when it ran.
+            study.report(stage, key, "write the session's label without 'ses-': '\(label)', as cohort.sessions does")
         }
     }
 
