@@ -36,9 +36,10 @@ final class VolumePipelineTests: XCTestCase {
         XCTAssertEqual((1...4).map { VolumePipeline.slots(workers: $0) }, [2, 2, 3, 4])
         for workers in 1...3 {
             var produced = 0
-            // Later volumes wait until volume 5 is failing, so that what is produced before then is
-            // bounded by the buffers, however the threads are scheduled (a consumer of volume 5
-            // descheduled for a while would otherwise let the others run on).
+            // Later volumes wait until volume 5 is failing and then fail with it, so that no buffer
+            // is freed after volume 4: what is produced is bounded by the buffers, however the
+            // threads are scheduled (a later consumer that returned while volume 5's error was on
+            // its way to the pipeline would free a buffer for one more volume).
             let gate = NSCondition()
             var failing = false
             XCTAssertThrowsError(try VolumePipeline.run(volumes: 100, bytesPerVolume: 8, workers: workers) { _, _ in
@@ -48,10 +49,13 @@ final class VolumePipelineTests: XCTestCase {
                     gate.lock(); failing = true; gate.broadcast(); gate.unlock()
                     throw Stop(volume: 5)
                 }
-                if t > 5 { gate.lock(); while !failing { gate.wait() }; gate.unlock() }
+                if t > 5 {
+                    gate.lock(); while !failing { gate.wait() }; gate.unlock()
+                    throw Stop(volume: 5)
+                }
             }) { XCTAssertEqual($0 as? Stop, Stop(volume: 5), "workers \(workers)") }
-            // At most the buffers in flight are filled after the failing volume.
-            XCTAssertLessThanOrEqual(produced, 6 + 2 * VolumePipeline.slots(workers: workers) + 1, "workers \(workers)")
+            // Volumes 0-4 freed their buffers; every other volume produced holds one.
+            XCTAssertLessThanOrEqual(produced, 5 + 2 * VolumePipeline.slots(workers: workers) + 1, "workers \(workers)")
 
             XCTAssertThrowsError(try VolumePipeline.run(volumes: 100, bytesPerVolume: 8, workers: workers) { t, _ in
                 if t == 3 { throw Stop(volume: 3) }
