@@ -46,6 +46,15 @@ final class SpecCheckTests: XCTestCase {
         return (r, line, Date().timeIntervalSince(start))
     }
 
+    /// Validates `text` written as the spec `name` beside the study: the result, and its problem
+    /// lines (those at a line of that spec).
+    func validate(text: String, as name: String) throws -> (result: CommandResult, problems: [String]) {
+        let url = Self.root.appendingPathComponent(name)
+        try text.write(to: url, atomically: false, encoding: .utf8)
+        let r = try runPipe(["validate", url.path])
+        return (r, r.stderr.split(separator: "\n").map(String.init).filter { $0.contains("\(name):") })
+    }
+
     func testTheUnmodifiedSpecValidatesWithoutReadingData() throws {
         let r = try runPipe(["validate", Self.spec.path, "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -236,9 +245,7 @@ final class SpecCheckTests: XCTestCase {
                 XCTAssertTrue(text.contains(from), from)
                 text = text.replacingOccurrences(of: from, with: to)
             }
-            let url = Self.root.appendingPathComponent("bad-design.json")
-            try text.write(to: url, atomically: false, encoding: .utf8)
-            let r = try runPipe(["validate", url.path])
+            let r = try self.validate(text: text, as: "bad-design.json").result
             XCTAssertEqual(r.status, edits.isEmpty ? 0 : 2, r.stderr)
             return r.stderr.split(separator: "\n").map(String.init)
         }
@@ -342,11 +349,8 @@ final class SpecCheckTests: XCTestCase {
             .replacingOccurrences(of: #"{"name": "SFAright", "label": "SFA_right"}"#,
                                   with: #"{"name": "SFAright", "label": "SFA_right"}, {"name": "speck", "mask": "atlases/speck_2mm.nii.gz"}"#)
         XCTAssertNotEqual(text, original)
-        let url = Self.root.appendingPathComponent("bad-seeds.json")
-        try text.write(to: url, atomically: false, encoding: .utf8)
-        let r = try runPipe(["validate", url.path])
+        let (r, problems) = try validate(text: text, as: "bad-seeds.json")
         XCTAssertEqual(r.status, 2, r.stderr)
-        let problems = r.stderr.split(separator: "\n").filter { $0.contains("bad-seeds.json:") }
         XCTAssertEqual(problems.count, 2, r.stderr)
         let label = problems.first { $0.contains(" stages.connectivity.seeds[5].label: ") } ?? ""
         XCTAssertTrue(label.contains("atlas label 'SFA_right' (value 6 in atlases/fine_2mm.nii.gz) has no voxel on the data grid once resampled to it "
@@ -360,7 +364,7 @@ final class SpecCheckTests: XCTestCase {
         voxels[voxels.count - 1] = ([46, 56, 46], 6)
         try NIfTIFile.write(image(voxels), to: atlases.appendingPathComponent("fine_2mm.nii.gz").path)
         try NIfTIFile.write(image([([46, 56, 46], 1)]), to: atlases.appendingPathComponent("speck_2mm.nii.gz").path)
-        let ok = try runPipe(["validate", url.path])
+        let ok = try validate(text: text, as: "bad-seeds.json").result
         XCTAssertEqual(ok.status, 0, ok.stderr)
 
         // roi regions, on the grid of the first subject's baseline map: a sphere off the grid, a
@@ -370,14 +374,12 @@ final class SpecCheckTests: XCTestCase {
         try NIfTIFile.write(image([([46, 56, 46], -1)]), to: atlases.appendingPathComponent("speck_negative.nii.gz").path)
         let regions = #""regions": [{"name": "baselineCluster", "cluster": 1}],"#
         XCTAssertEqual(text.components(separatedBy: regions).count, 3, "two roi stages")
-        try text.replacingOccurrences(of: "\"group\": \"responder\",\n      " + regions,
+        let (roi, roiProblems) = try validate(text: text.replacingOccurrences(of: "\"group\": \"responder\",\n      " + regions,
                                   with: "\"group\": \"responder\",\n      " + #""regions": [{"name": "baselineCluster", "cluster": 1}, {"name": "far", "sphere": [0, 0, 500], "radius": 5}, "#
                                     + #"{"name": "lab", "label": "SFA_right"}, {"name": "speckle", "mask": "atlases/speck_odd.nii.gz"}, "#
-                                    + #"{"name": "negative", "mask": "atlases/speck_negative.nii.gz"}],"#)
-            .write(to: url, atomically: false, encoding: .utf8)
-        let roi = try runPipe(["validate", url.path])
+                                    + #"{"name": "negative", "mask": "atlases/speck_negative.nii.gz"}],"#), as: "bad-seeds.json")
         XCTAssertEqual(roi.status, 2, roi.stderr)
-        let found = roi.stderr.split(separator: "\n").filter { $0.contains("bad-seeds.json:") }.map { $0.components(separatedBy: " stages.").last! }
+        let found = roiProblems.map { $0.components(separatedBy: " stages.").last! }
         XCTAssertEqual(found.count, 3, roi.stderr)
         XCTAssertTrue(found.contains { $0.hasPrefix("responders_followup.regions[1].sphere: no voxel of the data grid lies within 5 mm of (0, 0, 500): "
                                                     + "sub-01_ses-baseline's run ") && $0.hasSuffix("; check the coordinates (world mm, in the run's space)") }, roi.stderr)
@@ -408,11 +410,8 @@ final class SpecCheckTests: XCTestCase {
             .replacingOccurrences(of: #""confounds": "24P+wm_csf""#, with: #""confounds": "wm_csf""#)
             .replacingOccurrences(of: #""scrub_fd": 0.5,"#, with: #""scrub_fd": 0,"#)
             .replacingOccurrences(of: #""responders_baseline": {"#, with: #""qc": {"kind": "qc", "from": ["clean"], "max_mean_fd": 0.5},\#n    "responders_baseline": {"#)
-        let url = Self.root.appendingPathComponent("bad-qc.json")
-        try text.write(to: url, atomically: false, encoding: .utf8)
-        let r = try runPipe(["validate", url.path])
+        let (r, problems) = try validate(text: text, as: "bad-qc.json")
         XCTAssertEqual(r.status, 2, r.stderr)
-        let problems = r.stderr.split(separator: "\n").filter { $0.contains("bad-qc.json:") }
         XCTAssertEqual(problems.count, 1, r.stderr)
         XCTAssertTrue(problems.first?.contains(" stages.qc.max_mean_fd: is set, but the confounds have neither framewise_displacement nor the six motion "
                                                + "columns (trans_x, trans_y, trans_z, rot_x, rot_y, rot_z) to compute it from in 2 runs: "
@@ -422,7 +421,7 @@ final class SpecCheckTests: XCTestCase {
             let data = try Data(contentsOf: url)
             try Data(String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\ttx\t", with: "\ttrans_x\t").utf8).write(to: url)
         }
-        let ok = try runPipe(["validate", url.path])
+        let ok = try validate(text: text, as: "bad-qc.json").result
         XCTAssertEqual(ok.status, 0, ok.stderr)
     }
 

@@ -227,11 +227,10 @@ final class GroupLevelCheck {
     /// Every subject the stage may use has a value in `column` (unless `gaps`, for a stage that
     /// leaves a missing value out pairwise), and a number when `numeric`, as the design matrix
     /// needs: a gap or a word would otherwise stop the stage after every scan was processed. The
-    /// subjects: `cohortSubjects`, or with a maps table the included subjects with a map at one of
-    /// the stage's sessions.
+    /// subjects: `cohortSubjects`, or with a maps table the included subjects with a map at each
+    /// session the stage needs (`mapsSubjects`).
     func values(of column: String, at key: String, numeric: Bool, gaps: Bool = false) {
         let subjects = readsMapsTable ? selected?.filter(mapsSubjects.contains) : cohortSubjects
-        // (with a maps table, subjects with a map at each session the stage needs)
         guard let table, let candidates = subjects, table.columns.contains(column) else { return }
         var empty: [String] = [], notNumbers: [String] = []
         for s in candidates {

@@ -47,7 +47,7 @@ extension ROIKind {
     func cluster(_ k: Int, contrast wanted: String?, name: String, index: Int, leaveOneOut: Bool, maps mapsTable: String, context: TaskContext,
                  table: ParticipantsTable, subjects: [String], shape: [Int], affine: Affine) throws -> ROIRegion {
         let field = "regions[\(index)].cluster"
-        guard let files = context.inputs.first(where: { $0.files.keys.contains { $0.hasPrefix("group_") && $0.hasSuffix("_summary.json") } })?.files,
+        guard let files = Self.groupFiles(context),
               let summaryURL = files.first(where: { $0.key.hasPrefix("group_") && $0.key.hasSuffix("_summary.json") })?.value else {
             throw InputError(path: "stage roi", field: field, "a cluster region needs a group stage in from")
         }
@@ -129,6 +129,12 @@ extension ROIKind {
 }
 
 extension ROIKind {
+    /// The files of the group stage a cluster region comes from: the first input with a group
+    /// summary (nil without one).
+    static func groupFiles(_ context: TaskContext) -> [String: URL]? {
+        context.inputs.first { $0.files.keys.contains { $0.hasPrefix("group_") && $0.hasSuffix("_summary.json") } }?.files
+    }
+
     /// Reads the summary of the group stage a cluster region comes from: the type the group stage
     /// wrote it with.
     /// - Throws: `InputError` "<path>: cannot be read as a group stage summary: <why>", naming the

@@ -274,9 +274,8 @@ public struct ROIKind: TypedStageKind {
         // The grid: the first map's; when resampling with a cluster region, the group stage's (its
         // cluster map's), on which a cluster refitted without each subject is found.
         var firstURL = selection.runs[0][0][0]
-        let groupFiles = context.inputs.first { $0.files.keys.contains { $0.hasPrefix("group_") && $0.hasSuffix("_summary.json") } }?.files
         let clusterMap = p.resampling == .none || !p.regions.contains(where: { if case .cluster = $0.source { return true }; return false }) ? nil
-            : groupFiles.flatMap { files in files.keys.sorted().first { $0.hasPrefix("group_") && $0.hasSuffix("_desc-clusters_dseg.nii.gz") }.map { files[$0]! } }
+            : Self.groupFiles(context).flatMap { files in files.keys.sorted().first { $0.hasPrefix("group_") && $0.hasSuffix("_desc-clusters_dseg.nii.gz") }.map { files[$0]! } }
         if let clusterMap { firstURL = clusterMap }
         let first = try NIfTIFile.readHeader(firstURL.path).header
         let shape = Array(first.shape.prefix(3)), affine = first.affine
