@@ -230,16 +230,28 @@ public struct CacheStore: Sendable {
     /// ``StageKind/dropsOutput(named:)``), keeping its manifest, output list and other files: the
     /// marker is written first, so a kill leaves an entry that is dropped (or still whole), never
     /// one that looks intact without its files. Call only under the lock.
+    /// - Parameter removeLater: when given, each file is moved into `tmp/` (a rename, so the entry
+    ///   is dropped when this returns) and handed to it to be deleted; deleting a large file can
+    ///   take tens of milliseconds, which a run's control loop should not wait for. `tmp/` is
+    ///   emptied when the next run starts, should the deletion not happen.
     /// - Returns: the bytes freed (0 when the entry was not intact or drops nothing).
     @discardableResult
-    public func dropData(_ key: String, drops: (String) -> Bool = { _ in true }) -> Int64 {
+    public func dropData(_ key: String, drops: (String) -> Bool = { _ in true }, removeLater: ((String) -> Void)? = nil) -> Int64 {
         guard case .intact(let outputs) = entryState(for: key) else { return 0 }
         let dropped = outputs.filter { drops($0.name) }
         guard !dropped.isEmpty else { return 0 }
         let bytes = dropped.reduce(Int64(0)) { $0 &+ $1.size }
         let marker = ([String(bytes)] + dropped.map(\.name)).joined(separator: "\n") + "\n"
         do { try FileSystem.writeAtomically(Array(marker.utf8), to: entryPath(key) + "/" + Self.droppedMarker) } catch { return 0 }
-        for o in dropped { FileSystem.remove(entryPath(key) + "/out/" + o.name) }
+        for o in dropped {
+            let path = entryPath(key) + "/out/" + o.name
+            let trash = tmpPath + "/dropped.\(key).\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
+            if let removeLater, (try? FileSystem.rename(path, trash)) != nil {
+                removeLater(trash)
+            } else {
+                FileSystem.remove(path)
+            }
+        }
         return bytes
     }
 

@@ -36,6 +36,8 @@ extension RunEvent {
             task(stage, scope); o["key"] = .string(key); o["job"] = .string(job)
         case .jobEnded(let stage, let scope, let key, let job, let state, let action):
             task(stage, scope); o["key"] = .string(key); o["job"] = .string(job); o["state"] = .string(state); o["action"] = .string(action)
+        case .dropped(let stage, let scope, let key, let bytes):
+            task(stage, scope); o["key"] = .string(key); o["bytes"] = .number(Double(bytes))
         case .skipped(let stage, let scope, let reason):
             task(stage, scope); o["reason"] = .string(reason)
         case .warning(let message):

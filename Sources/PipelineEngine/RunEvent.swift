@@ -26,6 +26,8 @@ public enum RunEvent: Sendable {
     /// A task's cluster job ended: its state (`COMPLETED`, `FAILED`, `OUT_OF_MEMORY`, `TIMEOUT`,
     /// `NODE_FAIL`, ...) and what the executor did about it.
     case jobEnded(stage: String, scope: Scope, key: String, job: String, state: String, action: String)
+    /// The data of a `keep: false` entry was dropped, every task that reads it being done.
+    case dropped(stage: String, scope: Scope, key: String, bytes: Int64)
     /// A task was not run because an upstream task failed.
     case skipped(stage: String, scope: Scope, reason: String)
     /// Something a person should know that does not fail the run (a damaged cache entry that
@@ -47,6 +49,7 @@ public enum RunEvent: Sendable {
         case .submitted: return "submitted"
         case .attached: return "attached"
         case .jobEnded: return "job-ended"
+        case .dropped: return "dropped"
         case .skipped: return "skipped"
         case .warning: return "warning"
         case .runFinished: return "run-finished"

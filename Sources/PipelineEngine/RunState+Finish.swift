@@ -17,16 +17,37 @@ extension RunState {
         for stage in order { try? cache.updateIndex(study: study, stage: stage, perStage[stage]!) }
     }
 
-    /// Drops the data of every entry of a `keep: false` stage (the outputs its kind's
-    /// ``StageKind/dropsOutput(named:)`` names) once every task that reads it is done (executed
-    /// or cached) in this run; a stage read by nothing keeps its data. Entries served already
-    /// dropped are not looked at again.
-    func dropIntermediates() {
-        for (i, task) in graph.tasks.enumerated() where graph.stage(of: task).keep == false && dropped[i] == nil {
-            guard status[i] == .done, let key = resolved[i]?.key, !graph.dependents[i].isEmpty,
-                  graph.dependents[i].allSatisfy({ status[$0] == .done }) else { continue }
-            cache.dropData(key, drops: graph.stage(of: task).kind.dropsOutput(named:))
+    /// Drops the data of entry `u` of a `keep: false` stage (the outputs its kind's
+    /// ``StageKind/dropsOutput(named:)`` names) as soon as every task that reads it is done
+    /// (executed or cached) in this run: ``complete(_:key:outputs:)`` calls it for each upstream
+    /// task of the task it completes, so a study's intermediates take the disk (and the page
+    /// cache) of the tasks in flight, not of the whole stage. A stage read by nothing keeps its
+    /// data; entries served already dropped are not looked at again. Tasks that share the entry
+    /// (the same key) must all be read first. The files are renamed away here and deleted by
+    /// ``DeferredRemoval``, off the control loop.
+    mutating func dropIfRead(_ u: Int) {
+        let stage = graph.stage(of: graph.tasks[u])
+        guard stage.keep == false, dropped[u] == nil, materializing[u] == nil, status[u] == .done,
+              let (key, outputs) = resolved[u] else { return }
+        let holders = keepFalseHolders[key] ?? [u]
+        guard holders.allSatisfy({ h in materializing[h] == nil && !graph.dependents[h].isEmpty && graph.dependents[h].allSatisfy { status[$0] == .done } })
+        else { return }
+        let names = Set(outputs.map(\.name).filter(stage.kind.dropsOutput(named:)))
+        guard !names.isEmpty else { return }
+        let remover = self.remover
+        let bytes = cache.dropData(key, drops: names.contains, removeLater: { remover.remove($0) })
+        for h in holders { dropped[h] = names }
+        if bytes > 0 {
+            emit(.dropped(stage: graph.tasks[u].stage, scope: graph.tasks[u].scope, key: key, bytes: bytes))
         }
+    }
+
+    /// At the end of a run: waits for the deferred deletions of dropped files, after a last look
+    /// for entries whose readers are all done (``dropIfRead(_:)``, which each completion already
+    /// called).
+    mutating func dropIntermediates() {
+        for i in graph.tasks.indices { dropIfRead(i) }
+        remover.wait()
     }
 
     /// Publishes the outputs of every published stage from the cache (marked incomplete when some
@@ -81,4 +102,17 @@ extension RunState {
         let notRun = graph.tasks.count - executed - cached
         return PipeError(.interrupted, "\(executed) tasks finished, \(cached) cached, \(notRun) not run; run again to resume")
     }
+}
+
+/// Deletes files on a serial background queue, so that the caller (a run's control loop) does not
+/// wait for the file system; ``wait()`` returns once every deletion asked for so far is done.
+final class DeferredRemoval: Sendable {
+    private let queue = DispatchQueue(label: "pipe.deferred-removal")
+    private let group = DispatchGroup()
+
+    func remove(_ path: String) {
+        queue.async(group: group) { FileSystem.remove(path) }
+    }
+
+    func wait() { group.wait() }
 }

@@ -51,6 +51,11 @@ struct RunState {
     /// dropped, and the tasks waiting for them. Such a task was complete once already, so its
     /// second completion (or its failure) concerns only these waiters, not every dependent again.
     var materializing: [Int: (dropped: Set<String>, waiters: [Int])] = [:]
+    /// The done tasks of `keep: false` stages by key: tasks that share an entry (the same key)
+    /// are all read before it is dropped.
+    var keepFalseHolders: [String: [Int]] = [:]
+    /// Deletes the files of dropped entries off the control loop (``dropIfRead(_:)``).
+    let remover = DeferredRemoval()
     /// The stages whose dropped entries this run recomputes, warned about once each.
     var warnedRecomputing: Set<String> = []
     /// No more tasks start (a failure without `--keep-going`, or cancellation).
@@ -186,6 +191,10 @@ struct RunState {
     mutating func complete(_ id: Int, key: String, outputs: [OutputFile]) {
         status[id] = .done
         resolved[id] = (key, outputs)
+        if graph.stage(of: graph.tasks[id]).keep == false, !(keepFalseHolders[key]?.contains(id) ?? false) {
+            keepFalseHolders[key, default: []].append(id)
+        }
+        for dep in graph.tasks[id].dependencies { dropIfRead(dep.task) }
         if let waiters = materializing.removeValue(forKey: id)?.waiters {
             for w in waiters {
                 remainingDeps[w] -= 1

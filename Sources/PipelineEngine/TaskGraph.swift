@@ -15,7 +15,11 @@ public struct TaskGraph: Sendable {
     public let tasks: [PlannedTask]
     /// For each task, the tasks that depend on it.
     public let dependents: [[Int]]
-    /// The order in which ready tasks start: task ids, first to start first. Tasks are sorted by
+    /// The order in which ready tasks start: task ids, first to start first. Tasks that read a
+    /// `keep: false` stage come first: once they are done, that stage's entry is dropped, so
+    /// reading an intermediate before making the next one keeps the data in flight (on disk and in
+    /// the page cache) to about one entry per running task, where a stage made in full first
+    /// would hold all of it at once. Then tasks are sorted by
     /// the most estimated work on a path from the task to the end of the run (its own
     /// ``PlannedTask/work`` plus that of its heaviest dependent's path), most first, then by id.
     /// So of the tasks ready at one time, the one that would otherwise finish the run alone starts
@@ -121,7 +125,10 @@ public struct TaskGraph: Sendable {
         for id in tasks.indices.reversed() {
             path[id] = tasks[id].work + (dependents[id].lazy.map { path[$0] }.max() ?? 0)
         }
-        startOrder = tasks.indices.sorted { path[$0] != path[$1] ? path[$0] > path[$1] : $0 < $1 }
+        let releases = tasks.map { t in t.dependencies.contains { spec.stages[tasks[$0.task].stageIndex].keep == false } }
+        startOrder = tasks.indices.sorted {
+            releases[$0] != releases[$1] ? releases[$0] : path[$0] != path[$1] ? path[$0] > path[$1] : $0 < $1
+        }
         var position = [Int](repeating: 0, count: tasks.count)
         for (p, id) in startOrder.enumerated() { position[id] = p }
         startPosition = position

@@ -88,6 +88,89 @@ final class KeepTests: XCTestCase {
                       "verify leaves the old dropped entry as it was")
     }
 
+    /// A run drops each entry as soon as its readers are done, not at its end, and starts a
+    /// reader of a `keep: false` stage before the next task of that stage: on one job, no more
+    /// than one `scaled` entry holds its data at any time. The files are deleted off the control
+    /// loop, all of them by the time the run ends.
+    func testEachEntryIsDroppedOnceItsReadersAreDoneAndReadersGoFirst() throws {
+        let s = try Study("keep-prompt")
+        try s.writeScans(subjects: ["01", "02", "03"], sessions: ["1", "2"])
+        try spec(s)
+        let r = try s.runOK("--json", "--jobs", "1")
+        let events = r.stdout.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+        }.filter { ["started", "finished", "dropped"].contains($0["event"] as? String) }
+        let steps = events.map { "\($0["event"]!) \($0["stage"]!) \(($0["scope"] as? String) ?? "")" }
+        var holding = Set<String>(), most = 0
+        for e in events where e["stage"] as? String == "scaled" {
+            let scope = e["scope"] as? String ?? ""
+            switch e["event"] as? String {
+            case "finished": holding.insert(scope)
+            case "dropped": XCTAssertNotNil(holding.remove(scope), "dropped before it was made: \(steps)")
+            default: break
+            }
+            most = max(most, holding.count)
+        }
+        XCTAssertEqual(holding, [], "every scaled entry dropped during the run: \(steps)")
+        XCTAssertEqual(most, 1, "one entry's data at a time on one job: \(steps)")
+        for (i, step) in steps.enumerated() where step.hasPrefix("finished scaled ") {
+            let scope = step.dropFirst("finished scaled ".count)
+            XCTAssertEqual(steps[i + 1], "started clamped \(scope)", "the reader starts next: \(steps)")
+        }
+        let dropped = events.filter { $0["event"] as? String == "dropped" }
+        XCTAssertEqual(dropped.count, 6)
+        XCTAssertEqual(dropped.map { $0["bytes"] as? Int ?? 0 }.reduce(0, +), try self.dropped(s, "scaled").bytes)
+        let tmp = try FileManager.default.contentsOfDirectory(atPath: s.cache.appendingPathComponent("tmp").path)
+        XCTAssertEqual(tmp, [], "the dropped files are deleted before the run ends")
+    }
+
+    /// Two `keep: false` stages whose tasks share an entry (the same kind, parameters and input,
+    /// so the same key): the entry is kept until the readers of both are done. On two jobs, with
+    /// `blocker` holding one slot until the test opens its gate, `twin` waits for `scaled`'s run
+    /// of the key and both are done at once; `clamped` then runs alone, and `clamped_twin` after
+    /// it must still find the data.
+    func testAnEntrySharedByTwoStagesIsKeptUntilBothAreRead() throws {
+        let s = try Study("keep-shared")
+        try s.writeScans(subjects: ["01"], sessions: ["1"])
+        let gate = s.dir.appendingPathComponent("gate")
+        try s.writeSpec("""
+        {"pipe": 1, "cohort": {"subjects": ["01"], "sessions": ["1"]},
+         "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"},
+                    "scaled": {"kind": "test.scale", "from": "raw", "factor": 2, "keep": false},
+                    "twin": {"kind": "test.scale", "from": "raw", "factor": 2, "keep": false},
+                    "blocker": {"kind": "test.slow", "from": "raw", "ms": 0, "gate": "\(gate.path)"},
+                    "clamped": {"kind": "test.clamp", "from": "scaled", "max": 1000},
+                    "clamped_twin": {"kind": "test.clamp", "from": "twin", "max": 5}}}
+        """)
+        let log = s.dir.appendingPathComponent("run.json")
+        let p = try ToolHarness.start(["run", s.spec.path, "--json", "--jobs", "2"], env: s.env, stdout: log)
+        var events: [[String: Any]] = []
+        let deadline = Date().addingTimeInterval(60)
+        func twinDone() -> Bool {
+            events.contains { ["finished", "failed"].contains($0["event"] as? String) && $0["stage"] as? String == "clamped_twin" }
+        }
+        while Date() < deadline && p.isRunning && !twinDone() {
+            usleep(20_000)
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            events = text.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+        }
+        try Data().write(to: gate)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+        let steps = events.compactMap { e in
+            ["started", "finished", "cached", "dropped", "failed"].contains(e["event"] as? String) ? "\(e["event"]!) \(e["stage"]!)" : nil
+        }
+        XCTAssertTrue(twinDone(), "\(steps)")
+        XCTAssertFalse(steps.contains("failed clamped_twin"), "\(steps)")
+        XCTAssertTrue(steps.contains("cached twin"), "twin waited for scaled's run of their key: \(steps)")
+        XCTAssertLessThan(steps.firstIndex(of: "finished clamped") ?? .max, steps.firstIndex(of: "started clamped_twin") ?? -1,
+                          "clamped_twin started after clamped was done: \(steps)")
+        XCTAssertEqual(steps.filter { $0.hasPrefix("dropped") }.count, 1, "\(steps)")
+        XCTAssertGreaterThan(steps.firstIndex { $0.hasPrefix("dropped") } ?? -1, steps.firstIndex(of: "finished clamped_twin") ?? .max,
+                             "dropped once both readers were done: \(steps)")
+        XCTAssertEqual(try dropped(s, "scaled").count, 1)
+    }
+
     /// A restore of dropped data cut short by a kill after its files were back, before its marker
     /// went: the entry is intact (its files checked as any entry's, so nothing reruns), and
     /// `cache du` no longer counts its data as dropped.
