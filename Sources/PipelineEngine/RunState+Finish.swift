@@ -17,36 +17,54 @@ extension RunState {
         for stage in order { try? cache.updateIndex(study: study, stage: stage, perStage[stage]!) }
     }
 
-    /// Drops the data of entry `u` of a `keep: false` stage (the outputs its kind's
-    /// ``StageKind/dropsOutput(named:)`` names) as soon as every task that reads it is done
-    /// (executed or cached) in this run: ``complete(_:key:outputs:)`` calls it for each upstream
-    /// task of the task it completes, so a study's intermediates take the disk (and the page
-    /// cache) of the tasks in flight, not of the whole stage. A stage read by nothing keeps its
-    /// data; entries served already dropped are not looked at again. Tasks that share the entry
-    /// (the same key) must all be read first. The files are renamed away here and deleted by
-    /// ``DeferredRemoval``, off the control loop.
+    /// Drops the data of entry `u` of a `keep: false` stage that drops promptly
+    /// (``TaskGraph/dropsPromptly``: the outputs its kind's ``StageKind/dropsOutput(named:)``
+    /// names) as soon as every task that reads those outputs is done (executed or cached) in this
+    /// run: ``complete(_:key:outputs:)`` calls it for the task it completes and each of its
+    /// upstream tasks, so a study's intermediates take the disk (and the page cache) of the tasks
+    /// in flight, not of the whole stage. Tasks that read none of the dropped outputs (`qc` and
+    /// `report` of `clean`'s series) are not waited for. A stage read by nothing keeps its data;
+    /// entries served already dropped are not looked at again. The files are renamed away here and
+    /// deleted by ``DeferredRemoval``, off the control loop.
     mutating func dropIfRead(_ u: Int) {
-        let stage = graph.stage(of: graph.tasks[u])
-        guard stage.keep == false, dropped[u] == nil, materializing[u] == nil, status[u] == .done,
-              let (key, outputs) = resolved[u] else { return }
-        let holders = keepFalseHolders[key] ?? [u]
-        guard holders.allSatisfy({ h in materializing[h] == nil && !graph.dependents[h].isEmpty && graph.dependents[h].allSatisfy { status[$0] == .done } })
-        else { return }
-        let names = Set(outputs.map(\.name).filter(stage.kind.dropsOutput(named:)))
-        guard !names.isEmpty else { return }
+        guard readersLeft[u]?.isEmpty == true, let names = dropNames[u], !names.isEmpty, !graph.dependents[u].isEmpty else { return }
+        drop(u, names)
+    }
+
+    /// Drops entry `u`'s `names` unless it was dropped already or is being recomputed.
+    private mutating func drop(_ u: Int, _ names: Set<String>) {
+        guard dropped[u] == nil, materializing[u] == nil, status[u] == .done, let key = resolved[u]?.key else { return }
         let remover = self.remover
         let bytes = cache.dropData(key, drops: names.contains, removeLater: { remover.remove($0) })
-        for h in holders { dropped[h] = names }
+        dropped[u] = names
         if bytes > 0 {
             emit(.dropped(stage: graph.tasks[u].stage, scope: graph.tasks[u].scope, key: key, bytes: bytes))
         }
     }
 
-    /// At the end of a run: waits for the deferred deletions of dropped files, after a last look
-    /// for entries whose readers are all done (``dropIfRead(_:)``, which each completion already
-    /// called).
+    /// At the end of a run: drops the entries of the `keep: false` stages that do not drop
+    /// promptly (another stage may share their keys), each once every task served by it is of a
+    /// `keep: false` stage and has all its dependents done (a stage that keeps its data, or a
+    /// reader that failed, keeps the entry whole); then waits for the deferred deletions of
+    /// dropped files.
     mutating func dropIntermediates() {
-        for i in graph.tasks.indices { dropIfRead(i) }
+        var holders: [String: [Int]] = [:]
+        for (i, task) in graph.tasks.enumerated() where graph.stage(of: task).keep == false && !graph.dropsPromptly[task.stageIndex] {
+            if let key = resolved[i]?.key { holders[key] = [] }
+        }
+        if !holders.isEmpty {
+            for i in graph.tasks.indices { if let key = resolved[i]?.key, holders[key] != nil { holders[key]!.append(i) } }
+        }
+        for (_, ids) in holders.sorted(by: { $0.key < $1.key }) {
+            guard ids.allSatisfy({ i in
+                graph.stage(of: graph.tasks[i]).keep == false && status[i] == .done && !graph.dependents[i].isEmpty
+                    && graph.dependents[i].allSatisfy { status[$0] == .done }
+            }) else { continue }
+            let u = ids[0], kind = graph.stage(of: graph.tasks[u]).kind
+            let names = Set(resolved[u]!.outputs.map(\.name).filter(kind.dropsOutput(named:)))
+            if !names.isEmpty { drop(u, names) }
+            for i in ids { dropped[i] = dropped[u] }
+        }
         remover.wait()
     }
 

@@ -51,9 +51,11 @@ struct RunState {
     /// dropped, and the tasks waiting for them. Such a task was complete once already, so its
     /// second completion (or its failure) concerns only these waiters, not every dependent again.
     var materializing: [Int: (dropped: Set<String>, waiters: [Int])] = [:]
-    /// The done tasks of `keep: false` stages by key: tasks that share an entry (the same key)
-    /// are all read before it is dropped.
-    var keepFalseHolders: [String: [Int]] = [:]
+    /// Per done task of a stage that drops promptly (``TaskGraph/dropsPromptly``): the outputs a
+    /// drop takes, and the tasks that read them and are not done yet (a set, so that a task
+    /// completed twice, a recomputation, is taken out once).
+    var dropNames: [Int: Set<String>] = [:]
+    var readersLeft: [Int: Set<Int>] = [:]
     /// Deletes the files of dropped entries off the control loop (``dropIfRead(_:)``).
     let remover = DeferredRemoval()
     /// The stages whose dropped entries this run recomputes, warned about once each.
@@ -191,10 +193,17 @@ struct RunState {
     mutating func complete(_ id: Int, key: String, outputs: [OutputFile]) {
         status[id] = .done
         resolved[id] = (key, outputs)
-        if graph.stage(of: graph.tasks[id]).keep == false, !(keepFalseHolders[key]?.contains(id) ?? false) {
-            keepFalseHolders[key, default: []].append(id)
+        let task = graph.tasks[id], kind = graph.stage(of: task).kind
+        if graph.dropsPromptly[task.stageIndex] {
+            let names = Set(outputs.map(\.name).filter(kind.dropsOutput(named:)))
+            dropNames[id] = names
+            readersLeft[id] = Set(graph.dependents[id].filter { status[$0] != .done && graph.stage(of: graph.tasks[$0]).kind.readsAny(of: names) })
         }
-        for dep in graph.tasks[id].dependencies { dropIfRead(dep.task) }
+        for dep in task.dependencies {
+            readersLeft[dep.task]?.remove(id)
+            dropIfRead(dep.task)
+        }
+        dropIfRead(id)
         if let waiters = materializing.removeValue(forKey: id)?.waiters {
             for w in waiters {
                 remainingDeps[w] -= 1

@@ -15,8 +15,14 @@ public struct TaskGraph: Sendable {
     public let tasks: [PlannedTask]
     /// For each task, the tasks that depend on it.
     public let dependents: [[Int]]
-    /// The order in which ready tasks start: task ids, first to start first. Tasks that read a
-    /// `keep: false` stage come first: once they are done, that stage's entry is dropped, so
+    /// Per stage: whether its entries are dropped as soon as the tasks that read their dropped
+    /// files are done (``RunState/dropIfRead(_:)``): a `keep: false` stage that no other stage
+    /// could share keys with. Keys leave out the stage name, so a stage of the same kind, version
+    /// and parameters may be served by the same entries (whatever its `keep`); such stages drop
+    /// at the end of the run, once every task is done.
+    public let dropsPromptly: [Bool]
+    /// The order in which ready tasks start: task ids, first to start first. Tasks that depend on
+    /// a stage that ``dropsPromptly`` come first: once they are done, its entry is dropped, so
     /// reading an intermediate before making the next one keeps the data in flight (on disk and in
     /// the page cache) to about one entry per running task, where a stage made in full first
     /// would hold all of it at once. Then tasks are sorted by
@@ -125,7 +131,15 @@ public struct TaskGraph: Sendable {
         for id in tasks.indices.reversed() {
             path[id] = tasks[id].work + (dependents[id].lazy.map { path[$0] }.max() ?? 0)
         }
-        let releases = tasks.map { t in t.dependencies.contains { spec.stages[tasks[$0.task].stageIndex].keep == false } }
+        let stages = spec.stages
+        let prompt = stages.indices.map { i in
+            stages[i].keep == false && !stages.indices.contains { j in
+                j != i && stages[j].kind.name == stages[i].kind.name && stages[j].kind.version == stages[i].kind.version
+                    && stages[j].params == stages[i].params
+            }
+        }
+        dropsPromptly = prompt
+        let releases = tasks.map { t in t.dependencies.contains { prompt[tasks[$0.task].stageIndex] } }
         startOrder = tasks.indices.sorted {
             releases[$0] != releases[$1] ? releases[$0] : path[$0] != path[$1] ? path[$0] > path[$1] : $0 < $1
         }

@@ -90,12 +90,20 @@ final class KeepTests: XCTestCase {
 
     /// A run drops each entry as soon as its readers are done, not at its end, and starts a
     /// reader of a `keep: false` stage before the next task of that stage: on one job, no more
-    /// than one `scaled` entry holds its data at any time. The files are deleted off the control
-    /// loop, all of them by the time the run ends.
+    /// than one `scaled` entry holds its data at any time. A task that reads none of the dropped
+    /// files (`notes`, a group task, as `qc` of `clean`) is not waited for. The files are deleted
+    /// off the control loop, all of them by the time the run ends.
     func testEachEntryIsDroppedOnceItsReadersAreDoneAndReadersGoFirst() throws {
         let s = try Study("keep-prompt")
         try s.writeScans(subjects: ["01", "02", "03"], sessions: ["1", "2"])
-        try spec(s)
+        try s.writeSpec("""
+        {"pipe": 1, "cohort": {"subjects": ["01", "02", "03"], "sessions": ["1", "2"]},
+         "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"},
+                    "scaled": {"kind": "test.scale", "from": "raw", "factor": 2, "keep": false},
+                    "clamped": {"kind": "test.clamp", "from": "scaled", "max": 1000},
+                    "notes": {"kind": "test.notes", "from": ["scaled"], "title": "n"},
+                    "subj": {"kind": "test.subject", "from": "clamped"}}}
+        """)
         let r = try s.runOK("--json", "--jobs", "1")
         let events = r.stdout.split(separator: "\n").compactMap { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
@@ -124,20 +132,27 @@ final class KeepTests: XCTestCase {
         XCTAssertEqual(tmp, [], "the dropped files are deleted before the run ends")
     }
 
-    /// Two `keep: false` stages whose tasks share an entry (the same kind, parameters and input,
-    /// so the same key): the entry is kept until the readers of both are done. On two jobs, with
+    /// A `keep: false` stage whose tasks share an entry with another stage's (the same kind,
+    /// parameters and input, so the same key; the other stage keeping its data or not): the entry
+    /// is kept until the readers of both are done (such stages drop at the end of the run). On two jobs, with
     /// `blocker` holding one slot until the test opens its gate, `twin` waits for `scaled`'s run
     /// of the key and both are done at once; `clamped` then runs alone, and `clamped_twin` after
     /// it must still find the data.
     func testAnEntrySharedByTwoStagesIsKeptUntilBothAreRead() throws {
-        let s = try Study("keep-shared")
+        for twinKeeps in [false, true] {
+            try sharedEntry(twinKeeps: twinKeeps)
+        }
+    }
+
+    func sharedEntry(twinKeeps: Bool) throws {
+        let s = try Study("keep-shared-\(twinKeeps)")
         try s.writeScans(subjects: ["01"], sessions: ["1"])
         let gate = s.dir.appendingPathComponent("gate")
         try s.writeSpec("""
         {"pipe": 1, "cohort": {"subjects": ["01"], "sessions": ["1"]},
          "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"},
                     "scaled": {"kind": "test.scale", "from": "raw", "factor": 2, "keep": false},
-                    "twin": {"kind": "test.scale", "from": "raw", "factor": 2, "keep": false},
+                    "twin": {"kind": "test.scale", "from": "raw", "factor": 2\(twinKeeps ? "" : ", \"keep\": false")},
                     "blocker": {"kind": "test.slow", "from": "raw", "ms": 0, "gate": "\(gate.path)"},
                     "clamped": {"kind": "test.clamp", "from": "scaled", "max": 1000},
                     "clamped_twin": {"kind": "test.clamp", "from": "twin", "max": 5}}}
@@ -156,6 +171,8 @@ final class KeepTests: XCTestCase {
         }
         try Data().write(to: gate)
         p.waitUntilExit()
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        events = text.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
         XCTAssertEqual(p.terminationStatus, 0, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
         let steps = events.compactMap { e in
             ["started", "finished", "cached", "dropped", "failed"].contains(e["event"] as? String) ? "\(e["event"]!) \(e["stage"]!)" : nil
@@ -165,10 +182,18 @@ final class KeepTests: XCTestCase {
         XCTAssertTrue(steps.contains("cached twin"), "twin waited for scaled's run of their key: \(steps)")
         XCTAssertLessThan(steps.firstIndex(of: "finished clamped") ?? .max, steps.firstIndex(of: "started clamped_twin") ?? -1,
                           "clamped_twin started after clamped was done: \(steps)")
-        XCTAssertEqual(steps.filter { $0.hasPrefix("dropped") }.count, 1, "\(steps)")
-        XCTAssertGreaterThan(steps.firstIndex { $0.hasPrefix("dropped") } ?? -1, steps.firstIndex(of: "finished clamped_twin") ?? .max,
-                             "dropped once both readers were done: \(steps)")
-        XCTAssertEqual(try dropped(s, "scaled").count, 1)
+        if twinKeeps {
+            // The entry is twin's data too: it stays whole, and twin is published from it.
+            XCTAssertEqual(steps.filter { $0.hasPrefix("dropped") }.count, 0, "\(steps)")
+            XCTAssertEqual(try dropped(s, "scaled").count, 0)
+            let published = try s.outputs()
+            XCTAssertNotNil(published["twin/sub-01_ses-1.txt"], "\(published.keys.sorted())")
+        } else {
+            XCTAssertEqual(steps.filter { $0.hasPrefix("dropped") }.count, 1, "\(steps)")
+            XCTAssertGreaterThan(steps.firstIndex { $0.hasPrefix("dropped") } ?? -1, steps.firstIndex(of: "finished clamped_twin") ?? .max,
+                                 "dropped once both readers were done: \(steps)")
+            XCTAssertEqual(try dropped(s, "scaled").count, 1)
+        }
     }
 
     /// A restore of dropped data cut short by a kill after its files were back, before its marker
