@@ -27,8 +27,8 @@ extension RunState {
     /// entries served already dropped are not looked at again. The files are renamed away here and
     /// deleted by ``DeferredRemoval``, off the control loop.
     mutating func dropIfRead(_ u: Int) {
-        guard readersLeft[u]?.isEmpty == true, let names = dropNames[u], !names.isEmpty, !graph.dependents[u].isEmpty else { return }
-        drop(u, names)
+        guard let pending = pendingDrops[u], pending.readers.isEmpty, !pending.names.isEmpty, !graph.dependents[u].isEmpty else { return }
+        drop(u, pending.names)
     }
 
     /// Drops entry `u`'s `names` unless it was dropped already or is being recomputed.
@@ -60,8 +60,7 @@ extension RunState {
                 graph.stage(of: graph.tasks[i]).keep == false && status[i] == .done && !graph.dependents[i].isEmpty
                     && graph.dependents[i].allSatisfy { status[$0] == .done }
             }) else { continue }
-            let u = ids[0], kind = graph.stage(of: graph.tasks[u]).kind
-            let names = Set(resolved[u]!.outputs.map(\.name).filter(kind.dropsOutput(named:)))
+            let u = ids[0], names = graph.stage(of: graph.tasks[u]).kind.droppedOutputs(resolved[u]!.outputs)
             if !names.isEmpty { drop(u, names) }
             for i in ids { dropped[i] = dropped[u] }
         }

@@ -54,8 +54,7 @@ struct RunState {
     /// Per done task of a stage that drops promptly (``TaskGraph/dropsPromptly``): the outputs a
     /// drop takes, and the tasks that read them and are not done yet (a set, so that a task
     /// completed twice, a recomputation, is taken out once).
-    var dropNames: [Int: Set<String>] = [:]
-    var readersLeft: [Int: Set<Int>] = [:]
+    var pendingDrops: [Int: (names: Set<String>, readers: Set<Int>)] = [:]
     /// Deletes the files of dropped entries off the control loop (``dropIfRead(_:)``).
     let remover = DeferredRemoval()
     /// The stages whose dropped entries this run recomputes, warned about once each.
@@ -195,12 +194,11 @@ struct RunState {
         resolved[id] = (key, outputs)
         let task = graph.tasks[id], kind = graph.stage(of: task).kind
         if graph.dropsPromptly[task.stageIndex] {
-            let names = Set(outputs.map(\.name).filter(kind.dropsOutput(named:)))
-            dropNames[id] = names
-            readersLeft[id] = Set(graph.dependents[id].filter { status[$0] != .done && graph.stage(of: graph.tasks[$0]).kind.readsAny(of: names) })
+            let names = kind.droppedOutputs(outputs)
+            pendingDrops[id] = (names, Set(graph.dependents[id].filter { status[$0] != .done && graph.stage(of: graph.tasks[$0]).kind.readsAny(of: names) }))
         }
         for dep in task.dependencies {
-            readersLeft[dep.task]?.remove(id)
+            pendingDrops[dep.task]?.readers.remove(id)
             dropIfRead(dep.task)
         }
         dropIfRead(id)

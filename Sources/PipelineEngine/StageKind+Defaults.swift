@@ -23,4 +23,7 @@ extension StageKind {
     /// Whether a task of this kind reads any of `names` (the files a `keep: false` entry dropped):
     /// then the entry must be recomputed for it.
     public func readsAny(of names: Set<String>) -> Bool { names.contains(where: readsInput(named:)) }
+
+    /// The names among an entry's `outputs` that `keep: false` drops (``dropsOutput(named:)``).
+    public func droppedOutputs(_ outputs: [OutputFile]) -> Set<String> { Set(outputs.map(\.name).filter(dropsOutput(named:))) }
 }
