@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Times `pipe validate` on a study whose every run is checked before compute (headers, repetition
-# times, confounds files' columns and rows), next to the same survey of the same files in Python
-# (nibabel headers, the sidecar's RepetitionTime, pandas reading each confounds file: its columns
-# and rows), which is what a study glued from nilearn scripts would run as a pre-flight.
+# times, confounds files' columns and rows, brain masks against the seeds), next to the same survey
+# of the same files in Python (nibabel headers, the sidecar's RepetitionTime, pandas reading each
+# confounds file: its columns and rows), which is what a study glued from nilearn scripts would run
+# as a pre-flight.
 # Not a pass/fail test.
 #
 # Usage: benchmarks/spec-check.sh [copies]   (default 10: 490 subjects x 2 sessions = 980 runs)

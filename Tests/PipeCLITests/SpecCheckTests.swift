@@ -388,6 +388,58 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertTrue(found.contains { $0.hasPrefix("responders_followup.regions[3].mask: mask atlases/speck_odd.nii.gz has no non-zero voxel") }, roi.stderr)
     }
 
+    /// A seed on the data grid but outside a run's brain mask would stop that run's connectivity
+    /// task after the run was cleaned (cleaning keeps only the mask's voxels): each such seed is
+    /// named before anything runs, once, with the runs it misses; a stage that masks with no mask
+    /// has no such problem.
+    func testASeedOutsideARunsBrainMaskIsASpecError() throws {
+        let fm = FileManager.default
+        let masks = try fm.subpathsOfDirectory(atPath: Self.root.appendingPathComponent("derivatives/fmriprep").path)
+            .filter { $0.hasSuffix("_desc-brain_mask.nii.gz") }.sorted()
+        XCTAssertEqual(masks.count, 18, "9 subjects x 2 sessions")
+        // One run's brain mask loses the voxels of atlas label 1 (LBA_left, seeds[0]).
+        let path = Self.root.appendingPathComponent("derivatives/fmriprep").appendingPathComponent(
+            masks.first { $0.contains("sub-04_ses-day13") }!).path
+        let original = try Data(contentsOf: URL(fileURLWithPath: path))
+        defer { try? original.write(to: URL(fileURLWithPath: path)) }
+        let mask = try NIfTIFile.read(path, as: Float.self)
+        let atlas = try NIfTIFile.read(Self.root.appendingPathComponent("atlases/amygdala_subregions_2mm.nii.gz").path, as: Float.self)
+        XCTAssertEqual(mask.shape, atlas.shape, "the synthetic atlas is on the runs' grid")
+        let label = atlas.data.indices.filter { atlas.data[$0] == 1 }
+        XCTAssertFalse(label.isEmpty)
+        XCTAssertTrue(label.contains { mask.data[$0] > 0 }, "the label is in the brain to begin with")
+        var cut = mask.data
+        for v in label { cut[v] = 0 }
+        try NIfTIFile.write(NIfTIImage(shape: mask.shape, affine: mask.affine, data: cut), to: path)
+
+        // A sphere in a corner of the grid, on it but outside every brain mask.
+        let corner = #"{"name": "SFAright", "label": "SFA_right"}, {"name": "corner", "sphere": [-80, -100, -60], "radius": 6}"#
+        let text = try String(contentsOf: Self.spec, encoding: .utf8).replacingOccurrences(of: #"{"name": "SFAright", "label": "SFA_right"}"#, with: corner)
+        let (r, problems) = try validate(text: text, as: "outside-mask.json")
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(problems.count, 2, r.stderr)
+        let lba = problems.first { $0.contains(" stages.connectivity.seeds[0].label: ") } ?? ""
+        XCTAssertTrue(lba.hasSuffix("the atlas label 'LBA_left' (value 1 in atlases/amygdala_subregions_2mm.nii.gz) has no voxel inside the brain mask "
+                                    + "of 1 of the 18 runs: sub-04_ses-day13's derivatives/fmriprep/sub-04/ses-day13/func/"
+                                    + "sub-04_ses-day13_task-rest_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz: cleaning keeps only the mask's voxels, "
+                                    + "so that run's connectivity task would stop"), r.stderr)
+        let sphere = problems.first { $0.contains(" stages.connectivity.seeds[6].sphere: ") } ?? ""
+        XCTAssertTrue(sphere.hasSuffix("the sphere of 6 mm at (-80, -100, -60) has no voxel inside any run's brain mask (18 runs; the first: "
+                                       + "sub-01_ses-baseline's derivatives/fmriprep/sub-01/ses-baseline/func/"
+                                       + "sub-01_ses-baseline_task-rest_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz): cleaning keeps only the mask's voxels, "
+                                       + "so every connectivity task would stop; check the coordinates (world mm, in the run's space)"), r.stderr)
+
+        // Masked with no mask, every voxel of the grid is kept: neither seed misses a run.
+        XCTAssertTrue(text.contains(#""mask": "brain""#))
+        let unmasked = try validate(text: text.replacingOccurrences(of: #""mask": "brain""#, with: #""mask": "none""#), as: "outside-mask.json")
+        XCTAssertEqual(unmasked.problems, [], unmasked.result.stderr)
+        // The mask restored, only the corner sphere misses.
+        try original.write(to: URL(fileURLWithPath: path))
+        let restored = try validate(text: text, as: "outside-mask.json").problems
+        XCTAssertEqual(restored.count, 1, restored.joined(separator: "\n"))
+        XCTAssertTrue(restored.first?.contains("seeds[6].sphere: ") ?? false, restored.joined(separator: "\n"))
+    }
+
     /// A qc stage's max_mean_fd needs each run's framewise displacement: runs whose confounds have
     /// neither the column nor the six motion columns are named before anything runs (the qc stage
     /// would stop after every run was cleaned), once.

@@ -27,10 +27,21 @@ struct RegionGridCheck {
         }
     }
 
-    /// Reports each region of `regions` (`key`: its spec key, e.g. `seeds[2].label`) that has no
-    /// voxel on a grid; `atlas` and `atlasLabels` are the stage's (spec-relative; "" for none).
-    func check(_ regions: [(key: String, source: Source)], atlas: String, atlasLabels: String, stage: StageSpec, study: StudyCheck) {
-        guard !grids.isEmpty, !regions.isEmpty else { return }
+    /// A region as this check draws it on each grid.
+    struct Drawn {
+        /// What the region is, as the messages name it (`atlas label 'X' (value 6 in a.nii.gz)`).
+        var what: String
+        /// Its voxels on each grid (indices into the grid, ascending), as the stage draws it.
+        var voxels: [[Int]]
+    }
+
+    /// Each region of `regions` drawn on every grid, as the stage that draws it does (a sphere by
+    /// nilearn's rule, an atlas label or a mask resampled by nearest neighbour); nil for a region
+    /// this check cannot draw (an unreadable atlas or mask, a label the atlas does not have: the
+    /// stage's other checks report those). `atlas` and `atlasLabels` are the stage's
+    /// (spec-relative; "" for none).
+    func draw(_ regions: [(key: String, source: Source)], atlas: String, atlasLabels: String, study: StudyCheck) -> [Drawn?] {
+        guard !grids.isEmpty else { return regions.map { _ in nil } }
         func readable(_ path: String) -> String? {
             guard !path.isEmpty, case .regular = FileSystem.kind(of: study.path(path)) else { return nil }
             return study.path(path)
@@ -39,37 +50,54 @@ struct RegionGridCheck {
         let image: AtlasLabels? = labelled ? readable(atlas).flatMap { path in
             study.memo("region atlas: \(path)") { Self.isVolume(path) ? try? AtlasLabels.read(image: path, table: readable(atlasLabels)) : nil }
         } : nil
-        var labelsOn: [Int: Set<Int>] = [:]
-        func labels(on g: Int) -> Set<Int> {
+        var labelsOn: [Int: [Int]] = [:]
+        func labels(on g: Int) -> [Int] {
             if let known = labelsOn[g] { return known }
-            let found = Set(image!.resampled(to: grids[g].grid.shape, affine: grids[g].grid.affine))
+            let found = image!.resampled(to: grids[g].grid.shape, affine: grids[g].grid.affine)
             labelsOn[g] = found
             return found
         }
-        for (key, source) in regions {
-            let what: String
-            let empty: [Int]
+        return regions.map { _, source -> Drawn? in
             switch source {
             case .sphere(let centre, let radius):
-                guard centre.count == 3 else { continue }
-                what = "no voxel of the data grid lies within \(JSONValue.format(number: radius)) mm of "
-                    + "(\(centre.map { JSONValue.format(number: $0) }.joined(separator: ", ")))"
-                empty = grids.indices.filter { g in
-                    SeedGeometry.sphere(centre: centre, radius: radius, shape: grids[g].grid.shape, affine: grids[g].grid.affine).isEmpty
-                }
+                guard centre.count == 3 else { return nil }
+                return Drawn(what: "sphere of \(JSONValue.format(number: radius)) mm at \(Self.point(centre))",
+                             voxels: grids.map { SeedGeometry.sphere(centre: centre, radius: radius, shape: $0.grid.shape, affine: $0.grid.affine) })
             case .label(let label):
-                guard let image, let value = try? image.value(of: label) else { continue }
-                what = "atlas label '\(label)' (value \(value) in \(atlas)) has no voxel on the data grid once resampled to it (nearest neighbour)"
-                empty = grids.indices.filter { !labels(on: $0).contains(value) }
+                guard let image, let value = try? image.value(of: label) else { return nil }
+                return Drawn(what: "atlas label '\(label)' (value \(value) in \(atlas))",
+                             voxels: grids.indices.map { g in let l = labels(on: g); return l.indices.filter { l[$0] == value } })
             case .mask(let path, let positive):
                 guard let file = readable(path),
-                      let mask = study.memo("region mask: \(file)", { Self.isVolume(file) ? try? NIfTIFile.read(file, as: Float.self) : nil }) else { continue }
-                what = "mask \(path) has no \(positive ? "positive" : "non-zero") voxel on the data grid once resampled to it (nearest neighbour)"
-                empty = grids.indices.filter { g in
-                    !SeedGeometry.resampleNearest(mask.data, shape: Array(mask.shape.prefix(3)), affine: mask.affine,
-                                                  to: grids[g].grid.shape, affine: grids[g].grid.affine).contains { positive ? $0 > 0 : $0 != 0 }
-                }
+                      let mask = study.memo("region mask: \(file)", { Self.isVolume(file) ? try? NIfTIFile.read(file, as: Float.self) : nil }) else { return nil }
+                return Drawn(what: "mask \(path)", voxels: grids.map { grid in
+                    let values = SeedGeometry.resampleNearest(mask.data, shape: Array(mask.shape.prefix(3)), affine: mask.affine,
+                                                              to: grid.grid.shape, affine: grid.grid.affine)
+                    return values.indices.filter { positive ? values[$0] > 0 : values[$0] != 0 }
+                })
             }
+        }
+    }
+
+    /// Reports each region of `regions` (`key`: its spec key, e.g. `seeds[2].label`) that has no
+    /// voxel on a grid; `atlas` and `atlasLabels` are the stage's (spec-relative; "" for none).
+    /// Returns the regions as drawn (`draw`).
+    @discardableResult
+    func check(_ regions: [(key: String, source: Source)], atlas: String, atlasLabels: String, stage: StageSpec, study: StudyCheck) -> [Drawn?] {
+        guard !grids.isEmpty, !regions.isEmpty else { return regions.map { _ in nil } }
+        let drawn = draw(regions, atlas: atlas, atlasLabels: atlasLabels, study: study)
+        for ((key, source), region) in zip(regions, drawn) {
+            guard let region else { continue }
+            let what: String
+            switch source {
+            case .sphere(let centre, let radius):
+                what = "no voxel of the data grid lies within \(JSONValue.format(number: radius)) mm of \(Self.point(centre))"
+            case .label:
+                what = region.what + " has no voxel on the data grid once resampled to it (nearest neighbour)"
+            case .mask(_, let positive):
+                what = region.what + " has no \(positive ? "positive" : "non-zero") voxel on the data grid once resampled to it (nearest neighbour)"
+            }
+            let empty = grids.indices.filter { region.voxels[$0].isEmpty }
             guard let g = empty.first, let run = grids[g].runs.first else { continue }
             let others = empty.flatMap { grids[$0].runs }.dropFirst().map(\.label)
             study.report(stage, key, what + ": \(run.label)'s run \(run.files["bold"] ?? run.label) spans " + Self.extent(grids[g].grid)
@@ -78,6 +106,59 @@ struct RegionGridCheck {
                          + (empty.count < grids.count ? " (\(grids.count - empty.count) of the runs' \(grids.count) grids \(grids.count - empty.count == 1 ? "has" : "have") one: "
                             + "those runs are on other grids)" : "")
                          + (key.hasSuffix("sphere") && empty.count == grids.count ? "; check the coordinates (world mm, in the run's space)" : ""))
+        }
+        return drawn
+    }
+
+    /// Reports each seed (`regions`, drawn by `check`) that has voxels on a run's grid but none
+    /// inside the run's mask (`mask`: its spec-relative path, nil for none; `noun`: "brain mask" or
+    /// "mask"), whose values must exceed `threshold`. Cleaning keeps only the mask's voxels, so
+    /// that run's connectivity task would stop (`SeedDefinition.voxelPositions`), after the run was
+    /// cleaned. The masks are read once each (a study-wide mask file once), in parallel; one that
+    /// cannot be read here is left to the run, which reports it. Each seed is reported once, with
+    /// the runs it misses.
+    func checkInsideMasks(_ regions: [(key: String, source: Source)], drawn: [Drawn?], mask: (CleanKind.RunSurvey.Run) -> String?,
+                          noun: String, threshold: Double, stage: StageSpec, study: StudyCheck) {
+        let wanted = drawn.indices.filter { drawn[$0] != nil }
+        guard !wanted.isEmpty else { return }
+        // One read per mask file and grid: (grid, path) -> the runs that use it.
+        var uses: [(g: Int, path: String, runs: [CleanKind.RunSurvey.Run])] = []
+        var index: [String: Int] = [:]
+        for g in grids.indices {
+            for run in grids[g].runs {
+                guard let path = mask(run) else { continue }
+                let id = "\(g)\u{0}\(path)"
+                if let i = index[id] { uses[i].runs.append(run) } else { index[id] = uses.count; uses.append((g, path, [run])) }
+            }
+        }
+        let limit = Float(threshold)
+        // For each use, the regions (positions in `wanted`) with voxels on the grid and none inside.
+        let missing: [[Int]] = parallelMap(uses.count, block: 4) { u in
+            let (g, path, _) = uses[u]
+            let file = study.path(path)
+            guard case .regular = FileSystem.kind(of: file), Self.isVolume(file),
+                  let image = try? NIfTIFile.read(file, as: Float.self) else { return [] }
+            let values = SeedGeometry.resampleNearest(image.data, shape: Array(image.shape.prefix(3)), affine: image.affine,
+                                                      to: grids[g].grid.shape, affine: grids[g].grid.affine)
+            return wanted.indices.filter { w in
+                let voxels = drawn[wanted[w]]!.voxels[g]
+                return !voxels.isEmpty && !voxels.contains { values[$0] > limit }
+            }
+        }
+        for (w, r) in wanted.enumerated() {
+            let hits = uses.indices.filter { missing[$0].contains(w) }
+            guard let first = hits.first else { continue }
+            let runs = hits.flatMap { uses[$0].runs }.map(\.label)
+            let total = grids.reduce(0) { $0 + $1.runs.count }
+            let key = regions[r].key
+            study.report(stage, key, "the \(drawn[r]!.what) has no voxel inside "
+                         + (runs.count == total ? "any run's \(noun) (\(total) run\(total == 1 ? "" : "s"); the first: \(runs[0])'s \(uses[first].path))"
+                            : "the \(noun) of \(runs.count) of the \(total) runs: \(runs[0])'s \(uses[first].path)"
+                              + (runs.count > 1 ? "; also \(GroupLevelCheck.list(Array(runs.dropFirst())))" : ""))
+                         + (threshold > 0 ? " (values above mask_threshold \(JSONValue.format(number: threshold)))" : "")
+                         + ": cleaning keeps only the mask's voxels, so "
+                         + (runs.count == total ? "every" : runs.count == 1 ? "that run's" : "those runs'") + " connectivity task would stop"
+                         + (key.hasSuffix("sphere") ? "; check the coordinates (world mm, in the run's space)" : ""))
         }
     }
 
@@ -90,6 +171,9 @@ struct RegionGridCheck {
         guard shape.count <= 3 || shape.dropFirst(3).allSatisfy({ $0 == 1 }) else { return false }
         return shape.prefix(3).reduce(1.0) { $0 * Double(max($1, 1)) } <= Double(1 << 28)
     }
+
+    /// A point in world mm, as the spec writes it: `(-22, -4, -18)`.
+    static func point(_ xyz: [Double]) -> String { "(" + xyz.map { JSONValue.format(number: $0) }.joined(separator: ", ") + ")" }
 
     /// The grid's extent in world mm: its corner voxels' centres through the affine.
     static func extent(_ grid: CleanKind.RunSurvey.Grid) -> String {

@@ -172,8 +172,8 @@ public struct ConnectivityKind: TypedStageKind {
         }
     }
 
-    /// Every seed against every run's grid (`RegionGridCheck`): the runs of the `clean` stage read
-    /// first in `from`; nothing when they come from an upstream stage's files.
+    /// Every seed against every run's grid and mask (`RegionGridCheck`): the runs of the `clean`
+    /// stage read first in `from`; nothing when they come from an upstream stage's files.
     private func checkSeedsOnGrids(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         guard !p.seeds.isEmpty, let name = stage.from.first, let up = study.stage(name), let clean = up.kind as? CleanKind else { return }
         let seeds = p.seeds.enumerated().map { i, seed -> (key: String, source: RegionGridCheck.Source) in
@@ -183,8 +183,13 @@ public struct ConnectivityKind: TypedStageKind {
             case .maskFile(let path): ("seeds[\(i)].mask", .mask(path, positive: true))
             }
         }
-        RegionGridCheck(runs: clean.survey(clean.typed(up), stage: up, study: study).runs)
-            .check(seeds, atlas: p.atlas, atlasLabels: p.atlasLabels, stage: stage, study: study)
+        let cleaning = clean.typed(up)
+        let check = RegionGridCheck(runs: clean.survey(cleaning, stage: up, study: study).runs)
+        let drawn = check.check(seeds, atlas: p.atlas, atlasLabels: p.atlasLabels, stage: stage, study: study)
+        // The mask cleaning reads (`CleanKind.run`): a mask file, or the run's brain mask.
+        guard !["none", "epi"].contains(cleaning.mask) else { return }
+        check.checkInsideMasks(seeds, drawn: drawn, mask: { $0.files["mask_file"] ?? $0.files["brain_mask"] },
+                               noun: cleaning.mask == "brain" ? "brain mask" : "mask", threshold: cleaning.maskThreshold, stage: stage, study: study)
     }
 
     public func run(_ p: Parameters, _ context: TaskContext) throws {
