@@ -386,6 +386,18 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertTrue(found.contains("responders_followup.regions: regions name atlas labels but the stage has no atlas: set atlas and atlas_labels, "
                                      + "or read a synth_cohort stage"), roi.stderr)
         XCTAssertTrue(found.contains { $0.hasPrefix("responders_followup.regions[3].mask: mask atlases/speck_odd.nii.gz has no non-zero voxel") }, roi.stderr)
+
+        // Resampling, the regions are drawn on the grid of the first map QC keeps, one of the
+        // compared runs' grids: a region on none of them is reported the same.
+        let (resampled, resampledProblems) = try validate(text: text.replacingOccurrences(of: "\"group\": \"responder\",\n      " + regions,
+                                  with: "\"group\": \"responder\", \"resample\": \"linear\",\n      " + #""regions": [{"name": "baselineCluster", "cluster": 1}, {"name": "far", "sphere": [0, 0, 500], "radius": 5}, "#
+                                    + #"{"name": "lab", "label": "SFA_right"}, {"name": "speckle", "mask": "atlases/speck_odd.nii.gz"}, "#
+                                    + #"{"name": "negative", "mask": "atlases/speck_negative.nii.gz"}],"#), as: "bad-seeds.json")
+        XCTAssertEqual(resampled.status, 2, resampled.stderr)
+        // The same problems, each naming every compared run's grid (one here) that lacks the region.
+        func head(_ problem: String) -> String { problem.components(separatedBy: " spans ").first! }
+        XCTAssertEqual(resampledProblems.map { head($0.components(separatedBy: " stages.").last!) }, found.map(head), resampled.stderr)
+        XCTAssertTrue(resampledProblems.contains { $0.contains("regions[1].sphere: ") && $0.contains("; also for 11 other runs: ") }, resampled.stderr)
     }
 
     /// A seed on the data grid but outside a run's brain mask would stop that run's connectivity

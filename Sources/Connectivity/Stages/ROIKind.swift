@@ -243,18 +243,26 @@ public struct ROIKind: TypedStageKind {
         }
         // Label, sphere and mask regions are drawn on the maps' grid: without resampling, the one
         // grid of the runs it compares (the grid check above names any other), so the first
-        // subject's pre run's. With resampling, the grid depends on which map QC keeps first.
-        if p.maps.isEmpty, p.resampling == .none, let runs = names.comparedRuns(compared: compared),
-           let first = runs.filter({ $0.session == p.pre }).min(by: { $0.subject < $1.subject }) {
-            let regions = p.regions.enumerated().compactMap { i, region -> (key: String, source: RegionGridCheck.Source)? in
-                switch region.source {
-                case .label(let label): ("regions[\(i)].label", .label(label))
-                case .sphere(let centre, let radius): ("regions[\(i)].sphere", .sphere(centre: centre, radius: radius))
-                case .mask(let path): ("regions[\(i)].mask", .mask(path, positive: false))
-                case .cluster: nil
-                }
+        // subject's pre run's. With resampling, the grid of the first map QC keeps, which is
+        // not known yet: one of the compared runs' grids, so a region with no voxel on any of them
+        // is reported.
+        guard p.maps.isEmpty, let runs = names.comparedRuns(compared: compared) else { return }
+        let regions = p.regions.enumerated().compactMap { i, region -> (key: String, source: RegionGridCheck.Source)? in
+            switch region.source {
+            case .label(let label): ("regions[\(i)].label", .label(label))
+            case .sphere(let centre, let radius): ("regions[\(i)].sphere", .sphere(centre: centre, radius: radius))
+            case .mask(let path): ("regions[\(i)].mask", .mask(path, positive: false))
+            case .cluster: nil
             }
+        }
+        if p.resampling == .none {
+            guard let first = runs.filter({ $0.session == p.pre }).min(by: { $0.subject < $1.subject }) else { return }
             RegionGridCheck(runs: [first.run]).check(regions, atlas: p.atlas, atlasLabels: p.atlasLabels, stage: stage, study: study)
+        } else {
+            let grids = RegionGridCheck(runs: runs.map(\.run))
+            let drawn = grids.draw(regions, atlas: p.atlas, atlasLabels: p.atlasLabels, study: study)
+            let lost = regions.indices.filter { drawn[$0]?.voxels.allSatisfy(\.isEmpty) ?? false }
+            grids.check(lost.map { regions[$0] }, atlas: p.atlas, atlasLabels: p.atlasLabels, stage: stage, study: study)
         }
     }
 
