@@ -400,6 +400,37 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertTrue(resampledProblems.contains { $0.contains("regions[1].sphere: ") && $0.contains("; also for 11 other runs: ") }, resampled.stderr)
     }
 
+    /// Two mistakes that stopped a stage only after the work before it: an roi cluster of a
+    /// contrast its group stage does not test (after the group stage's permutations), and a
+    /// stage's own participants table without a row for a subject whose maps it reads (after
+    /// every scan was processed).
+    func testAContrastNotTestedAndASubjectMissingFromAStagesTableAreSpecErrors() throws {
+        let participants = try String(contentsOf: Self.root.appendingPathComponent("participants.tsv"), encoding: .utf8)
+        let lines = participants.split(separator: "\n", omittingEmptySubsequences: false)
+        XCTAssertEqual(lines.filter { $0.hasPrefix("sub-03\t") }.count, 1)
+        try lines.filter { !$0.hasPrefix("sub-03\t") }.joined(separator: "\n")
+            .write(to: Self.root.appendingPathComponent("clinical.tsv"), atomically: false, encoding: .utf8)
+        var text = try String(contentsOf: Self.spec, encoding: .utf8)
+        let table = #""kind": "group", "from": "connectivity", "participants": "participants.tsv""#
+        XCTAssertEqual(text.components(separatedBy: table).count, 4, "three group stages")
+        text = text.replacingOccurrences(of: table, with: #""kind": "group", "from": "connectivity", "participants": "clinical.tsv""#)
+        let region = #""regions": [{"name": "baselineCluster", "cluster": 1}],"#
+        text = text.replacingOccurrences(of: region, with: #""regions": [{"name": "baselineCluster", "cluster": 1, "contrast": "responder < nonresponder"}],"#)
+        let (r, problems) = try validate(text: text, as: "late.json")
+        XCTAssertEqual(r.status, 2, r.stderr)
+        let found = problems.map { $0.components(separatedBy: " stages.").last! }
+        XCTAssertEqual(found.count, 5, r.stderr)
+        for stage in ["responders_baseline", "anxiety_baseline", "improvement_baseline"] {
+            XCTAssertTrue(found.contains("\(stage).participants: clinical.tsv has no row for 1 of the cohort's subjects whose maps the stage reads: sub-03; "
+                                         + "the stage would stop at the first of them after every scan was processed: add their rows, or leave them out of the cohort"),
+                          r.stderr)
+        }
+        XCTAssertTrue(found.contains("responders_followup.regions[0].contrast: stage responders_baseline tests no contrast 'responder < nonresponder' "
+                                     + "(did you mean 'responder > nonresponder'?); its contrasts: 'responder > nonresponder'"), r.stderr)
+        XCTAssertTrue(found.contains("anxiety_followup.regions[0].contrast: stage anxiety_baseline tests no contrast 'responder < nonresponder'; "
+                                     + "its contrasts: 'anxious > nonanxious'"), r.stderr)
+    }
+
     /// A seed on the data grid but outside a run's brain mask would stop that run's connectivity
     /// task after the run was cleaned (cleaning keeps only the mask's voxels): each such seed is
     /// named before anything runs, once, with the runs it misses; a stage that masks with no mask

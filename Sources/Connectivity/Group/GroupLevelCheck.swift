@@ -206,6 +206,26 @@ final class GroupLevelCheck {
         }
     }
 
+    /// Every subject whose maps the stage reads must have a row in its participants table: the
+    /// stage stops at the first without one (`StageInputs.filter`), after every scan was
+    /// processed. Those are the cohort's subjects with a scan at one of `read` (the sessions whose
+    /// maps the stage filters by the table; "" for any). Reported once, at `participants`.
+    func everySubjectInTable(read: [String]) {
+        guard let table, !readsMapsTable, !stage.from.isEmpty else { return }
+        let cohort = study.spec.cohort
+        let labels = Set(read.map { $0.hasPrefix("ses-") ? String($0.dropFirst(4)) : $0 })
+        let missing = cohort.subjects.filter { s in
+            table.rows[s] == nil && cohort.scans(of: s).contains { scan in
+                guard case .scan(_, let session, _) = scan else { return false }
+                return labels.contains("") || labels.contains(session ?? "")
+            }
+        }
+        guard !missing.isEmpty else { return }
+        study.report(stage, "participants", "\(Self.name(table)) has no row for \(missing.count) of the cohort's subjects whose maps the stage reads: "
+                     + Self.list(missing.map { "sub-\($0)" }) + "; the stage would stop at the first of them after every scan was processed: "
+                     + "add their rows, or leave them out of the cohort")
+    }
+
     /// Whether the stage reads a maps table (`mapsSource`): its subjects are the table's, which the
     /// cohort need not list.
     var readsMapsTable = false

@@ -114,6 +114,7 @@ public struct LongitudinalKind: TypedStageKind {
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         let names = GroupLevelCheck(stage: stage, study: study, participants: p.participants, include: p.include)
         names.mapsSource(maps: p.maps, seed: p.seed, sessions: [(p.pre, "pre"), (p.post, "post")])
+        names.everySubjectInTable(read: [p.pre, p.post])
         // A subject with one of the two sessions is left out (or, with missing_session: error, named).
         if p.maps.isEmpty { names.sessions = [p.pre, p.post] }
         names.grids(resampling: p.inference.resampling, maps: p.maps)

@@ -143,14 +143,23 @@ extension ROIKind {
         try OutputJSON.decode(GroupSummary.self, from: url, as: "a group stage summary")
     }
 
-    /// Plan-time checks of cluster regions: they need a `group` stage in `from`; refit without
-    /// each subject (`leave_one_out`), they need the group stage's maps, so both stages read a
-    /// connectivity stage, or both the same maps table.
+    /// Plan-time checks of cluster regions: they need a `group` stage in `from`, which tests the
+    /// `contrast` they name; refit without each subject (`leave_one_out`), they need the group
+    /// stage's maps, so both stages read a connectivity stage, or both the same maps table.
     func checkClusterSource(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         guard let i = p.regions.firstIndex(where: { if case .cluster = $0.source { return true }; return false }) else { return }
         guard let group = stage.from.lazy.compactMap(study.stage).first(where: { $0.kind is GroupKind }) else {
             study.report(stage, "regions[\(i)].cluster", "a cluster region needs a group stage in from")
             return
+        }
+        // A cluster of a contrast the group stage does not test would stop this stage after the
+        // group stage's permutations.
+        let contrasts = (group.kind as! GroupKind).typed(group).contrasts
+        for (j, region) in p.regions.enumerated() {
+            if case .cluster(_, let wanted?) = region.source, !contrasts.contains(wanted) {
+                study.report(stage, "regions[\(j)].contrast", "stage \(group.name) tests no contrast '\(wanted)'"
+                             + EditDistance.didYouMean(wanted, among: contrasts) + "; its contrasts: \(GroupLevelCheck.list(contrasts.map { "'\($0)'" }))")
+            }
         }
         guard p.leaveOneOut else { return }
         let groupMaps = (group.kind as! GroupKind).typed(group).maps
