@@ -400,6 +400,42 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertTrue(resampledProblems.contains { $0.contains("regions[1].sphere: ") && $0.contains("; also for 11 other runs: ") }, resampled.stderr)
     }
 
+    /// Every atlas a stage sets is read as its task reads it, labels named or not: one resampled
+    /// with interpolation, a 4-D (probabilistic) one and a label table with a bad line stopped
+    /// every task that read them, after the work before; each is named at its key, once.
+    func testAnAtlasThatIsNotALabelImageIsASpecError() throws {
+        let atlases = Self.root.appendingPathComponent("atlases")
+        let atlas = try NIfTIFile.read(atlases.appendingPathComponent("amygdala_subregions_2mm.nii.gz").path, as: Float.self)
+        let first = try XCTUnwrap(atlas.data.firstIndex { $0 > 0 })
+        var interpolated = atlas.data
+        interpolated[first] += 0.25
+        try NIfTIFile.write(NIfTIImage(shape: atlas.shape, affine: atlas.affine, data: interpolated),
+                            to: atlases.appendingPathComponent("interpolated.nii.gz").path)
+        try NIfTIFile.write(NIfTIImage(shape: atlas.shape + [2], affine: atlas.affine, data: atlas.data + atlas.data),
+                            to: atlases.appendingPathComponent("probabilistic.nii.gz").path)
+        try "index\tname\n1\tLBA_left\nx\ty\n".write(to: atlases.appendingPathComponent("broken.tsv"), atomically: false, encoding: .utf8)
+        var text = try String(contentsOf: Self.spec, encoding: .utf8)
+        for (from, to) in [(#""atlas": "atlases/amygdala_subregions_2mm.nii.gz""#, #""atlas": "atlases/interpolated.nii.gz""#),
+                           (#""atlas_labels": "atlases/amygdala_subregions.tsv""#, #""atlas_labels": "atlases/broken.tsv""#)] {
+            XCTAssertEqual(text.components(separatedBy: from).count, 2, from)
+            text = text.replacingOccurrences(of: from, with: to)
+        }
+        let peaks = #""atlas": "atlases/peak_labels_2mm.nii.gz""#
+        let at = try XCTUnwrap(text.range(of: peaks))
+        text.replaceSubrange(at, with: #""atlas": "atlases/probabilistic.nii.gz""#)
+        let (r, problems) = try validate(text: text, as: "atlases.json")
+        XCTAssertEqual(r.status, 2, r.stderr)
+        let found = problems.map { $0.components(separatedBy: " stages.").last! }
+        let nx = atlas.shape[0], ny = atlas.shape[1]
+        XCTAssertEqual(found.sorted(), [
+            "connectivity.atlas: atlases/interpolated.nii.gz: voxel (\(first % nx), \(first / nx % ny), \(first / (nx * ny))) holds "
+                + "\(atlas.data[first] + 0.25); a label image holds whole numbers in 0...2147483647 "
+                + "(was it resampled with interpolation? resample a label image by nearest neighbour)",
+            "connectivity.atlas_labels: atlases/broken.tsv: line 3: expected an index and a name",
+            "responders_baseline.atlas: atlases/probabilistic.nii.gz: dim: an atlas must be a 3-D label image, got [\(atlas.shape.map(String.init).joined(separator: ", ")), 2]",
+        ], r.stderr)
+    }
+
     /// Two mistakes that stopped a stage only after the work before it: an roi cluster of a
     /// contrast its group stage does not test (after the group stage's permutations), and a
     /// stage's own participants table without a row for a subject whose maps it reads (after

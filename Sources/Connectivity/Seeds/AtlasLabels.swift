@@ -33,7 +33,9 @@ public struct AtlasLabels: Sendable {
         var labels = [Int](repeating: 0, count: nifti.data.count)
         for (i, v) in nifti.data.enumerated() {
             guard v.isFinite, v >= 0, v == v.rounded(), v <= Float(Int32.max) else {
-                throw InputError(path: image, "voxel \(i) holds \(v); a label image holds whole numbers in 0...2147483647")
+                let nx = nifti.shape[0], ny = nifti.shape[1]
+                throw InputError(path: image, "voxel (\(i % nx), \(i / nx % ny), \(i / (nx * ny))) holds \(v); a label image holds whole numbers "
+                                 + "in 0...2147483647 (was it resampled with interpolation? resample a label image by nearest neighbour)")
             }
             labels[i] = Int(v)
         }

@@ -1,3 +1,4 @@
+import NIfTI
 import PipelineEngine
 
 /// The label names a stage's atlas will have, for plan-time checks: from its label table, or
@@ -9,10 +10,13 @@ enum AtlasNames {
         if !table.isEmpty {
             let path = study.path(table)
             guard case .regular = FileSystem.kind(of: path) else { return nil }
-            do { return try AtlasLabels.readTable(path) } catch let e as InputError {
-                study.report(stage, key, e.description)
-                return nil
-            } catch { return nil }
+            // Read, and a problem reported, once per stage however many of its checks ask.
+            return study.memo("atlas table: \(stage.name)\u{0}\(path)") { () -> [Int: String]? in
+                do { return try AtlasLabels.readTable(path) } catch let e as InputError {
+                    study.report(stage, key, InputError(path: e.path == path ? table : e.path, field: e.field, e.message).description)
+                    return nil
+                } catch { return nil }
+            }
         }
         if atlas.isEmpty, GroupLevelCheck.synthCohort(of: stage, in: study) != nil {
             return Dictionary(uniqueKeysWithValues: SynthAtlas.regions.map { ($0.index, $0.name) })
@@ -28,5 +32,36 @@ enum AtlasNames {
         let all = names.keys.sorted().compactMap { names[$0] }
         study.report(stage, key, "the atlas has no label '\(label)'" + EditDistance.didYouMean(label, among: all)
                      + "; labels: \(GroupLevelCheck.list(all))")
+    }
+
+    /// The stage's `atlas` image and `atlas_labels` table as its task reads them
+    /// (`AtlasLabels.read`), whenever they are set, labels named or not: a 3-D (or one-volume)
+    /// image of whole numbers, and a table of indices and names. A probabilistic (4-D) atlas, or
+    /// one resampled with interpolation, would stop every task that reads it, after the work
+    /// before them. The image is read once per check (at most 2^28 voxels: a larger one is left to
+    /// the task); a missing file is reported by the checks of the stage's sources.
+    static func checkFiles(atlas: String, table: String, stage: StageSpec, study: StudyCheck) {
+        if !atlas.isEmpty, case .regular = FileSystem.kind(of: study.path(atlas)) {
+            let path = study.path(atlas)
+            let problem: String? = study.memo("atlas image: \(path)") {
+                let header: NIfTIHeader
+                do { header = try NIfTIFile.readHeader(path).header } catch {
+                    return InputError(path: atlas, "cannot be read as a NIfTI label image: \(ErrorReason.of(error))").description
+                }
+                let shape = header.shape
+                guard shape.count == 3 || (shape.count == 4 && shape[3] == 1) else {
+                    return InputError(path: atlas, field: "dim", "an atlas must be a 3-D label image, got \(shape)").description
+                }
+                guard RegionGridCheck.isVolume(path) else { return nil }
+                do { _ = try AtlasLabels.read(image: path, table: nil) } catch let e as InputError {
+                    return InputError(path: atlas, field: e.field, e.message).description
+                } catch {
+                    return InputError(path: atlas, "cannot be read as a NIfTI label image: \(ErrorReason.of(error))").description
+                }
+                return nil
+            }
+            if let problem { study.report(stage, "atlas", problem) }
+        }
+        if !table.isEmpty { _ = names(table: table, atlas: atlas, stage: stage, study: study, key: "atlas_labels") }
     }
 }

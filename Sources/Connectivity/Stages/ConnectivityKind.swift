@@ -157,6 +157,7 @@ public struct ConnectivityKind: TypedStageKind {
     /// Seed labels against the atlas's label table (or the synthetic atlas), and every seed against
     /// every run's grid, at spec time.
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
+        AtlasNames.checkFiles(atlas: p.atlas, table: p.atlasLabels, stage: stage, study: study)
         checkSeedsOnGrids(p, stage: stage, study: study)
         let labels = p.seeds.enumerated().compactMap { i, seed -> (String, String)? in
             if case .atlasLabel(let label) = seed.source { return (label, "seeds[\(i)].label") }

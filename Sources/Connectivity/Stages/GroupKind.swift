@@ -99,6 +99,7 @@ public struct GroupKind: TypedStageKind {
         let names = GroupLevelCheck(stage: stage, study: study, participants: p.participants, include: p.include)
         names.mapsSource(maps: p.maps, seed: p.seed, sessions: [(p.session, "session")])
         names.everySubjectInTable(read: [p.session])
+        AtlasNames.checkFiles(atlas: p.inference.atlas, table: p.inference.atlasLabels, stage: stage, study: study)
         if p.maps.isEmpty && !p.session.isEmpty { names.sessions = [p.session] }
         names.grids(resampling: p.inference.resampling, maps: p.maps)
         // A group test needs 3 subjects; the stage reads at most these (a mistake in a session or

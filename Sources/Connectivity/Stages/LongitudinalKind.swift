@@ -115,6 +115,7 @@ public struct LongitudinalKind: TypedStageKind {
         let names = GroupLevelCheck(stage: stage, study: study, participants: p.participants, include: p.include)
         names.mapsSource(maps: p.maps, seed: p.seed, sessions: [(p.pre, "pre"), (p.post, "post")])
         names.everySubjectInTable(read: [p.pre, p.post])
+        AtlasNames.checkFiles(atlas: p.inference.atlas, table: p.inference.atlasLabels, stage: stage, study: study)
         // A subject with one of the two sessions is left out (or, with missing_session: error, named).
         if p.maps.isEmpty { names.sessions = [p.pre, p.post] }
         names.grids(resampling: p.inference.resampling, maps: p.maps)

@@ -87,6 +87,7 @@ public struct QCKind: TypedStageKind {
             study.report(stage, "from", "a qc stage reads a clean stage first")
             return
         }
+        AtlasNames.checkFiles(atlas: p.atlas, table: "", stage: stage, study: study)
         let readsConnectivity = stage.from.contains { study.stage($0)?.kind is ConnectivityKind }
         if p.minSeedCoverage != nil && !readsConnectivity {
             study.report(stage, "min_seed_coverage", "seed coverage comes from a connectivity stage: add one to from, or remove the rule")

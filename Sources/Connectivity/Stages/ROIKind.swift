@@ -217,6 +217,7 @@ public struct ROIKind: TypedStageKind {
         names.requiredSessions = [p.pre]  // a subject with a pre map is read; its post map may be missing
         names.mapsSource(maps: p.maps, seed: p.seed, sessions: p.sessions)
         names.everySubjectInTable(read: [p.pre])
+        AtlasNames.checkFiles(atlas: p.atlas, table: p.atlasLabels, stage: stage, study: study)
         if p.maps.isEmpty && !p.pre.isEmpty { names.sessions = [p.pre] }
         let compared = [p.pre] + (p.post.isEmpty ? [] : [p.post])
         names.grids(resampling: p.resampling, maps: p.maps, compared: compared)
