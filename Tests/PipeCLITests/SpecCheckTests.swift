@@ -400,6 +400,25 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertTrue(resampledProblems.contains { $0.contains("regions[1].sphere: ") && $0.contains("; also for 11 other runs: ") }, resampled.stderr)
     }
 
+    /// A t contrast whose weights cancel, and an F test whose contrasts are not independent (its
+    /// contrast matrix rank deficient), stopped the group stage after its permutations: both are
+    /// named at their keys; an F test of independent contrasts is not.
+    func testAnEmptyContrastAndARankDeficientFTestAreSpecErrors() throws {
+        let contrasts = #""contrasts": ["anxious > nonanxious"]"#
+        let text = try String(contentsOf: Self.spec, encoding: .utf8)
+        XCTAssertEqual(text.components(separatedBy: contrasts).count, 2)
+        let (r, problems) = try validate(text: text.replacingOccurrences(of: contrasts, with: #""contrasts": ["anxious > nonanxious", "0.5*anxious - 0.5*anxious"], "#
+            + #""f_tests": [["anxious - nonanxious", "age"], ["anxious - nonanxious", "age", "2*age - 2*nonanxious + 2*anxious"], ["age", "0*age"]]"#),
+            as: "contrasts.json")
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(problems.map { $0.components(separatedBy: " stages.").last! }, [
+            #"anxiety_baseline.contrasts[1]: "0.5*anxious - 0.5*anxious" is empty: its weights cancel on every column; a contrast needs a non-zero weight"#,
+            #"anxiety_baseline.f_tests[1][2]: "2*age - 2*nonanxious + 2*anxious" is a combination of the test's contrasts before it "#
+                + #"("anxious - nonanxious", "age"), so the F contrast matrix is rank deficient; remove it (2 independent contrasts span the same test)"#,
+            #"anxiety_baseline.f_tests[2][1]: "0*age" is empty: its weights cancel on every column"#,
+        ], r.stderr)
+    }
+
     /// Every atlas a stage sets is read as its task reads it, labels named or not: one resampled
     /// with interpolation, a 4-D (probabilistic) one and a label table with a bad line stopped
     /// every task that read them, after the work before; each is named at its key, once.

@@ -182,6 +182,14 @@ final class GroupLevelCheck {
         }
         for (i, contrast) in contrasts.enumerated() { terms(contrast, at: "contrasts[\(i)]", among: names) }
         designColumns = names
+        // With interactions, the columns depend on which levels keep subjects (run time).
+        weighable = spec.interactions.isEmpty
+        for (i, contrast) in contrasts.enumerated() {
+            if let w = weights(contrast), w.allSatisfy({ $0 == 0 }) {
+                contrastProblem = true
+                study.report(stage, "contrasts[\(i)]", "\"\(contrast)\" is empty: its weights cancel on every column; a contrast needs a non-zero weight")
+            }
+        }
         var design: [(column: String, key: String, numeric: Bool)] = spec.group.map { [($0, "group", false)] } ?? []
         for (i, covariate) in spec.covariates.enumerated() { design.append((covariate, "covariates[\(i)]", true)) }
         for covariate in interacted.sorted() where !spec.covariates.contains(covariate) { design.append((covariate, "interactions", true)) }
@@ -308,14 +316,56 @@ final class GroupLevelCheck {
     }
 
     private var designColumns: [String] = []
+    /// Whether the design's columns are known now (`designColumns`: no interactions).
+    private var weighable = false
     /// Whether a contrast term named no design column.
     private var contrastProblem = false
 
-    /// Every term of the F-tests' contrasts names a design column.
+    /// A contrast's weights on `designColumns`, as `GroupDesign.contrast` builds them; nil when
+    /// they cannot be known now (interactions) or a term is not a column (reported).
+    private func weights(_ expression: String) -> [Double]? {
+        guard weighable, let terms = try? GroupDesign.contrastTerms(expression) else { return nil }
+        var w = [Double](repeating: 0, count: designColumns.count)
+        for (name, weight) in terms {
+            guard let i = designColumns.firstIndex(of: name) else { return nil }
+            w[i] += weight
+        }
+        return w
+    }
+
+    /// Every term of the F-tests' contrasts names a design column, and each test's contrasts are
+    /// linearly independent: a contrast that is zero or a combination of the test's earlier ones
+    /// makes the F contrast matrix rank deficient, which stopped the stage after every t
+    /// contrast's permutations.
     func fTests(_ tests: [[String]]) {
         guard !designColumns.isEmpty else { return }
         for (i, test) in tests.enumerated() {
-            for (j, contrast) in test.enumerated() { terms(contrast, at: "f_tests[\(i)][\(j)]", among: designColumns) }
+            var problem = false
+            for (j, contrast) in test.enumerated() {
+                let before = contrastProblem
+                terms(contrast, at: "f_tests[\(i)][\(j)]", among: designColumns)
+                if contrastProblem != before { problem = true }
+            }
+            guard !problem else { continue }
+            // Gram–Schmidt: each row's part orthogonal to the rows before it.
+            var basis: [[Double]] = []
+            for (j, contrast) in test.enumerated() {
+                guard var w = weights(contrast) else { break }
+                let norm = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                for b in basis {
+                    let dot = zip(w, b).reduce(0) { $0 + $1.0 * $1.1 }
+                    for k in w.indices { w[k] -= dot * b[k] }
+                }
+                let rest = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                guard norm > 0, rest > 1e-9 * norm else {
+                    study.report(stage, "f_tests[\(i)][\(j)]", norm == 0
+                        ? "\"\(contrast)\" is empty: its weights cancel on every column"
+                        : "\"\(contrast)\" is a combination of the test's contrasts before it (\(test[..<j].map { "\"\($0)\"" }.joined(separator: ", "))), "
+                          + "so the F contrast matrix is rank deficient; remove it (\(j) independent contrast\(j == 1 ? "" : "s") span the same test)")
+                    break
+                }
+                basis.append(w.map { $0 / rest })
+            }
         }
     }
 
