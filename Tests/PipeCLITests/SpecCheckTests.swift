@@ -455,6 +455,29 @@ final class SpecCheckTests: XCTestCase {
         ], r.stderr)
     }
 
+    /// A seed mask that cannot be read stopped every connectivity task, and a brain mask that
+    /// cannot be read its run's clean task: both are named before anything runs, the brain mask
+    /// at the clean stage's mask, once, with its run.
+    func testAnUnreadableSeedMaskOrBrainMaskIsASpecError() throws {
+        let func_ = Self.root.appendingPathComponent("derivatives/fmriprep/sub-06/ses-baseline/func")
+        let mask = func_.appendingPathComponent("sub-06_ses-baseline_task-rest_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz")
+        let original = try Data(contentsOf: mask)
+        defer { try? original.write(to: mask) }
+        try original.prefix(100).write(to: mask)  // a download cut short
+        try Data("not a nifti".utf8).write(to: Self.root.appendingPathComponent("atlases/junk.nii.gz"))
+        let (r, _, _) = try validate(replacing: #"{"name": "SFAright", "label": "SFA_right"}"#,
+                                     with: #"{"name": "SFAright", "label": "SFA_right"}, {"name": "junk", "mask": "atlases/junk.nii.gz"}"#)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        let problems = r.stderr.split(separator: "\n").filter { $0.contains("bad.json:") }.map { $0.components(separatedBy: " stages.").last! }
+        XCTAssertEqual(problems.sorted(), [
+            "clean.mask: the brain mask of 1 run is unusable: sub-06_ses-baseline's derivatives/fmriprep/sub-06/ses-baseline/func/"
+                + "sub-06_ses-baseline_task-rest_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz cannot be read: gzip stream ends early after "
+                + "78 decompressed bytes (truncated download?); cleaning would stop for that run",
+            "connectivity.seeds[6].mask: mask atlases/junk.nii.gz cannot be read: not a gzip file (expected magic bytes 1f 8b); "
+                + "is it an uncompressed .nii named .gz?",
+        ], r.stderr)
+    }
+
     /// Two mistakes that stopped a stage only after the work before it: an roi cluster of a
     /// contrast its group stage does not test (after the group stage's permutations), and a
     /// stage's own participants table without a row for a subject whose maps it reads (after

@@ -46,7 +46,7 @@ enum AtlasNames {
             let problem: String? = study.memo("atlas image: \(path)") {
                 let header: NIfTIHeader
                 do { header = try NIfTIFile.readHeader(path).header } catch {
-                    return InputError(path: atlas, "cannot be read as a NIfTI label image: \(ErrorReason.of(error))").description
+                    return InputError(path: atlas, "cannot be read as a NIfTI label image: \(NIfTIReadProblem(error).reason)").description
                 }
                 let shape = header.shape
                 guard shape.count == 3 || (shape.count == 4 && shape[3] == 1) else {
@@ -56,7 +56,7 @@ enum AtlasNames {
                 do { _ = try AtlasLabels.read(image: path, table: nil) } catch let e as InputError {
                     return InputError(path: atlas, field: e.field, e.message).description
                 } catch {
-                    return InputError(path: atlas, "cannot be read as a NIfTI label image: \(ErrorReason.of(error))").description
+                    return InputError(path: atlas, "cannot be read as a NIfTI label image: \(NIfTIReadProblem(error).reason)").description
                 }
                 return nil
             }

@@ -33,6 +33,8 @@ struct RegionGridCheck {
         var what: String
         /// Its voxels on each grid (indices into the grid, ascending), as the stage draws it.
         var voxels: [[Int]]
+        /// Why its mask file cannot be read, as the stage would fail to read it (no voxels then).
+        var problem: String? = nil
     }
 
     /// Each region of `regions` drawn on every grid, as the stage that draws it does (a sphere by
@@ -69,7 +71,11 @@ struct RegionGridCheck {
                              voxels: grids.indices.map { g in let l = labels(on: g); return l.indices.filter { l[$0] == value } })
             case .mask(let path, let positive):
                 guard let file = readable(path),
-                      let mask = study.memo("region mask: \(file)", { Self.isVolume(file) ? try? NIfTIFile.read(file, as: Float.self) : nil }) else { return nil }
+                      let read = study.memo("region mask: \(file)", { Self.readMask(file) }) else { return nil }
+                guard case .success(let mask) = read else {
+                    if case .failure(let problem) = read { return Drawn(what: "mask \(path)", voxels: [], problem: problem.reason) }
+                    return nil
+                }
                 return Drawn(what: "mask \(path)", voxels: grids.map { grid in
                     let values = SeedGeometry.resampleNearest(mask.data, shape: Array(mask.shape.prefix(3)), affine: mask.affine,
                                                               to: grid.grid.shape, affine: grid.grid.affine)
@@ -88,6 +94,10 @@ struct RegionGridCheck {
         let drawn = draw(regions, atlas: atlas, atlasLabels: atlasLabels, study: study)
         for ((key, source), region) in zip(regions, drawn) {
             guard let region else { continue }
+            if let problem = region.problem {
+                study.report(stage, key, "\(region.what) cannot be read: \(problem)")
+                continue
+            }
             let what: String
             switch source {
             case .sphere(let centre, let radius):
@@ -115,11 +125,12 @@ struct RegionGridCheck {
     /// "mask"), whose values must exceed `threshold`. Cleaning keeps only the mask's voxels, so
     /// that run's connectivity task would stop (`SeedDefinition.voxelPositions`), after the run was
     /// cleaned. The masks are read once each (a study-wide mask file once), in parallel; one that
-    /// cannot be read here is left to the run, which reports it. Each seed is reported once, with
-    /// the runs it misses.
+    /// cannot be read would stop the run's cleaning, and is reported at the `mask`
+    /// of `maskStage` (the clean stage), once, with its runs. Each seed is reported once, with the
+    /// runs it misses.
     func checkInsideMasks(_ regions: [(key: String, source: Source)], drawn: [Drawn?], mask: (CleanKind.RunSurvey.Run) -> String?,
-                          noun: String, threshold: Double, stage: StageSpec, study: StudyCheck) {
-        let wanted = drawn.indices.filter { drawn[$0] != nil }
+                          noun: String, threshold: Double, stage: StageSpec, maskStage: StageSpec, study: StudyCheck) {
+        let wanted = drawn.indices.filter { drawn[$0] != nil && drawn[$0]!.problem == nil }
         guard !wanted.isEmpty else { return }
         // One read per mask file and grid: (grid, path) -> the runs that use it.
         var uses: [(g: Int, path: String, runs: [CleanKind.RunSurvey.Run])] = []
@@ -133,16 +144,34 @@ struct RegionGridCheck {
         }
         let limit = Float(threshold)
         // For each use, the regions (positions in `wanted`) with voxels on the grid and none inside.
-        let missing: [[Int]] = parallelMap(uses.count, block: 4) { u in
+        let read: [(missing: [Int], problem: String?)] = parallelMap(uses.count, block: 4) { u in
             let (g, path, _) = uses[u]
             let file = study.path(path)
-            guard case .regular = FileSystem.kind(of: file), Self.isVolume(file),
-                  let image = try? NIfTIFile.read(file, as: Float.self) else { return [] }
+            guard case .regular = FileSystem.kind(of: file), let read = Self.readMask(file) else { return ([], nil) }
+            let image: NIfTIImage<Float>
+            switch read {
+            case .success(let i): image = i
+            case .failure(let problem): return ([], "cannot be read: \(problem.reason)")
+            }
             let values = SeedGeometry.resampleNearest(image.data, shape: Array(image.shape.prefix(3)), affine: image.affine,
                                                       to: grids[g].grid.shape, affine: grids[g].grid.affine)
-            return wanted.indices.filter { w in
+            return (wanted.indices.filter { w in
                 let voxels = drawn[wanted[w]]!.voxels[g]
                 return !voxels.isEmpty && !voxels.contains { values[$0] > limit }
+            }, nil)
+        }
+        let missing = read.map(\.missing)
+        // A mask cleaning cannot read stops that run's clean task: reported at the clean stage's mask.
+        let unreadable = uses.indices.filter { read[$0].problem != nil }
+        // Once per clean stage, however many connectivity stages read it.
+        if let first = unreadable.first {
+            _ = study.memo("unusable masks: \(maskStage.name)") { () -> Bool in
+                let runs = unreadable.flatMap { uses[$0].runs }.map(\.label)
+                study.report(maskStage, "mask", "the \(noun) of \(runs.count) run\(runs.count == 1 ? "" : "s") "
+                             + "\(runs.count == 1 ? "is" : "are") unusable: \(runs[0])'s \(uses[first].path) \(read[first].problem!)"
+                             + (runs.count > 1 ? "; also \(GroupLevelCheck.list(Array(runs.dropFirst())))" : "")
+                             + "; cleaning would stop for \(runs.count == 1 ? "that run" : "those runs")")
+                return true
             }
         }
         for (w, r) in wanted.enumerated() {
@@ -167,9 +196,25 @@ struct RegionGridCheck {
     /// to the stage, which reports it when it reads the file.
     static func isVolume(_ path: String) -> Bool {
         guard let header = try? NIfTIFile.readHeader(path).header else { return false }
+        return isVolume(header)
+    }
+
+    static func isVolume(_ header: NIfTIHeader) -> Bool {
         let shape = header.shape
         guard shape.count <= 3 || shape.dropFirst(3).allSatisfy({ $0 == 1 }) else { return false }
         return shape.prefix(3).reduce(1.0) { $0 * Double(max($1, 1)) } <= Double(1 << 28)
+    }
+
+    /// A mask image as a stage reads it (`NIfTIFile.read`): nil when this check does not read it
+    /// (not a volume it reads: `isVolume`), else the image or why it cannot be read (which would
+    /// stop the stage too).
+    static func readMask(_ path: String) -> Result<NIfTIImage<Float>, NIfTIReadProblem>? {
+        do {
+            guard isVolume(try NIfTIFile.readHeader(path).header) else { return nil }
+            return .success(try NIfTIFile.read(path, as: Float.self))
+        } catch {
+            return .failure(NIfTIReadProblem(error))
+        }
     }
 
     /// A point in world mm, as the spec writes it: `(-22, -4, -18)`.
@@ -185,5 +230,14 @@ struct RegionGridCheck {
         }
         return zip(["x", "y", "z"], zip(low, high)).map { "\($0) \(JSONValue.format(number: $1.0)) to \(JSONValue.format(number: $1.1))" }
             .joined(separator: ", ")
+    }
+}
+
+/// Why an image cannot be read, as a value (`Result` needs an `Error`), without its path (the
+/// messages name the file as the spec writes it).
+struct NIfTIReadProblem: Error {
+    var reason: String
+    init(_ error: Error) {
+        if let e = error as? NIfTIError { reason = (e.field.map { "\($0): " } ?? "") + e.message } else { reason = ErrorReason.of(error) }
     }
 }

@@ -190,7 +190,8 @@ public struct ConnectivityKind: TypedStageKind {
         // The mask cleaning reads (`CleanKind.run`): a mask file, or the run's brain mask.
         guard !["none", "epi"].contains(cleaning.mask) else { return }
         check.checkInsideMasks(seeds, drawn: drawn, mask: { $0.files["mask_file"] ?? $0.files["brain_mask"] },
-                               noun: cleaning.mask == "brain" ? "brain mask" : "mask", threshold: cleaning.maskThreshold, stage: stage, study: study)
+                               noun: cleaning.mask == "brain" ? "brain mask" : "mask", threshold: cleaning.maskThreshold,
+                               stage: stage, maskStage: up, study: study)
     }
 
     public func run(_ p: Parameters, _ context: TaskContext) throws {
