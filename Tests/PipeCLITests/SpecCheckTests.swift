@@ -61,23 +61,26 @@ final class SpecCheckTests: XCTestCase {
         let o = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         XCTAssertEqual(o["bytes_hashed"] as? Int, 0, "validate hashes no source")
         XCTAssertEqual(o["tasks"] as? Int, 43, "the spec's tasks, its report included")
-        // Cutting every BOLD file after its header: voxel data is never read by validate.
+        // Every BOLD file's CRC-32 broken, its length (ISIZE) intact: reading the voxel data to the
+        // end fails on the checksum, and validate, which reads the headers and the trailers' length
+        // alone, passes.
         let fmriprep = Self.root.appendingPathComponent("derivatives/fmriprep")
-        let copy = URL(fileURLWithPath: Self.root.path + "-headers-only")
+        let copy = URL(fileURLWithPath: Self.root.path + "-bad-checksums")
         try? FileManager.default.removeItem(at: copy)
         try FileManager.default.copyItem(at: Self.root, to: copy)
         defer { try? FileManager.default.removeItem(at: copy) }
         var cut = 0
         for case let rel as String in FileManager.default.enumerator(atPath: fmriprep.path)! where rel.hasSuffix("_bold.nii.gz") {
-            // A gzip stream of just the header: decompresses to 352 bytes, far short of the data.
-            let path = copy.appendingPathComponent("derivatives/fmriprep").appendingPathComponent(rel).path
-            let header = try runShell("gzip -dc '\(path)' | head -c 352 | gzip -c > '\(path).h' && mv '\(path).h' '\(path)'")
-            XCTAssertEqual(header, 0)
+            let url = copy.appendingPathComponent("derivatives/fmriprep").appendingPathComponent(rel)
+            var bytes = [UInt8](try Data(contentsOf: url))
+            for k in (bytes.count - 8)..<(bytes.count - 4) { bytes[k] ^= 0xFF }
+            try Data(bytes).write(to: url)
+            XCTAssertThrowsError(try NIfTIFile.read(url.path, as: Float.self), "a data read notices")
             cut += 1
         }
         XCTAssertEqual(cut, 18)
-        let headersOnly = try runPipe(["validate", copy.appendingPathComponent("ketamine-amygdala.json").path])
-        XCTAssertEqual(headersOnly.status, 0, headersOnly.stderr)
+        let badChecksums = try runPipe(["validate", copy.appendingPathComponent("ketamine-amygdala.json").path])
+        XCTAssertEqual(badChecksums.status, 0, badChecksums.stderr)
     }
 
     func testEachMistakeIsNamedAtItsLineWithTheRightNameSuggested() throws {
@@ -453,6 +456,62 @@ final class SpecCheckTests: XCTestCase {
             "connectivity.atlas_labels: atlases/broken.tsv: line 3: expected an index and a name",
             "responders_baseline.atlas: atlases/probabilistic.nii.gz: dim: an atlas must be a 3-D label image, got [\(atlas.shape.map(String.init).joined(separator: ", ")), 2]",
         ], r.stderr)
+    }
+
+    /// A BOLD file cut short (a download or copy interrupted) stopped its clean task part way
+    /// through the cleaning: it is named before anything runs, from its gzip trailer, read whole
+    /// to be sure. A file of several gzip members (whose last trailer counts only its own) is
+    /// read whole too and passes; beyond the first few such files, the rest are left to run time
+    /// and listed as checked later.
+    func testABOLDFileCutShortIsASpecErrorAndOneOfSeveralGzipMembersIsNot() throws {
+        let fm = FileManager.default
+        let bolds = try fm.subpathsOfDirectory(atPath: Self.root.appendingPathComponent("derivatives/fmriprep").path)
+            .filter { $0.hasSuffix("_desc-preproc_bold.nii.gz") }.sorted()
+            .map { Self.root.appendingPathComponent("derivatives/fmriprep").appendingPathComponent($0) }
+        XCTAssertEqual(bolds.count, 18)
+        var originals: [URL: Data] = [:]
+        defer { for (url, data) in originals { try? data.write(to: url) } }
+        for url in bolds { originals[url] = try Data(contentsOf: url) }
+        // sub-02's baseline run cut short.
+        let cut = try XCTUnwrap(bolds.first { $0.lastPathComponent.hasPrefix("sub-02_ses-baseline") })
+        try originals[cut]!.prefix(originals[cut]!.count / 2).write(to: cut)
+        // Two runs in two gzip members each: valid, their trailers count the second member only.
+        func split(_ url: URL) throws {
+            let plain = Self.root.appendingPathComponent("plain.nii").path
+            XCTAssertEqual(try runShell("gzip -dc '\(url.path)' > '\(plain)' && (head -c 100000 '\(plain)' | gzip -1; tail -c +100001 '\(plain)' | gzip -1) > '\(url.path)' && rm '\(plain)'"), 0)
+        }
+        // sub-06's day-13 run a single 3-D volume.
+        let flat = try XCTUnwrap(bolds.first { $0.lastPathComponent.hasPrefix("sub-06_ses-day13") })
+        let series = try NIfTIFile.read(flat.path, as: Float.self)
+        let volume = series.shape.prefix(3).reduce(1, *)
+        try NIfTIFile.write(NIfTIImage(shape: Array(series.shape.prefix(3)), affine: series.affine, data: Array(series.data.prefix(volume))), to: flat.path)
+        let multi = bolds.filter { $0 != cut && $0 != flat }
+        for url in multi.prefix(2) { try split(url) }
+        var r = try runPipe(["validate", Self.spec.path])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        var lines = r.stderr.split(separator: "\n").filter { $0.contains("ketamine-amygdala.json:") }
+        XCTAssertEqual(lines.count, 3, r.stderr)
+        XCTAssertTrue(lines.contains { $0.hasSuffix("stages.clean.bold: the BOLD image is not a 4-D series of more than one volume in sub-06_ses-day13 "
+                                                    + "(derivatives/fmriprep/sub-06/ses-day13/func/sub-06_ses-day13_task-rest_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz: "
+                                                    + "is a 3-D image; expected a 4-D BOLD series with more than one volume)") }, r.stderr)
+        XCTAssertTrue(lines.contains { $0.hasSuffix(": 120 rows, 1 volume)") }, r.stderr)
+        let line = String(lines.first { $0.contains("holds less") } ?? "")
+        XCTAssertTrue(line.contains("stages.clean.bold: the BOLD file holds less than its header declares, or is corrupt, so its clean task would stop "
+                                    + "in sub-02_ses-baseline (derivatives/fmriprep/sub-02/ses-baseline/func/"
+                                    + "sub-02_ses-baseline_task-rest_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz: gzip stream ends early after ")
+                      && line.hasSuffix(" decompressed bytes (truncated download?))"), r.stderr)
+        XCTAssertFalse(r.stdout.contains("gzip trailer") || r.stderr.contains("gzip trailer"), "two such files are read whole: \(r.stderr)")
+
+        // Restored, and six runs in several members: four are read whole, two left to run time.
+        try originals[cut]!.write(to: cut)
+        try originals[flat]!.write(to: flat)
+        for url in multi.dropFirst(2).prefix(4) { try split(url) }
+        r = try runPipe(["validate", Self.spec.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        lines = (r.stdout + r.stderr).split(separator: "\n").filter { $0.contains("gzip trailer") }
+        XCTAssertEqual(lines.count, 1, r.stdout + r.stderr)
+        XCTAssertTrue(lines.first?.contains("clean: whether 2 more BOLD files whose gzip trailer does not give their length (several gzip members?) "
+                                            + "hold all their volumes (") ?? false, r.stdout + r.stderr)
     }
 
     /// A seed mask that cannot be read stopped every connectivity task, and a brain mask that

@@ -54,33 +54,71 @@ extension CleanKind {
         var runs: [Run] = []
         /// Runs whose BOLD file exists but whose header cannot be read, with the reason.
         var unreadable: [(label: String, message: String)] = []
+        /// Runs whose BOLD file holds less data than its header declares (or is corrupt), with
+        /// the reason: reading it would stop the run's clean task.
+        var cutShort: [(label: String, message: String)] = []
+        /// Runs whose gzip trailer does not give the file's length (several gzip members, most
+        /// likely) beyond the few inflated to check (`maxInflated`): checked when they are read.
+        var unverified: [String] = []
+        /// At most this many BOLD files are inflated whole per check, when their gzip trailer does
+        /// not agree with their header (each takes about as long as reading the run).
+        static let maxInflated = 4
     }
 
     /// The survey of the stage's runs, read once per check however many stages ask for it.
     func survey(_ p: Parameters, stage: StageSpec, study: StudyCheck) -> RunSurvey {
         study.memo("clean survey: \(stage.name)") {
             let scans = study.spec.cohort.scans
+            let inflated = Locked(0)
             let results = parallelMap(scans.count, block: 16) {
-                Self.surveyRun(p, scope: scans[$0], files: try? sources(p, scope: scans[$0], directory: study.spec.directory), study: study)
+                Self.surveyRun(p, scope: scans[$0], files: try? sources(p, scope: scans[$0], directory: study.spec.directory), study: study,
+                               inflated: inflated)
             }
             var survey = RunSurvey()
-            for (i, (run, problem)) in results.enumerated() {
-                if let run { survey.runs.append(run) }
-                if let problem { survey.unreadable.append((scans[i].label, problem)) }
+            for (i, result) in results.enumerated() {
+                if let run = result.run { survey.runs.append(run) }
+                if let problem = result.unreadable { survey.unreadable.append((scans[i].label, problem)) }
+                if let problem = result.cutShort { survey.cutShort.append((scans[i].label, problem)) }
+                if result.unverified { survey.unverified.append(scans[i].label) }
             }
             return survey
         }
     }
 
-    private static func surveyRun(_ p: Parameters, scope: Scope, files: [String: String]?, study: StudyCheck) -> (RunSurvey.Run?, String?) {
-        guard let files, let bold = files["bold"] else { return (nil, nil) }
+    /// What the survey learns of one run: the run (nil when its BOLD header cannot be read or it
+    /// has no BOLD file), or why the header cannot be read, or why its data is not all there.
+    private struct Surveyed {
+        var run: RunSurvey.Run?
+        var unreadable: String?
+        var cutShort: String?
+        var unverified = false
+    }
+
+    private static func surveyRun(_ p: Parameters, scope: Scope, files: [String: String]?, study: StudyCheck, inflated: Locked<Int>) -> Surveyed {
+        guard let files, let bold = files["bold"] else { return Surveyed() }
         let boldPath = study.path(bold)
-        guard case .regular = FileSystem.kind(of: boldPath) else { return (nil, nil) }  // a missing file is reported as a source
-        let header: NIfTIHeader
-        do { header = try NIfTIFile.readHeader(boldPath).header } catch let e as NIfTIError where e.code == .dataExceedsFile {
-            return (nil, nil)  // the data is not read here: whether it is all there is checked when the run is read
+        guard case .regular = FileSystem.kind(of: boldPath) else { return Surveyed() }  // a missing file is reported as a source
+        let info: NIfTIFileInfo
+        do { info = try NIfTIFile.readHeader(boldPath) } catch let e as NIfTIError where e.code == .dataExceedsFile {
+            // Smaller than its data (uncompressed), or than deflate can expand to it (gzip).
+            return Surveyed(cutShort: "\(bold): \(NIfTIReadProblem(e).reason)")
         } catch {
-            return (nil, "\(bold): \(ErrorReason.of(error))")
+            return Surveyed(unreadable: "\(bold): \(ErrorReason.of(error))")
+        }
+        let header = info.header
+        // The data's length, from the gzip trailer; where it does not tell (cut short, or several
+        // gzip members), the file is read whole as cleaning would, for the first few such runs.
+        var cutShort: String?, unverified = false
+        do {
+            if case .trailerDiffers = try NIfTIFile.trailerAgrees(info) {
+                if inflated.withLock({ n -> Bool in n += 1; return n <= RunSurvey.maxInflated }) {
+                    try NIfTIFile.checkComplete(boldPath)
+                } else {
+                    unverified = true
+                }
+            }
+        } catch {
+            cutShort = "\(bold): \(NIfTIReadProblem(error).reason)"
         }
         var request = ScanLoader.Request(bold: boldPath, sidecar: files["sidecar"].map(study.path).flatMap { FileSystem.exists($0) ? $0 : nil },
                                          dummyScans: p.dummyScans, repetitionTimeSource: p.trSource)
@@ -90,7 +128,8 @@ extension CleanKind {
             tr = .failure(InputError(path: bold, "\(error)"))
         }
         let confounds = files["confounds"].map(study.path).flatMap(confoundsShape)
-        return (RunSurvey.Run(scope: scope, files: files, header: header, request: request, repetitionTime: tr, confounds: confounds), nil)
+        return Surveyed(run: RunSurvey.Run(scope: scope, files: files, header: header, request: request, repetitionTime: tr, confounds: confounds),
+                        cutShort: cutShort, unverified: unverified)
     }
 
     /// A confounds file's column names and row count: a TSV's header line and line count, without
@@ -136,6 +175,13 @@ extension CleanKind {
         for (label, message) in survey.unreadable {
             problems.add(key: "bold", "cannot read the BOLD header", run: label, detail: message)
         }
+        for (label, message) in survey.cutShort {
+            problems.add(key: "bold", "the BOLD file holds less than its header declares, or is corrupt, so its clean task would stop", run: label, detail: message)
+        }
+        if !survey.unverified.isEmpty {
+            study.checkLater(stage, "whether \(survey.unverified.count) more BOLD files whose gzip trailer does not give their length (several gzip members?) "
+                             + "hold all their volumes (\(GroupLevelCheck.list(survey.unverified)))")
+        }
         let needsConfounds = !p.confounds.isEmpty || p.scrubFD > 0 || p.scrubStdDVARS > 0
         var representatives: [String: (run: RunSurvey.Run, tr: Double, usable: Bool)] = [:]
         var order: [String] = []
@@ -153,6 +199,12 @@ extension CleanKind {
                     }
                 }
             }
+            // Cleaning needs a 4-D series of more than one volume (`ScanLoader.checkShape`; a
+            // run too short for dummy_scans is reported by the full check of its length).
+            do { _ = try ScanLoader.checkShape(run.request, header: run.header) } catch let e as InputError where e.field == "dim" {
+                problems.add(key: "bold", "the BOLD image is not a 4-D series of more than one volume", run: run.label,
+                             detail: "\(run.files["bold"] ?? run.label): \(e.message)")
+            } catch {}
             if case .failure(let e) = run.repetitionTime {
                 let key = e.field == "RepetitionTime" ? "repetition_time" : "tr_source"
                 problems.add(key: key, "cannot take the repetition time (\(e.field ?? "TR"))", run: run.label, detail: e.description)
@@ -169,7 +221,7 @@ extension CleanKind {
             }
             if shape.rows != total {
                 problems.add(key: "confounds", "the confounds file's rows differ from the BOLD series' volumes (they must be one per volume)",
-                             run: run.label, detail: "\(relative): \(shape.rows) rows, \(total) volumes")
+                             run: run.label, detail: "\(relative): \(shape.rows) rows, \(total) volume\(total == 1 ? "" : "s")")
             }
             if let twice = shape.duplicate {
                 problems.add(key: "confounds", "the confounds file names column '\(twice)' twice", run: run.label, detail: relative)
