@@ -24,6 +24,39 @@ final class GzipTests: XCTestCase {
         XCTAssertEqual(try NIfTIFile.read(gz.path).data, data)
     }
 
+    /// The length check of `pipe validate`: a single-member file's trailer records its length; a
+    /// multi-member file's last trailer records only its member's, and the file read whole is
+    /// complete; a file cut in half has a trailer that disagrees, and read whole it fails.
+    func testTrailerRecordsTheLengthOrTheFileIsReadWhole() throws {
+        let folder = try temporaryFolder(self)
+        let (plain, _) = try writeImage(folder)
+        let bytes = try Data(contentsOf: plain)
+        let single = folder.appendingPathComponent("single.nii.gz")
+        try gzip(plain).write(to: single)
+        XCTAssertEqual(try NIfTIFile.trailerAgrees(single.path), .agrees)
+        XCTAssertNoThrow(try NIfTIFile.checkComplete(single.path))
+        XCTAssertEqual(try NIfTIFile.trailerAgrees(plain.path), .agrees, "uncompressed: the size was checked with the header")
+
+        let half = bytes.count / 3
+        let a = folder.appendingPathComponent("a"), b = folder.appendingPathComponent("b")
+        try bytes.prefix(half).write(to: a)
+        try bytes.dropFirst(half).write(to: b)
+        let multi = folder.appendingPathComponent("multi.nii.gz")
+        try (try gzip(a) + gzip(b)).write(to: multi)
+        XCTAssertEqual(try NIfTIFile.trailerAgrees(multi.path),
+                       .trailerDiffers(expected: UInt32(bytes.count), found: UInt32(bytes.count - half)))
+        XCTAssertNoThrow(try NIfTIFile.checkComplete(multi.path))
+
+        let cut = folder.appendingPathComponent("cut.nii.gz")
+        let compressed = try Data(contentsOf: single)
+        try compressed.prefix(compressed.count / 2).write(to: cut)
+        guard case .trailerDiffers(let expected, _) = try NIfTIFile.trailerAgrees(cut.path) else { return XCTFail("a cut file's trailer agreed") }
+        XCTAssertEqual(expected, UInt32(bytes.count))
+        XCTAssertThrowsError(try NIfTIFile.checkComplete(cut.path)) { error in
+            XCTAssertEqual((error as? NIfTIError)?.code, .truncated, "\(error)")
+        }
+    }
+
     /// A multi-member gzip file (concatenated streams) reads as one stream.
     func testMultiMemberGzip() throws {
         let folder = try temporaryFolder(self)
