@@ -514,6 +514,29 @@ final class SpecCheckTests: XCTestCase {
                                             + "hold all their volumes (") ?? false, r.stdout + r.stderr)
     }
 
+    /// Files named by bold_pattern take their confounds from confounds_pattern alone: without it,
+    /// the confound strategy and scrubbing stopped every run's clean task. Named at bold_pattern;
+    /// with confounds_pattern set, the spec validates.
+    func testBoldPatternWithoutConfoundsPatternIsASpecErrorWhenConfoundsAreNeeded() throws {
+        let folder = "derivatives/fmriprep/sub-{subject}/ses-{session}/func/sub-{subject}_ses-{session}_task-rest_"
+        let original = #""fmriprep": "derivatives/fmriprep", "space": "MNI152NLin2009cAsym", "task": "rest","#
+        let patterns = #""task": "rest", "bold_pattern": ""# + folder + #"space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz", "#
+            + #""sidecar_pattern": ""# + folder + #"space-MNI152NLin2009cAsym_desc-preproc_bold.json", "#
+            + #""mask_pattern": ""# + folder + #"space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz","#
+        let text = try String(contentsOf: Self.spec, encoding: .utf8)
+        XCTAssertTrue(text.contains(original))
+        let (r, problems) = try validate(text: text.replacingOccurrences(of: original, with: patterns), as: "patterns.json")
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(problems.map { $0.components(separatedBy: " stages.").last! }, [
+            "clean.bold_pattern: with bold_pattern, the runs' confounds files come from confounds_pattern, which is not set, and the confound strategy "
+                + "and scrub_fd and scrub_std_dvars need them: set confounds_pattern "
+                + #"(e.g. "sub-{subject}/ses-{session}/func/sub-{subject}_ses-{session}_task-{task}_desc-confounds_timeseries.tsv")"#,
+        ], r.stderr)
+        let withConfounds = patterns + #" "confounds_pattern": ""# + folder + #"desc-confounds_timeseries.tsv","#
+        let ok = try validate(text: text.replacingOccurrences(of: original, with: withConfounds), as: "patterns.json")
+        XCTAssertEqual(ok.result.status, 0, ok.result.stderr)
+    }
+
     /// A seed mask that cannot be read stopped every connectivity task, and a brain mask that
     /// cannot be read its run's clean task: both are named before anything runs, the brain mask
     /// at the clean stage's mask, once, with its run.

@@ -177,6 +177,17 @@ public struct CleanKind: TypedStageKind {
     /// (and, per length and TR, one confounds table). Each run's own files are checked again when
     /// the run is read.
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
+        // Files named by patterns: the confounds come only from confounds_pattern, and a strategy
+        // or scrubbing without them stopped every run's clean task.
+        if !p.boldPattern.isEmpty && p.confoundsPattern.isEmpty {
+            let needs = (p.confounds.isEmpty ? [] : ["the confound strategy"]) + (p.scrubFD > 0 ? ["scrub_fd"] : [])
+                + (p.scrubStdDVARS > 0 ? ["scrub_std_dvars"] : [])
+            if !needs.isEmpty {
+                study.report(stage, "bold_pattern", "with bold_pattern, the runs' confounds files come from confounds_pattern, which is not set, "
+                             + "and \(needs.joined(separator: " and ")) need\(needs.count == 1 ? "s" : "") them: set confounds_pattern "
+                             + "(e.g. \"sub-{subject}/ses-{session}/func/sub-{subject}_ses-{session}_task-{task}_desc-confounds_timeseries.tsv\")")
+            }
+        }
         guard let scan = study.spec.cohort.scans.first else { return }
         guard let files = try? sources(p, scope: scan, directory: study.spec.directory), files["bold"] != nil else {
             if !stage.from.isEmpty { study.checkLater(stage, "confound columns, cut-offs and degrees of freedom against each run's files (they come from \(stage.from[0]))") }
