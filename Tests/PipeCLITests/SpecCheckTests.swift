@@ -539,7 +539,8 @@ final class SpecCheckTests: XCTestCase {
 
     /// A seed mask that cannot be read stopped every connectivity task, and a brain mask that
     /// cannot be read its run's clean task: both are named before anything runs, the brain mask
-    /// at the clean stage's mask, once, with its run.
+    /// at the clean stage's mask, once, with its run; so is a report background that is not a
+    /// NIfTI image.
     func testAnUnreadableSeedMaskOrBrainMaskIsASpecError() throws {
         let func_ = Self.root.appendingPathComponent("derivatives/fmriprep/sub-06/ses-baseline/func")
         let mask = func_.appendingPathComponent("sub-06_ses-baseline_task-rest_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz")
@@ -551,6 +552,14 @@ final class SpecCheckTests: XCTestCase {
                                      with: #"{"name": "SFAright", "label": "SFA_right"}, {"name": "junk", "mask": "atlases/junk.nii.gz"}"#)
         XCTAssertEqual(r.status, 2, r.stderr)
         let problems = r.stderr.split(separator: "\n").filter { $0.contains("bad.json:") }.map { $0.components(separatedBy: " stages.").last! }
+        // The report's background template, which the study's last task read.
+        let report = #""kind": "report", "#
+        let withBackground = try String(contentsOf: Self.spec, encoding: .utf8)
+            .replacingOccurrences(of: report, with: report + #""background": "atlases/junk.nii.gz", "#)
+        XCTAssertEqual(try validate(text: withBackground, as: "background.json").problems.map { $0.components(separatedBy: " stages.").last! }
+                        .filter { $0.hasPrefix("report.") },
+                       ["report.background: atlases/junk.nii.gz cannot be read as a NIfTI image: not a gzip file (expected magic bytes 1f 8b); "
+                        + "is it an uncompressed .nii named .gz?"])
         XCTAssertEqual(problems.sorted(), [
             "clean.mask: the brain mask of 1 run is unusable: sub-06_ses-baseline's derivatives/fmriprep/sub-06/ses-baseline/func/"
                 + "sub-06_ses-baseline_task-rest_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz cannot be read: gzip stream ends early after "

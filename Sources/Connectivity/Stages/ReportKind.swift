@@ -73,6 +73,15 @@ public struct ReportKind: TypedStageKind {
         p.background.isEmpty ? [:] : ["background": p.background]
     }
 
+    /// A `background` template must be a NIfTI image whose header can be read (the report, the
+    /// study's last task, stopped on it); its voxels are read when the report runs.
+    public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
+        guard !p.background.isEmpty, case .regular = FileSystem.kind(of: study.path(p.background)) else { return }
+        do { _ = try NIfTIFile.readHeader(study.path(p.background)) } catch {
+            study.report(stage, "background", "\(p.background) cannot be read as a NIfTI image: \(NIfTIReadProblem(error).reason)")
+        }
+    }
+
     public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 512 << 20 }
     /// The mean EPI and the mean seed maps read their images two at a time.
     public var defaultThreads: Int { 2 }
