@@ -514,6 +514,27 @@ final class SpecCheckTests: XCTestCase {
                                             + "hold all their volumes (") ?? false, r.stdout + r.stderr)
     }
 
+    /// A confounds file with a line short of a cell stopped its run's clean task (the reader
+    /// refuses it); the survey counts every line's cells with its rows, so it is named now, in
+    /// any run, once, with the line.
+    func testAConfoundsLineShortOfACellIsASpecError() throws {
+        let url = Self.root.appendingPathComponent("derivatives/fmriprep/sub-09/ses-day13/func/sub-09_ses-day13_task-rest_desc-confounds_timeseries.tsv")
+        let original = try String(contentsOf: url, encoding: .utf8)
+        defer { try? original.write(to: url, atomically: false, encoding: .utf8) }
+        var lines = original.components(separatedBy: "\n")
+        let columns = lines[0].components(separatedBy: "\t").count
+        lines[30] = lines[30].components(separatedBy: "\t").dropLast().joined(separator: "\t")
+        try lines.joined(separator: "\n").write(to: url, atomically: false, encoding: .utf8)
+        let r = try runPipe(["validate", Self.spec.path])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        let problems = r.stderr.split(separator: "\n").filter { $0.contains("ketamine-amygdala.json:") }
+        XCTAssertEqual(problems.count, 1, r.stderr)
+        XCTAssertTrue(problems.first?.hasSuffix("stages.clean.confounds: the confounds file has a line whose cells are not one per column, so cleaning "
+                                                + "cannot read it in sub-09_ses-day13 (derivatives/fmriprep/sub-09/ses-day13/func/"
+                                                + "sub-09_ses-day13_task-rest_desc-confounds_timeseries.tsv: line 31 has \(columns - 1) cells; "
+                                                + "the header has \(columns) columns)") ?? false, r.stderr)
+    }
+
     /// Files named by bold_pattern take their confounds from confounds_pattern alone: without it,
     /// the confound strategy and scrubbing stopped every run's clean task. Named at bold_pattern;
     /// with confounds_pattern set, the spec validates.

@@ -33,6 +33,8 @@ extension CleanKind {
             var rows: Int
             /// A column name the header line has twice (the reader refuses the file).
             var duplicate: String?
+            /// The first line whose cells are not one per column (the reader refuses the file).
+            var uneven: (line: Int, cells: Int)? = nil
         }
 
         /// A 3-D grid: maps on two grids cannot be compared voxel by voxel (`GroupMaps.load`
@@ -158,12 +160,23 @@ extension CleanKind {
             let names = first.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             var seen: Set<String> = []
             let duplicate = names.first { !seen.insert($0).inserted }
-            var rows = 0, i = firstEnd
+            // Rows, and the first whose cells (tabs + 1) are not one per column, as the reader
+            // refuses it (`ConfoundsTable.read`). Row k is line k + 1.
+            var rows = 0, i = firstEnd, tabs = 0
+            var uneven: (line: Int, cells: Int)?
             while i < end {
-                if b[i] == 0x0A { rows += 1 } else if b[i] == 0x0D { rows += 1; if i + 1 < end && b[i + 1] == 0x0A { i += 1 } }
+                let c = b[i]
+                if c == 0x0A || c == 0x0D {
+                    if rows > 0 && uneven == nil && tabs + 1 != names.count { uneven = (rows + 1, tabs + 1) }
+                    rows += 1; tabs = 0
+                    if c == 0x0D && i + 1 < end && b[i + 1] == 0x0A { i += 1 }
+                } else if c == 0x09 {
+                    tabs += 1
+                }
                 i += 1
             }
-            return .success(RunSurvey.ConfoundsShape(path: path, names: names, rows: rows, duplicate: duplicate))
+            if rows > 0 && uneven == nil && tabs + 1 != names.count { uneven = (rows + 1, tabs + 1) }
+            return .success(RunSurvey.ConfoundsShape(path: path, names: names, rows: rows, duplicate: duplicate, uneven: uneven))
         }
     }
 
@@ -222,6 +235,11 @@ extension CleanKind {
             if shape.rows != total {
                 problems.add(key: "confounds", "the confounds file's rows differ from the BOLD series' volumes (they must be one per volume)",
                              run: run.label, detail: "\(relative): \(shape.rows) rows, \(total) volume\(total == 1 ? "" : "s")")
+            }
+            if let uneven = shape.uneven {
+                problems.add(key: "confounds", "the confounds file has a line whose cells are not one per column, so cleaning cannot read it", run: run.label,
+                             detail: "\(relative): line \(uneven.line) has \(uneven.cells) cell\(uneven.cells == 1 ? "" : "s"); the header has \(shape.names.count) columns")
+                continue
             }
             if let twice = shape.duplicate {
                 problems.add(key: "confounds", "the confounds file names column '\(twice)' twice", run: run.label, detail: relative)

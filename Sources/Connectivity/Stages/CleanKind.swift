@@ -213,7 +213,10 @@ public struct CleanKind: TypedStageKind {
                     do { columns = try ConfoundStrategy(p.confounds).columns(in: t) } catch { table = nil }  // reported for every run
                 }
             } catch let e as InputError {
-                study.report(stage, "confounds", e.description)
+                // A column named twice or an uneven line is reported for every run (`checkEveryRun`).
+                if case .success(let shape)? = run.confounds, shape.duplicate != nil || shape.uneven != nil {} else {
+                    study.report(stage, "confounds", e.description)
+                }
             } catch {}
         }
         let boldPath = request.bold
