@@ -1,4 +1,5 @@
 import Foundation
+import Numerics
 import PipelineEngine
 
 /// Plan-time checks of a group-level stage (`group`, `longitudinal`, `roi`) against the study,
@@ -347,25 +348,13 @@ final class GroupLevelCheck {
                 if contrastProblem != before { problem = true }
             }
             guard !problem else { continue }
-            // Gram–Schmidt: each row's part orthogonal to the rows before it.
-            var basis: [[Double]] = []
-            for (j, contrast) in test.enumerated() {
-                guard var w = weights(contrast) else { break }
-                let norm = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                for b in basis {
-                    let dot = zip(w, b).reduce(0) { $0 + $1.0 * $1.1 }
-                    for k in w.indices { w[k] -= dot * b[k] }
-                }
-                let rest = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                guard norm > 0, rest > 1e-9 * norm else {
-                    study.report(stage, "f_tests[\(i)][\(j)]", norm == 0
-                        ? "\"\(contrast)\" is empty: its weights cancel on every column"
-                        : "\"\(contrast)\" is a combination of the test's contrasts before it (\(test[..<j].map { "\"\($0)\"" }.joined(separator: ", "))), "
-                          + "so the F contrast matrix is rank deficient; remove it (\(j) independent contrast\(j == 1 ? "" : "s") span the same test)")
-                    break
-                }
-                basis.append(w.map { $0 / rest })
-            }
+            let rows = test.compactMap(weights)
+            guard rows.count == test.count, let j = FContrastPartition.firstDependentRow(rows) else { continue }
+            let contrast = test[j]
+            study.report(stage, "f_tests[\(i)][\(j)]", rows[j].allSatisfy { $0 == 0 }
+                ? "\"\(contrast)\" is empty: its weights cancel on every column"
+                : "\"\(contrast)\" is a combination of the test's contrasts before it (\(test[..<j].map { "\"\($0)\"" }.joined(separator: ", "))), "
+                  + "so the F contrast matrix is rank deficient; remove it (\(j) independent contrast\(j == 1 ? "" : "s") span the same test)")
         }
     }
 

@@ -35,11 +35,12 @@ enum AtlasNames {
     }
 
     /// The stage's `atlas` image and `atlas_labels` table as its task reads them
-    /// (`AtlasLabels.read`), whenever they are set, labels named or not: a 3-D (or one-volume)
-    /// image of whole numbers, and a table of indices and names. A probabilistic (4-D) atlas, or
-    /// one resampled with interpolation, would stop every task that reads it, after the work
-    /// before them. The image is read once per check (at most 2^28 voxels: a larger one is left to
-    /// the task); a missing file is reported by the checks of the stage's sources.
+    /// (`AtlasLabels.read`), for a stage whose task reads them, labels named or not: a 3-D (or
+    /// one-volume) image of whole numbers, and a table of indices and names (read with an image
+    /// only, as the task reads it). A probabilistic (4-D) atlas, or one resampled with
+    /// interpolation, would stop every task that reads it, after the work before them. The image
+    /// is read once per check (at most 2^28 voxels: a larger one is left to the task); a missing
+    /// file is reported by the checks of the stage's sources.
     static func checkFiles(atlas: String, table: String, stage: StageSpec, study: StudyCheck) {
         if !atlas.isEmpty, case .regular = FileSystem.kind(of: study.path(atlas)) {
             let path = study.path(atlas)
@@ -62,6 +63,9 @@ enum AtlasNames {
             }
             if let problem { study.report(stage, "atlas", problem) }
         }
-        if !table.isEmpty { _ = names(table: table, atlas: atlas, stage: stage, study: study, key: "atlas_labels") }
+        // The table is read with an image: the stage's, or a synth_cohort stage's.
+        if !table.isEmpty && (!atlas.isEmpty || GroupLevelCheck.synthCohort(of: stage, in: study) != nil) {
+            _ = names(table: table, atlas: atlas, stage: stage, study: study, key: "atlas_labels")
+        }
     }
 }

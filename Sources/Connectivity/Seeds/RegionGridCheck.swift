@@ -20,9 +20,11 @@ struct RegionGridCheck {
     /// The data grids, each with the runs on it (labels, and the BOLD file of the first).
     var grids: [(grid: CleanKind.RunSurvey.Grid, runs: [CleanKind.RunSurvey.Run])]
 
+    /// The runs cleaning can read (a 4-D series of more than one volume: the others are
+    /// reported by the survey, and a seed is not drawn on a grid of fewer than 3 dimensions).
     init(runs: [CleanKind.RunSurvey.Run]) {
         grids = []
-        for run in runs {
+        for run in runs where run.header.shape.count >= 4 && run.header.shape[3] > 1 {
             if let g = grids.firstIndex(where: { $0.grid.matches(run.grid) }) { grids[g].runs.append(run) } else { grids.append((run.grid, [run])) }
         }
     }
@@ -42,7 +44,10 @@ struct RegionGridCheck {
     /// this check cannot draw (an unreadable atlas or mask, a label the atlas does not have: the
     /// stage's other checks report those). `atlas` and `atlasLabels` are the stage's
     /// (spec-relative; "" for none).
-    func draw(_ regions: [(key: String, source: Source)], atlas: String, atlasLabels: String, study: StudyCheck) -> [Drawn?] {
+    /// With `keepVoxels` false, at most one voxel per grid is kept: enough to tell whether a
+    /// region is empty there, in little memory over many grids.
+    func draw(_ regions: [(key: String, source: Source)], atlas: String, atlasLabels: String, study: StudyCheck,
+              keepVoxels: Bool = true) -> [Drawn?] {
         guard !grids.isEmpty else { return regions.map { _ in nil } }
         func readable(_ path: String) -> String? {
             guard !path.isEmpty, case .regular = FileSystem.kind(of: study.path(path)) else { return nil }
@@ -52,37 +57,55 @@ struct RegionGridCheck {
         let image: AtlasLabels? = labelled ? readable(atlas).flatMap { path in
             study.memo("region atlas: \(path)") { Self.isVolume(path) ? try? AtlasLabels.read(image: path, table: readable(atlasLabels)) : nil }
         } : nil
-        var labelsOn: [Int: [Int]] = [:]
-        func labels(on g: Int) -> [Int] {
-            if let known = labelsOn[g] { return known }
-            let found = image!.resampled(to: grids[g].grid.shape, affine: grids[g].grid.affine)
-            labelsOn[g] = found
-            return found
-        }
-        return regions.map { _, source -> Drawn? in
+        // What each region is and how to draw it; then grid by grid, so that one grid's
+        // resampled atlas is held at a time, however many grids.
+        enum Plan { case sphere([Double], Double), label(Int), mask(NIfTIImage<Float>, positive: Bool) }
+        var drawn: [Drawn?] = []
+        var plans: [Plan?] = []
+        for (_, source) in regions {
             switch source {
             case .sphere(let centre, let radius):
-                guard centre.count == 3 else { return nil }
-                return Drawn(what: "sphere of \(JSONValue.format(number: radius)) mm at \(Self.point(centre))",
-                             voxels: grids.map { SeedGeometry.sphere(centre: centre, radius: radius, shape: $0.grid.shape, affine: $0.grid.affine) })
+                guard centre.count == 3 else { drawn.append(nil); plans.append(nil); continue }
+                drawn.append(Drawn(what: "sphere of \(JSONValue.format(number: radius)) mm at \(Self.point(centre))", voxels: []))
+                plans.append(.sphere(centre, radius))
             case .label(let label):
-                guard let image, let value = try? image.value(of: label) else { return nil }
-                return Drawn(what: "atlas label '\(label)' (value \(value) in \(atlas))",
-                             voxels: grids.indices.map { g in let l = labels(on: g); return l.indices.filter { l[$0] == value } })
+                guard let image, let value = try? image.value(of: label) else { drawn.append(nil); plans.append(nil); continue }
+                drawn.append(Drawn(what: "atlas label '\(label)' (value \(value) in \(atlas))", voxels: []))
+                plans.append(.label(value))
             case .mask(let path, let positive):
-                guard let file = readable(path),
-                      let read = study.memo("region mask: \(file)", { Self.readMask(file) }) else { return nil }
-                guard case .success(let mask) = read else {
-                    if case .failure(let problem) = read { return Drawn(what: "mask \(path)", voxels: [], problem: problem.reason) }
-                    return nil
+                guard let file = readable(path), let read = study.memo("region mask: \(file)", { Self.readMask(file) }) else {
+                    drawn.append(nil); plans.append(nil); continue
                 }
-                return Drawn(what: "mask \(path)", voxels: grids.map { grid in
-                    let values = SeedGeometry.resampleNearest(mask.data, shape: Array(mask.shape.prefix(3)), affine: mask.affine,
-                                                              to: grid.grid.shape, affine: grid.grid.affine)
-                    return values.indices.filter { positive ? values[$0] > 0 : values[$0] != 0 }
-                })
+                switch read {
+                case .success(let mask):
+                    drawn.append(Drawn(what: "mask \(path)", voxels: []))
+                    plans.append(.mask(mask, positive: positive))
+                case .failure(let problem):
+                    drawn.append(Drawn(what: "mask \(path)", voxels: [], problem: problem.reason))
+                    plans.append(nil)
+                }
             }
         }
+        for g in grids.indices {
+            let shape = grids[g].grid.shape, affine = grids[g].grid.affine
+            var labels: [Int]?
+            for r in regions.indices {
+                guard let plan = plans[r] else { continue }
+                let voxels: [Int]
+                switch plan {
+                case .sphere(let centre, let radius):
+                    voxels = SeedGeometry.sphere(centre: centre, radius: radius, shape: shape, affine: affine)
+                case .label(let value):
+                    if labels == nil { labels = image!.resampled(to: shape, affine: affine) }
+                    voxels = labels!.indices.filter { labels![$0] == value }
+                case .mask(let mask, let positive):
+                    let values = SeedGeometry.resampleNearest(mask.data, shape: Array(mask.shape.prefix(3)), affine: mask.affine, to: shape, affine: affine)
+                    voxels = values.indices.filter { positive ? values[$0] > 0 : values[$0] != 0 }
+                }
+                drawn[r]!.voxels.append(keepVoxels ? voxels : Array(voxels.prefix(1)))
+            }
+        }
+        return drawn
     }
 
     /// Reports each region of `regions` (`key`: its spec key, e.g. `seeds[2].label`) that has no
@@ -155,6 +178,12 @@ struct RegionGridCheck {
             }
             let values = SeedGeometry.resampleNearest(image.data, shape: Array(image.shape.prefix(3)), affine: image.affine,
                                                       to: grids[g].grid.shape, affine: grids[g].grid.affine)
+            // A mask with no voxel on the run's grid stops cleaning (`ScanLoader`), not the seeds.
+            guard values.contains(where: { $0 > limit }) else {
+                return ([], "has no voxel " + (threshold > 0 ? "above mask_threshold \(JSONValue.format(number: threshold)) " : "")
+                            + "on the run's BOLD grid (\(grids[g].grid.description)): a mask of another space"
+                            + (threshold > 0 ? ", or a threshold above its values" : ""))
+            }
             return (wanted.indices.filter { w in
                 let voxels = drawn[wanted[w]]!.voxels[g]
                 return !voxels.isEmpty && !voxels.contains { values[$0] > limit }
@@ -167,10 +196,9 @@ struct RegionGridCheck {
         if let first = unreadable.first {
             _ = study.memo("unusable masks: \(maskStage.name)") { () -> Bool in
                 let runs = unreadable.flatMap { uses[$0].runs }.map(\.label)
-                study.report(maskStage, "mask", "the \(noun) of \(runs.count) run\(runs.count == 1 ? "" : "s") "
-                             + "\(runs.count == 1 ? "is" : "are") unusable: \(runs[0])'s \(uses[first].path) \(read[first].problem!)"
-                             + (runs.count > 1 ? "; also \(GroupLevelCheck.list(Array(runs.dropFirst())))" : "")
-                             + "; cleaning would stop for \(runs.count == 1 ? "that run" : "those runs")")
+                study.report(maskStage, "mask", (runs.count == 1 ? "the \(noun) of 1 run is" : "the \(noun)s of \(runs.count) runs are") + " unusable, so cleaning would stop for "
+                             + "\(runs.count == 1 ? "it" : "them"): \(runs[0])'s \(uses[first].path) \(read[first].problem!)"
+                             + (runs.count > 1 ? "; also \(GroupLevelCheck.list(Array(runs.dropFirst())))" : ""))
                 return true
             }
         }

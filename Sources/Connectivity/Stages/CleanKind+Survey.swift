@@ -59,11 +59,12 @@ extension CleanKind {
         /// Runs whose BOLD file holds less data than its header declares (or is corrupt), with
         /// the reason: reading it would stop the run's clean task.
         var cutShort: [(label: String, message: String)] = []
-        /// Runs whose gzip trailer does not give the file's length (several gzip members, most
-        /// likely) beyond the few inflated to check (`maxInflated`): checked when they are read.
+        /// Runs whose gzip trailer does not give the file's length, when there are more than
+        /// `maxInflated` of them (several gzip members, most likely): checked when they are read.
         var unverified: [String] = []
-        /// At most this many BOLD files are inflated whole per check, when their gzip trailer does
-        /// not agree with their header (each takes about as long as reading the run).
+        /// BOLD files whose gzip trailer does not agree with their header are read whole (each
+        /// about as long as reading the run) when there are at most this many; more are a data
+        /// set written in several gzip members, left to the runs.
         static let maxInflated = 4
     }
 
@@ -71,17 +72,26 @@ extension CleanKind {
     func survey(_ p: Parameters, stage: StageSpec, study: StudyCheck) -> RunSurvey {
         study.memo("clean survey: \(stage.name)") {
             let scans = study.spec.cohort.scans
-            let inflated = Locked(0)
-            let results = parallelMap(scans.count, block: 16) {
-                Self.surveyRun(p, scope: scans[$0], files: try? sources(p, scope: scans[$0], directory: study.spec.directory), study: study,
-                               inflated: inflated)
+            var results = parallelMap(scans.count, block: 16) {
+                Self.surveyRun(p, scope: scans[$0], files: try? sources(p, scope: scans[$0], directory: study.spec.directory), study: study)
+            }
+            // The files whose trailer disagrees, read whole when they are few (the same ones
+            // whatever the threads' timing).
+            let differing = results.indices.filter { results[$0].trailerDiffers != nil }
+            if differing.count <= RunSurvey.maxInflated {
+                let verdicts = parallelMap(differing.count, block: 1) { k -> String? in
+                    let (bold, path) = results[differing[k]].trailerDiffers!
+                    do { try NIfTIFile.checkComplete(path) } catch { return "\(bold): \(NIfTIReadProblem(error).reason)" }
+                    return nil
+                }
+                for (k, i) in differing.enumerated() { results[i].cutShort = verdicts[k] }
             }
             var survey = RunSurvey()
             for (i, result) in results.enumerated() {
                 if let run = result.run { survey.runs.append(run) }
                 if let problem = result.unreadable { survey.unreadable.append((scans[i].label, problem)) }
                 if let problem = result.cutShort { survey.cutShort.append((scans[i].label, problem)) }
-                if result.unverified { survey.unverified.append(scans[i].label) }
+                if result.trailerDiffers != nil && differing.count > RunSurvey.maxInflated { survey.unverified.append(scans[i].label) }
             }
             return survey
         }
@@ -93,10 +103,12 @@ extension CleanKind {
         var run: RunSurvey.Run?
         var unreadable: String?
         var cutShort: String?
-        var unverified = false
+        /// The BOLD file (as the spec names it, and its path) when its gzip trailer records
+        /// another length than its header declares: cut short, or several gzip members.
+        var trailerDiffers: (bold: String, path: String)?
     }
 
-    private static func surveyRun(_ p: Parameters, scope: Scope, files: [String: String]?, study: StudyCheck, inflated: Locked<Int>) -> Surveyed {
+    private static func surveyRun(_ p: Parameters, scope: Scope, files: [String: String]?, study: StudyCheck) -> Surveyed {
         guard let files, let bold = files["bold"] else { return Surveyed() }
         let boldPath = study.path(bold)
         guard case .regular = FileSystem.kind(of: boldPath) else { return Surveyed() }  // a missing file is reported as a source
@@ -108,17 +120,11 @@ extension CleanKind {
             return Surveyed(unreadable: "\(bold): \(ErrorReason.of(error))")
         }
         let header = info.header
-        // The data's length, from the gzip trailer; where it does not tell (cut short, or several
-        // gzip members), the file is read whole as cleaning would, for the first few such runs.
-        var cutShort: String?, unverified = false
+        // The data's length, from the gzip trailer (where it does not tell, `survey` reads the
+        // file whole when there are few such).
+        var cutShort: String?, trailerDiffers: (bold: String, path: String)?
         do {
-            if case .trailerDiffers = try NIfTIFile.trailerAgrees(info) {
-                if inflated.withLock({ n -> Bool in n += 1; return n <= RunSurvey.maxInflated }) {
-                    try NIfTIFile.checkComplete(boldPath)
-                } else {
-                    unverified = true
-                }
-            }
+            if case .trailerDiffers = try NIfTIFile.trailerAgrees(info) { trailerDiffers = (bold, boldPath) }
         } catch {
             cutShort = "\(bold): \(NIfTIReadProblem(error).reason)"
         }
@@ -131,7 +137,7 @@ extension CleanKind {
         }
         let confounds = files["confounds"].map(study.path).flatMap(confoundsShape)
         return Surveyed(run: RunSurvey.Run(scope: scope, files: files, header: header, request: request, repetitionTime: tr, confounds: confounds),
-                        cutShort: cutShort, unverified: unverified)
+                        cutShort: cutShort, trailerDiffers: trailerDiffers)
     }
 
     /// A confounds file's column names and row count: a TSV's header line and line count, without
@@ -192,7 +198,7 @@ extension CleanKind {
             problems.add(key: "bold", "the BOLD file holds less than its header declares, or is corrupt, so its clean task would stop", run: label, detail: message)
         }
         if !survey.unverified.isEmpty {
-            study.checkLater(stage, "whether \(survey.unverified.count) more BOLD files whose gzip trailer does not give their length (several gzip members?) "
+            study.checkLater(stage, "whether the \(survey.unverified.count) BOLD files whose gzip trailer does not give their length (several gzip members?) "
                              + "hold all their volumes (\(GroupLevelCheck.list(survey.unverified)))")
         }
         let needsConfounds = !p.confounds.isEmpty || p.scrubFD > 0 || p.scrubStdDVARS > 0
@@ -217,6 +223,7 @@ extension CleanKind {
             do { _ = try ScanLoader.checkShape(run.request, header: run.header) } catch let e as InputError where e.field == "dim" {
                 problems.add(key: "bold", "the BOLD image is not a 4-D series of more than one volume", run: run.label,
                              detail: "\(run.files["bold"] ?? run.label): \(e.message)")
+                continue  // its confounds cannot agree with it: that one problem, not a second
             } catch {}
             if case .failure(let e) = run.repetitionTime {
                 let key = e.field == "RepetitionTime" ? "repetition_time" : "tr_source"
@@ -232,14 +239,15 @@ extension CleanKind {
                 continue
             case .success(let s): shape = s
             }
-            if shape.rows != total {
-                problems.add(key: "confounds", "the confounds file's rows differ from the BOLD series' volumes (they must be one per volume)",
-                             run: run.label, detail: "\(relative): \(shape.rows) rows, \(total) volume\(total == 1 ? "" : "s")")
-            }
+            // A line split in two also adds a row: the uneven line is the one problem named.
             if let uneven = shape.uneven {
                 problems.add(key: "confounds", "the confounds file has a line whose cells are not one per column, so cleaning cannot read it", run: run.label,
                              detail: "\(relative): line \(uneven.line) has \(uneven.cells) cell\(uneven.cells == 1 ? "" : "s"); the header has \(shape.names.count) columns")
                 continue
+            }
+            if shape.rows != total {
+                problems.add(key: "confounds", "the confounds file's rows differ from the BOLD series' volumes (they must be one per volume)",
+                             run: run.label, detail: "\(relative): \(shape.rows) rows, \(total) volumes")
             }
             if let twice = shape.duplicate {
                 problems.add(key: "confounds", "the confounds file names column '\(twice)' twice", run: run.label, detail: relative)

@@ -177,9 +177,9 @@ public struct CleanKind: TypedStageKind {
     /// (and, per length and TR, one confounds table). Each run's own files are checked again when
     /// the run is read.
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
-        // Files named by patterns: the confounds come only from confounds_pattern, and a strategy
-        // or scrubbing without them stopped every run's clean task.
-        if !p.boldPattern.isEmpty && p.confoundsPattern.isEmpty {
+        // Files named by patterns (and no upstream stage's): the confounds come only from
+        // confounds_pattern, and a strategy or scrubbing without them stopped every run's clean task.
+        if !p.boldPattern.isEmpty && p.confoundsPattern.isEmpty && stage.from.isEmpty {
             let needs = (p.confounds.isEmpty ? [] : ["the confound strategy"]) + (p.scrubFD > 0 ? ["scrub_fd"] : [])
                 + (p.scrubStdDVARS > 0 ? ["scrub_std_dvars"] : [])
             if !needs.isEmpty {

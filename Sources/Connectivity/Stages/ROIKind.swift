@@ -217,7 +217,10 @@ public struct ROIKind: TypedStageKind {
         names.requiredSessions = [p.pre]  // a subject with a pre map is read; its post map may be missing
         names.mapsSource(maps: p.maps, seed: p.seed, sessions: p.sessions)
         names.everySubjectInTable(read: [p.pre])
-        AtlasNames.checkFiles(atlas: p.atlas, table: p.atlasLabels, stage: stage, study: study)
+        // The task reads the atlas for label regions only.
+        if p.regions.contains(where: { if case .label = $0.source { return true }; return false }) {
+            AtlasNames.checkFiles(atlas: p.atlas, table: p.atlasLabels, stage: stage, study: study)
+        }
         if p.maps.isEmpty && !p.pre.isEmpty { names.sessions = [p.pre] }
         let compared = [p.pre] + (p.post.isEmpty ? [] : [p.post])
         names.grids(resampling: p.resampling, maps: p.maps, compared: compared)
@@ -262,7 +265,7 @@ public struct ROIKind: TypedStageKind {
             RegionGridCheck(runs: [first.run]).check(regions, atlas: p.atlas, atlasLabels: p.atlasLabels, stage: stage, study: study)
         } else {
             let grids = RegionGridCheck(runs: runs.map(\.run))
-            let drawn = grids.draw(regions, atlas: p.atlas, atlasLabels: p.atlasLabels, study: study)
+            let drawn = grids.draw(regions, atlas: p.atlas, atlasLabels: p.atlasLabels, study: study, keepVoxels: false)
             let lost = regions.indices.filter { drawn[$0]?.voxels.allSatisfy(\.isEmpty) ?? false }
             grids.check(lost.map { regions[$0] }, atlas: p.atlas, atlasLabels: p.atlasLabels, stage: stage, study: study)
         }
