@@ -560,8 +560,8 @@ final class SpecCheckTests: XCTestCase {
 
     /// A seed mask that cannot be read stopped every connectivity task, and a brain mask that
     /// cannot be read its run's clean task: both are named before anything runs, the brain mask
-    /// at the clean stage's mask, once, with its run; so is a report background that is not a
-    /// NIfTI image.
+    /// by the clean stage's survey of its runs (connectivity stage or not), once, with its run;
+    /// so is a report background that is not a NIfTI image.
     func testAnUnreadableSeedMaskOrBrainMaskIsASpecError() throws {
         let func_ = Self.root.appendingPathComponent("derivatives/fmriprep/sub-06/ses-baseline/func")
         let mask = func_.appendingPathComponent("sub-06_ses-baseline_task-rest_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz")
@@ -582,9 +582,9 @@ final class SpecCheckTests: XCTestCase {
                        ["report.background: atlases/junk.nii.gz cannot be read as a NIfTI image: not a gzip file (expected magic bytes 1f 8b); "
                         + "is it an uncompressed .nii named .gz?"])
         XCTAssertEqual(problems.sorted(), [
-            "clean.mask: the brain mask of 1 run is unusable, so cleaning would stop for it: sub-06_ses-baseline's derivatives/fmriprep/sub-06/ses-baseline/func/"
-                + "sub-06_ses-baseline_task-rest_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz cannot be read: gzip stream ends early after "
-                + "78 decompressed bytes (truncated download?)",
+            "clean.mask: the brain mask cannot be read, so cleaning would stop in sub-06_ses-baseline (derivatives/fmriprep/sub-06/ses-baseline/func/"
+                + "sub-06_ses-baseline_task-rest_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz: gzip stream ends early after "
+                + "78 decompressed bytes (truncated download?))",
             "connectivity.seeds[6].mask: mask atlases/junk.nii.gz cannot be read: not a gzip file (expected magic bytes 1f 8b); "
                 + "is it an uncompressed .nii named .gz?",
         ], r.stderr)

@@ -147,9 +147,10 @@ struct RegionGridCheck {
     /// inside the run's mask (`mask`: its spec-relative path, nil for none; `noun`: "brain mask" or
     /// "mask"), whose values must exceed `threshold`. Cleaning keeps only the mask's voxels, so
     /// that run's connectivity task would stop (`SeedDefinition.voxelPositions`), after the run was
-    /// cleaned. The masks are read once each (a study-wide mask file once), in parallel; one that
-    /// cannot be read would stop the run's cleaning, and is reported at the `mask`
-    /// of `maskStage` (the clean stage), once, with its runs. Each seed is reported once, with the
+    /// cleaned. The masks are read once each (a study-wide mask file once), in parallel; one with
+    /// no voxel on its run's grid would stop the run's cleaning, and is reported at the `mask` of
+    /// `maskStage` (the clean stage), once, with its runs (one that cannot be read is reported by
+    /// the clean stage's survey). Each seed is reported once, with the
     /// runs it misses.
     func checkInsideMasks(_ regions: [(key: String, source: Source)], drawn: [Drawn?], mask: (CleanKind.RunSurvey.Run) -> String?,
                           noun: String, threshold: Double, stage: StageSpec, maskStage: StageSpec, study: StudyCheck) {
@@ -171,11 +172,8 @@ struct RegionGridCheck {
             let (g, path, _) = uses[u]
             let file = study.path(path)
             guard case .regular = FileSystem.kind(of: file), let read = Self.readMask(file) else { return ([], nil) }
-            let image: NIfTIImage<Float>
-            switch read {
-            case .success(let i): image = i
-            case .failure(let problem): return ([], "cannot be read: \(problem.reason)")
-            }
+            // One that cannot be read is reported by the clean stage's survey of its runs.
+            guard case .success(let image) = read else { return ([], nil) }
             let values = SeedGeometry.resampleNearest(image.data, shape: Array(image.shape.prefix(3)), affine: image.affine,
                                                       to: grids[g].grid.shape, affine: grids[g].grid.affine)
             // A mask with no voxel on the run's grid stops cleaning (`ScanLoader`), not the seeds.
@@ -190,7 +188,8 @@ struct RegionGridCheck {
             }, nil)
         }
         let missing = read.map(\.missing)
-        // A mask cleaning cannot read stops that run's clean task: reported at the clean stage's mask.
+        // A mask with no voxel on its run's grid stops that run's clean task: reported at the
+        // clean stage's mask.
         let unreadable = uses.indices.filter { read[$0].problem != nil }
         // Once per clean stage, however many connectivity stages read it.
         if let first = unreadable.first {

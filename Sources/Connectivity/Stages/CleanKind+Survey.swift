@@ -62,6 +62,9 @@ extension CleanKind {
         /// Runs whose gzip trailer does not give the file's length, when there are more than
         /// `maxInflated` of them (several gzip members, most likely): checked when they are read.
         var unverified: [String] = []
+        /// Mask files cleaning would read (each run's brain mask, or the `mask` file) that cannot
+        /// be read, with why and the runs that use them.
+        var unreadableMasks: [(path: String, problem: String, runs: [String])] = []
         /// BOLD files whose gzip trailer does not agree with their header are read whole (each
         /// about as long as reading the run) when there are at most this many; more are a data
         /// set written in several gzip members, left to the runs.
@@ -92,6 +95,29 @@ extension CleanKind {
                 if let problem = result.unreadable { survey.unreadable.append((scans[i].label, problem)) }
                 if let problem = result.cutShort { survey.cutShort.append((scans[i].label, problem)) }
                 if result.trailerDiffers != nil && differing.count > RunSurvey.maxInflated { survey.unverified.append(scans[i].label) }
+            }
+            // The masks cleaning reads, each file once: its header, and its data when the gzip
+            // trailer does not record its length (masks are small).
+            if !["none", "epi"].contains(p.mask) {
+                var masks: [String] = [], users: [String: [String]] = [:]
+                for run in survey.runs {
+                    guard let mask = run.files["mask_file"] ?? run.files["brain_mask"] else { continue }
+                    if users[mask] == nil { masks.append(mask) }
+                    users[mask, default: []].append(run.label)
+                }
+                let problems = parallelMap(masks.count, block: 8) { k -> String? in
+                    let path = study.path(masks[k])
+                    guard case .regular = FileSystem.kind(of: path) else { return nil }  // a missing file is reported as a source
+                    do {
+                        if case .trailerDiffers = try NIfTIFile.trailerAgrees(path) { try NIfTIFile.checkComplete(path) }
+                    } catch {
+                        return NIfTIReadProblem(error).reason
+                    }
+                    return nil
+                }
+                for (k, mask) in masks.enumerated() {
+                    if let problem = problems[k] { survey.unreadableMasks.append((mask, problem, users[mask]!)) }
+                }
             }
             return survey
         }
@@ -193,6 +219,12 @@ extension CleanKind {
         var problems = RunProblems()
         for (label, message) in survey.unreadable {
             problems.add(key: "bold", "cannot read the BOLD header", run: label, detail: message)
+        }
+        for mask in survey.unreadableMasks {
+            for run in mask.runs {
+                problems.add(key: "mask", "the \(p.mask == "brain" ? "brain mask" : "mask") cannot be read, so cleaning would stop", run: run,
+                             detail: "\(mask.path): \(mask.problem)")
+            }
         }
         for (label, message) in survey.cutShort {
             problems.add(key: "bold", "the BOLD file holds less than its header declares, or is corrupt, so its clean task would stop", run: label, detail: message)
