@@ -167,13 +167,13 @@ struct RegionGridCheck {
             }
         }
         let limit = Float(threshold)
-        // For each use, the regions (positions in `wanted`) with voxels on the grid and none inside.
-        let read: [(missing: [Int], problem: String?)] = parallelMap(uses.count, block: 4) { u in
+        // For each use, the regions (positions in `wanted`) with voxels on the grid and none
+        // inside, or why the mask itself stops cleaning. A mask that cannot be read is reported by
+        // the clean stage's survey of its runs.
+        let read: [(missing: [Int], emptyOnGrid: String?)] = parallelMap(uses.count, block: 4) { u in
             let (g, path, _) = uses[u]
             let file = study.path(path)
-            guard case .regular = FileSystem.kind(of: file), let read = Self.readMask(file) else { return ([], nil) }
-            // One that cannot be read is reported by the clean stage's survey of its runs.
-            guard case .success(let image) = read else { return ([], nil) }
+            guard case .regular = FileSystem.kind(of: file), case .success(let image)? = Self.readMask(file) else { return ([], nil) }
             let values = SeedGeometry.resampleNearest(image.data, shape: Array(image.shape.prefix(3)), affine: image.affine,
                                                       to: grids[g].grid.shape, affine: grids[g].grid.affine)
             // A mask with no voxel on the run's grid stops cleaning (`ScanLoader`), not the seeds.
@@ -188,15 +188,14 @@ struct RegionGridCheck {
             }, nil)
         }
         let missing = read.map(\.missing)
-        // A mask with no voxel on its run's grid stops that run's clean task: reported at the
-        // clean stage's mask.
-        let unreadable = uses.indices.filter { read[$0].problem != nil }
-        // Once per clean stage, however many connectivity stages read it.
-        if let first = unreadable.first {
-            _ = study.memo("unusable masks: \(maskStage.name)") { () -> Bool in
-                let runs = unreadable.flatMap { uses[$0].runs }.map(\.label)
+        // Reported at the clean stage's mask, once per clean stage, however many connectivity
+        // stages read it.
+        let empty = uses.indices.filter { read[$0].emptyOnGrid != nil }
+        if let first = empty.first {
+            _ = study.memo("masks empty on their grid: \(maskStage.name)") { () -> Bool in
+                let runs = empty.flatMap { uses[$0].runs }.map(\.label)
                 study.report(maskStage, "mask", (runs.count == 1 ? "the \(noun) of 1 run is" : "the \(noun)s of \(runs.count) runs are") + " unusable, so cleaning would stop for "
-                             + "\(runs.count == 1 ? "it" : "them"): \(runs[0])'s \(uses[first].path) \(read[first].problem!)"
+                             + "\(runs.count == 1 ? "it" : "them"): \(runs[0])'s \(uses[first].path) \(read[first].emptyOnGrid!)"
                              + (runs.count > 1 ? "; also \(GroupLevelCheck.list(Array(runs.dropFirst())))" : ""))
                 return true
             }
