@@ -294,26 +294,26 @@ final class SpecCheckTests: XCTestCase {
         let strict = try validate([(#""missing_scans": []"#, #""missing_scans": ["sub-02_ses-day13"]"#),
                                    (#""paired": ["responder", "nonresponder"], "contrasts""#, #""missing_session": "error", "paired": ["all"], "contrasts""#)])
             .filter { $0.contains("bad-design.json:") }
-        XCTAssertEqual(strict.map { $0.components(separatedBy: " stages.").last! },
+        XCTAssertEqual(strict.map(keyed),
                        [#"responders_change.missing_session: is error, and sub-02 has no day13 scan; add the scans, or set "missing_session": "exclude" to leave such subjects out"#],
                        strict.joined(separator: "\n"))
         // A group test of one subject: the non-anxious non-responders.
         let one = try validate([(#""include": {"group": ["anxious"]},\#n      "covariates": ["madrs_change_pct", "age"]"#,
                                  #""include": {"group": ["nonanxious"], "responder": ["nonresponder"]},\#n      "covariates": ["madrs_change_pct", "age"]"#)])
             .filter { $0.contains("bad-design.json:") }
-        XCTAssertEqual(one.map { $0.components(separatedBy: " stages.").last! },
+        XCTAssertEqual(one.map(keyed),
                        ["improvement_baseline.include: the stage can read only 1 subject (sub-07: included, with a scan at baseline); a group test needs 3"],
                        one.joined(separator: "\n"))
         // An roi prediction at a session the stage does not read.
         let typo = try validate([(#""predict": {"column": "responder", "positive": "responder"}"#, #""predict": {"column": "responder", "positive": "responder", "session": "day14"}"#)])
             .filter { $0.contains("bad-design.json:") }
-        XCTAssertEqual(typo.map { $0.components(separatedBy: " stages.").last! },
+        XCTAssertEqual(typo.map(keyed),
                        ["responders_followup.predict.session: 'day14' is not a session the stage reads; expected 'baseline' or 'day13' (pre or post)"], typo.joined(separator: "\n"))
         let predict = try validate([(#""seed": "LBAleft", "pre": "baseline", "post": "day13",\#n      "include": {"group": ["anxious"]}, "group": "responder",\#n      "regions""#,
                                      #""seed": "LBAleft", "pre": "baseline",\#n      "include": {"group": ["anxious"]}, "group": "responder",\#n      "regions""#),
                                     (#""predict": {"column": "responder", "positive": "responder"}"#, #""predict": {"column": "responder", "positive": "responder", "session": "day13"}"#)])
             .filter { $0.contains("bad-design.json:") }
-        XCTAssertEqual(predict.map { $0.components(separatedBy: " stages.").last! },
+        XCTAssertEqual(predict.map(keyed),
                        ["responders_followup.predict.session: 'day13' is not a session the stage reads; expected 'baseline' (pre or post)"], predict.joined(separator: "\n"))
 
         XCTAssertTrue(more.contains { $0.hasSuffix(" stages.anxiety_baseline.group: the design cannot be fitted on the 6 subjects it can read "
@@ -382,7 +382,7 @@ final class SpecCheckTests: XCTestCase {
                                     + #"{"name": "lab", "label": "SFA_right"}, {"name": "speckle", "mask": "atlases/speck_odd.nii.gz"}, "#
                                     + #"{"name": "negative", "mask": "atlases/speck_negative.nii.gz"}],"#), as: "bad-seeds.json")
         XCTAssertEqual(roi.status, 2, roi.stderr)
-        let found = roiProblems.map { $0.components(separatedBy: " stages.").last! }
+        let found = roiProblems.map(keyed)
         XCTAssertEqual(found.count, 3, roi.stderr)
         XCTAssertTrue(found.contains { $0.hasPrefix("responders_followup.regions[1].sphere: no voxel of the data grid lies within 5 mm of (0, 0, 500): "
                                                     + "sub-01_ses-baseline's run ") && $0.hasSuffix("; check the coordinates (world mm, in the run's space)") }, roi.stderr)
@@ -399,7 +399,7 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertEqual(resampled.status, 2, resampled.stderr)
         // The same problems, each naming every compared run's grid (one here) that lacks the region.
         func head(_ problem: String) -> String { problem.components(separatedBy: " spans ").first! }
-        XCTAssertEqual(resampledProblems.map { head($0.components(separatedBy: " stages.").last!) }, found.map(head), resampled.stderr)
+        XCTAssertEqual(resampledProblems.map { head(keyed($0)) }, found.map(head), resampled.stderr)
         XCTAssertTrue(resampledProblems.contains { $0.contains("regions[1].sphere: ") && $0.contains("; also for 11 other runs: ") }, resampled.stderr)
     }
 
@@ -414,7 +414,7 @@ final class SpecCheckTests: XCTestCase {
             + #""f_tests": [["anxious - nonanxious", "age"], ["anxious - nonanxious", "age", "2*age - 2*nonanxious + 2*anxious"], ["age", "0*age"]]"#),
             as: "contrasts.json")
         XCTAssertEqual(r.status, 2, r.stderr)
-        XCTAssertEqual(problems.map { $0.components(separatedBy: " stages.").last! }, [
+        XCTAssertEqual(problems.map(keyed), [
             #"anxiety_baseline.contrasts[1]: "0.5*anxious - 0.5*anxious" is empty: its weights cancel on every column; a contrast needs a non-zero weight"#,
             #"anxiety_baseline.f_tests[1][2]: "2*age - 2*nonanxious + 2*anxious" is a combination of the test's contrasts before it "#
                 + #"("anxious - nonanxious", "age"), so the F contrast matrix is rank deficient; remove it (2 independent contrasts span the same test)"#,
@@ -447,7 +447,7 @@ final class SpecCheckTests: XCTestCase {
         text.replaceSubrange(at, with: #""atlas": "atlases/probabilistic.nii.gz""#)
         let (r, problems) = try validate(text: text, as: "atlases.json")
         XCTAssertEqual(r.status, 2, r.stderr)
-        let found = problems.map { $0.components(separatedBy: " stages.").last! }
+        let found = problems.map(keyed)
         let nx = atlas.shape[0], ny = atlas.shape[1]
         XCTAssertEqual(found.sorted(), [
             "connectivity.atlas: atlases/interpolated.nii.gz: voxel (\(first % nx), \(first / nx % ny), \(first / (nx * ny))) holds "
@@ -548,7 +548,7 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertTrue(text.contains(original))
         let (r, problems) = try validate(text: text.replacingOccurrences(of: original, with: patterns), as: "patterns.json")
         XCTAssertEqual(r.status, 2, r.stderr)
-        XCTAssertEqual(problems.map { $0.components(separatedBy: " stages.").last! }, [
+        XCTAssertEqual(problems.map(keyed), [
             "clean.bold_pattern: with bold_pattern, the runs' confounds files come from confounds_pattern, which is not set, and the confound strategy "
                 + "and scrub_fd and scrub_std_dvars need them: set confounds_pattern "
                 + #"(e.g. "sub-{subject}/ses-{session}/func/sub-{subject}_ses-{session}_task-{task}_desc-confounds_timeseries.tsv")"#,
@@ -572,12 +572,12 @@ final class SpecCheckTests: XCTestCase {
         let (r, _, _) = try validate(replacing: #"{"name": "SFAright", "label": "SFA_right"}"#,
                                      with: #"{"name": "SFAright", "label": "SFA_right"}, {"name": "junk", "mask": "atlases/junk.nii.gz"}"#)
         XCTAssertEqual(r.status, 2, r.stderr)
-        let problems = r.stderr.split(separator: "\n").filter { $0.contains("bad.json:") }.map { $0.components(separatedBy: " stages.").last! }
+        let problems = r.stderr.split(separator: "\n").filter { $0.contains("bad.json:") }.map(keyed)
         // The report's background template, which the study's last task read.
         let report = #""kind": "report", "#
         let withBackground = try String(contentsOf: Self.spec, encoding: .utf8)
             .replacingOccurrences(of: report, with: report + #""background": "atlases/junk.nii.gz", "#)
-        XCTAssertEqual(try validate(text: withBackground, as: "background.json").problems.map { $0.components(separatedBy: " stages.").last! }
+        XCTAssertEqual(try validate(text: withBackground, as: "background.json").problems.map(keyed)
                         .filter { $0.hasPrefix("report.") },
                        ["report.background: atlases/junk.nii.gz cannot be read as a NIfTI image: not a gzip file (expected magic bytes 1f 8b); "
                         + "is it an uncompressed .nii named .gz?"])
@@ -608,7 +608,7 @@ final class SpecCheckTests: XCTestCase {
         text = text.replacingOccurrences(of: region, with: #""regions": [{"name": "baselineCluster", "cluster": 1, "contrast": "responder < nonresponder"}],"#)
         let (r, problems) = try validate(text: text, as: "late.json")
         XCTAssertEqual(r.status, 2, r.stderr)
-        let found = problems.map { $0.components(separatedBy: " stages.").last! }
+        let found = problems.map(keyed)
         XCTAssertEqual(found.count, 5, r.stderr)
         for stage in ["responders_baseline", "anxiety_baseline", "improvement_baseline"] {
             XCTAssertTrue(found.contains("\(stage).participants: clinical.tsv has no row for 1 of the cohort's subjects whose maps the stage reads: sub-03; "
@@ -674,7 +674,7 @@ final class SpecCheckTests: XCTestCase {
         // A threshold above every mask value leaves each run no voxel: cleaning stops, which is
         // the one problem named (at the clean stage), not each seed.
         let high = try validate(text: text.replacingOccurrences(of: #""mask": "brain""#, with: #""mask": "brain", "mask_threshold": 2"#), as: "outside-mask.json")
-        XCTAssertEqual(high.problems.map { $0.components(separatedBy: " stages.").last! }, [
+        XCTAssertEqual(high.problems.map(keyed), [
             "clean.mask: the brain masks of 18 runs are unusable, so cleaning would stop for them: sub-01_ses-baseline's derivatives/fmriprep/sub-01/ses-baseline/"
                 + "func/sub-01_ses-baseline_task-rest_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz has no voxel above mask_threshold 2 on the run's BOLD grid "
                 + "(46×55×46 at 4×4×4 mm, origin (90, -126, -72)): a mask of another space, or a threshold above its values; also sub-01_ses-day13, "
@@ -843,6 +843,9 @@ final class SpecCheckTests: XCTestCase {
 }
 
 /// Runs a shell command; its exit status.
+/// A problem line of `pipe validate` without its file and position: `stage.key: message`.
+func keyed(_ line: some StringProtocol) -> String { String(line).components(separatedBy: " stages.").last! }
+
 func runShell(_ command: String) throws -> Int32 {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/bin/sh")

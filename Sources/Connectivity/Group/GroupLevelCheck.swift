@@ -126,7 +126,7 @@ final class GroupLevelCheck {
             }
             return
         }
-        let label = session.hasPrefix("ses-") ? String(session.dropFirst(4)) : session
+        let label = MapsTable.session(session)
         if sessions.isEmpty {
             study.report(stage, key, "the cohort has no sessions; remove \(key) or add cohort.sessions")
         } else if !sessions.contains(label) {
@@ -222,7 +222,7 @@ final class GroupLevelCheck {
     func everySubjectInTable(read: [String]) {
         guard let table, !readsMapsTable, !stage.from.isEmpty else { return }
         let cohort = study.spec.cohort
-        let labels = Set(read.map { $0.hasPrefix("ses-") ? String($0.dropFirst(4)) : $0 })
+        let labels = Set(read.map(MapsTable.session))
         let missing = cohort.subjects.filter { s in
             table.rows[s] == nil && cohort.scans(of: s).contains { scan in
                 guard case .scan(_, let session, _) = scan else { return false }

@@ -26,10 +26,12 @@ public struct AtlasLabels: Sendable {
     /// - Throws: `InputError` naming the file: a voxel that is not a whole number in
     ///   0...2147483647, an unreadable table, a table line without an index and a name.
     public static func read(image: String, table: String?) throws -> AtlasLabels {
-        let nifti = try NIfTIFile.read(image, as: Float.self)
-        guard nifti.shape.count == 3 || (nifti.shape.count == 4 && nifti.shape[3] == 1) else {
-            throw InputError(path: image, field: "dim", "an atlas must be a 3-D label image, got \(nifti.shape)")
+        // The shape from the header, before the data: a 4-D atlas is refused unread.
+        let shape = try NIfTIFile.readHeader(image).header.shape
+        guard shape.count == 3 || (shape.count == 4 && shape[3] == 1) else {
+            throw InputError(path: image, field: "dim", "an atlas must be a 3-D label image, got \(shape)")
         }
+        let nifti = try NIfTIFile.read(image, as: Float.self)
         var labels = [Int](repeating: 0, count: nifti.data.count)
         for (i, v) in nifti.data.enumerated() {
             guard v.isFinite, v >= 0, v == v.rounded(), v <= Float(Int32.max) else {

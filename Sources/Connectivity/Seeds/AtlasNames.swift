@@ -45,16 +45,10 @@ enum AtlasNames {
         if !atlas.isEmpty, case .regular = FileSystem.kind(of: study.path(atlas)) {
             let path = study.path(atlas)
             let problem: String? = study.memo("atlas image: \(path)") {
-                let header: NIfTIHeader
-                do { header = try NIfTIFile.readHeader(path).header } catch {
-                    return InputError(path: atlas, "cannot be read as a NIfTI label image: \(NIfTIReadProblem(error).reason)").description
-                }
-                let shape = header.shape
-                guard shape.count == 3 || (shape.count == 4 && shape[3] == 1) else {
-                    return InputError(path: atlas, field: "dim", "an atlas must be a 3-D label image, got \(shape)").description
-                }
-                guard RegionGridCheck.isVolume(path) else { return nil }
-                do { _ = try AtlasLabels.read(image: path, table: nil) } catch let e as InputError {
+                do {
+                    guard RegionGridCheck.isSmall(try NIfTIFile.readHeader(path).header) else { return nil }
+                    _ = try AtlasLabels.read(image: path, table: nil)
+                } catch let e as InputError {
                     return InputError(path: atlas, field: e.field, e.message).description
                 } catch {
                     return InputError(path: atlas, "cannot be read as a NIfTI label image: \(NIfTIReadProblem(error).reason)").description

@@ -115,6 +115,13 @@ struct RegionGridCheck {
     func check(_ regions: [(key: String, source: Source)], atlas: String, atlasLabels: String, stage: StageSpec, study: StudyCheck) -> [Drawn?] {
         guard !grids.isEmpty, !regions.isEmpty else { return regions.map { _ in nil } }
         let drawn = draw(regions, atlas: atlas, atlasLabels: atlasLabels, study: study)
+        report(regions, drawn: drawn, stage: stage, study: study)
+        return drawn
+    }
+
+    /// Reports each of `regions`, as `draw` drew it (`drawn`), that has no voxel on a grid, or
+    /// whose mask cannot be read.
+    func report(_ regions: [(key: String, source: Source)], drawn: [Drawn?], stage: StageSpec, study: StudyCheck) {
         for ((key, source), region) in zip(regions, drawn) {
             guard let region else { continue }
             if let problem = region.problem {
@@ -140,7 +147,6 @@ struct RegionGridCheck {
                             + "those runs are on other grids)" : "")
                          + (key.hasSuffix("sphere") && empty.count == grids.count ? "; check the coordinates (world mm, in the run's space)" : ""))
         }
-        return drawn
     }
 
     /// Reports each seed (`regions`, drawn by `check`) that has voxels on a run's grid but none
@@ -150,8 +156,7 @@ struct RegionGridCheck {
     /// cleaned. The masks are read once each (a study-wide mask file once), in parallel; one with
     /// no voxel on its run's grid would stop the run's cleaning, and is reported at the `mask` of
     /// `maskStage` (the clean stage), once, with its runs (one that cannot be read is reported by
-    /// the clean stage's survey). Each seed is reported once, with the
-    /// runs it misses.
+    /// the clean stage's survey). Each seed is reported once, with the runs it misses.
     func checkInsideMasks(_ regions: [(key: String, source: Source)], drawn: [Drawn?], mask: (CleanKind.RunSurvey.Run) -> String?,
                           noun: String, threshold: Double, stage: StageSpec, maskStage: StageSpec, study: StudyCheck) {
         let wanted = drawn.indices.filter { drawn[$0] != nil && drawn[$0]!.problem == nil }
@@ -226,9 +231,12 @@ struct RegionGridCheck {
     }
 
     static func isVolume(_ header: NIfTIHeader) -> Bool {
-        let shape = header.shape
-        guard shape.count <= 3 || shape.dropFirst(3).allSatisfy({ $0 == 1 }) else { return false }
-        return shape.prefix(3).reduce(1.0) { $0 * Double(max($1, 1)) } <= Double(1 << 28)
+        (header.shape.count <= 3 || header.shape.dropFirst(3).allSatisfy({ $0 == 1 })) && isSmall(header)
+    }
+
+    /// Whether the image's volume has at most 2^28 voxels (a 1 mm template has 7 million).
+    static func isSmall(_ header: NIfTIHeader) -> Bool {
+        header.shape.prefix(3).reduce(1.0) { $0 * Double(max($1, 1)) } <= Double(1 << 28)
     }
 
     /// A mask image as a stage reads it (`NIfTIFile.read`): nil when this check does not read it

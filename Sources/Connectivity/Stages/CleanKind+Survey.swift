@@ -98,10 +98,10 @@ extension CleanKind {
             }
             // The masks cleaning reads, each file once: its header, and its data when the gzip
             // trailer does not record its length (masks are small).
-            if !["none", "epi"].contains(p.mask) {
+            do {
                 var masks: [String] = [], users: [String: [String]] = [:]
                 for run in survey.runs {
-                    guard let mask = run.files["mask_file"] ?? run.files["brain_mask"] else { continue }
+                    guard let mask = p.maskFile(in: run.files) else { continue }
                     if users[mask] == nil { masks.append(mask) }
                     users[mask, default: []].append(run.label)
                 }
@@ -222,7 +222,7 @@ extension CleanKind {
         }
         for mask in survey.unreadableMasks {
             for run in mask.runs {
-                problems.add(key: "mask", "the \(p.mask == "brain" ? "brain mask" : "mask") cannot be read, so cleaning would stop", run: run,
+                problems.add(key: "mask", "the \(p.maskNoun) cannot be read, so cleaning would stop", run: run,
                              detail: "\(mask.path): \(mask.problem)")
             }
         }

@@ -361,7 +361,7 @@ public struct CleanKind: TypedStageKind {
         }
         let maskChoice = p.mask
         var request = ScanLoader.Request(
-            bold: bold.path, mask: ["none", "epi"].contains(maskChoice) ? nil : (files["mask_file"] ?? files["brain_mask"])?.path,
+            bold: bold.path, mask: p.maskFile(in: files)?.path,
             sidecar: files["sidecar"]?.path, confounds: files["confounds"]?.path, dummyScans: p.dummyScans,
             repetitionTimeSource: p.trSource, epiMask: maskChoice == "epi", maskThreshold: p.maskThreshold,
             smoothingFWHM: p.smoothingFWHM)
@@ -472,4 +472,15 @@ public struct CleanKind: TypedStageKind {
         try CleanedScan(info: info, series: scan.series, voxels: scan.voxels, originalMeans: p.standardize == "psc" ? means : nil,
                         meanImage: means).write(to: context)
     }
+}
+
+extension CleanKind.Parameters {
+    /// The mask file cleaning reads among a run's files (`sources`, or an upstream stage's): the
+    /// `mask` file, else the run's brain mask; nil for `none` and `epi` (no file).
+    func maskFile<Path>(in files: [String: Path]) -> Path? {
+        ["none", "epi"].contains(mask) ? nil : files["mask_file"] ?? files["brain_mask"]
+    }
+
+    /// How messages name that mask.
+    var maskNoun: String { mask == "brain" ? "brain mask" : "mask" }
 }

@@ -187,10 +187,7 @@ public struct ConnectivityKind: TypedStageKind {
         let cleaning = clean.typed(up)
         let check = RegionGridCheck(runs: clean.survey(cleaning, stage: up, study: study).runs)
         let drawn = check.check(seeds, atlas: p.atlas, atlasLabels: p.atlasLabels, stage: stage, study: study)
-        // The mask cleaning reads (`CleanKind.run`): a mask file, or the run's brain mask.
-        guard !["none", "epi"].contains(cleaning.mask) else { return }
-        check.checkInsideMasks(seeds, drawn: drawn, mask: { $0.files["mask_file"] ?? $0.files["brain_mask"] },
-                               noun: cleaning.mask == "brain" ? "brain mask" : "mask", threshold: cleaning.maskThreshold,
+        check.checkInsideMasks(seeds, drawn: drawn, mask: { cleaning.maskFile(in: $0.files) }, noun: cleaning.maskNoun, threshold: cleaning.maskThreshold,
                                stage: stage, maskStage: up, study: study)
     }
 

@@ -267,7 +267,7 @@ public struct ROIKind: TypedStageKind {
             let grids = RegionGridCheck(runs: runs.map(\.run))
             let drawn = grids.draw(regions, atlas: p.atlas, atlasLabels: p.atlasLabels, study: study, keepVoxels: false)
             let lost = regions.indices.filter { drawn[$0]?.voxels.allSatisfy(\.isEmpty) ?? false }
-            grids.check(lost.map { regions[$0] }, atlas: p.atlas, atlasLabels: p.atlasLabels, stage: stage, study: study)
+            grids.report(lost.map { regions[$0] }, drawn: lost.map { drawn[$0] }, stage: stage, study: study)
         }
     }
 

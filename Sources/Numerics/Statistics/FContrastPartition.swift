@@ -37,13 +37,10 @@ public struct FContrastPartition: Sendable {
         // Validates the design's rank (throws rankDeficientDesign) and gives D = (XᵀX)⁻¹.
         let d = try GLMFit(design: x, data: Matrix(rows: n, columns: 1)).unscaledCovariance
         // Orthonormal basis of C's row space (throws if C is rank deficient), then of its complement.
-        if let r = Self.firstDependentRow((0..<q).map(c.row)) {
+        let rows = Self.orthonormalized((0..<q).map(c.row))
+        var basis = rows.basis
+        if let r = rows.dependent {
             throw GLMError(.invalidContrast, "F contrast matrix is rank deficient (row \(r) is zero or a combination of the others)")
-        }
-        var basis: [[Double]] = []
-        for r in 0..<q {
-            let v = Self.orthogonalized(c.row(r), against: basis)
-            basis.append(v.map { $0 / Self.norm(v) })
         }
         for e in 0..<p where basis.count < p {
             var unit = [Double](repeating: 0, count: p); unit[e] = 1
@@ -74,15 +71,19 @@ public struct FContrastPartition: Sendable {
     /// The first row of an F contrast matrix that is zero or a combination of the rows before it
     /// (its part orthogonal to them under 1e-10 of its norm), which makes the matrix rank
     /// deficient; nil for independent rows. The rule the fit refuses by, and the spec check's.
-    public static func firstDependentRow(_ rows: [[Double]]) -> Int? {
+    public static func firstDependentRow(_ rows: [[Double]]) -> Int? { orthonormalized(rows).dependent }
+
+    /// An orthonormal basis of the rows' span, row by row (Gram–Schmidt, twice orthogonalised),
+    /// up to the first row that is zero or a combination of those before it (`dependent`).
+    static func orthonormalized(_ rows: [[Double]]) -> (basis: [[Double]], dependent: Int?) {
         var basis: [[Double]] = []
         for (r, row) in rows.enumerated() {
             let v = orthogonalized(row, against: basis)
             let n0 = norm(row), n1 = norm(v)
-            guard n0 > 0, n1 > 1e-10 * n0 else { return r }
+            guard n0 > 0, n1 > 1e-10 * n0 else { return (basis, r) }
             basis.append(v.map { $0 / n1 })
         }
-        return nil
+        return (basis, nil)
     }
 
     /// v minus its projection on orthonormal `basis` (twice, for stability).
