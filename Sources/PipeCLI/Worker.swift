@@ -19,6 +19,9 @@ extension PipeCommand {
         @Option(help: "The pid of the run that started this worker: when it ends, the worker is stopped as by SIGTERM.")
         var parent: Int32?
 
+        @Flag(help: "The run and every task reading this one's outputs are on this machine: data that a keep: false stage drops is published without fsync (never for Slurm jobs).")
+        var sameMachine = false
+
         @Argument(help: "The task key.")
         var key: String
 
@@ -29,7 +32,7 @@ extension PipeCommand {
             let trap = SignalTrap(secondSignalExits: false) { flag.cancel() }
             defer { trap.cancel() }
             if let parent { try Self.stopWithParent(parent) }
-            let runner = TaskRunner(cache: store, registry: PipeCommand.registry, aloneInProcess: true)
+            let runner = TaskRunner(cache: store, registry: PipeCommand.registry, aloneInProcess: true, sameMachine: sameMachine)
             let attempt = self.attempt
             _ = try await withCheckedThrowingContinuation { (c: CheckedContinuation<Manifest, Error>) in
                 do {

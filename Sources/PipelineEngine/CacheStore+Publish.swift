@@ -12,28 +12,35 @@ extension CacheStore {
     /// dropped (`keep: false`) gets the dropped files back in place (``restoreDropped``).
     /// An output whose digest the task computed while writing it (`knownDigests`) is not read
     /// back, provided its size, inode and modification time are unchanged since.
+    /// - Parameter unsynced: the outputs to leave unsynced, and this machine's boot id, which the
+    ///   entry records with them (``TaskRunner/unsyncedBoot``): data that a `keep: false` stage
+    ///   drops minutes later need not be written to disk first. Everything else, the output list
+    ///   and manifest included, is fsynced as always.
     /// - Returns: the manifest of the entry.
     public func publish(temporary: String, task: TaskDescription, started: String, seconds: Double,
-                        peakRSS: UInt64, tool: String, cpuSeconds: Double? = nil, knownDigests: [String: OutputDigest] = [:]) throws -> Manifest {
+                        peakRSS: UInt64, tool: String, cpuSeconds: Double? = nil, knownDigests: [String: OutputDigest] = [:],
+                        unsynced: (names: (String) -> Bool, boot: String)? = nil) throws -> Manifest {
         let outDir = temporary + "/out"
         var outputs: [OutputFile] = []
         var recorded: [RecordedOutput] = []
         let names = FileSystem.list(outDir).sorted()
-        for name in names { _ = pipe_start_writeback(outDir + "/" + name) }
+        let unsyncedNames = Set(names.filter { unsynced?.names($0) ?? false })
+        for name in names where !unsyncedNames.contains(name) { _ = pipe_start_writeback(outDir + "/" + name) }
         for name in names {
             let p = outDir + "/" + name
             var isDir: ObjCBool = false
             _ = FileManager.default.fileExists(atPath: p, isDirectory: &isDir)
             if isDir.boolValue { throw PipeError(.io, "task wrote a folder '\(name)'; outputs must be files") }
             chmod(p, 0o444)
-            try FileSystem.fsyncPath(p)
+            if !unsyncedNames.contains(name) { try FileSystem.fsyncPath(p) }
             let identity = try FileSystem.identity(of: p)
             let known = knownDigests[name].flatMap { $0.identity.sameContent(as: identity) ? $0.sha256 : nil }
             let digest = try known ?? FileSystem.sha256(ofFile: p)
             guard let identity else { throw PipeError(.io, "output \(name) disappeared while it was published") }
             let file = OutputFile(name: name, sha256: digest, size: identity.size)
             outputs.append(file)
-            recorded.append(RecordedOutput(file: file, inode: identity.inode, mtimeNs: identity.mtimeNs))
+            recorded.append(RecordedOutput(file: file, inode: identity.inode, mtimeNs: identity.mtimeNs,
+                                           unsyncedBoot: unsyncedNames.contains(name) ? unsynced?.boot : nil))
         }
         try FileSystem.fsyncPath(outDir)
         // A compact copy of the output list, read on the hot path of planning (no JSON parse).

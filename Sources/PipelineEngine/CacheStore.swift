@@ -96,6 +96,10 @@ public struct CacheStore: Sendable {
     /// and a digest that differs from the recorded one makes the entry damaged. A matching
     /// rehash refreshes the recorded identities, so the next check is a stat again. An entry
     /// whose missing outputs are all among those its drop marker names is dropped.
+    /// An output published without fsync (``TaskRunner/unsyncedBoot``) under another boot of the
+    /// machine is dropped too: a crash may have lost its data, even with its size intact. Its file,
+    /// if there, is removed (the drop marker first, as ``dropData(_:drops:removeLater:)`` does), so
+    /// it is recomputed when a task needs it.
     /// Checked on every plan and run; `pipe cache verify` rehashes everything.
     public func entryState(for key: String, tasks: DirectoryHandle? = nil) -> EntryState {
         let dir = entryPath(key)
@@ -114,8 +118,11 @@ public struct CacheStore: Sendable {
         // The marker is read only when a file is missing: an entry whose files are all in place is
         // intact (its files checked as any entry's), even if a drop was cut short.
         var droppable: Set<String>??
+        let lost = recorded.filter { $0.unsyncedBoot.map { $0 != Self.bootID } ?? false }.map(\.file)
+        if !lost.isEmpty { Self.dropLost(lost, of: recorded.map(\.file), in: dir) }
         for (i, r) in recorded.enumerated() {
             let path = dir + "/out/" + r.file.name
+            if lost.contains(r.file) { missing.insert(r.file.name); continue }
             func identity() -> FileSystem.FileIdentity? {
                 (tasks.flatMap { $0.identity(key + "/out/" + r.file.name) }) ?? (try? FileSystem.identity(of: path)) ?? nil
             }
@@ -152,19 +159,38 @@ public struct CacheStore: Sendable {
         return missing.isEmpty ? .intact(recorded.map(\.file)) : .dropped(recorded.map(\.file), missing: missing)
     }
 
+    /// This machine's boot id, read once (``LockHolder/bootID()``).
+    static let bootID = LockHolder.bootID()
+
+    /// Makes the outputs `lost` (published unsynced under another boot) of the entry in folder
+    /// `dir`, whose outputs are `outputs`, dropped: its drop marker names them (with what it named
+    /// already), then their files go. Nothing is written once that is so.
+    private static func dropLost(_ lost: [OutputFile], of outputs: [OutputFile], in dir: String) {
+        let previous = (try? FileSystem.read(dir + "/" + droppedMarker)).flatMap { decodeDropMarker($0, outputs: outputs.map(\.name)) } ?? []
+        let present = lost.filter { FileSystem.exists(dir + "/out/" + $0.name) }
+        if lost.contains(where: { !previous.contains($0.name) }) {
+            let dropped = outputs.filter { o in previous.contains(o.name) || lost.contains(o) }
+            let marker = ([String(dropped.reduce(Int64(0)) { $0 &+ $1.size })] + dropped.map(\.name)).joined(separator: "\n") + "\n"
+            guard (try? FileSystem.writeAtomically(Array(marker.utf8), to: dir + "/" + droppedMarker)) != nil else { return }
+        }
+        for o in present { FileSystem.remove(dir + "/out/" + o.name) }
+    }
+
     /// One line of `outputs.tsv`: an output and, when recorded, the inode and mtime it was
-    /// written with.
+    /// written with, and the boot id under which it was left unsynced.
     struct RecordedOutput: Equatable {
         var file: OutputFile
         var inode: UInt64?
         var mtimeNs: Int64?
+        var unsyncedBoot: String? = nil
     }
 
-    /// `sha256 TAB size TAB inode TAB mtime_ns TAB name` lines.
+    /// `sha256 TAB size TAB inode TAB mtime_ns TAB name` lines, then `unsynced TAB boot_id TAB name`
+    /// for each output published without fsync.
     static func encodeOutputs(_ outputs: [RecordedOutput]) -> String {
         outputs.map { o in
             "\(o.file.sha256)\t\(o.file.size)\t\(o.inode.map(String.init) ?? "-")\t\(o.mtimeNs.map(String.init) ?? "-")\t\(o.file.name)\n"
-        }.joined()
+        }.joined() + outputs.compactMap { o in o.unsyncedBoot.map { "unsynced\t\($0)\t\(o.file.name)\n" } }.joined()
     }
 
     /// Reads ``encodeOutputs(_:)`` lines, and the older `sha256 TAB size TAB name` lines (whose
@@ -172,6 +198,13 @@ public struct CacheStore: Sendable {
     static func decodeOutputs(_ bytes: [UInt8]) -> [RecordedOutput]? {
         var out: [RecordedOutput] = []
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            if line.starts(with: "unsynced\t".utf8) {
+                let u = line.split(separator: UInt8(ascii: "\t"), maxSplits: 2, omittingEmptySubsequences: false)
+                let name = u.count == 3 ? String(decoding: u[2], as: UTF8.self) : ""
+                guard let i = out.firstIndex(where: { $0.file.name == name }), !u[1].isEmpty else { return nil }
+                out[i].unsyncedBoot = String(decoding: u[1], as: UTF8.self)
+                continue
+            }
             let f = line.split(separator: UInt8(ascii: "\t"), maxSplits: 4, omittingEmptySubsequences: false)
             func text(_ i: Int) -> String { String(decoding: f[i], as: UTF8.self) }
             guard f.count >= 3, f[0].count == 64, let size = Int64(text(1)), size >= 0 else { return nil }

@@ -11,7 +11,7 @@ public struct LocalExecutor: TaskExecutor {
 
     /// - Parameter cores: the most threads any one task gets (the run's `--cores`).
     public init(cache: CacheStore, registry: StageRegistry, cores: Int = ProcessInfo.processInfo.activeProcessorCount) {
-        runner = TaskRunner(cache: cache, registry: registry, maxThreads: cores)
+        runner = TaskRunner(cache: cache, registry: registry, maxThreads: cores, sameMachine: true)
     }
 
     public func execute(_ task: TaskDescription, attempt: Int) async throws -> Manifest {

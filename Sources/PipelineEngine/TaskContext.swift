@@ -19,10 +19,15 @@ public final class TaskContext: Sendable {
     private let cancellation: CancellationFlag
     private let logHandle: Locked<FileHandle?>
     private let digests = Locked<[String: OutputDigest]>([:])
+    /// The outputs that will be published without fsync (``TaskRunner/unsyncedBoot``): their
+    /// writeback is not started either, so data dropped soon after never reaches the disk.
+    private let unsynced: @Sendable (String) -> Bool
 
     /// Creates a context; used by executors.
     public init(params: JSONValue, scope: Scope, inputs: [TaskInput], sources: [String: URL],
-                outputDirectory: URL, logFile: URL?, cancellation: CancellationFlag) {
+                outputDirectory: URL, logFile: URL?, cancellation: CancellationFlag,
+                unsynced: @escaping @Sendable (String) -> Bool = { _ in false }) {
+        self.unsynced = unsynced
         self.params = params
         self.scope = scope
         self.inputs = inputs
@@ -83,7 +88,7 @@ public final class TaskContext: Sendable {
             }
         }
         try written.withLock { try $0.get() }
-        _ = pipe_start_writeback(path)  // see `finishMappedOutput`
+        if !unsynced(name) { _ = pipe_start_writeback(path) }  // see `finishMappedOutput`
         if let identity = try FileSystem.identity(of: path) {
             digests.withLock { $0[name] = OutputDigest(sha256: digest.withLock { $0 }, identity: identity) }
         }
@@ -107,7 +112,7 @@ public final class TaskContext: Sendable {
         let identity = try file.finish(length: length)
         // The bytes are final: the disk writes them while they are hashed, so the fsync when the
         // task is published has less to wait for.
-        _ = pipe_start_writeback(file.path)
+        if !unsynced(name) { _ = pipe_start_writeback(file.path) }
         let digest = FileSystem.hex(SHA256.hash(data: UnsafeRawBufferPointer(file.bytes)))
         if let identity {
             digests.withLock { $0[name] = OutputDigest(sha256: digest, identity: identity) }

@@ -1,7 +1,7 @@
 extension TaskDescription {
     /// The JSON form stored in the cache.
     public var json: JSONValue {
-        .object([
+        var fields: [String: JSONValue] = [
             "key": .string(key), "stage": .string(stage), "kind": .string(kind),
             "kindVersion": .number(Double(kindVersion)), "params": params, "scope": scope.json,
             "sources": .array(sources.map { s in
@@ -14,7 +14,9 @@ extension TaskDescription {
                          "key": .string($0.key), "outputs": .array($0.outputs.map(\.json))])
             }),
             "memory": .number(Double(memory)), "threads": .number(Double(threads)),
-        ])
+        ]
+        if transient { fields["transient"] = .bool(true) }
+        return .object(fields)
     }
 
     /// Decodes ``json``; `nil` if malformed.
@@ -43,7 +45,8 @@ extension TaskDescription {
             memory = v
         }
         self.init(key: key, stage: stage, kind: kind, kindVersion: kv, params: params, scope: scope,
-                  sources: sources, inputs: inputs, memory: memory, threads: j["threads"]?.intValue ?? 1)
+                  sources: sources, inputs: inputs, memory: memory, threads: j["threads"]?.intValue ?? 1,
+                  transient: j["transient"]?.boolValue ?? false)
     }
 
     /// `device:inode:size:mtime_ns:ctime_ns` (a string: nanosecond times exceed a double's 2^53).

@@ -47,12 +47,19 @@ public struct TaskDescription: Sendable, Equatable {
     public var memory: UInt64
     /// CPU budget: the threads its kernels may use (not part of the key: outputs do not depend on it).
     public var threads: Int
+    /// The outputs its kind drops (``StageKind/dropsOutput(named:)``) will be dropped as soon as
+    /// their readers are done: a `keep: false` stage that shares no key with another stage
+    /// (``TaskGraph/dropsPromptly``). Executors on the run's machine publish them without fsync
+    /// (``CacheStore/publish(temporary:task:started:seconds:peakRSS:tool:cpuSeconds:knownDigests:unsynced:)``).
+    /// Not part of the key.
+    public var transient: Bool
 
     public init(key: String, stage: String, kind: String, kindVersion: Int, params: JSONValue, scope: Scope,
-                sources: [Source], inputs: [Input], memory: UInt64, threads: Int = 1) {
+                sources: [Source], inputs: [Input], memory: UInt64, threads: Int = 1, transient: Bool = false) {
         self.key = key; self.stage = stage; self.kind = kind; self.kindVersion = kindVersion
         self.params = params; self.scope = scope; self.sources = sources; self.inputs = inputs; self.memory = memory
         self.threads = max(1, threads)
+        self.transient = transient
     }
 
     /// The key this description hashes to (see ``TaskKey``); equal to ``key`` unless it was edited.

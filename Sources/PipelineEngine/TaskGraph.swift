@@ -180,7 +180,8 @@ public struct TaskGraph: Sendable {
         }
         var d = TaskDescription(key: "", stage: stage.name, kind: stage.kind.name, kindVersion: stage.kind.version,
                                 params: params, scope: task.scope, sources: task.sources, inputs: inputs,
-                                memory: task.memory, threads: task.threads)
+                                memory: task.memory, threads: task.threads,
+                                transient: dropsPromptly[task.stageIndex])
         d.key = d.computedKey
         return d
     }

@@ -14,13 +14,24 @@ public struct TaskRunner: Sendable {
     /// The task runs alone in this process (`pipe worker`), so the process's CPU time over the
     /// task is the task's: recorded in the manifest as `cpuSeconds`.
     public let aloneInProcess: Bool
+    /// This machine's boot id when the run and every task that reads this one's outputs are on
+    /// this machine (the local and worker executors; not Slurm): then the outputs a transient
+    /// task's kind drops (``TaskDescription/transient``) are published without fsync, their
+    /// entry recording this boot id. Only a crash of the machine can lose unsynced data, and it
+    /// changes the boot id, so after one they count as dropped (``CacheStore/entryState(for:tasks:)``).
+    /// `nil`: every output is fsynced.
+    public let unsyncedBoot: String?
 
+    /// - Parameter sameMachine: the run and every reader of the outputs are on this machine (see
+    ///   ``unsyncedBoot``).
     public init(cache: CacheStore, registry: StageRegistry, maxThreads: Int = ProcessInfo.processInfo.activeProcessorCount,
-                aloneInProcess: Bool = false) {
+                aloneInProcess: Bool = false, sameMachine: Bool = false) {
         self.cache = cache
         self.registry = registry
         self.maxThreads = max(1, maxThreads)
         self.aloneInProcess = aloneInProcess
+        let boot = LockHolder.bootID()
+        self.unsyncedBoot = sameMachine && !boot.isEmpty ? boot : nil
     }
 
     /// Runs `task` (blocking) and returns its manifest. Reuses an existing intact entry of the
@@ -48,10 +59,13 @@ public struct TaskRunner: Sendable {
         let startDate = Date()
         let startCPU = FileSystem.processCPUSeconds()
         let started = Timestamp.iso8601(startDate)
+        // The outputs published without fsync (see `unsyncedBoot`).
+        var unsynced: (@Sendable (String) -> Bool)?
+        if task.transient && unsyncedBoot != nil { unsynced = { @Sendable name in kind.dropsOutput(named: name) } }
         do {
             let context = TaskContext(params: task.params, scope: task.scope, inputs: inputs, sources: sources,
                                       outputDirectory: URL(fileURLWithPath: temp + "/out"), logFile: logURL,
-                                      cancellation: cancellation)
+                                      cancellation: cancellation, unsynced: unsynced ?? { _ in false })
             context.log("== \(started) \(task.stage) \(task.scope.label) key \(task.key) attempt \(attempt) (pid \(getpid()), \(min(task.threads, maxThreads)) threads)")
             // The kernels read the budget on this thread (the Numerics module's `ThreadBudget`).
             let threads = min(task.threads, maxThreads)
@@ -71,7 +85,8 @@ public struct TaskRunner: Sendable {
             return try cache.publish(temporary: temp, task: task, started: started, seconds: seconds,
                                      peakRSS: FileSystem.peakRSS(), tool: EngineVersion.string,
                                      cpuSeconds: aloneInProcess ? FileSystem.processCPUSeconds() - startCPU : nil,
-                                     knownDigests: context.outputDigests)
+                                     knownDigests: context.outputDigests,
+                                     unsynced: unsynced.flatMap { u in unsyncedBoot.map { (u, $0) } })
         } catch let e as PipeError where e.code == .interrupted {
             FileSystem.remove(temp)
             throw e

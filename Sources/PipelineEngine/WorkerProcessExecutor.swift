@@ -18,7 +18,7 @@ public struct WorkerProcessExecutor: TaskExecutor {
         let process = Process()
         process.executableURL = executable
         process.arguments = ["worker", "--cache", cache.root.path, "--attempt", String(attempt),
-                             "--parent", String(getpid()), task.key]
+                             "--parent", String(getpid()), "--same-machine", task.key]
         process.standardOutput = FileHandle.nullDevice
         let errPipe = Pipe()
         process.standardError = errPipe

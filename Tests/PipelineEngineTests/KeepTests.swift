@@ -382,6 +382,81 @@ final class KeepTests: XCTestCase {
         XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
     }
 
+    /// Data a `keep: false` stage drops is published without fsync by the executors on the run's
+    /// machine (local and worker), its entry recording the boot id; Slurm jobs fsync it
+    /// (`SlurmTests`). After a crash of the machine (another boot id) such data counts as dropped:
+    /// its files go, nothing that is cached reruns, and it is recomputed, the same bytes, when a
+    /// task needs it.
+    func testDataLeftUnsyncedCountsAsDroppedAfterTheMachineRestarts() throws {
+        let boot = try String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        // `scaled` is read by nothing yet, so it keeps its data: the state in which a crash finds
+        // an entry whose readers have not run.
+        func spec(_ s: Study, reader: Bool) throws {
+            let clamped = reader ? #", "clamped": {"kind": "test.clamp", "from": "scaled", "max": 5}"# : ""
+            try s.writeSpec("""
+            {"pipe": 1, "cohort": {"subjects": ["01", "02", "03"], "sessions": ["1"]},
+             "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"},
+                        "scaled": {"kind": "test.scale", "from": "raw", "factor": 2, "keep": false}\(clamped)}}
+            """)
+        }
+        func list(_ s: Study, _ key: String) throws -> String {
+            try String(contentsOf: s.cache.appendingPathComponent("tasks/\(key)/outputs.tsv"), encoding: .utf8)
+        }
+        for executor in ["local", "worker"] {
+            let s = try Study("keep-unsynced-\(executor)")
+            try s.writeScans(subjects: ["01", "02", "03"], sessions: ["1"])
+            try spec(s, reader: false)
+            try s.runOK("--executor", executor)
+            XCTAssertEqual(s.takeExecutions().count, 6)
+            let scaled = try s.entries(of: "scaled")
+            XCTAssertEqual(scaled.count, 3)
+            for key in scaled.values {
+                let lines = try list(s, key).split(separator: "\n")
+                let unsynced = lines.filter { $0.hasPrefix("unsynced\t") }
+                XCTAssertEqual(unsynced.count, lines.count / 2, "every output of the keep: false stage (\(executor)): \(lines)")
+                XCTAssertTrue(unsynced.allSatisfy { $0.split(separator: "\t")[1] == Substring(boot) }, "\(unsynced)")
+            }
+            for key in try s.entries(of: "raw").values {
+                XCTAssertFalse(try list(s, key).contains("unsynced"), "a stage that keeps its data is fsynced")
+            }
+            let plan = try s.tool("plan", "$SPEC")
+            XCTAssertTrue(plan.stdout.contains("6 tasks: 6 cached"), "the same boot: intact\n" + plan.stdout)
+            XCTAssertEqual(try dropped(s, "scaled").count, 0)
+
+            // The machine restarts: the entries now record another boot.
+            for key in scaled.values {
+                let path = s.cache.appendingPathComponent("tasks/\(key)/outputs.tsv").path
+                let rebooted = try list(s, key).replacingOccurrences(of: boot, with: "00000000-0000-0000-0000-000000000000")
+                chmod(path, 0o644)
+                try rebooted.write(toFile: path, atomically: true, encoding: .utf8)
+            }
+            let after = try s.tool("plan", "$SPEC")
+            XCTAssertTrue(after.stdout.contains("6 tasks: 6 cached, 0 to run"), "nothing reads the lost data: \(after.stdout)")
+            let lost = try dropped(s, "scaled")
+            XCTAssertEqual(lost.count, 3, "the unsynced data counts as dropped, its files gone")
+            let du = try s.tool("cache", "du", "--json", "--cache-dir", s.cache.path)
+            let usage = try JSONSerialization.jsonObject(with: Data(du.stdout.utf8)) as? [String: Any]
+            XCTAssertEqual((usage?["dropped"] as? [String: Any])?["entries"] as? Int, 3, du.stdout)
+
+            // A reader: scaled is recomputed with the same keys (so the same bytes), then dropped.
+            try spec(s, reader: true)
+            try s.runOK("--executor", executor)
+            let ex = s.takeExecutions()
+            XCTAssertEqual(ex.filter { $0.hasPrefix("test.scale ") }.count, 3, "\(ex)")
+            XCTAssertEqual(ex.filter { $0.hasPrefix("test.read ") }.count, 0, "\(ex)")
+            XCTAssertEqual(try s.entries(of: "scaled"), scaled)
+            XCTAssertEqual(try dropped(s, "scaled").count, 3)
+            let reference = try Study("keep-unsynced-reference-\(executor)")
+            try reference.writeScans(subjects: ["01", "02", "03"], sessions: ["1"])
+            try spec(reference, reader: true)
+            try reference.runOK("--executor", executor)
+            XCTAssertEqual(try s.outputs(), try reference.outputs())
+            let verify = try s.tool("cache", "verify", "--cache-dir", s.cache.path)
+            XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
+        }
+    }
+
     func testKeepFalseCannotBePublished() throws {
         let s = try Study("keep-publish")
         try s.writeScans(subjects: ["01"], sessions: ["1"])

@@ -105,6 +105,10 @@ final class SlurmTests: XCTestCase {
         let tasks = s.cache.appendingPathComponent("tasks")
         let dropped = try FileManager.default.subpathsOfDirectory(atPath: tasks.path).filter { $0.hasSuffix("/dropped") }
         XCTAssertEqual(dropped.count, 10, "big's ten entries are dropped")
+        for entry in try FileManager.default.contentsOfDirectory(atPath: tasks.path) where entry.count == 64 {
+            let list = try String(contentsOf: tasks.appendingPathComponent("\(entry)/outputs.tsv"), encoding: .utf8)
+            XCTAssertFalse(list.contains("unsynced\t"), "a Slurm job fsyncs everything it publishes, keep: false or not: \(list)")
+        }
         try s.writeSpec(spec(#""hold_ms": 2400"#))
         let learned = try s.tool("run", "$SPEC", "--executor", "slurm", env: env, deadline: 300)
         XCTAssertEqual(learned.status, 0, learned.stderr)
