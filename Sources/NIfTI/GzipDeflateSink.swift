@@ -10,15 +10,17 @@ final class GzipDeflateSink {
     private let output: UnsafeMutableRawBufferPointer
     private var ended = false
 
-    /// - Parameter level: zlib level 0...9; pipe defaults to 1, the fast level.
-    init(_ file: FileDescriptor, level: Int32, outputBufferSize: Int = 256 * 1024) throws {
+    /// - Parameters:
+    ///   - level: zlib level 0...9; pipe defaults to 1, the fast level.
+    ///   - runLength: zlib's run-length strategy (``NIfTIWriteOptions/runLength``).
+    init(_ file: FileDescriptor, level: Int32, runLength: Bool = false, outputBufferSize: Int = 256 * 1024) throws {
         self.file = file
         guard let stream = pipe_zstream_create() else {
             throw NIfTIError(.io, path: file.path, "cannot allocate a zlib stream")
         }
         self.stream = stream
         self.output = UnsafeMutableRawBufferPointer.allocate(byteCount: outputBufferSize, alignment: 16)
-        let status = pipe_deflate_init_gzip(stream, level)
+        let status = pipe_deflate_init_gzip(stream, level, runLength ? 1 : 0)
         if status != Z_OK {
             output.deallocate()
             pipe_zstream_destroy(stream)

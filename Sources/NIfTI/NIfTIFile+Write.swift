@@ -115,7 +115,7 @@ extension NIfTIFile {
         var renamed = false
         defer { if !renamed { unlink(temporary) } }
         let compressed = path.lowercased().hasSuffix(".gz")
-        let sink = compressed ? try GzipDeflateSink(fd, level: options.compressionLevel) : nil
+        let sink = compressed ? try GzipDeflateSink(fd, level: options.compressionLevel, runLength: options.runLength) : nil
         func emit(_ bytes: UnsafeRawBufferPointer) throws {
             if let sink { try sink.write(bytes) } else { try fd.writeAll(bytes) }
         }

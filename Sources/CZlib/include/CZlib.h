@@ -11,8 +11,9 @@ static inline int pipe_inflate_init_gzip(z_streamp strm) {
     return inflateInit2(strm, 15 + 16);
 }
 
-static inline int pipe_deflate_init_gzip(z_streamp strm, int level) {
-    return deflateInit2(strm, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+/// `run_length`: Z_RLE (matches at distance 1 only), else Z_DEFAULT_STRATEGY.
+static inline int pipe_deflate_init_gzip(z_streamp strm, int level, int run_length) {
+    return deflateInit2(strm, level, Z_DEFLATED, 15 + 16, 8, run_length ? Z_RLE : Z_DEFAULT_STRATEGY);
 }
 
 /// Heap-allocates a zeroed z_stream, so that zlib's internal back-pointer stays valid.

@@ -18,4 +18,9 @@ extension NIfTIWriteOptions {
     /// Float32, not fsynced: for a task's outputs, which the engine fsyncs (all together) when it
     /// publishes the task.
     static let taskOutput = NIfTIWriteOptions(sync: false)
+
+    /// ``taskOutput`` with zlib's run-length strategy (``NIfTIWriteOptions/runLength``), for a
+    /// scan's noise-like float maps: its seed maps and mean EPI (twice as fast to compress, and
+    /// smaller). Group maps, which include piecewise-constant cluster maps, keep the default.
+    static let scanMapOutput = NIfTIWriteOptions(runLength: true, sync: false)
 }

@@ -32,8 +32,9 @@ public struct CleanKind: TypedStageKind {
     /// 3: the run's mean EPI (`desc-mean_bold.nii.gz`) and its framewise displacement per volume
     /// are written too, for the report. 4: the carpet plot (`desc-carpetplot_bold.png`) is
     /// written too, so that the report never reads the series, and `keep: false` drops the series
-    /// alone (`CleanedScan.isBulk`).
-    public var version: Int { 4 }
+    /// alone (`CleanedScan.isBulk`). 5: the mean EPI compressed with zlib's run-length strategy
+    /// (`NIfTIWriteOptions.scanMapOutput`).
+    public var version: Int { 5 }
 
     public func dropsOutput(named name: String) -> Bool { CleanedScan.isBulk(name) }
 

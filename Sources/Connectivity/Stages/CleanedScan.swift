@@ -146,7 +146,7 @@ public struct CleanedScan: Sendable {
             var image = [Float](repeating: 0, count: mask.count)
             for (k, v) in voxels.enumerated() { image[v] = Float(meanImage[k]) }
             try NIfTIFile.write(NIfTIImage(shape: info.gridShape, affine: Affine(rows: info.affine), data: image, code: info.xformCode),
-                                to: folder.appendingPathComponent(stem + Self.meanImageFile).path, options: .taskOutput)
+                                to: folder.appendingPathComponent(stem + Self.meanImageFile).path, options: .scanMapOutput)
         }
     }
 

@@ -46,7 +46,8 @@ public struct ConnectivityKind: TypedStageKind {
     /// nilearn's seed maskers do (clean version 2 stores the voxels unstandardised); maps carry
     /// the input's coordinate-system code, r the correlation intent with the run's residual
     /// degrees of freedom, and names the input's space entity (none for an input in none).
-    public var version: Int { 2 }
+    /// 3: maps compressed with zlib's run-length strategy (`NIfTIWriteOptions.scanMapOutput`).
+    public var version: Int { 3 }
     public var fanOut: FanOut { .perScan }
     public var upstreamCount: ClosedRange<Int> { 1...2 }
 
@@ -246,7 +247,7 @@ public struct ConnectivityKind: TypedStageKind {
         }
         let failures = Locked<[Int: any Error]>([:])
         Parallel.forEach(maps.count) { i in
-            do { try NIfTIFile.write(scan.map(maps[i].1, intent: maps[i].2), to: maps[i].0, options: .taskOutput) } catch { failures.withLock { $0[i] = error } }
+            do { try NIfTIFile.write(scan.map(maps[i].1, intent: maps[i].2), to: maps[i].0, options: .scanMapOutput) } catch { failures.withLock { $0[i] = error } }
         }
         if let first = failures.withLock({ $0.min { $0.key < $1.key }?.value }) { throw first }
         // The seed series as nilearn's seed maskers give them: the cleaned mean, standardised.
