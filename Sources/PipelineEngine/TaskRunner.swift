@@ -30,8 +30,7 @@ public struct TaskRunner: Sendable {
         self.registry = registry
         self.maxThreads = max(1, maxThreads)
         self.aloneInProcess = aloneInProcess
-        let boot = LockHolder.bootID()
-        self.unsyncedBoot = sameMachine && !boot.isEmpty ? boot : nil
+        self.unsyncedBoot = sameMachine && !CacheStore.bootID.isEmpty ? CacheStore.bootID : nil
     }
 
     /// Runs `task` (blocking) and returns its manifest. Reuses an existing intact entry of the

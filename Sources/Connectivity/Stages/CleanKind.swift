@@ -215,9 +215,8 @@ public struct CleanKind: TypedStageKind {
                 }
             } catch let e as InputError {
                 // A column named twice or an uneven line is reported for every run (`checkEveryRun`).
-                if case .success(let shape)? = run.confounds, shape.duplicate != nil || shape.uneven != nil {} else {
-                    study.report(stage, "confounds", e.description)
-                }
+                let reportedForEveryRun = (try? run.confounds?.get()).map { $0.duplicate != nil || $0.uneven != nil } ?? false
+                if !reportedForEveryRun { study.report(stage, "confounds", e.description) }
             } catch {}
         }
         let boldPath = request.bold
