@@ -30,6 +30,8 @@ public struct CacheStore: Sendable {
 
     public let tasksPath: String
     public let tmpPath: String
+    /// Dropped files kept in `tmp/` for reuse by large mapped outputs (``SpareFiles``).
+    public var spares: SpareFiles { SpareFiles(directory: tmpPath) }
     public let specsPath: String
     public let logsPath: String
     public let indexPath: String

@@ -14,6 +14,9 @@ public struct LocalExecutor: TaskExecutor {
         runner = TaskRunner(cache: cache, registry: registry, maxThreads: cores, sameMachine: true)
     }
 
+    /// Tasks run on this machine, and reuse dropped files (``SpareFiles``).
+    public var reusesSpareFiles: Bool { true }
+
     public func execute(_ task: TaskDescription, attempt: Int) async throws -> Manifest {
         let flag = CancellationFlag()
         let runner = self.runner

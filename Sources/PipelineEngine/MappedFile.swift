@@ -12,6 +12,8 @@ import Darwin
 ///   On Linux its blocks are reserved first (`posix_fallocate`), so a full disk is an error at
 ///   creation and not a SIGBUS at a page write; elsewhere the file is only sized (`ftruncate`).
 ///   `finish(length:)` cuts it and makes the mapping read-only, so no write can follow its digest.
+///   A large output may reuse a spare file (``SpareFiles``): cleared, it reads as zeros as a new
+///   file does.
 /// - Reading (`MappedFile(readingFrom:)`): a private copy-on-write mapping over the page cache,
 ///   faulted in as it is read. A cached output is read without a copy, and a stray write changes
 ///   only this process's copy of the page.
@@ -39,11 +41,24 @@ public final class MappedFile: @unchecked Sendable {
         descriptor = -1
     }
 
-    /// Creates (or truncates) `path` with `byteCount` bytes and maps it for writing.
-    init(creating path: String, byteCount: Int) throws {
-        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    /// Creates (or truncates) `path` with `byteCount` bytes of zeros and maps it for writing; a
+    /// spare of `spares` becomes the file when `byteCount` is at least their minimum size.
+    init(creating path: String, byteCount: Int, spares: SpareFiles? = nil) throws {
+        let reusing = spares.map { Int64(byteCount) >= $0.minimumBytes && $0.take(to: path) } ?? false
+        let fd = open(path, O_RDWR | O_CREAT | (reusing ? 0 : O_TRUNC) | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw PipeError(.io, "cannot create \(path): \(String(cString: strerror(errno)))") }
         do {
+            // The spare's bytes that stay in the file, once cut to `byteCount` (0 when not reusing
+            // one, or when its pages are no longer in memory: then it is emptied and used as new).
+            var kept = 0
+            if reusing {
+                var st = stat()
+                kept = fstat(fd, &st) == 0 ? min(Int(st.st_size), byteCount) : 0
+                if !SpareFiles.resident(fd, bytes: kept) { kept = 0 }
+                if ftruncate(fd, off_t(kept)) != 0 {
+                    throw PipeError(.io, "cannot size \(path) to \(kept) bytes: \(String(cString: strerror(errno)))")
+                }
+            }
             if byteCount > 0 {
                 #if os(Linux)
                 let rc = posix_fallocate(fd, 0, off_t(byteCount))
@@ -55,6 +70,7 @@ public final class MappedFile: @unchecked Sendable {
                 #endif
             }
             mapping = try Self.map(fd, count: byteCount, flags: MAP_SHARED, path: path)
+            if kept > 0 { mapping.baseAddress!.initializeMemory(as: UInt8.self, repeating: 0, count: kept) }
         } catch {
             close(fd)
             unlink(path)

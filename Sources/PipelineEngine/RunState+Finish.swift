@@ -25,7 +25,8 @@ extension RunState {
     /// in flight, not of the whole stage. Tasks that read none of the dropped outputs (`qc` and
     /// `report` of `clean`'s series) are not waited for. A stage read by nothing keeps its data;
     /// entries served already dropped are not looked at again. The files are renamed away here and
-    /// deleted by ``DeferredRemoval``, off the control loop.
+    /// deleted by ``DeferredRemoval``, off the control loop; when the executor's tasks reuse
+    /// dropped files, up to one per task running at once is kept instead (``SpareFiles``).
     mutating func dropIfRead(_ u: Int) {
         guard let pending = pendingDrops[u], pending.readers.isEmpty, !pending.names.isEmpty, !graph.dependents[u].isEmpty else { return }
         drop(u, pending.names)
@@ -34,8 +35,8 @@ extension RunState {
     /// Drops entry `u`'s `names` unless it was dropped already or is being recomputed.
     private mutating func drop(_ u: Int, _ names: Set<String>) {
         guard dropped[u] == nil, materializing[u] == nil, status[u] == .done, let key = resolved[u]?.key else { return }
-        let remover = self.remover
-        let bytes = cache.dropData(key, drops: names.contains, removeLater: { remover.remove($0) })
+        let remover = self.remover, spares = cache.spares, limit = executor.reusesSpareFiles ? jobs : 0
+        let bytes = cache.dropData(key, drops: names.contains, removeLater: { if !spares.keep($0, limit: limit) { remover.remove($0) } })
         dropped[u] = names
         if bytes > 0 {
             emit(.dropped(stage: graph.tasks[u].stage, scope: graph.tasks[u].scope, key: key, bytes: bytes))
@@ -46,7 +47,7 @@ extension RunState {
     /// promptly (another stage may share their keys), each once every task served by it is of a
     /// `keep: false` stage and has all its dependents done (a stage that keeps its data, or a
     /// reader that failed, keeps the entry whole); then waits for the deferred deletions of
-    /// dropped files.
+    /// dropped files, and deletes the spares kept for reuse.
     mutating func dropIntermediates() {
         var holders: [String: [Int]] = [:]
         for (i, task) in graph.tasks.enumerated() where graph.stage(of: task).keep == false && !graph.dropsPromptly[task.stageIndex] {
@@ -65,6 +66,7 @@ extension RunState {
             for i in ids { dropped[i] = dropped[u] }
         }
         remover.wait()
+        cache.spares.removeAll()
     }
 
     /// Publishes the outputs of every published stage from the cache (marked incomplete when some

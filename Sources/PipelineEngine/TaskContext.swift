@@ -22,12 +22,15 @@ public final class TaskContext: Sendable {
     /// The outputs that will be published without fsync (``TaskRunner/unsyncedBoot``): their
     /// writeback is not started either, so data dropped soon after never reaches the disk.
     private let unsynced: @Sendable (String) -> Bool
+    /// Dropped files a large mapped output may reuse (``SpareFiles``); nil off the run's machine.
+    private let spares: SpareFiles?
 
     /// Creates a context; used by executors.
     public init(params: JSONValue, scope: Scope, inputs: [TaskInput], sources: [String: URL],
                 outputDirectory: URL, logFile: URL?, cancellation: CancellationFlag,
-                unsynced: @escaping @Sendable (String) -> Bool = { _ in false }) {
+                unsynced: @escaping @Sendable (String) -> Bool = { _ in false }, spares: SpareFiles? = nil) {
         self.unsynced = unsynced
+        self.spares = spares
         self.params = params
         self.scope = scope
         self.inputs = inputs
@@ -94,12 +97,13 @@ public final class TaskContext: Sendable {
         }
     }
 
-    /// Creates an output of `byteCount` bytes mapped into memory, for a task that fills a large
-    /// output in place (no second buffer, no write copy). Fill `bytes`, then call
+    /// Creates an output of `byteCount` bytes (zeros) mapped into memory, for a task that fills a
+    /// large output in place (no second buffer, no write copy); it may reuse the pages of a file
+    /// dropped earlier in the run (``SpareFiles``). Fill `bytes`, then call
     /// ``finishMappedOutput(_:length:)``; the memory stays readable until the object is released.
     public func mapOutput(_ name: String, byteCount: Int) throws -> MappedFile {
         try checkOutputName(name)
-        return try MappedFile(creating: outputDirectory.appendingPathComponent(name).path, byteCount: byteCount)
+        return try MappedFile(creating: outputDirectory.appendingPathComponent(name).path, byteCount: byteCount, spares: spares)
     }
 
     /// Ends a mapped output at its first `length` bytes and records their digest, so publishing

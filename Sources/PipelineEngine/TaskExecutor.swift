@@ -10,8 +10,13 @@ public protocol TaskExecutor: Sendable {
     /// `execute` calls arrive: an executor that submits in batches (Slurm job arrays) submits
     /// once it has all of them. Does nothing by default.
     func prepare(_ batch: [TaskDescription])
+
+    /// Whether tasks run on this machine and reuse dropped files (``SpareFiles``), so that the
+    /// run keeps some for them. False by default.
+    var reusesSpareFiles: Bool { get }
 }
 
 extension TaskExecutor {
     public func prepare(_ batch: [TaskDescription]) {}
+    public var reusesSpareFiles: Bool { false }
 }

@@ -21,9 +21,12 @@ public struct TaskRunner: Sendable {
     /// changes the boot id, so after one they count as dropped (``CacheStore/entryState(for:tasks:)``).
     /// `nil`: every output is fsynced.
     public let unsyncedBoot: String?
+    /// The dropped files that large mapped outputs may reuse, when the run is on this machine
+    /// (``SpareFiles``); `nil` otherwise.
+    let spares: SpareFiles?
 
     /// - Parameter sameMachine: the run and every reader of the outputs are on this machine (see
-    ///   ``unsyncedBoot``).
+    ///   ``unsyncedBoot`` and ``SpareFiles``).
     public init(cache: CacheStore, registry: StageRegistry, maxThreads: Int = ProcessInfo.processInfo.activeProcessorCount,
                 aloneInProcess: Bool = false, sameMachine: Bool = false) {
         self.cache = cache
@@ -31,6 +34,7 @@ public struct TaskRunner: Sendable {
         self.maxThreads = max(1, maxThreads)
         self.aloneInProcess = aloneInProcess
         self.unsyncedBoot = sameMachine && !CacheStore.bootID.isEmpty ? CacheStore.bootID : nil
+        self.spares = sameMachine ? cache.spares : nil
     }
 
     /// Runs `task` (blocking) and returns its manifest. Reuses an existing intact entry of the
@@ -64,7 +68,7 @@ public struct TaskRunner: Sendable {
         do {
             let context = TaskContext(params: task.params, scope: task.scope, inputs: inputs, sources: sources,
                                       outputDirectory: URL(fileURLWithPath: temp + "/out"), logFile: logURL,
-                                      cancellation: cancellation, unsynced: unsynced ?? { _ in false })
+                                      cancellation: cancellation, unsynced: unsynced ?? { _ in false }, spares: spares)
             context.log("== \(started) \(task.stage) \(task.scope.label) key \(task.key) attempt \(attempt) (pid \(getpid()), \(min(task.threads, maxThreads)) threads)")
             // The kernels read the budget on this thread (the Numerics module's `ThreadBudget`).
             let threads = min(task.threads, maxThreads)

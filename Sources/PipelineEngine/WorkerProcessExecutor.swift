@@ -14,6 +14,9 @@ public struct WorkerProcessExecutor: TaskExecutor {
         self.executable = executable
     }
 
+    /// Tasks run on this machine, and reuse dropped files (``SpareFiles``).
+    public var reusesSpareFiles: Bool { true }
+
     public func execute(_ task: TaskDescription, attempt: Int) async throws -> Manifest {
         let process = Process()
         process.executableURL = executable

@@ -5,17 +5,20 @@ import PipelineEngine
 /// to `<scope>.note.txt`. With `keep: false` it drops the numbers and keeps the note, which is
 /// all `test.notes` reads. It fails for the scopes in `PIPE_TEST_FAIL`, and adds
 /// `PIPE_TEST_ANNOTATE_OFFSET` to the numbers (a kind that is not deterministic).
+/// With `mapped_mb` > 0 it also fills a mapped output of that size, `<scope>.bulk.bin` (dropped
+/// too), with a byte of its own after checking that it reads as zeros (it fails otherwise), and
+/// writes the file's inode number to `<scope>.inode.txt` (kept): whether it reused a spare file.
 struct AnnotateKind: TypedStageKind {
-    struct Parameters: Sendable, Equatable {}
+    struct Parameters: Sendable, Equatable { var mappedMB: Int }
 
     let name = "test.annotate"
     let version = 1
     let fanOut = FanOut.perScan
     var upstreamCount: ClosedRange<Int> { 1...1 }
 
-    func parameters(_ p: ParameterReader) -> Parameters { Parameters() }
+    func parameters(_ p: ParameterReader) -> Parameters { Parameters(mappedMB: p.integer("mapped_mb", default: 0, range: 0...1024)) }
 
-    func dropsOutput(named name: String) -> Bool { !name.hasSuffix(".note.txt") }
+    func dropsOutput(named name: String) -> Bool { !name.hasSuffix(".note.txt") && !name.hasSuffix(".inode.txt") }
 
     func run(_ p: Parameters, _ context: TaskContext) throws {
         TestSupport.recordExecution(name, context)
@@ -24,6 +27,18 @@ struct AnnotateKind: TypedStageKind {
         let values = try TestSupport.readInput(TestSupport.singleInput(context)).map { $0 + offset }
         try context.writeOutput("\(context.scope.label).txt", TestSupport.format(values))
         try context.writeOutput("\(context.scope.label).note.txt", TestSupport.format([Double(values.count)]))
+        if p.mappedMB > 0 {
+            let name = "\(context.scope.label).bulk.bin"
+            let file = try context.mapOutput(name, byteCount: p.mappedMB << 20)
+            let bytes = file.bytes.baseAddress!, count = file.bytes.count
+            guard bytes.load(as: UInt8.self) == 0, memcmp(bytes, bytes + 1, count - 1) == 0 else {
+                throw PipeError(.io, "the new mapped output \(name) does not read as zeros")
+            }
+            memset(bytes, Int32(1 + values.count % 255), count)
+            try context.finishMappedOutput(file, length: count)
+            let inode = try FileSystem.identity(of: context.outputDirectory.appendingPathComponent(name).path)!.inode
+            try context.writeOutput("\(context.scope.label).inode.txt", Array(String(inode).utf8))
+        }
     }
 }
 

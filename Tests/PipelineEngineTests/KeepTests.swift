@@ -457,6 +457,43 @@ final class KeepTests: XCTestCase {
         }
     }
 
+    /// A large mapped output of a `keep: false` stage reuses the file dropped just before (a
+    /// spare, kept in `tmp/` between the drop and the next task: its pages stay in memory), reads
+    /// as zeros all the same, and the run leaves no spare behind.
+    func testDroppedFilesAreReusedClearedByTheNextLargeMappedOutput() throws {
+        for executor in ["local", "worker"] {
+            let s = try Study("keep-spares-\(executor)")
+            try s.writeScans(subjects: ["01", "02", "03"], sessions: ["1", "2"])
+            // 32 MiB: the smallest file kept as a spare.
+            try s.writeSpec("""
+            {"pipe": 1, "cohort": {"subjects": ["01", "02", "03"], "sessions": ["1", "2"]},
+             "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"},
+                        "annotated": {"kind": "test.annotate", "from": "raw", "mapped_mb": 32, "keep": false},
+                        "notes": {"kind": "test.notes", "from": "annotated"}}}
+            """)
+            // One task at a time: each annotate task starts after the previous one's data is dropped.
+            try s.runOK("--executor", executor, "--jobs", "1")
+            XCTAssertEqual(s.takeExecutions().count, 6 + 6 + 1)
+            var inodes: [String] = []
+            for key in try s.entries(of: "annotated").values {
+                let entry = s.cache.appendingPathComponent("tasks/\(key)")
+                let names = try FileManager.default.contentsOfDirectory(atPath: entry.appendingPathComponent("out").path)
+                XCTAssertEqual(names.filter { !$0.hasSuffix(".note.txt") && !$0.hasSuffix(".inode.txt") }, [], "dropped")
+                let inode = try XCTUnwrap(names.first { $0.hasSuffix(".inode.txt") })
+                inodes.append(try String(contentsOf: entry.appendingPathComponent("out/\(inode)"), encoding: .utf8))
+                let marker = try String(contentsOf: entry.appendingPathComponent("dropped"), encoding: .utf8).split(separator: "\n")
+                XCTAssertTrue(marker.contains { $0.hasSuffix(".bulk.bin") }, "\(marker)")
+                XCTAssertGreaterThan(Int(marker[0]) ?? 0, 32 << 20, "the bytes freed count the bulk file")
+            }
+            XCTAssertEqual(inodes.count, 6)
+            XCTAssertEqual(Set(inodes).count, 1, "every task after the first reused the file dropped before it (\(executor)): \(inodes)")
+            let tmp = try FileManager.default.contentsOfDirectory(atPath: s.cache.appendingPathComponent("tmp").path)
+            XCTAssertFalse(tmp.contains { $0.hasPrefix("spare.") }, "the run deletes its spares: \(tmp)")
+            let notes = try XCTUnwrap(try s.outputs().first { $0.key.hasSuffix("notes.txt") }?.value)
+            XCTAssertEqual(String(decoding: notes, as: UTF8.self).split(separator: "\n").count, 7, "six scans and the total")
+        }
+    }
+
     func testKeepFalseCannotBePublished() throws {
         let s = try Study("keep-publish")
         try s.writeScans(subjects: ["01"], sessions: ["1"])

@@ -77,6 +77,83 @@ final class MappedOutputTests: XCTestCase {
         XCTAssertNil(try FileSystem.identity(of: dir.appendingPathComponent("too-big.bin").path), "the failed output is removed")
     }
 
+    /// A spare file becomes the next large mapped output: the same inode, cut or grown to the
+    /// size asked for, and cleared, so it reads as a new file does. A smaller output, or a
+    /// context without spares (a task off the run's machine), makes a new file.
+    func testALargeMappedOutputReusesASpareClearedAndSized() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spares-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("entry/out"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spares = SpareFiles(directory: dir.path, minimumBytes: 1 << 20)
+        func spare(_ bytes: Int) throws -> UInt64 {
+            let path = dir.appendingPathComponent("old-\(bytes)").path
+            try Data(repeating: 0xAB, count: bytes).write(to: URL(fileURLWithPath: path))
+            XCTAssertTrue(spares.keep(path, limit: 1), "kept")
+            return try XCTUnwrap(FileSystem.identity(of: dir.appendingPathComponent(spares.names[0]).path)).inode
+        }
+        let context = TaskContext(params: .object([:]), scope: .group, inputs: [], sources: [:],
+                                  outputDirectory: dir.appendingPathComponent("entry/out"), logFile: nil,
+                                  cancellation: CancellationFlag(), spares: spares)
+        for (old, new) in [(3 << 20, (2 << 20) + 5), (1 << 20, 3 << 20)] {
+            let inode = try spare(old)
+            let file = try context.mapOutput("series-\(new).bin", byteCount: new)
+            let path = dir.appendingPathComponent("entry/out/series-\(new).bin").path
+            XCTAssertEqual(try FileSystem.identity(of: path)?.inode, inode, "the spare became the output")
+            XCTAssertEqual(try FileSystem.identity(of: path)?.size, Int64(new))
+            XCTAssertEqual(spares.names, [], "taken")
+            XCTAssertEqual(file.bytes.count, new)
+            XCTAssertNil(file.bytes.firstIndex { $0 != 0 }, "a reused output reads as zeros (\(old) -> \(new) bytes)")
+            file.bytes[new - 1] = 7
+            try context.finishMappedOutput(file, length: new)
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), Data(count: new - 1) + [7])
+        }
+        // Below the minimum size, and without spares: new files; the spare stays.
+        let inode = try spare(2 << 20)
+        let small = try context.mapOutput("small.bin", byteCount: (1 << 20) - 1)
+        try context.finishMappedOutput(small, length: small.bytes.count)
+        let plain = TaskContext(params: .object([:]), scope: .group, inputs: [], sources: [:],
+                                outputDirectory: dir.appendingPathComponent("entry/out"), logFile: nil, cancellation: CancellationFlag())
+        let other = try plain.mapOutput("other.bin", byteCount: 2 << 20)
+        try plain.finishMappedOutput(other, length: other.bytes.count)
+        for name in ["small.bin", "other.bin"] {
+            XCTAssertNotEqual(try FileSystem.identity(of: dir.appendingPathComponent("entry/out/\(name)").path)?.inode, inode, name)
+        }
+        XCTAssertEqual(spares.names.count, 1)
+        spares.removeAll()
+        XCTAssertEqual(spares.names, [])
+    }
+
+    /// Spares are kept up to the limit and from the minimum size; others are left to be deleted.
+    /// A file whose pages left memory is not resident, so its old contents would be read back.
+    func testSparesAreKeptUpToTheLimitAndTheirResidenceIsKnown() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spares-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spares = SpareFiles(directory: dir.path, minimumBytes: 1 << 20)
+        var kept: [Bool] = []
+        for (i, size) in [1 << 20, (1 << 20) - 1, 2 << 20, 1 << 20].enumerated() {
+            let path = dir.appendingPathComponent("f\(i)").path
+            try Data(count: size).write(to: URL(fileURLWithPath: path))
+            kept.append(spares.keep(path, limit: 2))
+        }
+        XCTAssertEqual(kept, [true, false, true, false], "too small, then over the limit")
+        XCTAssertEqual(spares.names.count, 2)
+        XCTAssertEqual(spares.keep(dir.appendingPathComponent("missing").path, limit: 5), false)
+
+        let path = dir.appendingPathComponent("resident.bin").path
+        try Data(repeating: 1, count: 4 << 20).write(to: URL(fileURLWithPath: path))
+        let fd = open(path, O_RDONLY)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        XCTAssertTrue(SpareFiles.resident(fd, bytes: 4 << 20), "just written: in memory")
+        #if os(Linux)
+        // Written back and evicted (clean pages go with POSIX_FADV_DONTNEED).
+        XCTAssertEqual(fsync(fd), 0)
+        XCTAssertEqual(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0)
+        XCTAssertFalse(SpareFiles.resident(fd, bytes: 4 << 20), "evicted: not in memory")
+        #endif
+    }
+
     func testReadingMappingSeesTheBytesAndLeavesTheFileAlone() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mapped-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
