@@ -51,4 +51,68 @@ final class RunSurveyTests: XCTestCase {
         XCTAssertThrowsError(try ConfoundsTable.read(ragged))
         XCTAssertThrowsError(try CleanKind.confoundsShape(ragged)?.get())
     }
+
+    /// The survey's verdict on each cell agrees with cleaning's: a file it finds a cell in that is
+    /// neither a number nor n/a is one the reader refuses, and a column it finds unusable (after
+    /// the dummy scans: n/a after a number, an infinite value, no number) is one `selecting`
+    /// refuses, on files of cells drawn from the forms a confounds file may hold.
+    func testTheSurveysCellCheckAgreesWithTheReaderAndSelecting() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pipe-survey-cells-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let numbers = ["1", "-2.5", "+.5", "3.", "0.000123", "1e5", "1E-07", "-4.5e+03", "12345678901234567890123456789012345", "1e400",
+                       "inf", "-Infinity", "0x1p3", "nan", "NaN", "n/a", ""]
+        let invalid = ["abc", "1.2.3", " 1", "1e", "e5", ".", "-", "N/A", "1,5", "1e5x"]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ n: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(n))
+        }
+        var refused = 0, unusable = 0, usable = 0
+        for file in 0..<300 {
+            let columns = 3, rows = 5
+            var lines = ["a\tb\tc"]
+            for _ in 0..<rows {
+                lines.append((0..<columns).map { _ in
+                    // Mostly plain numbers and n/a, sometimes another form, rarely an invalid cell.
+                    switch next(20) {
+                    case 0: return invalid[next(invalid.count)]
+                    case 1...5: return numbers[next(numbers.count)]
+                    case 6...8: return "n/a"
+                    default: return String(Double(next(2000) - 1000) / 8)
+                    }
+                }.joined(separator: "\t"))
+            }
+            let path = dir.appendingPathComponent("\(file).tsv").path
+            try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+            for dummyScans in 0...2 {
+                let shape = try XCTUnwrap(CleanKind.confoundsShape(path, dummyScans: dummyScans)).get()
+                let name = "\(lines.joined(separator: " | ")), dummy scans \(dummyScans)"
+                guard let table = try? ConfoundsTable.read(path) else {
+                    XCTAssertNotNil(shape.invalidCell, "the reader refuses \(name)")
+                    refused += 1
+                    continue
+                }
+                XCTAssertNil(shape.invalidCell.map { "\($0)" }, name)
+                let trimmed = try ScanLoader.trimmed(table, path: path, bold: "bold", total: rows, dummyScans: dummyScans)
+                for column in ["a", "b", "c"] {
+                    let selectable = (try? trimmed.selecting([column])) != nil
+                    XCTAssertEqual(shape.unusable[column] == nil, selectable, "column \(column) of \(name): \(shape.unusable)")
+                    if selectable { usable += 1 } else { unusable += 1 }
+                }
+            }
+        }
+        // Each verdict occurred (the cases are not all of one kind).
+        XCTAssertGreaterThan(refused, 50)
+        XCTAssertGreaterThan(unusable, 100)
+        XCTAssertGreaterThan(usable, 100)
+        // The line and column of the first invalid cell, and the first line a column fails at.
+        let path = dir.appendingPathComponent("named.tsv").path
+        try "a\tb\n1\tn/a\n2\t3\nn/a\tx1\n4\tn/a\n".write(toFile: path, atomically: false, encoding: .utf8)
+        let shape = try CleanKind.confoundsShape(path)!.get()
+        XCTAssertEqual(shape.invalidCell?.line, 4)
+        XCTAssertEqual(shape.invalidCell?.column, "b")
+        XCTAssertEqual(shape.invalidCell?.text, "x1")
+        XCTAssertEqual(shape.unusable, ["a": 4, "b": 5])
+    }
 }

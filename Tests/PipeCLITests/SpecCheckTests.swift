@@ -535,6 +535,46 @@ final class SpecCheckTests: XCTestCase {
                                                 + "the header has \(columns) columns)") ?? false, r.stderr)
     }
 
+    /// A confounds cell that is neither a number nor n/a (the reader refuses the file), and n/a
+    /// after the first number in a column the strategy uses (only leading n/a are filled), each
+    /// stopped its run's clean task; the survey classifies every cell, so both are named now, in
+    /// any run, once each, with the line and column. An unused column's n/a is no problem.
+    func testConfoundsCellsCleaningCannotUseAreSpecErrors() throws {
+        func confounds(_ subject: String, _ session: String) -> URL {
+            Self.root.appendingPathComponent("derivatives/fmriprep/sub-\(subject)/ses-\(session)/func/sub-\(subject)_ses-\(session)_task-rest_desc-confounds_timeseries.tsv")
+        }
+        let files = [confounds("07", "baseline"), confounds("09", "day13"), confounds("12", "day13"), confounds("13", "baseline")]
+        let originals = try files.map { try String(contentsOf: $0, encoding: .utf8) }
+        defer { for (url, text) in zip(files, originals) { try? text.write(to: url, atomically: false, encoding: .utf8) } }
+        func edit(_ k: Int, line: Int, column: String, to value: String) throws {
+            var lines = originals[k].components(separatedBy: "\n")
+            let names = lines[0].components(separatedBy: "\t")
+            var cells = lines[line - 1].components(separatedBy: "\t")
+            cells[try XCTUnwrap(names.firstIndex(of: column), column)] = value
+            lines[line - 1] = cells.joined(separator: "\t")
+            try lines.joined(separator: "\n").write(to: files[k], atomically: false, encoding: .utf8)
+        }
+        try edit(0, line: 40, column: "csf", to: "0.12.5")
+        try edit(1, line: 101, column: "trans_x", to: "n/a")
+        try edit(2, line: 9, column: "white_matter", to: "n/a")
+        // A column no strategy term selects: not a problem.
+        let names = originals[3].components(separatedBy: "\n")[0].components(separatedBy: "\t")
+        let unused = try XCTUnwrap(names.first { !["csf", "white_matter", "framewise_displacement", "std_dvars"].contains($0) && !$0.hasPrefix("trans") && !$0.hasPrefix("rot") })
+        try edit(3, line: 50, column: unused, to: "n/a")
+        let r = try runPipe(["validate", Self.spec.path])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        let problems = r.stderr.split(separator: "\n").filter { $0.contains("ketamine-amygdala.json:") }
+        XCTAssertEqual(problems.count, 2, r.stderr)
+        XCTAssertTrue(problems.contains { $0.hasSuffix("stages.clean.confounds: the confounds file holds a cell that is neither a number nor n/a, so cleaning "
+                                                       + "cannot read it in sub-07_ses-baseline (derivatives/fmriprep/sub-07/ses-baseline/func/"
+                                                       + "sub-07_ses-baseline_task-rest_desc-confounds_timeseries.tsv: line 40, column csf: '0.12.5')") }, r.stderr)
+        let unusable = String(problems.first { $0.contains("only leading n/a") } ?? "")
+        XCTAssertTrue(unusable.contains("stages.clean.confounds: a confounds column cleaning uses has n/a after its first number (only leading n/a are filled), "
+                                        + "an infinite value, or no number in 2 runs"), r.stderr)
+        XCTAssertTrue(unusable.contains("in 2 runs: sub-09_ses-day13, sub-12_ses-day13 (the first: derivatives/fmriprep/sub-09/ses-day13/func/"
+                                        + "sub-09_ses-day13_task-rest_desc-confounds_timeseries.tsv: column trans_x, line 101)"), r.stderr)
+    }
+
     /// Files named by bold_pattern take their confounds from confounds_pattern alone: without it,
     /// the confound strategy and scrubbing stopped every run's clean task. Named at bold_pattern;
     /// with confounds_pattern set, the spec validates.

@@ -35,6 +35,13 @@ extension CleanKind {
             var duplicate: String?
             /// The first line whose cells are not one per column (the reader refuses the file).
             var uneven: (line: Int, cells: Int)? = nil
+            /// The first cell that is neither a number nor n/a (the reader refuses the file).
+            var invalidCell: (line: Int, column: String, text: String)? = nil
+            /// Columns that cleaning could not use as a regressor or scrubbing column, with the
+            /// first line concerned: counting from the first row after the dummy scans, n/a after
+            /// the first number (only leading n/a are filled), an infinite value, or no number
+            /// at all (`ConfoundsTable.selecting`).
+            var unusable: [String: Int] = [:]
         }
 
         /// A 3-D grid: maps on two grids cannot be compared voxel by voxel (`GroupMaps.load`
@@ -161,15 +168,16 @@ extension CleanKind {
         do { tr = .success(try ScanLoader.repetitionTime(request, header: header)) } catch let e as InputError { tr = .failure(e) } catch {
             tr = .failure(InputError(path: bold, "\(error)"))
         }
-        let confounds = files["confounds"].map(study.path).flatMap(confoundsShape)
+        let confounds = files["confounds"].map(study.path).flatMap { confoundsShape($0, dummyScans: p.dummyScans) }
         return Surveyed(run: RunSurvey.Run(scope: scope, files: files, header: header, request: request, repetitionTime: tr, confounds: confounds),
                         cutShort: cutShort, trailerDiffers: trailerDiffers)
     }
 
-    /// A confounds file's column names and row count: a TSV's header line and line count, without
-    /// parsing its numbers; a headerless SPM or AFNI file read in full (they are small). Nil when
-    /// there is no file.
-    static func confoundsShape(_ path: String) -> Result<RunSurvey.ConfoundsShape, InputError>? {
+    /// A confounds file's column names and row count, and its cells checked as the reader reads
+    /// them (a number, or n/a) without converting those that are plainly decimal numbers; a
+    /// headerless SPM or AFNI file read in full (they are small). Nil when there is no file.
+    /// - Parameter dummyScans: the rows cleaning drops first, before it fills leading n/a.
+    static func confoundsShape(_ path: String, dummyScans: Int = 0) -> Result<RunSurvey.ConfoundsShape, InputError>? {
         guard case .regular = FileSystem.kind(of: path), let bytes = try? FileSystem.read(path) else { return nil }
         return bytes.withUnsafeBufferPointer { b -> Result<RunSurvey.ConfoundsShape, InputError>? in
             let start = b.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
@@ -193,23 +201,91 @@ extension CleanKind {
             var seen: Set<String> = []
             let duplicate = names.first { !seen.insert($0).inserted }
             // Rows, and the first whose cells (tabs + 1) are not one per column, as the reader
-            // refuses it (`ConfoundsTable.read`). Row k is line k + 1.
-            var rows = 0, i = firstEnd, tabs = 0
+            // refuses it (`ConfoundsTable.read`). Row k is line k + 1. Each cell of a row after
+            // the dummy scans is classified as the reader and `ConfoundsTable.selecting` take it.
+            var rows = 0, i = firstEnd, tabs = 0, cellStart = firstEnd + 1
             var uneven: (line: Int, cells: Int)?
+            var invalid: (line: Int, column: String, text: String)?
+            // Per column: 0 only n/a so far, 1 a number seen, 2 unusable (`problem` holds the line).
+            var state = [UInt8](repeating: 0, count: names.count), problem = [Int](repeating: 0, count: names.count)
+            func cell(_ hi: Int) {
+                // A cell past the header's columns is the uneven line's problem; a dummy scan's
+                // row matters only until an invalid cell is found (the reader reads every row).
+                let column = tabs, kept = rows > dummyScans
+                guard column < names.count, kept || invalid == nil else { return }
+                let value = Self.classify(b, cellStart, hi)
+                if value == .invalid {
+                    if invalid == nil {
+                        invalid = (rows + 1, names[column], String(decoding: UnsafeBufferPointer(rebasing: b[cellStart..<min(hi, cellStart + 40)]), as: UTF8.self))
+                    }
+                    return
+                }
+                guard kept, state[column] != 2 else { return }
+                if value == .infinite || (value == .missing && state[column] == 1) {
+                    state[column] = 2; problem[column] = rows + 1
+                } else if value == .finite {
+                    state[column] = 1
+                }
+            }
             while i < end {
                 let c = b[i]
                 if c == 0x0A || c == 0x0D {
-                    if rows > 0 && uneven == nil && tabs + 1 != names.count { uneven = (rows + 1, tabs + 1) }
+                    if rows > 0 {
+                        cell(i)
+                        if uneven == nil && tabs + 1 != names.count { uneven = (rows + 1, tabs + 1) }
+                    }
                     rows += 1; tabs = 0
                     if c == 0x0D && i + 1 < end && b[i + 1] == 0x0A { i += 1 }
+                    cellStart = i + 1
                 } else if c == 0x09 {
+                    if rows > 0 { cell(i) }
                     tabs += 1
+                    cellStart = i + 1
                 }
                 i += 1
             }
-            if rows > 0 && uneven == nil && tabs + 1 != names.count { uneven = (rows + 1, tabs + 1) }
-            return .success(RunSurvey.ConfoundsShape(path: path, names: names, rows: rows, duplicate: duplicate, uneven: uneven))
+            if rows > 0 {
+                cell(end)
+                if uneven == nil && tabs + 1 != names.count { uneven = (rows + 1, tabs + 1) }
+            }
+            var unusable: [String: Int] = [:]
+            if rows > dummyScans {
+                for (k, name) in names.enumerated() where state[k] != 1 { unusable[name] = state[k] == 2 ? problem[k] : dummyScans + 2 }
+            }
+            return .success(RunSurvey.ConfoundsShape(path: path, names: names, rows: rows, duplicate: duplicate, uneven: uneven,
+                                                     invalidCell: invalid, unusable: unusable))
         }
+    }
+
+    /// A confounds cell as the reader takes it (`ConfoundsTable.read`, then `selecting`).
+    enum CellValue { case finite, missing, infinite, invalid }
+
+    /// Classifies the cell `b[lo..<hi]`. A plain decimal number (optional sign, at most 30
+    /// digits with an optional point, an exponent of at most two digits) is finite without being
+    /// converted; anything else is read as the reader does: n/a, NaN, nan or empty is missing,
+    /// else `Double` decides.
+    static func classify(_ b: UnsafeBufferPointer<UInt8>, _ lo: Int, _ hi: Int) -> CellValue {
+        var i = lo, digits = 0
+        if i < hi && (b[i] == 0x2B || b[i] == 0x2D) { i += 1 }
+        while i < hi && b[i] >= 0x30 && b[i] <= 0x39 { i += 1; digits += 1 }
+        if i < hi && b[i] == 0x2E {
+            i += 1
+            while i < hi && b[i] >= 0x30 && b[i] <= 0x39 { i += 1; digits += 1 }
+        }
+        if digits > 0 && digits <= 30 {
+            if i == hi { return .finite }
+            if b[i] == 0x65 || b[i] == 0x45 {
+                i += 1
+                if i < hi && (b[i] == 0x2B || b[i] == 0x2D) { i += 1 }
+                let first = i
+                while i < hi && b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
+                if i == hi && i > first && i - first <= 2 { return .finite }
+            }
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: b[lo..<hi]), as: UTF8.self)
+        if text == "n/a" || text == "NaN" || text == "nan" || text.isEmpty { return .missing }
+        guard let v = Double(text) else { return .invalid }
+        return v.isNaN ? .missing : v.isFinite ? .finite : .infinite
     }
 
     /// Reports what differs between runs, each problem once with the runs it concerns, then runs
@@ -277,6 +353,11 @@ extension CleanKind {
                              detail: "\(relative): line \(uneven.line) has \(uneven.cells) cell\(uneven.cells == 1 ? "" : "s"); the header has \(shape.names.count) columns")
                 continue
             }
+            if let bad = shape.invalidCell {
+                problems.add(key: "confounds", "the confounds file holds a cell that is neither a number nor n/a, so cleaning cannot read it", run: run.label,
+                             detail: "\(relative): line \(bad.line), column \(bad.column): '\(bad.text)'")
+                continue
+            }
             if shape.rows != total {
                 problems.add(key: "confounds", "the confounds file's rows differ from the BOLD series' volumes (they must be one per volume)",
                              run: run.label, detail: "\(relative): \(shape.rows) rows, \(total) volumes")
@@ -288,8 +369,16 @@ extension CleanKind {
             guard needsConfounds else { continue }
             let table = ConfoundsTable(path: shape.path, names: shape.names,
                                        columns: Dictionary(shape.names.map { ($0, [Double]()) }, uniquingKeysWith: { a, _ in a }))
+            // A column used that cleaning cannot fill: the first named, with how many more.
+            func unusable(_ columns: [String], key: String) {
+                let bad = columns.filter { shape.unusable[$0] != nil }
+                guard let first = bad.first else { return }
+                problems.add(key: key, "a confounds column cleaning uses has n/a after its first number (only leading n/a are filled), an infinite value, or no number",
+                             run: run.label, detail: "\(relative): column \(first), line \(shape.unusable[first]!)"
+                                 + (bad.count > 1 ? " (and \(bad.count - 1) more column\(bad.count == 2 ? "" : "s"))" : ""))
+            }
             if !p.confounds.isEmpty {
-                do { _ = try ConfoundStrategy(p.confounds).columns(in: table) } catch let e as InputError {
+                do { unusable(try ConfoundStrategy(p.confounds).columns(in: table), key: "confounds") } catch let e as InputError {
                     let term = e.field ?? ""
                     // Where columns start alike (listed), a close column name only, not a strategy's.
                     let candidates = (e.message.contains("start alike") ? [] : ConfoundStrategy.strategyNames) + shape.names
@@ -298,8 +387,12 @@ extension CleanKind {
                 } catch {}
             }
             for (column, key, on) in [("framewise_displacement", "scrub_fd", p.scrubFD > 0), ("std_dvars", "scrub_std_dvars", p.scrubStdDVARS > 0)]
-            where on && !shape.names.contains(column) {
-                problems.add(key: key, "scrubbing needs the column \(column), which the confounds file does not have", run: run.label, detail: relative)
+            where on {
+                if shape.names.contains(column) {
+                    unusable([column], key: key)
+                } else {
+                    problems.add(key: key, "scrubbing needs the column \(column), which the confounds file does not have", run: run.label, detail: relative)
+                }
             }
         }
         problems.report(stage, study)

@@ -214,8 +214,9 @@ public struct CleanKind: TypedStageKind {
                     do { columns = try ConfoundStrategy(p.confounds).columns(in: t) } catch { table = nil }  // reported for every run
                 }
             } catch let e as InputError {
-                // A column named twice or an uneven line is reported for every run (`checkEveryRun`).
-                let reportedForEveryRun = (try? run.confounds?.get()).map { $0.duplicate != nil || $0.uneven != nil } ?? false
+                // A column named twice, an uneven line or an invalid cell is reported for every
+                // run (`checkEveryRun`).
+                let reportedForEveryRun = (try? run.confounds?.get()).map { $0.duplicate != nil || $0.uneven != nil || $0.invalidCell != nil } ?? false
                 if !reportedForEveryRun { study.report(stage, "confounds", e.description) }
             } catch {}
         }
