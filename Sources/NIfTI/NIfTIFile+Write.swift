@@ -64,7 +64,16 @@ extension NIfTIFile {
 
     /// The slope and intercept for storing `data` as an integer `datatype`: none when every finite
     /// value is an integer within the type's range, else the map of [min, max] onto the type's range.
+    /// Dispatches to code specialised for `Float` and `Double`, as `VoxelConversion` does: a caller
+    /// in another module reaches it unspecialised (a mask of 902k voxels took 15 ms so).
     static func automaticScaling<Scalar: NIfTIScalar>(_ data: [Scalar], _ datatype: NIfTIDatatype) -> (slope: Double, intercept: Double)? {
+        if Scalar.self == Float.self { return scaling(unsafeBitCast(data, to: [Float].self), datatype) }
+        if Scalar.self == Double.self { return scaling(unsafeBitCast(data, to: [Double].self), datatype) }
+        return scaling(data, datatype)
+    }
+
+    @inline(__always)
+    private static func scaling<Scalar: NIfTIScalar>(_ data: [Scalar], _ datatype: NIfTIDatatype) -> (slope: Double, intercept: Double)? {
         let range = datatype.integerRange!
         var lo = Double.infinity, hi = -Double.infinity, integral = true
         for v in data where v.isFinite {
