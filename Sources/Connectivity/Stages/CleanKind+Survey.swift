@@ -203,89 +203,89 @@ extension CleanKind {
             // Rows, and the first whose cells (tabs + 1) are not one per column, as the reader
             // refuses it (`ConfoundsTable.read`). Row k is line k + 1. Each cell of a row after
             // the dummy scans is classified as the reader and `ConfoundsTable.selecting` take it.
-            var rows = 0, i = firstEnd, tabs = 0, cellStart = firstEnd + 1
-            var uneven: (line: Int, cells: Int)?
-            var invalid: (line: Int, column: String, text: String)?
+            var rows = 0, uneven: (line: Int, cells: Int)?
+            var invalid: (line: Int, column: Int, lo: Int, hi: Int)?
             // Per column: 0 only n/a so far, 1 a number seen, 2 unusable (`problem` holds the line).
             var state = [UInt8](repeating: 0, count: names.count), problem = [Int](repeating: 0, count: names.count)
-            func cell(_ hi: Int) {
-                // A cell past the header's columns is the uneven line's problem; a dummy scan's
-                // row matters only until an invalid cell is found (the reader reads every row).
-                let column = tabs, kept = rows > dummyScans
-                guard column < names.count, kept || invalid == nil else { return }
-                let value = Self.classify(b, cellStart, hi)
-                if value == .invalid {
-                    if invalid == nil {
-                        invalid = (rows + 1, names[column], String(decoding: UnsafeBufferPointer(rebasing: b[cellStart..<min(hi, cellStart + 40)]), as: UTF8.self))
+            let base = b.baseAddress!, columns = names.count
+            state.withUnsafeMutableBufferPointer { state in
+                problem.withUnsafeMutableBufferPointer { problem in
+                    var i = firstEnd, tabs = 0
+                    while i < end {
+                        // i is at a separator: a tab, or the break before row `rows + 1`.
+                        if base[i] == 0x09 {
+                            tabs += 1
+                        } else {
+                            if rows > 0 && uneven == nil && tabs + 1 != columns { uneven = (rows + 1, tabs + 1) }
+                            if base[i] == 0x0D && i + 1 < end && base[i + 1] == 0x0A { i += 1 }
+                            rows += 1; tabs = 0
+                        }
+                        // The cell after it, up to the next separator. A cell past the header's
+                        // columns is the uneven line's problem; a dummy scan's row matters only
+                        // until an invalid cell is found (the reader reads every row).
+                        let (value, next) = Self.classify(base, from: i + 1, end: end)
+                        let kept = rows > dummyScans
+                        if tabs < columns && (kept || invalid == nil) {
+                            if value == .invalid {
+                                if invalid == nil { invalid = (rows + 1, tabs, i + 1, next) }
+                            } else if kept && state[tabs] != 2 {
+                                if value == .infinite || (value == .missing && state[tabs] == 1) {
+                                    state[tabs] = 2; problem[tabs] = rows + 1
+                                } else if value == .finite {
+                                    state[tabs] = 1
+                                }
+                            }
+                        }
+                        i = next
                     }
-                    return
-                }
-                guard kept, state[column] != 2 else { return }
-                if value == .infinite || (value == .missing && state[column] == 1) {
-                    state[column] = 2; problem[column] = rows + 1
-                } else if value == .finite {
-                    state[column] = 1
+                    if rows > 0 && uneven == nil && tabs + 1 != columns { uneven = (rows + 1, tabs + 1) }
                 }
             }
-            while i < end {
-                let c = b[i]
-                if c == 0x0A || c == 0x0D {
-                    if rows > 0 {
-                        cell(i)
-                        if uneven == nil && tabs + 1 != names.count { uneven = (rows + 1, tabs + 1) }
-                    }
-                    rows += 1; tabs = 0
-                    if c == 0x0D && i + 1 < end && b[i + 1] == 0x0A { i += 1 }
-                    cellStart = i + 1
-                } else if c == 0x09 {
-                    if rows > 0 { cell(i) }
-                    tabs += 1
-                    cellStart = i + 1
-                }
-                i += 1
-            }
-            if rows > 0 {
-                cell(end)
-                if uneven == nil && tabs + 1 != names.count { uneven = (rows + 1, tabs + 1) }
-            }
+            let invalidCell = invalid.map { (line: $0.line, column: names[$0.column],
+                                             text: String(decoding: UnsafeBufferPointer(start: base + $0.lo, count: min($0.hi - $0.lo, 40)), as: UTF8.self)) }
             var unusable: [String: Int] = [:]
             if rows > dummyScans {
                 for (k, name) in names.enumerated() where state[k] != 1 { unusable[name] = state[k] == 2 ? problem[k] : dummyScans + 2 }
             }
             return .success(RunSurvey.ConfoundsShape(path: path, names: names, rows: rows, duplicate: duplicate, uneven: uneven,
-                                                     invalidCell: invalid, unusable: unusable))
+                                                     invalidCell: invalidCell, unusable: unusable))
         }
     }
 
     /// A confounds cell as the reader takes it (`ConfoundsTable.read`, then `selecting`).
     enum CellValue { case finite, missing, infinite, invalid }
 
-    /// Classifies the cell `b[lo..<hi]`. A plain decimal number (optional sign, at most 30
-    /// digits with an optional point, an exponent of at most two digits) is finite without being
-    /// converted; anything else is read as the reader does: n/a, NaN, nan or empty is missing,
-    /// else `Double` decides.
-    static func classify(_ b: UnsafeBufferPointer<UInt8>, _ lo: Int, _ hi: Int) -> CellValue {
+    /// Classifies the cell that starts at `lo` and ends at the next tab, line break or `end`;
+    /// returns it with that end. A plain decimal number (optional sign, at most 30 digits with an
+    /// optional point, an exponent of at most two digits) is finite without being converted;
+    /// anything else is read as the reader does: n/a, NaN, nan or empty is missing, else `Double`
+    /// decides.
+    @inline(__always)
+    static func classify(_ b: UnsafePointer<UInt8>, from lo: Int, end: Int) -> (CellValue, Int) {
+        @inline(__always) func isDigit(_ i: Int) -> Bool { i < end && b[i] &- 0x30 < 10 }
+        @inline(__always) func isSeparator(_ i: Int) -> Bool { i == end || b[i] == 0x09 || b[i] == 0x0A || b[i] == 0x0D }
         var i = lo, digits = 0
-        if i < hi && (b[i] == 0x2B || b[i] == 0x2D) { i += 1 }
-        while i < hi && b[i] >= 0x30 && b[i] <= 0x39 { i += 1; digits += 1 }
-        if i < hi && b[i] == 0x2E {
+        if i < end && (b[i] == 0x2B || b[i] == 0x2D) { i += 1 }
+        while isDigit(i) { i += 1; digits += 1 }
+        if i < end && b[i] == 0x2E {
             i += 1
-            while i < hi && b[i] >= 0x30 && b[i] <= 0x39 { i += 1; digits += 1 }
+            while isDigit(i) { i += 1; digits += 1 }
         }
         if digits > 0 && digits <= 30 {
-            if i == hi { return .finite }
+            if isSeparator(i) { return (.finite, i) }
             if b[i] == 0x65 || b[i] == 0x45 {
                 i += 1
-                if i < hi && (b[i] == 0x2B || b[i] == 0x2D) { i += 1 }
+                if i < end && (b[i] == 0x2B || b[i] == 0x2D) { i += 1 }
                 let first = i
-                while i < hi && b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
-                if i == hi && i > first && i - first <= 2 { return .finite }
+                while isDigit(i) { i += 1 }
+                if i > first && i - first <= 2 && isSeparator(i) { return (.finite, i) }
             }
         }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: b[lo..<hi]), as: UTF8.self)
-        if text == "n/a" || text == "NaN" || text == "nan" || text.isEmpty { return .missing }
-        guard let v = Double(text) else { return .invalid }
-        return v.isNaN ? .missing : v.isFinite ? .finite : .infinite
+        while !isSeparator(i) { i += 1 }
+        let text = String(decoding: UnsafeBufferPointer(start: b + lo, count: i - lo), as: UTF8.self)
+        if text == "n/a" || text == "NaN" || text == "nan" || text.isEmpty { return (.missing, i) }
+        guard let v = Double(text) else { return (.invalid, i) }
+        return (v.isNaN ? .missing : v.isFinite ? .finite : .infinite, i)
     }
 
     /// Reports what differs between runs, each problem once with the runs it concerns, then runs
