@@ -44,7 +44,13 @@ public final class MappedFile: @unchecked Sendable {
     /// Creates (or truncates) `path` with `byteCount` bytes of zeros and maps it for writing; a
     /// spare of `spares` becomes the file when `byteCount` is at least their minimum size.
     init(creating path: String, byteCount: Int, spares: SpareFiles? = nil) throws {
-        let reusing = spares.map { Int64(byteCount) >= $0.minimumBytes && $0.take(to: path) } ?? false
+        var reusing = spares.map { Int64(byteCount) >= $0.minimumBytes && $0.take(to: path) } ?? false
+        // A spare was a published output, made read-only; one that cannot be opened for writing
+        // is replaced by a new file.
+        if reusing && (chmod(path, 0o644) != 0 || access(path, W_OK) != 0) {
+            unlink(path)
+            reusing = false
+        }
         let fd = open(path, O_RDWR | O_CREAT | (reusing ? 0 : O_TRUNC) | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw PipeError(.io, "cannot create \(path): \(String(cString: strerror(errno)))") }
         do {

@@ -88,6 +88,7 @@ final class MappedOutputTests: XCTestCase {
         func spare(_ bytes: Int) throws -> UInt64 {
             let path = dir.appendingPathComponent("old-\(bytes)").path
             try Data(repeating: 0xAB, count: bytes).write(to: URL(fileURLWithPath: path))
+            chmod(path, 0o444)  // as publishing leaves an output
             XCTAssertTrue(spares.keep(path, limit: 1), "kept")
             return try XCTUnwrap(FileSystem.identity(of: dir.appendingPathComponent(spares.names[0]).path)).inode
         }
@@ -100,6 +101,9 @@ final class MappedOutputTests: XCTestCase {
             let path = dir.appendingPathComponent("entry/out/series-\(new).bin").path
             XCTAssertEqual(try FileSystem.identity(of: path)?.inode, inode, "the spare became the output")
             XCTAssertEqual(try FileSystem.identity(of: path)?.size, Int64(new))
+            var st = stat()
+            XCTAssertEqual(stat(path, &st), 0)
+            XCTAssertEqual(st.st_mode & 0o777, 0o644, "writable again (the spare was a read-only published output)")
             XCTAssertEqual(spares.names, [], "taken")
             XCTAssertEqual(file.bytes.count, new)
             XCTAssertNil(file.bytes.firstIndex { $0 != 0 }, "a reused output reads as zeros (\(old) -> \(new) bytes)")
