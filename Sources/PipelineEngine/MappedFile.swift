@@ -45,9 +45,9 @@ public final class MappedFile: @unchecked Sendable {
     /// spare of `spares` becomes the file when `byteCount` is at least their minimum size.
     init(creating path: String, byteCount: Int, spares: SpareFiles? = nil) throws {
         var reusing = spares.map { Int64(byteCount) >= $0.minimumBytes && $0.take(to: path) } ?? false
-        // A spare was a published output, made read-only; one that cannot be opened for writing
+        // A spare was a published output, made read-only; one that cannot be made writable again
         // is replaced by a new file.
-        if reusing && (chmod(path, 0o644) != 0 || access(path, W_OK) != 0) {
+        if reusing && chmod(path, 0o644) != 0 {
             unlink(path)
             reusing = false
         }

@@ -47,16 +47,19 @@ public struct ConfoundsTable: Sendable {
                 throw InputError(path: path, field: "line \(row.line)", "has \(cells.count) cells; the header has \(names.count) columns")
             }
             for (c, cell) in cells.enumerated() {
-                if cell == "n/a" || cell == "NaN" || cell == "nan" || cell.isEmpty {
-                    values[c].append(.nan)
-                } else if let v = Double(cell) {
-                    values[c].append(v)
-                } else {
+                guard let v = value(ofCell: cell) else {
                     throw InputError(path: path, field: names[c], "line \(row.line) holds '\(cell)'; expected a number or n/a")
                 }
+                values[c].append(v)
             }
         }
         return ConfoundsTable(path: path, names: names, columns: Dictionary(uniqueKeysWithValues: zip(names, values)))
+    }
+
+    /// A cell's value: NaN for `n/a`, `NaN`, `nan` or an empty cell, else the number it holds;
+    /// nil when it is neither (the reader refuses the file; the spec check's survey names it).
+    static func value(ofCell cell: String) -> Double? {
+        cell == "n/a" || cell == "NaN" || cell == "nan" || cell.isEmpty ? .nan : Double(cell)
     }
 
     /// Column names matching a pattern with `*` and `?` wildcards (in file order).

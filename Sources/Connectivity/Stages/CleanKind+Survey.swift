@@ -258,8 +258,7 @@ extension CleanKind {
     /// Classifies the cell that starts at `lo` and ends at the next tab, line break or `end`;
     /// returns it with that end. A plain decimal number (optional sign, at most 30 digits with an
     /// optional point, an exponent of at most two digits) is finite without being converted;
-    /// anything else is read as the reader does: n/a, NaN, nan or empty is missing, else `Double`
-    /// decides.
+    /// anything else by the reader's own rule (`ConfoundsTable.value(ofCell:)`).
     @inline(__always)
     static func classify(_ b: UnsafePointer<UInt8>, from lo: Int, end: Int) -> (CellValue, Int) {
         @inline(__always) func isDigit(_ i: Int) -> Bool { i < end && b[i] &- 0x30 < 10 }
@@ -282,9 +281,9 @@ extension CleanKind {
             }
         }
         while !isSeparator(i) { i += 1 }
-        let text = String(decoding: UnsafeBufferPointer(start: b + lo, count: i - lo), as: UTF8.self)
-        if text == "n/a" || text == "NaN" || text == "nan" || text.isEmpty { return (.missing, i) }
-        guard let v = Double(text) else { return (.invalid, i) }
+        guard let v = ConfoundsTable.value(ofCell: String(decoding: UnsafeBufferPointer(start: b + lo, count: i - lo), as: UTF8.self)) else {
+            return (.invalid, i)
+        }
         return (v.isNaN ? .missing : v.isFinite ? .finite : .infinite, i)
     }
 
