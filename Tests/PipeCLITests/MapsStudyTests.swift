@@ -145,6 +145,41 @@ final class MapsStudyTests: XCTestCase {
         XCTAssertEqual(try plan(spec), ["diff": "run", "change": "run", "follow": "pending"])
     }
 
+    /// A group design that fits every subject but not all without one: `site` is 2 for sub-03
+    /// alone. The group test fits it and finds the planted cluster; the roi stage's leave-one-out
+    /// refit without sub-03 cannot be fitted (site is then constant), so sub-03 has no value in
+    /// the region, and the summary says why, while every other subject keeps its leave-one-out
+    /// value. The stage does not stop after the group stage's permutations.
+    func testALeaveOneOutFoldWhoseDesignCannotBeFittedLeavesThatSubjectWithoutAValue() throws {
+        let stages = """
+            "diff": {"kind": "group", "maps": "pcc_maps.tsv", "participants": "participants.tsv", "session": "1",
+                     "group": "group", "covariates": ["site"], "contrasts": ["a > b"], "permutations": 200},
+            "follow": {"kind": "roi", "from": ["diff"], "maps": "pcc_maps.tsv", "participants": "participants.tsv",
+                       "pre": "1", "post": "2", "regions": [{"name": "diffcluster", "cluster": 1}], "permutations": 0}
+            """
+        let (folder, spec) = try study(stages)
+        try ("participant_id\tgroup\tsite\n" + Self.subjects.map { "sub-\($0)\t\(Self.group($0))\t\($0 == "03" ? 2 : 1)\n" }.joined())
+            .write(to: folder.appendingPathComponent("participants.tsv"), atomically: true, encoding: .utf8)
+        let run = try runPipe(["run", spec, "--quiet"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let out = folder.appendingPathComponent("out")
+        let group = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("diff/group_maps-pccmaps_ses-1_summary.json"))) as! [String: Any]
+        let clusters = (group["contrasts"] as! [[String: Any]])[0]["significant_clusters"] as! [[String: Any]]
+        XCTAssertFalse(clusters.isEmpty, "the planted cluster, which the roi stage refits")
+
+        let roi = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("follow/roi_maps-pccmaps_summary.json"))) as! [String: Any]
+        let definition = try XCTUnwrap((roi["regions"] as? [[String: Any]])?.first?["definition"] as? String)
+        XCTAssertTrue(definition.hasSuffix("; the design cannot be fitted without sub-03 (is rank deficient: 3 columns (a, b, site) of rank 2 for 9 subjects)"),
+                      definition)
+        let values = try String(contentsOf: out.appendingPathComponent("follow/roi_maps-pccmaps_desc-values.tsv"), encoding: .utf8)
+        let rows = values.split(separator: "\n").dropFirst().map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        XCTAssertEqual(rows.count, 20, values)
+        for row in rows {
+            XCTAssertEqual(row[3] == "n/a", row[0] == "sub-03", "\(row): only sub-03 has no value")
+            XCTAssertEqual(row[4], "leave-one-out", "\(row)")
+        }
+    }
+
     /// A study with only a group stage: replacing one map reruns the group task, and only when the
     /// bytes change (the map's content digest is in the task key, not its time stamp).
     func testReplacingOneMapRerunsTheGroupTask() throws {

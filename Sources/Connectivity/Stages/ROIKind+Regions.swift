@@ -112,20 +112,39 @@ extension ROIKind {
         let loo = LeaveOneOutROI(y: maps.sets[0], grid: maps.grid, clusterP: summary.clusterP, twoSided: summary.twoSided,
                                  connectivity: summary.connectivity) { heldOut in
             let rest = groupSubjects.enumerated().filter { $0.offset != heldOut }.map(\.element)
-            let d = try GroupDesign(designSpec, subjects: rest, table: table)
-            return (d.matrix, try d.contrast(expression))
+            do {
+                let d = try GroupDesign(designSpec, subjects: rest, table: table)
+                return (d.matrix, try d.contrast(expression))
+            } catch let e as InputError {
+                throw Unfittable(reason: e.message)
+            }
         }
-        var perSubject: [String: [Int]?] = [:]
+        // A design that fits every subject but not all without one (a covariate only that subject
+        // varies, a group level of one subject) defines no fold region for that subject: like a
+        // fold without the cluster, the subject has no value there, and the note says why.
+        var perSubject: [String: [Int]?] = [:], unfittable: [(subject: String, reason: String)] = []
         for (i, s) in groupSubjects.enumerated() where shared.contains(s) {
             try context.checkCancellation()
-            perSubject[s] = try loo.region(heldOut: i, sign: sign, rank: rank)
-                .map { $0.map { maps.voxels[$0] } }
+            do {
+                perSubject[s] = try loo.region(heldOut: i, sign: sign, rank: rank).map { $0.map { maps.voxels[$0] } }
+            } catch let e as Unfittable {
+                perSubject[s] = .some(nil)
+                unfittable.append((s, e.reason))
+            }
         }
-        let lost = perSubject.filter { $0.value == nil }.keys.sorted()
+        let refused = Set(unfittable.map(\.subject))
+        let lost = perSubject.filter { $0.value == nil && !refused.contains($0.key) }.keys.sorted()
+        let designs = unfittable.map { "sub-\($0.subject) (\($0.reason))" }
         return ROIRegion(name: name, source: source, voxels: voxels, perSubject: perSubject,
                       note: "leave-one-out: the region was defined on \(shared.count) of these subjects, so each of them gets the "
-                          + "cluster refitted without them" + (lost.isEmpty ? "" : "; no such cluster without sub-\(lost.joined(separator: ", sub-"))"))
+                          + "cluster refitted without them" + (lost.isEmpty ? "" : "; no such cluster without sub-\(lost.joined(separator: ", sub-"))")
+                          + (designs.isEmpty ? "" : "; the design cannot be fitted without \(designs.joined(separator: ", "))"))
     }
+}
+
+/// A leave-one-out fold whose design cannot be fitted without the held-out subject.
+private struct Unfittable: Error {
+    var reason: String
 }
 
 extension ROIKind {
