@@ -115,4 +115,52 @@ final class RunSurveyTests: XCTestCase {
         XCTAssertEqual(shape.invalidCell?.text, "x1")
         XCTAssertEqual(shape.unusable, ["a": 4, "b": 5])
     }
+
+    /// The same on headerless files (SPM's `rp_*.txt`): every cell is a number to the reader, `nan`
+    /// and `inf` too, so the survey classifies each column, and each motion column derived from
+    /// them (`trans_x_derivative1`, ...), as `selecting` takes it, and names the file's line.
+    func testTheSurveysColumnCheckAgreesWithSelectingOnHeaderlessFiles() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pipe-survey-rp-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let odd = ["nan", "NaN", "inf", "-inf", "1e400"]
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next(_ n: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(n))
+        }
+        var unusable = 0, usable = 0
+        for file in 0..<200 {
+            let rows = 5
+            var lines = ["# realignment"]
+            for _ in 0..<rows {
+                lines.append((0..<6).map { _ in next(12) == 0 ? odd[next(odd.count)] : String(Double(next(2000) - 1000) / 64) }.joined(separator: "  "))
+            }
+            let path = dir.appendingPathComponent("rp_\(file).txt").path
+            try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+            let table = try ConfoundsTable.read(path)
+            XCTAssertEqual(table.names.count, 24)
+            for dummyScans in 0...2 {
+                let shape = try XCTUnwrap(CleanKind.confoundsShape(path, dummyScans: dummyScans)).get()
+                let name = "\(lines.joined(separator: " | ")), dummy scans \(dummyScans)"
+                let trimmed = try ScanLoader.trimmed(table, path: path, bold: "bold", total: rows, dummyScans: dummyScans)
+                for column in table.names {
+                    let selectable = (try? trimmed.selecting([column])) != nil
+                    XCTAssertEqual(shape.unusable[column] == nil, selectable, "column \(column) of \(name): \(shape.unusable)")
+                    if selectable { usable += 1 } else { unusable += 1 }
+                }
+            }
+        }
+        XCTAssertGreaterThan(unusable, 500)
+        XCTAssertGreaterThan(usable, 500)
+        // The line named is the file's: the comment is line 1, so row 3 is line 4.
+        let path = dir.appendingPathComponent("rp_named.txt").path
+        try "# motion\n1 2 3 4 5 6\n1 2 3 4 5 6\n1 nan 3 4 5 inf\n1 2 3 4 5 6\n".write(toFile: path, atomically: false, encoding: .utf8)
+        let shape = try CleanKind.confoundsShape(path)!.get()
+        XCTAssertEqual(shape.unusable["trans_y"], 4)
+        XCTAssertEqual(shape.unusable["rot_z"], 4)
+        XCTAssertEqual(shape.unusable["trans_y_derivative1"], 4)
+        XCTAssertNil(shape.unusable["trans_x"])
+        XCTAssertNil(shape.unusable["trans_x_derivative1"])
+    }
 }

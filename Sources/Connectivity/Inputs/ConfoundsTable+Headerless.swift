@@ -32,6 +32,12 @@ extension ConfoundsTable {
     /// - Throws: `InputError` for a file that cannot be read, a row with another number of
     ///   columns or a cell that is not a number (with its line).
     static func readHeaderless(_ path: String) throws -> ConfoundsTable? {
+        try readHeaderlessRows(path)?.table
+    }
+
+    /// `readHeaderless`, with the line (from 1) each row was read from: blank and comment lines
+    /// are not rows.
+    static func readHeaderlessRows(_ path: String) throws -> (table: ConfoundsTable, lines: [Int])? {
         let bytes: [UInt8]
         do { bytes = try FileSystem.read(path) } catch {
             throw InputError(path: path, "cannot read the confounds file: \(ErrorReason.of(error))")
@@ -82,6 +88,6 @@ extension ConfoundsTable {
                 names += [base + "_derivative1", base + "_power2", base + "_derivative1_power2"]
             }
         }
-        return ConfoundsTable(path: path, names: names, columns: columns)
+        return (ConfoundsTable(path: path, names: names, columns: columns), rows.map(\.line))
     }
 }

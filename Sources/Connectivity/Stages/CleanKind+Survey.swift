@@ -193,8 +193,23 @@ extension CleanKind {
             if first.trimmingCharacters(in: .whitespaces).hasPrefix("#")
                 || first.split(whereSeparator: { $0 == "\t" || $0 == " " || $0 == "," }).allSatisfy({ Double($0) != nil }) {
                 do {
-                    guard let t = try ConfoundsTable.readHeaderless(path) else { return nil }  // the reader finds no rows either
-                    return .success(RunSurvey.ConfoundsShape(path: path, names: t.names, rows: t.rowCount))
+                    guard let (t, lines) = try ConfoundsTable.readHeaderlessRows(path) else { return nil }  // the reader finds no rows either
+                    // Every cell is a number (the reader refuses anything else), but `nan` and
+                    // `inf` are numbers to it too: each column (and each derived motion column)
+                    // classified after the dummy scans, as for a file with a header line.
+                    var unusable: [String: Int] = [:]
+                    if t.rowCount > dummyScans {
+                        for name in t.names {
+                            let column = t.columns[name]!
+                            var seen = false
+                            for k in dummyScans..<column.count {
+                                let v = column[k]
+                                if v.isFinite { seen = true } else if seen || v.isInfinite { unusable[name] = lines[k]; break }
+                            }
+                            if !seen && unusable[name] == nil { unusable[name] = lines[dummyScans] }
+                        }
+                    }
+                    return .success(RunSurvey.ConfoundsShape(path: path, names: t.names, rows: t.rowCount, unusable: unusable))
                 } catch let e as InputError { return .failure(e) } catch { return nil }
             }
             let names = first.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
