@@ -297,24 +297,25 @@ struct SignalCleanPlan: Sendable {
             }
         }
         spline?.apply(block, lanes: lanes, workspace: workspace)
+        // Each lane's sum over the working rows, once, for the original means, the variances'
+        // mean and the detrend's constant term (each divides it as it always has).
+        let sum = workspace
+        if originalMeans != nil || originalVariances != nil || ramp != nil {
+            for j in 0..<lanes { sum[j] = 0 }
+            for w in 0..<tw { let b = block + w * lanes; for j in 0..<lanes { sum[j] += b[j] } }
+        }
         if let om = originalMeans {
-            for j in 0..<lanes { om[j] = 0 }
-            for w in 0..<tw { let b = block + w * lanes; for j in 0..<lanes { om[j] += b[j] } }
-            for j in 0..<lanes { om[j] /= Double(tw) }
+            for j in 0..<lanes { om[j] = sum[j] / Double(tw) }
         }
         if let ov = originalVariances {
             // Two passes (mean, then squares about it): exact for a large mean.
-            let mean = workspace
-            for j in 0..<lanes { mean[j] = 0; ov[j] = 0 }
-            for w in 0..<tw { let b = block + w * lanes; for j in 0..<lanes { mean[j] += b[j] } }
-            for j in 0..<lanes { mean[j] /= Double(tw) }
+            let mean = workspace + lanes
+            for j in 0..<lanes { mean[j] = sum[j] / Double(tw); ov[j] = 0 }
             for w in 0..<tw { let b = block + w * lanes; for j in 0..<lanes { let d = b[j] - mean[j]; ov[j] += d * d } }
             for j in 0..<lanes { ov[j] /= Double(tw) }
         }
         if let ramp {
-            let acc = workspace
-            for j in 0..<lanes { acc[j] = 0 }
-            for w in 0..<tw { let b = block + w * lanes; for j in 0..<lanes { acc[j] += b[j] } }
+            let acc = sum
             let inv = 1 / Double(tw)
             for j in 0..<lanes { acc[j] *= inv }
             for w in 0..<tw { let b = block + w * lanes; for j in 0..<lanes { b[j] -= acc[j] } }
