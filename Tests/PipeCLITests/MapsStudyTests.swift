@@ -180,6 +180,54 @@ final class MapsStudyTests: XCTestCase {
         }
     }
 
+    /// The refit builds the group stage's design from the roi stage's own participants table.
+    /// When that is another file, it needs the design's columns and a value in them for each
+    /// subject the stage reads (spec errors at its `participants`, once); a gap in a subject only
+    /// the group stage reads stops the roi stage with that reason, not a value-less region.
+    func testTheRefitsParticipantsTableNeedsTheGroupDesignsColumns() throws {
+        let stages = """
+            "diff": {"kind": "group", "maps": "pcc_maps.tsv", "participants": "participants.tsv", "session": "1",
+                     "group": "group", "covariates": ["site"], "contrasts": ["a > b"], "permutations": 200},
+            "follow": {"kind": "roi", "from": ["diff"], "maps": "pcc_maps.tsv", "participants": "participants-roi.tsv",
+                       "pre": "1", "post": "2", "regions": [{"name": "diffcluster", "cluster": 1}], "permutations": 0}
+            """
+        let (folder, spec) = try study(stages)
+        func write(_ name: String, site: (String) -> String?) throws {
+            try ("participant_id\tgroup" + (site("01") == nil ? "" : "\tsite") + "\n"
+                 + Self.subjects.map { "sub-\($0)\t\(Self.group($0))" + (site($0).map { "\t\($0)" } ?? "") + "\n" }.joined())
+                .write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        try write("participants.tsv") { $0 == "03" ? "2" : "1" }
+        try write("participants-roi.tsv") { _ in nil }
+        let noColumn = try runPipe(["validate", spec])
+        XCTAssertEqual(noColumn.status, 2, noColumn.stderr)
+        XCTAssertEqual(noColumn.stderr.split(separator: "\n").filter { $0.contains("study.json:") }.map(keyed), [
+            "follow.participants: participants-roi.tsv has no column 'site', which stage diff's design uses: its clusters are refit without each "
+                + "subject from this stage's table (read the group stage's table, or set leave_one_out to off)",
+        ])
+        try write("participants-roi.tsv") { $0 == "05" ? "n/a" : $0 == "03" ? "2" : "1" }
+        let gap = try runPipe(["validate", spec])
+        XCTAssertEqual(gap.status, 2, gap.stderr)
+        XCTAssertEqual(gap.stderr.split(separator: "\n").filter { $0.contains("study.json:") }.map(keyed), [
+            "follow.participants: in participants-roi.tsv's column site, sub-05 has no value; exclude the subject or fill it in",
+        ])
+        // The roi stage leaves sub-05 out, so its check does not see the gap; the group stage
+        // tested sub-05, so every fold's design needs its site.
+        let text = try String(contentsOfFile: spec, encoding: .utf8)
+        try text.replacingOccurrences(of: #""participants": "participants-roi.tsv","#,
+                                      with: #""participants": "participants-roi.tsv", "include": {"site": ["1", "2"]},"#)
+            .write(toFile: spec, atomically: true, encoding: .utf8)
+        let run = try runPipe(["run", spec, "--quiet"])
+        XCTAssertEqual(run.status, 1, run.stderr)
+        XCTAssertTrue(run.stderr.contains("site: sub-05 has no value; exclude the subject or fill it in; the leave-one-out refit builds the group stage's "
+                                          + "design (group_maps-pccmaps_ses-1_summary.json) from this stage's participants table"), run.stderr)
+        // With the group stage's own table, the refit runs and sub-03's fold is the one that
+        // cannot be fitted.
+        try text.replacingOccurrences(of: "participants-roi.tsv", with: "participants.tsv").write(toFile: spec, atomically: true, encoding: .utf8)
+        let same = try runPipe(["run", spec, "--quiet"])
+        XCTAssertEqual(same.status, 0, same.stderr)
+    }
+
     /// A study with only a group stage: replacing one map reruns the group task, and only when the
     /// bytes change (the map's content digest is in the task key, not its time stamp).
     func testReplacingOneMapRerunsTheGroupTask() throws {

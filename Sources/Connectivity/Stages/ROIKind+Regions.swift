@@ -115,9 +115,18 @@ extension ROIKind {
             do {
                 let d = try GroupDesign(designSpec, subjects: rest, table: table)
                 return (d.matrix, try d.contrast(expression))
-            } catch let e as InputError {
+            } catch let e as InputError where e.field == "design" || (e.field == designSpec.group && e.message.hasPrefix("only level")) {
                 throw Unfittable(reason: e.message)
             }
+        }
+        // On every subject the group stage tested, with this stage's table: a table that lacks a
+        // column, a subject or a value the group's design needs is this stage's error, not a
+        // fold's (only what holding a subject out changes, the rank and the levels, is).
+        do {
+            _ = try GroupDesign(designSpec, subjects: groupSubjects, table: table).contrast(expression)
+        } catch let e as InputError {
+            throw InputError(path: e.path, field: e.field, "\(e.message); the leave-one-out refit builds the group stage's design "
+                             + "(\(summaryURL.lastPathComponent)) from this stage's participants table")
         }
         // A design that fits every subject but not all without one (a covariate only that subject
         // varies, a group level of one subject) defines no fold region for that subject: like a
@@ -165,7 +174,7 @@ extension ROIKind {
     /// Plan-time checks of cluster regions: they need a `group` stage in `from`, which tests the
     /// `contrast` they name; refit without each subject (`leave_one_out`), they need the group
     /// stage's maps, so both stages read a connectivity stage, or both the same maps table.
-    func checkClusterSource(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
+    func checkClusterSource(_ p: Parameters, stage: StageSpec, study: StudyCheck, names: GroupLevelCheck) {
         guard let i = p.regions.firstIndex(where: { if case .cluster = $0.source { return true }; return false }) else { return }
         guard let group = stage.from.lazy.compactMap(study.stage).first(where: { $0.kind is GroupKind }) else {
             study.report(stage, "regions[\(i)].cluster", "a cluster region needs a group stage in from")
@@ -181,7 +190,26 @@ extension ROIKind {
             }
         }
         guard p.leaveOneOut else { return }
-        let groupMaps = (group.kind as! GroupKind).typed(group).maps
+        // The refit builds the group stage's design from this stage's participants table, so that
+        // table needs the design's columns, with a value for each subject. When it is the group
+        // stage's own table, the group stage's check reports its problems, once.
+        let groupParameters = (group.kind as! GroupKind).typed(group)
+        let design = groupParameters.design
+        func resolved(_ path: String) -> String { URL(fileURLWithPath: study.path(path)).standardizedFileURL.path }
+        if resolved(p.participants) != resolved(groupParameters.participants), let table = names.table {
+            let covariates = (design.covariates + design.interactions.compactMap { $0.split(separator: ":").first.map(String.init) })
+                .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+            let needed = [design.group].compactMap { $0 } + covariates
+            let missing = needed.filter { !table.columns.contains($0) }
+            if !missing.isEmpty {
+                study.report(stage, "participants", "\(GroupLevelCheck.name(table)) has no column \(missing.map { "'\($0)'" }.joined(separator: ", ")), which stage "
+                             + "\(group.name)'s design uses: its clusters are refit without each subject from this stage's table (read the group "
+                             + "stage's table, or set leave_one_out to off)")
+            }
+            if let column = design.group { names.values(of: column, at: "participants", numeric: false) }
+            for column in covariates { names.values(of: column, at: "participants", numeric: true) }
+        }
+        let groupMaps = groupParameters.maps
         if groupMaps.isEmpty != p.maps.isEmpty || (!p.maps.isEmpty && study.path(groupMaps) != study.path(p.maps)) {
             study.report(stage, p.maps.isEmpty ? "regions[\(i)].cluster" : "maps",
                          groupMaps.isEmpty ? "stage \(group.name) reads a connectivity stage: read it too, so that its clusters can be refit without each subject (or set leave_one_out to off)"

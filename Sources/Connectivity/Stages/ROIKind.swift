@@ -228,7 +228,7 @@ public struct ROIKind: TypedStageKind {
         if let session = p.predict?.session, !compared.contains(session) {
             study.report(stage, "predict.session", "'\(session)' is not a session the stage reads; expected \(compared.map { "'\($0)'" }.joined(separator: " or ")) (pre or post)")
         }
-        checkClusterSource(p, stage: stage, study: study)
+        checkClusterSource(p, stage: stage, study: study, names: names)
         if !p.group.isEmpty { names.columns([p.group], at: "group") }
         names.columns(p.clinical, at: "clinical")
         // A missing clinical value leaves the subject out of that correlation; a word is an error.
