@@ -145,19 +145,24 @@ final class MapsStudyTests: XCTestCase {
         XCTAssertEqual(try plan(spec), ["diff": "run", "change": "run", "follow": "pending"])
     }
 
+    /// A group test of `a > b` with the covariate `site`, and an roi stage following its first
+    /// cluster over both sessions, refit without each subject from the table `roiParticipants`.
+    static func siteStages(roiParticipants: String) -> String {
+        """
+            "diff": {"kind": "group", "maps": "pcc_maps.tsv", "participants": "participants.tsv", "session": "1",
+                     "group": "group", "covariates": ["site"], "contrasts": ["a > b"], "permutations": 200},
+            "follow": {"kind": "roi", "from": ["diff"], "maps": "pcc_maps.tsv", "participants": "\(roiParticipants)",
+                       "pre": "1", "post": "2", "regions": [{"name": "diffcluster", "cluster": 1}], "permutations": 0}
+            """
+    }
+
     /// A group design that fits every subject but not all without one: `site` is 2 for sub-03
     /// alone. The group test fits it and finds the planted cluster; the roi stage's leave-one-out
     /// refit without sub-03 cannot be fitted (site is then constant), so sub-03 has no value in
     /// the region, and the summary says why, while every other subject keeps its leave-one-out
     /// value. The stage does not stop after the group stage's permutations.
     func testALeaveOneOutFoldWhoseDesignCannotBeFittedLeavesThatSubjectWithoutAValue() throws {
-        let stages = """
-            "diff": {"kind": "group", "maps": "pcc_maps.tsv", "participants": "participants.tsv", "session": "1",
-                     "group": "group", "covariates": ["site"], "contrasts": ["a > b"], "permutations": 200},
-            "follow": {"kind": "roi", "from": ["diff"], "maps": "pcc_maps.tsv", "participants": "participants.tsv",
-                       "pre": "1", "post": "2", "regions": [{"name": "diffcluster", "cluster": 1}], "permutations": 0}
-            """
-        let (folder, spec) = try study(stages)
+        let (folder, spec) = try study(Self.siteStages(roiParticipants: "participants.tsv"))
         try ("participant_id\tgroup\tsite\n" + Self.subjects.map { "sub-\($0)\t\(Self.group($0))\t\($0 == "03" ? 2 : 1)\n" }.joined())
             .write(to: folder.appendingPathComponent("participants.tsv"), atomically: true, encoding: .utf8)
         let run = try runPipe(["run", spec, "--quiet"])
@@ -185,13 +190,7 @@ final class MapsStudyTests: XCTestCase {
     /// subject the stage reads (spec errors at its `participants`, once); a gap in a subject only
     /// the group stage reads stops the roi stage with that reason, not a value-less region.
     func testTheRefitsParticipantsTableNeedsTheGroupDesignsColumns() throws {
-        let stages = """
-            "diff": {"kind": "group", "maps": "pcc_maps.tsv", "participants": "participants.tsv", "session": "1",
-                     "group": "group", "covariates": ["site"], "contrasts": ["a > b"], "permutations": 200},
-            "follow": {"kind": "roi", "from": ["diff"], "maps": "pcc_maps.tsv", "participants": "participants-roi.tsv",
-                       "pre": "1", "post": "2", "regions": [{"name": "diffcluster", "cluster": 1}], "permutations": 0}
-            """
-        let (folder, spec) = try study(stages)
+        let (folder, spec) = try study(Self.siteStages(roiParticipants: "participants-roi.tsv"))
         func write(_ name: String, site: (String) -> String?) throws {
             try ("participant_id\tgroup" + (site("01") == nil ? "" : "\tsite") + "\n"
                  + Self.subjects.map { "sub-\($0)\t\(Self.group($0))" + (site($0).map { "\t\($0)" } ?? "") + "\n" }.joined())
