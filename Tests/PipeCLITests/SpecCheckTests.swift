@@ -321,6 +321,65 @@ final class SpecCheckTests: XCTestCase {
                                                    + "selection; empty: nonanxious. A group comparison needs at least two non-empty levels") }, more.joined(separator: "\n"))
     }
 
+    /// Group-level mistakes that would stop a stage only after every scan was processed (or after
+    /// its permutations): maps read from a stage that is not a connectivity stage, an include that
+    /// no row passes, a contrast naming a level no readable subject holds, and a misspelt
+    /// interaction. Each is one spec error at its key.
+    func testGroupStageMistakesThatWouldStopItLateAreSpecErrors() throws {
+        let original = try String(contentsOf: Self.spec, encoding: .utf8)
+        func problems(_ edits: [(String, String)]) throws -> [String] {
+            var text = original
+            for (from, to) in edits {
+                XCTAssertEqual(text.components(separatedBy: from).count, 2, "once: \(from)")
+                text = text.replacingOccurrences(of: from, with: to)
+            }
+            let (r, problems) = try validate(text: text, as: "bad-late.json")
+            XCTAssertEqual(r.status, problems.isEmpty ? 0 : 2, r.stderr)
+            return problems.map(keyed)
+        }
+        // Its maps are the first stage's in from.
+        XCTAssertEqual(try problems([(#""responders_baseline": {\#n      "kind": "group", "from": "connectivity""#,
+                                      #""responders_baseline": {\#n      "kind": "group", "from": ["clean", "connectivity"]"#)]), [
+            "responders_baseline.from: the stage reads its maps from the first stage in from, and clean is a clean stage, not a connectivity stage: list connectivity first",
+        ])
+        // Non-anxious women who did not respond: each value occurs, never together.
+        XCTAssertEqual(try problems([(#""include": {"group": ["anxious"]},\#n      "covariates": ["madrs_change_pct", "age"]"#,
+                                      #""include": {"group": ["nonanxious"], "sex": ["F"], "responder": ["nonresponder"]},\#n      "covariates": ["madrs_change_pct", "age"]"#)]), [
+            "improvement_baseline.include: the stage can read no subject: no subject of the cohort is included and has a scan at baseline "
+                + "(no row of participants.tsv passes every include filter)",
+        ])
+        // A third arm whose subjects have no baseline scan: the design has two columns of arm.
+        var rows = try String(contentsOf: Self.root.appendingPathComponent("participants.tsv"), encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        rows[0].append("arm")
+        for i in rows.indices.dropFirst() { rows[i].append(rows[i][1] == "nonanxious" ? "control" : rows[i][2] == "responder" ? "ketamine" : "placebo") }
+        try (rows.map { $0.joined(separator: "\t") }.joined(separator: "\n") + "\n")
+            .write(to: Self.root.appendingPathComponent("participants-arm.tsv"), atomically: false, encoding: .utf8)
+        let arm = try problems([
+            (#""missing_scans": []"#, #""missing_scans": ["sub-06_ses-baseline", "sub-07_ses-baseline", "sub-13_ses-baseline"]"#),
+            (#""anxiety_baseline": {\#n      "kind": "group", "from": "connectivity", "participants": "participants.tsv","#,
+             #""anxiety_baseline": {\#n      "kind": "group", "from": "connectivity", "participants": "participants-arm.tsv","#),
+            (#""group": "group", "covariates": ["age"], "contrasts": ["anxious > nonanxious"]"#,
+             #""group": "arm", "covariates": ["age"], "contrasts": ["ketamine > control"]"#),
+        ])
+        XCTAssertTrue(arm.contains("anxiety_baseline.contrasts[0]: level 'control' of arm in \"ketamine > control\" has no subject the stage can read "
+                                   + "(included, with a scan at baseline), so the design has no such column"), arm.joined(separator: "\n"))
+        XCTAssertEqual(arm.filter { $0.hasPrefix("anxiety_baseline.") }.count, 1, arm.joined(separator: "\n"))
+        // An roi stage refitting a cluster reads the group stage's connectivity stage.
+        XCTAssertEqual(try problems([
+            (#"      "roi_matrix": false\#n    },"#, #"      "roi_matrix": false\#n    },\#n    "connectivity_lba": {"kind": "connectivity", "from": "clean", "atlas": "atlases/amygdala_subregions_2mm.nii.gz", "atlas_labels": "atlases/amygdala_subregions.tsv", "seeds": [{"name": "LBAleft", "label": "LBA_left"}]},"#),
+            (#""kind": "roi", "from": ["connectivity", "responders_baseline"]"#, #""kind": "roi", "from": ["connectivity_lba", "responders_baseline"]"#),
+        ]), [
+            "responders_followup.from: stage responders_baseline reads its maps from connectivity stage connectivity, and this stage from connectivity_lba: "
+                + "read connectivity first, so that its clusters are refit without each subject on the maps it tested (or set leave_one_out to off)",
+        ])
+        // An interaction term's second part is the group column.
+        XCTAssertEqual(try problems([(#""group": "group", "covariates": ["age"], "contrasts": ["anxious > nonanxious"]"#,
+                                      #""group": "group", "covariates": ["age"], "interactions": ["age:grp"], "contrasts": ["anxious > nonanxious"]"#)]), [
+            "anxiety_baseline.interactions[0]: 'age:grp': an interaction is written covariate:group, the second part the group column",
+        ])
+    }
+
     /// An atlas label or a mask seed that resampling to the data's 4 mm grid (nearest neighbour)
     /// loses fails before anything runs, once, with every run (each run's task would stop at it).
     func testASeedLostOnTheDataGridIsASpecError() throws {

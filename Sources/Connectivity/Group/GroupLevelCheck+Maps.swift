@@ -17,6 +17,12 @@ extension GroupLevelCheck {
                 study.report(stage, "from", "no maps to read: list a connectivity stage in from, or give maps, a table of map files")
                 return
             }
+            // The maps are the z maps of the first stage in from (`StageInputs.zMaps`).
+            if let first = stage.from.first, let up = study.stage(first), !(up.kind is ConnectivityKind) {
+                let connectivity = stage.from.first { study.stage($0)?.kind is ConnectivityKind }
+                study.report(stage, "from", "the stage reads its maps from the first stage in from, and \(first) is a \(up.kind.name) stage, not a "
+                             + "connectivity stage: " + (connectivity.map { "list \($0) first" } ?? "list a connectivity stage first, or give maps"))
+            }
             self.seed(seed)
             for (session, key) in sessions { self.session(session, at: key) }
             return

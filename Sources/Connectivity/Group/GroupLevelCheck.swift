@@ -171,6 +171,14 @@ final class GroupLevelCheck {
         if let group = spec.group { columns([group], at: "group") }
         columns(spec.covariates, at: "covariates")
         let interacted = Set(spec.interactions.compactMap { $0.split(separator: ":").first.map(String.init) })
+        // How a term is written does not depend on the data (its columns do: run time).
+        for (i, term) in spec.interactions.enumerated() {
+            let parts = term.split(separator: ":", omittingEmptySubsequences: false)
+            if parts.count != 2 || parts[0].isEmpty || spec.group == nil || parts[1] != spec.group! {
+                study.report(stage, "interactions[\(i)]", "'\(term)': an interaction is written covariate:\(spec.group ?? "<group column>"), "
+                             + (spec.group == nil ? "and needs group (the column whose levels get a slope each)" : "the second part the group column"))
+            }
+        }
         columns(Array(interacted).sorted(), at: "interactions")
         // With a design column missing (reported above), the contrasts cannot be checked.
         guard let table, ([spec.group].compactMap { $0 } + spec.covariates + interacted).allSatisfy(table.columns.contains) else { return }
@@ -182,6 +190,20 @@ final class GroupLevelCheck {
             if parts.count == 2, let group = spec.group { names += (levels(of: group) ?? []).map { "\(parts[0]):\($0)" } }
         }
         for (i, contrast) in contrasts.enumerated() { terms(contrast, at: "contrasts[\(i)]", among: names) }
+        // A level that included rows hold but no subject the stage can read (none has a scan at
+        // its session, say) is no column of the design the stage fits: fewer subjects never add
+        // a level, so a contrast naming it would stop the stage after its permutations.
+        if let group = spec.group, !contrastProblem, let candidates, !candidates.isEmpty {
+            let held = Set(candidates.compactMap { table.rows[$0]?[group] })
+            for (i, contrast) in contrasts.enumerated() {
+                guard let terms = try? GroupDesign.contrastTerms(contrast) else { continue }
+                for (name, _) in terms where names.contains(name) && (levels(of: group) ?? []).contains(name) && !held.contains(name) {
+                    contrastProblem = true
+                    study.report(stage, "contrasts[\(i)]", "level '\(name)' of \(group) in \"\(contrast)\" has no subject the stage can read (included"
+                                 + (sessions.isEmpty ? "" : ", with a scan at \(sessions.joined(separator: " and "))") + "), so the design has no such column")
+                }
+            }
+        }
         designColumns = names
         // With interactions, the columns depend on which levels keep subjects (run time).
         weighable = spec.interactions.isEmpty
@@ -245,6 +267,21 @@ final class GroupLevelCheck {
     var requiredSessions: [String]?
     /// Whether an `include` filter named a column or value the table lacks (reported).
     private(set) var includeProblem = false
+
+    /// Reports, at `key`, that the stage can read no subject at all, unless a mistake reported
+    /// elsewhere explains it (an `include` column or value the table lacks, a session the cohort
+    /// lacks): `include` values that each occur but never in one row, say, or no included subject
+    /// with a scan at the stage's sessions. The stage would stop after every scan was processed.
+    /// - Returns: whether it reported.
+    @discardableResult
+    func noSubjects(at key: String) -> Bool {
+        let cohortSessions = Set(study.spec.cohort.sessions.compactMap { $0 })
+        guard !includeProblem, let candidates, candidates.isEmpty, sessions.allSatisfy(cohortSessions.contains) else { return false }
+        study.report(stage, key, "the stage can read no subject: no subject of the cohort is included"
+                     + (sessions.isEmpty ? "" : " and has a scan at \(sessions.joined(separator: " and "))")
+                     + (selected?.isEmpty == true ? " (no row of \(Self.name(table!)) passes every include filter)" : ""))
+        return true
+    }
 
     /// The subjects the stage can read, a superset of those it reads (`cohortSubjects`); nil with a
     /// maps table, or without a participants table.

@@ -102,11 +102,13 @@ public struct GroupKind: TypedStageKind {
         AtlasNames.checkFiles(atlas: p.inference.atlas, table: p.inference.atlasLabels, stage: stage, study: study)
         if p.maps.isEmpty && !p.session.isEmpty { names.sessions = [p.session] }
         names.grids(resampling: p.inference.resampling, maps: p.maps)
-        // A group test needs 3 subjects; the stage reads at most these (a mistake in a session or
-        // include that leaves none is reported above).
-        let tooFew = !names.includeProblem && (names.candidates.map { (1...2).contains($0.count) } ?? false)
-        if tooFew, let candidates = names.candidates {
-            study.report(stage, p.include.isEmpty ? (p.session.isEmpty ? "from" : "session") : "include",
+        // A group test needs 3 subjects; the stage reads at most these (none at all: `noSubjects`,
+        // unless a mistake in a session or include, reported above, explains it).
+        let key = p.include.isEmpty ? (p.session.isEmpty ? "from" : "session") : "include"
+        let none = names.noSubjects(at: key)
+        let tooFew = none || (!names.includeProblem && (names.candidates.map { (1...2).contains($0.count) } ?? false))
+        if tooFew, !none, let candidates = names.candidates {
+            study.report(stage, key,
                          "the stage can read only \(candidates.count) subject\(candidates.count == 1 ? "" : "s") (\(candidates.map { "sub-\($0)" }.joined(separator: ", ")): "
                          + "included\(p.session.isEmpty ? "" : ", with a scan at \(p.session)")); a group test needs 3")
         }

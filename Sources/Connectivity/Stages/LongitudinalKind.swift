@@ -120,7 +120,8 @@ public struct LongitudinalKind: TypedStageKind {
         if p.maps.isEmpty { names.sessions = [p.pre, p.post] }
         names.grids(resampling: p.inference.resampling, maps: p.maps)
         let group = p.group.isEmpty ? nil : p.group
-        names.design(GroupDesign.Spec(group: group, covariates: p.covariates), contrasts: p.contrasts, what: "the group × time design")
+        let none = names.noSubjects(at: p.include.isEmpty ? "pre" : "include")
+        names.design(GroupDesign.Spec(group: group, covariates: p.covariates), contrasts: p.contrasts, what: "the group × time design", fit: !none)
         if let group { names.levels(p.paired.filter { $0 != "all" }, of: group, at: "paired") }
         // With missing_session: error, a subject the stage includes with a scan at only one of the
         // two sessions would stop it after every scan was processed: named now (a maps table's

@@ -214,6 +214,12 @@ extension ROIKind {
             study.report(stage, p.maps.isEmpty ? "regions[\(i)].cluster" : "maps",
                          groupMaps.isEmpty ? "stage \(group.name) reads a connectivity stage: read it too, so that its clusters can be refit without each subject (or set leave_one_out to off)"
                              : "stage \(group.name) reads maps \(groupMaps): read the same table, so that its clusters can be refit without each subject (or set leave_one_out to off)")
+        } else if groupMaps.isEmpty, let theirs = group.from.first, let ours = stage.from.first, theirs != ours,
+                  study.stage(theirs)?.kind is ConnectivityKind, study.stage(ours)?.kind is ConnectivityKind {
+            // The refit reads the group's seed from this stage's connectivity stage: another one
+            // would refit the cluster on other maps than the group stage tested (or lack the seed).
+            study.report(stage, "from", "stage \(group.name) reads its maps from connectivity stage \(theirs), and this stage from \(ours): "
+                         + "read \(theirs) first, so that its clusters are refit without each subject on the maps it tested (or set leave_one_out to off)")
         }
         // The refit tests the scans the group stage tested: the same qc stage's exclusions (of
         // subjects, and of runs within a subject's mean).

@@ -222,6 +222,7 @@ public struct ROIKind: TypedStageKind {
             AtlasNames.checkFiles(atlas: p.atlas, table: p.atlasLabels, stage: stage, study: study)
         }
         if p.maps.isEmpty && !p.pre.isEmpty { names.sessions = [p.pre] }
+        names.noSubjects(at: p.include.isEmpty ? "pre" : "include")
         let compared = [p.pre] + (p.post.isEmpty ? [] : [p.post])
         names.grids(resampling: p.resampling, maps: p.maps, compared: compared)
         // The prediction reads the values at pre or post, which are the sessions the stage loads.
