@@ -31,9 +31,10 @@ public final class StudyCheck: @unchecked Sendable {
         deferred.append("\(stage.name): \(what)")
     }
 
-    /// A path of the spec (relative to its folder, or absolute) as an absolute path.
+    /// A path of the spec (relative to its folder, or absolute) as an absolute path, `.` and `..`
+    /// resolved, so that two spellings of one file compare equal.
     public func path(_ relative: String) -> String {
-        relative.hasPrefix("/") ? relative : spec.directory.appendingPathComponent(relative).path
+        (relative.hasPrefix("/") ? URL(fileURLWithPath: relative) : spec.directory.appendingPathComponent(relative)).standardizedFileURL.path
     }
 
     /// The stage named `name`.

@@ -28,6 +28,26 @@ public struct GroupDesign: Sendable {
             self.interactions = interactions
             self.demean = demean
         }
+
+        /// The covariate of each `interactions` term (`covariate:group`), each once, in order.
+        public var interactedCovariates: [String] {
+            interactions.compactMap { $0.split(separator: ":").first.map(String.init) }
+                .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        }
+
+        /// Whether an `interactions` term is written `covariate:<group column>`, as the design
+        /// reads it.
+        public func isWellFormed(interaction term: String) -> Bool {
+            let parts = term.split(separator: ":")
+            return parts.count == 2 && group != nil && parts[1] == group!
+        }
+    }
+
+    /// Whether `error`, from building a design of `spec`, depends only on which subjects it is
+    /// built on: a rank-deficient design, or a group comparison left with one non-empty level.
+    /// (A missing column or value is the table's problem, whoever the subjects.)
+    static func isSelectionProblem(_ error: InputError, of spec: Spec) -> Bool {
+        error.field == "design" || (spec.group != nil && error.field == spec.group && error.message.hasPrefix("only level"))
     }
 
     public init(_ spec: Spec, subjects: [String], table: ParticipantsTable) throws {
@@ -65,7 +85,7 @@ public struct GroupDesign: Sendable {
                 return v
             }
         }
-        let interacted = Set(spec.interactions.compactMap { $0.split(separator: ":").first.map(String.init) })
+        let interacted = Set(spec.interactedCovariates)
         for covariate in spec.covariates where !interacted.contains(covariate) {
             var x = try numbers(covariate)
             if spec.demean {
@@ -76,7 +96,7 @@ public struct GroupDesign: Sendable {
         }
         for term in spec.interactions {
             let parts = term.split(separator: ":").map(String.init)
-            guard parts.count == 2, parts[1] == spec.group else {
+            guard spec.isWellFormed(interaction: term) else {
                 throw InputError(path: table.path, field: term, "an interaction is written covariate:\(spec.group ?? "group") (the group column)")
             }
             let x = try numbers(parts[0])

@@ -170,14 +170,11 @@ final class GroupLevelCheck {
     func design(_ spec: GroupDesign.Spec, contrasts: [String], what: String = "the design", fit: Bool = true) {
         if let group = spec.group { columns([group], at: "group") }
         columns(spec.covariates, at: "covariates")
-        let interacted = Set(spec.interactions.compactMap { $0.split(separator: ":").first.map(String.init) })
+        let interacted = Set(spec.interactedCovariates)
         // How a term is written does not depend on the data (its columns do: run time).
-        for (i, term) in spec.interactions.enumerated() {
-            let parts = term.split(separator: ":", omittingEmptySubsequences: false)
-            if parts.count != 2 || parts[0].isEmpty || spec.group == nil || parts[1] != spec.group! {
-                study.report(stage, "interactions[\(i)]", "'\(term)': an interaction is written covariate:\(spec.group ?? "<group column>"), "
-                             + (spec.group == nil ? "and needs group (the column whose levels get a slope each)" : "the second part the group column"))
-            }
+        for (i, term) in spec.interactions.enumerated() where !spec.isWellFormed(interaction: term) {
+            study.report(stage, "interactions[\(i)]", "'\(term)': an interaction is written covariate:\(spec.group ?? "<group column>"), "
+                         + (spec.group == nil ? "and needs group (the column whose levels get a slope each)" : "the second part the group column"))
         }
         columns(Array(interacted).sorted(), at: "interactions")
         // With a design column missing (reported above), the contrasts cannot be checked.
@@ -193,11 +190,11 @@ final class GroupLevelCheck {
         // A level that included rows hold but no subject the stage can read (none has a scan at
         // its session, say) is no column of the design the stage fits: fewer subjects never add
         // a level, so a contrast naming it would stop the stage after its permutations.
-        if let group = spec.group, !contrastProblem, let candidates, !candidates.isEmpty {
+        if let group = spec.group, !contrastProblem, let candidates, !candidates.isEmpty, let included = levels(of: group) {
             let held = Set(candidates.compactMap { table.rows[$0]?[group] })
             for (i, contrast) in contrasts.enumerated() {
                 guard let terms = try? GroupDesign.contrastTerms(contrast) else { continue }
-                for (name, _) in terms where names.contains(name) && (levels(of: group) ?? []).contains(name) && !held.contains(name) {
+                for (name, _) in terms where included.contains(name) && !held.contains(name) {
                     contrastProblem = true
                     study.report(stage, "contrasts[\(i)]", "level '\(name)' of \(group) in \"\(contrast)\" has no subject the stage can read (included"
                                  + (sessions.isEmpty ? "" : ", with a scan at \(sessions.joined(separator: " and "))") + "), so the design has no such column")
@@ -333,7 +330,7 @@ final class GroupLevelCheck {
             + (sessions.isEmpty ? "" : " (included, with a scan at \(sessions.joined(separator: " and ")); QC can only remove more)")
         do {
             _ = try GroupDesign(spec, subjects: subjects, table: table)
-        } catch let e as InputError where e.field == "design" || (spec.group != nil && e.field == spec.group && e.message.hasPrefix("only level")) {
+        } catch let e as InputError where GroupDesign.isSelectionProblem(e, of: spec) {
             designReported = true
             // A covariate with one value among these subjects is a column of zeros once demeaned.
             var constant: [(Int, String, String)] = []

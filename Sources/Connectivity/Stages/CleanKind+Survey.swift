@@ -200,13 +200,12 @@ extension CleanKind {
                     var unusable: [String: Int] = [:]
                     if t.rowCount > dummyScans {
                         for name in t.names {
-                            let column = t.columns[name]!
-                            var seen = false
-                            for k in dummyScans..<column.count {
-                                let v = column[k]
-                                if v.isFinite { seen = true } else if seen || v.isInfinite { unusable[name] = lines[k]; break }
+                            var state: UInt8 = 0
+                            for (k, v) in t.columns[name]!.enumerated().dropFirst(dummyScans) {
+                                state = Self.usability(after: state, v.isNaN ? .missing : v.isFinite ? .finite : .infinite)
+                                if state == 2 { unusable[name] = lines[k]; break }
                             }
-                            if !seen && unusable[name] == nil { unusable[name] = lines[dummyScans] }
+                            if state == 0 { unusable[name] = lines[dummyScans] }
                         }
                     }
                     return .success(RunSurvey.ConfoundsShape(path: path, names: t.names, rows: t.rowCount, unusable: unusable))
@@ -244,11 +243,8 @@ extension CleanKind {
                             if value == .invalid {
                                 if invalid == nil { invalid = (rows + 1, tabs, i + 1, next) }
                             } else if kept && state[tabs] != 2 {
-                                if value == .infinite || (value == .missing && state[tabs] == 1) {
-                                    state[tabs] = 2; problem[tabs] = rows + 1
-                                } else if value == .finite {
-                                    state[tabs] = 1
-                                }
+                                state[tabs] = Self.usability(after: state[tabs], value)
+                                if state[tabs] == 2 { problem[tabs] = rows + 1 }
                             }
                         }
                         i = next
@@ -269,6 +265,15 @@ extension CleanKind {
 
     /// A confounds cell as the reader takes it (`ConfoundsTable.read`, then `selecting`).
     enum CellValue { case finite, missing, infinite, invalid }
+
+    /// A column's verdict after one more cell past the dummy scans, as `ConfoundsTable.selecting`
+    /// fills it: 0 only n/a so far (filled from the first number), 1 a number seen, 2 unusable
+    /// (n/a after a number, or an infinite value). A column that ends at 0 has no number.
+    @inline(__always)
+    static func usability(after state: UInt8, _ value: CellValue) -> UInt8 {
+        if state == 2 || value == .infinite || (value == .missing && state == 1) { return 2 }
+        return value == .finite ? 1 : state
+    }
 
     /// Classifies the cell that starts at `lo` and ends at the next tab, line break or `end`;
     /// returns it with that end. A plain decimal number (optional sign, at most 30 digits with an

@@ -106,14 +106,14 @@ public struct GroupKind: TypedStageKind {
         // unless a mistake in a session or include, reported above, explains it).
         let key = p.include.isEmpty ? (p.session.isEmpty ? "from" : "session") : "include"
         let none = names.noSubjects(at: key)
-        let tooFew = none || (!names.includeProblem && (names.candidates.map { (1...2).contains($0.count) } ?? false))
-        if tooFew, !none, let candidates = names.candidates {
+        let tooFew = !none && !names.includeProblem && (names.candidates.map { (1...2).contains($0.count) } ?? false)
+        if tooFew, let candidates = names.candidates {
             study.report(stage, key,
                          "the stage can read only \(candidates.count) subject\(candidates.count == 1 ? "" : "s") (\(candidates.map { "sub-\($0)" }.joined(separator: ", ")): "
                          + "included\(p.session.isEmpty ? "" : ", with a scan at \(p.session)")); a group test needs 3")
         }
         // Too few subjects is the one problem of their design, not a second.
-        names.design(p.design, contrasts: p.contrasts, fit: !tooFew)
+        names.design(p.design, contrasts: p.contrasts, fit: !tooFew && !none)
         names.fTests(p.inference.fTests)
     }
 

@@ -115,7 +115,7 @@ extension ROIKind {
             do {
                 let d = try GroupDesign(designSpec, subjects: rest, table: table)
                 return (d.matrix, try d.contrast(expression))
-            } catch let e as InputError where e.field == "design" || (e.field == designSpec.group && e.message.hasPrefix("only level")) {
+            } catch let e as InputError where GroupDesign.isSelectionProblem(e, of: designSpec) {
                 throw Unfittable(reason: e.message)
             }
         }
@@ -195,10 +195,8 @@ extension ROIKind {
         // stage's own table, the group stage's check reports its problems, once.
         let groupParameters = (group.kind as! GroupKind).typed(group)
         let design = groupParameters.design
-        func resolved(_ path: String) -> String { URL(fileURLWithPath: study.path(path)).standardizedFileURL.path }
-        if resolved(p.participants) != resolved(groupParameters.participants), let table = names.table {
-            let covariates = (design.covariates + design.interactions.compactMap { $0.split(separator: ":").first.map(String.init) })
-                .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        if study.path(p.participants) != study.path(groupParameters.participants), let table = names.table {
+            let covariates = (design.covariates + design.interactedCovariates).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
             let needed = [design.group].compactMap { $0 } + covariates
             let missing = needed.filter { !table.columns.contains($0) }
             if !missing.isEmpty {
