@@ -47,4 +47,12 @@ extension NIfTIFile {
         let (voxels, _) = try opened.info.header.dataSize(path: path)
         try streamVoxels(opened, voxels: voxels) { _, _, _ in }
     }
+
+    /// Whether an image is all there, as cheaply as can tell: the header, the gzip trailer, and
+    /// the whole stream only when the trailer does not agree (`checkComplete`). For images read
+    /// whole later (a mask, a template), so that a file cut short is found before the task that
+    /// reads it.
+    public static func checkWhole(_ path: String) throws {
+        if case .trailerDiffers = try trailerAgrees(path) { try checkComplete(path) }
+    }
 }

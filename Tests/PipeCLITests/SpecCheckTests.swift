@@ -660,7 +660,7 @@ final class SpecCheckTests: XCTestCase {
     /// A seed mask that cannot be read stopped every connectivity task, and a brain mask that
     /// cannot be read its run's clean task: both are named before anything runs, the brain mask
     /// by the clean stage's survey of its runs (connectivity stage or not), once, with its run;
-    /// so is a report background that is not a NIfTI image.
+    /// so is a report background that is not a NIfTI image, or is cut short.
     func testAnUnreadableSeedMaskOrBrainMaskIsASpecError() throws {
         let func_ = Self.root.appendingPathComponent("derivatives/fmriprep/sub-06/ses-baseline/func")
         let mask = func_.appendingPathComponent("sub-06_ses-baseline_task-rest_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz")
@@ -680,6 +680,15 @@ final class SpecCheckTests: XCTestCase {
                         .filter { $0.hasPrefix("report.") },
                        ["report.background: atlases/junk.nii.gz cannot be read as a NIfTI image: not a gzip file (expected magic bytes 1f 8b); "
                         + "is it an uncompressed .nii named .gz?"])
+        // A template whose header reads but whose data stops short: its gzip trailer tells.
+        let atlas = try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("atlases").path)
+            .filter { $0.hasSuffix("_2mm.nii.gz") }.sorted()[0]
+        let whole = try Data(contentsOf: Self.root.appendingPathComponent("atlases/\(atlas)"))
+        try whole.prefix(whole.count * 3 / 5).write(to: Self.root.appendingPathComponent("atlases/cut.nii.gz"))
+        let cut = try validate(text: withBackground.replacingOccurrences(of: "atlases/junk.nii.gz", with: "atlases/cut.nii.gz"), as: "cut.json")
+            .problems.map(keyed).filter { $0.hasPrefix("report.") }
+        XCTAssertEqual(cut.count, 1, "\(cut)")
+        XCTAssertTrue(cut.first?.hasPrefix("report.background: atlases/cut.nii.gz cannot be read as a NIfTI image: gzip stream ends early after ") == true, "\(cut)")
         XCTAssertEqual(problems.sorted(), [
             "clean.mask: the brain mask cannot be read, so cleaning would stop in sub-06_ses-baseline (derivatives/fmriprep/sub-06/ses-baseline/func/"
                 + "sub-06_ses-baseline_task-rest_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz: gzip stream ends early after "
@@ -817,6 +826,37 @@ final class SpecCheckTests: XCTestCase {
         }
         let ok = try validate(text: text, as: "bad-qc.json").result
         XCTAssertEqual(ok.status, 0, ok.stderr)
+
+        // A framewise_displacement column of n/a alone gives no mean, nor does a motion column of
+        // n/a alone when FD would be computed from the six.
+        func edit(_ url: URL, _ change: (_ row: Int, _ name: String, _ cell: String) -> (String, String)) throws {
+            let rows = String(decoding: originals[url]!, as: UTF8.self).components(separatedBy: "\n")
+            let names = rows[0].components(separatedBy: "\t")
+            let edited = rows.enumerated().map { i, row in
+                row.isEmpty ? row : row.components(separatedBy: "\t").enumerated().map { k, cell in
+                    let (name, value) = change(i, names[k], cell)
+                    return i == 0 ? name : value
+                }.joined(separator: "\t")
+            }
+            try Data(edited.joined(separator: "\n").utf8).write(to: url)
+        }
+        try edit(edited[0]) { _, name, cell in (name, name == "framewise_displacement" ? "n/a" : cell) }
+        try edit(edited[1]) { _, name, cell in (name == "framewise_displacement" ? "fd_old" : name, name == "rot_z" ? "n/a" : cell) }
+        let (empty, emptyProblems) = try validate(text: text, as: "bad-qc.json")
+        XCTAssertEqual(empty.status, 2, empty.stderr)
+        XCTAssertEqual(emptyProblems.map(keyed), [
+            "qc.max_mean_fd: is set, but the confounds' framewise_displacement column has no number after the dummy scans, so the run has no mean to compare "
+                + "in sub-04_ses-day13 (\(edited[0].path))",
+            "qc.max_mean_fd: is set, but the confounds have no framewise_displacement column, and their rot_z column, from which it "
+                + "would be computed, has no number in sub-12_ses-baseline (\(edited[1].path))",
+        ], empty.stderr)
+        // After the 5 dummy scans, a number in the first row kept alone is not a mean (framewise
+        // displacement starts at the second volume kept); one in the second row is.
+        try edit(edited[1]) { _, name, cell in (name, cell) }
+        for (row, status) in [(6, Int32(2)), (7, 0)] {
+            try edit(edited[0]) { i, name, cell in (name, name == "framewise_displacement" && i > 0 && i != row ? "n/a" : cell) }
+            XCTAssertEqual(try validate(text: text, as: "bad-qc.json").result.status, status, "a number in row \(row) alone")
+        }
     }
 
     func testAConfoundColumnMissingFromTheFirstRunIsASpecError() throws {

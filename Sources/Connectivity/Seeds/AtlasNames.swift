@@ -46,7 +46,8 @@ enum AtlasNames {
             let path = study.path(atlas)
             let problem: String? = study.memo("atlas image: \(path)") {
                 do {
-                    guard RegionGridCheck.isSmall(try NIfTIFile.readHeader(path).header) else { return nil }
+                    // A large atlas is read when its task runs; its length is checked now.
+                    guard RegionGridCheck.isSmall(try NIfTIFile.readHeader(path).header) else { try NIfTIFile.checkWhole(path); return nil }
                     _ = try AtlasLabels.read(image: path, table: nil)
                 } catch let e as InputError {
                     return InputError(path: atlas, field: e.field, e.message).description

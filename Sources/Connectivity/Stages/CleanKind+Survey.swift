@@ -42,6 +42,10 @@ extension CleanKind {
             /// the first number (only leading n/a are filled), an infinite value, or no number
             /// at all (`ConfoundsTable.selecting`).
             var unusable: [String: Int] = [:]
+            /// Columns with no number past the first row after the dummy scans: nothing measured
+            /// from one volume to the next (framewise displacement, which
+            /// `ScanQuality.framewiseDisplacement` reads from the second row on) comes from them.
+            var numberlessPastFirstRow: Set<String> = []
         }
 
         /// A 3-D grid: maps on two grids cannot be compared voxel by voxel (`GroupMaps.load`
@@ -115,9 +119,7 @@ extension CleanKind {
                 let problems = parallelMap(masks.count, block: 8) { k -> String? in
                     let path = study.path(masks[k])
                     guard case .regular = FileSystem.kind(of: path) else { return nil }  // a missing file is reported as a source
-                    do {
-                        if case .trailerDiffers = try NIfTIFile.trailerAgrees(path) { try NIfTIFile.checkComplete(path) }
-                    } catch {
+                    do { try NIfTIFile.checkWhole(path) } catch {
                         return NIfTIReadProblem(error).reason
                     }
                     return nil
@@ -197,7 +199,7 @@ extension CleanKind {
                     // Every cell is a number (the reader refuses anything else), but `nan` and
                     // `inf` are numbers to it too: each column (and each derived motion column)
                     // classified after the dummy scans, as for a file with a header line.
-                    var unusable: [String: Int] = [:]
+                    var unusable: [String: Int] = [:], numberless: Set<String> = []
                     if t.rowCount > dummyScans {
                         for name in t.names {
                             var state: UInt8 = 0
@@ -208,7 +210,9 @@ extension CleanKind {
                             if state == 0 { unusable[name] = lines[dummyScans] }
                         }
                     }
-                    return .success(RunSurvey.ConfoundsShape(path: path, names: t.names, rows: t.rowCount, unusable: unusable))
+                    for name in t.names where !t.columns[name]!.dropFirst(dummyScans + 1).contains(where: \.isFinite) { numberless.insert(name) }
+                    return .success(RunSurvey.ConfoundsShape(path: path, names: t.names, rows: t.rowCount, unusable: unusable,
+                                                             numberlessPastFirstRow: numberless))
                 } catch let e as InputError { return .failure(e) } catch { return nil }
             }
             let names = first.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
@@ -221,8 +225,10 @@ extension CleanKind {
             var invalid: (line: Int, column: Int, lo: Int, hi: Int)?
             // Per column: 0 only n/a so far, 1 a number seen, 2 unusable (`problem` holds the line).
             var state = [UInt8](repeating: 0, count: names.count), problem = [Int](repeating: 0, count: names.count)
+            var numbered = [Bool](repeating: false, count: names.count)  // a number past the first kept row
             let base = b.baseAddress!, columns = names.count
             state.withUnsafeMutableBufferPointer { state in
+              numbered.withUnsafeMutableBufferPointer { numbered in
                 problem.withUnsafeMutableBufferPointer { problem in
                     var i = firstEnd, tabs = 0
                     while i < end {
@@ -242,15 +248,19 @@ extension CleanKind {
                         if tabs < columns && (kept || invalid == nil) {
                             if value == .invalid {
                                 if invalid == nil { invalid = (rows + 1, tabs, i + 1, next) }
-                            } else if kept && state[tabs] != 2 {
-                                state[tabs] = Self.usability(after: state[tabs], value)
-                                if state[tabs] == 2 { problem[tabs] = rows + 1 }
+                            } else if kept {
+                                if state[tabs] != 2 {
+                                    state[tabs] = Self.usability(after: state[tabs], value)
+                                    if state[tabs] == 2 { problem[tabs] = rows + 1 }
+                                }
+                                if value == .finite && rows > dummyScans + 1 { numbered[tabs] = true }
                             }
                         }
                         i = next
                     }
                     if rows > 0 && uneven == nil && tabs + 1 != columns { uneven = (rows + 1, tabs + 1) }
                 }
+              }
             }
             let invalidCell = invalid.map { (line: $0.line, column: names[$0.column],
                                              text: String(decoding: UnsafeBufferPointer(start: base + $0.lo, count: min($0.hi - $0.lo, 40)), as: UTF8.self)) }
@@ -259,7 +269,8 @@ extension CleanKind {
                 for (k, name) in names.enumerated() where state[k] != 1 { unusable[name] = state[k] == 2 ? problem[k] : dummyScans + 2 }
             }
             return .success(RunSurvey.ConfoundsShape(path: path, names: names, rows: rows, duplicate: duplicate, uneven: uneven,
-                                                     invalidCell: invalidCell, unusable: unusable))
+                                                     invalidCell: invalidCell, unusable: unusable,
+                                                     numberlessPastFirstRow: Set(names.indices.filter { !numbered[$0] }.map { names[$0] })))
         }
     }
 

@@ -105,9 +105,18 @@ public struct QCKind: TypedStageKind {
                                  detail: run.files["bold"] ?? run.label)
                 case .success(let shape):
                     let names = Set(shape.names)
-                    if !names.contains("framewise_displacement") && !ConfoundsTable.motionNames.allSatisfy(names.contains) {
+                    if names.contains("framewise_displacement") {
+                        if shape.numberlessPastFirstRow.contains("framewise_displacement") {
+                            problems.add(key: "max_mean_fd", "is set, but the confounds' framewise_displacement column has no number"
+                                         + (clean.typed(up).dummyScans > 0 ? " after the dummy scans" : "") + ", so the run has no mean to compare",
+                                         run: run.label, detail: shape.path)
+                        }
+                    } else if !ConfoundsTable.motionNames.allSatisfy(names.contains) {
                         problems.add(key: "max_mean_fd", "is set, but the confounds have neither framewise_displacement nor the six motion columns ("
                                      + ConfoundsTable.motionNames.joined(separator: ", ") + ") to compute it from", run: run.label, detail: shape.path)
+                    } else if let empty = ConfoundsTable.motionNames.first(where: shape.numberlessPastFirstRow.contains) {
+                        problems.add(key: "max_mean_fd", "is set, but the confounds have no framewise_displacement column, and their \(empty) "
+                                     + "column, from which it would be computed, has no number", run: run.label, detail: shape.path)
                     }
                 case nil, .failure:
                     continue  // a missing or unreadable confounds file is reported by the planner or the clean stage's check
@@ -192,17 +201,24 @@ public struct QCKind: TypedStageKind {
     ///   for `max_mean_fd`, no seed coverage for `min_seed_coverage`): a rule that cannot be
     ///   applied is not silently passed.
     static func exclusions(_ rows: [Row], _ p: Parameters) throws -> [Exclusion] {
+        // Every run a rule cannot be applied to, in one error.
+        let unappliable: [(field: String, lacks: (Row) -> Bool, what: String)] = [
+            ("max_mean_fd", { p.maxMeanFD != nil && $0.quality.meanFD == nil },
+             "no framewise displacement (no framewise_displacement column with a number, nor the six motion columns, in the confounds)"),
+            ("min_seed_coverage", { p.minSeedCoverage != nil && $0.minSeedCoverage == nil && $0.refusal == nil },
+             "no seed coverage recorded by the connectivity stage"),
+        ]
+        for rule in unappliable {
+            let runs = rows.filter(rule.lacks).map(\.scope.label)
+            guard !runs.isEmpty else { continue }
+            throw InputError(path: runs[0], field: rule.field, "is set, but " + (runs.count == 1 ? "the run has \(rule.what)"
+                             : "\(runs.count) runs have \(rule.what): \(GroupLevelCheck.list(runs))"))
+        }
         var out: [Exclusion] = []
         for r in rows {
             let q = r.quality
             if let refusal = r.refusal {
                 out.append(.init(scope: r.scope, rule: refusal.exclusionRule, value: Double(refusal.value), threshold: Double(refusal.threshold)))
-            }
-            if p.maxMeanFD != nil && q.meanFD == nil {
-                throw InputError(path: r.scope.label, field: "max_mean_fd", "is set, but the run has no framewise displacement (no framewise_displacement or motion columns in its confounds)")
-            }
-            if p.minSeedCoverage != nil && r.minSeedCoverage == nil && r.refusal == nil {
-                throw InputError(path: r.scope.label, field: "min_seed_coverage", "is set, but the connectivity stage recorded no seed coverage for the run")
             }
             if let t = p.maxMeanFD, let v = q.meanFD, v > t { out.append(.init(scope: r.scope, rule: "max_mean_fd", value: v, threshold: t)) }
             if let t = p.maxCensoredFraction, q.censoredFraction > t {

@@ -73,11 +73,12 @@ public struct ReportKind: TypedStageKind {
         p.background.isEmpty ? [:] : ["background": p.background]
     }
 
-    /// A `background` template must be a NIfTI image whose header can be read (the report, the
-    /// study's last task, stopped on it); its voxels are read when the report runs.
+    /// A `background` template must be a NIfTI image that can be read whole (the report, the
+    /// study's last task, stopped on it): its header and, from its gzip trailer, its length (its
+    /// whole stream when the trailer does not tell).
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
         guard !p.background.isEmpty, case .regular = FileSystem.kind(of: study.path(p.background)) else { return }
-        do { _ = try NIfTIFile.readHeader(study.path(p.background)) } catch {
+        do { try NIfTIFile.checkWhole(study.path(p.background)) } catch {
             study.report(stage, "background", "\(p.background) cannot be read as a NIfTI image: \(NIfTIReadProblem(error).reason)")
         }
     }
