@@ -176,6 +176,9 @@ final class MapsStudyTests: XCTestCase {
         let definition = try XCTUnwrap((roi["regions"] as? [[String: Any]])?.first?["definition"] as? String)
         XCTAssertTrue(definition.hasSuffix("; the design cannot be fitted without sub-03 (is rank deficient: 3 columns (a, b, site) of rank 2 for 9 subjects)"),
                       definition)
+        let region = try XCTUnwrap((roi["regions"] as? [[String: Any]])?.first)
+        XCTAssertEqual(region["leave_one_out_without_region"] as? [String], ["sub-03"])
+        XCTAssertEqual((region["leave_one_out_subjects"] as? [String])?.count, 10, "the group stage's subjects, sub-03 among them")
         let values = try String(contentsOf: out.appendingPathComponent("follow/roi_maps-pccmaps_desc-values.tsv"), encoding: .utf8)
         let rows = values.split(separator: "\n").dropFirst().map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
         XCTAssertEqual(rows.count, 20, values)

@@ -30,8 +30,12 @@ struct ROISummary: Codable, Sendable, Equatable {
         var source: String
         /// How its values were defined: fixed, circular, or leave-one-out.
         var definition: String
-        /// `sub-<label>` of the subjects whose values come from a region refitted without them.
+        /// `sub-<label>` of the subjects whose values come from a region refitted without them
+        /// (those the region was defined on).
         var leaveOneOutSubjects: [String]
+        /// Those of them left without a value: no such cluster without them, or a design that
+        /// cannot be fitted without them (`definition` says which).
+        var leaveOneOutWithoutRegion: [String] = []
         /// Paired tests pre → post, everyone then each group level; nil without `post`.
         var paired: [Paired]?
         var correlations: [Correlation]
@@ -40,7 +44,7 @@ struct ROISummary: Codable, Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case name, source, definition, paired, correlations, prediction
-            case leaveOneOutSubjects = "leave_one_out_subjects"
+            case leaveOneOutSubjects = "leave_one_out_subjects", leaveOneOutWithoutRegion = "leave_one_out_without_region"
         }
     }
 

@@ -15,6 +15,7 @@ extension ROIKind {
         for v in values {
             var regionSummary = ROISummary.Region(name: v.region.name, source: v.region.source, definition: v.region.note,
                                                   leaveOneOutSubjects: v.region.perSubject.keys.sorted().map { "sub-\($0)" },
+                                                  leaveOneOutWithoutRegion: v.region.perSubject.filter { $0.value == nil }.keys.sorted().map { "sub-\($0)" },
                                                   correlations: [])
             let (scatter, rows) = try report.scatter(v)
             try context.writeOutput("\(prefix)_roi-\(BIDSNames.label(v.region.name))_desc-scatter.tsv", Array(scatter.utf8))

@@ -41,7 +41,8 @@ public struct ROIKind: TypedStageKind {
     public init() {}
 
     public var name: String { "roi" }
-    /// 7: resampling with a cluster region reads the maps on the group stage's grid; a label or
+    /// 8: the summary lists the leave-one-out subjects whose fold had no region
+    /// (`leave_one_out_without_region`). 7: resampling with a cluster region reads the maps on the group stage's grid; a label or
     /// sphere region with no voxel on the maps' grid is an error (it gave n/a values).
     /// 6: `resample` (maps on other grids resampled, as in `group`), recorded in the summary.
     /// 5: the summary lists the runs each subject's maps average (`runs`).
@@ -49,7 +50,7 @@ public struct ROIKind: TypedStageKind {
     /// exclusions apply per run. 3: the summary's prediction records its `direction`. 2: with
     /// leave-one-out regions, the scatter table has each subject's in-sample value
     /// (`<pre>_in_sample`) for the circular ROC curve.
-    public var version: Int { 7 }
+    public var version: Int { 8 }
     public var fanOut: FanOut { .group }
     /// 0 with `maps` (checked at plan time: `GroupLevelCheck.mapsSource`).
     public var upstreamCount: ClosedRange<Int> { 0...4 }
