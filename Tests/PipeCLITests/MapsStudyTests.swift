@@ -190,8 +190,8 @@ final class MapsStudyTests: XCTestCase {
 
     /// The refit builds the group stage's design from the roi stage's own participants table.
     /// When that is another file, it needs the design's columns and a value in them for each
-    /// subject the stage reads (spec errors at its `participants`, once); a gap in a subject only
-    /// the group stage reads stops the roi stage with that reason, not a value-less region.
+    /// subject the group stage tests, whether the roi stage reads it or not: spec errors at its
+    /// `participants`, once.
     func testTheRefitsParticipantsTableNeedsTheGroupDesignsColumns() throws {
         let (folder, spec) = try study(Self.siteStages(roiParticipants: "participants-roi.tsv"))
         func write(_ name: String, site: (String) -> String?) throws {
@@ -211,18 +211,20 @@ final class MapsStudyTests: XCTestCase {
         let gap = try runPipe(["validate", spec])
         XCTAssertEqual(gap.status, 2, gap.stderr)
         XCTAssertEqual(gap.stderr.split(separator: "\n").filter { $0.contains("study.json:") }.map(keyed), [
-            "follow.participants: in participants-roi.tsv's column site, sub-05 has no value; exclude the subject or fill it in",
+            "follow.participants: in participants-roi.tsv's column site, sub-05 has no value; stage diff's design needs a value for every subject "
+                + "it tests: its clusters are refit without each subject from this stage's table (fill them in, read the group stage's table, "
+                + "or set leave_one_out to off)",
         ])
-        // The roi stage leaves sub-05 out, so its check does not see the gap; the group stage
-        // tested sub-05, so every fold's design needs its site.
+        // The roi stage leaves sub-05 out, but the group stage tests sub-05, so every fold's
+        // design needs its site: the same mistake, found before the group stage's permutations.
         let text = try String(contentsOfFile: spec, encoding: .utf8)
         try text.replacingOccurrences(of: #""participants": "participants-roi.tsv","#,
                                       with: #""participants": "participants-roi.tsv", "include": {"site": ["1", "2"]},"#)
             .write(toFile: spec, atomically: true, encoding: .utf8)
         let run = try runPipe(["run", spec, "--quiet"])
-        XCTAssertEqual(run.status, 1, run.stderr)
-        XCTAssertTrue(run.stderr.contains("site: sub-05 has no value; exclude the subject or fill it in; the leave-one-out refit builds the group stage's "
-                                          + "design (group_maps-pccmaps_ses-1_summary.json) from this stage's participants table"), run.stderr)
+        XCTAssertEqual(run.status, 2, run.stderr)
+        XCTAssertEqual(run.stderr.split(separator: "\n").filter { $0.contains("study.json:") }.map(keyed), gap.stderr.split(separator: "\n")
+                        .filter { $0.contains("study.json:") }.map(keyed), "the run stops at the spec check, with validate's message")
         // With the group stage's own table, the refit runs and sub-03's fold is the one that
         // cannot be fitted.
         try text.replacingOccurrences(of: "participants-roi.tsv", with: "participants.tsv").write(toFile: spec, atomically: true, encoding: .utf8)

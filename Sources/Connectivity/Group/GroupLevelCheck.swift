@@ -284,6 +284,11 @@ final class GroupLevelCheck {
     /// maps table, or without a participants table.
     var candidates: [String]? { readsMapsTable ? nil : cohortSubjects }
 
+    /// The subjects the stage may use: `cohortSubjects`, or with a maps table the included
+    /// subjects with a map at each session the stage needs (`mapsSubjects`); nil without a
+    /// participants table.
+    var usable: [String]? { readsMapsTable ? selected?.filter(mapsSubjects.contains) : cohortSubjects }
+
     /// Whether `fits` reported a design problem (one mistake is reported once, not once per model).
     private(set) var designReported = false
 
@@ -292,9 +297,11 @@ final class GroupLevelCheck {
     /// needs: a gap or a word would otherwise stop the stage after every scan was processed. The
     /// subjects: `cohortSubjects`, or with a maps table the included subjects with a map at each
     /// session the stage needs (`mapsSubjects`).
-    func values(of column: String, at key: String, numeric: Bool, gaps: Bool = false) {
-        let subjects = readsMapsTable ? selected?.filter(mapsSubjects.contains) : cohortSubjects
-        guard let table, let candidates = subjects, table.columns.contains(column) else { return }
+    /// - Parameters:
+    ///   - subjects: the subjects to check instead (another stage's `usable`, whose design is
+    ///     built from this stage's table), with `reason` saying why in the message.
+    func values(of column: String, at key: String, numeric: Bool, gaps: Bool = false, subjects other: [String]? = nil, reason: String = "") {
+        guard let table, let candidates = other ?? usable, table.columns.contains(column) else { return }
         var empty: [String] = [], notNumbers: [String] = []
         for s in candidates {
             guard let text = try? table.value(s, column) else { empty.append("sub-\(s)"); continue }
@@ -303,10 +310,11 @@ final class GroupLevelCheck {
         let name = Self.name(table)
         if !empty.isEmpty && !gaps {
             study.report(stage, key, "in \(name)'s column \(column), " + Self.list(empty)
-                         + (empty.count == 1 ? " has no value; exclude the subject or fill it in" : " have no value; exclude them or fill them in"))
+                         + (!reason.isEmpty ? (empty.count == 1 ? " has no value" : " have no value") + reason
+                            : empty.count == 1 ? " has no value; exclude the subject or fill it in" : " have no value; exclude them or fill them in"))
         }
         if !notNumbers.isEmpty {
-            study.report(stage, key, "in \(name)'s column \(column), " + Self.list(notNumbers) + "; expected a number")
+            study.report(stage, key, "in \(name)'s column \(column), " + Self.list(notNumbers) + "; expected a number" + reason)
         }
     }
 

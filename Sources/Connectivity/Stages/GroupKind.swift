@@ -95,12 +95,22 @@ public struct GroupKind: TypedStageKind {
                            references: [MethodsReferences.freedmanLane, MethodsReferences.winkler] + (p.inference.tfce ? [MethodsReferences.tfce] : []) + [MethodsReferences.fdr])
     }
 
+    /// The stage's subjects as its check sees them: its table, include filters, source of maps
+    /// and session, each problem of them reported once however many stages ask (an roi stage's
+    /// refit builds this stage's design on them).
+    static func subjectCheck(_ p: Parameters, stage: StageSpec, study: StudyCheck) -> GroupLevelCheck {
+        study.memo("group subjects: \(stage.name)") {
+            let names = GroupLevelCheck(stage: stage, study: study, participants: p.participants, include: p.include)
+            names.mapsSource(maps: p.maps, seed: p.seed, sessions: [(p.session, "session")])
+            if p.maps.isEmpty && !p.session.isEmpty { names.sessions = [p.session] }
+            return names
+        }
+    }
+
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {
-        let names = GroupLevelCheck(stage: stage, study: study, participants: p.participants, include: p.include)
-        names.mapsSource(maps: p.maps, seed: p.seed, sessions: [(p.session, "session")])
+        let names = Self.subjectCheck(p, stage: stage, study: study)
         names.everySubjectInTable(read: [p.session])
         AtlasNames.checkFiles(atlas: p.inference.atlas, table: p.inference.atlasLabels, stage: stage, study: study)
-        if p.maps.isEmpty && !p.session.isEmpty { names.sessions = [p.session] }
         names.grids(resampling: p.inference.resampling, maps: p.maps)
         // A group test needs 3 subjects; the stage reads at most these (none at all: `noSubjects`,
         // unless a mistake in a session or include, reported above, explains it).

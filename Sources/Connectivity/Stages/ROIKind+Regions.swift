@@ -204,8 +204,13 @@ extension ROIKind {
                              + "\(group.name)'s design uses: its clusters are refit without each subject from this stage's table (read the group "
                              + "stage's table, or set leave_one_out to off)")
             }
-            if let column = design.group { names.values(of: column, at: "participants", numeric: false) }
-            for column in covariates { names.values(of: column, at: "participants", numeric: true) }
+            // Every subject the group stage tests is in every fold's design (all but the one held
+            // out), whether or not this stage reads it.
+            let tested = GroupKind.subjectCheck(groupParameters, stage: group, study: study).usable
+            let reason = tested == nil ? "" : "; stage \(group.name)'s design needs a value for every subject it tests: its clusters are refit "
+                + "without each subject from this stage's table (fill them in, read the group stage's table, or set leave_one_out to off)"
+            if let column = design.group { names.values(of: column, at: "participants", numeric: false, subjects: tested, reason: reason) }
+            for column in covariates { names.values(of: column, at: "participants", numeric: true, subjects: tested, reason: reason) }
         }
         let groupMaps = groupParameters.maps
         if groupMaps.isEmpty != p.maps.isEmpty || (!p.maps.isEmpty && study.path(groupMaps) != study.path(p.maps)) {
