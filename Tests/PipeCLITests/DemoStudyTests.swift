@@ -86,15 +86,19 @@ final class DemoStudyTests: XCTestCase {
             XCTFail("SLURM_CONF is not set: scripts/test starts the local Slurm")
         }
 
-        // A report that fails (its background template's data is cut short: the header, which the
-        // spec check reads, is whole) fails that task alone, once, naming the file and the field;
-        // every other stage is published from the cache.
+        // A report that fails (its background template's data is corrupt past the header, with the
+        // gzip trailer intact: the spec check reads the header and the trailer's length, which
+        // agree) fails that task alone, once, naming the file and the field; every other stage is
+        // published from the cache.
         let bad = folder.appendingPathComponent("template.nii.gz")
         try NIfTIFile.write(NIfTIImage(shape: [24, 24, 24], affine: .identity, data: (0..<(24 * 24 * 24)).map { Float(($0 * 7919) % 1000) }),
                             to: bad.path)
-        let whole = try Data(contentsOf: bad)
-        try whole.prefix(whole.count / 2).write(to: bad)
+        var corrupt = try Data(contentsOf: bad)
+        corrupt[corrupt.count * 3 / 4] ^= 0xFF
+        try corrupt.write(to: bad)
         XCTAssertNoThrow(try NIfTIFile.readHeader(bad.path))
+        XCTAssertEqual(try NIfTIFile.trailerAgrees(bad.path), .agrees)
+        XCTAssertThrowsError(try NIfTIFile.checkComplete(bad.path), "the data itself is corrupt")
         let failedOut = folder.appendingPathComponent("out-failed")
         var failing = ["run", demo, "--set", "cohort.subjects=[\"01\",\"04\",\"06\",\"07\",\"09\"]", "--set", "outputs=\(failedOut.path)",
                        "--cache-dir", folder.appendingPathComponent("cache-1").path, "--set", "stages.report.background=\(bad.path)"]
