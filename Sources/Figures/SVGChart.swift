@@ -7,8 +7,10 @@ public enum SVGChart {
     static let width = 380.0, height = 240.0
     static let left = 52.0, right = 14.0, top = 28.0, bottom = 42.0
 
-    /// A histogram of `values` with `bins` equal bins, and a dashed red line at `threshold`.
-    public static func histogram(_ values: [Double], title: String, xLabel: String, threshold: Double? = nil, bins: Int = 20) -> String {
+    /// A histogram of `values` with `bins` equal bins, and a dashed red line at `threshold`;
+    /// `yLabel` names what is counted.
+    public static func histogram(_ values: [Double], title: String, xLabel: String, yLabel: String = "scans", threshold: Double? = nil,
+                                 bins: Int = 20) -> String {
         let finite = values.filter(\.isFinite)
         guard let lo0 = finite.min(), let hi0 = finite.max() else { return empty(title) }
         var lo = lo0, hi = hi0
@@ -29,7 +31,7 @@ public enum SVGChart {
             let nearRight = plot.x(threshold) > width - right - 80
             body += "<text x=\"\(f(plot.x(threshold) + (nearRight ? -3 : 3)))\" y=\"\(f(top + 10))\" font-size=\"10\" fill=\"#c0392b\" text-anchor=\"\(nearRight ? "end" : "start")\">threshold \(number(threshold))</text>"
         }
-        return frame(title: title, xLabel: xLabel, yLabel: "scans", plot: plot, xTicks: xTicks, yTicks: yTicks, body: body)
+        return frame(title: title, xLabel: xLabel, yLabel: yLabel, plot: plot, xTicks: xTicks, yTicks: yTicks, body: body)
     }
 
     /// A scatter plot; `fit` adds the least-squares line; `note` is printed in the top-left corner.

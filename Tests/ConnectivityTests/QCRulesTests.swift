@@ -13,7 +13,7 @@ final class QCRulesTests: XCTestCase {
     }
 
     private func rules(maxMeanFD: Double? = nil, minSeedCoverage: Double? = nil) -> QCKind.Parameters {
-        QCKind.Parameters(maxMeanFD: maxMeanFD, maxCensoredFraction: nil, minKeptVolumes: nil, minSeedCoverage: minSeedCoverage, minDOF: nil, atlas: "")
+        QCKind.Parameters(maxMeanFD: maxMeanFD, maxCensoredFraction: nil, minKeptVolumes: nil, minSeedCoverage: minSeedCoverage, minDOF: nil)
     }
 
     func testRunsOverTheThresholdAreExcludedWithTheirValues() throws {

@@ -225,6 +225,15 @@ final class MapsStudyTests: XCTestCase {
         XCTAssertEqual(run.status, 2, run.stderr)
         XCTAssertEqual(run.stderr.split(separator: "\n").filter { $0.contains("study.json:") }.map(keyed), gap.stderr.split(separator: "\n")
                         .filter { $0.contains("study.json:") }.map(keyed), "the run stops at the spec check, with validate's message")
+        // The refit reads the group stage's session among this stage's maps: a stage that reads
+        // only the other session cannot refit it.
+        try text.replacingOccurrences(of: #""pre": "1", "post": "2""#, with: #""pre": "2""#).write(toFile: spec, atomically: true, encoding: .utf8)
+        let otherSession = try runPipe(["validate", spec])
+        XCTAssertEqual(otherSession.status, 2, otherSession.stderr)
+        XCTAssertEqual(otherSession.stderr.split(separator: "\n").filter { $0.contains("study.json:") }.map(keyed).filter { $0.hasPrefix("follow.pre") }, [
+            "follow.pre: stage diff tests the maps at session 1, and this stage reads 2: its clusters are refit without each subject on the maps "
+                + "it tested, so read 1 as pre or post (or set leave_one_out to off)",
+        ])
         // With the group stage's own table, the refit runs and sub-03's fold is the one that
         // cannot be fitted.
         try text.replacingOccurrences(of: "participants-roi.tsv", with: "participants.tsv").write(toFile: spec, atomically: true, encoding: .utf8)

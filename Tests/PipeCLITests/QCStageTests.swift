@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The `qc` stage of the demo on five subjects: its table has a row per scan, each rule excludes
@@ -152,5 +153,111 @@ final class QCStageTests: XCTestCase {
                                  "--set", "stages.anxiety_followup.leave_one_out=\"off\""] + args)
         XCTAssertEqual(third.status, 0, third.stderr)
         XCTAssertEqual(try excluded("anxiety_baseline"), [line])
+    }
+
+    /// A subject without a scan at a stage's session leaves that stage's test with a line saying
+    /// so, in the summary and on the report page: a group stage at baseline names an included
+    /// subject whose baseline scan is missing (`no_map_at_session`), a longitudinal stage one
+    /// without its day-13 scan (`excluded_one_session`); a stage whose include leaves the subject
+    /// out names nobody.
+    func testASubjectWithoutAScanAtTheSessionIsNamedWhereItIsLeftOut() throws {
+        let (out, args) = try smallDemo(["01", "02", "03", "04", "06", "07", "09"])
+        let run = try runPipe(["run", demo, "--quiet", "--set", "cohort.missing_scans=[\"sub-07_ses-baseline\", \"sub-02_ses-day13\"]"] + args)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        func summary(_ path: String) throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent(path))) as! [String: Any]
+        }
+        let anxiety = try summary("anxiety_baseline/group_seed-CMAright_ses-baseline_summary.json")
+        XCTAssertEqual(anxiety["no_map_at_session"] as? [String], ["sub-07"], "sub-07 has only a day-13 scan")
+        XCTAssertEqual((anxiety["subjects"] as? [String])?.contains("07"), false)
+        let responders = try summary("responders_baseline/group_seed-LBAleft_ses-baseline_summary.json")
+        XCTAssertEqual(responders["no_map_at_session"] as? [String], [], "sub-07 is not anxious, so not included")
+        let change = try summary("responders_change/longitudinal_seed-LBAleft_ses-day13Minusbaseline_summary.json")
+        let oneSession = try XCTUnwrap(change["excluded_one_session"] as? [[String: String]])
+        XCTAssertEqual(oneSession, [["participant_id": "sub-02", "missing": "day13"]])
+        let followup = try summary("anxiety_followup/roi_seed-CMAright_summary.json")
+        XCTAssertEqual(followup["no_map_at_pre"] as? [String], ["sub-07"], "sub-07 has a day-13 map but no baseline one")
+        let page = try String(contentsOf: out.appendingPathComponent("report/index.html"), encoding: .utf8)
+        XCTAssertTrue(page.contains("<p>Not followed up: sub-07 (no map at baseline).</p>"), "the anxiety_followup section")
+        XCTAssertTrue(page.contains("<p>Not tested: sub-07 (no map at baseline).</p>"), "the anxiety_baseline section")
+        XCTAssertTrue(page.contains("<p>Not tested: sub-02 (no map at day13).</p>"), "the responders_change section")
+    }
+
+    /// QC-FC's distances are between the centres of the connectivity stage's own ROIs: with an
+    /// atlas given by file and named by its table (not a synth_cohort stage's), every edge has a
+    /// distance, each centre is the atlas label's centre of mass (checked with nibabel and
+    /// numpy), and the summary has the distance dependence. The qc stage takes no atlas of its own.
+    func testQCFCDistancesComeFromTheConnectivityStagesNamedAtlas() throws {
+        let python = try crossCheckPython(modules: ["nibabel", "numpy"])
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pipe-qcfc-\(UUID().uuidString.prefix(8))")
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let subjects = ["01", "02", "03", "04", "05"]
+        let synth = try runPipe(["synth", "--out", folder.path, "--subjects"] + subjects.map { "sub-\($0)" })
+        XCTAssertEqual(synth.status, 0, synth.stderr)
+        let atlas = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("atlas").path)
+            .first { $0.hasSuffix("_dseg.nii.gz") })
+        let atlasPath = "atlas/" + atlas, tablePath = "atlas/" + atlas.replacingOccurrences(of: ".nii.gz", with: ".tsv")
+        func spec(qc: String) throws -> String {
+            let url = folder.appendingPathComponent("study.json")
+            try """
+                {"pipe": 1, "cache": "cache", "outputs": "out",
+                 "cohort": {"subjects": [\(subjects.map { "\"\($0)\"" }.joined(separator: ", "))], "sessions": ["baseline", "day13"]},
+                 "stages": {
+                   "clean": {"kind": "clean", "fmriprep": "derivatives/fmriprep", "confounds": "6P"},
+                   "connectivity": {"kind": "connectivity", "from": "clean", "atlas": "\(atlasPath)", "atlas_labels": "\(tablePath)",
+                                    "seeds": [{"name": "LBA", "label": "LBA_left"}]},
+                   "qc": {"kind": "qc", "from": ["clean", "connectivity"]\(qc)}}}
+                """.write(to: url, atomically: true, encoding: .utf8)
+            return url.path
+        }
+        let withAtlas = try runPipe(["validate", try spec(qc: #", "atlas": "\#(atlasPath)""#)])
+        XCTAssertEqual(withAtlas.status, 2, withAtlas.stderr)
+        XCTAssertTrue(withAtlas.stderr.contains("stages.qc.atlas: QC-FC's distances are between the centres of the connectivity stage's ROIs"), withAtlas.stderr)
+        let run = try runPipe(["run", try spec(qc: ""), "--quiet"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+
+        // The centres the connectivity stage wrote, against nibabel's reading of the atlas.
+        let centroids = try XCTUnwrap(FileManager.default.enumerator(atPath: folder.appendingPathComponent("cache").path)?
+            .compactMap { $0 as? String }.first { $0.hasSuffix("_desc-roi_centroids.tsv") })
+        let ours = try String(contentsOf: folder.appendingPathComponent("cache").appendingPathComponent(centroids), encoding: .utf8)
+        let script = """
+            import sys, nibabel as nib, numpy as np
+            img = nib.load(sys.argv[1]); d = np.asarray(img.dataobj).round().astype(int)
+            lines = [l.split('\\t') for l in open(sys.argv[2]).read().splitlines() if l.strip()]
+            i, n = lines[0].index('index'), lines[0].index('name')
+            names = {int(l[i]): l[n] for l in lines[1:]}
+            for label in sorted(set(d.ravel().tolist()) - {0}):
+                xyz = img.affine @ np.append(np.argwhere(d == label).mean(axis=0), 1)
+                print(names.get(label, str(label)), *('%.3f' % v for v in xyz[:3]), sep='\\t')
+            """
+        let reference = try runProcess(python, ["-c", script, folder.appendingPathComponent(atlasPath).path, folder.appendingPathComponent(tablePath).path])
+        XCTAssertEqual(reference.status, 0, reference.output)
+        func table(_ text: String) -> [String: [Double]] {
+            Dictionary(uniqueKeysWithValues: text.split(separator: "\n").compactMap { line -> (String, [Double])? in
+                let cells = line.split(separator: "\t").map(String.init)
+                let xyz = cells.dropFirst().compactMap(Double.init)
+                return cells.count == 4 && xyz.count == 3 ? (cells[0], xyz) : nil
+            })
+        }
+        let written = table(ours), expected = table(reference.output)
+        XCTAssertGreaterThan(written.count, 3, ours)
+        for (name, xyz) in written {
+            let e = try XCTUnwrap(expected[name], "\(name) is not a label of the atlas table")
+            XCTAssertEqual(zip(xyz, e).map { abs($0 - $1) }.max()!, 0, accuracy: 0.0015, "\(name): \(xyz) vs nibabel \(e)")
+        }
+
+        // Every edge has its distance, and each session its distance dependence.
+        let qcfc = try String(contentsOf: folder.appendingPathComponent("out/qc/qcfc.tsv"), encoding: .utf8)
+        let rows = qcfc.split(separator: "\n").dropFirst().map { $0.split(separator: "\t").map(String.init) }
+        XCTAssertEqual(rows.count, 2 * written.count * (written.count - 1) / 2, qcfc)
+        for row in rows {
+            let (a, b) = (try XCTUnwrap(written[row[1]]), try XCTUnwrap(written[row[2]]))
+            let distance = zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+            XCTAssertEqual(try XCTUnwrap(Double(row[5]), "\(row)"), distance, accuracy: 0.01, "\(row)")
+        }
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("out/qc/qc_summary.json"))) as! [String: Any]
+        let bySession = try XCTUnwrap(summary["qcfc"] as? [String: [String: Any]])
+        XCTAssertEqual(Set(bySession.keys), ["baseline", "day13"])
+        for (session, s) in bySession { XCTAssertNotNil(s["distance_dependence_r"] as? Double, "\(session): \(s)") }
     }
 }

@@ -791,6 +791,37 @@ final class SpecCheckTests: XCTestCase {
         ], high.result.stderr)
     }
 
+    /// Seeds named by label need the atlas's label table. Without `atlas_labels` the labels are the
+    /// numbers the atlas image holds, read now: a name, or a number the image lacks, would stop
+    /// every connectivity task. A name the table gives to two labels is ambiguous (which label a
+    /// task used would not be known).
+    func testAtlasLabelsWithoutATableOrWithARepeatedNameAreSpecErrors() throws {
+        let text = try String(contentsOf: Self.spec, encoding: .utf8)
+        let tableLine = #"      "atlas_labels": "atlases/amygdala_subregions.tsv",\#n"#
+        XCTAssertTrue(text.contains(tableLine))
+        let noTable = text.replacingOccurrences(of: tableLine, with: "")
+            .replacingOccurrences(of: #"{"name": "LBAleft", "label": "LBA_left"}"#, with: #"{"name": "LBAleft", "label": "1"}"#)
+            .replacingOccurrences(of: #"{"name": "LBAright", "label": "LBA_right"}"#, with: #"{"name": "LBAright", "label": "999"}"#)
+        let (r, problems) = try validate(text: noTable, as: "no-table.json")
+        XCTAssertEqual(r.status, 2, r.stderr)
+        let seeds = problems.map(keyed).filter { $0.hasPrefix("connectivity.seeds[") }
+        XCTAssertEqual(seeds.map { String($0.prefix { $0 != ":" }) },
+                       ["connectivity.seeds[1].label", "connectivity.seeds[2].label", "connectivity.seeds[3].label", "connectivity.seeds[4].label",
+                        "connectivity.seeds[5].label"], "label 1 is in the image; 999 and the names are not")
+        XCTAssertTrue(seeds[0].hasPrefix("connectivity.seeds[1].label: the atlas has no label '999': without an atlas_labels table its labels are "
+                                         + "the numbers in the image (1, 2, 3, "), seeds[0])
+        XCTAssertTrue(seeds[1].hasPrefix("connectivity.seeds[2].label: the atlas has no label 'CMA_left': without"), seeds[1])
+        XCTAssertTrue(seeds[1].hasSuffix("; give atlas_labels to use names"), seeds[1])
+
+        let table = try String(contentsOf: Self.root.appendingPathComponent("atlases/amygdala_subregions.tsv"), encoding: .utf8)
+        try (table + (table.hasSuffix("\n") ? "" : "\n") + "99\tLBA_left\n")
+            .write(to: Self.root.appendingPathComponent("atlases/repeated.tsv"), atomically: true, encoding: .utf8)
+        let repeated = try validate(text: text.replacingOccurrences(of: "atlases/amygdala_subregions.tsv", with: "atlases/repeated.tsv"), as: "repeated.json")
+        XCTAssertEqual(repeated.problems.map(keyed).filter { $0.hasPrefix("connectivity.") },
+                       ["connectivity.seeds[0].label: the atlas table names labels 1 and 99 'LBA_left': give the number of the one meant"],
+                       repeated.result.stderr)
+    }
+
     /// A qc stage's max_mean_fd needs each run's framewise displacement: runs whose confounds have
     /// neither the column nor the six motion columns are named before anything runs (the qc stage
     /// would stop after every run was cleaned), once.

@@ -32,6 +32,10 @@ struct GroupSummary: Codable, Sendable, Equatable {
     /// excluded, and runs `clean` refused (nil when the stage reads no qc stage and no run was
     /// refused).
     var excludedByQC: [String]? = nil
+    /// `sub-<label>` of the included subjects with a map at another session but none at this
+    /// one (a scan the cohort lists as missing, say), which the test leaves out; nil without a
+    /// session.
+    var noMapAtSession: [String]? = nil
     /// What each subject's map averages: session ("" without sessions) → subject → its runs
     /// (after exclusions); nil when no scan has a run entity.
     var runs: [String: [String: [String]]]? = nil
@@ -55,6 +59,6 @@ struct GroupSummary: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case seed, session, subjects, design, resample, connectivity, contrasts, grf, maps, runs
         case filledValues = "filled_values", clusterP = "cluster_p", maskCoverage = "mask_coverage", twoSided = "two_sided"
-        case fTests = "f_tests", excludedByQC = "excluded_by_qc"
+        case fTests = "f_tests", excludedByQC = "excluded_by_qc", noMapAtSession = "no_map_at_session"
     }
 }

@@ -13,6 +13,9 @@ struct ROISummary: Codable, Sendable, Equatable {
     /// excluded, and runs `clean` refused (nil when the stage reads no qc stage and no run was
     /// refused).
     var excludedByQC: [String]? = nil
+    /// `sub-<label>` of the included subjects with a map at another session but none at `pre`,
+    /// who have no value and are left out.
+    var noMapAtPre: [String] = []
     /// What each subject's map averages: session ("" without sessions) → `sub-<label>` → its
     /// runs (after exclusions); nil when no scan has a run entity.
     var runs: [String: [String: [String]]]? = nil
@@ -20,7 +23,7 @@ struct ROISummary: Codable, Sendable, Equatable {
     var resample: GroupMaps.Resampling = .none
 
     enum CodingKeys: String, CodingKey {
-        case seed, pre, post, subjects, regions, runs, resample, excludedByQC = "excluded_by_qc"
+        case seed, pre, post, subjects, regions, runs, resample, excludedByQC = "excluded_by_qc", noMapAtPre = "no_map_at_pre"
     }
 
     /// One region's results.

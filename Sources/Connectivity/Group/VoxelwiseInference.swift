@@ -46,10 +46,13 @@ struct VoxelwiseInference {
             try maps.write(values, to: context.outputDirectory.appendingPathComponent("\(name).nii.gz").path, intent: intent)
         }
         let fit = try GLMFit(design: design.matrix, data: y)
+        // Every contrast and F-test row is read before the first permutation: one naming a level
+        // that QC left without subjects stops the stage now, not after the tests before it.
+        let allWeights = try contrasts.map { try design.contrast($0) }
+        for expressions in settings.fTests { _ = try expressions.map { try design.contrast($0) } }
         var summaries: [ContrastSummary] = []
-        for expression in contrasts {
+        for (expression, weights) in zip(contrasts, allWeights) {
             try context.checkCancellation()
-            let weights = try design.contrast(expression)
             let tMaps = try fit.tContrast(weights)
             let options = try settings.permutationOptions(df: tMaps.df)
             let partition = try ContrastPartition(design: design.matrix, contrast: weights)

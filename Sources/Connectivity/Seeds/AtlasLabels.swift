@@ -77,8 +77,14 @@ public struct AtlasLabels: Sendable {
     }
 
     /// The label value of a name or a number given as text.
+    /// - Throws: `InputError` for a name the table gives to several labels (which one is meant
+    ///   is not known), or a label neither named nor in the image.
     public func value(of label: String) throws -> Int {
-        if let match = names.first(where: { $0.value == label }) { return match.key }
+        let named = names.filter { $0.value == label }.keys.sorted()
+        if named.count > 1 {
+            throw InputError(path: path, field: label, "the atlas table names labels \(named.map(String.init).joined(separator: " and ")) so: give the number of the one meant")
+        }
+        if let match = named.first { return match }
         if let number = Int(label), labels.contains(number) { return number }
         throw InputError(path: path, field: label,
                          "no such atlas label" + EditDistance.didYouMean(label, among: names.values.sorted()))

@@ -21,7 +21,9 @@ import PipelineEngine
 /// clamped at 1 − 1e−7 (so the seed's own voxels give a finite z); a constant voxel gives r = 0.
 /// Outputs use BIDS-derivatives names:
 /// `sub-01_ses-baseline_task-rest_space-<space>_seed-<name>_stat-{r,z}_connectivity.nii.gz`,
-/// `..._desc-seeds_timeseries.tsv`, `..._desc-roi_connectivity.tsv`.
+/// `..._desc-seeds_timeseries.tsv`, `..._desc-roi_connectivity.tsv` and, beside the matrix,
+/// `..._desc-roi_centroids.tsv` (each ROI's centre in mm: the mean position of its voxels on the
+/// run's grid), from which the `qc` stage takes QC-FC's distances.
 public struct ConnectivityKind: TypedStageKind {
     public init() {}
 
@@ -47,7 +49,8 @@ public struct ConnectivityKind: TypedStageKind {
     /// the input's coordinate-system code, r the correlation intent with the run's residual
     /// degrees of freedom, and names the input's space entity (none for an input in none).
     /// 3: maps compressed with zlib's run-length strategy (`NIfTIWriteOptions.scanMapOutput`).
-    public var version: Int { 3 }
+    /// 4: the ROI centroids beside the ROI matrix.
+    public var version: Int { 4 }
     public var fanOut: FanOut { .perScan }
     public var upstreamCount: ClosedRange<Int> { 1...2 }
 
@@ -275,6 +278,29 @@ public struct ConnectivityKind: TypedStageKind {
                 out += name + "\t" + (0..<names.count).map { String(format: "%.6f", matrix[i, $0]) }.joined(separator: "\t") + "\n"
             }
             try context.writeOutput("\(stem)_desc-roi_connectivity.tsv", Array(out.utf8))
+            try context.writeOutput("\(stem)\(Self.centroidsFile)", Array(Self.centroids(atlas, of: present).utf8))
         }
+    }
+
+    /// The name ending of the ROI centroids file.
+    static let centroidsFile = "_desc-roi_centroids.tsv"
+
+    /// The centre in mm of each label among `present` (the mean grid position of its voxels,
+    /// through the grid's affine), as a table `roi x y z`, in the ROI matrix's names.
+    static func centroids(_ atlas: AtlasLabels, of present: [Int]) -> String {
+        var sums: [Int: (x: Double, y: Double, z: Double, n: Int)] = Dictionary(uniqueKeysWithValues: present.map { ($0, (0, 0, 0, 0)) })
+        let nx = atlas.shape[0], ny = atlas.shape[1]
+        for (i, label) in atlas.labels.enumerated() where label > 0 {
+            guard var s = sums[label] else { continue }
+            s.x += Double(i % nx); s.y += Double((i / nx) % ny); s.z += Double(i / (nx * ny)); s.n += 1
+            sums[label] = s
+        }
+        var out = "roi\tx\ty\tz\n"
+        for label in present {
+            let s = sums[label]!
+            let mm = atlas.affine.apply([s.x, s.y, s.z].map { $0 / Double(s.n) })
+            out += (atlas.names[label] ?? String(label)) + "\t" + mm.map { String(format: "%.3f", $0) }.joined(separator: "\t") + "\n"
+        }
+        return out
     }
 }

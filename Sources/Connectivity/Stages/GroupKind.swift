@@ -26,6 +26,7 @@ public struct GroupKind: TypedStageKind {
     public init() {}
 
     public var name: String { "group" }
+    /// 12: the summary lists the included subjects with no map at the session (`no_map_at_session`).
     /// 11: the summary lists the runs each subject's map averages (`runs`).
     /// 10: a subject's runs at the session are averaged (before, the last run's map was read), and
     /// QC exclusions apply per run. 9: the TFCE null maxima are summed from each peak down rather
@@ -35,7 +36,7 @@ public struct GroupKind: TypedStageKind {
     /// −log10 p) and the input maps' coordinate-system code. 5: the cluster FWE map holds −log10 p
     /// again (version 3–4 wrote p). 4: permutation F-tests;
     /// the rewritten exact TFCE. 3: significant clusters as a label map; the summary records the design.
-    public var version: Int { 11 }
+    public var version: Int { 12 }
     public var fanOut: FanOut { .group }
     /// Permutation inference parallelises over voxel blocks and permuted maps.
     public var defaultThreads: Int { 4 }
@@ -134,6 +135,15 @@ public struct GroupKind: TypedStageKind {
         let selection = try QCExclusions.select(context, subjects: StageInputs.filter(urls.keys.sorted(), include: p.include, table: table),
                                                 sessions: [(session.isEmpty ? nil : session, urls)])
         let subjects = selection.subjects, excluded = selection.excluded
+        // Included subjects with a map at another session but none at this one leave the test
+        // with a line in the summary and the report, not silently.
+        var noMap: [String]?
+        if !session.isEmpty {
+            let elsewhere = try StageInputs.maps(context, table: p.maps, seed: seed, session: "").keys
+                .filter { urls[$0] == nil && table.rows[$0] != nil }.sorted()
+            noMap = try StageInputs.filter(elsewhere, include: p.include, table: table).map { "sub-\($0)" }
+            if !noMap!.isEmpty { context.log("no map at session \(session), so not tested: \(noMap!.joined(separator: ", "))") }
+        }
         guard subjects.count >= 3 else {
             throw QCExclusions.explain(InputError(path: table.path, "only \(subjects.count) subjects left for \(p.maps.isEmpty ? "seed \(seed)" : "maps \(p.maps)")\(session.isEmpty ? "" : " session \(session)") after filtering"), excluded: excluded)
         }
@@ -151,7 +161,8 @@ public struct GroupKind: TypedStageKind {
             seed: seed, session: session, subjects: subjects, filledValues: maps.filled, design: GroupSummary.Design(spec),
             clusterP: settings.clusterP, maskCoverage: settings.coverage, resample: settings.resampling, twoSided: settings.twoSided,
             connectivity: settings.connectivity, contrasts: result.contrasts, fTests: result.fTests, grf: result.grf,
-            maps: p.maps.isEmpty ? nil : (p.maps as NSString).lastPathComponent, excludedByQC: excluded, runs: selection.averagedRuns)
+            maps: p.maps.isEmpty ? nil : (p.maps as NSString).lastPathComponent, excludedByQC: excluded, noMapAtSession: noMap,
+            runs: selection.averagedRuns)
         let name = "\(prefix)_summary.json"
         try context.writeOutput(name, try OutputJSON.encode(summary, name: name))
     }

@@ -187,17 +187,32 @@ public struct LongitudinalKind: TypedStageKind {
         let covariates = p.covariates
         let stem = "longitudinal_\(StageInputs.outputEntity(seed: seed, maps: p.maps))_ses-\(post)Minus\(pre)"
 
-        var paired: [ContrastSummary] = []
+        // Every model is built before the first permutation: a level that QC left with too few
+        // subjects, or a design that cannot be fitted, stops the stage now, not after the tests
+        // before it.
+        var pairedModels: [(level: String, rows: [Int], design: GroupDesign)] = []
         for level in p.paired {
-            try context.checkCancellation()
             let rows = try subjects.indices.filter { try level == "all" || table.value(subjects[$0], group ?? "") == level }
             guard rows.count >= 3 else {
                 throw QCExclusions.explain(InputError(path: table.path, field: group ?? "paired",
                                                       "level '\(level)' has \(rows.count) subjects with both sessions; a paired test needs 3"), excluded: excluded)
             }
-            let design: GroupDesign
-            do { design = try GroupDesign(.init(covariates: covariates), subjects: rows.map { subjects[$0] }, table: table) }
+            do { pairedModels.append((level, rows, try GroupDesign(.init(covariates: covariates), subjects: rows.map { subjects[$0] }, table: table))) }
             catch { throw QCExclusions.explain(error, excluded: excluded) }
+        }
+        let contrasts = p.contrasts
+        var interactionDesign: GroupDesign?
+        if !contrasts.isEmpty {
+            do {
+                let design = try GroupDesign(.init(group: group, covariates: covariates), subjects: subjects, table: table)
+                for c in contrasts { _ = try design.contrast(c) }
+                interactionDesign = design
+            } catch { throw QCExclusions.explain(error, excluded: excluded) }
+        }
+
+        var paired: [ContrastSummary] = []
+        for (level, rows, design) in pairedModels {
+            try context.checkCancellation()
             var pairedSettings = settings
             pairedSettings.fTests = []  // F-tests name group x time contrasts; the paired model has none
             let inference = VoxelwiseInference(maps: maps, y: change.selectingRows(rows), design: design, table: table, settings: pairedSettings,
@@ -209,11 +224,7 @@ public struct LongitudinalKind: TypedStageKind {
             paired.append(result)
         }
         var interactions: [ContrastSummary] = []
-        let contrasts = p.contrasts
-        if !contrasts.isEmpty {
-            let design: GroupDesign
-            do { design = try GroupDesign(.init(group: group, covariates: covariates), subjects: subjects, table: table) }
-            catch { throw QCExclusions.explain(error, excluded: excluded) }
+        if let design = interactionDesign {
             let inference = VoxelwiseInference(maps: maps, y: change, design: design, table: table, settings: settings,
                                                atlas: atlas, context: context, prefix: stem, sessions: [(pre, maps.sets[0]), (post, maps.sets[1])])
             interactions = try inference.run(contrasts: contrasts).contrasts.map {

@@ -10,8 +10,10 @@ import PipelineEngine
 /// Parameters, each optional (absent: the rule is off):
 /// - `max_mean_fd` (mm), `max_censored_fraction` (0–1), `min_kept_volumes`, `min_seed_coverage`
 ///   (0–1, the smallest fraction of any seed's voxels inside the run's mask), `min_dof`;
-/// - `atlas`: the ROI label image, for the distances between ROI centroids in QC-FC (absent: an
-///   upstream `synth_cohort` atlas, else no distance dependence).
+///
+/// QC-FC's distances are those between the centres of the ROIs of the connectivity stage's
+/// matrices (its `desc-roi_centroids.tsv`, written from the atlas the matrices come from), so
+/// they always name the same ROIs as the matrices.
 ///
 /// Outputs: `qc.tsv` (one row per scan with every value), `exclusions.tsv` (each excluded scan
 /// with the rule, its value and the threshold: no scan is dropped without a row), `qcfc.tsv`
@@ -31,21 +33,21 @@ public struct QCKind: TypedStageKind {
     public init() {}
 
     public var name: String { "qc" }
-    public var version: Int { 2 }
+    /// 3: QC-FC's distances from the connectivity stage's ROI centroids (no `atlas` of its own).
+    public var version: Int { 3 }
     public var fanOut: FanOut { .group }
     public var upstreamCount: ClosedRange<Int> { 1...3 }
 
     /// It reads clean's records, not its series: a `keep: false` clean stage is not recomputed for it.
     public func readsInput(named name: String) -> Bool { !CleanedScan.isBulk(name) }
 
-    /// The exclusion rules and the QC-FC atlas.
+    /// The exclusion rules.
     public struct Parameters: Sendable, Equatable {
         var maxMeanFD: Double?
         var maxCensoredFraction: Double?
         var minKeptVolumes: Int?
         var minSeedCoverage: Double?
         var minDOF: Int?
-        var atlas: String
     }
 
     public func parameters(_ params: ParameterReader) -> Parameters {
@@ -59,13 +61,13 @@ public struct QCKind: TypedStageKind {
             guard n.rounded() == n else { params.report(key, "expected a whole number, got \(JSONValue.format(number: n))"); return nil }
             return Int(n)
         }
+        if params.value("atlas") != nil {
+            params.report("atlas", "QC-FC's distances are between the centres of the connectivity stage's ROIs (its atlas and atlas_labels), "
+                          + "so that they name the ROIs of its matrices; remove this key")
+        }
         return Parameters(maxMeanFD: optional("max_mean_fd", 0...100), maxCensoredFraction: optional("max_censored_fraction", 0...1),
                           minKeptVolumes: optionalInteger("min_kept_volumes", 0...100_000), minSeedCoverage: optional("min_seed_coverage", 0...1),
-                          minDOF: optionalInteger("min_dof", 0...100_000), atlas: params.string("atlas", default: ""))
-    }
-
-    public func sources(_ p: Parameters, scope: Scope) throws -> [String: String] {
-        p.atlas.isEmpty ? [:] : ["atlas": p.atlas]
+                          minDOF: optionalInteger("min_dof", 0...100_000))
     }
 
     public func methods(stage: StageSpec) -> MethodsText? {
@@ -87,7 +89,6 @@ public struct QCKind: TypedStageKind {
             study.report(stage, "from", "a qc stage reads a clean stage first")
             return
         }
-        AtlasNames.checkFiles(atlas: p.atlas, table: "", stage: stage, study: study)
         let readsConnectivity = stage.from.contains { study.stage($0)?.kind is ConnectivityKind }
         if p.minSeedCoverage != nil && !readsConnectivity {
             study.report(stage, "min_seed_coverage", "seed coverage comes from a connectivity stage: add one to from, or remove the rule")
@@ -134,6 +135,8 @@ public struct QCKind: TypedStageKind {
         var refusal: CleanedScan.Refusal? = nil
         var minSeedCoverage: Double?
         var roi: (names: [String], matrix: [[Double]])?
+        /// The ROIs' centres in mm (`ConnectivityKind.centroids`), by name.
+        var centroids: [String: [Double]] = [:]
     }
 
     public func run(_ p: Parameters, _ context: TaskContext) throws {
@@ -154,6 +157,9 @@ public struct QCKind: TypedStageKind {
             if let url = input.files.first(where: { $0.key.hasSuffix("_desc-roi_connectivity.tsv") })?.value {
                 rows[i].roi = try Self.readMatrix(url.path)
             }
+            if let url = input.files.first(where: { $0.key.hasSuffix(ConnectivityKind.centroidsFile) })?.value {
+                rows[i].centroids = try Self.readCentroids(url.path)
+            }
         }
         rows.sort { $0.scope.label < $1.scope.label }
         let exclusions = try Self.exclusions(rows, p)
@@ -163,8 +169,7 @@ public struct QCKind: TypedStageKind {
             tsv += "sub-\(e.scope.subject ?? "")\t\(e.scope.session ?? "n/a")\t\(e.scope.run ?? "n/a")\t\(e.rule)\t\(Self.format(e.value))\t\(Self.format(e.threshold))\n"
         }
         try context.writeOutput("exclusions.tsv", Array(tsv.utf8))
-        let centroids = try StageInputs.atlas(context).map(Self.centroids)
-        let qcfc = try Self.qcfc(rows.filter { r in !exclusions.contains { $0.scope == r.scope } }, centroids: centroids)
+        let qcfc = try Self.qcfc(rows.filter { r in !exclusions.contains { $0.scope == r.scope } })
         try context.writeOutput("qcfc.tsv", Array(qcfc.tsv.utf8))
         let summary = QCSummary(scans: rows.count, excludedScans: Set(exclusions.map(\.scope)).count,
                                 exclusionsByRule: Dictionary(grouping: exclusions, by: \.rule).mapValues(\.count),
@@ -268,27 +273,22 @@ public struct QCKind: TypedStageKind {
         return (names, matrix)
     }
 
-    /// Label name → centroid in world mm.
-    static func centroids(_ atlas: AtlasLabels) -> [String: [Double]] {
-        var sums: [Int: ([Double], Int)] = [:]
-        let nx = atlas.shape[0], ny = atlas.shape[1]
-        for (i, label) in atlas.labels.enumerated() where label > 0 {
-            let ijk = [Double(i % nx), Double((i / nx) % ny), Double(i / (nx * ny))]
-            var s = sums[label] ?? ([0, 0, 0], 0)
-            for k in 0..<3 { s.0[k] += ijk[k] }
-            s.1 += 1
-            sums[label] = s
-        }
+    /// A connectivity task's ROI centres (`ConnectivityKind.centroids`): name → (x, y, z) mm.
+    static func readCentroids(_ path: String) throws -> [String: [Double]] {
+        let table = try TSVTable.read(path)
+        guard table.header == ["roi", "x", "y", "z"] else { throw InputError(path: path, "is not a table of ROI centroids (roi, x, y, z)") }
         var out: [String: [Double]] = [:]
-        for (label, (s, n)) in sums {
-            out[atlas.names[label] ?? String(label)] = atlas.affine.apply(s.map { $0 / Double(n) })
+        for row in table.rows {
+            let xyz = row.cells.dropFirst().compactMap(Double.init)
+            guard row.cells.count == 4, xyz.count == 3 else { throw InputError(path: path, field: "line \(row.line)", "expected an ROI name and three numbers") }
+            out[row.cells[0]] = xyz
         }
         return out
     }
 
     /// QC-FC per session: for each ROI pair, the correlation across scans between mean FD and
     /// the edge's correlation.
-    static func qcfc(_ rows: [Row], centroids: [String: [Double]]?) throws -> (tsv: String, summary: [String: QCSummary.QCFC]) {
+    static func qcfc(_ rows: [Row]) throws -> (tsv: String, summary: [String: QCSummary.QCFC]) {
         var tsv = "session\troi_a\troi_b\tqcfc_r\tqcfc_p\tdistance_mm\n"
         var summary: [String: QCSummary.QCFC] = [:]
         let sessions = Array(Set(rows.map { $0.scope.session ?? "" })).sorted()
@@ -296,6 +296,8 @@ public struct QCKind: TypedStageKind {
             let scans = rows.filter { ($0.scope.session ?? "") == session && $0.roi != nil && $0.quality.meanFD != nil }
             guard scans.count >= 4, let names = scans.first?.roi?.names, scans.allSatisfy({ $0.roi!.names == names }) else { continue }
             let fd = scans.map { $0.quality.meanFD! }
+            // The ROIs' centres: the same on every run of one grid; the first scan's that has one.
+            let centroids = scans.first { !$0.centroids.isEmpty }?.centroids
             var rs: [Double] = [], ps: [Double] = [], distances: [Double] = []
             for a in 0..<names.count {
                 for b in (a + 1)..<names.count {

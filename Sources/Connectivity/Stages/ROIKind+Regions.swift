@@ -213,6 +213,13 @@ extension ROIKind {
             for column in covariates { names.values(of: column, at: "participants", numeric: true, subjects: tested, reason: reason) }
         }
         let groupMaps = groupParameters.maps
+        if !p.maps.isEmpty, !groupMaps.isEmpty, !groupParameters.session.isEmpty, ![p.pre, p.post].contains(groupParameters.session) {
+            // This stage's task reads the table's maps at pre and post only: the refit needs the
+            // group stage's session among them.
+            study.report(stage, "pre", "stage \(group.name) tests the maps at session \(groupParameters.session), and this stage reads \(p.pre)"
+                         + (p.post.isEmpty ? "" : " and \(p.post)") + ": its clusters are refit without each subject on the maps it tested, so read "
+                         + "\(groupParameters.session) as pre or post (or set leave_one_out to off)")
+        }
         if groupMaps.isEmpty != p.maps.isEmpty || (!p.maps.isEmpty && study.path(groupMaps) != study.path(p.maps)) {
             study.report(stage, p.maps.isEmpty ? "regions[\(i)].cluster" : "maps",
                          groupMaps.isEmpty ? "stage \(group.name) reads a connectivity stage: read it too, so that its clusters can be refit without each subject (or set leave_one_out to off)"

@@ -5,7 +5,7 @@ import PipelineEngine
 /// The `roi` stage's tables and summary: scatter data, paired tests, correlations, prediction.
 extension ROIKind {
     func writeOutputs(_ values: [ROIRegionValues], p: Parameters, subjects: [String], table: ParticipantsTable, context: TaskContext,
-                      prefix: String, excluded: [String]?, runs: [String: [String: [String]]]?) throws {
+                      prefix: String, excluded: [String]?, noPre: [String], runs: [String: [String: [String]]]?) throws {
         let report = ROIReport(p: p, subjects: subjects, table: table)
         var long = "participant_id\tregion\tsession\tvalue\tregion_definition\n"
         var paired = "region\tsubjects\tn\tmean_\(p.pre)\tmean_\(p.post)\tmean_change\tsd_change\tt\tdf\tp\tcohen_dz\tci95_low\tci95_high\n"
@@ -40,7 +40,7 @@ extension ROIKind {
         if !p.clinical.isEmpty { try context.writeOutput("\(prefix)_desc-correlations.tsv", Array(correlations.utf8)) }
         if p.predict != nil { try context.writeOutput("\(prefix)_desc-prediction.tsv", Array(prediction.utf8)) }
         let summary = ROISummary(seed: p.seed, pre: p.pre, post: p.post, subjects: subjects.map { "sub-\($0)" }, regions: summaries,
-                                 excludedByQC: excluded, runs: runs, resample: p.resampling)
+                                 excludedByQC: excluded, noMapAtPre: noPre, runs: runs, resample: p.resampling)
         let name = "\(prefix)_summary.json"
         try context.writeOutput(name, try OutputJSON.encode(summary, name: name))
     }

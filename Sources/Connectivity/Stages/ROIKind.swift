@@ -41,6 +41,7 @@ public struct ROIKind: TypedStageKind {
     public init() {}
 
     public var name: String { "roi" }
+    /// 9: the summary lists the included subjects with no map at pre (`no_map_at_pre`).
     /// 8: the summary lists the leave-one-out subjects whose fold had no region
     /// (`leave_one_out_without_region`). 7: resampling with a cluster region reads the maps on the group stage's grid; a label or
     /// sphere region with no voxel on the maps' grid is an error (it gave n/a values).
@@ -50,7 +51,7 @@ public struct ROIKind: TypedStageKind {
     /// exclusions apply per run. 3: the summary's prediction records its `direction`. 2: with
     /// leave-one-out regions, the scatter table has each subject's in-sample value
     /// (`<pre>_in_sample`) for the circular ROC curve.
-    public var version: Int { 8 }
+    public var version: Int { 9 }
     public var fanOut: FanOut { .group }
     /// 0 with `maps` (checked at plan time: `GroupLevelCheck.mapsSource`).
     public var upstreamCount: ClosedRange<Int> { 0...4 }
@@ -281,6 +282,12 @@ public struct ROIKind: TypedStageKind {
         let selection = try QCExclusions.select(context, subjects: StageInputs.filter(preURLs.keys.sorted(), include: p.include, table: table),
                                                 sessions: [(pre.isEmpty ? nil : pre, preURLs)] + (post.isEmpty ? [] : [(post, postURLs)]))
         let subjects = selection.subjects, excluded = selection.excluded
+        // Included subjects with a map at another session but none at pre have no value: named,
+        // not silently gone.
+        let anySession = try StageInputs.maps(context, table: p.maps, seed: seed, session: "")
+        let noPre = try StageInputs.filter(anySession.keys.filter { preURLs[$0] == nil && table.rows[$0] != nil }.sorted(),
+                                           include: p.include, table: table).map { "sub-\($0)" }
+        if !noPre.isEmpty { context.log("no map at session \(pre), so not followed up: \(noPre.joined(separator: ", "))") }
         guard !subjects.isEmpty else {
             throw InputError(path: table.path, "no subject has a \(pre) map for \(p.maps.isEmpty ? "seed \(seed)" : "maps \(p.maps)") after filtering")
         }
@@ -333,7 +340,7 @@ public struct ROIKind: TypedStageKind {
             values.append(v)
         }
         try writeOutputs(values, p: p, subjects: subjects, table: table, context: context, prefix: "roi_\(StageInputs.outputEntity(seed: seed, maps: p.maps))",
-                         excluded: excluded,
+                         excluded: excluded, noPre: noPre,
                          runs: selection.averagedRuns?.mapValues { Dictionary(uniqueKeysWithValues: $0.map { ("sub-" + $0.key, $0.value) }) })
     }
 }

@@ -31,13 +31,14 @@ public struct ReportKind: TypedStageKind {
     public init() {}
 
     public var name: String { "report" }
-    /// 6: the carpet plots are clean's (`CleanedScan.carpetFile`): the report reads no series, so
+    /// 7: group-level sections name the subjects not tested for want of a map; QC-FC says why it
+    /// is absent. 6: the carpet plots are clean's (`CleanedScan.carpetFile`): the report reads no series, so
     /// it reruns without recomputing a `keep: false` clean stage. 5: a run clean refused says why in place of its carpet plot; a run's exclusion marks that
     /// run only. 4: mean EPI background, seed mean maps, FD traces and carpet plots, longitudinal
     /// pre → post lines, the study record and methods. 3: ROC curves drawn in the prediction's
     /// recorded direction. 2: the in-sample (circular) ROC curve beside the leave-one-out one;
     /// ROC legends at the bottom.
-    public var version: Int { 6 }
+    public var version: Int { 7 }
 
     public func readsInput(named name: String) -> Bool { !CleanedScan.isBulk(name) }
     public var fanOut: FanOut { .group }
@@ -109,11 +110,14 @@ public struct ReportKind: TypedStageKind {
                 try page.qcSection(stage, summary: summary, files: files)
             } else if let name = files.keys.sorted().first(where: { $0.hasPrefix("group_") && $0.hasSuffix("_summary.json") }) {
                 let summary = try OutputJSON.decode(GroupSummary.self, from: files[name]!, as: "a group stage summary")
-                try page.mapsSection(stage, tests: summary.contrasts.map { ($0.contrast, $0) }, excluded: summary.excludedByQC, files: files)
+                try page.mapsSection(stage, tests: summary.contrasts.map { ($0.contrast, $0) }, excluded: summary.excludedByQC,
+                                     notTested: (summary.noMapAtSession ?? []).map { "\($0) (no map at \(summary.session))" }, files: files)
             } else if let name = files.keys.sorted().first(where: { $0.hasPrefix("longitudinal_") && $0.hasSuffix("_summary.json") }) {
                 let summary = try OutputJSON.decode(LongitudinalSummary.self, from: files[name]!, as: "a longitudinal stage summary")
                 let tests = summary.paired.map { ($0.test ?? "paired", $0) } + summary.groupByTime.map { ($0.test ?? "group x time", $0) }
-                try page.mapsSection(stage, tests: tests, excluded: summary.excludedByQC, files: files, sessions: (summary.pre, summary.post))
+                try page.mapsSection(stage, tests: tests, excluded: summary.excludedByQC,
+                                     notTested: summary.excludedOneSession.map { "\($0.participantID) (no map at \($0.missing))" },
+                                     files: files, sessions: (summary.pre, summary.post))
             } else if let name = files.keys.sorted().first(where: { $0.hasPrefix("roi_") && $0.hasSuffix("_summary.json") }) {
                 let summary = try OutputJSON.decode(ROISummary.self, from: files[name]!, as: "an roi stage summary")
                 try page.roiSection(stage, summary: summary, files: files)
@@ -272,12 +276,16 @@ struct ReportPage {
         if let qcfc = try files["qcfc.tsv"].map({ try TSVTable.read($0.path) }), let r = qcfc.header.firstIndex(of: "qcfc_r") {
             let d = qcfc.header.firstIndex(of: "distance_mm")
             body += "<h3>QC-FC</h3><p>The correlation across scans between mean FD and each ROI-to-ROI edge: near zero, and independent of distance, when denoising removed the motion.</p>"
+            if summary.qcfc.isEmpty {
+                body += "<p>Not computed: QC-FC needs the ROI-to-ROI matrices of a connectivity stage in the qc stage's <code>from</code> "
+                    + "(with an atlas, and <code>roi_matrix</code> on), and at least 4 scans with a mean FD at a session after the exclusions.</p>\n"
+            }
             for (session, s) in summary.qcfc.sorted(by: { $0.key < $1.key }) {
                 let rows = qcfc.rows.filter { ($0.cells.first ?? "") == session || (session == "all" && $0.cells.first == "n/a") }
                 let values = rows.map { Double($0.cells[r]) ?? .nan }
                 body += "<div class=\"row\">"
-                body += SVGChart.histogram(values, title: "QC-FC, \(session)", xLabel: "QC-FC r", threshold: nil)
-                if let d {
+                body += SVGChart.histogram(values, title: "QC-FC, \(session)", xLabel: "QC-FC r", yLabel: "edges")
+                if let d, rows.contains(where: { Double($0.cells[d]) != nil }) {
                     let note = s.distanceDependenceR.map { "r(QC-FC, distance) = \(SVGChart.number($0))" }
                     body += SVGChart.scatter(x: rows.map { Double($0.cells[d]) ?? .nan }, y: values, title: "QC-FC against distance, \(session)",
                                              xLabel: "distance between ROI centroids (mm)", yLabel: "QC-FC r", fit: true, note: note)
@@ -297,10 +305,11 @@ struct ReportPage {
 
     /// `sessions`: a longitudinal stage's pre and post sessions, whose per-subject cluster means
     /// (`desc-roi.tsv`) are drawn as lines.
-    mutating func mapsSection(_ stage: String, tests: [(String, ContrastSummary)], excluded: [String]?, files: [String: URL],
+    mutating func mapsSection(_ stage: String, tests: [(String, ContrastSummary)], excluded: [String]?, notTested: [String], files: [String: URL],
                               sessions: (pre: String, post: String)? = nil) throws {
         section(stage, "voxelwise inference")
         if let excluded, !excluded.isEmpty { body += "<p>Excluded by QC: \(esc(excluded.joined(separator: "; "))).</p>\n" }
+        if !notTested.isEmpty { body += "<p>Not tested: \(esc(notTested.joined(separator: "; "))).</p>\n" }
         let stems = files.keys.filter { $0.hasSuffix("_stat-z_statmap.nii.gz") }.map { String($0.dropLast("_stat-z_statmap.nii.gz".count)) }.sorted()
         for stem in stems {
             let label = stem.components(separatedBy: "_contrast-").last ?? stem
@@ -404,6 +413,9 @@ struct ReportPage {
     mutating func roiSection(_ stage: String, summary: ROISummary, files: [String: URL]) throws {
         section(stage, "ROI follow-up")
         if let excluded = summary.excludedByQC, !excluded.isEmpty { body += "<p>Excluded by QC: \(esc(excluded.joined(separator: "; "))).</p>\n" }
+        if !summary.noMapAtPre.isEmpty {
+            body += "<p>Not followed up: \(esc(summary.noMapAtPre.map { "\($0) (no map at \(summary.pre))" }.joined(separator: "; "))).</p>\n"
+        }
         func table(_ suffix: String) throws -> TSVTable? {
             try files.keys.sorted().first { $0.hasSuffix(suffix) }.map { try TSVTable.read(files[$0]!.path) }
         }
@@ -420,6 +432,7 @@ struct ReportPage {
             let groupColumn = scatter.header.dropFirst().first { column($0) == nil || text($0)!.allSatisfy { Double($0) == nil } }
             let groups = groupColumn.flatMap(text)
             body += "<div class=\"row\">"
+            let drawn = body.utf8.count
             if !summary.post.isEmpty, let pre = column(summary.pre), let post = column(summary.post) {
                 body += SVGChart.prePost(pre: pre, post: post, groups: groups ?? pre.map { _ in "all" }, labels: (summary.pre, summary.post),
                                          title: "\(region.name): \(summary.pre) → \(summary.post)", yLabel: "mean z in the region")
@@ -446,6 +459,13 @@ struct ReportPage {
                 }
                 body += SVGChart.roc(curves, title: "\(region.name): predicting \(roc.column) = \(roc.positive)")
                 body += "</div><p>\(esc(note)).</p><div class=\"row\">"
+            }
+            if body.utf8.count == drawn, let pre = column(summary.pre) {
+                // No follow-up session, correlation or prediction: the values themselves.
+                let n = pre.filter(\.isFinite).count
+                body += SVGChart.histogram(pre, title: "\(region.name): mean z at \(summary.pre)", xLabel: "mean z in the region", yLabel: "subjects")
+                body += "</div><p>\(n) of \(pre.count) subjects have a value (each in the region's scatter table); the stage tests nothing "
+                    + "else without <code>post</code>, <code>clinical</code> or <code>predict</code>.</p><div class=\"row\">"
             }
             body += "</div>"
         }
