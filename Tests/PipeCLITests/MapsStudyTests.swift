@@ -171,6 +171,7 @@ final class MapsStudyTests: XCTestCase {
         let group = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("diff/group_maps-pccmaps_ses-1_summary.json"))) as! [String: Any]
         let clusters = (group["contrasts"] as! [[String: Any]])[0]["significant_clusters"] as! [[String: Any]]
         XCTAssertFalse(clusters.isEmpty, "the planted cluster, which the roi stage refits")
+        XCTAssertNil(group["no_map_at_session"] as? [String], "a maps table's rows at the session say who has a map")
 
         let roi = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("follow/roi_maps-pccmaps_summary.json"))) as! [String: Any]
         let definition = try XCTUnwrap((roi["regions"] as? [[String: Any]])?.first?["definition"] as? String)

@@ -34,7 +34,7 @@ struct GroupSummary: Codable, Sendable, Equatable {
     var excludedByQC: [String]? = nil
     /// `sub-<label>` of the included subjects with a map at another session but none at this
     /// one (a scan the cohort lists as missing, say), which the test leaves out; nil without a
-    /// session.
+    /// session, or with a maps table (whose rows at the session are the subjects it has).
     var noMapAtSession: [String]? = nil
     /// What each subject's map averages: session ("" without sessions) → subject → its runs
     /// (after exclusions); nil when no scan has a run entity.

@@ -136,9 +136,10 @@ public struct GroupKind: TypedStageKind {
                                                 sessions: [(session.isEmpty ? nil : session, urls)])
         let subjects = selection.subjects, excluded = selection.excluded
         // Included subjects with a map at another session but none at this one leave the test
-        // with a line in the summary and the report, not silently.
+        // with a line in the summary and the report, not silently. (A maps table's task holds
+        // only its session's rows: the table itself lists who has a map there.)
         var noMap: [String]?
-        if !session.isEmpty {
+        if !session.isEmpty && p.maps.isEmpty {
             let elsewhere = try StageInputs.maps(context, table: p.maps, seed: seed, session: "").keys
                 .filter { urls[$0] == nil && table.rows[$0] != nil }.sorted()
             noMap = try StageInputs.filter(elsewhere, include: p.include, table: table).map { "sub-\($0)" }
