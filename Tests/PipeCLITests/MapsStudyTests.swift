@@ -242,6 +242,28 @@ final class MapsStudyTests: XCTestCase {
         XCTAssertEqual(same.status, 0, same.stderr)
     }
 
+    /// A longitudinal stage builds every model before its first permutation: a paired level
+    /// with too few subjects stops the task before the level listed before it is tested (its
+    /// log has no test's line), not after.
+    func testALongitudinalLevelWithTooFewSubjectsStopsBeforeAnyPermutation() throws {
+        let (folder, spec) = try study("""
+            "change": {"kind": "longitudinal", "maps": "pcc_maps.tsv", "participants": "participants.tsv",
+                       "pre": "1", "post": "2", "group": "group", "paired": ["all", "c"], "permutations": 5000}
+            """)
+        try ("participant_id\tgroup\n" + Self.subjects.map { "sub-\($0)\t\(Int($0)! >= 9 ? "c" : Self.group($0))\n" }.joined())
+            .write(to: folder.appendingPathComponent("participants.tsv"), atomically: true, encoding: .utf8)
+        let run = try runPipe(["run", spec, "--quiet"])
+        XCTAssertEqual(run.status, 1, run.stderr)
+        XCTAssertTrue(run.stderr.contains("level 'c' has 2 subjects with both sessions; a paired test needs 3"), run.stderr)
+        let logs = folder.appendingPathComponent("cache/logs")
+        let files = try FileManager.default.contentsOfDirectory(atPath: logs.path)
+        XCTAssertFalse(files.isEmpty)
+        for file in files {
+            let log = try String(contentsOf: logs.appendingPathComponent(file), encoding: .utf8)
+            XCTAssertFalse(log.contains("mean: max |t|"), "the 'all' test ran before the failing level: \(log)")
+        }
+    }
+
     /// A study with only a group stage: replacing one map reruns the group task, and only when the
     /// bytes change (the map's content digest is in the task key, not its time stamp).
     func testReplacingOneMapRerunsTheGroupTask() throws {
