@@ -76,6 +76,16 @@ enum StageInputs {
             : MapsTable.urls(context, session: session).mapValues { [ScanMap(run: nil, url: $0)] }
     }
 
+    /// The subjects of `table` that `include` keeps with a map at some session but none among
+    /// `read` (the maps the stage reads, by subject): those it leaves out for want of a map, to be
+    /// named rather than dropped silently.
+    static func includedWithoutMap(_ context: TaskContext, table mapsTable: String, seed: String, read: [String: [ScanMap]],
+                                   include: [String: [String]], participants: ParticipantsTable) throws -> [String] {
+        let elsewhere = try maps(context, table: mapsTable, seed: seed, session: "").keys
+            .filter { read[$0] == nil && participants.rows[$0] != nil }.sorted()
+        return try filter(elsewhere, include: include, table: participants)
+    }
+
     /// The keys the group-level stages (`group`, `longitudinal`, `roi`) read alike: which maps
     /// (`maps` or `seed`, see `readMaps`), the participants table (`participants`, "" for the
     /// cohort's) and `include` (see `readInclude`), each with its default written here once.

@@ -49,7 +49,7 @@ struct VoxelwiseInference {
         // Every contrast and F-test row is read before the first permutation: one naming a level
         // that QC left without subjects stops the stage now, not after the tests before it.
         let allWeights = try contrasts.map { try design.contrast($0) }
-        for expressions in settings.fTests { _ = try expressions.map { try design.contrast($0) } }
+        let fRows = try settings.fTests.map { try $0.map { try design.contrast($0) } }
         var summaries: [ContrastSummary] = []
         for (expression, weights) in zip(contrasts, allWeights) {
             try context.checkCancellation()
@@ -106,7 +106,7 @@ struct VoxelwiseInference {
                 significantClusters: clusters))
             context.log("\(expression): max |t| \(fmt(result.t.map(abs).max() ?? 0)), \(clusters.count) significant clusters")
         }
-        return (summaries, try fTests(fit), try grf(fit, contrasts: contrasts))
+        return (summaries, try fTests(fit, rows: fRows), try grf(fit, contrasts: contrasts))
     }
 
     /// The cluster table (nilearn conventions) with cluster-mass FWE p and atlas labels.
@@ -141,11 +141,12 @@ struct VoxelwiseInference {
 
     /// F-tests over several contrasts: parametric maps, and permutation inference (Freedman–Lane,
     /// max-F, cluster mass at the F threshold of `cluster_p`, TFCE on F as FSL does).
-    private func fTests(_ fit: GLMFit) throws -> [FTestSummary] {
+    /// - Parameter fRows: each F-test's contrast rows, read from `settings.fTests` (in order).
+    private func fTests(_ fit: GLMFit, rows fRows: [[[Double]]]) throws -> [FTestSummary] {
         let grid = maps.grid
-        return try settings.fTests.enumerated().map { index, expressions in
+        return try zip(settings.fTests, fRows).enumerated().map { index, test in
             try context.checkCancellation()
-            let rows = try expressions.map { try design.contrast($0) }
+            let (expressions, rows) = test
             let f = try fit.fContrast(Matrix(rows))
             let dfn = Double(rows.count), dfd = Double(fit.residualDF)
             let distribution = FDistribution(dfn: dfn, dfd: dfd)

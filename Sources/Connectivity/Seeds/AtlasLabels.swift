@@ -76,11 +76,16 @@ public struct AtlasLabels: Sendable {
         return names
     }
 
+    /// The labels a table gives the name `label`, in order (more than one: ambiguous).
+    static func labels(named label: String, in names: [Int: String]) -> [Int] {
+        names.filter { $0.value == label }.keys.sorted()
+    }
+
     /// The label value of a name or a number given as text.
     /// - Throws: `InputError` for a name the table gives to several labels (which one is meant
     ///   is not known), or a label neither named nor in the image.
     public func value(of label: String) throws -> Int {
-        let named = names.filter { $0.value == label }.keys.sorted()
+        let named = Self.labels(named: label, in: names)
         if named.count > 1 {
             throw InputError(path: path, field: label, "the atlas table names labels \(named.map(String.init).joined(separator: " and ")) so: give the number of the one meant")
         }

@@ -60,7 +60,7 @@ enum AtlasNames {
     /// A label (a name, or a number written as text) must be in the table, and a name must be one
     /// label's: a name the table gives to two labels is refused when the task reads it.
     static func check(_ label: String, at key: String, names: [Int: String], stage: StageSpec, study: StudyCheck) {
-        let named = names.filter { $0.value == label }.keys.sorted()
+        let named = AtlasLabels.labels(named: label, in: names)
         if named.count > 1 {
             study.report(stage, key, "the atlas table names labels \(named.map(String.init).joined(separator: " and ")) '\(label)': give the number of the one meant")
             return

@@ -223,54 +223,51 @@ extension CleanKind {
             // the dummy scans is classified as the reader and `ConfoundsTable.selecting` take it.
             var rows = 0, uneven: (line: Int, cells: Int)?
             var invalid: (line: Int, column: Int, lo: Int, hi: Int)?
-            // Per column: 0 only n/a so far, 1 a number seen, 2 unusable (`problem` holds the line).
-            var state = [UInt8](repeating: 0, count: names.count), problem = [Int](repeating: 0, count: names.count)
-            var numbered = [Bool](repeating: false, count: names.count)  // a number past the first kept row
+            // Per column: its usability (0 only n/a so far, 1 a number seen, 2 unusable), the line
+            // that made it unusable, and whether it has a number past the first kept row.
+            struct Column { var state: UInt8 = 0; var problem = 0; var numbered = false }
+            var column = [Column](repeating: Column(), count: names.count)
             let base = b.baseAddress!, columns = names.count
-            state.withUnsafeMutableBufferPointer { state in
-              numbered.withUnsafeMutableBufferPointer { numbered in
-                problem.withUnsafeMutableBufferPointer { problem in
-                    var i = firstEnd, tabs = 0
-                    while i < end {
-                        // i is at a separator: a tab, or the break before row `rows + 1`.
-                        if base[i] == 0x09 {
-                            tabs += 1
-                        } else {
-                            if rows > 0 && uneven == nil && tabs + 1 != columns { uneven = (rows + 1, tabs + 1) }
-                            if base[i] == 0x0D && i + 1 < end && base[i + 1] == 0x0A { i += 1 }
-                            rows += 1; tabs = 0
-                        }
-                        // The cell after it, up to the next separator. A cell past the header's
-                        // columns is the uneven line's problem; a dummy scan's row matters only
-                        // until an invalid cell is found (the reader reads every row).
-                        let (value, next) = Self.classify(base, from: i + 1, end: end)
-                        let kept = rows > dummyScans
-                        if tabs < columns && (kept || invalid == nil) {
-                            if value == .invalid {
-                                if invalid == nil { invalid = (rows + 1, tabs, i + 1, next) }
-                            } else if kept {
-                                if state[tabs] != 2 {
-                                    state[tabs] = Self.usability(after: state[tabs], value)
-                                    if state[tabs] == 2 { problem[tabs] = rows + 1 }
-                                }
-                                if value == .finite && rows > dummyScans + 1 { numbered[tabs] = true }
-                            }
-                        }
-                        i = next
+            column.withUnsafeMutableBufferPointer { column in
+                var i = firstEnd, tabs = 0
+                while i < end {
+                    // i is at a separator: a tab, or the break before row `rows + 1`.
+                    if base[i] == 0x09 {
+                        tabs += 1
+                    } else {
+                        if rows > 0 && uneven == nil && tabs + 1 != columns { uneven = (rows + 1, tabs + 1) }
+                        if base[i] == 0x0D && i + 1 < end && base[i + 1] == 0x0A { i += 1 }
+                        rows += 1; tabs = 0
                     }
-                    if rows > 0 && uneven == nil && tabs + 1 != columns { uneven = (rows + 1, tabs + 1) }
+                    // The cell after it, up to the next separator. A cell past the header's
+                    // columns is the uneven line's problem; a dummy scan's row matters only
+                    // until an invalid cell is found (the reader reads every row).
+                    let (value, next) = Self.classify(base, from: i + 1, end: end)
+                    let kept = rows > dummyScans
+                    if tabs < columns && (kept || invalid == nil) {
+                        if value == .invalid {
+                            if invalid == nil { invalid = (rows + 1, tabs, i + 1, next) }
+                        } else if kept {
+                            if column[tabs].state != 2 {
+                                column[tabs].state = Self.usability(after: column[tabs].state, value)
+                                if column[tabs].state == 2 { column[tabs].problem = rows + 1 }
+                            }
+                            if value == .finite && rows > dummyScans + 1 { column[tabs].numbered = true }
+                        }
+                    }
+                    i = next
                 }
-              }
+                if rows > 0 && uneven == nil && tabs + 1 != columns { uneven = (rows + 1, tabs + 1) }
             }
             let invalidCell = invalid.map { (line: $0.line, column: names[$0.column],
                                              text: String(decoding: UnsafeBufferPointer(start: base + $0.lo, count: min($0.hi - $0.lo, 40)), as: UTF8.self)) }
             var unusable: [String: Int] = [:]
             if rows > dummyScans {
-                for (k, name) in names.enumerated() where state[k] != 1 { unusable[name] = state[k] == 2 ? problem[k] : dummyScans + 2 }
+                for (k, name) in names.enumerated() where column[k].state != 1 { unusable[name] = column[k].state == 2 ? column[k].problem : dummyScans + 2 }
             }
             return .success(RunSurvey.ConfoundsShape(path: path, names: names, rows: rows, duplicate: duplicate, uneven: uneven,
                                                      invalidCell: invalidCell, unusable: unusable,
-                                                     numberlessPastFirstRow: Set(names.indices.filter { !numbered[$0] }.map { names[$0] })))
+                                                     numberlessPastFirstRow: Set(names.indices.filter { !column[$0].numbered }.map { names[$0] })))
         }
     }
 

@@ -140,10 +140,10 @@ public struct GroupKind: TypedStageKind {
         // only its session's rows: the table itself lists who has a map there.)
         var noMap: [String]?
         if !session.isEmpty && p.maps.isEmpty {
-            let elsewhere = try StageInputs.maps(context, table: p.maps, seed: seed, session: "").keys
-                .filter { urls[$0] == nil && table.rows[$0] != nil }.sorted()
-            noMap = try StageInputs.filter(elsewhere, include: p.include, table: table).map { "sub-\($0)" }
-            if !noMap!.isEmpty { context.log("no map at session \(session), so not tested: \(noMap!.joined(separator: ", "))") }
+            let missing = try StageInputs.includedWithoutMap(context, table: p.maps, seed: seed, read: urls, include: p.include, participants: table)
+                .map { "sub-\($0)" }
+            if !missing.isEmpty { context.log("no map at session \(session), so not tested: \(missing.joined(separator: ", "))") }
+            noMap = missing
         }
         guard subjects.count >= 3 else {
             throw QCExclusions.explain(InputError(path: table.path, "only \(subjects.count) subjects left for \(p.maps.isEmpty ? "seed \(seed)" : "maps \(p.maps)")\(session.isEmpty ? "" : " session \(session)") after filtering"), excluded: excluded)

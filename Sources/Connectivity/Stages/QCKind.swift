@@ -135,8 +135,8 @@ public struct QCKind: TypedStageKind {
         var refusal: CleanedScan.Refusal? = nil
         var minSeedCoverage: Double?
         var roi: (names: [String], matrix: [[Double]])?
-        /// The ROIs' centres in mm (`ConnectivityKind.centroids`), by name.
-        var centroids: [String: [Double]] = [:]
+        /// The connectivity task's table of the ROIs' centres (`ConnectivityKind.centroids`).
+        var centroids: URL?
     }
 
     public func run(_ p: Parameters, _ context: TaskContext) throws {
@@ -157,9 +157,7 @@ public struct QCKind: TypedStageKind {
             if let url = input.files.first(where: { $0.key.hasSuffix("_desc-roi_connectivity.tsv") })?.value {
                 rows[i].roi = try Self.readMatrix(url.path)
             }
-            if let url = input.files.first(where: { $0.key.hasSuffix(ConnectivityKind.centroidsFile) })?.value {
-                rows[i].centroids = try Self.readCentroids(url.path)
-            }
+            rows[i].centroids = input.files.first(where: { $0.key.hasSuffix(ConnectivityKind.centroidsFile) })?.value
         }
         rows.sort { $0.scope.label < $1.scope.label }
         let exclusions = try Self.exclusions(rows, p)
@@ -296,8 +294,8 @@ public struct QCKind: TypedStageKind {
             let scans = rows.filter { ($0.scope.session ?? "") == session && $0.roi != nil && $0.quality.meanFD != nil }
             guard scans.count >= 4, let names = scans.first?.roi?.names, scans.allSatisfy({ $0.roi!.names == names }) else { continue }
             let fd = scans.map { $0.quality.meanFD! }
-            // The ROIs' centres: the same on every run of one grid; the first scan's that has one.
-            let centroids = scans.first { !$0.centroids.isEmpty }?.centroids
+            // The ROIs' centres: the same on every run of one grid; read from the first scan's.
+            let centroids = try scans.lazy.compactMap(\.centroids).first.map { try readCentroids($0.path) }
             var rs: [Double] = [], ps: [Double] = [], distances: [Double] = []
             for a in 0..<names.count {
                 for b in (a + 1)..<names.count {

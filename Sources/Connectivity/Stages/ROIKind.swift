@@ -43,7 +43,8 @@ public struct ROIKind: TypedStageKind {
     public var name: String { "roi" }
     /// 9: the summary lists the included subjects with no map at pre (`no_map_at_pre`).
     /// 8: the summary lists the leave-one-out subjects whose fold had no region
-    /// (`leave_one_out_without_region`). 7: resampling with a cluster region reads the maps on the group stage's grid; a label or
+    /// (`leave_one_out_without_region`).
+    /// 7: resampling with a cluster region reads the maps on the group stage's grid; a label or
     /// sphere region with no voxel on the maps' grid is an error (it gave n/a values).
     /// 6: `resample` (maps on other grids resampled, as in `group`), recorded in the summary.
     /// 5: the summary lists the runs each subject's maps average (`runs`).
@@ -284,9 +285,8 @@ public struct ROIKind: TypedStageKind {
         let subjects = selection.subjects, excluded = selection.excluded
         // Included subjects with a map at another session but none at pre have no value: named,
         // not silently gone.
-        let anySession = try StageInputs.maps(context, table: p.maps, seed: seed, session: "")
-        let noPre = try StageInputs.filter(anySession.keys.filter { preURLs[$0] == nil && table.rows[$0] != nil }.sorted(),
-                                           include: p.include, table: table).map { "sub-\($0)" }
+        let noPre = try StageInputs.includedWithoutMap(context, table: p.maps, seed: seed, read: preURLs, include: p.include, participants: table)
+            .map { "sub-\($0)" }
         if !noPre.isEmpty { context.log("no map at session \(pre), so not followed up: \(noPre.joined(separator: ", "))") }
         guard !subjects.isEmpty else {
             throw InputError(path: table.path, "no subject has a \(pre) map for \(p.maps.isEmpty ? "seed \(seed)" : "maps \(p.maps)") after filtering")
