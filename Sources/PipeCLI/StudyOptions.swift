@@ -29,7 +29,8 @@ struct StudyOptions: ParsableArguments {
     /// `hashing` is false).
     func loadGraph(hashing: Bool = true) throws -> (StudySpec, TaskGraph, CacheStore) {
         let spec = try load()
-        let cache = CacheStore(root: spec.cacheDirectory)
+        // These commands do not take the cache lock, so they read the cache without changing it.
+        let cache = CacheStore(root: spec.cacheDirectory, readOnly: true)
         let memo = hashing ? DigestMemo(path: cache.memoPath) : nil
         let graph = try TaskGraph(spec: spec, memo: memo)
         if let memo, FileSystem.exists(cache.root.path) { try? memo.save() }

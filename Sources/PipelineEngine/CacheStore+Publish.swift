@@ -72,6 +72,31 @@ extension CacheStore {
         return manifest
     }
 
+    /// Makes the outputs of entry `key` left unsynced under this boot of the machine durable:
+    /// each file still there is fsynced, then the output list is rewritten without their marks.
+    /// Called before a task that reads the entry runs on another machine (a Slurm job): that
+    /// machine cannot tell whether this one restarted since, so it would count the data as lost.
+    /// Outputs marked under another boot are left as they are: the planner has dropped them.
+    /// - Returns: whether the entry changed.
+    @discardableResult
+    public func makeDurable(_ key: String) throws -> Bool {
+        let dir = entryPath(key)
+        guard !Self.bootID.isEmpty, let bytes = try? FileSystem.read(dir + "/outputs.tsv"),
+              var recorded = Self.decodeOutputs(bytes) else { return false }
+        let marked = recorded.indices.filter { recorded[$0].unsyncedBoot == Self.bootID }
+        guard !marked.isEmpty else { return false }
+        for i in marked {
+            let path = dir + "/out/" + recorded[i].file.name
+            // A file already dropped (its drop marker names it) has no data to keep.
+            if FileSystem.exists(path) { try FileSystem.fsyncPath(path) }
+            recorded[i].unsyncedBoot = nil
+        }
+        try FileSystem.fsyncPath(dir + "/out")
+        try FileSystem.writeAtomically(Array(Self.encodeOutputs(recorded).utf8), to: dir + "/outputs.tsv")
+        try FileSystem.fsyncPath(dir)
+        return true
+    }
+
     /// Moves the files a dropped entry of `key` lost back into it from a recomputation in
     /// `temporary` (which is then removed), when the recomputation gave the recorded outputs: the
     /// entry never disappears, so a task reading the files it kept meanwhile is not disturbed.

@@ -17,10 +17,17 @@ public struct CacheStore: Sendable {
     /// The cache root.
     public let root: URL
 
+    /// Whether reading entries may not change the cache: no unsynced output of another boot is
+    /// removed and no output list is refreshed (``entryState(for:tasks:)``). For commands that run
+    /// without the cache lock (`pipe plan`), so they never write under a run that holds it.
+    public let readOnly: Bool
+
     /// Creates a store rooted at `root` (not touching the disk).
-    public init(root: URL) {
+    /// - Parameter readOnly: see ``readOnly``.
+    public init(root: URL, readOnly: Bool = false) {
         let standardized = root.standardizedFileURL
         self.root = standardized
+        self.readOnly = readOnly
         // Built once: entryPath runs for every task of every plan, and a Foundation URL append
         // per call was a sixth of a 100,000-task no-op rerun.
         let path = { (name: String) in standardized.appendingPathComponent(name).path }
@@ -101,7 +108,8 @@ public struct CacheStore: Sendable {
     /// An output published without fsync (``TaskRunner/unsyncedBoot``) under another boot of the
     /// machine is dropped too: a crash may have lost its data, even with its size intact. Its file,
     /// if there, is removed (the drop marker first, as ``dropData(_:drops:removeLater:)`` does), so
-    /// it is recomputed when a task needs it.
+    /// it is recomputed when a task needs it. A ``readOnly`` store reports the same state and
+    /// changes nothing: the run that next holds the lock drops them.
     /// Checked on every plan and run; `pipe cache verify` rehashes everything.
     public func entryState(for key: String, tasks: DirectoryHandle? = nil) -> EntryState {
         let dir = entryPath(key)
@@ -121,7 +129,7 @@ public struct CacheStore: Sendable {
         // intact (its files checked as any entry's), even if a drop was cut short.
         var droppable: Set<String>??
         let lost = recorded.filter { $0.unsyncedBoot.map { $0 != Self.bootID } ?? false }.map(\.file)
-        if !lost.isEmpty { Self.dropLost(lost, of: recorded.map(\.file), in: dir) }
+        if !lost.isEmpty && !readOnly { Self.dropLost(lost, of: recorded.map(\.file), in: dir) }
         for (i, r) in recorded.enumerated() {
             let path = dir + "/out/" + r.file.name
             if lost.contains(r.file) { missing.insert(r.file.name); continue }
@@ -157,7 +165,7 @@ public struct CacheStore: Sendable {
             refreshed[i].mtimeNs = id.mtimeNs
             changed = true
         }
-        if changed { try? FileSystem.writeAtomically(Array(Self.encodeOutputs(refreshed).utf8), to: dir + "/outputs.tsv") }
+        if changed && !readOnly { try? FileSystem.writeAtomically(Array(Self.encodeOutputs(refreshed).utf8), to: dir + "/outputs.tsv") }
         return missing.isEmpty ? .intact(recorded.map(\.file)) : .dropped(recorded.map(\.file), missing: missing)
     }
 

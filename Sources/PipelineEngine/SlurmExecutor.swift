@@ -178,6 +178,9 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
         if let q = settings.qos { args.append("--qos=\(q)") }
         args += settings.sbatch + [directory.appendingPathComponent("element.sh").path, list.path]
         do {
+            // Data an earlier run on this machine left unsynced (`keep: false`) is fsynced before
+            // a job on another machine reads it, which would otherwise count it as lost.
+            for key in Set(elements.flatMap { $0.task.inputs.map(\.key) }).sorted() { try cache.makeDurable(key) }
             try FileSystem.write(Array(elements.map { "\($0.task.key) \($0.attempt)\n" }.joined().utf8), to: list.path, sync: false)
             let r = try client.run("sbatch", args)
             guard r.status == 0, let id = r.out.split(separator: ";").first.map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }), Int(id) != nil else {

@@ -433,6 +433,14 @@ final class KeepTests: XCTestCase {
             }
             let after = try s.tool("plan", "$SPEC")
             XCTAssertTrue(after.stdout.contains("6 tasks: 6 cached, 0 to run"), "nothing reads the lost data: \(after.stdout)")
+            // `pipe plan` holds no lock, so it changes nothing (a run holding the lock might be
+            // restoring those very files); the next run drops them.
+            XCTAssertEqual(try dropped(s, "scaled").count, 0, "pipe plan removed files")
+            for key in scaled.values {
+                XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: s.cache.appendingPathComponent("tasks/\(key)/out").path).count, 1)
+            }
+            try s.runOK("--executor", executor)
+            XCTAssertEqual(s.takeExecutions(), [], "nothing reads the lost data")
             let lost = try dropped(s, "scaled")
             XCTAssertEqual(lost.count, 3, "the unsynced data counts as dropped, its files gone")
             let du = try s.tool("cache", "du", "--json", "--cache-dir", s.cache.path)

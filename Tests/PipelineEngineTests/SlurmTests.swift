@@ -120,6 +120,46 @@ final class SlurmTests: XCTestCase {
         XCTAssertEqual(events(last, "finished", stage: "big").count, 10)
     }
 
+    /// Data that a local run left unsynced (a `keep: false` stage whose reader has not run) is
+    /// fsynced by the Slurm run before its jobs read it: a job on another machine cannot tell
+    /// whether this one restarted since, and would count the data as lost.
+    func testDataALocalRunLeftUnsyncedIsMadeDurableBeforeJobsReadIt() throws {
+        let env = try slurm()
+        let s = try Study("slurm-unsynced")
+        try s.writeScans(subjects: ["01", "02", "03"], sessions: ["1"])
+        func spec(reader: Bool) throws {
+            let clamped = reader ? #", "clamped": {"kind": "test.clamp", "from": "scaled", "max": 5}"# : ""
+            try s.writeSpec("""
+            {"pipe": 1, "cohort": {"subjects": ["01", "02", "03"], "sessions": ["1"]}, "slurm": {"poll_seconds": 0.3},
+             "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"},
+                        "scaled": {"kind": "test.scale", "from": "raw", "factor": 2, "keep": false}\(clamped)}}
+            """)
+        }
+        func list(_ key: String) throws -> String {
+            try String(contentsOf: s.cache.appendingPathComponent("tasks/\(key)/outputs.tsv"), encoding: .utf8)
+        }
+        try spec(reader: false)
+        try s.runOK("--executor", "local")
+        let scaled = try s.entries(of: "scaled")
+        XCTAssertEqual(scaled.count, 3)
+        for key in scaled.values {
+            let l = try list(key)
+            XCTAssertTrue(l.contains("unsynced\t"), "the local run left it unsynced: \(l)")
+        }
+
+        try spec(reader: true)
+        let r = try s.tool("run", "$SPEC", "--executor", "slurm", env: env, deadline: 120)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let run = try XCTUnwrap(try journal(s).last)
+        XCTAssertEqual(events(run, "submitted", stage: "scaled").count, 0, "the unsynced data served")
+        XCTAssertEqual(events(run, "finished", stage: "clamped").count, 3)
+        XCTAssertEqual(try s.entries(of: "scaled"), scaled)
+        for key in scaled.values {
+            let l = try list(key)
+            XCTAssertFalse(l.contains("unsynced"), "not made durable before the jobs: \(l)")
+        }
+    }
+
     /// A study of three tasks that wait on a gate file.
     func gatedStudy(_ name: String) throws -> (Study, URL) {
         let s = try Study(name)
