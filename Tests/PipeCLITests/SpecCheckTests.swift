@@ -1,5 +1,6 @@
 import Foundation
 import NIfTI
+import TestSupport
 import XCTest
 
 /// `pipe validate` checks names and values against the study's files before anything runs: each
@@ -689,6 +690,33 @@ final class SpecCheckTests: XCTestCase {
             .problems.map(keyed).filter { $0.hasPrefix("report.") }
         XCTAssertEqual(cut.count, 1, "\(cut)")
         XCTAssertTrue(cut.first?.hasPrefix("report.background: atlases/cut.nii.gz cannot be read as a NIfTI image: gzip stream ends early after ") == true, "\(cut)")
+        // An atlas of more than 2^28 voxels is read by its task, not the check, but a file cut
+        // short is still named now, from its gzip trailer: the 2 mm atlas with its header saying
+        // 1024 x 1024 x 300 voxels (a lying or huge header allocates nothing either way).
+        let plain = try gzipOutput(["-dc"], Self.root.appendingPathComponent("atlases/amygdala_subregions_2mm.nii.gz"))
+        var header = [UInt8](plain)
+        let shape = [1024, 1024, 300]
+        for (i, d) in shape.enumerated() { header[42 + 2 * i] = UInt8(d & 0xFF); header[43 + 2 * i] = UInt8(d >> 8) }
+        header.replaceSubrange(70..<74, with: [2, 0, 8, 0])  // datatype uint8, bitpix 8
+        XCTAssertEqual(Float(bitPattern: UInt32(header[108]) | UInt32(header[109]) << 8 | UInt32(header[110]) << 16 | UInt32(header[111]) << 24), 352,
+                       "vox_offset")
+        let large = Self.root.appendingPathComponent("atlases/large.nii")
+        // The header, then every voxel (zeros), compressed: a whole file of 300 KB.
+        try Data(header.prefix(352)).write(to: large)
+        let zeros = FileHandle(forWritingAtPath: large.path)!
+        zeros.seekToEndOfFile()
+        let slab = Data(count: 1024 * 1024)
+        for _ in 0..<shape[2] { zeros.write(slab) }
+        try zeros.close()
+        defer { try? FileManager.default.removeItem(at: large) }
+        let packed = try gzipOutput(["-c", "-1"], large)
+        try packed.prefix(packed.count * 3 / 5).write(to: Self.root.appendingPathComponent("atlases/large-cut.nii.gz"))
+        let atlasText = try String(contentsOf: Self.spec, encoding: .utf8)
+            .replacingOccurrences(of: #""atlas": "atlases/amygdala_subregions_2mm.nii.gz""#, with: #""atlas": "atlases/large-cut.nii.gz""#)
+        let largeCut = try validate(text: atlasText, as: "large.json").problems.map(keyed).filter { $0.contains("large-cut") }
+        XCTAssertEqual(largeCut.count, 1, "\(largeCut)")
+        XCTAssertTrue(largeCut.first?.hasPrefix("connectivity.atlas: atlases/large-cut.nii.gz: cannot be read as a NIfTI label image: gzip stream ends early after ") == true,
+                      "\(largeCut)")
         XCTAssertEqual(problems.sorted(), [
             "clean.mask: the brain mask cannot be read, so cleaning would stop in sub-06_ses-baseline (derivatives/fmriprep/sub-06/ses-baseline/func/"
                 + "sub-06_ses-baseline_task-rest_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz: gzip stream ends early after "
