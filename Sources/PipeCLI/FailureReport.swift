@@ -1,3 +1,4 @@
+import Foundation
 import PipelineEngine
 
 /// The failures of a run as a person wants to read them: an error that every scan of a stage hit
@@ -24,7 +25,8 @@ enum FailureReport {
         for g in groups {
             let first = g.items[0]
             out.append("\(first.stage) \(first.scope.label): \(first.error)")
-            if !first.log.isEmpty { out.append("  log: \(first.log)") }
+            // A task whose job never started pipe (a node without it) has no log to point to.
+            if !first.log.isEmpty && FileManager.default.fileExists(atPath: first.log) { out.append("  log: \(first.log)") }
             if g.items.count > 1 {
                 let others = g.items.dropFirst().map(\.scope.label)
                 let shown = others.prefix(4).joined(separator: ", ") + (others.count > 4 ? " and \(others.count - 4) more" : "")

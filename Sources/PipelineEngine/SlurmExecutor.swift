@@ -31,6 +31,13 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
         var minutes: Int
         var resubmissions = 0
         var job: String?
+        /// The run folder holding the job's stderr and status file: an earlier run's for a job
+        /// this run attached to, else nil (this run's).
+        var folder: URL?
+        /// Until when a job that ended well may take to show its cache entry (``entryWaitSeconds``).
+        var entryDeadline: Date?
+        /// When `sbatch` first failed for this element with an error that may pass, if it did.
+        var submitFailingSince: Date?
         var continuation: CheckedContinuation<Manifest, Error>
     }
 
@@ -44,6 +51,11 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
         var polling = false
         var cancelled = false
         var submissions = 0
+        /// Jobs of earlier runs still queued or running, by task key, with their run's folder:
+        /// each is attached to once, when its task arrives (a resubmission is a new job).
+        var adopted: [String: (job: String, folder: URL)] = [:]
+        /// Whether a job's entry has been waited for (``entryWaitSeconds``): said once per run.
+        var awaitedEntry = false
     }
 
     let cache: CacheStore
@@ -54,10 +66,9 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
     let directory: URL
     let emit: @Sendable (RunEvent) -> Void
     private let state = Locked(State())
-    private let history: [String: String]
-    /// The tasks whose jobs, submitted by an earlier run, are still queued or running: their
-    /// temporary folders in the cache are theirs.
-    public var adoptedKeys: Set<String> { Set(history.keys) }
+    /// The tasks whose jobs, submitted by an earlier run, were still queued or running when this
+    /// run started: their temporary folders in the cache are theirs.
+    public let adoptedKeys: Set<String>
     private let stageRecords: Locked<[String: (peak: UInt64, seconds: Double)?]> = Locked([:])
     private let study: String
     private let maxArraySize: Int
@@ -79,13 +90,21 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
         self.emit = emit
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("status"), withIntermediateDirectories: true)
         maxArraySize = try client.maxArraySize()
-        history = try Self.recoverable(cache: cache, client: client, jobName: jobName)
+        let adopted = try Self.recoverable(cache: cache, client: client, jobName: jobName)
+        adoptedKeys = Set(adopted.keys)
+        state.withLock { $0.adopted = adopted }
         let script = """
             #!/bin/sh
             # pipe's job-array element: the task key and attempt on line SLURM_ARRAY_TASK_ID + 1 of $1.
             line=$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" "$1")
             key=${line%% *}
             attempt=${line##* }
+            # A node without pipe at this path fails every job alike: one message, without the job id.
+            if [ ! -x \(Self.quote(executable.path)) ]; then
+                echo "pipe: node $(hostname) has no executable "\(Self.quote(executable.path))": pipe must be at the same path on every node" >&2
+                echo 127 > \(Self.quote(directory.appendingPathComponent("status").path))/"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"
+                exit 127
+            fi
             \(Self.quote(executable.path)) worker --cache \(Self.quote(cache.root.path)) --attempt "$attempt" "$key"
             status=$?
             echo "$status" > \(Self.quote(directory.appendingPathComponent("status").path))/"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"
@@ -143,10 +162,19 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
         guard !elements.isEmpty else { return }
         var fresh: [Element] = []
         for var e in elements {
-            if let job = history[e.task.key] {
+            if let (job, folder) = state.withLock({ $0.adopted.removeValue(forKey: e.task.key) }) {
                 e.job = job
+                e.folder = folder
                 emit(.attached(stage: e.task.stage, scope: e.task.scope, key: e.task.key, job: job))
-                state.withLock { $0.active[job] = e }
+                let watched = state.withLock { s -> Bool in
+                    if s.cancelled { return false }
+                    s.active[job] = e
+                    return true
+                }
+                if !watched {
+                    _ = try? client.run("scancel", [job])
+                    e.continuation.resume(throwing: PipeError(.interrupted, "cancelled"))
+                }
             } else {
                 fresh.append(e)
             }
@@ -184,13 +212,24 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
             try FileSystem.write(Array(elements.map { "\($0.task.key) \($0.attempt)\n" }.joined().utf8), to: list.path, sync: false)
             let r = try client.run("sbatch", args)
             guard r.status == 0, let id = r.out.split(separator: ";").first.map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }), Int(id) != nil else {
-                throw PipeError(.taskFailed, "sbatch failed (status \(r.status)): \(r.err.trimmingCharacters(in: .whitespacesAndNewlines))")
+                let error = r.err.trimmingCharacters(in: .whitespacesAndNewlines)
+                if submissionMayPass(error, elements: elements) { return }
+                throw PipeError(.taskFailed, "sbatch failed (status \(r.status)): \(error)")
             }
-            state.withLock { s in
+            // A run cancelled while sbatch ran (Ctrl-C) did not see this array: cancel it here.
+            let watched = state.withLock { s -> Bool in
+                if s.cancelled { return false }
                 for (i, var e) in elements.enumerated() {
                     e.job = "\(id)_\(i)"
+                    e.submitFailingSince = nil
                     s.active[e.job!] = e
                 }
+                return true
+            }
+            if !watched {
+                _ = try? client.run("scancel", [id])
+                for e in elements { e.continuation.resume(throwing: PipeError(.interrupted, "cancelled")) }
+                return
             }
             for (i, e) in elements.enumerated() {
                 emit(.submitted(stage: e.task.stage, scope: e.task.scope, key: e.task.key, job: "\(id)_\(i)", cpus: e.cpus,
@@ -202,6 +241,38 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
         }
     }
 
+    /// How long `sbatch` may fail with an error that may pass before the run gives up on it.
+    static let submitRetrySeconds: TimeInterval = 600
+
+    /// Whether an `sbatch` error may pass, in which case the elements go back to be submitted at
+    /// a later poll (and true is returned): a controller too busy to answer (for `submitRetrySeconds`
+    /// from the first such failure), or a limit on submitted jobs while jobs of this run are queued
+    /// (they leave the queue in time). A submission that timed out may still have gone in; a
+    /// duplicate job of a task publishes the same bytes, and the cache keeps the first.
+    private func submissionMayPass(_ error: String, elements: [Element]) -> Bool {
+        let lower = error.lowercased()
+        let busy = ["socket timed out", "temporarily unavailable", "temporarily unable", "try again", "unable to contact slurm controller",
+                    "connection refused", "slurm_persist_conn", "communication connection failure"].contains { lower.contains($0) }
+        let limit = ["submit", "maxjobcount", "job count", "qos policy", "assocmaxjobs", "qosmaxjobs"].contains { lower.contains($0) }
+        guard busy || limit else { return false }
+        let now = Date()
+        let again = state.withLock { s -> Bool in
+            if s.cancelled { return false }
+            if limit && !busy && s.active.isEmpty { return false }
+            let since = elements.compactMap(\.submitFailingSince).min() ?? now
+            if busy && !limit && now.timeIntervalSince(since) > Self.submitRetrySeconds { return false }
+            for var e in elements {
+                e.submitFailingSince = e.submitFailingSince ?? now
+                s.pending.append(e)
+            }
+            return true
+        }
+        if again && elements.allSatisfy({ $0.submitFailingSince == nil }) {
+            emit(.warning("sbatch failed, submitting again at the next poll: \(error)"))
+        }
+        return again
+    }
+
     /// `--mem` and `--time` of a task's first submission.
     private func resources(for task: TaskDescription) -> (memoryMiB: Int, minutes: Int) {
         let record = stageRecords.withLock { records -> (peak: UInt64, seconds: Double)? in
@@ -209,16 +280,18 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
             var peak: UInt64 = 0, seconds = 0.0
             // The manifest is the measurement, whatever became of the data: an entry of a
             // `keep: false` stage, whose files were dropped, still says what its task needed.
+            // A peak counts only from a task that had its process to itself (a worker or a job:
+            // `cpuSeconds` is recorded then): the local executor's peak is its whole process's.
             for key in cache.readIndex(study: study, stage: task.stage).values {
                 guard let m = cache.manifest(for: key) else { continue }
-                peak = max(peak, m.peakRSS)
+                if m.cpuSeconds != nil { peak = max(peak, m.peakRSS) }
                 seconds = max(seconds, m.seconds)
             }
-            let found: (peak: UInt64, seconds: Double)? = peak > 0 ? (peak, seconds) : nil
+            let found: (peak: UInt64, seconds: Double)? = peak > 0 || seconds > 0 ? (peak, seconds) : nil
             records[task.stage] = .some(found)
             return found
         }
-        let bytes = record.map { UInt64(Double($0.peak) * settings.memoryMargin) } ?? task.memory
+        let bytes = record.flatMap { $0.peak > 0 ? UInt64(Double($0.peak) * settings.memoryMargin) : nil } ?? task.memory
         let memoryMiB = min(settings.maxMemoryMiB, max(64, Int((bytes + (1 << 20) - 1) >> 20)))
         let minutes = settings.minutes ?? record.map { max(5, Int((3 * $0.seconds / 60).rounded(.up))) } ?? SlurmSettings.defaultMinutes
         return (memoryMiB, min(minutes, settings.maxMinutes))
@@ -240,6 +313,7 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
     /// nothing is pending or queued.
     private func poll() async {
         var first = true
+        var squeueFailures = 0
         while true {
             // The first submission goes at once; later ones gather for an interval.
             if !first { try? await Task.sleep(nanoseconds: UInt64(settings.pollSeconds * 1e9)) }
@@ -254,13 +328,60 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
                 if state.withLock({ !$0.polling }) { return }
                 continue
             }
-            guard let queued = try? client.queued(jobName: jobName) else { continue }
-            for job in watched.sorted() where queued[job] == nil {
+            let queued: [String: (state: String, reason: String)]
+            do {
+                queued = try client.queued(jobName: jobName)
+                squeueFailures = 0
+            } catch {
+                // A busy controller: the jobs are looked at again at the next poll. Said once
+                // per spell of five failures in a row, so a controller that is gone is not silent.
+                squeueFailures += 1
+                if squeueFailures == 5 { emit(.warning("squeue has failed 5 times in a row; still waiting for the run's jobs: \(error)")) }
+                continue
+            }
+            for job in watched.sorted() {
+                if let q = queued[job] {
+                    // A job held for a reason that cannot clear would be waited for for ever.
+                    guard q.state == "PENDING", let why = Self.neverStarts(reason: q.reason),
+                          let element = state.withLock({ $0.active.removeValue(forKey: job) }) else { continue }
+                    _ = try? client.run("scancel", [job])
+                    emit(.jobEnded(stage: element.task.stage, scope: element.task.scope, key: element.task.key, job: job,
+                                   state: "PENDING (\(q.reason))", action: "cancelled: it cannot start"))
+                    element.continuation.resume(throwing: PipeError(.taskFailed,
+                        "Slurm will not start the job (pending: \(q.reason)): \(why) (asked for \(element.cpus) CPUs, \(element.memoryMiB) MiB, \(element.minutes) min)"))
+                    continue
+                }
                 guard let element = state.withLock({ $0.active.removeValue(forKey: job) }) else { continue }
                 resolve(element, job: job)
             }
         }
     }
+
+    /// Why a job pending for `reason` will never start, or nil when the reason can clear (the
+    /// cluster is busy, a limit on running jobs, a node down, a hold that a person can release).
+    /// Slurm keeps such a job pending for ever when `EnforcePartLimits` is NO (its default).
+    static func neverStarts(reason: String) -> String? {
+        switch reason {
+        case "PartitionTimeLimit": return "its time limit is over the partition's MaxTime; set slurm.time or slurm.max_time below it"
+        case "PartitionNodeLimit", "PartitionConfig": return "its request is over what the partition allows"
+        case "BadConstraints": return "no node can satisfy its request"
+        case "InvalidAccount", "InvalidQOS", "AccountNotAllowed", "QOSNotAllowed": return "its account or QOS is not valid for it; see slurm.account, slurm.qos, slurm.partition"
+        case "DependencyNeverSatisfied": return "a dependency in slurm.sbatch can never be satisfied"
+        case "launch failed requeued held": return "a node failed to launch it and Slurm held it"
+        default:
+            let perJob = (reason.hasPrefix("QOSMax") || reason.hasPrefix("AssocMax")) && (reason.contains("PerJob") || reason.contains("PerNode"))
+            if perJob && (reason.contains("WallDuration") || reason.contains("Time")) {
+                return "its time limit is over a per-job limit of its QOS or association; set slurm.time or slurm.max_time below it"
+            }
+            if perJob && reason.contains("Mem") { return "its memory is over a per-job limit of its QOS or association; set slurm.max_memory below it" }
+            return perJob ? "its request is over a per-job limit of its QOS or association" : nil
+        }
+    }
+
+    /// How long a job that ended well may take to show its cache entry to this machine: on a
+    /// network file system the entry, renamed into place on the node, can stay invisible here
+    /// for as long as the client caches that it was absent (NFS: up to a minute).
+    static let entryWaitSeconds: TimeInterval = 120
 
     /// What became of a job that left the queue.
     private func resolve(_ e: Element, job: String) {
@@ -272,33 +393,67 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
             ended("COMPLETED", "published")
             return e.continuation.resume(returning: manifest)
         }
-        let errFile = directory.appendingPathComponent("\(job).err").path
-        let stderr = (try? String(contentsOfFile: errFile, encoding: .utf8)) ?? ""
+        let folder = e.folder ?? directory
+        let errFile = folder.appendingPathComponent("\(job).err").path
+        let stderrText = try? String(contentsOfFile: errFile, encoding: .utf8)
+        let stderr = stderrText ?? ""
         let lower = stderr.lowercased()
         let memory = lower.contains("exceeded job memory limit") || lower.contains("exceeded memory limit") || lower.contains("oom-kill") || lower.contains("oom_kill")
         let time = stderr.contains("DUE TO TIME LIMIT")
+        let code = (try? String(contentsOfFile: folder.appendingPathComponent("status/\(job)").path, encoding: .utf8))
+            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        // The job ended well but its entry is not visible here yet: look again at later polls.
+        func awaitEntry() {
+            let now = Date()
+            let deadline = e.entryDeadline ?? now.addingTimeInterval(Self.entryWaitSeconds)
+            if now < deadline {
+                var waiting = e
+                waiting.entryDeadline = deadline
+                let (watched, first) = state.withLock { s -> (Bool, Bool) in
+                    if s.cancelled { return (false, false) }
+                    s.active[job] = waiting
+                    defer { s.awaitedEntry = true }
+                    return (true, !s.awaitedEntry)
+                }
+                if !watched { return e.continuation.resume(throwing: PipeError(.interrupted, "cancelled")) }
+                if first {
+                    emit(.warning("job \(job) ended with exit status 0 before its cache entry could be seen here (a network file system's cache?): "
+                                  + "waiting up to \(Int(Self.entryWaitSeconds)) s for it, and so for any other job"))
+                }
+                return
+            }
+            ended("COMPLETED", "failed: no cache entry")
+            e.continuation.resume(throwing: PipeError(.taskFailed,
+                "job \(job) ended with exit status 0, but its cache entry did not appear here within \(Int(Self.entryWaitSeconds)) s: "
+                + "the cache (\(cache.root.path)) must be on a file system that the nodes and this machine share"))
+        }
         // The worker's own failure: an exit status below 128 (a signal gives 128 + n, and the
         // job's shell may outlive a worker that Slurm killed for memory).
-        if !memory && !time, let text = try? String(contentsOfFile: directory.appendingPathComponent("status/\(job)").path, encoding: .utf8),
-           let code = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), code < 128 {
+        if !memory && !time, let code, code < 128 {
+            if code == 0 { return awaitEntry() }
             ended("FAILED", "worker exit status \(code)")
             let message = stderr.trimmingCharacters(in: .whitespacesAndNewlines)
             return e.continuation.resume(throwing: PipeError(.taskFailed, message.isEmpty ? "worker exited with status \(code) (job \(job))" : message))
         }
         // The job's stderr names memory and time kills; otherwise Slurm's record says what happened.
         let reported = memory ? "OUT_OF_MEMORY" : time ? "TIMEOUT" : ((try? client.jobState(job)) ?? "UNKNOWN")
+        if reported == "COMPLETED" && code == nil { return awaitEntry() }
         var next = e
         next.job = nil
+        next.folder = nil
+        next.entryDeadline = nil
         next.resubmissions += 1
-        // A memory or time kill goes again with twice the resource, up to its cap.
+        // A memory or time kill goes again with twice the resource, or the cap when that is less;
+        // at the cap it fails.
         func doubled(_ current: Int, cap: Int, unit: String, setting: String, set: (inout Element, Int) -> Void) {
-            set(&next, current * 2)
-            if current * 2 <= cap {
-                ended(reported, "resubmitted with \(current * 2) \(unit)")
+            let target = min(current * 2, cap)
+            if target > current {
+                set(&next, target)
+                ended(reported, "resubmitted with \(target) \(unit)")
                 return resubmit(next)
             }
-            ended(reported, "failed: \(current * 2) \(unit) is over \(setting)")
-            e.continuation.resume(throwing: PipeError(.taskFailed, "killed at \(current) \(unit) (\(reported), job \(job)); twice that is over slurm.\(setting) = \(cap) \(unit)"))
+            ended(reported, "failed: \(current) \(unit) is \(setting)")
+            e.continuation.resume(throwing: PipeError(.taskFailed, "killed at \(current) \(unit) (\(reported), job \(job)), which is slurm.\(setting): raise it to run the task"))
         }
         if reported == "OUT_OF_MEMORY" {
             return doubled(e.memoryMiB, cap: settings.maxMemoryMiB, unit: "MiB", setting: "max_memory") { $0.memoryMiB = $1 }
@@ -315,12 +470,23 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
         let cancelled = state.withLock { $0.cancelled }
         ended(reported, cancelled ? "cancelled by this run" : "failed")
         if cancelled { return e.continuation.resume(throwing: PipeError(.interrupted, "cancelled")) }
+        if stderrText == nil {
+            // No stderr and no status: the job's node could not write into the cache.
+            return e.continuation.resume(throwing: PipeError(.taskFailed,
+                "a job ended \(reported) without writing its stderr or exit status into \(folder.path): "
+                + "the cache (\(cache.root.path)) must be on a file system that the nodes share, at the same path"))
+        }
         let tail = stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").suffix(5).joined(separator: "\n")
         e.continuation.resume(throwing: PipeError(.taskFailed, "job \(job) ended \(reported) without an exit status" + (tail.isEmpty ? "" : ":\n\(tail)")))
     }
 
     private func resubmit(_ e: Element) {
-        state.withLock { $0.pending.append(e) }
+        let accepted = state.withLock { s -> Bool in
+            if s.cancelled { return false }
+            s.pending.append(e)
+            return true
+        }
+        if !accepted { e.continuation.resume(throwing: PipeError(.interrupted, "cancelled")) }
     }
 
     // MARK: - Cancelling
@@ -343,21 +509,22 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
 
     // MARK: - Recovery
 
-    /// The jobs earlier runs submitted, by task key, that are still queued or running.
-    static func recoverable(cache: CacheStore, client: SlurmClient, jobName: String) throws -> [String: String] {
+    /// The jobs earlier runs submitted, by task key, that are still queued or running, with the
+    /// folder of the run that submitted each.
+    static func recoverable(cache: CacheStore, client: SlurmClient, jobName: String) throws -> [String: (job: String, folder: URL)] {
         let folder = cache.journalPath
-        var submitted: [String: String] = [:]
+        var submitted: [String: (job: String, folder: URL)] = [:]
         for name in ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted() where name.hasSuffix(".jsonl") {
             guard let text = try? String(contentsOfFile: folder + "/" + name, encoding: .utf8), text.contains("\"submitted\"") else { continue }
             for line in text.split(separator: "\n") where line.contains("\"event\":\"submitted\"") {
                 guard let event = try? JSONValue.parse(String(line)), let key = event["key"]?.stringValue,
                       let job = event["job"]?.stringValue else { continue }
-                submitted[key] = job
+                submitted[key] = (job, cache.root.appendingPathComponent("slurm/" + name.dropLast(".jsonl".count)))
             }
         }
         guard !submitted.isEmpty else { return [:] }
         let queued = try client.queued(jobName: jobName)
-        return submitted.filter { queued[$0.value] != nil }
+        return submitted.filter { queued[$0.value.job] != nil }
     }
 
     static func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
@@ -398,14 +565,15 @@ public final class SlurmClient: Sendable {
         return 1001
     }
 
-    /// The queued and running elements of the user's jobs named `jobName`: `<array>_<index>` → state.
-    func queued(jobName: String) throws -> [String: String] {
-        let r = try run("squeue", ["-h", "-r", "-n", jobName, "-u", NSUserName(), "-o", "%i %T"])
+    /// The queued and running elements of the user's jobs named `jobName`: `<array>_<index>` →
+    /// state and reason (`None` for a running job; a reason may hold spaces).
+    func queued(jobName: String) throws -> [String: (state: String, reason: String)] {
+        let r = try run("squeue", ["-h", "-r", "-n", jobName, "-u", NSUserName(), "-o", "%i %T %r"])
         guard r.status == 0 else { throw PipeError(.io, "squeue failed: \(r.err)") }
-        var out: [String: String] = [:]
+        var out: [String: (state: String, reason: String)] = [:]
         for line in r.out.split(separator: "\n") {
-            let f = line.split(separator: " ")
-            if f.count == 2 { out[String(f[0])] = String(f[1]) }
+            let f = line.split(separator: " ", maxSplits: 2)
+            if f.count >= 2 { out[String(f[0])] = (String(f[1]), f.count == 3 ? String(f[2]).trimmingCharacters(in: .whitespaces) : "") }
         }
         return out
     }

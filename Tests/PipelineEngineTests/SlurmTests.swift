@@ -160,6 +160,189 @@ final class SlurmTests: XCTestCase {
         }
     }
 
+    /// A task killed for memory goes again with twice the memory or `max_memory` when that is
+    /// less, and fails only when killed at `max_memory` itself.
+    func testAMemoryKillIsResubmittedAtTheCapBeforeItFails() throws {
+        let env = try slurm()
+        let s = try Study("slurm-cap")
+        try s.writeScans(subjects: ["01"], sessions: ["1"])
+        func spec(_ cap: Int) throws {
+            try s.writeSpec("""
+            {"pipe": 1, "cohort": {"subjects": ["01"], "sessions": ["1"]}, "slurm": {"poll_seconds": 0.3, "max_memory": \(cap)},
+             "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"},
+                        "big": {"kind": "test.alloc", "from": "raw", "mb": 120, "hold_ms": 2500, "memory": 100}}}
+            """)
+        }
+        try spec(100)
+        let stopped = try s.tool("run", "$SPEC", "--executor", "slurm", env: env, deadline: 120)
+        XCTAssertNotEqual(stopped.status, 0)
+        XCTAssertTrue(stopped.stderr.contains("killed at 100 MiB (OUT_OF_MEMORY"), stopped.stderr)
+        XCTAssertTrue(stopped.stderr.contains("which is slurm.max_memory"), stopped.stderr)
+        try spec(170)
+        let r = try s.tool("run", "$SPEC", "--executor", "slurm", env: env, deadline: 120)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let run = try XCTUnwrap(try journal(s).last)
+        let again = events(run, "submitted", stage: "big").filter { ($0["resubmission"] as? Int) == 1 }
+        XCTAssertEqual(again.map { $0["memoryMiB"] as? Int }, [170], "\(events(run, "submitted", stage: "big"))")
+        XCTAssertEqual(events(run, "finished", stage: "big").count, 1)
+    }
+
+    /// A job that Slurm keeps pending for a reason that cannot clear (here a time limit over the
+    /// partition's MaxTime, which Slurm accepts and never starts) is cancelled and its task fails,
+    /// naming the reason, instead of the run waiting for ever.
+    func testAJobThatCanNeverStartFailsInsteadOfWaitingForEver() throws {
+        let env = try slurm()
+        let partition = ProcessInfo.processInfo.environment["PIPE_SLURM_PARTITION"] ?? "local"
+        let set = try runProcess("/usr/bin/env", ["scontrol", "update", "PartitionName=\(partition)", "MaxTime=5"], environment: env)
+        XCTAssertEqual(set.status, 0, set.output)
+        defer { _ = try? runProcess("/usr/bin/env", ["scontrol", "update", "PartitionName=\(partition)", "MaxTime=INFINITE"], environment: env) }
+        let s = try Study("slurm-never")
+        try s.writeScans(subjects: ["01", "02"], sessions: ["1"])
+        try s.writeSpec("""
+        {"pipe": 1, "cohort": {"subjects": ["01", "02"], "sessions": ["1"]}, "slurm": {"poll_seconds": 0.3, "time": 10},
+         "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"}}}
+        """)
+        let r = try s.tool("run", "$SPEC", "--executor", "slurm", env: env, deadline: 90)
+        XCTAssertNotEqual(r.status, 0)
+        let run = try XCTUnwrap(try journal(s).last)
+        // Slurm gives PartitionConfig or PartitionTimeLimit, depending on when it looked.
+        let errors = events(run, "failed").compactMap { $0["error"] as? String }
+        XCTAssertEqual(errors.count, 2, "\(errors)")
+        XCTAssertTrue(errors.allSatisfy { $0.hasPrefix("Slurm will not start the job (pending: Partition") && $0.hasSuffix("(asked for 1 CPUs, 64 MiB, 10 min)") },
+                      "\(errors)")
+        XCTAssertTrue(r.stderr.contains("Slurm will not start the job (pending: Partition"), r.stderr)
+        XCTAssertEqual(events(run, "job-ended").filter { ($0["action"] as? String) == "cancelled: it cannot start" }.count, 2)
+        let left = try queued(env)
+        for job in events(run, "submitted").compactMap({ $0["job"] as? String }) {
+            XCTAssertFalse(left.contains("\(job) PENDING"), "job \(job) left in the queue: \(left)")
+        }
+    }
+
+    /// `sbatch` failing for a busy controller (a socket time-out) is tried again at the next
+    /// polls, with one warning, and the run completes.
+    func testABusyControllerIsAskedAgain() throws {
+        let env = try slurm()
+        let s = try Study("slurm-busy")
+        try s.writeScans(subjects: ["01", "02"], sessions: ["1"])
+        try s.writeSpec("""
+        {"pipe": 1, "cohort": {"subjects": ["01", "02"], "sessions": ["1"]}, "slurm": {"poll_seconds": 0.3},
+         "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"}}}
+        """)
+        // An sbatch on PATH that times out twice, then submits.
+        let bin = s.root.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let count = s.root.appendingPathComponent("sbatch-calls")
+        let real = try XCTUnwrap(["/usr/bin/sbatch", "/usr/local/bin/sbatch"].first { FileManager.default.isExecutableFile(atPath: $0) })
+        try """
+        #!/bin/sh
+        n=$(cat '\(count.path)' 2>/dev/null || echo 0)
+        echo $((n + 1)) > '\(count.path)'
+        if [ "$n" -lt 2 ]; then echo "sbatch: error: Batch job submission failed: Socket timed out on send/recv operation" >&2; exit 1; fi
+        exec \(real) "$@"
+
+        """.write(to: bin.appendingPathComponent("sbatch"), atomically: true, encoding: .utf8)
+        chmod(bin.appendingPathComponent("sbatch").path, 0o755)
+        let path = bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let r = try s.tool("run", "$SPEC", "--executor", "slurm", env: env.merging(["PATH": path]) { _, b in b }, deadline: 60)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try String(contentsOf: count, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), "3")
+        XCTAssertEqual(r.stderr.components(separatedBy: "sbatch failed, submitting again at the next poll: ").count, 2,
+                       "one warning: \(r.stderr)")
+        let run = try XCTUnwrap(try journal(s).last)
+        XCTAssertEqual(events(run, "finished", stage: "raw").count, 2)
+    }
+
+    /// A job that ended with exit status 0 whose cache entry this machine cannot see yet (a
+    /// network file system caching the entry's absence) is waited for, with one warning, and
+    /// the run goes on when the entry shows; before, its task failed as "exited with status 0".
+    /// Simulated with an sbatch on PATH whose jobs move the entry they published aside; the test
+    /// moves it back once the run says it is waiting.
+    func testAJobThatEndedWellIsWaitedForUntilItsEntryShows() throws {
+        let env = try slurm()
+        let s = try Study("slurm-latency")
+        try s.writeScans(subjects: ["01"], sessions: ["1"])
+        try s.writeSpec("""
+        {"pipe": 1, "cohort": {"subjects": ["01"], "sessions": ["1"]}, "slurm": {"poll_seconds": 0.3},
+         "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"}}}
+        """)
+        let bin = s.root.appendingPathComponent("bin"), aside = s.root.appendingPathComponent("aside")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: aside, withIntermediateDirectories: true)
+        let real = try XCTUnwrap(["/usr/bin/sbatch", "/usr/local/bin/sbatch"].first { FileManager.default.isExecutableFile(atPath: $0) })
+        // The last two arguments are the element script and its list of keys.
+        try """
+        #!/bin/sh
+        n=$#; i=0; args=""
+        for a in "$@"; do i=$((i + 1)); if [ $i -eq $((n - 1)) ]; then script=$a; elif [ $i -eq $n ]; then list=$a; fi; done
+        wrapper="$script.hiding"
+        cat > "$wrapper" <<EOF
+        #!/bin/sh
+        sh '$script' "\\$1"; status=\\$?
+        key=\\$(sed -n "\\$((SLURM_ARRAY_TASK_ID + 1))p" "\\$1" | cut -d' ' -f1)
+        [ \\$status -eq 0 ] && mv '\(s.cache.path)/tasks/'"\\$key" '\(aside.path)/'"\\$key"
+        exit \\$status
+        EOF
+        chmod +x "$wrapper"
+        while [ $# -gt 2 ]; do args="$args '$1'"; shift; done
+        eval exec \(real) $args "'$wrapper'" "'$list'"
+
+        """.write(to: bin.appendingPathComponent("sbatch"), atomically: true, encoding: .utf8)
+        chmod(bin.appendingPathComponent("sbatch").path, 0o755)
+        let path = bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let stderr = s.root.appendingPathComponent("latency.err")
+        let run = try ToolHarness.start(["run", s.spec.path, "--executor", "slurm"],
+                                        env: s.env.merging(env) { _, b in b }.merging(["PATH": path]) { _, b in b }, stderr: stderr)
+        defer { if run.isRunning { run.terminate() } }
+        XCTAssertTrue(ProcessWatch.poll(seconds: 60) {
+            ((try? String(contentsOf: stderr, encoding: .utf8)) ?? "").contains("before its cache entry could be seen here") || !run.isRunning
+        }, "the run never said it was waiting")
+        XCTAssertTrue(run.isRunning, (try? String(contentsOf: stderr, encoding: .utf8)) ?? "")
+        let hidden = try FileManager.default.contentsOfDirectory(atPath: aside.path)
+        XCTAssertEqual(hidden.count, 1)
+        for key in hidden { try FileManager.default.moveItem(at: aside.appendingPathComponent(key), to: s.cache.appendingPathComponent("tasks/\(key)")) }
+        run.waitUntilExit()
+        let text = (try? String(contentsOf: stderr, encoding: .utf8)) ?? ""
+        XCTAssertEqual(run.terminationStatus, 0, text)
+        XCTAssertEqual(text.components(separatedBy: "before its cache entry could be seen here").count, 2, "one warning: \(text)")
+        let journalRun = try XCTUnwrap(try journal(s).last)
+        XCTAssertEqual(events(journalRun, "finished", stage: "raw").count, 1)
+    }
+
+    /// A node without pipe at the driver's path fails every job alike: each says so on its
+    /// stderr, with the path and the node, and the run reports it once for all its tasks.
+    /// Simulated with an sbatch on PATH that submits the element script with another path.
+    func testANodeWithoutPipeIsReportedOnce() throws {
+        let env = try slurm()
+        let s = try Study("slurm-no-binary")
+        try s.writeScans(subjects: ["01", "02", "03"], sessions: ["1"])
+        try s.writeSpec("""
+        {"pipe": 1, "cohort": {"subjects": ["01", "02", "03"], "sessions": ["1"]}, "slurm": {"poll_seconds": 0.3},
+         "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"}}}
+        """)
+        let bin = s.root.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let real = try XCTUnwrap(["/usr/bin/sbatch", "/usr/local/bin/sbatch"].first { FileManager.default.isExecutableFile(atPath: $0) })
+        let pipe = URL(fileURLWithPath: ToolHarness.executable.path).resolvingSymlinksInPath().path
+        try """
+        #!/bin/sh
+        n=$#; i=0; args=""
+        for a in "$@"; do i=$((i + 1)); if [ $i -eq $((n - 1)) ]; then script=$a; elif [ $i -eq $n ]; then list=$a; fi; done
+        sed 's|\(pipe)|/nonexistent/pipe|g' "$script" > "$script.moved"
+        while [ $# -gt 2 ]; do args="$args '$1'"; shift; done
+        eval exec \(real) $args "'$script.moved'" "'$list'"
+
+        """.write(to: bin.appendingPathComponent("sbatch"), atomically: true, encoding: .utf8)
+        chmod(bin.appendingPathComponent("sbatch").path, 0o755)
+        let path = bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let r = try s.tool("run", "$SPEC", "--executor", "slurm", env: env.merging(["PATH": path]) { _, b in b }, deadline: 60)
+        XCTAssertNotEqual(r.status, 0)
+        let summary = try XCTUnwrap(r.stderr.components(separatedBy: "pipe: failed:").last, r.stderr)
+        XCTAssertEqual(summary.components(separatedBy: "has no executable /nonexistent/pipe: pipe must be at the same path on every node").count, 2,
+                       "said once: \(summary)")
+        XCTAssertTrue(summary.contains("the same error in 2 more tasks of raw"), summary)
+        XCTAssertFalse(summary.contains("log: "), "no task log was written: \(summary)")
+    }
+
     /// A study of three tasks that wait on a gate file.
     func gatedStudy(_ name: String) throws -> (Study, URL) {
         let s = try Study(name)
@@ -211,6 +394,33 @@ final class SlurmTests: XCTestCase {
         XCTAssertEqual(Set(events(runs[1], "attached", stage: "slow").compactMap { $0["job"] as? String }), Set(jobs))
         XCTAssertEqual(events(runs[1], "finished", stage: "slow").count, 3)
         XCTAssertEqual(try s.entries(of: "slow").count, 3)
+    }
+
+    /// A job adopted from a killed controller that then fails (here cancelled by someone else)
+    /// is attached to once: the task's retry submits a new job, which runs. Before, the retry
+    /// attached to the same dead job again and failed without running.
+    func testARetryOfAnAdoptedJobSubmitsANewOne() throws {
+        let env = try slurm()
+        let (s, gate) = try gatedStudy("slurm-adopt-retry")
+        let (first, jobs) = try startGated(s, env: env, stderr: "first.txt")
+        kill(first.processIdentifier, SIGKILL)
+        guard ProcessWatch.waitForExit(first, seconds: 10, "killed controller") else { return }
+        let second = try ToolHarness.start(["run", s.spec.path, "--executor", "slurm", "--retries", "1"], env: s.env.merging(env) { _, b in b },
+                                           stderr: s.root.appendingPathComponent("second.txt"))
+        XCTAssertTrue(ProcessWatch.poll(seconds: 60) {
+            self.events((try? self.journal(s).last) ?? [], "attached", stage: "slow").count == 3
+        }, "the second run did not adopt the three running jobs")
+        let cancel = try runProcess("/usr/bin/env", ["scancel"] + jobs, environment: env)
+        XCTAssertEqual(cancel.status, 0, cancel.output)
+        try Data().write(to: gate)
+        guard ProcessWatch.waitForExit(second, seconds: 120, "second run") else { return }
+        XCTAssertEqual(second.terminationStatus, 0, (try? String(contentsOf: s.root.appendingPathComponent("second.txt"), encoding: .utf8)) ?? "")
+        let run = try XCTUnwrap(try journal(s).last)
+        let resubmitted = events(run, "submitted", stage: "slow")
+        XCTAssertEqual(resubmitted.count, 3, "each retry is a new job: \(resubmitted)")
+        XCTAssertTrue(resubmitted.allSatisfy { !jobs.contains($0["job"] as? String ?? "") })
+        XCTAssertEqual(events(run, "attached", stage: "slow").count, 3, "attached once each")
+        XCTAssertEqual(events(run, "finished", stage: "slow").count, 3)
     }
 
     /// Ctrl-C cancels every job of the run with one scancel and exits 130; none is left queued.
