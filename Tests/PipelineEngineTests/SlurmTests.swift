@@ -343,6 +343,38 @@ final class SlurmTests: XCTestCase {
         XCTAssertFalse(summary.contains("log: "), "no task log was written: \(summary)")
     }
 
+    /// `--mem` is learned only from tasks that had a process to themselves: after a local run,
+    /// where every task shares one process, a small stage's manifests record the process's peak
+    /// (a big stage's 300 MiB), and a changed small stage asks for its own estimate, not 1.5 x that.
+    func testMemoryIsNotLearnedFromALocalRunsSharedProcess() throws {
+        let env = try slurm()
+        let s = try Study("slurm-local-peak")
+        try s.writeScans(subjects: ["01", "02"], sessions: ["1"])
+        func spec(_ hold: Int) throws {
+            try s.writeSpec("""
+            {"pipe": 1, "cohort": {"subjects": ["01", "02"], "sessions": ["1"]}, "slurm": {"poll_seconds": 0.3},
+             "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"},
+                        "big": {"kind": "test.alloc", "from": "raw", "mb": 300, "memory": 400},
+                        "small": {"kind": "test.alloc", "from": "big", "mb": 1, "hold_ms": \(hold), "memory": 80}}}
+            """)
+        }
+        try spec(0)
+        try s.runOK("--executor", "local", "--jobs", "1")
+        let tasks = s.cache.appendingPathComponent("tasks")
+        var smallPeaks: [Double] = []
+        for key in try s.entries(of: "small").values {
+            let m = try JSONSerialization.jsonObject(with: Data(contentsOf: tasks.appendingPathComponent("\(key)/manifest.json"))) as? [String: Any]
+            smallPeaks.append((m?["peakRSS"] as? Double) ?? (m?["peak_rss"] as? Double) ?? -1)
+        }
+        XCTAssertTrue(smallPeaks.allSatisfy { $0 > 300 * 1_048_576 }, "the local run's manifests record the shared process's peak: \(smallPeaks)")
+        try spec(10)
+        let r = try s.tool("run", "$SPEC", "--executor", "slurm", env: env, deadline: 120)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let run = try XCTUnwrap(try journal(s).last)
+        let asked = events(run, "submitted", stage: "small").compactMap { $0["memoryMiB"] as? Int }
+        XCTAssertEqual(asked, [80, 80], "the stage's own estimate")
+    }
+
     /// A study of three tasks that wait on a gate file.
     func gatedStudy(_ name: String) throws -> (Study, URL) {
         let s = try Study(name)
