@@ -550,9 +550,19 @@ public final class SlurmClient: Sendable {
         p.standardOutput = out
         p.standardError = err
         do { try p.run() } catch { throw PipeError(.io, "cannot run \(tool): \(error)") }
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        // stderr is read on another thread while stdout is read here: a tool that fills one pipe
+        // while the other is being drained would otherwise wait for ever.
+        let e = Locked(Data())
+        let stderrRead = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let data = err.fileHandleForReading.readDataToEndOfFile()
+            e.withLock { $0 = data }
+            stderrRead.signal()
+        }
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        stderrRead.wait()
         p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e.withLock { $0 }, as: UTF8.self))
     }
 
     /// The cluster's `MaxArraySize`: an array's indices must stay below it (1001 when not shown).
