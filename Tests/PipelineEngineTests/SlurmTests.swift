@@ -228,22 +228,15 @@ final class SlurmTests: XCTestCase {
         {"pipe": 1, "cohort": {"subjects": ["01", "02"], "sessions": ["1"]}, "slurm": {"poll_seconds": 0.3},
          "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"}}}
         """)
-        // An sbatch on PATH that times out twice, then submits.
-        let bin = s.root.appendingPathComponent("bin")
-        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        // An sbatch that times out twice, then submits.
         let count = s.root.appendingPathComponent("sbatch-calls")
-        let real = try XCTUnwrap(["/usr/bin/sbatch", "/usr/local/bin/sbatch"].first { FileManager.default.isExecutableFile(atPath: $0) })
-        try """
-        #!/bin/sh
-        n=$(cat '\(count.path)' 2>/dev/null || echo 0)
-        echo $((n + 1)) > '\(count.path)'
-        if [ "$n" -lt 2 ]; then echo "sbatch: error: Batch job submission failed: Socket timed out on send/recv operation" >&2; exit 1; fi
-        exec \(real) "$@"
-
-        """.write(to: bin.appendingPathComponent("sbatch"), atomically: true, encoding: .utf8)
-        chmod(bin.appendingPathComponent("sbatch").path, 0o755)
-        let path = bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
-        let r = try s.tool("run", "$SPEC", "--executor", "slurm", env: env.merging(["PATH": path]) { _, b in b }, deadline: 60)
+        let shimmed = try sbatchShim(s, env: env) { real in """
+            n=$(cat '\(count.path)' 2>/dev/null || echo 0)
+            echo $((n + 1)) > '\(count.path)'
+            if [ "$n" -lt 2 ]; then echo "sbatch: error: Batch job submission failed: Socket timed out on send/recv operation" >&2; exit 1; fi
+            exec \(real) "$@"
+            """ }
+        let r = try s.tool("run", "$SPEC", "--executor", "slurm", env: shimmed, deadline: 60)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(try String(contentsOf: count, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), "3")
         XCTAssertEqual(r.stderr.components(separatedBy: "sbatch failed, submitting again at the next poll: ").count, 2,
@@ -265,33 +258,27 @@ final class SlurmTests: XCTestCase {
         {"pipe": 1, "cohort": {"subjects": ["01"], "sessions": ["1"]}, "slurm": {"poll_seconds": 0.3},
          "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"}}}
         """)
-        let bin = s.root.appendingPathComponent("bin"), aside = s.root.appendingPathComponent("aside")
-        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let aside = s.root.appendingPathComponent("aside")
         try FileManager.default.createDirectory(at: aside, withIntermediateDirectories: true)
-        let real = try XCTUnwrap(["/usr/bin/sbatch", "/usr/local/bin/sbatch"].first { FileManager.default.isExecutableFile(atPath: $0) })
         // The last two arguments are the element script and its list of keys.
-        try """
-        #!/bin/sh
-        n=$#; i=0; args=""
-        for a in "$@"; do i=$((i + 1)); if [ $i -eq $((n - 1)) ]; then script=$a; elif [ $i -eq $n ]; then list=$a; fi; done
-        wrapper="$script.hiding"
-        cat > "$wrapper" <<EOF
-        #!/bin/sh
-        sh '$script' "\\$1"; status=\\$?
-        key=\\$(sed -n "\\$((SLURM_ARRAY_TASK_ID + 1))p" "\\$1" | cut -d' ' -f1)
-        [ \\$status -eq 0 ] && mv '\(s.cache.path)/tasks/'"\\$key" '\(aside.path)/'"\\$key"
-        exit \\$status
-        EOF
-        chmod +x "$wrapper"
-        while [ $# -gt 2 ]; do args="$args '$1'"; shift; done
-        eval exec \(real) $args "'$wrapper'" "'$list'"
-
-        """.write(to: bin.appendingPathComponent("sbatch"), atomically: true, encoding: .utf8)
-        chmod(bin.appendingPathComponent("sbatch").path, 0o755)
-        let path = bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let shimmed = try sbatchShim(s, env: env) { real in """
+            n=$#; i=0; args=""
+            for a in "$@"; do i=$((i + 1)); if [ $i -eq $((n - 1)) ]; then script=$a; elif [ $i -eq $n ]; then list=$a; fi; done
+            wrapper="$script.hiding"
+            cat > "$wrapper" <<EOF
+            #!/bin/sh
+            sh '$script' "\\$1"; status=\\$?
+            key=\\$(sed -n "\\$((SLURM_ARRAY_TASK_ID + 1))p" "\\$1" | cut -d' ' -f1)
+            [ \\$status -eq 0 ] && mv '\(s.cache.path)/tasks/'"\\$key" '\(aside.path)/'"\\$key"
+            exit \\$status
+            EOF
+            chmod +x "$wrapper"
+            while [ $# -gt 2 ]; do args="$args '$1'"; shift; done
+            eval exec \(real) $args "'$wrapper'" "'$list'"
+            """ }
         let stderr = s.root.appendingPathComponent("latency.err")
         let run = try ToolHarness.start(["run", s.spec.path, "--executor", "slurm"],
-                                        env: s.env.merging(env) { _, b in b }.merging(["PATH": path]) { _, b in b }, stderr: stderr)
+                                        env: s.env.merging(shimmed) { _, b in b }, stderr: stderr)
         defer { if run.isRunning { run.terminate() } }
         XCTAssertTrue(ProcessWatch.poll(seconds: 60) {
             ((try? String(contentsOf: stderr, encoding: .utf8)) ?? "").contains("before its cache entry could be seen here") || !run.isRunning
@@ -319,22 +306,15 @@ final class SlurmTests: XCTestCase {
         {"pipe": 1, "cohort": {"subjects": ["01", "02", "03"], "sessions": ["1"]}, "slurm": {"poll_seconds": 0.3},
          "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"}}}
         """)
-        let bin = s.root.appendingPathComponent("bin")
-        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
-        let real = try XCTUnwrap(["/usr/bin/sbatch", "/usr/local/bin/sbatch"].first { FileManager.default.isExecutableFile(atPath: $0) })
         let pipe = URL(fileURLWithPath: ToolHarness.executable.path).resolvingSymlinksInPath().path
-        try """
-        #!/bin/sh
-        n=$#; i=0; args=""
-        for a in "$@"; do i=$((i + 1)); if [ $i -eq $((n - 1)) ]; then script=$a; elif [ $i -eq $n ]; then list=$a; fi; done
-        sed 's|\(pipe)|/nonexistent/pipe|g' "$script" > "$script.moved"
-        while [ $# -gt 2 ]; do args="$args '$1'"; shift; done
-        eval exec \(real) $args "'$script.moved'" "'$list'"
-
-        """.write(to: bin.appendingPathComponent("sbatch"), atomically: true, encoding: .utf8)
-        chmod(bin.appendingPathComponent("sbatch").path, 0o755)
-        let path = bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
-        let r = try s.tool("run", "$SPEC", "--executor", "slurm", env: env.merging(["PATH": path]) { _, b in b }, deadline: 60)
+        let shimmed = try sbatchShim(s, env: env) { real in """
+            n=$#; i=0; args=""
+            for a in "$@"; do i=$((i + 1)); if [ $i -eq $((n - 1)) ]; then script=$a; elif [ $i -eq $n ]; then list=$a; fi; done
+            sed 's|\(pipe)|/nonexistent/pipe|g' "$script" > "$script.moved"
+            while [ $# -gt 2 ]; do args="$args '$1'"; shift; done
+            eval exec \(real) $args "'$script.moved'" "'$list'"
+            """ }
+        let r = try s.tool("run", "$SPEC", "--executor", "slurm", env: shimmed, deadline: 60)
         XCTAssertNotEqual(r.status, 0)
         let summary = try XCTUnwrap(r.stderr.components(separatedBy: "pipe: failed:").last, r.stderr)
         XCTAssertEqual(summary.components(separatedBy: "has no executable /nonexistent/pipe: pipe must be at the same path on every node").count, 2,
@@ -375,6 +355,18 @@ final class SlurmTests: XCTestCase {
         XCTAssertEqual(asked, [80, 80], "the stage's own estimate")
     }
 
+    /// The environment of a run whose `sbatch` is a script in the study's `bin/`: `body` (shell,
+    /// after `#!/bin/sh`) ends by running `real`, the cluster's sbatch; it stands in for what a
+    /// local cluster cannot do (a busy controller, a late entry, a node without pipe).
+    func sbatchShim(_ s: Study, env: [String: String], _ body: (_ real: String) -> String) throws -> [String: String] {
+        let bin = s.root.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let real = try XCTUnwrap(["/usr/bin/sbatch", "/usr/local/bin/sbatch"].first { FileManager.default.isExecutableFile(atPath: $0) })
+        try ("#!/bin/sh\n" + body(real) + "\n").write(to: bin.appendingPathComponent("sbatch"), atomically: true, encoding: .utf8)
+        chmod(bin.appendingPathComponent("sbatch").path, 0o755)
+        return env.merging(["PATH": bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")]) { _, b in b }
+    }
+
     /// A study of three tasks that wait on a gate file.
     func gatedStudy(_ name: String) throws -> (Study, URL) {
         let s = try Study(name)
@@ -403,20 +395,28 @@ final class SlurmTests: XCTestCase {
         return (run, jobs)
     }
 
+    /// Starts the gated study, SIGKILLs its controller while the three jobs run, and starts a
+    /// second run (with `extra` arguments) that adopts them: the second run and the jobs, or nil
+    /// when the controller did not die.
+    func adoptAfterKill(_ s: Study, env: [String: String], extra: [String] = []) throws -> (second: Process, jobs: [String])? {
+        let (first, jobs) = try startGated(s, env: env, stderr: "first.txt")
+        kill(first.processIdentifier, SIGKILL)
+        guard ProcessWatch.waitForExit(first, seconds: 10, "killed controller") else { return nil }
+        XCTAssertTrue(jobs.allSatisfy { (try? queued(env))?.contains("\($0) RUNNING") ?? false }, "the jobs outlive their controller")
+        let second = try ToolHarness.start(["run", s.spec.path, "--executor", "slurm"] + extra, env: s.env.merging(env) { _, b in b },
+                                           stderr: s.root.appendingPathComponent("second.txt"))
+        XCTAssertTrue(ProcessWatch.poll(seconds: 60) {
+            self.events((try? self.journal(s).last) ?? [], "attached", stage: "slow").count == 3
+        }, "the second run did not adopt the three running jobs")
+        return (second, jobs)
+    }
+
     /// The controller is killed while its jobs run: they keep running, and the next run waits for
     /// them (attached) instead of submitting them again, then finishes.
     func testAKilledControllersJobsAreAdoptedNotDuplicated() throws {
         let env = try slurm()
         let (s, gate) = try gatedStudy("slurm-adopt")
-        let (first, jobs) = try startGated(s, env: env, stderr: "first.txt")
-        kill(first.processIdentifier, SIGKILL)
-        guard ProcessWatch.waitForExit(first, seconds: 10, "killed controller") else { return }
-        XCTAssertTrue(jobs.allSatisfy { (try? queued(env))?.contains("\($0) RUNNING") ?? false }, "the jobs outlive their controller")
-        let second = try ToolHarness.start(["run", s.spec.path, "--executor", "slurm"], env: s.env.merging(env) { _, b in b },
-                                           stderr: s.root.appendingPathComponent("second.txt"))
-        XCTAssertTrue(ProcessWatch.poll(seconds: 60) {
-            self.events((try? self.journal(s).last) ?? [], "attached", stage: "slow").count == 3
-        }, "the second run did not adopt the three running jobs")
+        guard let (second, jobs) = try adoptAfterKill(s, env: env) else { return }
         try Data().write(to: gate)
         guard ProcessWatch.waitForExit(second, seconds: 120, "second run") else { return }
         XCTAssertEqual(second.terminationStatus, 0, (try? String(contentsOf: s.root.appendingPathComponent("second.txt"), encoding: .utf8)) ?? "")
@@ -434,14 +434,7 @@ final class SlurmTests: XCTestCase {
     func testARetryOfAnAdoptedJobSubmitsANewOne() throws {
         let env = try slurm()
         let (s, gate) = try gatedStudy("slurm-adopt-retry")
-        let (first, jobs) = try startGated(s, env: env, stderr: "first.txt")
-        kill(first.processIdentifier, SIGKILL)
-        guard ProcessWatch.waitForExit(first, seconds: 10, "killed controller") else { return }
-        let second = try ToolHarness.start(["run", s.spec.path, "--executor", "slurm", "--retries", "1"], env: s.env.merging(env) { _, b in b },
-                                           stderr: s.root.appendingPathComponent("second.txt"))
-        XCTAssertTrue(ProcessWatch.poll(seconds: 60) {
-            self.events((try? self.journal(s).last) ?? [], "attached", stage: "slow").count == 3
-        }, "the second run did not adopt the three running jobs")
+        guard let (second, jobs) = try adoptAfterKill(s, env: env, extra: ["--retries", "1"]) else { return }
         let cancel = try runProcess("/usr/bin/env", ["scancel"] + jobs, environment: env)
         XCTAssertEqual(cancel.status, 0, cancel.output)
         try Data().write(to: gate)
