@@ -70,6 +70,17 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
     /// run started: their temporary folders in the cache are theirs.
     public let adoptedKeys: Set<String>
     private let stageRecords: Locked<[String: (peak: UInt64, seconds: Double)?]> = Locked([:])
+    /// Per stage, what this run has taught: the memory and time a killed task of the stage was
+    /// resubmitted with, and the memory its finished tasks measured (times the margin). Its later
+    /// tasks start there rather than be killed at the estimate too.
+    private let floors: Locked<[String: (memoryMiB: Int, minutes: Int)]> = Locked([:])
+
+    private func raiseFloor(_ stage: String, memoryMiB: Int = 0, minutes: Int = 0) {
+        floors.withLock { f in
+            let old = f[stage] ?? (memoryMiB: 0, minutes: 0)
+            f[stage] = (max(old.memoryMiB, memoryMiB), max(old.minutes, minutes))
+        }
+    }
     private let study: String
     private let maxArraySize: Int
 
@@ -294,7 +305,8 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
         let bytes = record.flatMap { $0.peak > 0 ? UInt64(Double($0.peak) * settings.memoryMargin) : nil } ?? task.memory
         let memoryMiB = min(settings.maxMemoryMiB, max(64, Int((bytes + (1 << 20) - 1) >> 20)))
         let minutes = settings.minutes ?? record.map { max(5, Int((3 * $0.seconds / 60).rounded(.up))) } ?? SlurmSettings.defaultMinutes
-        return (memoryMiB, min(minutes, settings.maxMinutes))
+        let floor = floors.withLock { $0[task.stage] } ?? (memoryMiB: 0, minutes: 0)
+        return (max(memoryMiB, floor.memoryMiB), min(max(minutes, floor.minutes), settings.maxMinutes))
     }
 
     // MARK: - Watching
@@ -391,6 +403,12 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
         }
         if let manifest = cache.completeEntry(for: key) {
             ended("COMPLETED", "published")
+            // The stage's later tasks ask for at least the memory this one measured (times the
+            // margin), as a later run's would; the time limit learns only across runs.
+            if manifest.cpuSeconds != nil {
+                let mib = min(settings.maxMemoryMiB, Int((Double(manifest.peakRSS) * settings.memoryMargin / 1_048_576).rounded(.up)))
+                raiseFloor(e.task.stage, memoryMiB: mib)
+            }
             return e.continuation.resume(returning: manifest)
         }
         let folder = e.folder ?? directory
@@ -449,6 +467,7 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
             let target = min(current * 2, cap)
             if target > current {
                 set(&next, target)
+                if unit == "MiB" { raiseFloor(e.task.stage, memoryMiB: target) } else { raiseFloor(e.task.stage, minutes: target) }
                 ended(reported, "resubmitted with \(target) \(unit)")
                 return resubmit(next)
             }

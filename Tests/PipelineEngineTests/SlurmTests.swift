@@ -355,6 +355,30 @@ final class SlurmTests: XCTestCase {
         XCTAssertEqual(asked, [80, 80], "the stage's own estimate")
     }
 
+    /// A stage's later tasks start with what its killed tasks were resubmitted with: with one
+    /// task in the cluster at a time, the first is killed at the 100 MiB estimate and goes again
+    /// with 200, and the other two ask for 200 at once (before, each was killed at 100 first).
+    func testLaterTasksOfAStageStartWithTheMemoryAKillTaught() throws {
+        let env = try slurm()
+        let s = try Study("slurm-floor")
+        try s.writeScans(subjects: ["01", "02", "03"], sessions: ["1"])
+        try s.writeSpec("""
+        {"pipe": 1, "cohort": {"subjects": ["01", "02", "03"], "sessions": ["1"]}, "slurm": {"poll_seconds": 0.3},
+         "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"},
+                    "big": {"kind": "test.alloc", "from": "raw", "mb": 150, "hold_ms": 2500, "memory": 100}}}
+        """)
+        let r = try s.tool("run", "$SPEC", "--executor", "slurm", "--jobs", "1", env: env, deadline: 180)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let run = try XCTUnwrap(try journal(s).last)
+        let killed = events(run, "job-ended", stage: "big").filter { $0["state"] as? String == "OUT_OF_MEMORY" }
+        XCTAssertEqual(killed.count, 1, "only the first task was killed: \(events(run, "job-ended", stage: "big"))")
+        let asked = events(run, "submitted", stage: "big").compactMap { $0["memoryMiB"] as? Int }
+        XCTAssertEqual(asked.count, 4, "\(asked)")
+        XCTAssertEqual(asked.first, 100)
+        XCTAssertTrue(asked.dropFirst().allSatisfy { $0 >= 200 }, "\(asked)")
+        XCTAssertEqual(events(run, "finished", stage: "big").count, 3)
+    }
+
     /// The environment of a run whose `sbatch` is a script in the study's `bin/`: `body` (shell,
     /// after `#!/bin/sh`) ends by running `real`, the cluster's sbatch; it stands in for what a
     /// local cluster cannot do (a busy controller, a late entry, a node without pipe).
