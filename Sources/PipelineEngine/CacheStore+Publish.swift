@@ -87,8 +87,11 @@ extension CacheStore {
         guard !marked.isEmpty else { return false }
         for i in marked {
             let path = dir + "/out/" + recorded[i].file.name
-            // A file already dropped (its drop marker names it) has no data to keep.
-            if FileSystem.exists(path) { try FileSystem.fsyncPath(path) }
+            // A file already dropped (its drop marker names it), or being dropped now, has no
+            // data to keep.
+            if FileSystem.exists(path) {
+                do { try FileSystem.fsyncPath(path) } catch where !FileSystem.exists(path) {}
+            }
             recorded[i].unsyncedBoot = nil
         }
         try FileSystem.fsyncPath(dir + "/out")

@@ -112,7 +112,7 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
             attempt=${line##* }
             # A node without pipe at this path fails every job alike: one message, without the job id.
             if [ ! -x \(Self.quote(executable.path)) ]; then
-                echo "pipe: node $(hostname) has no executable "\(Self.quote(executable.path))": pipe must be at the same path on every node" >&2
+                echo "pipe: a job's node has no executable "\(Self.quote(executable.path))": pipe must be at the same path on every node" >&2
                 echo 127 > \(Self.quote(directory.appendingPathComponent("status").path))/"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}"
                 exit 127
             fi
@@ -206,6 +206,11 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
     }
 
     private func submitArray(_ elements: [Element]) {
+        // A run cancelled while earlier arrays of this poll went in submits no more.
+        if state.withLock({ $0.cancelled }) {
+            for e in elements { e.continuation.resume(throwing: PipeError(.interrupted, "cancelled")) }
+            return
+        }
         let first = elements[0]
         let number = state.withLock { s -> Int in s.submissions += 1; return s.submissions }
         let list = directory.appendingPathComponent("array-\(number).keys")
@@ -247,7 +252,8 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
                                 memoryMiB: e.memoryMiB, minutes: e.minutes, attempt: e.attempt, resubmission: e.resubmissions))
             }
         } catch {
-            let e = error as? PipeError ?? PipeError(.io, "\(error)")
+            let cancelled = state.withLock { $0.cancelled }
+            let e = cancelled ? PipeError(.interrupted, "cancelled") : error as? PipeError ?? PipeError(.io, "\(error)")
             for element in elements { element.continuation.resume(throwing: e) }
         }
     }
@@ -256,22 +262,26 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
     static let submitRetrySeconds: TimeInterval = 600
 
     /// Whether an `sbatch` error may pass, in which case the elements go back to be submitted at
-    /// a later poll (and true is returned): a controller too busy to answer (for `submitRetrySeconds`
-    /// from the first such failure), or a limit on submitted jobs while jobs of this run are queued
-    /// (they leave the queue in time). A submission that timed out may still have gone in; a
-    /// duplicate job of a task publishes the same bytes, and the cache keeps the first.
+    /// a later poll (and true is returned). The error is its last line (sbatch prints its own
+    /// retries before it). A limit on submitted jobs is waited out while jobs of this run are
+    /// queued: they leave the queue in time. A controller too busy to answer is asked again for
+    /// `submitRetrySeconds` from the first such failure. Slurm words a job over a QOS's size or
+    /// time limit as it words a submit limit, so such a job fails when the run's other jobs have
+    /// ended. A submission that timed out may still have gone in; a duplicate job of a task
+    /// publishes the same bytes, and the cache keeps the first.
     private func submissionMayPass(_ error: String, elements: [Element]) -> Bool {
-        let lower = error.lowercased()
+        let last = error.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map { $0.lowercased() } ?? ""
         let busy = ["socket timed out", "temporarily unavailable", "temporarily unable", "try again", "unable to contact slurm controller",
-                    "connection refused", "slurm_persist_conn", "communication connection failure"].contains { lower.contains($0) }
-        let limit = ["submit", "maxjobcount", "job count", "qos policy", "assocmaxjobs", "qosmaxjobs"].contains { lower.contains($0) }
+                    "connection refused", "slurm_persist_conn", "communication connection failure"].contains { last.contains($0) }
+        let limit = ["submit limit", "maxsubmitjob", "maxjobcount", "job count", "qos policy"].contains { last.contains($0) }
         guard busy || limit else { return false }
         let now = Date()
         let again = state.withLock { s -> Bool in
             if s.cancelled { return false }
-            if limit && !busy && s.active.isEmpty { return false }
             let since = elements.compactMap(\.submitFailingSince).min() ?? now
-            if busy && !limit && now.timeIntervalSince(since) > Self.submitRetrySeconds { return false }
+            let waitForRoom = limit && !s.active.isEmpty
+            let askAgain = busy && now.timeIntervalSince(since) <= Self.submitRetrySeconds
+            guard waitForRoom || askAgain else { return false }
             for var e in elements {
                 e.submitFailingSince = e.submitFailingSince ?? now
                 s.pending.append(e)
@@ -370,12 +380,13 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
     }
 
     /// Why a job pending for `reason` will never start, or nil when the reason can clear (the
-    /// cluster is busy, a limit on running jobs, a node down, a hold that a person can release).
+    /// cluster is busy, a limit on running jobs, a node down, a hold that a person can release;
+    /// `PartitionNodeLimit` too, which Slurm also gives while the nodes it needs are drained).
     /// Slurm keeps such a job pending for ever when `EnforcePartLimits` is NO (its default).
     static func neverStarts(reason: String) -> String? {
         switch reason {
         case "PartitionTimeLimit": return "its time limit is over the partition's MaxTime; set slurm.time or slurm.max_time below it"
-        case "PartitionNodeLimit", "PartitionConfig": return "its request is over what the partition allows"
+        case "PartitionConfig": return "its request is over what the partition allows"
         case "BadConstraints": return "no node can satisfy its request"
         case "InvalidAccount", "InvalidQOS", "AccountNotAllowed", "QOSNotAllowed": return "its account or QOS is not valid for it; see slurm.account, slurm.qos, slurm.partition"
         case "DependencyNeverSatisfied": return "a dependency in slurm.sbatch can never be satisfied"
@@ -490,10 +501,13 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
         ended(reported, cancelled ? "cancelled by this run" : "failed")
         if cancelled { return e.continuation.resume(throwing: PipeError(.interrupted, "cancelled")) }
         if stderrText == nil {
-            // No stderr and no status: the job's node could not write into the cache.
-            return e.continuation.resume(throwing: PipeError(.taskFailed,
-                "a job ended \(reported) without writing its stderr or exit status into \(folder.path): "
-                + "the cache (\(cache.root.path)) must be on a file system that the nodes share, at the same path"))
+            // A job that ran left a stderr file, unless its node could not write into the cache.
+            if reported == "FAILED" || reported == "COMPLETED" {
+                return e.continuation.resume(throwing: PipeError(.taskFailed,
+                    "a job ended \(reported) without writing its stderr or exit status into \(folder.path): "
+                    + "the cache (\(cache.root.path)) must be on a file system that the nodes share, at the same path"))
+            }
+            return e.continuation.resume(throwing: PipeError(.taskFailed, "job \(job) ended \(reported) before it started (no stderr)"))
         }
         let tail = stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").suffix(5).joined(separator: "\n")
         e.continuation.resume(throwing: PipeError(.taskFailed, "job \(job) ended \(reported) without an exit status" + (tail.isEmpty ? "" : ":\n\(tail)")))

@@ -193,9 +193,11 @@ final class SlurmTests: XCTestCase {
     func testAJobThatCanNeverStartFailsInsteadOfWaitingForEver() throws {
         let env = try slurm()
         let partition = ProcessInfo.processInfo.environment["PIPE_SLURM_PARTITION"] ?? "local"
+        let shown = try runProcess("/usr/bin/env", ["scontrol", "show", "partition", "-o", partition], environment: env).output
+        let maxTime = try XCTUnwrap(shown.split(separator: " ").first { $0.hasPrefix("MaxTime=") }, shown)
         let set = try runProcess("/usr/bin/env", ["scontrol", "update", "PartitionName=\(partition)", "MaxTime=5"], environment: env)
         XCTAssertEqual(set.status, 0, set.output)
-        defer { _ = try? runProcess("/usr/bin/env", ["scontrol", "update", "PartitionName=\(partition)", "MaxTime=INFINITE"], environment: env) }
+        defer { _ = try? runProcess("/usr/bin/env", ["scontrol", "update", "PartitionName=\(partition)", String(maxTime)], environment: env) }
         let s = try Study("slurm-never")
         try s.writeScans(subjects: ["01", "02"], sessions: ["1"])
         try s.writeSpec("""
