@@ -10,7 +10,8 @@ import Foundation
 ///   peak that earlier runs of the stage measured times `memory_margin` (else the kind's
 ///   estimate), `--time` the spec's, else three times the longest earlier run (at least 5
 ///   minutes), else an hour.
-/// - **Watching:** one `squeue` call per poll for all of the run's jobs (found by job name).
+/// - **Watching:** one `squeue` call for all of the run's jobs (found by job name), every poll after
+///   a change and backing off to `maxQueueInterval` while nothing changes.
 ///   An element that left the queue succeeded if its cache entry is complete; failed on its own
 ///   error if its status file holds an exit code (retried only by `--retries`); otherwise it was
 ///   killed, and `scontrol` and its stderr say why: an out-of-memory kill is resubmitted with
@@ -336,12 +337,21 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
     private func poll() async {
         var first = true
         var squeueFailures = 0
+        // `squeue` backs off while nothing changes: the interval doubles from `poll_seconds` up
+        // to `maxQueueInterval`, and is back to `poll_seconds` once a job leaves the queue or an
+        // array goes in. Submissions are not held back: pending tasks go at every tick.
+        var interval = settings.pollSeconds
+        var sinceQueue = 0.0
         while true {
             // The first submission goes at once; later ones gather for an interval.
-            if !first { try? await Task.sleep(nanoseconds: UInt64(settings.pollSeconds * 1e9)) }
+            if !first {
+                try? await Task.sleep(nanoseconds: UInt64(settings.pollSeconds * 1e9))
+                sinceQueue += settings.pollSeconds
+            }
             first = false
             let pending = state.withLock { s -> [Element] in defer { s.pending = [] }; return s.cancelled ? [] : s.pending }
             submit(pending)
+            if !pending.isEmpty { interval = settings.pollSeconds }
             let watched = state.withLock { s -> [String] in
                 if (s.active.isEmpty && s.pending.isEmpty) || s.cancelled { s.polling = false; return [] }
                 return Array(s.active.keys)
@@ -350,6 +360,8 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
                 if state.withLock({ !$0.polling }) { return }
                 continue
             }
+            if sinceQueue + 1e-9 < interval { continue }
+            sinceQueue = 0
             let queued: [String: (state: String, reason: String)]
             do {
                 queued = try client.queued(jobName: jobName)
@@ -376,8 +388,13 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
                 guard let element = state.withLock({ $0.active.removeValue(forKey: job) }) else { continue }
                 resolve(element, job: job)
             }
+            let left = watched.contains { queued[$0] == nil }
+            interval = left ? settings.pollSeconds : min(interval * 2, max(settings.pollSeconds, Self.maxQueueInterval))
         }
     }
+
+    /// The longest interval between two `squeue` calls while the run's jobs run unchanged.
+    static let maxQueueInterval: TimeInterval = 30
 
     /// Why a job pending for `reason` will never start, or nil when the reason can clear (the
     /// cluster is busy, a limit on running jobs, a node down, a hold that a person can release;

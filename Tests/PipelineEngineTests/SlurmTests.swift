@@ -39,7 +39,8 @@ final class SlurmTests: XCTestCase {
 
     /// Ten scans through three stages, the last touching 150 MiB with a 100 MiB request: every
     /// stage goes as arrays of at most MaxArraySize elements, each memory kill is resubmitted
-    /// with 200 MiB and succeeds, and the outputs equal the local executor's.
+    /// with 200 MiB and succeeds (a task ready after a kill starts at 200), and the outputs equal
+    /// the local executor's.
     func testArraysMemoryResubmissionAndLocalIdenticalOutputs() throws {
         let env = try slurm()
         let s = try Study("slurm-arrays")
@@ -67,12 +68,19 @@ final class SlurmTests: XCTestCase {
         XCTAssertEqual(raw.count, (10 + limit - 1) / limit, "the 10 raw tasks go as ceil(10 / \(limit)) arrays")
         XCTAssertTrue(calls.contains("\(arrays.count) sbatch"), "one sbatch per array: \(calls), \(arrays.count) arrays")
         XCTAssertLessThan(arrays.count, submitted.count / 2, "arrays amortise submissions: \(arrays.count) for \(submitted.count) jobs")
-        // Memory: every big task was killed at 100 MiB and succeeded with 200.
+        // Memory: every big task submitted with the 100 MiB estimate was killed and succeeded with
+        // 200; a big task that became ready after the first kill started at 200 (what the kill
+        // taught its stage), and was not killed.
+        let bigFirst = events(run, "submitted", stage: "big").filter { ($0["resubmission"] as? Int) == 0 }
+        XCTAssertEqual(bigFirst.count, 10)
+        let atEstimate = bigFirst.filter { ($0["memoryMiB"] as? Int) == 100 }
+        XCTAssertGreaterThan(atEstimate.count, 0)
+        XCTAssertTrue(bigFirst.allSatisfy { [100, 200].contains($0["memoryMiB"] as? Int ?? 0) }, "\(bigFirst)")
         let killed = events(run, "job-ended", stage: "big").filter { $0["state"] as? String == "OUT_OF_MEMORY" }
-        XCTAssertEqual(killed.count, 10, "\(events(run, "job-ended", stage: "big"))")
+        XCTAssertEqual(killed.count, atEstimate.count, "\(events(run, "job-ended", stage: "big"))")
         XCTAssertTrue(killed.allSatisfy { ($0["action"] as? String) == "resubmitted with 200 MiB" })
         let again = events(run, "submitted", stage: "big").filter { ($0["resubmission"] as? Int) == 1 }
-        XCTAssertEqual(again.count, 10)
+        XCTAssertEqual(again.count, atEstimate.count)
         XCTAssertTrue(again.allSatisfy { ($0["memoryMiB"] as? Int) == 200 })
         XCTAssertEqual(events(run, "finished", stage: "big").count, 10)
 
@@ -379,6 +387,28 @@ final class SlurmTests: XCTestCase {
         XCTAssertEqual(asked.first, 100)
         XCTAssertTrue(asked.dropFirst().allSatisfy { $0 >= 200 }, "\(asked)")
         XCTAssertEqual(events(run, "finished", stage: "big").count, 3)
+    }
+
+    /// `squeue` backs off while the run's jobs run unchanged (the lesson of controllers brought
+    /// down by polling): one job of 8 s at `poll_seconds` 0.3 is looked at a handful of times,
+    /// not every 0.3 s (about 27 times).
+    func testSqueueBacksOffWhileNothingChanges() throws {
+        let env = try slurm()
+        let s = try Study("slurm-backoff")
+        try s.writeScans(subjects: ["01"], sessions: ["1"])
+        try s.writeSpec("""
+        {"pipe": 1, "cohort": {"subjects": ["01"], "sessions": ["1"]}, "slurm": {"poll_seconds": 0.3},
+         "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"},
+                    "slow": {"kind": "test.slow", "from": "raw", "ms": 8000}}}
+        """)
+        let r = try s.tool("run", "$SPEC", "--executor", "slurm", env: env, deadline: 120)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let calls = try XCTUnwrap(r.stderr.split(separator: "\n").first { $0.hasPrefix("slurm: ") }, r.stderr)
+        let squeue = try XCTUnwrap(calls.split(separator: ",").first { $0.contains("squeue") }
+            .flatMap { Int($0.trimmingCharacters(in: .whitespaces).split(separator: " ")[0]) }, String(calls))
+        XCTAssertLessThanOrEqual(squeue, 14, "\(calls)")
+        let run = try XCTUnwrap(try journal(s).last)
+        XCTAssertEqual(events(run, "finished", stage: "slow").count, 1)
     }
 
     /// The environment of a run whose `sbatch` is a script in the study's `bin/`: `body` (shell,
