@@ -39,6 +39,8 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
         var entryDeadline: Date?
         /// When `sbatch` first failed for this element with an error that may pass, if it did.
         var submitFailingSince: Date?
+        /// How many times `scontrol` failed to say how the job ended (``stateQueryTries``).
+        var stateQueries = 0
         var continuation: CheckedContinuation<Manifest, Error>
     }
 
@@ -455,13 +457,8 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
             if now < deadline {
                 var waiting = e
                 waiting.entryDeadline = deadline
-                let (watched, first) = state.withLock { s -> (Bool, Bool) in
-                    if s.cancelled { return (false, false) }
-                    s.active[job] = waiting
-                    defer { s.awaitedEntry = true }
-                    return (true, !s.awaitedEntry)
-                }
-                if !watched { return e.continuation.resume(throwing: PipeError(.interrupted, "cancelled")) }
+                let first = state.withLock { s -> Bool in defer { s.awaitedEntry = true }; return !s.awaitedEntry }
+                watchAgain(waiting, job: job)
                 if first {
                     emit(.warning("job \(job) ended with exit status 0 before its cache entry could be seen here (a network file system's cache?): "
                                   + "waiting up to \(Int(Self.entryWaitSeconds)) s for it, and so for any other job"))
@@ -482,7 +479,19 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
             return e.continuation.resume(throwing: PipeError(.taskFailed, message.isEmpty ? "worker exited with status \(code) (job \(job))" : message))
         }
         // The job's stderr names memory and time kills; otherwise Slurm's record says what happened.
-        let reported = memory ? "OUT_OF_MEMORY" : time ? "TIMEOUT" : ((try? client.jobState(job)) ?? "UNKNOWN")
+        let reported: String
+        if memory { reported = "OUT_OF_MEMORY" } else if time { reported = "TIMEOUT" } else {
+            do { reported = try client.jobState(job) } catch {
+                // A busy controller: ask again at the next polls before taking the end as unknown
+                // (which a node failure, resubmitted when known, is not).
+                if e.stateQueries < Self.stateQueryTries {
+                    var again = e
+                    again.stateQueries += 1
+                    return watchAgain(again, job: job)
+                }
+                reported = "UNKNOWN"
+            }
+        }
         if reported == "COMPLETED" && code == nil { return awaitEntry() }
         var next = e
         next.job = nil
@@ -528,6 +537,20 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
         }
         let tail = stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").suffix(5).joined(separator: "\n")
         e.continuation.resume(throwing: PipeError(.taskFailed, "job \(job) ended \(reported) without an exit status" + (tail.isEmpty ? "" : ":\n\(tail)")))
+    }
+
+    /// How many times `scontrol` may fail to give an ended job's state before it counts as unknown.
+    static let stateQueryTries = 5
+
+    /// Puts an element whose job left the queue back among the watched, so that the next poll
+    /// resolves it again; a cancelled run resumes it as interrupted instead.
+    private func watchAgain(_ e: Element, job: String) {
+        let watched = state.withLock { s -> Bool in
+            if s.cancelled { return false }
+            s.active[job] = e
+            return true
+        }
+        if !watched { e.continuation.resume(throwing: PipeError(.interrupted, "cancelled")) }
     }
 
     private func resubmit(_ e: Element) {
@@ -639,9 +662,14 @@ public final class SlurmClient: Sendable {
     }
 
     /// A finished job's state from `scontrol show job` (`UNKNOWN` once Slurm has forgotten it).
+    /// - Throws: when `scontrol` failed otherwise (a busy controller): the state may still be known.
     func jobState(_ job: String) throws -> String {
         let r = try run("scontrol", ["show", "job", "-o", job])
-        guard r.status == 0, let field = r.out.split(separator: " ").first(where: { $0.hasPrefix("JobState=") }) else { return "UNKNOWN" }
-        return String(field.dropFirst("JobState=".count))
+        if r.status == 0 {
+            guard let field = r.out.split(separator: " ").first(where: { $0.hasPrefix("JobState=") }) else { return "UNKNOWN" }
+            return String(field.dropFirst("JobState=".count))
+        }
+        if r.err.lowercased().contains("invalid job id") { return "UNKNOWN" }
+        throw PipeError(.io, "scontrol show job \(job) failed: \(r.err.trimmingCharacters(in: .whitespacesAndNewlines))")
     }
 }

@@ -411,15 +411,42 @@ final class SlurmTests: XCTestCase {
         XCTAssertEqual(events(run, "finished", stage: "slow").count, 1)
     }
 
-    /// The environment of a run whose `sbatch` is a script in the study's `bin/`: `body` (shell,
-    /// after `#!/bin/sh`) ends by running `real`, the cluster's sbatch; it stands in for what a
-    /// local cluster cannot do (a busy controller, a late entry, a node without pipe).
-    func sbatchShim(_ s: Study, env: [String: String], _ body: (_ real: String) -> String) throws -> [String: String] {
+    /// `scontrol` failing (a busy controller) when asked how a job ended is asked again at the
+    /// next polls: a job cancelled by someone else is reported CANCELLED, not UNKNOWN (an unknown
+    /// end is not resubmitted, where a node failure is).
+    func testABusyScontrolIsAskedAgainHowAJobEnded() throws {
+        let env = try slurm()
+        let (s, _) = try gatedStudy("slurm-scontrol")
+        let count = s.root.appendingPathComponent("scontrol-calls")
+        let shimmed = try sbatchShim(s, env: env, tool: "scontrol") { real in """
+            if [ "$1" = show ] && [ "$2" = job ]; then
+                n=$(cat '\(count.path)' 2>/dev/null || echo 0)
+                echo $((n + 1)) > '\(count.path)'
+                if [ "$n" -lt 2 ]; then echo "slurm_load_jobs error: Socket timed out on send/recv operation" >&2; exit 1; fi
+            fi
+            exec \(real) "$@"
+            """ }
+        let (run, jobs) = try startGated(s, env: shimmed, stderr: "run.txt")
+        let cancel = try runProcess("/usr/bin/env", ["scancel"] + jobs, environment: env)
+        XCTAssertEqual(cancel.status, 0, cancel.output)
+        guard ProcessWatch.waitForExit(run, seconds: 60, "run") else { return }
+        let text = (try? String(contentsOf: s.root.appendingPathComponent("run.txt"), encoding: .utf8)) ?? ""
+        XCTAssertNotEqual(run.terminationStatus, 0)
+        let ended = events(try XCTUnwrap(try journal(s).last), "job-ended", stage: "slow").compactMap { $0["state"] as? String }
+        XCTAssertEqual(ended, ["CANCELLED", "CANCELLED", "CANCELLED"], text)
+        XCTAssertGreaterThan(Int(try String(contentsOf: count, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, 2)
+    }
+
+    /// The environment of a run whose Slurm command `tool` (`sbatch` unless said) is a script in
+    /// the study's `bin/`: `body` (shell, after `#!/bin/sh`) ends by running `real`, the cluster's
+    /// command; it stands in for what a local cluster cannot do (a busy controller, a late entry,
+    /// a node without pipe).
+    func sbatchShim(_ s: Study, env: [String: String], tool: String = "sbatch", _ body: (_ real: String) -> String) throws -> [String: String] {
         let bin = s.root.appendingPathComponent("bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
-        let real = try XCTUnwrap(["/usr/bin/sbatch", "/usr/local/bin/sbatch"].first { FileManager.default.isExecutableFile(atPath: $0) })
-        try ("#!/bin/sh\n" + body(real) + "\n").write(to: bin.appendingPathComponent("sbatch"), atomically: true, encoding: .utf8)
-        chmod(bin.appendingPathComponent("sbatch").path, 0o755)
+        let real = try XCTUnwrap(["/usr/bin/\(tool)", "/usr/local/bin/\(tool)"].first { FileManager.default.isExecutableFile(atPath: $0) })
+        try ("#!/bin/sh\n" + body(real) + "\n").write(to: bin.appendingPathComponent(tool), atomically: true, encoding: .utf8)
+        chmod(bin.appendingPathComponent(tool).path, 0o755)
         return env.merging(["PATH": bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")]) { _, b in b }
     }
 
