@@ -89,9 +89,7 @@ extension CacheStore {
             let path = dir + "/out/" + recorded[i].file.name
             // A file already dropped (its drop marker names it), or being dropped now, has no
             // data to keep.
-            if FileSystem.exists(path) {
-                do { try FileSystem.fsyncPath(path) } catch where !FileSystem.exists(path) {}
-            }
+            do { try FileSystem.fsyncPath(path) } catch where !FileSystem.exists(path) {}
             recorded[i].unsyncedBoot = nil
         }
         try FileSystem.fsyncPath(dir + "/out")

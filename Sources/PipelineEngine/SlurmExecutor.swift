@@ -59,6 +59,9 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
         var adopted: [String: (job: String, folder: URL)] = [:]
         /// Whether a job's entry has been waited for (``entryWaitSeconds``): said once per run.
         var awaitedEntry = false
+        /// The entries made durable for jobs (``CacheStore/makeDurable(_:)``): a Slurm run leaves
+        /// nothing unsynced, so each is looked at once.
+        var durable: Set<String> = []
     }
 
     let cache: CacheStore
@@ -77,13 +80,6 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
     /// resubmitted with, and the memory its finished tasks measured (times the margin). Its later
     /// tasks start there rather than be killed at the estimate too.
     private let floors: Locked<[String: (memoryMiB: Int, minutes: Int)]> = Locked([:])
-
-    private func raiseFloor(_ stage: String, memoryMiB: Int = 0, minutes: Int = 0) {
-        floors.withLock { f in
-            let old = f[stage] ?? (memoryMiB: 0, minutes: 0)
-            f[stage] = (max(old.memoryMiB, memoryMiB), max(old.minutes, minutes))
-        }
-    }
     private let study: String
     private let maxArraySize: Int
 
@@ -180,15 +176,7 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
                 e.job = job
                 e.folder = folder
                 emit(.attached(stage: e.task.stage, scope: e.task.scope, key: e.task.key, job: job))
-                let watched = state.withLock { s -> Bool in
-                    if s.cancelled { return false }
-                    s.active[job] = e
-                    return true
-                }
-                if !watched {
-                    _ = try? client.run("scancel", [job])
-                    e.continuation.resume(throwing: PipeError(.interrupted, "cancelled"))
-                }
+                if !watch(e, job: job) { _ = try? client.run("scancel", [job]) }
             } else {
                 fresh.append(e)
             }
@@ -227,7 +215,9 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
         do {
             // Data an earlier run on this machine left unsynced (`keep: false`) is fsynced before
             // a job on another machine reads it, which would otherwise count it as lost.
-            for key in Set(elements.flatMap { $0.task.inputs.map(\.key) }).sorted() { try cache.makeDurable(key) }
+            let inputs = state.withLock { s in Set(elements.flatMap { $0.task.inputs.map(\.key) }).subtracting(s.durable) }
+            for key in inputs.sorted() { try cache.makeDurable(key) }
+            state.withLock { $0.durable.formUnion(inputs) }
             try FileSystem.write(Array(elements.map { "\($0.task.key) \($0.attempt)\n" }.joined().utf8), to: list.path, sync: false)
             let r = try client.run("sbatch", args)
             guard r.status == 0, let id = r.out.split(separator: ";").first.map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }), Int(id) != nil else {
@@ -315,12 +305,24 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
             records[task.stage] = .some(found)
             return found
         }
-        let bytes = record.flatMap { $0.peak > 0 ? UInt64(Double($0.peak) * settings.memoryMargin) : nil } ?? task.memory
-        let memoryMiB = min(settings.maxMemoryMiB, max(64, Int((bytes + (1 << 20) - 1) >> 20)))
+        let memoryMiB = record.flatMap { $0.peak > 0 ? requestMiB(peak: $0.peak) : nil } ?? requestMiB(bytes: task.memory)
         let minutes = settings.minutes ?? record.map { max(5, Int((3 * $0.seconds / 60).rounded(.up))) } ?? SlurmSettings.defaultMinutes
         let floor = floors.withLock { $0[task.stage] } ?? (memoryMiB: 0, minutes: 0)
         return (max(memoryMiB, floor.memoryMiB), min(max(minutes, floor.minutes), settings.maxMinutes))
     }
+
+    private func raiseFloor(_ stage: String, memoryMiB: Int = 0, minutes: Int = 0) {
+        floors.withLock { f in
+            let old = f[stage] ?? (memoryMiB: 0, minutes: 0)
+            f[stage] = (max(old.memoryMiB, memoryMiB), max(old.minutes, minutes))
+        }
+    }
+
+    /// The `--mem` for a measured peak: times `memory_margin`, in whole MiB, at least 64, at most
+    /// `max_memory`.
+    private func requestMiB(peak: UInt64) -> Int { requestMiB(bytes: UInt64(Double(peak) * settings.memoryMargin)) }
+
+    private func requestMiB(bytes: UInt64) -> Int { min(settings.maxMemoryMiB, max(64, Int((bytes + (1 << 20) - 1) >> 20))) }
 
     // MARK: - Watching
 
@@ -435,10 +437,7 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
             ended("COMPLETED", "published")
             // The stage's later tasks ask for at least the memory this one measured (times the
             // margin), as a later run's would; the time limit learns only across runs.
-            if manifest.cpuSeconds != nil {
-                let mib = min(settings.maxMemoryMiB, Int((Double(manifest.peakRSS) * settings.memoryMargin / 1_048_576).rounded(.up)))
-                raiseFloor(e.task.stage, memoryMiB: mib)
-            }
+            if manifest.cpuSeconds != nil { raiseFloor(e.task.stage, memoryMiB: requestMiB(peak: manifest.peakRSS)) }
             return e.continuation.resume(returning: manifest)
         }
         let folder = e.folder ?? directory
@@ -458,7 +457,7 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
                 var waiting = e
                 waiting.entryDeadline = deadline
                 let first = state.withLock { s -> Bool in defer { s.awaitedEntry = true }; return !s.awaitedEntry }
-                watchAgain(waiting, job: job)
+                watch(waiting, job: job)
                 if first {
                     emit(.warning("job \(job) ended with exit status 0 before its cache entry could be seen here (a network file system's cache?): "
                                   + "waiting up to \(Int(Self.entryWaitSeconds)) s for it, and so for any other job"))
@@ -487,7 +486,8 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
                 if e.stateQueries < Self.stateQueryTries {
                     var again = e
                     again.stateQueries += 1
-                    return watchAgain(again, job: job)
+                    watch(again, job: job)
+                    return
                 }
                 reported = "UNKNOWN"
             }
@@ -500,11 +500,11 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
         next.resubmissions += 1
         // A memory or time kill goes again with twice the resource, or the cap when that is less;
         // at the cap it fails.
-        func doubled(_ current: Int, cap: Int, unit: String, setting: String, set: (inout Element, Int) -> Void) {
+        func doubled(_ current: Int, cap: Int, unit: String, setting: String, set: (inout Element, Int) -> Void, floor: (Int) -> Void) {
             let target = min(current * 2, cap)
             if target > current {
                 set(&next, target)
-                if unit == "MiB" { raiseFloor(e.task.stage, memoryMiB: target) } else { raiseFloor(e.task.stage, minutes: target) }
+                floor(target)
                 ended(reported, "resubmitted with \(target) \(unit)")
                 return resubmit(next)
             }
@@ -512,10 +512,12 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
             e.continuation.resume(throwing: PipeError(.taskFailed, "killed at \(current) \(unit) (\(reported), job \(job)), which is slurm.\(setting): raise it to run the task"))
         }
         if reported == "OUT_OF_MEMORY" {
-            return doubled(e.memoryMiB, cap: settings.maxMemoryMiB, unit: "MiB", setting: "max_memory") { $0.memoryMiB = $1 }
+            return doubled(e.memoryMiB, cap: settings.maxMemoryMiB, unit: "MiB", setting: "max_memory", set: { $0.memoryMiB = $1 },
+                           floor: { raiseFloor(e.task.stage, memoryMiB: $0) })
         }
         if reported == "TIMEOUT" {
-            return doubled(e.minutes, cap: settings.maxMinutes, unit: "min", setting: "max_time") { $0.minutes = $1 }
+            return doubled(e.minutes, cap: settings.maxMinutes, unit: "min", setting: "max_time", set: { $0.minutes = $1 },
+                           floor: { raiseFloor(e.task.stage, minutes: $0) })
         }
         if ["NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "REQUEUED"].contains(reported) || stderr.contains("DUE TO PREEMPTION") || stderr.contains("DUE TO NODE FAILURE") {
             if e.resubmissions < 3 {
@@ -542,15 +544,18 @@ public final class SlurmExecutor: TaskExecutor, @unchecked Sendable {
     /// How many times `scontrol` may fail to give an ended job's state before it counts as unknown.
     static let stateQueryTries = 5
 
-    /// Puts an element whose job left the queue back among the watched, so that the next poll
-    /// resolves it again; a cancelled run resumes it as interrupted instead.
-    private func watchAgain(_ e: Element, job: String) {
+    /// Puts an element among the watched under `job` (an attached job, or one that left the queue
+    /// and is to be resolved again at the next poll); a cancelled run resumes it as interrupted
+    /// instead, and false is returned.
+    @discardableResult
+    private func watch(_ e: Element, job: String) -> Bool {
         let watched = state.withLock { s -> Bool in
             if s.cancelled { return false }
             s.active[job] = e
             return true
         }
         if !watched { e.continuation.resume(throwing: PipeError(.interrupted, "cancelled")) }
+        return watched
     }
 
     private func resubmit(_ e: Element) {
