@@ -44,7 +44,7 @@ public enum SVGChart {
         let (yTicks, yLo, yHi) = ticks(points.map(\.1).min()!, points.map(\.1).max()!)
         let plot = Frame(xLo: xLo, xHi: xHi, yLo: yLo, yHi: yHi)
         let levels = groups.map { Array(Set($0)).sorted() } ?? []
-        var body = ""
+        var body = "", fitLine: [(Double, Double)] = []
         if diagonal {
             body += "<line x1=\"\(f(plot.x(xLo)))\" y1=\"\(f(plot.y(yLo)))\" x2=\"\(f(plot.x(xHi)))\" y2=\"\(f(plot.y(yHi)))\" stroke=\"#999\" stroke-dasharray=\"3 3\"/>"
         }
@@ -58,11 +58,13 @@ public enum SVGChart {
             if sxx > 0 {
                 let slope = sxy / sxx, intercept = my - slope * mx
                 let x0 = points.map(\.0).min()!, x1 = points.map(\.0).max()!
+                fitLine = along([(plot.x(x0), plot.y(intercept + slope * x0)), (plot.x(x1), plot.y(intercept + slope * x1))])
                 body += "<line x1=\"\(f(plot.x(x0)))\" y1=\"\(f(plot.y(intercept + slope * x0)))\" x2=\"\(f(plot.x(x1)))\" y2=\"\(f(plot.y(intercept + slope * x1)))\" stroke=\"#222\" stroke-width=\"1.5\"/>"
             }
         }
         if let note { body += "<text x=\"\(f(left + 6))\" y=\"\(f(top + 12))\" font-size=\"11\">\(escape(note))</text>" }
-        body += legend(levels)
+        body += legend(levels, points: points.map { (plot.x($0.0), plot.y($0.1)) }, lines: fitLine,
+                       corners: note == nil ? Corner.allCases : [.topRight, .bottomRight, .bottomLeft])  // the note has the top left
         return frame(title: title, xLabel: xLabel, yLabel: yLabel, plot: plot, xTicks: xTicks, yTicks: yTicks, body: body)
     }
 
@@ -73,15 +75,16 @@ public enum SVGChart {
         let (yTicks, yLo, yHi) = ticks(values.min()!, values.max()!)
         let plot = Frame(xLo: -0.3, xHi: 1.3, yLo: yLo, yHi: yHi)
         let levels = Array(Set(groups)).sorted()
-        var body = ""
+        var body = "", marks: [(Double, Double)] = []
         for i in pre.indices where pre[i].isFinite && post[i].isFinite {
             let colour = palette[levels.firstIndex(of: groups[i])! % palette.count]
+            marks += along([(plot.x(0), plot.y(pre[i])), (plot.x(1), plot.y(post[i]))])
             body += "<line x1=\"\(f(plot.x(0)))\" y1=\"\(f(plot.y(pre[i])))\" x2=\"\(f(plot.x(1)))\" y2=\"\(f(plot.y(post[i])))\" stroke=\"\(colour)\" stroke-opacity=\"0.6\"/>"
         }
         for (k, t) in [labels.0, labels.1].enumerated() {
             body += "<text x=\"\(f(plot.x(Double(k))))\" y=\"\(f(height - bottom + 16))\" font-size=\"11\" text-anchor=\"middle\">\(escape(t))</text>"
         }
-        body += legend(levels)
+        body += legend(levels, lines: marks)
         return frame(title: title, xLabel: "", yLabel: yLabel, plot: plot, xTicks: [], yTicks: yTicks, body: body)
     }
 
@@ -118,11 +121,14 @@ public enum SVGChart {
     public static func roc(_ curves: [(name: String, points: [(Double, Double)])], title: String) -> String {
         let plot = Frame(xLo: 0, xHi: 1, yLo: 0, yHi: 1)
         var body = "<line x1=\"\(f(plot.x(0)))\" y1=\"\(f(plot.y(0)))\" x2=\"\(f(plot.x(1)))\" y2=\"\(f(plot.y(1)))\" stroke=\"#999\" stroke-dasharray=\"3 3\"/>"
+        var marks: [(Double, Double)] = []
         for (k, curve) in curves.enumerated() {
+            marks += along(curve.points.map { (plot.x($0.0), plot.y($0.1)) })
             let path = curve.points.map { "\(f(plot.x($0.0))),\(f(plot.y($0.1)))" }.joined(separator: " ")
             body += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(palette[k % palette.count])\" stroke-width=\"2\"/>"
         }
-        body += legend(curves.map(\.name), sorted: false, bottom: true)  // the curves run along the top
+        // A curve better than chance runs along the top left; the bottom right is tried first.
+        body += legend(curves.map(\.name), sorted: false, lines: marks, corners: [.bottomRight, .topLeft, .bottomLeft, .topRight])
         let t = [0, 0.25, 0.5, 0.75, 1.0]
         return frame(title: title, xLabel: "false-positive rate", yLabel: "true-positive rate", plot: plot, xTicks: t, yTicks: t, body: body)
     }
@@ -183,17 +189,57 @@ public enum SVGChart {
         return s + "</svg>"
     }
 
-    static func legend(_ levels: [String], sorted: Bool = true, bottom: Bool = false) -> String {
+    /// The corners of the plot area a legend may take.
+    enum Corner: CaseIterable { case topRight, bottomRight, bottomLeft, topLeft }
+
+    /// A legend of coloured squares, in the first of `corners` whose box covers the fewest of the
+    /// chart's `points` and then of the samples of its `lines` (`along`; both in SVG pixels), on a
+    /// white backing so that what it still covers does not run through its text. One level is
+    /// named only when `sorted` is false (curves named by the caller, not groups found in the data).
+    static func legend(_ levels: [String], sorted: Bool = true, points: [(Double, Double)] = [], lines: [(Double, Double)] = [],
+                       corners: [Corner] = Corner.allCases) -> String {
         guard levels.count > 1 || !sorted else { return "" }
-        var s = ""
-        // Room for the longest label at about 6 px a character.
-        let x = width - right - 16 - 6 * Double(levels.map(\.count).max() ?? 0)
+        // Room for the longest label at about 6 px a character, and 13 px a row.
+        let boxWidth = 20 + 6 * Double(levels.map(\.count).max() ?? 0), boxHeight = 13 * Double(levels.count) + 4
+        func origin(_ corner: Corner) -> (x: Double, y: Double) {
+            let x = corner == .topRight || corner == .bottomRight ? width - right - 2 - boxWidth : left + 4
+            let y = corner == .topRight || corner == .topLeft ? top + 1 - 4 : height - bottom - 4 - boxHeight
+            return (x, y)
+        }
+        func covered(_ corner: Corner) -> (points: Int, lines: Int) {
+            let (x, y) = origin(corner), pad = 3.5  // a point's radius and a little
+            func count(_ marks: [(Double, Double)]) -> Int {
+                marks.reduce(0) { n, m in n + (m.0 >= x - pad && m.0 <= x + boxWidth + pad && m.1 >= y - pad && m.1 <= y + boxHeight + pad ? 1 : 0) }
+            }
+            return (count(points), count(lines))
+        }
+        var best = corners[0], fewest = covered(best)
+        for corner in corners.dropFirst() where fewest != (0, 0) {
+            let n = covered(corner)
+            if n < fewest { best = corner; fewest = n }
+        }
+        let (x0, y0) = origin(best)
+        var s = "<rect x=\"\(f(x0))\" y=\"\(f(y0))\" width=\"\(f(boxWidth))\" height=\"\(f(boxHeight))\" fill=\"#fff\" fill-opacity=\"0.85\"/>"
         for (k, level) in levels.enumerated() {
-            let y = bottom ? height - SVGChart.bottom - 8 - Double(levels.count - 1 - k) * 13 : top + 8 + Double(k) * 13
-            s += "<rect x=\"\(f(x))\" y=\"\(f(y - 7))\" width=\"8\" height=\"8\" fill=\"\(palette[k % palette.count])\"/>"
-            s += "<text x=\"\(f(x + 12))\" y=\"\(f(y))\" font-size=\"10\">\(escape(level))</text>"
+            let y = y0 + 12 + Double(k) * 13
+            s += "<rect x=\"\(f(x0 + 4))\" y=\"\(f(y - 8))\" width=\"8\" height=\"8\" fill=\"\(palette[k % palette.count])\"/>"
+            s += "<text x=\"\(f(x0 + 16))\" y=\"\(f(y))\" font-size=\"10\">\(escape(level))</text>"
         }
         return s
+    }
+
+    /// Points every 4 px or so along a polyline, for `legend` to count how much of a line it covers.
+    static func along(_ polyline: [(Double, Double)]) -> [(Double, Double)] {
+        guard let first = polyline.first else { return [] }
+        var out = [first]
+        for (a, b) in zip(polyline, polyline.dropFirst()) {
+            let steps = max(1, Int((hypot(b.0 - a.0, b.1 - a.1) / 4).rounded(.up)))
+            for i in 1...steps {
+                let t = Double(i) / Double(steps)
+                out.append((a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t))
+            }
+        }
+        return out
     }
 
     static func empty(_ title: String) -> String {

@@ -31,6 +31,7 @@ public struct ReportKind: TypedStageKind {
     public init() {}
 
     public var name: String { "report" }
+    /// 8: chart legends take the corner that covers fewest points and lines, on a white backing.
     /// 7: group-level sections name the subjects not tested for want of a map; QC-FC says why it
     /// is absent. 6: the carpet plots are clean's (`CleanedScan.carpetFile`): the report reads no series, so
     /// it reruns without recomputing a `keep: false` clean stage. 5: a run clean refused says why in place of its carpet plot; a run's exclusion marks that
@@ -38,7 +39,7 @@ public struct ReportKind: TypedStageKind {
     /// pre → post lines, the study record and methods. 3: ROC curves drawn in the prediction's
     /// recorded direction. 2: the in-sample (circular) ROC curve beside the leave-one-out one;
     /// ROC legends at the bottom.
-    public var version: Int { 7 }
+    public var version: Int { 8 }
 
     public func readsInput(named name: String) -> Bool { !CleanedScan.isBulk(name) }
     public var fanOut: FanOut { .group }
