@@ -215,7 +215,7 @@ final class DemoStudyTests: XCTestCase {
                         "confounds": "6P+wm_csf", "filter": "butterworth", "high_pass": 0.01, "low_pass": 0.1,
                         "scrub_fd": 0.5, "scrub_std_dvars": 1.5, "scrub_min_segment": 5},
               "connectivity": {"kind": "connectivity", "from": ["clean", "cohort"], "seeds": [{"name": "LBAleft", "label": "LBA_left"}]},
-              "qc": {"kind": "qc", "from": ["clean", "connectivity", "cohort"], "max_mean_fd": 0.5},
+              "qc": {"kind": "qc", "from": ["clean", "connectivity"], "max_mean_fd": 0.5},
               "report": {"kind": "report", "from": ["cohort", "clean", "qc", "connectivity"], "motion_scans": 2}}}
             """
         }

@@ -26,7 +26,7 @@ final class QCStageTests: XCTestCase {
     func testEachRuleExcludesExactlyTheScansOverItsThresholdAndAThresholdRerunsOnlyQC() throws {
         let (out, args) = try smallDemo(["01", "04", "06", "07", "09"])
         // First without rules: the values.
-        let noRules = args + ["--set", "stages.qc={\"kind\": \"qc\", \"from\": [\"clean\", \"connectivity\", \"cohort\"]}"]
+        let noRules = args + ["--set", "stages.qc={\"kind\": \"qc\", \"from\": [\"clean\", \"connectivity\"]}"]
         let first = try runPipe(["run", demo, "--quiet"] + noRules)
         XCTAssertEqual(first.status, 0, first.stderr)
         let table = try String(contentsOf: out.appendingPathComponent("qc/qc.tsv"), encoding: .utf8)
@@ -50,7 +50,7 @@ final class QCStageTests: XCTestCase {
         let expected = Set(rows.indices.filter { fd[$0] > fdThreshold }.map { "\(rows[$0][0]) \(rows[$0][1]) max_mean_fd" }
                            + rows.indices.filter { censored[$0] > censoredThreshold }.map { "\(rows[$0][0]) \(rows[$0][1]) max_censored_fraction" })
         XCTAssertFalse(expected.isEmpty)
-        let withRules = args + ["--set", "stages.qc={\"kind\": \"qc\", \"from\": [\"clean\", \"connectivity\", \"cohort\"], "
+        let withRules = args + ["--set", "stages.qc={\"kind\": \"qc\", \"from\": [\"clean\", \"connectivity\"], "
                                 + "\"max_mean_fd\": \(fdThreshold), \"max_censored_fraction\": \(censoredThreshold)}"]
         let plan = try runPipe(["plan", demo, "--changed"] + withRules)
         XCTAssertEqual(plan.status, 0, plan.stderr)
@@ -102,12 +102,26 @@ final class QCStageTests: XCTestCase {
         XCTAssertEqual(off.status, 0, off.stderr)
     }
 
+    func testAStageQCWouldNotReadIsASpecErrorAtItsFrom() throws {
+        // qc reads a clean stage and a connectivity stage; the cohort's table and atlas it would
+        // take without using them.
+        let r = try runPipe(["validate", demo, "--set", "stages.qc.from=[\"clean\", \"cohort\"]"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("stages.qc.from: a qc stage reads a clean stage, then optionally a connectivity stage; "
+                                        + "it would not read synth_cohort stage cohort: remove it"), r.stderr)
+        let three = try runPipe(["validate", demo, "--set", "stages.qc.from=[\"clean\", \"connectivity\", \"cohort\"]"])
+        XCTAssertEqual(three.status, 2, three.stderr)
+        XCTAssertTrue(three.stderr.contains("stages.qc.from: kind 'qc' reads 1 to 2 upstream stage(s), got 3"), three.stderr)
+        let ok = try runPipe(["validate", demo])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+    }
+
     /// A run whose censoring leaves fewer than clean's `min_dof` is refused, not failed: the run
     /// goes on, connectivity writes no maps for it, qc excludes it with a row, and each group-level
     /// stage leaves it out with that line, reading the qc stage or not.
     func testARunCensoringLeftTooFewDegreesOfFreedomIsExcludedWithARowNotAFailedRun() throws {
         var (out, args) = try smallDemo((1...10).map { String(format: "%02d", $0) })
-        args += ["--set", "stages.qc={\"kind\": \"qc\", \"from\": [\"clean\", \"connectivity\", \"cohort\"]}",
+        args += ["--set", "stages.qc={\"kind\": \"qc\", \"from\": [\"clean\", \"connectivity\"]}",
                  "--set", "stages.report.motion_scans=10"]
         let first = try runPipe(["run", demo, "--quiet", "--keep-going"] + args)
         XCTAssertEqual(first.status, 0, first.stderr)

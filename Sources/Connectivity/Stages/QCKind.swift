@@ -36,7 +36,7 @@ public struct QCKind: TypedStageKind {
     /// 3: QC-FC's distances from the connectivity stage's ROI centroids (no `atlas` of its own).
     public var version: Int { 3 }
     public var fanOut: FanOut { .group }
-    public var upstreamCount: ClosedRange<Int> { 1...3 }
+    public var upstreamCount: ClosedRange<Int> { 1...2 }
 
     /// It reads clean's records, not its series: a `keep: false` clean stage is not recomputed for it.
     public func readsInput(named name: String) -> Bool { !CleanedScan.isBulk(name) }
@@ -88,6 +88,13 @@ public struct QCKind: TypedStageKind {
         guard let first = stage.from.first, let up = study.stage(first), up.kind is CleanKind else {
             study.report(stage, "from", "a qc stage reads a clean stage first")
             return
+        }
+        // Anything else in from would be read by nothing (QC-FC's distances come from the
+        // connectivity stage's ROI centroids, not from a cohort's atlas).
+        for name in stage.from.dropFirst() {
+            guard let other = study.stage(name), !(other.kind is ConnectivityKind) else { continue }
+            study.report(stage, "from", "a qc stage reads a clean stage, then optionally a connectivity stage; it would not read "
+                         + "\(other.kind.name) stage \(name): remove it")
         }
         let readsConnectivity = stage.from.contains { study.stage($0)?.kind is ConnectivityKind }
         if p.minSeedCoverage != nil && !readsConnectivity {
