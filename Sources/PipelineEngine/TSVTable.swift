@@ -115,7 +115,22 @@ public struct TSVTable: Sendable, Equatable {
             if n == 0 { break }
             out.append(contentsOf: buffer[0..<n])
         }
+        if let line = Self.firstLineNotUTF8(out) {
+            throw ReadError(path: path, reason: "line \(line) is not UTF-8 text (a Latin-1 or Windows export?); save the file as UTF-8")
+        }
         return TSVTable(bytes: out, keepingBlankLines: keepingBlankLines)
+    }
+
+    /// The number of the first line that is not valid UTF-8, if one is not: such a file read as
+    /// UTF-8 would turn `ü` into U+FFFD in values that are matched, published and cited.
+    static func firstLineNotUTF8(_ bytes: [UInt8]) -> Int? {
+        guard bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+        var number = 0
+        for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            number += 1
+            if line.contains(where: { $0 >= 0x80 }) && String(validating: line, as: UTF8.self) == nil { return number }
+        }
+        return nil
     }
 
     /// A table file that cannot be opened or read.

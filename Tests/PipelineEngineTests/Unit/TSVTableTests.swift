@@ -74,4 +74,16 @@ final class TSVTableTests: XCTestCase {
             XCTAssertEqual((error as? TSVTable.ReadError)?.reason, "it is a directory, not a regular file")
         }
     }
+
+    func testLatin1TextIsRefusedAtItsLineAndUTF8IsRead() throws {
+        // "Zürich" in Latin-1 (0xFC) on line 3; the same in UTF-8 reads as itself.
+        let latin1: [UInt8] = Array("participant_id\tsite\nsub-01\tBern\nsub-02\tZ".utf8) + [0xFC] + Array("rich\n".utf8)
+        let url = folder.appendingPathComponent("participants.tsv")
+        try Data(latin1).write(to: url)
+        XCTAssertThrowsError(try TSVTable.read(url.path)) { error in
+            XCTAssertEqual("\(error)", "cannot read \(url.path): line 3 is not UTF-8 text (a Latin-1 or Windows export?); save the file as UTF-8")
+        }
+        try Data("participant_id\tsite\nsub-01\tBern\nsub-02\tZürich\n".utf8).write(to: url)
+        XCTAssertEqual(try TSVTable.read(url.path).rows.last?.cells, ["sub-02", "Zürich"])
+    }
 }
