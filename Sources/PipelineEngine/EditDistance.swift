@@ -18,8 +18,20 @@ public enum EditDistance {
         return prev[y.count]
     }
 
-    /// The closest candidate within a distance of max(2, |name|/3), if any.
+    /// Names other tools give the same setting (nilearn's `fwhm`, `t_r`, `n_perm`; FSL's and
+    /// AFNI's spellings), which no edit distance would lead to pipe's name.
+    static let synonyms: [String: String] = [
+        "fwhm": "smoothing_fwhm", "smoothing": "smoothing_fwhm", "smooth": "smoothing_fwhm", "smoothing_mm": "smoothing_fwhm",
+        "t_r": "repetition_time", "tr": "repetition_time", "repetitiontime": "repetition_time",
+        "n_perm": "permutations", "nperm": "permutations", "n_permutations": "permutations", "n_perms": "permutations",
+        "highpass": "high_pass", "hp": "high_pass", "lowpass": "low_pass", "lp": "low_pass",
+        "fd_threshold": "scrub_fd", "dvars_threshold": "scrub_std_dvars",
+    ]
+
+    /// The candidate another tool's name for it stands for, else the closest candidate within a
+    /// distance of max(2, |name|/3), if any.
     public static func suggestion(for name: String, among candidates: [String]) -> String? {
+        if let same = synonyms[name.lowercased()], candidates.contains(same) { return same }
         let limit = max(2, name.count / 3)
         var best: (String, Int)?
         for c in candidates {

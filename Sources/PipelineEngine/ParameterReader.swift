@@ -239,8 +239,9 @@ public final class ParameterReader: @unchecked Sendable {
     /// Rejects keys the kind did not read, and returns the canonical parameters.
     public func finish() -> JSONValue {
         for m in members where !known.contains(m.key) {
+            let suggestion = EditDistance.didYouMean(m.key, among: known + reserved)
             diagnostics.report(m.keyLocation, "\(path).\(m.key)",
-                               "unknown key" + EditDistance.didYouMean(m.key, among: known + reserved))
+                               "unknown key" + (suggestion.isEmpty ? "; the keys here: " + Set(known + reserved).sorted().joined(separator: ", ") : suggestion))
         }
         return .object(accepted)
     }

@@ -76,6 +76,10 @@ final class SpecErrorTests: XCTestCase {
         XCTAssertTrue(err.contains("study.json:6:54 stages.clean.facter: unknown key (did you mean 'factor'?)"), err)
         let top = try refuse(good.replacingOccurrences(of: "\"cohort\"", with: "\"cohrt\""))
         XCTAssertTrue(top.contains("study.json:3:3 cohrt: unknown key (did you mean 'cohort'?)"), top)
+        // Nothing close: the keys that are there.
+        let far = try refuse(good.replacingOccurrences(of: "\"factor\": 2", with: "\"multiplier\": 2"))
+        XCTAssertTrue(far.contains("stages.clean.multiplier: unknown key; the keys here: "), far)
+        XCTAssertTrue(far.contains(", factor, ") && far.contains(", from, "), far)
     }
 
     func testWrongType() throws {
