@@ -29,7 +29,7 @@ enum FailureReport {
             if !first.log.isEmpty && FileManager.default.fileExists(atPath: first.log) { out.append("  log: \(first.log)") }
             if g.items.count > 1 {
                 let others = g.items.dropFirst().map(\.scope.label)
-                let shown = others.prefix(4).joined(separator: ", ") + (others.count > 4 ? " and \(others.count - 4) more" : "")
+                let shown = others.listed(shown: 4)
                 out.append("  the same error in \(Plural.count(others.count, "more task")) of \(first.stage): \(shown)")
             }
         }

@@ -178,7 +178,7 @@ struct CohortReader {
                         let sorted = present.sorted()
                         d.report(item.location, "cohort.\(key).\(c.key)", "no row of \(tableName) has \(c.key) '\(value)'"
                                  + EditDistance.didYouMean(value, among: sorted)
-                                 + "; its values: " + sorted.prefix(8).joined(separator: ", ") + (sorted.count > 8 ? " and \(sorted.count - 8) more" : ""))
+                                 + "; its values: " + sorted.listed())
                     }
                 }
                 out[c.key, default: []] += values

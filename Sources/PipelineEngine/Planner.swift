@@ -96,8 +96,7 @@ public struct Planner: Sendable {
                 let n = t.scope == .group ? t.stage : "\(t.stage) \(t.scope.label)"
                 if !names.contains(n) { names.append(n) }
             }
-            let shown = names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " and \(names.count - 3) more" : "")
-            return (TaskPlan(task: id, status: .pending, key: nil, reasons: ["upstream will run: \(shown)"]), nil)
+            return (TaskPlan(task: id, status: .pending, key: nil, reasons: ["upstream will run: \(names.listed(shown: 3))"]), nil)
         }
         let d = graph.describe(task) { resolved[$0]! }
         switch cache.entryState(for: d.key, tasks: tasksDir) {
@@ -170,9 +169,7 @@ public struct Planner: Sendable {
             } else { added.append(id(i)) }
         }
         for i in p.inputs where !newKeys.contains("\(i.fromIndex)/\(i.scope.label)") { removed.append(id(i)) }
-        func list(_ xs: [String]) -> String {
-            xs.prefix(5).joined(separator: ", ") + (xs.count > 5 ? " and \(xs.count - 5) more" : "")
-        }
+        func list(_ xs: [String]) -> String { xs.listed(shown: 5) }
         if !changed.isEmpty { out.append("upstream changed: \(list(changed))") }
         if !added.isEmpty { out.append("upstream added: \(list(added))") }
         if !removed.isEmpty { out.append("upstream removed: \(list(removed))") }

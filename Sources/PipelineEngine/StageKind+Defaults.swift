@@ -11,6 +11,7 @@ extension StageKind {
     public func check(stage: StageSpec, study: StudyCheck) {}
     public func sources(stage: StageSpec, scope: Scope) throws -> [String: String] { try sources(params: stage.params, scope: scope) }
     public func sources(stage: StageSpec, scope: Scope, directory: URL) throws -> [String: String] { try sources(stage: stage, scope: scope) }
+    public func sourceParameter(_ name: String) -> String? { name }
     public func memoryEstimate(stage: StageSpec, scope: Scope) -> UInt64 { memoryEstimate(params: stage.params, scope: scope) }
     public func workEstimate(stage: StageSpec, scope: Scope) -> Double { 1 }
     public func runsOnDisk(stage: StageSpec, subject: String, session: String?, directory: URL) -> [String?]? { nil }

@@ -34,6 +34,11 @@ public protocol StageKind: Sendable {
     /// ``sources(params:scope:)`` for a validated stage (its typed parameters at hand).
     func sources(stage: StageSpec, scope: Scope) throws -> [String: String]
 
+    /// The spec key, as a path inside the stage (`atlas`, `seeds[0].mask`), from which the source
+    /// file `name` (a key of ``sources(params:scope:)``) comes, if the spec names it; a problem with
+    /// the file is reported there. By default a source named as a key of the stage's is that key's.
+    func sourceParameter(_ name: String) -> String?
+
     /// ``sources(stage:scope:)`` for a kind that finds its files by listing folders, or reads the
     /// list from a file the spec names (a table of map files): `directory` is the spec's folder,
     /// against which relative paths resolve. The engine calls this one; by default it is

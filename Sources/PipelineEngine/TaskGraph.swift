@@ -52,6 +52,7 @@ public struct TaskGraph: Sendable {
         ]
         var overlapReported = Set<String>()
         for (si, stage) in spec.stages.enumerated() {
+            var problems = SourceProblems(stage: stage)
             let scopes: [Scope]
             switch stage.kind.fanOut {
             case .perScan: scopes = spec.cohort.scans
@@ -98,17 +99,17 @@ public struct TaskGraph: Sendable {
                                 sources.append(.init(name: name, path: path, digest: ""))
                             }
                         case .missing:
-                            d.report(stage.location, "stages.\(stage.name)", "\(scope.label): source file not found: \(rel)")
+                            problems.add(source: name, "source file not found: \(rel)", scope: scope)
                         case .symlinkLoop:
-                            d.report(stage.location, "stages.\(stage.name)", "\(scope.label): source \(rel) is a symlink loop")
+                            problems.add(source: name, "source \(rel) is a symlink loop", scope: scope)
                         case .notRegular(let what):
-                            d.report(stage.location, "stages.\(stage.name)", "\(scope.label): source \(rel) is \(what), not a regular file")
+                            problems.add(source: name, "source \(rel) is \(what), not a regular file", scope: scope)
                         case .unreadable(let why):
-                            d.report(stage.location, "stages.\(stage.name)", "\(scope.label): cannot read source \(rel): \(why)")
+                            problems.add(source: name, "cannot read source \(rel): \(why)", scope: scope)
                         }
                     }
                 } catch let e as PipeError {
-                    d.report(stage.location, "stages.\(stage.name)", "\(scope.label): \(e.message)")
+                    problems.add(source: nil, e.message, scope: scope)
                 }
                 let id = tasks.count
                 index[scope] = id
@@ -119,6 +120,7 @@ public struct TaskGraph: Sendable {
                                          work: max(0, stage.kind.workEstimate(stage: stage, scope: scope))))
             }
             byStage.append(index)
+            problems.report(to: d, of: scopes.count)
         }
         try d.throwIfAny()
         var dependents = [[Int]](repeating: [], count: tasks.count)
@@ -187,3 +189,54 @@ public struct TaskGraph: Sendable {
     }
 }
 
+/// A stage's source problems, each reported once with the scopes it concerns: one missing atlas
+/// or a misspelt folder is one line, not one per scan. Messages that differ only in the scope's
+/// own labels (`sub-01`, `ses-baseline`, `run-1`: each scan's path) count as one problem, shown
+/// by its first scope's message. A problem with a source the spec names (`atlas`, a seed's
+/// `mask`) points at that key.
+private struct SourceProblems {
+    let stage: StageSpec
+    private var order: [String] = []
+    private var entries: [String: (key: String?, messages: [String], scopes: [String])] = [:]
+
+    init(stage: StageSpec) { self.stage = stage }
+
+    mutating func add(source name: String?, _ message: String, scope: Scope) {
+        var signature = message
+        for label in [scope.subject.map { "sub-" + $0 }, scope.session.map { "ses-" + $0 }, scope.run.map { "run-" + $0 }].compactMap({ $0 }) {
+            signature = signature.replacingOccurrences(of: label, with: "\u{0}")
+        }
+        // The key, if the stage's object has it (a default name that is no key points nowhere).
+        let key = name.flatMap { stage.kind.sourceParameter($0) }.flatMap { path -> String? in
+            let first = path.prefix { $0 != "." && $0 != "[" }
+            return stage.node?.member(String(first)) != nil ? path : nil
+        }
+        signature = (key ?? "") + "\u{1}" + signature
+        if entries[signature] == nil { order.append(signature); entries[signature] = (key, [], []) }
+        entries[signature]!.messages.append(message)
+        entries[signature]!.scopes.append(scope.label)
+    }
+
+    func report(to d: SpecDiagnostics, of total: Int) {
+        for signature in order {
+            let e = entries[signature]!
+            let (location, path) = e.key.map { (stage.location(of: $0), "stages.\(stage.name).\($0)") } ?? (stage.location, "stages.\(stage.name)")
+            let noun = stage.kind.fanOut == .perSubject ? "subjects" : "scans"
+            let message: String
+            if e.scopes.count == 1 {
+                message = e.scopes[0] == Scope.group.label ? e.messages[0] : "\(e.scopes[0]): \(e.messages[0])"
+            } else {
+                let which = e.scopes.count == total ? "all \(total) \(noun)" : "\(e.scopes.count) \(noun): \(e.scopes.listed())"
+                message = Set(e.messages).count == 1 ? "\(e.messages[0]), in \(which)" : "in \(which); the first: \(e.messages[0])"
+            }
+            d.report(location, path, message)
+        }
+    }
+}
+
+extension Array where Element == String {
+    /// The first `shown` elements joined by commas, and how many more there are.
+    public func listed(shown: Int = 8) -> String {
+        prefix(shown).joined(separator: ", ") + (count > shown ? " and \(count - shown) more" : "")
+    }
+}

@@ -134,6 +134,57 @@ final class SpecCheckTests: XCTestCase {
         }
     }
 
+    func testNilearnsNamesForASettingLeadToPipes() throws {
+        for (original, mistake, expected) in [(#""smoothing_fwhm": 4,"#, #""fwhm": 4,"#, "stages.clean.fwhm: unknown key (did you mean 'smoothing_fwhm'?)"),
+                                              (#""dummy_scans": 5,"#, #""t_r": 2,"#, "stages.clean.t_r: unknown key (did you mean 'repetition_time'?)")] {
+            let (r, _, _) = try validate(replacing: original, with: mistake)
+            XCTAssertEqual(r.status, 2, r.stderr)
+            XCTAssertTrue(r.stderr.contains(expected), r.stderr)
+        }
+    }
+
+    func testAMissingSourceIsOneProblemAtItsKeyNotOnePerScan() throws {
+        // (original, mistake, the problem's path and message; 18 scans: 9 subjects x 2 sessions)
+        let cases: [(String, String, String)] = [
+            (#""atlas": "atlases/amygdala_subregions_2mm.nii.gz""#, #""atlas": "atlases/amygdala_subregions_2mm.nii""#,
+             "stages.connectivity.atlas: source file not found: atlases/amygdala_subregions_2mm.nii, in all 18 scans"),
+            (#""mask": "brain""#, #""mask": "masks/gm.nii.gz""#, "stages.clean.mask: source file not found: masks/gm.nii.gz, in all 18 scans"),
+            (#"{"name": "LBAleft", "label": "LBA_left"},"#, #"{"name": "LBAleft", "label": "LBA_left"}, {"name": "pcc", "mask": "masks/pcc.nii.gz"},"#,
+             "stages.connectivity.seeds[1].mask: source file not found: masks/pcc.nii.gz, in all 18 scans"),
+        ]
+        for (original, mistake, expected) in cases {
+            let (r, line, _) = try validate(replacing: original, with: mistake)
+            XCTAssertEqual(r.status, 2, r.stderr)
+            let problems = r.stderr.split(separator: "\n").filter { $0.contains("bad.json:") }
+            XCTAssertEqual(problems.count, 1, r.stderr)
+            XCTAssertTrue(problems.first?.contains("bad.json:\(line):") == true, "not at line \(line): \(r.stderr)")
+            XCTAssertTrue(problems.first?.hasSuffix(" " + expected) == true, r.stderr)
+        }
+        // A misspelt fmriprep folder is named as that, once, not as each scan's func folder.
+        let (r, _, _) = try validate(replacing: #""fmriprep": "derivatives/fmriprep""#, with: #""fmriprep": "derivatives/fmriprp""#)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        let problems = r.stderr.split(separator: "\n").filter { $0.contains("bad.json:") }
+        XCTAssertEqual(problems.count, 1, r.stderr)
+        XCTAssertTrue(problems.first?.hasSuffix(" stages.clean: BOLD file not found: the fmriprep folder derivatives/fmriprp does not exist, in all 18 scans") == true,
+                      r.stderr)
+        // Files missing from some runs: one problem, its runs listed, the first's message in full.
+        let fmriprep = Self.root.appendingPathComponent("derivatives/fmriprep")
+        var moved: [(URL, URL)] = []
+        defer { for (from, to) in moved { try? FileManager.default.moveItem(at: to, to: from) } }
+        for subject in ["sub-02", "sub-06"] {
+            let url = fmriprep.appendingPathComponent("\(subject)/ses-day13/func/\(subject)_ses-day13_task-rest_space-MNI152NLin2009cAsym_desc-preproc_bold.json")
+            let away = Self.root.appendingPathComponent("\(subject)-sidecar.json")
+            try FileManager.default.moveItem(at: url, to: away)
+            moved.append((url, away))
+        }
+        let sidecars = try runPipe(["validate", Self.spec.path])
+        XCTAssertEqual(sidecars.status, 2, sidecars.stderr)
+        let lines = sidecars.stderr.split(separator: "\n").filter { $0.contains("ketamine-amygdala.json:") }
+        XCTAssertEqual(lines.count, 1, sidecars.stderr)
+        XCTAssertTrue(lines.first?.contains(" stages.clean: in 2 scans: sub-02_ses-day13, sub-06_ses-day13; the first: sidecar not found: "
+                                            + "no desc-preproc_bold.json in derivatives/fmriprep/sub-02/ses-day13/func") == true, sidecars.stderr)
+    }
+
     func testAGroupStageWithoutASessionInATwoSessionCohortIsASpecError() throws {
         // Each subject has a map at each session: which one to test must be said, at the stage.
         let (r, _, _) = try validate(replacing: #""seed": "CMAright", "session": "baseline","#, with: #""seed": "CMAright","#)

@@ -69,7 +69,7 @@ final class GroupLevelCheck {
     static func name(_ table: ParticipantsTable) -> String { (table.path as NSString).lastPathComponent }
 
     static func list(_ values: [String]) -> String {
-        values.prefix(8).joined(separator: ", ") + (values.count > 8 ? " and \(values.count - 8) more" : "")
+        values.listed()
     }
 
     /// The runs whose maps the stage compares (the survey of the `clean` stage behind its

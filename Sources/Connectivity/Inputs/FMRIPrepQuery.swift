@@ -41,6 +41,31 @@ public struct FMRIPrepQuery: Sendable, Equatable {
         "\(root)/sub-\(subject)" + (session.map { "/ses-\($0)" } ?? "") + "/func"
     }
 
+    /// Which part of a scan's folder is missing: the fmriprep folder itself, the subject's, the
+    /// session's (with the sessions there are) or `func`; so a misspelt root or session reads as
+    /// that, not as every scan's folder.
+    func missing(subject: String, session: String?, directory: URL) -> String {
+        let fm = FileManager.default
+        func isFolder(_ path: String) -> Bool {
+            var folder: ObjCBool = false
+            return fm.fileExists(atPath: Self.absolute(path, in: directory), isDirectory: &folder) && folder.boolValue
+        }
+        func sessions(_ path: String) -> [String] {
+            ((try? fm.contentsOfDirectory(atPath: Self.absolute(path, in: directory))) ?? []).filter { $0.hasPrefix("ses-") && isFolder(path + "/" + $0) }.sorted()
+        }
+        let subjectFolder = "\(root)/sub-\(subject)"
+        if !isFolder(root) { return "the fmriprep folder \(root) does not exist" }
+        if !isFolder(subjectFolder) { return "\(root) has no folder sub-\(subject)" }
+        if let session, !isFolder(subjectFolder + "/ses-\(session)") {
+            let there = sessions(subjectFolder)
+            return "\(subjectFolder) has no folder ses-\(session)" + (there.isEmpty ? "" : " (it has \(there.joined(separator: ", ")))")
+        }
+        if session == nil, !isFolder(subjectFolder + "/func"), case let there = sessions(subjectFolder), !there.isEmpty {
+            return "\(subjectFolder) has no func folder but session folders \(there.joined(separator: ", ")): name the sessions in cohort.sessions"
+        }
+        return "the folder \(folder(subject: subject, session: session)) does not exist (or cannot be listed)"
+    }
+
     /// One file of the folder with its entities.
     struct Named {
         var name: String
@@ -100,7 +125,7 @@ public struct FMRIPrepQuery: Sendable, Equatable {
         let folder = folder(subject: subject, session: session)
         let who = describe(subject: subject, session: session) + (run.map { " run-\($0)" } ?? "")
         guard let files = Self.list(Self.absolute(folder, in: directory)) else {
-            throw PipeError(.invalidSpec, "BOLD file not found: the folder \(folder) does not exist (or cannot be listed)")
+            throw PipeError(.invalidSpec, "BOLD file not found: " + missing(subject: subject, session: session, directory: directory))
         }
         let bolds = files.filter { isBold($0, subject: subject, session: session) && Self.same($0.pairs["run"], run) }
         guard let bold = bolds.first else {
@@ -150,7 +175,7 @@ public struct FMRIPrepQuery: Sendable, Equatable {
     }
 
     private static func shortList(_ names: [String]) -> String {
-        names.prefix(12).joined(separator: ", ") + (names.count > 12 ? " and \(names.count - 12) more" : "")
+        names.listed(shown: 12)
     }
 
     /// Which parameter would choose among files that all match: the entities whose values differ.

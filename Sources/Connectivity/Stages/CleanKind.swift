@@ -331,6 +331,8 @@ public struct CleanKind: TypedStageKind {
     }
 
     /// ``sources(_:scope:directory:)`` with relative paths listed against the working directory.
+    public func sourceParameter(_ name: String) -> String? { name == "mask_file" ? "mask" : name }
+
     public func sources(_ p: Parameters, scope: Scope) throws -> [String: String] {
         try sources(p, scope: scope, directory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
     }

@@ -119,6 +119,10 @@ public struct ConnectivityKind: TypedStageKind {
         }
     }
 
+    public func sourceParameter(_ name: String) -> String? {
+        name.hasPrefix("seed_mask_") ? "seeds[\(name.dropFirst("seed_mask_".count))].mask" : name
+    }
+
     public func sources(_ p: Parameters, scope: Scope) throws -> [String: String] {
         var out: [String: String] = [:]
         if !p.atlas.isEmpty { out["atlas"] = p.atlas }
