@@ -221,6 +221,28 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertEqual(censored.status, 0, censored.stderr)
     }
 
+    func testARunWithMoreConfoundColumnsThanTheOthersIsCheckedForItsDegreesOfFreedom() throws {
+        // fMRIPrep keeps a different number of aCompCor components per run: one run with 20
+        // instead of 5 takes 44 columns where the others take 29, too many for its 115 volumes.
+        let text = try String(contentsOf: Self.spec, encoding: .utf8)
+            .replacingOccurrences(of: #""confounds": "24P+wm_csf""#, with: #""confounds": "24P+a_comp_cor_*""#)
+        let ok = try validate(text: text, as: "compcor.json").result
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        let url = Self.root.appendingPathComponent("derivatives/fmriprep/sub-07/ses-day13/func/sub-07_ses-day13_task-rest_desc-confounds_timeseries.tsv")
+        let original = try Data(contentsOf: url)
+        defer { try? original.write(to: url) }
+        var rng = SystemRandomNumberGenerator()
+        let lines = String(decoding: original, as: UTF8.self).split(separator: "\n").enumerated().map { i, line in
+            line + (5..<20).map { k in i == 0 ? String(format: "\ta_comp_cor_%02d", k) : "\t\(Double.random(in: -1...1, using: &rng))" }.joined()
+        }
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: url)
+        let (r, problems) = try validate(text: text, as: "compcor.json")
+        XCTAssertEqual(r.status, 2, "the run's clean task would stop after the others were cleaned:\n\(r.stderr)")
+        XCTAssertEqual(problems.count, 1, r.stderr)
+        XCTAssertTrue(problems.first?.contains(" stages.clean.min_dof: sub-07_ses-day13's run ") == true, r.stderr)
+        XCTAssertTrue(problems.first?.contains("44 confound columns use 44") == true, r.stderr)
+    }
+
     /// A subject the stage includes with no value, or no number, in a design column fails before
     /// anything runs (the group stage would stop after every scan was cleaned), at each stage
     /// whose design reads it; a subject no stage includes is not held against it.

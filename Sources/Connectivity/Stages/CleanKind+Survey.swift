@@ -342,11 +342,13 @@ extension CleanKind {
         for run in survey.runs {
             let total = run.header.shape.count > 3 ? run.header.shape[3] : 1
             let before = problems.count
+            var matched = 0  // the confound columns the strategy takes in this run
             defer {
-                // One run per length and TR gets the full check: the first whose confounds are
-                // usable, else the first.
+                // One run per length, TR and number of confound columns (aCompCor's vary from
+                // run to run) gets the full check, degrees of freedom included: the first whose
+                // confounds are usable, else the first.
                 if case .success(let tr) = run.repetitionTime {
-                    let signature = "\(total) \(tr)", usable = problems.count == before
+                    let signature = "\(total) \(tr) \(matched)", usable = problems.count == before
                     if representatives[signature] == nil { order.append(signature) }
                     if !(representatives[signature]?.usable ?? false) && (usable || representatives[signature] == nil) {
                         representatives[signature] = (run, tr, usable)
@@ -405,7 +407,11 @@ extension CleanKind {
                                  + (bad.count > 1 ? " (and \(bad.count - 1) more column\(bad.count == 2 ? "" : "s"))" : ""))
             }
             if !p.confounds.isEmpty {
-                do { unusable(try ConfoundStrategy(p.confounds).columns(in: table), key: "confounds") } catch let e as InputError {
+                do {
+                    let columns = try ConfoundStrategy(p.confounds).columns(in: table)
+                    matched = columns.count
+                    unusable(columns, key: "confounds")
+                } catch let e as InputError {
                     let term = e.field ?? ""
                     // Where columns start alike (listed), a close column name only, not a strategy's.
                     let candidates = (e.message.contains("start alike") ? [] : ConfoundStrategy.strategyNames) + shape.names
