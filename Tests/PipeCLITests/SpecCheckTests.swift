@@ -134,6 +134,19 @@ final class SpecCheckTests: XCTestCase {
         }
     }
 
+    func testAPredictionOfAClassEverySubjectHasIsASpecError() throws {
+        // responders_followup includes anxious patients only: predicting 'anxious' has no negatives
+        // (the task wrote n/a in every column and exited 0).
+        let (r, line, _) = try validate(replacing: #""predict": {"column": "responder", "positive": "responder"}"#,
+                                        with: #""predict": {"column": "group", "positive": "anxious"}"#)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        let problems = r.stderr.split(separator: "\n").filter { $0.contains("bad.json:") }
+        XCTAssertEqual(problems.count, 1, r.stderr)
+        XCTAssertTrue(problems.first?.contains("bad.json:\(line):") == true, r.stderr)
+        XCTAssertTrue(problems.first?.hasSuffix(" stages.responders_followup.predict: every subject the stage includes has group 'anxious', so there is "
+                                                + "no other class to predict it against: include subjects of another group, or remove predict") == true, r.stderr)
+    }
+
     func testNilearnsNamesForASettingLeadToPipes() throws {
         for (original, mistake, expected) in [(#""smoothing_fwhm": 4,"#, #""fwhm": 4,"#, "stages.clean.fwhm: unknown key (did you mean 'smoothing_fwhm'?)"),
                                               (#""dummy_scans": 5,"#, #""t_r": 2,"#, "stages.clean.t_r: unknown key (did you mean 'repetition_time'?)")] {

@@ -240,6 +240,11 @@ public struct ROIKind: TypedStageKind {
         if let predict = p.predict {
             names.columns([predict.column], at: "predict.column")
             names.levels([predict.positive], of: predict.column, at: "predict.positive")
+            // One class only: nothing to tell the positives from (the task would write n/a).
+            if let present = names.levels(of: predict.column), present == [predict.positive] {
+                study.report(stage, "predict", "every subject the stage includes has \(predict.column) '\(predict.positive)', so there is no other class "
+                             + "to predict it against: include subjects of another \(predict.column), or remove predict")
+            }
         }
         let labels = p.regions.enumerated().compactMap { i, r -> (String, String)? in
             if case .label(let l) = r.source { return (l, "regions[\(i)].label") }
