@@ -182,9 +182,14 @@ struct CohortReader {
                     }
                 }
                 out[c.key, default: []] += values
+                keyLocations["\(key).\(c.key)"] = c.keyLocation
             }
             return out
         }
+        var keyLocations: [String: SourceLocation] = [:]
+        // Rows a value differs from only in case or spaces, each such cell reported once.
+        var nearMisses: [String: (key: String, listed: String, subjects: [String])] = [:]
+        var nearMissOrder: [String] = []
         let filter = ParticipantFilter(include: filters("include"), exclude: filters("exclude"), idColumn: idColumn)
         var subjects: [String] = []
         var firstLine: [String: Int] = [:]
@@ -201,10 +206,14 @@ struct CohortReader {
                 continue
             }
             firstLine[rowID] = row.line
-            let keep = filter.keeps { column in
-                header.firstIndex(of: column).map { $0 < cells.count ? cells[$0] : "" }
+            let cell = { (column: String) in header.firstIndex(of: column).map { $0 < cells.count ? cells[$0] : "" } }
+            if let miss = filter.nearMiss(cell) {
+                let id = "\(miss.key).\(miss.column)\u{0}\(miss.cell)"
+                if nearMisses[id] == nil { nearMissOrder.append(id); nearMisses[id] = ("\(miss.key).\(miss.column)", miss.listed, []) }
+                nearMisses[id]!.subjects.append(cells[idIndex])
+                continue
             }
-            if !keep { continue }
+            if !filter.keeps(cell) { continue }
             var id = cells[idIndex]
             if id.hasPrefix("sub-") { id.removeFirst(4) }
             guard Self.isLabel(id) else {
@@ -212,6 +221,12 @@ struct CohortReader {
                 continue
             }
             subjects.append(id)
+        }
+        for id in nearMissOrder {
+            let miss = nearMisses[id]!, cell = String(id.split(separator: "\u{0}", omittingEmptySubsequences: false)[1])
+            d.report(keyLocations[miss.key] ?? pathNode.location, "cohort.\(miss.key)",
+                     "\(miss.subjects.listed()) \(miss.subjects.count == 1 ? "has" : "have") '\(cell)' in \(tableName), which differs from the listed '\(miss.listed)' "
+                     + "only in letter case or spaces, so the filter would decide on a spelling: write them alike")
         }
         return subjects
     }

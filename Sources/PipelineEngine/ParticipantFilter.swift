@@ -1,3 +1,5 @@
+import Foundation
+
 /// The one rule for selecting rows of a participants table by their values, shared by the
 /// cohort (`cohort.include`/`exclude`) and the group-level stages (`include`).
 ///
@@ -32,6 +34,20 @@ public struct ParticipantFilter: Sendable, Equatable {
     public func keeps(_ cell: (String) -> String?) -> Bool {
         include.allSatisfy { column, values in cell(column).map(values.contains) ?? false }
             && !exclude.contains { column, values in cell(column).map(values.contains) ?? false }
+    }
+
+    /// A cell no listed value matches exactly that one does but for letter case or spaces at its
+    /// ends (`Anxious`, `anxious ` for `anxious`), per filter column, with that value: a row the
+    /// filter would keep or drop without a word against what was meant. Nil when there is none.
+    public func nearMiss(_ cell: (String) -> String?) -> (key: String, column: String, cell: String, listed: String)? {
+        func fold(_ s: String) -> String { s.trimmingCharacters(in: .whitespaces).lowercased() }
+        for (key, filters) in [("include", include), ("exclude", exclude)] {
+            for column in filters.keys.sorted() {
+                guard let value = cell(column), !filters[column]!.contains(value) else { continue }
+                if let listed = filters[column]!.sorted().first(where: { fold($0) == fold(value) }) { return (key, column, value, listed) }
+            }
+        }
+        return nil
     }
 
     /// A spec value (string, number or bool) as the text a cell would hold; nil for other types.

@@ -134,6 +134,30 @@ final class SpecCheckTests: XCTestCase {
         }
     }
 
+    func testAValueThatDiffersFromAFilterValueOnlyInCaseOrSpacesIsASpecError() throws {
+        // 'Anxious' and 'anxious ' would be dropped by include group anxious without a word.
+        let url = Self.root.appendingPathComponent("participants.tsv")
+        let original = try Data(contentsOf: url)
+        defer { try? original.write(to: url) }
+        let edited = String(decoding: original, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            line.hasPrefix("sub-02\tanxious\t") ? line.replacingOccurrences(of: "\tanxious\t", with: "\tAnxious\t")
+                : line.hasPrefix("sub-03\tanxious\t") ? line.replacingOccurrences(of: "\tanxious\t", with: "\tanxious \t") : String(line)
+        }
+        try Data(edited.joined(separator: "\n").utf8).write(to: url)
+        let r = try runPipe(["validate", Self.spec.path])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        for (who, cell) in [("sub-02 has", "Anxious"), ("sub-03 has", "anxious ")] {
+            XCTAssertTrue(r.stderr.contains("ketamine-amygdala.json:8:17 cohort.include.group: \(who) '\(cell)' in participants.tsv, which differs from the listed "
+                                            + "'anxious' only in letter case or spaces"), r.stderr)
+        }
+        // Without the cohort's filter, each stage's include says the same.
+        let text = try String(contentsOf: Self.spec, encoding: .utf8)
+            .replacingOccurrences(of: #""include": {"group": ["anxious", "nonanxious"]},"#, with: "")
+        let (stages, problems) = try validate(text: text, as: "no-cohort-filter.json")
+        XCTAssertEqual(stages.status, 2, stages.stderr)
+        XCTAssertTrue(problems.contains { $0.contains(" stages.responders_baseline.include.group: sub-02 has 'Anxious' in participants.tsv") }, stages.stderr)
+    }
+
     func testAPredictionOfAClassEverySubjectHasIsASpecError() throws {
         // responders_followup includes anxious patients only: predicting 'anxious' has no negatives
         // (the task wrote n/a in every column and exited 0).

@@ -53,6 +53,19 @@ final class GroupLevelCheck {
             }
         }
         let filter = ParticipantFilter(include: include)
+        var misses: [(path: String, cell: String, listed: String, subjects: [String])] = []
+        for s in table.rows.keys.sorted() {
+            guard let miss = filter.nearMiss({ table.rows[s]?[$0] }) else { continue }
+            let path = "include.\(miss.column)"
+            let label = s.hasPrefix("sub-") ? s : "sub-" + s
+            if let i = misses.firstIndex(where: { $0.path == path && $0.cell == miss.cell }) { misses[i].subjects.append(label) }
+            else { misses.append((path, miss.cell, miss.listed, [label])) }
+        }
+        for m in misses {
+            includeProblem = true
+            study.report(stage, m.path, "\(m.subjects.listed()) \(m.subjects.count == 1 ? "has" : "have") '\(m.cell)' in \(Self.name(table)), which differs from "
+                         + "the listed '\(m.listed)' only in letter case or spaces, so the filter would decide on a spelling: write them alike")
+        }
         selected = table.rows.keys.sorted().filter { s in filter.keeps { table.rows[s]?[$0] } }
     }
 
