@@ -34,6 +34,19 @@ final class GroupDesignTests: XCTestCase {
         XCTAssertThrowsError(try d.contrast("anxious > nonanxious")) { XCTAssertTrue("\($0)".contains("not a design column")) }
     }
 
+    func testALevelWithAHyphenIsOneTermOfAContrast() throws {
+        let t = try table(tsv.replacingOccurrences(of: "\tnonanxious\t", with: "\tnon-anxious\t"))
+        let d = try GroupDesign(.init(group: "group", covariates: ["age"]), subjects: ["01", "02", "03", "04", "06"], table: t)
+        XCTAssertEqual(d.columnNames, ["anxious", "non-anxious", "age"])
+        XCTAssertEqual(try d.contrast("anxious > non-anxious"), [1, -1, 0])
+        XCTAssertEqual(try d.contrast("non-anxious - anxious"), [-1, 1, 0])
+        XCTAssertEqual(try d.contrast("0.5*non-anxious+0.5*anxious - age"), [0.5, 0.5, -1])
+        XCTAssertEqual(try d.contrast("-non-anxious"), [0, -1, 0])
+        // Without the design's names the hyphen is a minus, as it always was.
+        XCTAssertEqual(try GroupDesign.contrastTerms("anxious > non-anxious").map(\.name), ["anxious", "non", "anxious"])
+        XCTAssertEqual(try GroupDesign.contrastTerms("a-b - c", names: ["a-b", "c"]).map(\.weight), [1, -1])
+    }
+
     func testCRLFTableWithAByteOrderMarkGivesTheSameDesign() throws {
         let lf = try table(tsv)
         let crlf = try table(tsv.replacingOccurrences(of: "\n", with: "\r\n") + "\r\n", prefix: [0xEF, 0xBB, 0xBF])

@@ -122,7 +122,7 @@ public struct GroupDesign: Sendable {
     /// - Throws: `InputError` naming the unknown term, with the columns available.
     public func contrast(_ expression: String) throws -> [Double] {
         var weights = [Double](repeating: 0, count: columnNames.count)
-        for (name, weight) in try Self.contrastTerms(expression) {
+        for (name, weight) in try Self.contrastTerms(expression, names: columnNames) {
             guard let index = columnNames.firstIndex(of: name) else {
                 throw InputError(path: "contrast", field: expression,
                                  "'\(name)' is not a design column (columns: \(columnNames.joined(separator: ", ")))")
@@ -136,10 +136,32 @@ public struct GroupDesign: Sendable {
     }
 
     /// The terms of a contrast expression (see ``contrast(_:)``): each column name with its
-    /// signed weight, in order. Plan-time checks read the names from here too.
+    /// signed weight, in order. Plan-time checks read the names from here too. A name among
+    /// `names` (the design's columns) is one term even when it holds `-`, `+` or `>`: a level
+    /// `non-anxious` is not `non` minus `anxious`.
     /// - Throws: `InputError` for a weight that is not a number.
-    public static func contrastTerms(_ expression: String) throws -> [(name: String, weight: Double)] {
-        var text = expression.replacingOccurrences(of: ">", with: "-").replacingOccurrences(of: " ", with: "")
+    public static func contrastTerms(_ expression: String, names: [String] = []) throws -> [(name: String, weight: Double)] {
+        // Names with an operator in them become placeholders first, longest first, where they
+        // stand as whole terms (bounded by the start, an end, an operator, a space or a weight's *).
+        var protected: [String] = []
+        var raw = expression
+        for name in names.filter({ $0.contains(where: { "+->".contains($0) }) }).sorted(by: { $0.count > $1.count }) {
+            var out = "", rest = Substring(raw)
+            while let r = rest.range(of: name) {
+                let before = rest[..<r.lowerBound].last ?? out.last, after = rest[r.upperBound...].first
+                let bounded = (before.map { "+->* ".contains($0) } ?? true) && (after.map { "+-> ".contains($0) } ?? true)
+                out += rest[..<r.lowerBound]
+                if bounded {
+                    if !protected.contains(name) { protected.append(name) }
+                    out += "\u{1}\(protected.firstIndex(of: name)!)\u{1}"
+                } else {
+                    out += rest[r]
+                }
+                rest = rest[r.upperBound...]
+            }
+            raw = out + rest
+        }
+        var text = raw.replacingOccurrences(of: ">", with: "-").replacingOccurrences(of: " ", with: "")
         if text.hasPrefix("+") { text.removeFirst() }
         var out: [(String, Double)] = []
         var term = "", sign = 1.0
@@ -153,6 +175,7 @@ public struct GroupDesign: Sendable {
                 factor = f
                 name = String(term[term.index(after: star)...])
             }
+            if name.hasPrefix("\u{1}"), name.hasSuffix("\u{1}"), let i = Int(name.dropFirst().dropLast()), i < protected.count { name = protected[i] }
             out.append((name, sign * factor))
             term = ""
         }

@@ -206,7 +206,7 @@ final class GroupLevelCheck {
         if let group = spec.group, !contrastProblem, let candidates, !candidates.isEmpty, let included = levels(of: group) {
             let held = Set(candidates.compactMap { table.rows[$0]?[group] })
             for (i, contrast) in contrasts.enumerated() {
-                guard let terms = try? GroupDesign.contrastTerms(contrast) else { continue }
+                guard let terms = try? GroupDesign.contrastTerms(contrast, names: names) else { continue }
                 for (name, _) in terms where included.contains(name) && !held.contains(name) {
                     contrastProblem = true
                     study.report(stage, "contrasts[\(i)]", "level '\(name)' of \(group) in \"\(contrast)\" has no subject the stage can read (included"
@@ -380,7 +380,7 @@ final class GroupLevelCheck {
     /// A contrast's weights on `designColumns`, as `GroupDesign.contrast` builds them; nil when
     /// they cannot be known now (interactions) or a term is not a column (reported).
     private func weights(_ expression: String) -> [Double]? {
-        guard weighable, let terms = try? GroupDesign.contrastTerms(expression) else { return nil }
+        guard weighable, let terms = try? GroupDesign.contrastTerms(expression, names: designColumns) else { return nil }
         var w = [Double](repeating: 0, count: designColumns.count)
         for (name, weight) in terms {
             guard let i = designColumns.firstIndex(of: name) else { return nil }
@@ -415,7 +415,7 @@ final class GroupLevelCheck {
 
     private func terms(_ expression: String, at key: String, among names: [String]) {
         do {
-            for (name, _) in try GroupDesign.contrastTerms(expression) where !names.contains(name) {
+            for (name, _) in try GroupDesign.contrastTerms(expression, names: names) where !names.contains(name) {
                 contrastProblem = true
                 study.report(stage, key, "'\(name)' in \"\(expression)\" is not a column of the design"
                              + EditDistance.didYouMean(name, among: names) + "; columns: \(Self.list(names))")
