@@ -227,7 +227,7 @@ private struct SourceProblems {
                 message = e.scopes[0] == Scope.group.label ? e.messages[0] : "\(e.scopes[0]): \(e.messages[0])"
             } else {
                 let which = e.scopes.count == total ? "all \(total) \(noun)" : "\(e.scopes.count) \(noun): \(e.scopes.listed())"
-                message = Set(e.messages).count == 1 ? "\(e.messages[0]), in \(which)" : "in \(which); the first: \(e.messages[0])"
+                message = Set(e.messages).count == 1 ? "\(e.messages[0]), in \(which)" : "in \(which); the first, \(e.scopes[0]): \(e.messages[0])"
             }
             d.report(location, path, message)
         }

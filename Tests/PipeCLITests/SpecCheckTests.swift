@@ -218,8 +218,15 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertEqual(sidecars.status, 2, sidecars.stderr)
         let lines = sidecars.stderr.split(separator: "\n").filter { $0.contains("ketamine-amygdala.json:") }
         XCTAssertEqual(lines.count, 1, sidecars.stderr)
-        XCTAssertTrue(lines.first?.contains(" stages.clean: in 2 scans: sub-02_ses-day13, sub-06_ses-day13; the first: sidecar not found: "
+        XCTAssertTrue(lines.first?.contains(" stages.clean: in 2 scans: sub-02_ses-day13, sub-06_ses-day13; the first, sub-02_ses-day13: sidecar not found: "
                                             + "no desc-preproc_bold.json in derivatives/fmriprep/sub-02/ses-day13/func") == true, sidecars.stderr)
+        XCTAssertTrue(lines.first?.hasSuffix(". The sidecar gives the repetition time; without one, set tr_source to \"header\" (the NIfTI's pixdim[4]) "
+                                             + "or repetition_time") == true, sidecars.stderr)
+        // The header's TR, or the spec's, needs no sidecar.
+        for setting in ["stages.clean.tr_source=\"header\"", "stages.clean.repetition_time=2"] {
+            let r = try runPipe(["validate", Self.spec.path, "--set", setting])
+            XCTAssertEqual(r.status, 0, "\(setting): \(r.stderr)")
+        }
     }
 
     func testAGroupStageWithoutASessionInATwoSessionCohortIsASpecError() throws {

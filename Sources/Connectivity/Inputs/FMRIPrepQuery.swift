@@ -121,7 +121,9 @@ public struct FMRIPrepQuery: Sendable, Equatable {
     /// The files of one scan: `bold`, `sidecar`, `confounds` and (with `mask`) `brain_mask`, as
     /// paths relative as ``root`` is.
     /// - Throws: ``PipeError`` (`.invalidSpec`) for no match or several, with the files listed.
-    public func files(subject: String, session: String?, run: String?, mask: Bool, directory: URL) throws -> [String: String] {
+    /// - Parameter sidecar: whether the BOLD file's JSON sidecar is wanted (the repetition time
+    ///   comes from it); a stage that takes the TR from the header or the spec reads none.
+    public func files(subject: String, session: String?, run: String?, mask: Bool, sidecar: Bool = true, directory: URL) throws -> [String: String] {
         let folder = folder(subject: subject, session: session)
         let who = describe(subject: subject, session: session) + (run.map { " run-\($0)" } ?? "")
         guard let files = Self.list(Self.absolute(folder, in: directory)) else {
@@ -140,7 +142,7 @@ public struct FMRIPrepQuery: Sendable, Equatable {
         var out = ["bold": "\(folder)/\(bold.name)"]
         var shared = bold.pairs
         shared["desc"] = nil
-        func companion(_ key: String, _ name: String, _ what: String, drop: [String] = [], _ accept: (Named) -> Bool) throws {
+        func companion(_ key: String, _ name: String, _ what: String, drop: [String] = [], hint: String = "", _ accept: (Named) -> Bool) throws {
             var wanted = shared
             for key in drop { wanted[key] = nil }
             let candidates = files.filter { f in accept(f) && wanted.allSatisfy { Self.same(f.pairs[$0.key], $0.value) } }
@@ -149,14 +151,19 @@ public struct FMRIPrepQuery: Sendable, Equatable {
             guard chosen.count == 1 else {
                 if candidates.isEmpty {
                     throw PipeError(.invalidSpec, "\(what) not found: no \(name) in \(folder) shares the entities of \(bold.name)"
-                                    + (drop.isEmpty ? "" : " (but \(drop.joined(separator: ", ")))") + "; " + Self.listing(files.map(\.name), of: "files"))
+                                    + (drop.isEmpty ? "" : " (but \(drop.joined(separator: ", ")))") + "; " + Self.listing(files.map(\.name), of: "files") + hint)
                 }
                 throw PipeError(.invalidSpec, "\(candidates.count) \(what)s share the entities of \(bold.name): "
                                 + "\(candidates.map(\.name).joined(separator: ", ")); " + Self.chooser(candidates))
             }
             out[key] = "\(folder)/\(chosen[0].name)"
         }
-        try companion("sidecar", "desc-preproc_bold.json", "sidecar") { $0.entities.suffix == "bold" && $0.entities.ext == ".json" && $0.pairs["desc"] == "preproc" }
+        if sidecar {
+            try companion("sidecar", "desc-preproc_bold.json", "sidecar",
+                          hint: ". The sidecar gives the repetition time; without one, set tr_source to \"header\" (the NIfTI's pixdim[4]) or repetition_time") {
+                $0.entities.suffix == "bold" && $0.entities.ext == ".json" && $0.pairs["desc"] == "preproc"
+            }
+        }
         try companion("confounds", "desc-confounds_timeseries.tsv (or desc-confounds_regressors.tsv)", "confounds file", drop: ["space", "res"]) {
             ["timeseries", "regressors"].contains($0.entities.suffix) && $0.entities.ext == ".tsv" && $0.pairs["desc"] == "confounds"
         }

@@ -327,7 +327,10 @@ public struct CleanKind: TypedStageKind {
             return out
         }
         guard !p.fmriprep.isEmpty else { return out }
-        return try out.merging(query(p).files(subject: subject, session: session, run: run, mask: mask == "brain", directory: directory)) { a, _ in a }
+        // The sidecar is read for the repetition time alone: not when the header or the spec gives it.
+        let sidecar = p.repetitionTime == 0 && p.trSource != .header
+        return try out.merging(query(p).files(subject: subject, session: session, run: run, mask: mask == "brain", sidecar: sidecar,
+                                              directory: directory)) { a, _ in a }
     }
 
     /// ``sources(_:scope:directory:)`` with relative paths listed against the working directory.
