@@ -82,7 +82,9 @@ final class InputsTests: XCTestCase {
 
     func testSidecarTRErrors() throws {
         let folder = try temporaryFolder()
-        for (body, needle) in [("{}", "missing"), ("{\"RepetitionTime\": 2000}", "milliseconds"), ("{\"RepetitionTime\": -1}", "positive")] {
+        for (body, needle) in [("{}", "missing"), ("{\"RepetitionTime\": 2000}", "milliseconds"), ("{\"RepetitionTime\": -1}", "positive"),
+                             ("{\"RepetitionTime\": \"2\"}", "RepetitionTime: is the text \"2\" (a number in quotes?); expected a positive number of seconds"),
+                             ("{\"RepetitionTime\": null}", "RepetitionTime: is null;")] {
             let url = folder.appendingPathComponent("bold.json")
             try Data(body.utf8).write(to: url)
             XCTAssertThrowsError(try FMRIPrepLayout.repetitionTime(sidecar: url.path)) { XCTAssertTrue("\($0)".contains(needle), "\($0)") }

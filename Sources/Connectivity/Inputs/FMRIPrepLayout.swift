@@ -115,8 +115,10 @@ public enum FMRIPrepLayout {
         guard let value = object["RepetitionTime"] else {
             throw InputError(path: path, field: "RepetitionTime", "missing; expected the TR in seconds")
         }
-        guard let tr = (value as? NSNumber)?.doubleValue, tr.isFinite, tr > 0 else {
-            throw InputError(path: path, field: "RepetitionTime", "is \(value); expected a positive number of seconds")
+        guard !(value is String), let tr = (value as? NSNumber)?.doubleValue, tr.isFinite, tr > 0 else {
+            let shown = value is String ? "the text \"\(value)\" (a number in quotes?)" : value is NSNull ? "null"
+                : value is [Any] ? "a list" : value is [String: Any] ? "an object" : "\(value)"
+            throw InputError(path: path, field: "RepetitionTime", "is \(shown); expected a positive number of seconds")
         }
         if tr > 100 {
             throw InputError(path: path, field: "RepetitionTime", "is \(tr); BIDS stores seconds, and this looks like milliseconds")
