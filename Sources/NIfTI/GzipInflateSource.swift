@@ -35,6 +35,9 @@ final class GzipInflateSource: ByteSource {
         self.input = UnsafeMutableRawBufferPointer.allocate(byteCount: inputBufferSize, alignment: 16)
         // Magic check up front, so that a plain file named .gz gets a precise error.
         try refill()
+        if availIn == 0 {
+            throw NIfTIError(.notGzip, path: file.path, "the file is empty (0 bytes): a copy or download that did not finish?")
+        }
         if availIn < 2 || input[0] != 0x1f || input[1] != 0x8b {
             throw NIfTIError(.notGzip, path: file.path,
                              "not a gzip file (expected magic bytes 1f 8b); is it an uncompressed .nii named .gz?")

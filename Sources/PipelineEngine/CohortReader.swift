@@ -147,7 +147,8 @@ struct CohortReader {
         }
         guard let idIndex = header.firstIndex(of: idColumn) else {
             d.report(node.member("id")?.value.location ?? pathNode.location, "cohort.id",
-                     "\(tableName) has no column '\(idColumn)'" + EditDistance.didYouMean(idColumn, among: header))
+                     "\(tableName) has no column '\(idColumn)'" + EditDistance.didYouMean(idColumn, among: header)
+                     + "; its columns: " + header.listed() + " (cohort.id names the column of subject ids)")
             return []
         }
         func filters(_ key: String) -> [String: [String]] {

@@ -99,7 +99,13 @@ public struct TaskGraph: Sendable {
                                 sources.append(.init(name: name, path: path, digest: ""))
                             }
                         case .missing:
-                            problems.add(source: name, "source file not found: \(rel)", scope: scope)
+                            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
+                                // A git-annex or DataLad file whose content was never fetched.
+                                problems.add(source: name, "source \(rel) is a symlink to \(target), which does not exist "
+                                             + "(a DataLad or git-annex file not fetched? datalad get it)", scope: scope)
+                            } else {
+                                problems.add(source: name, "source file not found: \(rel)", scope: scope)
+                            }
                         case .symlinkLoop:
                             problems.add(source: name, "source \(rel) is a symlink loop", scope: scope)
                         case .notRegular(let what):

@@ -103,6 +103,9 @@ final class BrokenFileTests: XCTestCase {
 
     func testNotGzipAlthoughNamedGz() throws {
         expect(.notGzip, try save(try validBytes(), "plain.nii.gz"))
+        // An empty file (a copy that did not finish) says so, not that it may be uncompressed.
+        let empty = expect(.notGzip, try save(Data(), "empty.nii.gz"))
+        XCTAssertTrue(empty?.description.contains("the file is empty (0 bytes)") == true, "\(String(describing: empty))")
     }
 
     func testWrongMagic() throws {

@@ -63,7 +63,7 @@ final class QCStageTests: XCTestCase {
         let second = try runPipe(["run", demo, "--quiet", "--keep-going"] + withRules)
         if second.status != 0 {
             XCTAssertEqual(second.status, 1, second.stderr)
-            XCTAssertTrue(second.stderr.contains("after excluding"), second.stderr)
+            XCTAssertTrue(second.stderr.contains(", once QC excluded "), second.stderr)
         }
         let exclusions = try String(contentsOf: out.appendingPathComponent("qc/exclusions.tsv"), encoding: .utf8)
             .split(separator: "\n").dropFirst().map { $0.split(separator: "\t").map(String.init) }

@@ -124,6 +124,6 @@ struct QCExclusions: Sendable {
     static func explain(_ error: Error, excluded: [String]?) -> Error {
         guard let excluded, !excluded.isEmpty, let e = error as? InputError else { return error }
         let named = excluded.prefix(10).joined(separator: "; ") + (excluded.count > 10 ? "; and \(excluded.count - 10) more (see the task's log)" : "")
-        return InputError(path: e.path, field: e.field, e.message + " after excluding \(excluded.count) scan(s): " + named)
+        return InputError(path: e.path, field: e.field, e.message + ", once QC excluded \(excluded.count) scan(s): " + named)
     }
 }

@@ -31,6 +31,12 @@ final class HostileInputTests: XCTestCase {
         try FileManager.default.createSymbolicLink(atPath: device.path, withDestinationPath: device.path)
         let loop = try s.tool("validate", "$SPEC", deadline: 30)
         XCTAssertTrue(loop.stderr.contains("source data/sub-02_ses-1.txt is a symlink loop"), loop.stderr)
+        // A symlink to nothing (a DataLad file not fetched) is named as that.
+        try FileManager.default.removeItem(at: device)
+        try FileManager.default.createSymbolicLink(atPath: device.path, withDestinationPath: "../.git/annex/objects/xx/SHA256E-s1--ab.txt")
+        let dangling = try s.tool("validate", "$SPEC", deadline: 30)
+        XCTAssertTrue(dangling.stderr.contains("source data/sub-02_ses-1.txt is a symlink to ../.git/annex/objects/xx/SHA256E-s1--ab.txt, which does not exist "
+                                               + "(a DataLad or git-annex file not fetched? datalad get it)"), dangling.stderr)
 
         // A spec that is a device, a FIFO, or too large.
         let zero = try s.tool("validate", "/dev/zero", deadline: 30)
