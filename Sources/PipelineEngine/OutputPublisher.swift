@@ -151,10 +151,17 @@ public struct OutputPublisher: Sendable {
         }
     }
 
-    /// Publishes `entries` (key and manifest per task) of `stage`; prunes files that pipe
-    /// published earlier and the stage no longer produces when `complete`.
+    /// The file that says a stage's folder is incomplete: which tasks have no result, and which
+    /// files there are left from an earlier run (they may not match the current inputs). Removed
+    /// when the stage is complete again.
+    public static let incompleteFile = "INCOMPLETE.txt"
+
+    /// Publishes `entries` (key and manifest per task) of `stage`. When no task is `missing` (the
+    /// scope labels of tasks without a result), prunes files that pipe published earlier and the
+    /// stage no longer produces; otherwise keeps them and lists them in ``incompleteFile``.
     /// - Throws: ``PipeError`` `.io` when a destination exists that pipe did not publish.
-    public func publish(stage: String, entries: [(key: String, outputs: [OutputFile])], complete: Bool) throws {
+    public func publish(stage: String, entries: [(key: String, outputs: [OutputFile])], missing: [String] = []) throws {
+        let complete = missing.isEmpty
         let dir = outputDirectory.appendingPathComponent(stage).path
         if !FileSystem.exists(dir) { try FileSystem.makeDirectory(dir) }
         var expected = Set<String>()
@@ -212,6 +219,19 @@ public struct OutputPublisher: Sendable {
             for name in present where !expected.contains(name) && isPipeFile(destination, stage: stage, name: name) {
                 if let now = destination?.birthStamp(name) { record.withLock { r in if r[stage + "/" + name] == nil { r[stage + "/" + name] = Stamp(now) } } }
             }
+        }
+        if !complete {
+            let earlier = present.filter { name in
+                !expected.contains(name) && name != Self.incompleteFile && isPipeFile(destination, stage: stage, name: name)
+                    && destination?.regularFileLinkCount(name) != nil
+            }.sorted()
+            var text = "Stage \(stage) is incomplete: \(missing.count) of its tasks have no result in the last run (failed, or not run because a "
+                + "task they read failed): \(missing.listed(shown: 20)). Run again once they succeed.\n"
+            text += earlier.isEmpty ? "No file here is left from an earlier run.\n"
+                : "\nThese \(earlier.count) files are from an earlier run and may not match the current inputs and settings:\n"
+                    + earlier.map { "  \($0)\n" }.joined()
+            expected.insert(Self.incompleteFile)
+            try write(Array(text.utf8), as: Self.incompleteFile, in: stage, destination: destination)
         }
         if complete {
             // Only regular files pipe published: never a folder, never a user's file.

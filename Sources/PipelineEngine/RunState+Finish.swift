@@ -69,8 +69,9 @@ extension RunState {
         cache.spares.removeAll()
     }
 
-    /// Publishes the outputs of every published stage from the cache (marked incomplete when some
-    /// of the stage's tasks have no result), unless the run was interrupted or publishing is off.
+    /// Publishes the outputs of every published stage from the cache (with a file saying which
+    /// tasks have no result and which files are left from earlier, when some have none), unless
+    /// the run was interrupted or publishing is off.
     /// - Returns: the last stage's publishing error, else the record's, else `nil`.
     func publish() -> PipeError? {
         guard !interrupted && options.publishOutputs else { return nil }
@@ -83,7 +84,9 @@ extension RunState {
             // a task that ran can find one damaged, so a run that ran nothing skips the check.
             let entries = ids.compactMap { resolved[$0] }.filter { executed + failed == 0 || (tasksDir?.exists($0.key) ?? true) }
             do {
-                try publisher.publish(stage: stage.name, entries: entries, complete: entries.count == ids.count)
+                let published = Set(entries.map(\.key))
+                let missing = ids.filter { resolved[$0].map { !published.contains($0.key) } ?? true }.map { graph.tasks[$0].scope.label }
+                try publisher.publish(stage: stage.name, entries: entries, missing: missing)
             } catch let e as PipeError { publishError = e } catch {}
         }
         do {

@@ -44,6 +44,36 @@ final class FailureTests: XCTestCase {
                                             "test.scale sub-03_ses-2", "test.subject sub-02", "test.subject sub-03", "test.sum group"])
     }
 
+    func testOutputsLeftFromAnEarlierRunAreListedWhileTheirTasksFail() throws {
+        let s = try makeStudy("stale")
+        try s.runOK()
+        let out = s.dir.appendingPathComponent("out")
+        let fm = FileManager.default
+        // sub-02's input changes and its scaled task fails: its earlier outputs, and the group
+        // total made from them, stay in out/ but are listed as left from an earlier run.
+        try s.writeData("sub-02_ses-1.txt", "9 9 9 9\n")
+        let r = try s.tool("run", "$SPEC", "--keep-going", "--quiet", env: ["PIPE_TEST_FAIL": "sub-02_ses-1"])
+        XCTAssertEqual(r.status, 1, r.stderr)
+        let scaledOld = try fm.contentsOfDirectory(atPath: out.appendingPathComponent("scaled").path).filter { $0.contains("sub-02_ses-1") && !$0.hasSuffix(".json") }
+        XCTAssertFalse(scaledOld.isEmpty, "the earlier output is kept")
+        let scaled = try String(contentsOf: out.appendingPathComponent("scaled/INCOMPLETE.txt"), encoding: .utf8)
+        XCTAssertTrue(scaled.hasPrefix("Stage scaled is incomplete: 1 of its tasks have no result in the last run (failed, or not run because a task "
+                                       + "they read failed): sub-02_ses-1."), scaled)
+        for name in scaledOld { XCTAssertTrue(scaled.contains("\n  \(name)\n"), scaled) }
+        XCTAssertFalse(scaled.contains("sub-01"), "files of tasks that ran are current: \(scaled)")
+        let total = try String(contentsOf: out.appendingPathComponent("total/INCOMPLETE.txt"), encoding: .utf8)
+        XCTAssertTrue(total.hasPrefix("Stage total is incomplete: 1 of its tasks have no result in the last run"), total)
+        let totalFiles = try fm.contentsOfDirectory(atPath: out.appendingPathComponent("total").path).filter { $0 != "INCOMPLETE.txt" && !$0.hasSuffix(".json") }
+        XCTAssertFalse(totalFiles.isEmpty)
+        for name in totalFiles { XCTAssertTrue(total.contains("\n  \(name)\n"), total) }
+        XCTAssertFalse(fm.fileExists(atPath: out.appendingPathComponent("raw/INCOMPLETE.txt").path), "raw is complete")
+        // Once the task succeeds, the folders are complete and the files go.
+        try s.runOK()
+        for stage in ["scaled", "total"] {
+            XCTAssertFalse(fm.fileExists(atPath: out.appendingPathComponent("\(stage)/INCOMPLETE.txt").path), stage)
+        }
+    }
+
     func testWithoutKeepGoingTheRunStopsStartingTasks() throws {
         let s = try makeStudy("stop")
         let r = try s.tool("run", "$SPEC", "--jobs", "1", env: ["PIPE_TEST_FAIL": "sub-01_ses-1"])

@@ -29,7 +29,7 @@ final class PublishRecordTests: XCTestCase {
 
     private func publish(_ e: (key: String, outputs: [OutputFile])) throws {
         let publisher = OutputPublisher(cache: cache, outputDirectory: out, study: "s")
-        try publisher.publish(stage: "st", entries: [e], complete: true)
+        try publisher.publish(stage: "st", entries: [e])
         try publisher.saveRecord()
     }
 
