@@ -228,15 +228,24 @@ private struct SourceProblems {
             let e = entries[signature]!
             let (location, path) = e.key.map { (stage.location(of: $0), "stages.\(stage.name).\($0)") } ?? (stage.location, "stages.\(stage.name)")
             let noun = stage.kind.fanOut == .perSubject ? "subjects" : "scans"
-            let message: String
+            var message: String
             if e.scopes.count == 1 {
                 message = e.scopes[0] == Scope.group.label ? e.messages[0] : "\(e.scopes[0]): \(e.messages[0])"
             } else {
                 let which = e.scopes.count == total ? "all \(total) \(noun)" : "\(e.scopes.count) \(noun): \(e.scopes.listed())"
                 message = Set(e.messages).count == 1 ? "\(e.messages[0]), in \(which)" : "in \(which); the first, \(e.scopes[0]): \(e.messages[0])"
             }
+            if stage.kind.fanOut == .perScan && e.scopes.count < total { message += MissingScans.hint(e.scopes.count) }
             d.report(location, path, message)
         }
+    }
+}
+
+/// How to leave out scans a problem concerns when it is not every scan's.
+public enum MissingScans {
+    /// "; to leave this scan out, list it in cohort.missing_scans" (or these scans, them).
+    public static func hint(_ count: Int) -> String {
+        count == 1 ? "; to leave this scan out, list it in cohort.missing_scans" : "; to leave these scans out, list them in cohort.missing_scans"
     }
 }
 

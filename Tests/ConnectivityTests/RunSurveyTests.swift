@@ -113,7 +113,8 @@ final class RunSurveyTests: XCTestCase {
         XCTAssertEqual(shape.invalidCell?.line, 4)
         XCTAssertEqual(shape.invalidCell?.column, "b")
         XCTAssertEqual(shape.invalidCell?.text, "x1")
-        XCTAssertEqual(shape.unusable, ["a": 4, "b": 5])
+        XCTAssertEqual(shape.unusable.mapValues(\.line), ["a": 4, "b": 5])
+        XCTAssertEqual(shape.unusable["a"]?.reason, .missingAfterNumber)
     }
 
     /// The same on headerless files (SPM's `rp_*.txt`): every cell is a number to the reader, `nan`
@@ -157,9 +158,11 @@ final class RunSurveyTests: XCTestCase {
         let path = dir.appendingPathComponent("rp_named.txt").path
         try "# motion\n1 2 3 4 5 6\n1 2 3 4 5 6\n1 nan 3 4 5 inf\n1 2 3 4 5 6\n".write(toFile: path, atomically: false, encoding: .utf8)
         let shape = try CleanKind.confoundsShape(path)!.get()
-        XCTAssertEqual(shape.unusable["trans_y"], 4)
-        XCTAssertEqual(shape.unusable["rot_z"], 4)
-        XCTAssertEqual(shape.unusable["trans_y_derivative1"], 4)
+        XCTAssertEqual(shape.unusable["trans_y"]?.line, 4)
+        XCTAssertEqual(shape.unusable["trans_y"]?.reason, .missingAfterNumber)
+        XCTAssertEqual(shape.unusable["rot_z"]?.line, 4)
+        XCTAssertEqual(shape.unusable["rot_z"]?.reason, .infinite, "inf is named as such")
+        XCTAssertEqual(shape.unusable["trans_y_derivative1"]?.line, 4)
         XCTAssertNil(shape.unusable["trans_x"])
         XCTAssertNil(shape.unusable["trans_x_derivative1"])
     }

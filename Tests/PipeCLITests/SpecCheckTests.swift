@@ -27,6 +27,9 @@ final class SpecCheckTests: XCTestCase {
         try! fm.copyItem(at: packageRoot.appendingPathComponent("pipelines/ketamine-amygdala.json"), to: spec)
     }
 
+    /// What a problem of some of the runs, not all, ends with.
+    static let leaveOutOne = "; to leave this scan out, list it in cohort.missing_scans", leaveOutSeveral = "; to leave these scans out, list them in cohort.missing_scans"
+
     override class func tearDown() {
         try? FileManager.default.removeItem(at: root)
         super.tearDown()
@@ -221,7 +224,7 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertTrue(lines.first?.contains(" stages.clean: in 2 scans: sub-02_ses-day13, sub-06_ses-day13; the first, sub-02_ses-day13: sidecar not found: "
                                             + "no desc-preproc_bold.json in derivatives/fmriprep/sub-02/ses-day13/func") == true, sidecars.stderr)
         XCTAssertTrue(lines.first?.hasSuffix(". The sidecar gives the repetition time; without one, set tr_source to \"header\" (the NIfTI's pixdim[4]) "
-                                             + "or repetition_time") == true, sidecars.stderr)
+                                             + "or repetition_time" + Self.leaveOutSeveral) == true, sidecars.stderr)
         // The header's TR, or the spec's, needs no sidecar.
         for setting in ["stages.clean.tr_source=\"header\"", "stages.clean.repetition_time=2"] {
             let r = try runPipe(["validate", Self.spec.path, "--set", setting])
@@ -670,12 +673,12 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertEqual(lines.count, 2, "the 3-D run's confounds are not compared with it: \(r.stderr)")
         XCTAssertTrue(lines.contains { $0.hasSuffix("stages.clean.bold: the BOLD image is not a 4-D series of more than one volume in sub-06_ses-day13 "
                                                     + "(derivatives/fmriprep/sub-06/ses-day13/func/sub-06_ses-day13_task-rest_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz: "
-                                                    + "is a 3-D image; expected a 4-D BOLD series with more than one volume)") }, r.stderr)
+                                                    + "is a 3-D image; expected a 4-D BOLD series with more than one volume)" + Self.leaveOutOne) }, r.stderr)
         let line = String(lines.first { $0.contains("holds less") } ?? "")
         XCTAssertTrue(line.contains("stages.clean.bold: the BOLD file holds less than its header declares, or is corrupt, so its clean task would stop "
                                     + "in sub-02_ses-baseline (derivatives/fmriprep/sub-02/ses-baseline/func/"
                                     + "sub-02_ses-baseline_task-rest_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz: gzip stream ends early after ")
-                      && line.hasSuffix(" decompressed bytes (truncated download?))"), r.stderr)
+                      && line.hasSuffix(" decompressed bytes (truncated download?))" + Self.leaveOutOne), r.stderr)
         XCTAssertFalse(r.stdout.contains("gzip trailer") || r.stderr.contains("gzip trailer"), "two such files are read whole: \(r.stderr)")
 
         // Restored, and six runs in several members: more than four such files are a data set
@@ -709,7 +712,7 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertTrue(problems.first?.hasSuffix("stages.clean.confounds: the confounds file has a line whose cells are not one per column, so cleaning "
                                                 + "cannot read it in sub-09_ses-day13 (derivatives/fmriprep/sub-09/ses-day13/func/"
                                                 + "sub-09_ses-day13_task-rest_desc-confounds_timeseries.tsv: line 31 has \(columns - 1) cells; "
-                                                + "the header has \(columns) columns)") ?? false, r.stderr)
+                                                + "the header has \(columns) columns)" + Self.leaveOutOne) ?? false, r.stderr)
     }
 
     /// A confounds cell that is neither a number nor n/a (the reader refuses the file), and n/a
@@ -744,10 +747,11 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertEqual(problems.count, 2, r.stderr)
         XCTAssertTrue(problems.contains { $0.hasSuffix("stages.clean.confounds: the confounds file holds a cell that is neither a number nor n/a, so cleaning "
                                                        + "cannot read it in sub-07_ses-baseline (derivatives/fmriprep/sub-07/ses-baseline/func/"
-                                                       + "sub-07_ses-baseline_task-rest_desc-confounds_timeseries.tsv: line 40, column csf: '0.12.5')") }, r.stderr)
-        let unusable = String(problems.first { $0.contains("only leading n/a") } ?? "")
-        XCTAssertTrue(unusable.contains("stages.clean.confounds: a confounds column cleaning uses has n/a after its first number (only leading n/a are filled), "
-                                        + "an infinite value, or no number in 2 runs"), r.stderr)
+                                                       + "sub-07_ses-baseline_task-rest_desc-confounds_timeseries.tsv: line 40, column csf: '0.12.5')"
+                                                       + Self.leaveOutOne) }, r.stderr)
+        let unusable = String(problems.first { $0.contains("only leading missing values") } ?? "")
+        XCTAssertTrue(unusable.contains("stages.clean.confounds: a confounds column cleaning uses has a missing value (n/a, an empty cell or NaN) after its "
+                                        + "first number (only leading missing values are filled) in 2 runs"), r.stderr)
         XCTAssertTrue(unusable.contains("in 2 runs: sub-09_ses-day13, sub-12_ses-day13 (the first: derivatives/fmriprep/sub-09/ses-day13/func/"
                                         + "sub-09_ses-day13_task-rest_desc-confounds_timeseries.tsv: column trans_x, line 101)"), r.stderr)
     }
@@ -837,7 +841,7 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertEqual(problems.sorted(), [
             "clean.mask: the brain mask cannot be read, so cleaning would stop in sub-06_ses-baseline (derivatives/fmriprep/sub-06/ses-baseline/func/"
                 + "sub-06_ses-baseline_task-rest_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz: gzip stream ends early after "
-                + "78 decompressed bytes (truncated download?))",
+                + "78 decompressed bytes (truncated download?))" + Self.leaveOutOne,
             "connectivity.seeds[6].mask: mask atlases/junk.nii.gz cannot be read: not a gzip file (expected magic bytes 1f 8b); "
                 + "is it an uncompressed .nii named .gz?",
         ], r.stderr)
@@ -1022,9 +1026,9 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertEqual(empty.status, 2, empty.stderr)
         XCTAssertEqual(emptyProblems.map(keyed), [
             "qc.max_mean_fd: is set, but the confounds' framewise_displacement column has no number after the dummy scans, so the run has no mean to compare "
-                + "in sub-04_ses-day13 (\(edited[0].path))",
+                + "in sub-04_ses-day13 (\(edited[0].path))" + Self.leaveOutOne,
             "qc.max_mean_fd: is set, but the confounds have no framewise_displacement column, and their rot_z column, from which it "
-                + "would be computed, has no number in sub-12_ses-baseline (\(edited[1].path))",
+                + "would be computed, has no number in sub-12_ses-baseline (\(edited[1].path))" + Self.leaveOutOne,
         ], empty.stderr)
         // After the 5 dummy scans, a number in the first row kept alone is not a mean (framewise
         // displacement starts at the second volume kept); one in the second row is.
@@ -1112,7 +1116,7 @@ final class SpecCheckTests: XCTestCase {
         let csf = one("stages.clean.confounds: 'csf': confound column not found")
         XCTAssertTrue(csf.hasSuffix("(columns that start alike: csf_old, csf_derivative1, csf_power2, csf_derivative1_power2) in 2 runs: "
                                     + "sub-07_ses-day13, sub-13_ses-baseline (the first: derivatives/fmriprep/sub-07/ses-day13/func/"
-                                    + "sub-07_ses-day13_task-rest_desc-confounds_timeseries.tsv)"), "no strategy name suggested for a column: \(csf)")
+                                    + "sub-07_ses-day13_task-rest_desc-confounds_timeseries.tsv)" + Self.leaveOutSeveral), "no strategy name suggested for a column: \(csf)")
         let rows = one("stages.clean.confounds: the confounds file's rows differ")
         XCTAssertTrue(rows.contains("in sub-12_ses-baseline (derivatives/fmriprep/sub-12/ses-baseline/func/sub-12_ses-baseline_task-rest_desc-confounds_timeseries.tsv: 119 rows, 120 volumes)"), rows)
         let tr = one("stages.clean.repetition_time: cannot take the repetition time (RepetitionTime)")

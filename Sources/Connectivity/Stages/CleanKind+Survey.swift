@@ -41,11 +41,25 @@ extension CleanKind {
             /// first line concerned: counting from the first row after the dummy scans, n/a after
             /// the first number (only leading n/a are filled), an infinite value, or no number
             /// at all (`ConfoundsTable.selecting`).
-            var unusable: [String: Int] = [:]
+            var unusable: [String: Unusable] = [:]
             /// Columns with no number past the first row after the dummy scans: nothing measured
             /// from one volume to the next (framewise displacement, which
             /// `ScanQuality.framewiseDisplacement` reads from the second row on) comes from them.
             var numberlessPastFirstRow: Set<String> = []
+
+            /// Why a column is unusable, from its first line concerned.
+            struct Unusable: Sendable {
+                enum Reason: Sendable { case missingAfterNumber, infinite, noNumber }
+                var line: Int
+                var reason: Reason
+                var words: String {
+                    switch reason {
+                    case .missingAfterNumber: "a missing value (n/a, an empty cell or NaN) after its first number (only leading missing values are filled)"
+                    case .infinite: "an infinite value"
+                    case .noNumber: "no number after the dummy scans"
+                    }
+                }
+            }
         }
 
         /// A 3-D grid: maps on two grids cannot be compared voxel by voxel (`GroupMaps.load`
@@ -199,15 +213,16 @@ extension CleanKind {
                     // Every cell is a number (the reader refuses anything else), but `nan` and
                     // `inf` are numbers to it too: each column (and each derived motion column)
                     // classified after the dummy scans, as for a file with a header line.
-                    var unusable: [String: Int] = [:], numberless: Set<String> = []
+                    var unusable: [String: RunSurvey.ConfoundsShape.Unusable] = [:], numberless: Set<String> = []
                     if t.rowCount > dummyScans {
                         for name in t.names {
                             var state: UInt8 = 0
                             for (k, v) in t.columns[name]!.enumerated().dropFirst(dummyScans) {
-                                state = Self.usability(after: state, v.isNaN ? .missing : v.isFinite ? .finite : .infinite)
-                                if state == 2 { unusable[name] = lines[k]; break }
+                                let value: CellValue = v.isNaN ? .missing : v.isFinite ? .finite : .infinite
+                                state = Self.usability(after: state, value)
+                                if state == 2 { unusable[name] = .init(line: lines[k], reason: value == .infinite ? .infinite : .missingAfterNumber); break }
                             }
-                            if state == 0 { unusable[name] = lines[dummyScans] }
+                            if state == 0 { unusable[name] = .init(line: lines[dummyScans], reason: .noNumber) }
                         }
                     }
                     for name in t.names where !t.columns[name]!.dropFirst(dummyScans + 1).contains(where: \.isFinite) { numberless.insert(name) }
@@ -225,7 +240,7 @@ extension CleanKind {
             var invalid: (line: Int, column: Int, lo: Int, hi: Int)?
             // Per column: its usability (0 only n/a so far, 1 a number seen, 2 unusable), the line
             // that made it unusable, and whether it has a number past the first kept row.
-            struct Column { var state: UInt8 = 0; var problem = 0; var numbered = false }
+            struct Column { var state: UInt8 = 0; var problem = 0; var infinite = false; var numbered = false }
             var column = [Column](repeating: Column(), count: names.count)
             let base = b.baseAddress!, columns = names.count
             column.withUnsafeMutableBufferPointer { column in
@@ -250,7 +265,7 @@ extension CleanKind {
                         } else if kept {
                             if column[tabs].state != 2 {
                                 column[tabs].state = Self.usability(after: column[tabs].state, value)
-                                if column[tabs].state == 2 { column[tabs].problem = rows + 1 }
+                                if column[tabs].state == 2 { column[tabs].problem = rows + 1; column[tabs].infinite = value == .infinite }
                             }
                             if value == .finite && rows > dummyScans + 1 { column[tabs].numbered = true }
                         }
@@ -261,9 +276,12 @@ extension CleanKind {
             }
             let invalidCell = invalid.map { (line: $0.line, column: names[$0.column],
                                              text: String(decoding: UnsafeBufferPointer(start: base + $0.lo, count: min($0.hi - $0.lo, 40)), as: UTF8.self)) }
-            var unusable: [String: Int] = [:]
+            var unusable: [String: RunSurvey.ConfoundsShape.Unusable] = [:]
             if rows > dummyScans {
-                for (k, name) in names.enumerated() where column[k].state != 1 { unusable[name] = column[k].state == 2 ? column[k].problem : dummyScans + 2 }
+                for (k, name) in names.enumerated() where column[k].state != 1 {
+                    unusable[name] = column[k].state == 2 ? .init(line: column[k].problem, reason: column[k].infinite ? .infinite : .missingAfterNumber)
+                        : .init(line: dummyScans + 2, reason: .noNumber)
+                }
             }
             return .success(RunSurvey.ConfoundsShape(path: path, names: names, rows: rows, duplicate: duplicate, uneven: uneven,
                                                      invalidCell: invalidCell, unusable: unusable,
@@ -401,9 +419,9 @@ extension CleanKind {
             // A column used that cleaning cannot fill: the first named, with how many more.
             func unusable(_ columns: [String], key: String) {
                 let bad = columns.filter { shape.unusable[$0] != nil }
-                guard let first = bad.first else { return }
-                problems.add(key: key, "a confounds column cleaning uses has n/a after its first number (only leading n/a are filled), an infinite value, or no number",
-                             run: run.label, detail: "\(relative): column \(first), line \(shape.unusable[first]!)"
+                guard let first = bad.first, let why = shape.unusable[first] else { return }
+                problems.add(key: key, "a confounds column cleaning uses has \(why.words)",
+                             run: run.label, detail: "\(relative): column \(first), line \(why.line)"
                                  + (bad.count > 1 ? " (and \(bad.count - 1) more column\(bad.count == 2 ? "" : "s"))" : ""))
             }
             if !p.confounds.isEmpty {
@@ -428,7 +446,7 @@ extension CleanKind {
                 }
             }
         }
-        problems.report(stage, study)
+        problems.report(stage, study, of: survey.runs.count + survey.unreadable.count)
         for signature in order {
             let chosen = representatives[signature]!
             checkRun(p, stage: stage, study: study, run: chosen.run, repetitionTime: chosen.tr)
@@ -451,13 +469,16 @@ struct RunProblems {
         count += 1
     }
 
-    func report(_ stage: StageSpec, _ study: StudyCheck) {
+    /// Reports each problem once; with `of` (the runs there are), a problem of only some of
+    /// them says how to leave those out.
+    func report(_ stage: StageSpec, _ study: StudyCheck, of total: Int? = nil) {
         for id in order {
             let e = entries[id]!
             let first = e.runs[0]
             let runs = e.runs.count == 1 ? "in \(first.label) (\(first.detail))"
                 : "in \(e.runs.count) runs: \(GroupLevelCheck.list(e.runs.map(\.label))) (the first: \(first.detail))"
-            study.report(stage, e.key, "\(e.message) \(runs)\(e.hint)")
+            let some = total.map { e.runs.count < $0 } ?? false
+            study.report(stage, e.key, "\(e.message) \(runs)\(e.hint)" + (some ? MissingScans.hint(e.runs.count) : ""))
         }
     }
 }

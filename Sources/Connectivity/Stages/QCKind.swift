@@ -106,7 +106,8 @@ public struct QCKind: TypedStageKind {
         // the rule would otherwise stop this stage after every run was cleaned.
         if p.maxMeanFD != nil, let clean = up.kind as? CleanKind {
             var problems = RunProblems()
-            for run in clean.survey(clean.typed(up), stage: up, study: study).runs {
+            let runs = clean.survey(clean.typed(up), stage: up, study: study).runs
+            for run in runs {
                 switch run.confounds {
                 case nil where run.files["confounds"] == nil:
                     problems.add(key: "max_mean_fd", "is set, but a run without a confounds file has no framewise displacement", run: run.label,
@@ -130,7 +131,7 @@ public struct QCKind: TypedStageKind {
                     continue  // a missing or unreadable confounds file is reported by the planner or the clean stage's check
                 }
             }
-            problems.report(stage, study)
+            problems.report(stage, study, of: runs.count)
         }
     }
 
