@@ -41,7 +41,8 @@ public final class StudyCheck: @unchecked Sendable {
     public func stage(_ name: String) -> StageSpec? { spec.stage(named: name) }
 
     /// The value of `key`, made once per check: what several stages' checks read of the same
-    /// files (the runs of a `clean` stage, say) is read once.
+    /// files (the runs of a `clean` stage, say) is read once. `make` must not call `memo` (the
+    /// lock is held while it runs): take what it needs from other memos first.
     public func memo<T>(_ key: String, _ make: () -> T) -> T {
         memoLock.lock()
         defer { memoLock.unlock() }

@@ -161,6 +161,46 @@ final class SpecCheckTests: XCTestCase {
         XCTAssertTrue(problems.contains { $0.contains(" stages.responders_baseline.include.group: sub-02 has 'Anxious' in participants.tsv") }, stages.stderr)
     }
 
+    func testAQCMotionRuleThatEmptiesAGroupLevelIsASpecError() throws {
+        // The non-anxious subjects' baseline runs moved: framewise displacement 0.9 mm throughout
+        // (the anxious runs' means are about 0.1-0.2 mm).
+        let fmriprep = Self.root.appendingPathComponent("derivatives/fmriprep")
+        var originals: [URL: Data] = [:]
+        defer { for (url, data) in originals { try? data.write(to: url) } }
+        for subject in ["sub-06", "sub-07", "sub-13"] {
+            let url = fmriprep.appendingPathComponent("\(subject)/ses-baseline/func/\(subject)_ses-baseline_task-rest_desc-confounds_timeseries.tsv")
+            let data = try Data(contentsOf: url)
+            originals[url] = data
+            let rows = String(decoding: data, as: UTF8.self).split(separator: "\n").map { $0.components(separatedBy: "\t") }
+            let k = try XCTUnwrap(rows[0].firstIndex(of: "framewise_displacement"))
+            let moved = rows.enumerated().map { i, row in
+                row.enumerated().map { j, cell in j == k && i > 1 ? "0.9" : cell }.joined(separator: "\t")
+            }
+            try Data((moved.joined(separator: "\n") + "\n").utf8).write(to: url)
+        }
+        func spec(maxMeanFD: Double) throws -> String {
+            let text = try String(contentsOf: Self.spec, encoding: .utf8)
+            let qc = #""qc": {"kind": "qc", "from": ["clean"], "max_mean_fd": "# + "\(maxMeanFD)},\n    "
+            return text.replacingOccurrences(of: #""responders_baseline": {"#, with: qc + #""responders_baseline": {"#)
+                .replacingOccurrences(of: #""anxiety_baseline": {\#n      "kind": "group", "from": "connectivity","#,
+                                      with: #""anxiety_baseline": {\#n      "kind": "group", "from": ["connectivity", "qc"],"#)
+                .replacingOccurrences(of: #""kind": "roi", "from": ["connectivity", "anxiety_baseline"],"#,
+                                      with: #""kind": "roi", "from": ["connectivity", "qc", "anxiety_baseline"],"#)
+        }
+        // At 0.5 mm every non-anxious baseline run is excluded, so the contrast's level has no
+        // subject: the stage stopped after every run was cleaned.
+        let (r, problems) = try validate(text: try spec(maxMeanFD: 0.5), as: "qc-rule.json")
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(problems.count, 1, r.stderr)
+        XCTAssertTrue(problems.first?.hasSuffix(" stages.anxiety_baseline.contrasts[0]: level 'nonanxious' of group in \"anxious > nonanxious\" has no "
+                                                + "subject the stage can read (included, with a scan at baseline); QC will exclude "
+                                                + "sub-06_ses-baseline (max_mean_fd 0.9 (threshold 0.5)), sub-07_ses-baseline (max_mean_fd 0.9 (threshold 0.5)), "
+                                                + "sub-13_ses-baseline (max_mean_fd 0.9 (threshold 0.5)), so the design has no such column") == true, r.stderr)
+        // At 1 mm none is, and the spec is sound.
+        let ok = try validate(text: try spec(maxMeanFD: 1), as: "qc-rule.json").result
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+    }
+
     func testAPredictionOfAClassEverySubjectHasIsASpecError() throws {
         // responders_followup includes anxious patients only: predicting 'anxious' has no negatives
         // (the task wrote n/a in every column and exited 0).

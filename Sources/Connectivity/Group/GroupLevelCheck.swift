@@ -210,7 +210,7 @@ final class GroupLevelCheck {
                 for (name, _) in terms where included.contains(name) && !held.contains(name) {
                     contrastProblem = true
                     study.report(stage, "contrasts[\(i)]", "level '\(name)' of \(group) in \"\(contrast)\" has no subject the stage can read (included"
-                                 + (sessions.isEmpty ? "" : ", with a scan at \(sessions.joined(separator: " and "))") + "), so the design has no such column")
+                                 + (sessions.isEmpty ? "" : ", with a scan at \(sessions.joined(separator: " and "))") + ")\(foreseenNote), so the design has no such column")
                 }
             }
         }
@@ -242,9 +242,29 @@ final class GroupLevelCheck {
         let included = Set(selected)
         return cohort.subjects.filter { s in
             guard included.contains(s) else { return false }
-            let scans = cohort.scans(of: s)
+            let scans = cohort.scans(of: s).filter { foreseen[$0.label] == nil }  // a run QC excludes is not read
             return !scans.isEmpty && sessions.allSatisfy { session in scans.contains { $0.session == session } }
         }
+    }
+
+    /// The runs the stage's qc stage will exclude for motion, by label, with the rules they break
+    /// (`QCKind.foreseenExclusions`); empty without a qc stage in `from`.
+    lazy var foreseen: [String: String] = {
+        guard let qc = stage.from.lazy.compactMap({ self.study.stage($0) }).first(where: { $0.kind is QCKind }) else { return [:] }
+        return QCKind.foreseenExclusions(qc, study: study)
+    }()
+
+    /// "; QC will exclude sub-03_ses-baseline (max_mean_fd 0.21 (threshold 0.2))": the foreseen
+    /// exclusions among the included subjects' runs at the stage's sessions, for a message about
+    /// the subjects left; "" when there are none.
+    var foreseenNote: String {
+        guard !foreseen.isEmpty, let selected else { return "" }
+        let included = Set(selected), wanted = Set(sessions)
+        let runs = study.spec.cohort.scans.filter { scan in
+            foreseen[scan.label] != nil && included.contains(scan.subject ?? "") && (wanted.isEmpty || wanted.contains(scan.session ?? ""))
+        }
+        guard !runs.isEmpty else { return "" }
+        return "; QC will exclude " + runs.map { "\($0.label) (\(foreseen[$0.label]!))" }.listed(shown: 5)
     }
 
     /// Every subject whose maps the stage reads must have a row in its participants table: the
@@ -289,7 +309,7 @@ final class GroupLevelCheck {
         guard !includeProblem, let candidates, candidates.isEmpty, sessions.allSatisfy(cohortSessions.contains) else { return false }
         study.report(stage, key, "the stage can read no subject: no subject of the cohort is included"
                      + (sessions.isEmpty ? "" : " and has a scan at \(sessions.joined(separator: " and "))")
-                     + (selected?.isEmpty == true ? " (no row of \(Self.name(table!)) passes every include filter)" : ""))
+                     + (selected?.isEmpty == true ? " (no row of \(Self.name(table!)) passes every include filter)" : "") + foreseenNote)
         return true
     }
 
@@ -348,7 +368,7 @@ final class GroupLevelCheck {
         guard !designReported, spec.interactions.isEmpty, let table, let all = candidates, !all.isEmpty else { return }
         let subjects = subset.map { all.filter($0) } ?? all
         let read = "the \(subjects.count) subject\(subjects.count == 1 ? "" : "s") \(among)it can read"
-            + (sessions.isEmpty ? "" : " (included, with a scan at \(sessions.joined(separator: " and ")); QC can only remove more)")
+            + (sessions.isEmpty ? "" : " (included, with a scan at \(sessions.joined(separator: " and ")); QC can only remove more)") + foreseenNote
         do {
             _ = try GroupDesign(spec, subjects: subjects, table: table)
         } catch let e as InputError where GroupDesign.isSelectionProblem(e, of: spec) {

@@ -446,9 +446,9 @@ public struct CleanKind: TypedStageKind {
         let displacement = fdSeries?.compactMap { $0 }
         let censored = sampleMask.map { m in m.filter { !$0 }.count } ?? 0
         let quality = ScanQuality(
-            meanFD: displacement.flatMap { $0.isEmpty ? nil : $0.reduce(0, +) / Double($0.count) },
+            meanFD: ScanQuality.meanFD(fdSeries),
             medianFD: displacement.flatMap(ScanQuality.median), maxFD: displacement?.max(), volumes: scan.volumes, keptVolumes: kept, censoredVolumes: censored,
-            censoredFraction: Double(censored) / Double(max(1, scan.volumes)),
+            censoredFraction: ScanQuality.censoredFraction(sampleMask, volumes: scan.volumes),
             meanStdDVARSBefore: scan.confounds?.columns["std_dvars"].flatMap { c in
                 let v = c.dropFirst().filter(\.isFinite)
                 return v.isEmpty ? nil : v.reduce(0, +) / Double(v.count)

@@ -231,9 +231,8 @@ public struct QCKind: TypedStageKind {
             if let refusal = r.refusal {
                 out.append(.init(scope: r.scope, rule: refusal.exclusionRule, value: Double(refusal.value), threshold: Double(refusal.threshold)))
             }
-            if let t = p.maxMeanFD, let v = q.meanFD, v > t { out.append(.init(scope: r.scope, rule: "max_mean_fd", value: v, threshold: t)) }
-            if let t = p.maxCensoredFraction, q.censoredFraction > t {
-                out.append(.init(scope: r.scope, rule: "max_censored_fraction", value: q.censoredFraction, threshold: t))
+            for broken in motionExclusions(meanFD: q.meanFD, censoredFraction: q.censoredFraction, p) {
+                out.append(.init(scope: r.scope, rule: broken.rule, value: broken.value, threshold: broken.threshold))
             }
             if let t = p.minKeptVolumes, q.keptVolumes < t {
                 out.append(.init(scope: r.scope, rule: "min_kept_volumes", value: Double(q.keptVolumes), threshold: Double(t)))
@@ -246,6 +245,50 @@ public struct QCKind: TypedStageKind {
             }
         }
         return out
+    }
+
+    /// The rules a run's motion breaks (max_mean_fd, max_censored_fraction): values its confounds
+    /// file alone gives, so the spec check foresees them with these same comparisons.
+    static func motionExclusions(meanFD: Double?, censoredFraction: Double, _ p: Parameters) -> [(rule: String, value: Double, threshold: Double)] {
+        var out: [(rule: String, value: Double, threshold: Double)] = []
+        if let t = p.maxMeanFD, let v = meanFD, v > t { out.append(("max_mean_fd", v, t)) }
+        if let t = p.maxCensoredFraction, censoredFraction > t { out.append(("max_censored_fraction", censoredFraction, t)) }
+        return out
+    }
+
+    /// The runs of its clean stage that the qc stage `qc` will exclude for motion, by label, with
+    /// the rules they break ("max_mean_fd 0.57 (threshold 0.5)"): computed from each run's
+    /// confounds file as `clean` computes the values (``ScanQuality/meanFD(_:)``,
+    /// ``ScanQuality/censoredFraction(_:volumes:)``), so a group-level stage's check can count
+    /// the subjects QC leaves it. Seed coverage and degrees of freedom are known only once runs
+    /// are cleaned, so more runs may be excluded, never fewer. Once per study.
+    static func foreseenExclusions(_ qc: StageSpec, study: StudyCheck) -> [String: String] {
+        let p = QCKind().typed(qc)
+        guard p.maxMeanFD != nil || p.maxCensoredFraction != nil, let name = qc.from.first, let clean = study.stage(name),
+              let kind = clean.kind as? CleanKind else { return [:] }
+        let cp = kind.typed(clean)
+        // The survey first: it is memoised too, and memo calls do not nest.
+        let runs = kind.survey(cp, stage: clean, study: study).runs
+        return study.memo("qc.foreseenExclusions." + qc.name) {
+            var out: [String: String] = [:]
+            for run in runs {
+                guard let total = try? ScanLoader.checkShape(run.request, header: run.header).total, total > cp.dummyScans else { continue }
+                var confounds: ConfoundsTable?
+                if let path = run.files["confounds"].map(study.path) {  // as cleaning reads it (the survey's request has none)
+                    guard let table = try? ConfoundsTable.read(path),
+                          let trimmed = try? ScanLoader.trimmed(table, path: path, bold: run.request.bold, total: total, dummyScans: cp.dummyScans)
+                    else { continue }  // reported by the clean stage's check
+                    confounds = trimmed
+                }
+                guard let mask = try? CleanKind.sampleMask(cp, confounds: confounds, bold: run.request.bold) else { continue }
+                let broken = motionExclusions(meanFD: ScanQuality.meanFD(ScanQuality.framewiseDisplacement(confounds)),
+                                              censoredFraction: ScanQuality.censoredFraction(mask, volumes: total - cp.dummyScans), p)
+                if !broken.isEmpty {
+                    out[run.label] = broken.map { "\($0.rule) \(format($0.value)) (threshold \(format($0.threshold)))" }.joined(separator: ", ")
+                }
+            }
+            return out
+        }
     }
 
     static func format(_ v: Double?) -> String {

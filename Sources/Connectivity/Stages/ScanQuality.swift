@@ -47,6 +47,18 @@ public struct ScanQuality: Codable, Sendable, Equatable {
         }
     }
 
+    /// The mean of a run's framewise displacement (``framewiseDisplacement``'s values), nil when it
+    /// has none: what `clean` records, and what the spec check foresees `qc`'s max_mean_fd with.
+    static func meanFD(_ displacement: [Double?]?) -> Double? {
+        guard let values = displacement?.compactMap({ $0 }), !values.isEmpty else { return nil }
+        return values.reduce(0, +) / Double(values.count)
+    }
+
+    /// The fraction of a run's `volumes` (dummy scans dropped) that scrubbing censors.
+    static func censoredFraction(_ sampleMask: [Bool]?, volumes: Int) -> Double {
+        Double(sampleMask.map { m in m.filter { !$0 }.count } ?? 0) / Double(max(1, volumes))
+    }
+
     /// The median of finite values (nil when none).
     static func median(_ values: [Double]) -> Double? {
         let v = values.filter(\.isFinite).sorted()
