@@ -65,7 +65,7 @@ extension PipeCommand {
 
             var options = RunOptions()
             // On Slurm the cluster schedules: every ready task is submitted, whatever this machine has.
-            options.jobs = jobs ?? (onCluster ? 1_000_000 : ProcessInfo.processInfo.activeProcessorCount)
+            if let jobs { options.jobs = jobs } else if onCluster { options.jobs = 1_000_000 }
             if onCluster { options.cores = Int(Int32.max) } else if let cores { options.cores = cores }
             options.threadsPerTask = min(options.threadsPerTask, options.cores)
             if onCluster { options.memoryBudget = UInt64.max / 2 }

@@ -46,7 +46,11 @@ extension PipeCommand {
             var out = "\(title) \(s.runID): \(s.outcome)"
             if let secs = s.seconds { out += String(format: " in %.2f s", secs) }
             if let rss = s.peakRSS { out += ", peak memory \(rss >> 20) MiB" }
-            out += "\n  \(s.total) tasks: \(s.counts["executed"] ?? 0) ran, \(s.counts["cached"] ?? 0) cached, \(s.counts["failed"] ?? 0) failed, \(s.counts["skipped"] ?? 0) not run"
+            let (ran, cached, failed, skipped) = (s.counts["executed"] ?? 0, s.counts["cached"] ?? 0, s.counts["failed"] ?? 0, s.counts["skipped"] ?? 0)
+            out += "\n  \(s.total) tasks: \(ran) ran, \(cached) cached, \(failed) failed, "
+            // A killed run wrote no summary: the tasks without an outcome are not finished (not
+            // "not run": some were running when it died).
+            out += s.outcome == "incomplete" ? "\(max(0, s.total - ran - cached - failed - skipped)) not finished" : "\(skipped) not run"
             if let r = s.counts["retried"] { out += ", \(r) retried attempts" }
             out += "\n"
             for st in s.perStage { out += "  \(st.stage): \(st.executed) ran, \(st.cached) cached, \(st.failed) failed\n" }

@@ -6,7 +6,9 @@ import Foundation
 extension StageKind {
     public var upstreamCount: ClosedRange<Int> { 0...Int.max }
     public func sources(params: JSONValue, scope: Scope) throws -> [String: String] { [:] }
-    public func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64 { 64 << 20 }
+    public func memoryEstimate(params: JSONValue, scope: Scope) -> UInt64 { Self.defaultMemoryEstimate }
+    /// A task's memory estimate when its kind gives none: 64 MiB.
+    public static var defaultMemoryEstimate: UInt64 { 64 << 20 }
     public func typedParameters(_ params: ParameterReader) -> (any Sendable)? { readParameters(params); return nil }
     public func check(stage: StageSpec, study: StudyCheck) {}
     public func sources(stage: StageSpec, scope: Scope) throws -> [String: String] { try sources(params: stage.params, scope: scope) }

@@ -45,7 +45,7 @@ extension TypedStageKind {
     public func sources(_ p: Parameters, scope: Scope) throws -> [String: String] { [:] }
     public func sources(_ p: Parameters, scope: Scope, directory: URL) throws -> [String: String] { try sources(p, scope: scope) }
     public func runsOnDisk(_ p: Parameters, subject: String, session: String?, directory: URL) -> [String?]? { nil }
-    public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { 64 << 20 }
+    public func memoryEstimate(_ p: Parameters, scope: Scope) -> UInt64 { Self.defaultMemoryEstimate }
     public func workEstimate(_ p: Parameters, scope: Scope) -> Double { 1 }
     public func check(_ p: Parameters, stage: StageSpec, study: StudyCheck) {}
 

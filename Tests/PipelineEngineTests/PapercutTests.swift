@@ -28,6 +28,30 @@ final class PapercutTests: XCTestCase {
         XCTAssertTrue(graph.stdout.contains("test.read (per scan, 1 task)"), graph.stdout)
     }
 
+    func testAKilledRunCountsTheTasksItDidNotFinish() throws {
+        let s = try Study("killed")
+        let subjects = (1...6).map { String(format: "%02d", $0) }
+        try s.writeScans(subjects: subjects, sessions: ["1"])
+        try s.writeSpec("""
+        {"pipe": 1, "cohort": {"subjects": [\(subjects.map { "\"\($0)\"" }.joined(separator: ", "))], "sessions": ["1"]},
+         "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"},
+                    "slow": {"kind": "test.slow", "from": "raw", "ms": 4000}}}
+        """)
+        let err = s.root.appendingPathComponent("err.txt")
+        let p = try ToolHarness.start(["run", s.spec.path, "--jobs", "1"], env: s.env, stderr: err)
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, !((try? String(contentsOf: err, encoding: .utf8)) ?? "").contains("start  slow") { usleep(5_000) }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        // The journal has no summary: the tasks without an outcome (one running when it died)
+        // are not finished; "not run" said 0.
+        let status = try s.tool("status", "$SPEC")
+        let ran = try XCTUnwrap(status.stdout.components(separatedBy: "12 tasks: ").dropFirst().first?.split(separator: " ").first.flatMap { Int($0) }, status.stdout)
+        XCTAssertTrue((1...11).contains(ran), status.stdout)
+        XCTAssertTrue(status.stdout.contains("12 tasks: \(ran) ran, 0 cached, 0 failed, \(12 - ran) not finished"), status.stdout)
+        XCTAssertTrue(status.stdout.contains("(the run was killed or is still running)"), status.stdout)
+    }
+
     func testAnInterruptedRunIsCountedWholeAndANoOpRerunDoesNotHideIt() throws {
         let s = try Study("interrupt")
         let subjects = (1...6).map { String(format: "%02d", $0) }

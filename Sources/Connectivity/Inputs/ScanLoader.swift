@@ -277,7 +277,7 @@ public enum ScanLoader {
 
     /// TRs a scanner produces; outside it, the file almost certainly has the wrong unit (a TR of
     /// 2000 "seconds" is 2000 ms), and every band-pass cut-off would fall above Nyquist.
-    public static let plausibleRepetitionTime: ClosedRange<Double> = 0.1...30
+    public static let plausibleRepetitionTime = NIfTIHeader.plausibleRepetitionTime
 
     /// The run's TR: the spec's override, else the sidecar and/or header per the request.
     /// - Throws: `InputError` when they disagree, are missing, or give an implausible TR.
