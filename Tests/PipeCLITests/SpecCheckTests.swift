@@ -1123,6 +1123,9 @@ final class SpecCheckTests: XCTestCase {
         for (subject, session) in [("09", "day13"), ("04", "day13")] {
             try edit(bold(subject, session, ".json")) { Data(String(decoding: $0, as: UTF8.self).replacingOccurrences(of: #""RepetitionTime" : 2,"#, with: #""RepetitionTime" : 2000,"#).utf8) }
         }
+        // A sidecar whose TR is text: a second TR problem, its own line (it was folded into the
+        // milliseconds one, which showed only that one's reason).
+        try edit(bold("03", "day13", ".json")) { Data(String(decoding: $0, as: UTF8.self).replacingOccurrences(of: #""RepetitionTime" : 2,"#, with: #""RepetitionTime" : "2","#).utf8) }
         // A run 4 mm off the others' origin (sform srow_x[3]).
         let plain = Self.root.appendingPathComponent("moved.nii")
         func shift(_ subject: String, _ session: String) throws {
@@ -1159,10 +1162,15 @@ final class SpecCheckTests: XCTestCase {
                                     + "sub-07_ses-day13_task-rest_desc-confounds_timeseries.tsv)" + Self.leaveOutSeveral), "no strategy name suggested for a column: \(csf)")
         let rows = one("stages.clean.confounds: the confounds file's rows differ")
         XCTAssertTrue(rows.contains("in sub-12_ses-baseline (derivatives/fmriprep/sub-12/ses-baseline/func/sub-12_ses-baseline_task-rest_desc-confounds_timeseries.tsv: 119 rows, 120 volumes)"), rows)
-        let tr = one("stages.clean.repetition_time: cannot take the repetition time (RepetitionTime)")
-        XCTAssertTrue(tr.contains("in 2 runs: sub-04_ses-day13, sub-09_ses-day13 (the first: "), tr)
+        let trs = lines.filter { $0.contains("stages.clean.repetition_time: cannot take the repetition time (RepetitionTime)") }
+        XCTAssertEqual(trs.count, 2, r.stderr)
+        let tr = trs.first { $0.contains(" in 2 runs: ") } ?? ""
+        XCTAssertTrue(tr.contains("in 2 runs: sub-04_ses-day13, sub-09_ses-day13 (the first: "), r.stderr)
         XCTAssertTrue(tr.contains("sub-04_ses-day13_task-rest_space-MNI152NLin2009cAsym_desc-preproc_bold.json: RepetitionTime: is 2000.0; "
                                   + "BIDS stores seconds, and this looks like milliseconds"), tr)
+        let text = trs.first { !$0.contains(" in 2 runs: ") } ?? ""
+        XCTAssertTrue(text.contains(#"(RepetitionTime) in sub-03_ses-day13 ("#) && text.contains(#"sub-03_ses-day13_task-rest_space-MNI152NLin2009cAsym_desc-preproc_bold.json: RepetitionTime: is the text "2" (a number in quotes?)"#)
+                      && text.hasSuffix(Self.leaveOutOne), text)
         // The grid: only the stage whose subjects include sub-06 (non-anxious), at its session.
         let grid = one("stages.anxiety_baseline.resample: the runs it compares are on 2 grids")
         XCTAssertTrue(grid.contains("origin (") && grid.contains("8 runs (sub-01_ses-baseline, ...)") && grid.contains(": sub-06_ses-baseline;"), grid)

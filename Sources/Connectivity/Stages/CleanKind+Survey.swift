@@ -382,7 +382,11 @@ extension CleanKind {
             } catch {}
             if case .failure(let e) = run.repetitionTime {
                 let key = e.field == "RepetitionTime" ? "repetition_time" : "tr_source"
-                problems.add(key: key, "cannot take the repetition time (\(e.field ?? "TR"))", run: run.label, detail: e.description)
+                // Runs share a line only when their TR fails the same way: the message without
+                // its numbers, quoted values and the run's own path (a sidecar in milliseconds and
+                // one that disagrees with its header are two lines, each with its first run).
+                let how = e.message.replacingOccurrences(of: run.request.bold, with: "").replacing(/"[^"]*"|[0-9][0-9.eE+-]*/, with: "#")
+                problems.add(key: key, "cannot take the repetition time (\(e.field ?? "TR"))", run: run.label, detail: e.description, group: how)
             }
             // The confounds file is read with the run whenever it exists (for its motion too).
             guard let surveyed = run.confounds else { continue }
@@ -462,8 +466,9 @@ struct RunProblems {
     private(set) var count = 0
     private var entries: [String: (key: String, message: String, hint: String, runs: [(label: String, detail: String)])] = [:]
 
-    mutating func add(key: String, _ message: String, run: String, detail: String, hint: String = "") {
-        let id = key + "\u{0}" + message
+    /// Runs with the same key and message share an entry, unless `group` tells them apart.
+    mutating func add(key: String, _ message: String, run: String, detail: String, hint: String = "", group: String = "") {
+        let id = key + "\u{0}" + message + "\u{0}" + group
         if entries[id] == nil { order.append(id); entries[id] = (key, message, hint, []) }
         entries[id]!.runs.append((run, detail))
         count += 1
