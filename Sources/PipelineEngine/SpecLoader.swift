@@ -97,7 +97,14 @@ public struct SpecLoader: Sendable {
             d.report(root.location, "stages", "missing the stages section")
         }
         let slurm = root.member("slurm").map { SlurmSettings.read($0.value, diagnostics: d) } ?? SlurmSettings()
-        try d.throwIfAny()
+        // A problem in some stages' own keys still lets the others be checked against the study's
+        // files below, so that one round of validate shows both (not the data's problems only
+        // after the keys are mended).
+        var unchecked: [StageSpec] = []
+        if !d.issues.isEmpty {
+            guard let bad = d.stagesConcerned(), let (good, rest) = checkable(stages, bad: bad), !good.isEmpty else { try d.throwIfAny(); fatalError("unreachable") }
+            (stages, unchecked) = (good, rest)
+        }
         if cohort.runs == [nil] { cohort.runsFound = Self.runsOnDisk(cohort: cohort, stages: stages, directory: dir) }
         var spec = StudySpec(specURL: specURL, directory: dir, name: name, cacheDirectory: cache.standardizedFileURL,
                              outputDirectory: outputs.standardizedFileURL, cohort: cohort, stages: stages)
@@ -105,6 +112,9 @@ public struct SpecLoader: Sendable {
         // Names and values against the study's files and the other stages, before anything runs.
         let check = StudyCheck(spec: spec, diagnostics: d)
         for stage in spec.stages { stage.kind.check(stage: stage, study: check) }
+        if !unchecked.isEmpty {
+            d.report(unchecked[0].location, "stages", "not checked against the study's files until the problems above are mended: \(unchecked.map(\.name).listed())")
+        }
         try d.throwIfAny()
         spec.deferredChecks = check.deferred
         return spec
@@ -270,6 +280,24 @@ public struct SpecLoader: Sendable {
         }
         if Set(from).count != from.count { d.report(f.value.location, path + ".from", "a stage is listed twice") }
         return from
+    }
+
+    /// The stages that can be checked against the study's files although others have problems:
+    /// those without problems whose upstream stages have none either (transitively), in order;
+    /// and the rest, in spec order. `nil` when the good ones cannot be ordered.
+    private func checkable(_ specs: [StageSpec], bad: Set<String>) -> (good: [StageSpec], rest: [StageSpec])? {
+        var excluded = bad
+        var changed = true
+        while changed {
+            changed = false
+            for s in specs where !excluded.contains(s.name) && s.from.contains(where: { f in excluded.contains(f) || !specs.contains { $0.name == f } }) {
+                excluded.insert(s.name); changed = true
+            }
+        }
+        let scratch = SpecDiagnostics()
+        let good = ordered(specs.filter { !excluded.contains($0.name) }, diagnostics: scratch)
+        guard scratch.issues.isEmpty else { return nil }
+        return (good, specs.filter { excluded.contains($0.name) })
     }
 
     /// Deterministic topological order: repeatedly takes the first stage (in spec order) whose

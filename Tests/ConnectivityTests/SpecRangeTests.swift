@@ -74,6 +74,8 @@ final class SpecRangeTests: XCTestCase {
             "study.json:19:33 stages.roi.regions[0].cluster: expected an integer in 1...1000000, got 1e+300",
             "study.json:20:41 stages.roi.regions[1].sphere[0]: expected a number in -1000...1000, got 1e+300",
             "study.json:20:65 stages.roi.regions[1].radius: expected a number in 0...500, got 1e+300",
+            // The stages the others read are checked against the files; these wait for the fix.
+            "study.json:8:5 stages: not checked against the study's files until the problems above are mended: connectivity, group, change, roi",
         ])
         // The largest accepted values pass.
         XCTAssertEqual(try problems(spec(connectivity: #"{"name": "LBA", "sphere": [-1000, 0, 1000], "radius": 500}"#,

@@ -1088,6 +1088,31 @@ final class SpecCheckTests: XCTestCase {
     /// Every run's files are checked, not only the first's: runs that differ from the others fail
     /// before anything runs (cleaning would stop at them, or the group stage after every run was
     /// cleaned), each problem once, with the runs it concerns, at the stage that reads them.
+    func testAProblemInOneStagesKeysLeavesTheOtherStagesCheckedAgainstTheData() throws {
+        // A sidecar in milliseconds (the clean stage's data) and a misspelt key of one group stage:
+        // one round of validate names both (the data's problem came only once the key was mended),
+        // and which stages wait for the key.
+        let sidecar = Self.root.appendingPathComponent("derivatives/fmriprep/sub-03/ses-day13/func/sub-03_ses-day13_task-rest_space-MNI152NLin2009cAsym_desc-preproc_bold.json")
+        let original = try Data(contentsOf: sidecar)
+        defer { try? original.write(to: sidecar) }
+        let text = String(decoding: original, as: UTF8.self)
+        XCTAssertTrue(text.contains(#""RepetitionTime" : 2,"#), text)
+        try Data(text.replacingOccurrences(of: #""RepetitionTime" : 2,"#, with: #""RepetitionTime" : 2000,"#).utf8).write(to: sidecar)
+        let (r, line, _) = try validate(replacing: #""seed": "CMAright", "session": "baseline","#, with: #""seed": "CMAright", "sesion": "baseline","#)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        let lines = r.stderr.split(separator: "\n").map(String.init).filter { $0.contains("bad.json:") }
+        XCTAssertEqual(lines.count, 3, r.stderr)
+        XCTAssertTrue(lines.contains { $0.contains("bad.json:\(line):") && $0.contains("stages.anxiety_baseline.sesion: unknown key") && $0.contains("session") }, r.stderr)
+        XCTAssertTrue(lines.contains { $0.contains("stages.clean.repetition_time: cannot take the repetition time (RepetitionTime) in sub-03_ses-day13 (")
+                                       && $0.contains("RepetitionTime: is 2000.0; BIDS stores seconds") }, r.stderr)
+        XCTAssertTrue(lines.contains { $0.hasSuffix(" stages: not checked against the study's files until the problems above are mended: anxiety_baseline, anxiety_followup, report") }, r.stderr)
+
+        // Mended key: the data's problem alone.
+        let mended = try runPipe(["validate", Self.spec.path])
+        XCTAssertEqual(mended.status, 2, mended.stderr)
+        XCTAssertEqual(mended.stderr.split(separator: "\n").filter { $0.contains("ketamine-amygdala.json:") }.count, 1, mended.stderr)
+    }
+
     func testEveryRunIsCheckedAndEachProblemIsReportedOnceWithItsRuns() throws {
         let func_ = { (subject: String, session: String) in
             Self.root.appendingPathComponent("derivatives/fmriprep/sub-\(subject)/ses-\(session)/func/sub-\(subject)_ses-\(session)_task-rest_")
