@@ -3,7 +3,8 @@
 # times, confounds files' columns and rows, brain masks against the seeds), next to the same survey
 # of the same files in Python (nibabel headers, the sidecar's RepetitionTime, pandas reading each
 # confounds file: its columns and rows), which is what a study glued from nilearn scripts would run
-# as a pre-flight.
+# as a pre-flight. It also times the study with a qc stage's motion rules, which the check
+# foresees from every run's confounds file for each group-level stage.
 # Not a pass/fail test.
 #
 # Usage: benchmarks/spec-check.sh [copies]   (default 10: 490 subjects x 2 sessions = 980 runs)
@@ -50,6 +51,18 @@ for name in ["amygdala_subregions", "peak_labels"]:
     shutil.copy(atlas + ".nii.gz", f"{work}/atlases/{name}_2mm.nii.gz")
     shutil.copy(atlas + ".tsv", f"{work}/atlases/{name}.tsv")
 shutil.copy(spec, f"{work}/study.json")
+# The same study with motion QC: a qc stage's rules, which the check foresees from every run's
+# confounds file, read by every group-level stage.
+study = json.load(open(spec))
+stages = {}
+for name, stage in study["stages"].items():
+    if stage["kind"] in ("group", "longitudinal", "roi"):
+        stage["from"] = ([stage["from"]] if isinstance(stage["from"], str) else stage["from"]) + ["qc"]
+    stages[name] = stage
+    if name == "connectivity":
+        stages["qc"] = {"kind": "qc", "from": ["clean", "connectivity"], "max_mean_fd": 0.5, "max_censored_fraction": 0.2}
+study["stages"] = stages
+json.dump(study, open(f"{work}/study-qc.json", "w"), indent=1)
 PY
 "$PYTHON" - "$PIPE" "$WORK" <<'PY'
 import glob, json, os, resource, subprocess, sys, time
@@ -64,11 +77,14 @@ def timed(run):
     cpu = sum((a.ru_utime - b.ru_utime) + (a.ru_stime - b.ru_stime) for a, b in zip(after, before))
     return wall, cpu
 
-def validate():
-    r = subprocess.run([pipe, "validate", f"{work}/study.json"], capture_output=True, text=True)
+def validate(spec="study.json"):
+    r = subprocess.run([pipe, "validate", f"{work}/{spec}"], capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(r.stderr)
     validate.out = r.stdout.strip()
+
+def validate_qc():
+    validate("study-qc.json")
 
 def python_survey():
     import nibabel as nib
@@ -85,6 +101,7 @@ def python_survey():
     python_survey.runs = runs
 
 import nibabel, pandas  # loaded once, outside the timing
+qcs = [timed(validate_qc) for _ in range(3)]
 pipes = [timed(validate) for _ in range(3)]
 peers = [timed(python_survey) for _ in range(3)]
 pipe_best, peer_best = min(pipes), min(peers)
@@ -92,6 +109,8 @@ runs = python_survey.runs
 print(validate.out)
 print(f"runs:                          {runs}")
 print(f"pipe validate (whole check):   {pipe_best[0]:6.3f} s wall  {pipe_best[1]:6.3f} s cpu  ({1000 * pipe_best[0] / runs:.2f} ms per run; best of 3)")
+qc_best = min(qcs)
+print(f"  with motion QC foreseen:     {qc_best[0]:6.3f} s wall  {qc_best[1]:6.3f} s cpu  (a qc stage's max_mean_fd and max_censored_fraction, read by every group-level stage)")
 print(f"Python survey (nibabel+pandas): {peer_best[0]:6.3f} s wall  {peer_best[1]:6.3f} s cpu  ({1000 * peer_best[0] / runs:.2f} ms per run; best of 3)")
 print(f"ratio:                         pipe checks the whole study {peer_best[0] / pipe_best[0]:.1f}x faster than the survey alone in Python")
 PY
