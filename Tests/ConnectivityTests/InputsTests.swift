@@ -36,6 +36,27 @@ final class InputsTests: XCTestCase {
         }
     }
 
+    func testReadingOnlySomeColumnsKeepsTheirValuesAndTheRowCount() throws {
+        let url = try temporaryFolder().appendingPathComponent("c.tsv")
+        try Data("trans_x\tframewise_displacement\tcsf\n0.1\tn/a\tx\n0.3\t0.2\t6\n".utf8).write(to: url)
+        XCTAssertThrowsError(try ConfoundsTable.read(url.path)) { XCTAssertEqual(($0 as! InputError).field, "csf") }
+        // The spec check's motion foresight: the motion columns only, the others' cells unread.
+        let some = try ConfoundsTable.read(url.path, only: ["framewise_displacement", "trans_x", "rot_x"])
+        XCTAssertEqual(some.names, ["trans_x", "framewise_displacement"])
+        XCTAssertEqual(some.rowCount, 2)
+        XCTAssertEqual(some.columns["trans_x"], [0.1, 0.3])
+        XCTAssertTrue(some.columns["framewise_displacement"]![0].isNaN && some.columns["framewise_displacement"]![1] == 0.2)
+        XCTAssertNil(some.columns["csf"])
+        XCTAssertThrowsError(try ConfoundsTable.read(url.path, only: ["csf"])) { XCTAssertTrue("\($0)".contains("line 2 holds 'x'"), "\($0)") }
+        // A headerless file is told by its first line that is neither blank nor a comment.
+        let afni = try temporaryFolder().appendingPathComponent("motion.1D")
+        try Data("# 3dvolreg\r\n\r\n1 2 3\r\n4 5 6\r\n".utf8).write(to: afni)
+        let numbered = try ConfoundsTable.read(afni.path)
+        XCTAssertEqual(numbered.names, ["col_1", "col_2", "col_3"])
+        XCTAssertEqual(numbered.columns["col_2"], [2, 5])
+        XCTAssertEqual(try ConfoundsTable.read(afni.path, only: ["col_3"]).names, ["col_3"])
+    }
+
     func testMalformedConfoundsAreRejected() throws {
         XCTAssertThrowsError(try confounds("a\tb\n1\n")) { XCTAssertTrue("\($0)".contains("line 2")) }
         XCTAssertThrowsError(try confounds("a\tb\n1\tx\n")) { XCTAssertEqual(($0 as! InputError).field, "b") }

@@ -25,8 +25,17 @@ public struct ConfoundsTable: Sendable {
     /// AFNI `.1D`, CSV). Lines may end in LF, CRLF or CR, and the file may start with a UTF-8 byte
     /// order mark (``TSVTable``); in a TSV a blank line before the last row is an error (a row
     /// with one cell).
-    public static func read(_ path: String) throws -> ConfoundsTable {
-        if let headerless = try readHeaderless(path) { return headerless }
+    ///
+    /// With `only`, the table keeps just those columns (the others' cells are not converted to
+    /// numbers, nor checked: the spec check's survey checks every cell).
+    public static func read(_ path: String, only: Set<String>? = nil) throws -> ConfoundsTable {
+        if var headerless = try readHeaderless(path) {
+            if let only {
+                headerless.names = headerless.names.filter(only.contains)
+                headerless.columns = headerless.columns.filter { only.contains($0.key) }
+            }
+            return headerless
+        }
         let table: TSVTable
         do {
             table = try TSVTable.read(path, keepingBlankLines: true)
@@ -40,20 +49,23 @@ public struct ConfoundsTable: Sendable {
         if let duplicate = Dictionary(grouping: names, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
             throw InputError(path: path, field: duplicate, "column name appears twice")
         }
+        let kept = names.indices.filter { only?.contains(names[$0]) ?? true }
         var values = [[Double]](repeating: [], count: names.count)
         for row in table.rows {
             let cells = row.cells
             guard cells.count == names.count else {
                 throw InputError(path: path, field: "line \(row.line)", "has \(cells.count) cells; the header has \(names.count) columns")
             }
-            for (c, cell) in cells.enumerated() {
-                guard let v = value(ofCell: cell) else {
-                    throw InputError(path: path, field: names[c], "line \(row.line) holds '\(cell)'; expected a number or n/a")
+            for c in kept {
+                guard let v = value(ofCell: cells[c]) else {
+                    throw InputError(path: path, field: names[c], "line \(row.line) holds '\(cells[c])'; expected a number or n/a")
                 }
                 values[c].append(v)
             }
         }
-        return ConfoundsTable(path: path, names: names, columns: Dictionary(uniqueKeysWithValues: zip(names, values)))
+        var out = ConfoundsTable(path: path, names: kept.map { names[$0] }, columns: Dictionary(uniqueKeysWithValues: kept.map { (names[$0], values[$0]) }))
+        out.rowCount = table.rows.count
+        return out
     }
 
     /// A cell's value: NaN for `n/a`, `NaN`, `nan` or an empty cell, else the number it holds;

@@ -270,23 +270,25 @@ public struct QCKind: TypedStageKind {
         // The survey first: it is memoised too, and memo calls do not nest.
         let runs = kind.survey(cp, stage: clean, study: study).runs
         return study.memo("qc.foreseenExclusions." + qc.name) {
-            var out: [String: String] = [:]
-            for run in runs {
-                guard let total = try? ScanLoader.checkShape(run.request, header: run.header).total, total > cp.dummyScans else { continue }
+            // Each run's confounds file is read as cleaning reads it, but only the columns motion
+            // is measured from: on all cores.
+            let verdicts = parallelMap(runs.count, block: 8) { k -> String? in
+                let run = runs[k]
+                guard let total = try? ScanLoader.checkShape(run.request, header: run.header).total, total > cp.dummyScans else { return nil }
                 var confounds: ConfoundsTable?
                 if let path = run.files["confounds"].map(study.path) {  // as cleaning reads it (the survey's request has none)
-                    guard let table = try? ConfoundsTable.read(path),
+                    guard let table = try? ConfoundsTable.read(path, only: ScanQuality.motionColumns),
                           let trimmed = try? ScanLoader.trimmed(table, path: path, bold: run.request.bold, total: total, dummyScans: cp.dummyScans)
-                    else { continue }  // reported by the clean stage's check
+                    else { return nil }  // reported by the clean stage's check
                     confounds = trimmed
                 }
-                guard let mask = try? CleanKind.sampleMask(cp, confounds: confounds, bold: run.request.bold) else { continue }
+                guard let mask = try? CleanKind.sampleMask(cp, confounds: confounds, bold: run.request.bold) else { return nil }
                 let broken = motionExclusions(meanFD: ScanQuality.meanFD(ScanQuality.framewiseDisplacement(confounds)),
                                               censoredFraction: ScanQuality.censoredFraction(mask, volumes: total - cp.dummyScans), p)
-                if !broken.isEmpty {
-                    out[run.label] = broken.map { "\($0.rule) \(format($0.value)) (threshold \(format($0.threshold)))" }.joined(separator: ", ")
-                }
+                return broken.isEmpty ? nil : broken.map { "\($0.rule) \(format($0.value)) (threshold \(format($0.threshold)))" }.joined(separator: ", ")
             }
+            var out: [String: String] = [:]
+            for (run, verdict) in zip(runs, verdicts) { out[run.label] = verdict }
             return out
         }
     }

@@ -29,6 +29,10 @@ public struct ScanQuality: Codable, Sendable, Equatable {
     public var medianTSNR: Double?
     public var residualDegreesOfFreedom: Int
 
+    /// The confounds columns a run's motion is measured from: those ``framewiseDisplacement(_:)``
+    /// and the scrubbing sample mask (`CleanKind.sampleMask`) read.
+    static let motionColumns: Set<String> = ["framewise_displacement", "std_dvars", "trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
+
     /// Framewise displacement per volume (the first is nil) from a confounds table.
     static func framewiseDisplacement(_ table: ConfoundsTable?) -> [Double?]? {
         guard let table else { return nil }
