@@ -28,8 +28,10 @@ final class PapercutTests: XCTestCase {
         XCTAssertTrue(graph.stdout.contains("test.read (per scan, 1 task)"), graph.stdout)
     }
 
-    func testAKilledRunCountsTheTasksItDidNotFinish() throws {
-        let s = try Study("killed")
+    /// Runs 6 scans' read then slow (4 s) tasks with one job, and sends `signal` once a slow task
+    /// has started; returns when the run has ended, with its stderr file.
+    private func startSlowRun(_ name: String, signal: Int32) throws -> (Study, Process, URL) {
+        let s = try Study(name)
         let subjects = (1...6).map { String(format: "%02d", $0) }
         try s.writeScans(subjects: subjects, sessions: ["1"])
         try s.writeSpec("""
@@ -41,8 +43,13 @@ final class PapercutTests: XCTestCase {
         let p = try ToolHarness.start(["run", s.spec.path, "--jobs", "1"], env: s.env, stderr: err)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline, !((try? String(contentsOf: err, encoding: .utf8)) ?? "").contains("start  slow") { usleep(5_000) }
-        kill(p.processIdentifier, SIGKILL)
+        kill(p.processIdentifier, signal)
         p.waitUntilExit()
+        return (s, p, err)
+    }
+
+    func testAKilledRunCountsTheTasksItDidNotFinish() throws {
+        let (s, _, _) = try startSlowRun("killed", signal: SIGKILL)
         // The journal has no summary: the tasks without an outcome (one running when it died)
         // are not finished; "not run" said 0.
         let status = try s.tool("status", "$SPEC")
@@ -53,21 +60,7 @@ final class PapercutTests: XCTestCase {
     }
 
     func testAnInterruptedRunIsCountedWholeAndANoOpRerunDoesNotHideIt() throws {
-        let s = try Study("interrupt")
-        let subjects = (1...6).map { String(format: "%02d", $0) }
-        try s.writeScans(subjects: subjects, sessions: ["1"])
-        try s.writeSpec("""
-        {"pipe": 1, "cohort": {"subjects": [\(subjects.map { "\"\($0)\"" }.joined(separator: ", "))], "sessions": ["1"]},
-         "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"},
-                    "slow": {"kind": "test.slow", "from": "raw", "ms": 4000}}}
-        """)
-        let err = s.root.appendingPathComponent("err.txt")
-        let p = try ToolHarness.start(["run", s.spec.path, "--jobs", "1"], env: s.env, stderr: err)
-        // Wait until a slow task has started, then interrupt.
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, !((try? String(contentsOf: err, encoding: .utf8)) ?? "").contains("start  slow") { usleep(5_000) }
-        kill(p.processIdentifier, SIGINT)
-        p.waitUntilExit()
+        let (s, p, err) = try startSlowRun("interrupt", signal: SIGINT)
         XCTAssertEqual(p.terminationStatus, 130)
         let stderr = try String(contentsOf: err, encoding: .utf8)
         XCTAssertTrue(stderr.contains("pipe: interrupted: 6 tasks finished, 0 cached, 6 not run; run again to resume"), stderr)
