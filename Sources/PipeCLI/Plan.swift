@@ -54,6 +54,7 @@ extension PipeCommand {
                 if let k = p.key, let notice = RunSummary.notice(in: cache, key: k) { out += "\(graph.tasks[p.task].stage) (cached): \(notice)\n" }
             }
             for d in graph.spec.deferredChecks { out += "checked when its inputs exist: \(d)\n" }
+            for n in graph.spec.notes { out += "note: \(n)\n" }
             FileHandle.standardOutput.write(Data(out.utf8))
         }
     }

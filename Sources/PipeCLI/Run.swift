@@ -49,6 +49,7 @@ extension PipeCommand {
             let spec = try study.load()
             let cache = CacheStore(root: spec.cacheDirectory)
             let mode = ProgressPrinter.mode(quiet: quiet, json: json)
+            if mode != .json { for n in spec.notes { ErrorReporting.printLine("note: \(n)") } }
             let lock = try await CacheLock.acquire(cache, wait: wait) { holder in
                 if mode != .quiet && mode != .json {
                     ErrorReporting.printLine("waiting for the cache lock held by \(holder?.summary ?? "another process")...")

@@ -21,6 +21,7 @@ extension PipeCommand {
                     "spec": .string(spec.specURL.path), "ok": .bool(true), "stages": .number(Double(spec.stages.count)),
                     "tasks": .number(Double(graph.tasks.count)), "subjects": .number(Double(spec.cohort.subjects.count)),
                     "checked_later": .array(spec.deferredChecks.map { .string($0) }),
+                    "notes": .array(spec.notes.map { .string($0) }),
                     "bytes_hashed": .number(Double(IOCounters.bytesHashed)),
                 ]).serialized(pretty: true))
                 return
@@ -36,6 +37,7 @@ extension PipeCommand {
             if !c.missing.isEmpty { line += " (\(Plural.count(c.missing.count, "missing scan")) listed)" }
             print(line)
             for d in spec.deferredChecks { print("  checked when its inputs exist: \(d)") }
+            for n in spec.notes { print("  note: \(n)") }
         }
     }
 }

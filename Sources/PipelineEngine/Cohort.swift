@@ -15,6 +15,9 @@ public struct Cohort: Sendable, Equatable {
     /// ``StageKind/runsOnDisk(stage:subject:session:directory:)``); empty otherwise. A nil run is a
     /// file without a run entity. A subject and session absent from it keep ``runs``.
     public var runsFound: [String: [String?]] = [:]
+    /// Every subject the participants table has a row for, kept or not (nil for an explicit
+    /// `subjects` list): a subject with data but no row is in no cohort, which the check says.
+    public var tableSubjects: Set<String>?
 
     /// Creates a cohort.
     public init(subjects: [String], sessions: [String?] = [nil], runs: [String?] = [nil], missing: Set<String> = []) {

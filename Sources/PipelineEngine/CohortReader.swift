@@ -30,6 +30,7 @@ struct CohortReader {
             d.report(m.keyLocation, "cohort.\(m.key)", "unknown key" + EditDistance.didYouMean(m.key, among: Self.keys))
         }
         var subjects: [String] = []
+        var tableSubjects: Set<String>?
         let explicit = node.member("subjects")
         let table = node.member("participants")
         if explicit != nil && table != nil {
@@ -38,7 +39,7 @@ struct CohortReader {
         if let explicit {
             subjects = labels(explicit.value, path: "cohort.subjects") ?? []
         } else if let table {
-            subjects = readTable(table.value, node: node)
+            (subjects, tableSubjects) = readTable(table.value, node: node)
         } else {
             d.report(node.location, "cohort", "expected \"subjects\" (a list) or \"participants\" (a TSV table)")
         }
@@ -78,7 +79,9 @@ struct CohortReader {
                 d.report(m.value.location, "cohort.missing_scans", "expected a list of scan labels, got \(m.value.shortDescription)")
             }
         }
-        return Cohort(subjects: subjects, sessions: sessions, runs: runs, missing: missing)
+        var cohort = Cohort(subjects: subjects, sessions: sessions, runs: runs, missing: missing)
+        cohort.tableSubjects = tableSubjects
+        return cohort
     }
 
     /// A list of BIDS labels (strings or integers), without `prefix`.
@@ -120,11 +123,12 @@ struct CohortReader {
         !s.isEmpty && s.unicodeScalars.allSatisfy { ($0.value < 128) && (CharacterSet.alphanumerics.contains($0)) }
     }
 
-    private func readTable(_ pathNode: JSONNode, node: JSONNode) -> [String] {
+    /// The subjects the table keeps, and every subject it has a row for.
+    private func readTable(_ pathNode: JSONNode, node: JSONNode) -> ([String], Set<String>) {
         let d = diagnostics
         guard case .string(let rel) = pathNode.kind else {
             d.report(pathNode.location, "cohort.participants", "expected a TSV file path, got \(pathNode.shortDescription)")
-            return []
+            return ([], [])
         }
         let url = rel.hasPrefix("/") ? URL(fileURLWithPath: rel) : directory.appendingPathComponent(rel)
         let table: TSVTable
@@ -132,12 +136,12 @@ struct CohortReader {
             table = try TSVTable.read(url.path)
         } catch {
             d.report(pathNode.location, "cohort.participants", "\(error)")
-            return []
+            return ([], [])
         }
         let tableName = url.lastPathComponent
         guard !table.isEmpty else {
             d.report(pathNode.location, "cohort.participants", "\(tableName) is empty")
-            return []
+            return ([], [])
         }
         let header = table.header
         var idColumn = "participant_id"
@@ -149,7 +153,7 @@ struct CohortReader {
             d.report(node.member("id")?.value.location ?? pathNode.location, "cohort.id",
                      "\(tableName) has no column '\(idColumn)'" + EditDistance.didYouMean(idColumn, among: header)
                      + "; its columns: " + header.listed() + " (cohort.id names the column of subject ids)")
-            return []
+            return ([], [])
         }
         func filters(_ key: String) -> [String: [String]] {
             guard let f = node.member(key) else { return [:] }
@@ -229,6 +233,6 @@ struct CohortReader {
                      "\(miss.subjects.listed()) \(miss.subjects.count == 1 ? "has" : "have") '\(cell)' in \(tableName), which differs from the listed '\(miss.listed)' "
                      + "only in letter case or spaces, so the filter would decide on a spelling: write them alike")
         }
-        return subjects
+        return (subjects, Set(firstLine.keys))
     }
 }

@@ -117,6 +117,7 @@ public struct SpecLoader: Sendable {
         }
         try d.throwIfAny()
         spec.deferredChecks = check.deferred
+        spec.notes = check.notes
         return spec
     }
 

@@ -25,6 +25,15 @@ public final class StudyCheck: @unchecked Sendable {
         diagnostics.report(location, path, message)
     }
 
+    /// What the check noticed that is no error but should not pass unsaid, one line each.
+    public private(set) var notes: [String] = []
+
+    /// Records a note about `stage` (`validate`, `plan` and `run` print it); one of several
+    /// stages that notice the same thing is kept once.
+    public func note(_ stage: StageSpec, _ what: String) {
+        if !notes.contains(where: { $0.hasSuffix(": " + what) }) { notes.append("\(stage.name): \(what)") }
+    }
+
     /// Records that something of `stage` will only be checked when its inputs exist (`pipe plan`
     /// lists these).
     public func checkLater(_ stage: StageSpec, _ what: String) {

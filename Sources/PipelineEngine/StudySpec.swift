@@ -18,6 +18,8 @@ public struct StudySpec: Sendable {
     public var stages: [StageSpec]
     /// Checks that wait for upstream outputs (files a stage will make), one line each.
     public var deferredChecks: [String] = []
+    /// What the check noticed that is no error (``StudyCheck/note(_:_:)``).
+    public var notes: [String] = []
     /// SHA-256 of the spec file's bytes, and the `--set` overrides applied to it, in order: with
     /// the pipe version, what `dataset_description.json` says generated the outputs.
     public var specSHA256: String = ""

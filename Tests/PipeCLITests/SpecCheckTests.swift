@@ -59,6 +59,28 @@ final class SpecCheckTests: XCTestCase {
         return (r, r.stderr.split(separator: "\n").map(String.init).filter { $0.contains("\(name):") })
     }
 
+    func testASubjectWithDataButNoParticipantsRowIsNamed() throws {
+        // Two subjects fMRIPrep processed that participants.tsv does not list: in no cohort, which
+        // validate, plan and run say (a note, not an error: the spec is valid).
+        let fmriprep = Self.root.appendingPathComponent("derivatives/fmriprep")
+        for name in ["sub-51", "sub-50"] { try FileManager.default.createDirectory(at: fmriprep.appendingPathComponent(name), withIntermediateDirectories: true) }
+        try Data().write(to: fmriprep.appendingPathComponent("sub-52"))  // a file, not a subject's folder
+        defer { for name in ["sub-50", "sub-51", "sub-52"] { try? FileManager.default.removeItem(at: fmriprep.appendingPathComponent(name)) } }
+        let note = "note: clean: 2 subjects have folders in derivatives/fmriprep but no row in the participants table, so they are in no cohort: sub-50, sub-51; add a row to include them"
+        let r = try runPipe(["validate", Self.spec.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("  " + note + "\n"), r.stdout)
+        let plan = try runPipe(["plan", Self.spec.path])
+        XCTAssertTrue(plan.stdout.contains("\n" + note + "\n"), plan.stdout)
+        try FileManager.default.removeItem(at: fmriprep.appendingPathComponent("sub-51"))
+        let one = try runPipe(["validate", Self.spec.path, "--json"])
+        let o = try JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(o["notes"] as? [String], ["clean: 1 subject has a folder in derivatives/fmriprep but no row in the participants table, so it is in no cohort: sub-50; add a row to include it"], one.stdout)
+        try FileManager.default.removeItem(at: fmriprep.appendingPathComponent("sub-50"))
+        let none = try JSONSerialization.jsonObject(with: Data(try runPipe(["validate", Self.spec.path, "--json"]).stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(none["notes"] as? [String], [])
+    }
+
     func testTheUnmodifiedSpecValidatesWithoutReadingData() throws {
         let r = try runPipe(["validate", Self.spec.path, "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)

@@ -189,6 +189,20 @@ public struct CleanKind: TypedStageKind {
                              + "(e.g. \"sub-{subject}/ses-{session}/func/sub-{subject}_ses-{session}_task-{task}_desc-confounds_timeseries.tsv\")")
             }
         }
+        // Subjects with fMRIPrep outputs but no row in the participants table are in no cohort:
+        // said, not left out without a word.
+        if let listed = study.spec.cohort.tableSubjects, !p.fmriprep.isEmpty, p.boldPattern.isEmpty,
+           let entries = try? FileManager.default.contentsOfDirectory(atPath: study.path(p.fmriprep)) {
+            let unlisted = entries.filter { name in
+                var isFolder: ObjCBool = false
+                return name.hasPrefix("sub-") && !listed.contains(String(name.dropFirst(4)))
+                    && FileManager.default.fileExists(atPath: study.path(p.fmriprep) + "/" + name, isDirectory: &isFolder) && isFolder.boolValue
+            }.sorted()
+            if !unlisted.isEmpty {
+                study.note(stage, "\(unlisted.count == 1 ? "1 subject has a folder" : "\(unlisted.count) subjects have folders") in \(p.fmriprep) but no row in the participants table, "
+                           + "so \(unlisted.count == 1 ? "it is" : "they are") in no cohort: \(unlisted.listed()); add a row to include \(unlisted.count == 1 ? "it" : "them")")
+            }
+        }
         guard let scan = study.spec.cohort.scans.first else { return }
         guard let files = try? sources(p, scope: scan, directory: study.spec.directory), files["bold"] != nil else {
             if !stage.from.isEmpty { study.checkLater(stage, "confound columns, cut-offs and degrees of freedom against each run's files (they come from \(stage.from[0]))") }
