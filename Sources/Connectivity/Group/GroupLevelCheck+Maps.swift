@@ -49,7 +49,7 @@ extension GroupLevelCheck {
             if !table.sessions.contains(label) {
                 sessionsOK = false
                 study.report(stage, key, "no map of \(maps) is at session '\(session)'" + EditDistance.didYouMean(label, among: table.sessions)
-                             + "; its sessions: \(Self.list(table.sessions))")
+                             + "; its sessions: \(table.sessions.listed())")
             }
         }
         guard sessionsOK else { return }
@@ -70,10 +70,10 @@ extension GroupLevelCheck {
             if let table = self.table, table.rows[row.subject] == nil { strangers.append("sub-\(row.subject) (line \(row.line))") }
         }
         if !missing.isEmpty {
-            study.report(stage, "maps", "\(maps): map file\(missing.count == 1 ? "" : "s") not found: \(Self.list(missing))")
+            study.report(stage, "maps", "\(maps): map file\(missing.count == 1 ? "" : "s") not found: \(missing.listed())")
         }
         if let table = self.table, !strangers.isEmpty {
-            study.report(stage, "maps", "\(maps): not in \(Self.name(table)): \(Self.list(strangers))")
+            study.report(stage, "maps", "\(maps): not in \(Self.name(table)): \(strangers.listed())")
         }
     }
 }

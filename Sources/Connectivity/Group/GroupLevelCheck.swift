@@ -49,7 +49,7 @@ final class GroupLevelCheck {
             for value in include[column]! where !present.contains(value) {
                 includeProblem = true
                 study.report(stage, path, "no row of \(Self.name(table)) has \(column) '\(value)'"
-                             + EditDistance.didYouMean(value, among: present.sorted()) + "; its values: \(Self.list(present.sorted()))")
+                             + EditDistance.didYouMean(value, among: present.sorted()) + "; its values: \(present.sorted().listed())")
             }
         }
         let filter = ParticipantFilter(include: include)
@@ -80,10 +80,6 @@ final class GroupLevelCheck {
     }
 
     static func name(_ table: ParticipantsTable) -> String { (table.path as NSString).lastPathComponent }
-
-    static func list(_ values: [String]) -> String {
-        values.listed()
-    }
 
     /// The runs whose maps the stage compares (the survey of the `clean` stage behind its
     /// connectivity stage): the selected subjects' at `compared` (default: `sessions`), of the
@@ -125,7 +121,7 @@ final class GroupLevelCheck {
         let seeds = kind.typed(up).seedNames
         if !seeds.contains(seed) {
             study.report(stage, "seed", "stage \(name) computes no seed '\(seed)'" + EditDistance.didYouMean(seed, among: seeds)
-                         + "; its seeds: \(Self.list(seeds))")
+                         + "; its seeds: \(seeds.listed())")
         }
     }
 
@@ -135,7 +131,7 @@ final class GroupLevelCheck {
         guard !session.isEmpty else {
             // One map per subject: with several sessions, which one must be said.
             if sessions.count > 1 {
-                study.report(stage, key, "the cohort has sessions \(Self.list(sessions)); name the one to test (each subject has a map at each)")
+                study.report(stage, key, "the cohort has sessions \(sessions.listed()); name the one to test (each subject has a map at each)")
             }
             return
         }
@@ -144,7 +140,7 @@ final class GroupLevelCheck {
             study.report(stage, key, "the cohort has no sessions; remove \(key) or add cohort.sessions")
         } else if !sessions.contains(label) {
             study.report(stage, key, "'\(session)' is not one of the cohort's sessions" + EditDistance.didYouMean(label, among: sessions)
-                         + "; sessions: \(Self.list(sessions))")
+                         + "; sessions: \(sessions.listed())")
         } else if label != session {
             // The stage finds its scans' maps by the label, as cohort.sessions writes it: with the
             // prefix it would find none when it ran.
@@ -158,7 +154,7 @@ final class GroupLevelCheck {
         for (i, column) in columns.enumerated() where !table.columns.contains(column) {
             study.report(stage, columns.count > 1 || key == "covariates" || key == "clinical" ? "\(key)[\(i)]" : key,
                          "\(Self.name(table)) has no column '\(column)'" + EditDistance.didYouMean(column, among: table.columns)
-                         + "; columns: \(Self.list(table.columns))")
+                         + "; columns: \(table.columns.listed())")
         }
     }
 
@@ -174,7 +170,7 @@ final class GroupLevelCheck {
         for (i, level) in wanted.enumerated() where !present.contains(level) {
             study.report(stage, key == "paired" ? "\(key)[\(i)]" : key,
                          "no row of \(Self.name(table!)) that the stage includes has \(column) '\(level)'" + EditDistance.didYouMean(level, among: present)
-                         + "; levels: \(Self.list(present))")
+                         + "; levels: \(present.listed())")
         }
     }
 
@@ -283,7 +279,7 @@ final class GroupLevelCheck {
         }
         guard !missing.isEmpty else { return }
         study.report(stage, "participants", "\(Self.name(table)) has no row for \(missing.count) of the cohort's subjects whose maps the stage reads: "
-                     + Self.list(missing.map { "sub-\($0)" }) + "; the stage would stop at the first of them after every scan was processed: "
+                     + (missing.map { "sub-\($0)" }).listed() + "; the stage would stop at the first of them after every scan was processed: "
                      + "add their rows, or leave them out of the cohort")
     }
 
@@ -342,12 +338,12 @@ final class GroupLevelCheck {
         }
         let name = Self.name(table)
         if !empty.isEmpty && !gaps {
-            study.report(stage, key, "in \(name)'s column \(column), " + Self.list(empty)
+            study.report(stage, key, "in \(name)'s column \(column), " + empty.listed()
                          + (!reason.isEmpty ? (empty.count == 1 ? " has no value" : " have no value") + reason
                             : empty.count == 1 ? " has no value; exclude the subject or fill it in" : " have no value; exclude them or fill them in"))
         }
         if !notNumbers.isEmpty {
-            study.report(stage, key, "in \(name)'s column \(column), " + Self.list(notNumbers) + "; expected a number" + reason)
+            study.report(stage, key, "in \(name)'s column \(column), " + notNumbers.listed() + "; expected a number" + reason)
         }
     }
 
@@ -438,7 +434,7 @@ final class GroupLevelCheck {
             for (name, _) in try GroupDesign.contrastTerms(expression, names: names) where !names.contains(name) {
                 contrastProblem = true
                 study.report(stage, key, "'\(name)' in \"\(expression)\" is not a column of the design"
-                             + EditDistance.didYouMean(name, among: names) + "; columns: \(Self.list(names))")
+                             + EditDistance.didYouMean(name, among: names) + "; columns: \(names.listed())")
             }
         } catch let e as InputError {
             contrastProblem = true

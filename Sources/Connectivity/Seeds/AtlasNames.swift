@@ -71,11 +71,11 @@ enum AtlasNames {
         if names.allSatisfy({ String($0.key) == $0.value }) {
             // No table: only numbers name the labels.
             study.report(stage, key, "the atlas has no label '\(label)': " + (all.isEmpty ? "its image holds no label (every voxel is 0)"
-                         : "without an atlas_labels table its labels are the numbers in the image (\(GroupLevelCheck.list(all))); give atlas_labels to use names"))
+                         : "without an atlas_labels table its labels are the numbers in the image (\(all.listed())); give atlas_labels to use names"))
             return
         }
         study.report(stage, key, "the atlas has no label '\(label)'" + EditDistance.didYouMean(label, among: all)
-                     + "; labels: \(GroupLevelCheck.list(all))")
+                     + "; labels: \(all.listed())")
     }
 
     /// The stage's `atlas` image and `atlas_labels` table as its task reads them

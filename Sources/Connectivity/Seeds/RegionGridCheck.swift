@@ -142,7 +142,7 @@ struct RegionGridCheck {
             let others = empty.flatMap { grids[$0].runs }.dropFirst().map(\.label)
             study.report(stage, key, what + ": \(run.label)'s run \(run.files["bold"] ?? run.label) spans " + Self.extent(grids[g].grid)
                          + " mm (\(grids[g].grid.description))"
-                         + (others.isEmpty ? "" : "; also for \(others.count) other run\(others.count == 1 ? "" : "s"): \(GroupLevelCheck.list(others))")
+                         + (others.isEmpty ? "" : "; also for \(others.count) other run\(others.count == 1 ? "" : "s"): \(others.listed())")
                          + (empty.count < grids.count ? " (\(grids.count - empty.count) of the runs' \(grids.count) grids \(grids.count - empty.count == 1 ? "has" : "have") one: "
                             + "those runs are on other grids)" : "")
                          + (key.hasSuffix("sphere") && empty.count == grids.count ? "; check the coordinates (world mm, in the run's space)" : ""))
@@ -201,7 +201,7 @@ struct RegionGridCheck {
                 let runs = empty.flatMap { uses[$0].runs }.map(\.label)
                 study.report(maskStage, "mask", (runs.count == 1 ? "the \(noun) of 1 run is" : "the \(noun)s of \(runs.count) runs are") + " unusable, so cleaning would stop for "
                              + "\(runs.count == 1 ? "it" : "them"): \(runs[0])'s \(uses[first].path) \(read[first].emptyOnGrid!)"
-                             + (runs.count > 1 ? "; also \(GroupLevelCheck.list(Array(runs.dropFirst())))" : ""))
+                             + (runs.count > 1 ? "; also \(Array(runs.dropFirst()).listed())" : ""))
                 return true
             }
         }
@@ -214,7 +214,7 @@ struct RegionGridCheck {
             study.report(stage, key, "the \(drawn[r]!.what) has no voxel inside "
                          + (runs.count == total ? "any run's \(noun) (\(total) run\(total == 1 ? "" : "s"); the first: \(runs[0])'s \(uses[first].path))"
                             : "the \(noun) of \(runs.count) of the \(total) runs: \(runs[0])'s \(uses[first].path)"
-                              + (runs.count > 1 ? "; also \(GroupLevelCheck.list(Array(runs.dropFirst())))" : ""))
+                              + (runs.count > 1 ? "; also \(Array(runs.dropFirst()).listed())" : ""))
                          + (threshold > 0 ? " (values above mask_threshold \(JSONValue.format(number: threshold)))" : "")
                          + ": cleaning keeps only the mask's voxels, so "
                          + (runs.count == total ? "every" : runs.count == 1 ? "that run's" : "those runs'") + " connectivity task would stop"

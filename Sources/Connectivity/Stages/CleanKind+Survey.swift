@@ -352,7 +352,7 @@ extension CleanKind {
         }
         if !survey.unverified.isEmpty {
             study.checkLater(stage, "whether the \(survey.unverified.count) BOLD files whose gzip trailer does not give their length (several gzip members?) "
-                             + "hold all their volumes (\(GroupLevelCheck.list(survey.unverified)))")
+                             + "hold all their volumes (\(survey.unverified.listed()))")
         }
         let needsConfounds = !p.confounds.isEmpty || p.scrubFD > 0 || p.scrubStdDVARS > 0
         var representatives: [String: (run: RunSurvey.Run, tr: Double, usable: Bool)] = [:]
@@ -481,7 +481,7 @@ struct RunProblems {
             let e = entries[id]!
             let first = e.runs[0]
             let runs = e.runs.count == 1 ? "in \(first.label) (\(first.detail))"
-                : "in \(e.runs.count) runs: \(GroupLevelCheck.list(e.runs.map(\.label))) (the first: \(first.detail))"
+                : "in \(e.runs.count) runs: \(e.runs.map(\.label).listed()) (the first: \(first.detail))"
             let some = total.map { e.runs.count < $0 } ?? false
             study.report(stage, e.key, "\(e.message) \(runs)\(e.hint)" + (some ? MissingScans.hint(e.runs.count) : ""))
         }

@@ -192,11 +192,11 @@ public struct CleanKind: TypedStageKind {
         // Subjects with fMRIPrep outputs but no row in the participants table are in no cohort:
         // said, not left out without a word.
         if let listed = study.spec.cohort.tableSubjects, !p.fmriprep.isEmpty, p.boldPattern.isEmpty,
-           let entries = try? FileManager.default.contentsOfDirectory(atPath: study.path(p.fmriprep)) {
+           case let folder = study.path(p.fmriprep), let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) {
             let unlisted = entries.filter { name in
                 var isFolder: ObjCBool = false
                 return name.hasPrefix("sub-") && !listed.contains(String(name.dropFirst(4)))
-                    && FileManager.default.fileExists(atPath: study.path(p.fmriprep) + "/" + name, isDirectory: &isFolder) && isFolder.boolValue
+                    && FileManager.default.fileExists(atPath: folder + "/" + name, isDirectory: &isFolder) && isFolder.boolValue
             }.sorted()
             if !unlisted.isEmpty {
                 study.note(stage, "\(unlisted.count == 1 ? "1 subject has a folder" : "\(unlisted.count) subjects have folders") in \(p.fmriprep) but no row in the participants table, "

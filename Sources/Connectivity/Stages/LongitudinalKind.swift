@@ -137,7 +137,7 @@ public struct LongitudinalKind: TypedStageKind {
                 if held.contains(p.pre) != held.contains(p.post) { lacking.append("sub-\(s) has no \(held.contains(p.pre) ? p.post : p.pre) scan") }
             }
             if !lacking.isEmpty {
-                study.report(stage, "missing_session", "is error, and " + GroupLevelCheck.list(lacking)
+                study.report(stage, "missing_session", "is error, and " + lacking.listed()
                              + "; add the scans, or set \"missing_session\": \"exclude\" to leave such subjects out")
             }
         }

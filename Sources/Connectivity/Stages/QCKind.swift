@@ -223,7 +223,7 @@ public struct QCKind: TypedStageKind {
             let runs = rows.filter(rule.lacks).map(\.scope.label)
             guard !runs.isEmpty else { continue }
             throw InputError(path: runs[0], field: rule.field, "is set, but " + (runs.count == 1 ? "the run has \(rule.what)"
-                             : "\(runs.count) runs have \(rule.what): \(GroupLevelCheck.list(runs))"))
+                             : "\(runs.count) runs have \(rule.what): \(runs.listed())"))
         }
         var out: [Exclusion] = []
         for r in rows {

@@ -186,7 +186,7 @@ extension ROIKind {
         for (j, region) in p.regions.enumerated() {
             if case .cluster(_, let wanted?) = region.source, !contrasts.contains(wanted) {
                 study.report(stage, "regions[\(j)].contrast", "stage \(group.name) tests no contrast '\(wanted)'"
-                             + EditDistance.didYouMean(wanted, among: contrasts) + "; its contrasts: \(GroupLevelCheck.list(contrasts.map { "'\($0)'" }))")
+                             + EditDistance.didYouMean(wanted, among: contrasts) + "; its contrasts: \(contrasts.map { "'\($0)'" }.listed())")
             }
         }
         guard p.leaveOneOut else { return }
