@@ -48,30 +48,49 @@ final class SignalSmoothingTests: XCTestCase {
         print("GaussianSmoothing vs nilearn smooth_img: max |Δ| \(worst)")
     }
 
-    func testSmoothingWithinABoxMatchesTheWholeGridBitForBit() throws {
+    func testSmoothingAFootprintMatchesTheWholeGridBitForBit() throws {
         let shape = [13, 11, 9]
         var rng = SignalTestRandom(seed: 11)
         let volume = (0..<shape.reduce(1, *)).map { _ in Float(100 + 10 * rng.normal()) }
-        // Boxes touching the edges, inside, one voxel wide, and a kernel longer than the z axis.
-        let boxes = [VoxelBox(x: 3..<9, y: 2..<7, z: 1..<8), VoxelBox(x: 0..<13, y: 0..<4, z: 6..<9),
-                     VoxelBox(x: 5..<6, y: 10..<11, z: 0..<1), VoxelBox.full(shape)]
-        for fwhm in [[6.0], [4, 0, 9], [20]] {
+        func box(_ x: Range<Int>, _ y: Range<Int>, _ z: Range<Int>) -> [Int] {
+            z.flatMap { k in y.flatMap { j in x.map { i in i + shape[0] * (j + shape[1] * k) } } }
+        }
+        // Boxes touching the edges, inside, one voxel wide; a ball; scattered voxels (lines with
+        // gaps); the whole grid. With a kernel longer than the z axis.
+        let ball = box(0..<13, 0..<11, 0..<9).filter { v in
+            let x = v % 13 - 6, y = (v / 13) % 11 - 5, z = v / 143 - 4
+            return x * x + 2 * y * y + 3 * z * z <= 30
+        }
+        let scattered = (0..<40).map { _ in Int.random(in: 0..<shape.reduce(1, *), using: &rng) }
+        let sets = [box(3..<9, 2..<7, 1..<8), box(0..<13, 0..<4, 6..<9), box(5..<6, 10..<11, 0..<1), ball, scattered,
+                    box(0..<13, 0..<11, 0..<9)]
+        var computedInputs = 0
+        for fwhm in [[6.0], [4, 0, 9], [20], [0, 3, 0], [0, 0, 0]] {
             let smoothing = try GaussianSmoothing(fwhm: fwhm, voxelSize: [2, 2.5, 3])
             var whole = volume
             try smoothing.smooth(&whole, shape: shape)
             let scratch = SmoothingScratch(shape: shape, smoothing: smoothing)
-            for box in boxes {
-                var part = volume
-                part.withUnsafeMutableBufferPointer { smoothing.smooth(volume: $0.baseAddress!, shape: shape, within: box, scratch: scratch) }
-                for z in box.z { for y in box.y { for x in box.x {
-                    let i = x + shape[0] * (y + shape[1] * z)
-                    XCTAssertEqual(part[i].bitPattern, whole[i].bitPattern, "fwhm \(fwhm) box \(box) at \(x),\(y),\(z)")
-                } } }
+            for voxels in sets {
+                let footprint = SmoothingFootprint(voxels: voxels, shape: shape, smoothing: smoothing)
+                // Values the footprint does not read are garbage to it: NaN here, so that reading
+                // one would show in the kept voxels.
+                var part = [Float](repeating: .nan, count: volume.count)
+                for (line, span) in footprint.inputs.enumerated() {
+                    for x in span.range { part[x + shape[0] * line] = volume[x + shape[0] * line] }
+                    computedInputs += span.count
+                }
+                part.withUnsafeMutableBufferPointer { smoothing.smooth(volume: $0.baseAddress!, shape: shape, keeping: footprint, scratch: scratch) }
+                for v in voxels {
+                    XCTAssertEqual(part[v].bitPattern, whole[v].bitPattern, "fwhm \(fwhm), \(voxels.count) voxels, at \(v)")
+                }
             }
         }
-        XCTAssertEqual(VoxelBox.bounding([3 + 13 * (2 + 11 * 4), 7 + 13 * (1 + 11 * 2)], shape: shape),
-                       VoxelBox(x: 3..<8, y: 1..<3, z: 2..<5))
-        XCTAssertNil(VoxelBox.bounding([], shape: shape))
+        XCTAssertGreaterThan(computedInputs, 0)
+        // The footprint of one voxel away from the edges: its kernel's reach, one line's hull per line.
+        let smoothing = try GaussianSmoothing(fwhm: [4], voxelSize: [2, 2, 2])  // σ 0.85, radius 3
+        let one = SmoothingFootprint(voxels: box(6..<7, 5..<6, 4..<5), shape: shape, smoothing: smoothing)
+        XCTAssertEqual(one.inputs.filter { !$0.isEmpty }.count, 7 * 7)
+        XCTAssertEqual(Set(one.inputs.filter { !$0.isEmpty }.map(\.range)), [3..<10])
     }
 
     func testKernelAndReflectRule() throws {

@@ -21,9 +21,9 @@ import Numerics
 ///
 /// Streaming: the mask is known before the data (a mask file, or no mask), so volumes are
 /// decompressed on the calling thread while worker threads smooth each finished volume and copy
-/// its in-mask voxels into the series (`VolumePipeline`). Smoothing is computed only on the
-/// mask's bounding box and what it reads (`GaussianSmoothing.smooth(volume:…)`), which leaves
-/// the in-mask values bit-identical to smoothing the whole grid. Memory: the series (in storage
+/// its in-mask voxels into the series (`VolumePipeline`). Smoothing computes only what the
+/// in-mask values read (`SmoothingFootprint`), which leaves them bit-identical to smoothing the
+/// whole grid. Memory: the series (in storage
 /// the caller chooses: `clean` passes its mapped output file) plus a few volumes. An EPI mask
 /// needs the whole unsmoothed run first, so that run is read whole.
 public enum ScanLoader {
@@ -95,11 +95,11 @@ public enum ScanLoader {
         if let maskPath = request.mask {
             run.maskValues = try resampledMask(maskPath, to: grid, affine: affine)
         }
-        let (voxels, box) = try inMaskVoxels(run.maskValues, request, grid: grid, count: reader.voxelsPerVolume)
+        let voxels = try inMaskVoxels(run.maskValues, request, count: reader.voxelsPerVolume)
 
         let series = try storage(volumes * voxels.count)
         try fillSeries(series, from: reader, request, run: &run, volumes: volumes, grid: grid, voxels: voxels,
-                       smoothing: smoothing, box: box)
+                       smoothing: smoothing)
         let confounds = try readConfounds(request, total: total, volumes: volumes)
         let inMaskNonFinite = voxels.filter { run.nonFinite[$0] }.count
         if inMaskNonFinite == voxels.count {
@@ -168,29 +168,29 @@ public enum ScanLoader {
                                             to: grid, affine: affine)
     }
 
-    /// The voxels whose mask value exceeds the threshold, and their bounding box.
+    /// The voxels whose mask value exceeds the threshold.
     /// - Throws: `InputError` when there is none.
-    private static func inMaskVoxels(_ maskValues: [Float], _ request: Request, grid: [Int],
-                                     count: Int) throws -> (voxels: [Int], box: VoxelBox) {
+    private static func inMaskVoxels(_ maskValues: [Float], _ request: Request, count: Int) throws -> [Int] {
         let threshold = Float(request.maskThreshold)
         let voxels = (0..<count).filter { maskValues[$0] > threshold }
-        guard let box = VoxelBox.bounding(voxels, shape: grid) else {
+        guard !voxels.isEmpty else {
             throw InputError(path: request.mask ?? request.bold, field: "mask",
                              "has no voxel inside the BOLD image's field of view (\(request.bold)); is it on another grid or in another space?")
         }
-        return (voxels, box)
+        return voxels
     }
 
     /// Fills `series` (volumes x voxels) from the file, or from `run.whole` when the run was read
-    /// whole: worker threads zero non-finite values (marking them in `run.nonFinite`), smooth on
-    /// `box`, and copy the in-mask voxels.
+    /// whole: worker threads zero non-finite values (marking them in `run.nonFinite`), smooth what
+    /// the in-mask voxels need (`SmoothingFootprint`), and copy the in-mask voxels.
     private static func fillSeries(_ series: SeriesBuffer, from reader: NIfTIVolumeReader<Float>, _ request: Request,
                                    run: inout WholeRun, volumes: Int, grid: [Int], voxels: [Int],
-                                   smoothing: GaussianSmoothing?, box: VoxelBox) throws {
+                                   smoothing: GaussianSmoothing?) throws {
         let perVolume = reader.voxelsPerVolume
         let workers = Parallel.workers(for: volumes), slots = VolumePipeline.slots(workers: workers)
         var workerNonFinite = [[Bool]](repeating: [], count: slots)
         let scratches = smoothing.map { s in (0..<slots).map { _ in SmoothingScratch(shape: grid, smoothing: s) } }
+        let footprint = smoothing.map { SmoothingFootprint(voxels: voxels, shape: grid, smoothing: $0) }
         // Streaming, the buffers carry the stored bytes and each worker decodes into its own volume
         // (conversion off the decompressing thread); from the whole run, they carry float32 volumes.
         let whole = run.whole
@@ -222,7 +222,7 @@ public enum ScanLoader {
                     }
                     zeroNonFinite(volume, count: perVolume, flags: &flags[worker])
                     if let smoothing {
-                        smoothing.smooth(volume: volume, shape: grid, within: box, scratch: scratches![worker])
+                        smoothing.smooth(volume: volume, shape: grid, keeping: footprint!, scratch: scratches![worker])
                     }
                     let row = out + t * voxels.count
                     for (n, v) in voxels.enumerated() { row[n] = volume[v] }

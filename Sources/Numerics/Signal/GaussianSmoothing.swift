@@ -20,12 +20,13 @@ import Foundation
 ///
 /// FWHM `nil`, 0, or a 0 entry leaves that axis unfiltered (nilearn warns for a scalar 0).
 ///
-/// `smooth(volume:shape:within:scratch:)` smooths one volume but computes only what the values
-/// inside a box need: each pass is evaluated on the box grown by the radii of the passes after it
-/// (reflected indices included), so the box's values are bit-identical to smoothing the whole
-/// volume (same inputs, same Double operations in the same order), and the work shrinks to the
-/// brain's bounding box when the caller masks afterwards. `smooth(_:shape:)` is that per-volume
-/// code on the whole grid, parallel over volumes with `DispatchQueue.concurrentPerform`.
+/// `smooth(volume:shape:keeping:scratch:)` smooths one volume but computes only what the values
+/// at a set of voxels need (a ``SmoothingFootprint``: per pass and per x line, the outputs that
+/// the later passes read, reflected indices included), so those values are bit-identical to
+/// smoothing the whole volume (same inputs, same Double operations in the same order), and the
+/// work shrinks to the brain and the kernel's reach around it when the caller masks afterwards.
+/// `smooth(_:shape:)` is that per-volume code on the whole grid, parallel over volumes with
+/// `DispatchQueue.concurrentPerform`.
 public struct GaussianSmoothing: Sendable {
     /// σ in voxels per spatial axis (0: axis not filtered).
     public let sigmas: [Double]
@@ -77,11 +78,14 @@ public struct GaussianSmoothing: Sendable {
     public func smooth(_ data: inout [Double], shape: [Int]) throws { try smoothAll(&data, shape: shape) }
 
     /// Smooths one 3-D volume (nx·ny·nz finite float32 values, x fastest) in place, exactly as
-    /// `smooth(_:shape:)` would inside `box`; values outside `box` are left in an unspecified state.
-    /// The caller sets non-finite values to 0 first (step 1).
-    /// - Parameter scratch: made for this shape; one per concurrent caller.
-    public func smooth(volume: UnsafeMutablePointer<Float>, shape: [Int], within box: VoxelBox, scratch: SmoothingScratch) {
-        smoothVolume(volume, dims: shape, box: box, scratch: scratch)
+    /// `smooth(_:shape:)` would at the footprint's voxels; other values are left in an unspecified
+    /// state. Only the footprint's `inputs` are read. The caller sets non-finite values to 0 first
+    /// (step 1).
+    /// - Parameters:
+    ///   - footprint: made for this smoothing and shape.
+    ///   - scratch: made for this shape; one per concurrent caller.
+    public func smooth(volume: UnsafeMutablePointer<Float>, shape: [Int], keeping footprint: SmoothingFootprint, scratch: SmoothingScratch) {
+        smoothVolume(volume, dims: shape, footprint: footprint, scratch: scratch)
     }
 
     func smoothAll<S: BinaryFloatingPoint & Sendable>(_ data: inout [S], shape: [Int]) throws {
@@ -93,53 +97,40 @@ public struct GaussianSmoothing: Sendable {
             throw SignalCleanError(.shapeMismatch, "\(data.count) values for shape \(shape)")
         }
         for i in data.indices where !data[i].isFinite { data[i] = 0 }
-        let box = VoxelBox.full(dims)
+        let footprint = SmoothingFootprint(wholeGrid: dims, smoothing: self)
         let tasks = Parallel.workers(for: nt)
         data.withUnsafeMutableBufferPointer { buffer in
             let base = SignalUnsafeSendable(pointer: buffer.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: tasks) { task in
                 let scratch = SmoothingScratch(shape: dims, kernels: kernels)
                 for t in stride(from: task, to: nt, by: tasks) {
-                    smoothVolume(base.pointer + t * perVolume, dims: dims, box: box, scratch: scratch)
+                    smoothVolume(base.pointer + t * perVolume, dims: dims, footprint: footprint, scratch: scratch)
                 }
             }
         }
     }
 
-    /// The three passes on one volume, each on the part of the grid that the later passes read.
-    func smoothVolume<S: BinaryFloatingPoint>(_ p: UnsafeMutablePointer<S>, dims: [Int], box: VoxelBox, scratch: SmoothingScratch) {
+    /// The three passes on one volume, each on the outputs that the later passes read.
+    func smoothVolume<S: BinaryFloatingPoint>(_ p: UnsafeMutablePointer<S>, dims: [Int], footprint f: SmoothingFootprint,
+                                              scratch: SmoothingScratch) {
         let nx = dims[0], ny = dims[1], nz = dims[2]
-        let radii = kernels.map { $0.count / 2 }
-        // What the y pass reads (x pass output) and what the z pass reads (y pass output).
-        let ys = Self.readRange(box.y, radius: radii[1], n: ny), zs = Self.readRange(box.z, radius: radii[2], n: nz)
         if !kernels[0].isEmpty {
-            for z in zs {
-                for y in ys { Self.filterLine(p + nx * (y + ny * z), n: nx, out: box.x, kernel: kernels[0], scratch: scratch) }
+            for row in 0..<(ny * nz) where !f.outputs[0][row].isEmpty {
+                Self.filterLine(p + nx * row, n: nx, out: f.outputs[0][row].range, kernel: kernels[0], scratch: scratch)
             }
         }
         if !kernels[1].isEmpty {
-            for z in zs {
-                Self.filterRows(p + nx * ny * z + box.x.lowerBound, rowStride: nx, n: ny, out: box.y, width: box.x.count,
+            for z in 0..<nz {
+                Self.filterRows(p + nx * ny * z, rowStride: nx, n: ny, spans: f.outputs[1], reads: f.reads[1], first: ny * z, step: 1,
                                 kernel: kernels[1], scratch: scratch)
             }
         }
         if !kernels[2].isEmpty {
-            for y in box.y {
-                Self.filterRows(p + nx * y + box.x.lowerBound, rowStride: nx * ny, n: nz, out: box.z, width: box.x.count,
+            for y in 0..<ny {
+                Self.filterRows(p + nx * y, rowStride: nx * ny, n: nz, spans: f.outputs[2], reads: f.reads[2], first: y, step: ny,
                                 kernel: kernels[2], scratch: scratch)
             }
         }
-    }
-
-    /// The indices read (after reflection) to filter outputs `out` with a kernel of `radius`.
-    static func readRange(_ out: Range<Int>, radius: Int, n: Int) -> Range<Int> {
-        guard radius > 0, !out.isEmpty else { return out }
-        var lo = n, hi = -1
-        for i in (out.lowerBound - radius)..<(out.upperBound + radius) {
-            let j = reflect(i, n)
-            lo = min(lo, j); hi = max(hi, j)
-        }
-        return lo..<(hi + 1)
     }
 
     /// scipy "reflect" index for i in any range, for an axis of length n.
@@ -171,21 +162,36 @@ public struct GaussianSmoothing: Sendable {
         }
     }
 
-    /// Filters along an axis whose samples are whole rows: row j (of `n`) holds `width` contiguous
-    /// values at `base + j·rowStride`; writes rows `out`. Same formula as `filterLine`, vectorised
-    /// across the row.
+    /// Filters along an axis whose samples are x rows: row j (of `n`) starts at `base + j·rowStride`,
+    /// and its footprint entry is `first + j·step`. Writes each row's `spans` entry, reading each
+    /// row's `reads` entry (which covers the spans of every output row that reads it). Same formula
+    /// as `filterLine`, vectorised along the rows.
     @inline(__always)
-    static func filterRows<S: BinaryFloatingPoint>(_ base: UnsafeMutablePointer<S>, rowStride: Int, n: Int, out: Range<Int>, width: Int,
-                                                    kernel: [Double], scratch: SmoothingScratch) {
-        let r = kernel.count / 2, first = out.lowerBound - r
+    static func filterRows<S: BinaryFloatingPoint>(_ base: UnsafeMutablePointer<S>, rowStride: Int, n: Int,
+                                                    spans: [SmoothingFootprint.Span], reads: [SmoothingFootprint.Span],
+                                                    first entry: Int, step: Int, kernel: [Double], scratch: SmoothingScratch) {
+        // The output rows lo..<hi and the x range they span.
+        var lo = n, hi = 0, x0 = Int.max, x1 = Int.min
+        for j in 0..<n {
+            let s = spans[entry + j * step]
+            if s.isEmpty { continue }
+            lo = min(lo, j); hi = j + 1
+            x0 = min(x0, Int(s.lower)); x1 = max(x1, Int(s.upper))
+        }
+        guard lo < hi else { return }
+        let r = kernel.count / 2, first = lo - r, width = x1 - x0
         let ext = scratch.samples
-        for j in 0..<(out.count + 2 * r) {
-            widen(base + reflect(first + j, n) * rowStride, into: ext + j * width, count: width)
+        for j in 0..<(hi - lo + 2 * r) {
+            let source = reflect(first + j, n), s = reads[entry + source * step]
+            if s.isEmpty { continue }  // read only by rows with no output
+            widen(base + source * rowStride + Int(s.lower), into: ext + j * width + (Int(s.lower) - x0), count: s.count)
         }
         kernel.withUnsafeBufferPointer { w in
-            for i in 0..<out.count {
-                convolve(ext + (i + r) * width, step: width, count: width, weights: w.baseAddress!, radius: r,
-                         into: base + (out.lowerBound + i) * rowStride)
+            for i in lo..<hi {
+                let s = spans[entry + i * step]
+                if s.isEmpty { continue }
+                convolve(ext + (i - lo + r) * width + (Int(s.lower) - x0), step: width, count: s.count, weights: w.baseAddress!, radius: r,
+                         into: base + i * rowStride + Int(s.lower))
             }
         }
     }
