@@ -88,6 +88,45 @@ final class ScanQualityTests: XCTestCase {
         XCTAssertGreaterThan(q.maxFD!, 0.3)
     }
 
+    func testStandardizedDVARSMatchesTheTwoPassFormulaOnAnUncenteredSeries() throws {
+        // An uncleaned series (mean about 1000), over more than one block of columns, with a
+        // constant voxel and a skipped one: the one-pass sums against the textbook two passes.
+        let t = 60, v = 2500
+        var rng = SplitMix64(seed: 17)
+        var x = [Float](repeating: 0, count: t * v)
+        for c in 0..<v {
+            var value = 1000 + Double(c % 7)
+            for r in 0..<t {
+                value = 0.6 * value + 0.4 * (1000 + Double(c % 7)) + Double.random(in: -5...5, using: &rng)
+                x[r * v + c] = c == 3 ? 1234.5 : Float(value)
+            }
+        }
+        var skip = [Bool](repeating: false, count: v)
+        skip[10] = true
+        var predicted = 0.0, used: [Int] = []
+        for c in 0..<v where !skip[c] {
+            let column = (0..<t).map { Double(x[$0 * v + c]) }
+            let mean = column.reduce(0, +) / Double(t)
+            let d = column.map { $0 - mean }
+            let ss = d.reduce(0) { $0 + $1 * $1 }
+            guard ss > 0 else { continue }
+            let rho = (1..<t).reduce(0.0) { $0 + d[$1] * d[$1 - 1] } / ss
+            predicted += (ss / Double(t - 1)).squareRoot() * (2 * max(0, 1 - rho)).squareRoot()
+            used.append(c)
+        }
+        predicted /= Double(used.count)
+        let expected = (1..<t).reduce(0.0) { total, r in
+            let s = used.reduce(0.0) { $0 + pow(Double(x[r * v + $1]) - Double(x[(r - 1) * v + $1]), 2) }
+            return total + (s / Double(used.count)).squareRoot() / predicted
+        } / Double(t - 1)
+        XCTAssertEqual(used.count, v - 2)
+        let got = try XCTUnwrap(x.withUnsafeBufferPointer { ScanQuality.meanStandardizedDVARS($0, timePoints: t, skip: skip) })
+        XCTAssertEqual(got, expected, accuracy: 1e-12 * expected)
+        XCTAssertNil([Float](repeating: 2, count: 3 * 4).withUnsafeBufferPointer {
+            ScanQuality.meanStandardizedDVARS($0, timePoints: 3, skip: [Bool](repeating: false, count: 4))
+        })
+    }
+
     func testFDIsComputedFromMotionWhenTheColumnIsMissing() throws {
         let table = ConfoundsTable(path: "m.tsv", names: ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"],
                                    columns: ["trans_x": [0, 1, 1], "trans_y": [0, 0, -1], "trans_z": [0, 0, 0],

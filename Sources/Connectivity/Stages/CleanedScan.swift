@@ -115,10 +115,23 @@ public struct CleanedScan: Sendable {
         return SeriesBuffer(mapped: file, count: count)
     }
 
+    /// Finishes a series made by `makeSeries`: cuts it to `values` and hashes it (the longest part
+    /// of writing a run's outputs, which `clean` overlaps with its quality measures). False for any
+    /// other series, which `write` writes.
+    static func finishMappedSeries(_ series: SeriesBuffer, prefix: String, space: String, values: Int, in context: TaskContext) throws -> Bool {
+        guard let file = series.mappedFile,
+              file.path == context.outputDirectory.appendingPathComponent(stem(prefix: prefix, space: space) + seriesFile).path else {
+            return false
+        }
+        try context.finishMappedOutput(file, length: values * MemoryLayout<Float>.size)
+        return true
+    }
+
     /// Writes the three files into the task's output folder. A series made by `makeSeries` is
-    /// already in place and is cut to `keptVolumes` x `voxelCount`; any other is written (and
-    /// hashed while written, `TaskContext.writeOutput(_:contentsOf:)`).
-    public func write(to context: TaskContext) throws {
+    /// already in place and is cut to `keptVolumes` x `voxelCount` (unless `seriesFinished`: by
+    /// `finishMappedSeries`); any other is written (and hashed while written,
+    /// `TaskContext.writeOutput(_:contentsOf:)`).
+    public func write(to context: TaskContext, seriesFinished: Bool = false) throws {
         let folder = context.outputDirectory
         // Not fsynced here: the engine fsyncs every output when it publishes the task.
         try FileSystem.write(try OutputJSON.encode(info, name: stem + Self.infoFile), to: folder.appendingPathComponent(stem + Self.infoFile).path, sync: false)
@@ -128,8 +141,8 @@ public struct CleanedScan: Sendable {
         precondition(series.count >= count, "the series holds \(series.count) values, fewer than \(info.keptVolumes) x \(info.voxelCount)")
         let carpet = Self.carpet(self)
         try context.writeOutput(stem + Self.carpetFile, try PNG.encode(width: carpet.width, height: carpet.height, pixels: .rgb, data: carpet.rgb))
-        if let file = series.mappedFile, file.path == folder.appendingPathComponent(stem + Self.seriesFile).path {
-            try context.finishMappedOutput(file, length: count * MemoryLayout<Float>.size)
+        if seriesFinished {
+        } else if try Self.finishMappedSeries(series, prefix: info.prefix, space: info.space, values: count, in: context) {
         } else {
             try series.withUnsafeBufferPointer { values in
                 try context.writeOutput(stem + Self.seriesFile, contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(values)[0..<(count * 4)]))

@@ -72,56 +72,71 @@ public struct ScanQuality: Codable, Sendable, Equatable {
 
     /// Standardised DVARS of a T x V series (row-major), averaged over time; nil for fewer than
     /// three volumes or no voxel with variance.
+    ///
+    /// One pass over the series, in blocks of columns whose sums stay in cache: per voxel, the
+    /// sums of y, y² and y_r·y_{r−1} with y = x − x₀ (shifted by the voxel's first value, so that
+    /// the variance loses nothing to cancellation whatever the series' mean); per volume r ≥ 1,
+    /// the sum of (x_r − x_{r−1})² over the voxels not skipped. A voxel without variance adds 0
+    /// to that sum, so the voxels used need not be known before the pass.
     static func meanStandardizedDVARS(_ x: UnsafeBufferPointer<Float>, timePoints t: Int, skip: [Bool]) -> Double? {
         let v = skip.count
         guard t >= 3, v > 0, let x = x.baseAddress else { return nil }
-        // Over raw pointers, so that the per-voxel passes vectorise wherever this is inlined.
-        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 3 * v)
+        // Over raw pointers, so that the per-voxel loops vectorise wherever this is inlined.
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 4 * v + t)
         defer { scratch.deallocate() }
-        let mean = scratch, ss = scratch + v, lag = scratch + 2 * v
-        mean.initialize(repeating: 0, count: v)
-        for r in 0..<t {
-            let row = x + r * v
-            for c in 0..<v { mean[c] += Double(row[c]) }
-        }
-        for c in 0..<v { mean[c] /= Double(t) }
-        for c in 0..<v {
-            let d = Double(x[c]) - mean[c]
-            ss[c] = d * d
-            lag[c] = 0
-        }
-        for r in 1..<t {
-            let row = x + r * v, previous = row - v
-            for c in 0..<v {
-                let d = Double(row[c]) - mean[c]
-                ss[c] += d * d
-                lag[c] += d * (Double(previous[c]) - mean[c])
+        let sy = scratch, syy = scratch + v, lagged = scratch + 2 * v, weight = scratch + 3 * v, squares = scratch + 4 * v
+        for c in 0..<v { weight[c] = skip[c] ? 0 : 1 }
+        sy.initialize(repeating: 0, count: 3 * v)
+        squares.initialize(repeating: 0, count: t)
+        let block = 1024
+        for start in stride(from: 0, to: v, by: block) {
+            let end = min(v, start + block)
+            for r in 1..<t {
+                let row = x + r * v, previous = row - v
+                for c in start..<end {
+                    let first = Double(x[c])
+                    let y = Double(row[c]) - first, p = Double(previous[c]) - first
+                    sy[c] += y
+                    syy[c] += y * y
+                    lagged[c] += y * p
+                }
+                // Four partial sums, so the additions do not wait on each other.
+                var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+                var c = start
+                while c + 4 <= end {
+                    let d0 = (Double(row[c]) - Double(previous[c])) * weight[c]
+                    let d1 = (Double(row[c + 1]) - Double(previous[c + 1])) * weight[c + 1]
+                    let d2 = (Double(row[c + 2]) - Double(previous[c + 2])) * weight[c + 2]
+                    let d3 = (Double(row[c + 3]) - Double(previous[c + 3])) * weight[c + 3]
+                    s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3
+                    c += 4
+                }
+                while c < end {
+                    let d = (Double(row[c]) - Double(previous[c])) * weight[c]
+                    s0 += d * d
+                    c += 1
+                }
+                squares[r] += (s0 + s1) + (s2 + s3)
             }
         }
-        // The used voxels' indices, so the sums below need no test per value.
-        let kept = UnsafeMutablePointer<Int32>.allocate(capacity: v)
-        defer { kept.deallocate() }
         var predicted = 0.0, used = 0
-        for c in 0..<v where !skip[c] && ss[c] > 0 {
-            kept[used] = Int32(c)
-            let sd = (ss[c] / Double(t - 1)).squareRoot()
-            let rho = lag[c] / ss[c]
-            predicted += sd * (2 * max(0, 1 - rho)).squareRoot()
+        let n = Double(t)
+        for c in 0..<v where !skip[c] {
+            let mean = sy[c] / n
+            let ss = syy[c] - sy[c] * mean
+            guard ss > 0 else { continue }
+            // Σ_{r≥1} (y_r − m)(y_{r−1} − m), from the sums: y₀ = 0, so Σ_{r≥1} y_r = Σy and
+            // Σ_{r≤t−2} y_r = Σy − y_{t−1}.
+            let last = Double(x[(t - 1) * v + c]) - Double(x[c])
+            let lag = lagged[c] - mean * (2 * sy[c] - last) + (n - 1) * mean * mean
+            let sd = (ss / (n - 1)).squareRoot()
+            predicted += sd * (2 * max(0, 1 - lag / ss)).squareRoot()
             used += 1
         }
         guard used > 0, predicted > 0 else { return nil }
         predicted /= Double(used)
         var total = 0.0
-        for r in 1..<t {
-            let row = x + r * v, previous = row - v
-            var s = 0.0
-            for j in 0..<used {
-                let c = Int(kept[j])
-                let d = Double(row[c]) - Double(previous[c])
-                s += d * d
-            }
-            total += (s / Double(used)).squareRoot() / predicted
-        }
+        for r in 1..<t { total += (squares[r] / Double(used)).squareRoot() / predicted }
         return total / Double(t - 1)
     }
 
