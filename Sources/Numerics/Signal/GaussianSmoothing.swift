@@ -249,7 +249,7 @@ public struct GaussianSmoothing: Sendable {
     }
 }
 
-/// Per-caller working memory for `GaussianSmoothing.smooth(volume:shape:within:scratch:)`: the
+/// Per-caller working memory for `GaussianSmoothing.smooth(volume:shape:keeping:scratch:)`: the
 /// reflected samples of one line or plane, in Double.
 public final class SmoothingScratch: @unchecked Sendable {
     let samples: UnsafeMutablePointer<Double>
