@@ -141,9 +141,7 @@ public struct CleanedScan: Sendable {
         precondition(series.count >= count, "the series holds \(series.count) values, fewer than \(info.keptVolumes) x \(info.voxelCount)")
         let carpet = Self.carpet(self)
         try context.writeOutput(stem + Self.carpetFile, try PNG.encode(width: carpet.width, height: carpet.height, pixels: .rgb, data: carpet.rgb))
-        if seriesFinished {
-        } else if try Self.finishMappedSeries(series, prefix: info.prefix, space: info.space, values: count, in: context) {
-        } else {
+        if !seriesFinished, try !Self.finishMappedSeries(series, prefix: info.prefix, space: info.space, values: count, in: context) {
             try series.withUnsafeBufferPointer { values in
                 try context.writeOutput(stem + Self.seriesFile, contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(values)[0..<(count * 4)]))
             }
