@@ -19,7 +19,7 @@ extension PipeCommand {
         @Option(help: "The pid of the run that started this worker: when it ends, the worker is stopped as by SIGTERM.")
         var parent: Int32?
 
-        @Flag(help: "The run and every task reading this one's outputs are on this machine: data that a keep: false stage drops is published without fsync (never for Slurm jobs).")
+        @Flag(help: "The run and every task reading this one's outputs are on this machine: the outputs are published without fsync, and the run makes them durable (never for Slurm jobs).")
         var sameMachine = false
 
         @Argument(help: "The task key.")

@@ -7,32 +7,35 @@ extension CacheStore {
     /// Order: start the writeback of every output at once (see `pipe_start_writeback`), then hash
     /// and fsync each (made read-only), fsync `out/`, write and fsync
     /// `manifest.json` last, fsync the folder, rename it to `tasks/<key>`, fsync `tasks/`.
+    /// With `unsynced`, the outputs are neither written back nor fsynced here (the folders and
+    /// the output list and manifest are, in the same order).
     /// A kill at any point leaves either no entry or a complete one. If another process published
     /// the same key first, its entry is kept and returned. An entry of the key whose data was
     /// dropped (`keep: false`) gets the dropped files back in place (``restoreDropped``).
     /// An output whose digest the task computed while writing it (`knownDigests`) is not read
     /// back, provided its size, inode and modification time are unchanged since.
-    /// - Parameter unsynced: the outputs to leave unsynced, and this machine's boot id, which the
-    ///   entry records with them (``TaskRunner/unsyncedBoot``): data that a `keep: false` stage
-    ///   drops minutes later need not be written to disk first. Everything else, the output list
-    ///   and manifest included, is fsynced as always.
+    /// - Parameter unsynced: this machine's boot id, when the run and every reader of the entry
+    ///   are on this machine (``TaskRunner/unsyncedBoot``): the outputs are published without
+    ///   fsync, each recorded with the boot id, and the run makes them durable in the background
+    ///   (``makeDurable(_:keepingUnsynced:)``, from ``DeferredSync``) while its next tasks compute;
+    ///   data that a `keep: false` stage drops soon after is left unsynced. `nil`: every output
+    ///   is fsynced before the entry is renamed into place.
     /// - Returns: the manifest of the entry.
     public func publish(temporary: String, task: TaskDescription, started: String, seconds: Double,
                         peakRSS: UInt64, tool: String, cpuSeconds: Double? = nil, knownDigests: [String: OutputDigest] = [:],
-                        unsynced: (names: (String) -> Bool, boot: String)? = nil) throws -> Manifest {
+                        unsynced boot: String? = nil) throws -> Manifest {
         let outDir = temporary + "/out"
         var outputs: [OutputFile] = []
         var recorded: [RecordedOutput] = []
         let names = FileSystem.list(outDir).sorted()
-        let unsyncedNames = Set(names.filter { unsynced?.names($0) ?? false })
-        for name in names where !unsyncedNames.contains(name) { _ = pipe_start_writeback(outDir + "/" + name) }
+        if boot == nil { for name in names { _ = pipe_start_writeback(outDir + "/" + name) } }
         for name in names {
             let p = outDir + "/" + name
             var isDir: ObjCBool = false
             _ = FileManager.default.fileExists(atPath: p, isDirectory: &isDir)
             if isDir.boolValue { throw PipeError(.io, "task wrote a folder '\(name)'; outputs must be files") }
             chmod(p, 0o444)
-            if !unsyncedNames.contains(name) { try FileSystem.fsyncPath(p) }
+            if boot == nil { try FileSystem.fsyncPath(p) }
             let identity = try FileSystem.identity(of: p)
             let known = knownDigests[name].flatMap { $0.identity.sameContent(as: identity) ? $0.sha256 : nil }
             let digest = try known ?? FileSystem.sha256(ofFile: p)
@@ -40,7 +43,7 @@ extension CacheStore {
             let file = OutputFile(name: name, sha256: digest, size: identity.size)
             outputs.append(file)
             recorded.append(RecordedOutput(file: file, inode: identity.inode, mtimeNs: identity.mtimeNs,
-                                           unsyncedBoot: unsyncedNames.contains(name) ? unsynced?.boot : nil))
+                                           unsyncedBoot: boot))
         }
         try FileSystem.fsyncPath(outDir)
         // A compact copy of the output list, read on the hot path of planning (no JSON parse).
@@ -74,16 +77,19 @@ extension CacheStore {
 
     /// Makes the outputs of entry `key` left unsynced under this boot of the machine durable:
     /// each file still there is fsynced, then the output list is rewritten without their marks.
-    /// Called before a task that reads the entry runs on another machine (a Slurm job): that
+    /// Called in the background for each entry a run publishes on its machine (``DeferredSync``),
+    /// and before a task that reads the entry runs on another machine (a Slurm job): that
     /// machine cannot tell whether this one restarted since, so it would count the data as lost.
     /// Outputs marked under another boot are left as they are: the planner has dropped them.
+    /// - Parameter keepingUnsynced: outputs to leave as they are (the data a `keep: false` stage
+    ///   drops soon after).
     /// - Returns: whether the entry changed.
     @discardableResult
-    public func makeDurable(_ key: String) throws -> Bool {
+    public func makeDurable(_ key: String, keepingUnsynced: (String) -> Bool = { _ in false }) throws -> Bool {
         let dir = entryPath(key)
         guard !Self.bootID.isEmpty, let bytes = try? FileSystem.read(dir + "/outputs.tsv"),
               var recorded = Self.decodeOutputs(bytes) else { return false }
-        let marked = recorded.indices.filter { recorded[$0].unsyncedBoot == Self.bootID }
+        let marked = recorded.indices.filter { recorded[$0].unsyncedBoot == Self.bootID && !keepingUnsynced(recorded[$0].file.name) }
         guard !marked.isEmpty else { return false }
         for i in marked {
             let path = dir + "/out/" + recorded[i].file.name
@@ -101,7 +107,7 @@ extension CacheStore {
     /// Moves the files a dropped entry of `key` lost back into it from a recomputation in
     /// `temporary` (which is then removed), when the recomputation gave the recorded outputs: the
     /// entry never disappears, so a task reading the files it kept meanwhile is not disturbed.
-    /// Each file is fsynced (by `publish`) before it moves; the marker goes last, so a kill leaves
+    /// Each file is fsynced (by `publish`, or recorded unsynced) before it moves; the marker goes last, so a kill leaves
     /// an entry still dropped, with some of its files back (checked as any entry's). The task's
     /// manifest is returned with this recomputation's times; the entry keeps its first one.
     /// - Returns: false when `key` has no dropped entry.

@@ -138,3 +138,38 @@ final class DeferredRemoval: Sendable {
 
     func wait() { group.wait() }
 }
+
+/// Makes the entries a run publishes on its machine durable on a serial background queue
+/// (``CacheStore/makeDurable(_:keepingUnsynced:)``), so that neither the task that wrote them nor
+/// the next one waits for the disk: a 191 MB cleaned series is fsynced while `connectivity` reads
+/// it. ``wait()`` returns once every entry asked for so far is durable; the run waits before it
+/// ends, so a finished run leaves its cache as durable as fsyncing each entry before publishing
+/// it would. Until then the entries record this machine's boot id (``TaskRunner/unsyncedBoot``):
+/// a kill loses nothing, and after a crash of the machine the files count as dropped and are
+/// recomputed when a task needs them.
+final class DeferredSync: Sendable {
+    private let queue = DispatchQueue(label: "pipe.deferred-sync")
+    private let group = DispatchGroup()
+    private let failure = Locked<PipeError?>(nil)
+
+    /// Makes entry `key` durable, except the outputs `dropsSoon` names.
+    func makeDurable(_ key: String, in cache: CacheStore, dropsSoon: @escaping @Sendable (String) -> Bool) {
+        let failure = self.failure
+        queue.async(group: group) {
+            do {
+                try cache.makeDurable(key, keepingUnsynced: dropsSoon)
+            } catch {
+                // An entry removed meanwhile (found damaged by a reader) has nothing to keep. Any
+                // other entry keeps its marks, so a crash still counts its data as lost.
+                guard FileSystem.exists(cache.entryPath(key)) else { return }
+                failure.withLock { $0 = $0 ?? PipeError(.io, "cannot write cache entry \(key.prefix(12)) to disk: \(error)") }
+            }
+        }
+    }
+
+    /// Waits for every entry asked for so far; returns the first failure.
+    func wait() -> PipeError? {
+        group.wait()
+        return failure.current
+    }
+}

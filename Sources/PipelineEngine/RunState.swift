@@ -57,6 +57,8 @@ struct RunState {
     var pendingDrops: [Int: (names: Set<String>, readers: Set<Int>)] = [:]
     /// Deletes the files of dropped entries off the control loop (``dropIfRead(_:)``).
     let remover = DeferredRemoval()
+    /// Fsyncs the entries executed on this machine off the control loop (``DeferredSync``).
+    let syncer = DeferredSync()
     /// The stages whose dropped entries this run recomputes, warned about once each.
     var warnedRecomputing: Set<String> = []
     /// No more tasks start (a failure without `--keep-going`, or cancellation).

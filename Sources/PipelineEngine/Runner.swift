@@ -38,9 +38,11 @@ public final class Runner: @unchecked Sendable {
     ///
     /// Steps: announce the run; plan it and explain the plan; resolve the tasks without
     /// dependencies; then, until nothing runs, launch what fits and record each completion (which
-    /// resolves dependents, retries, or skips them); save the index; publish; summarise.
+    /// resolves dependents, retries, or skips them); wait for the entries to be on disk
+    /// (``DeferredSync``); save the index; publish; summarise.
     /// - Throws: ``PipeError`` `.interrupted` when the surrounding task was cancelled (after running
-    ///   tasks stopped and the index was saved); else the first publishing error.
+    ///   tasks stopped and the index was saved); else an entry that could not be fsynced, or the
+    ///   first publishing error.
     public func run() async throws -> RunSummary {
         let start = Date()
         emit(.runStarted(runID: runID, stages: stageCounts()))
@@ -56,13 +58,15 @@ public final class Runner: @unchecked Sendable {
             }
         }
         if Task.isCancelled { run.interrupted = true }
+        // Before the drops at the end: an entry is never synced and dropped at once.
+        let syncError = run.syncer.wait()
         run.saveIndex()
         run.dropIntermediates()
         let publishError = run.publish()
         let summary = run.summary(runID: runID, seconds: Date().timeIntervalSince(start))
         emit(.runFinished(summary))
         if run.interrupted { throw run.interruptedError }
-        if let publishError { throw publishError }
+        if let error = syncError ?? publishError { throw error }
         return summary
     }
 

@@ -20,7 +20,8 @@ public final class TaskContext: Sendable {
     private let logHandle: Locked<FileHandle?>
     private let digests = Locked<[String: OutputDigest]>([:])
     /// The outputs that will be published without fsync (``TaskRunner/unsyncedBoot``): their
-    /// writeback is not started either, so data dropped soon after never reaches the disk.
+    /// writeback is not started either. Data dropped soon after never reaches the disk, and the
+    /// rest goes in the background, after the task.
     private let unsynced: @Sendable (String) -> Bool
     /// Dropped files a large mapped output may reuse (``SpareFiles``); nil off the run's machine.
     private let spares: SpareFiles?

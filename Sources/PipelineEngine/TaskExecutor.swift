@@ -14,9 +14,15 @@ public protocol TaskExecutor: Sendable {
     /// Whether tasks run on this machine and reuse dropped files (``SpareFiles``), so that the
     /// run keeps some for them. False by default.
     var reusesSpareFiles: Bool { get }
+
+    /// Whether tasks publish their outputs without fsync, for the run to make durable in the
+    /// background (``TaskRunner/unsyncedBoot``, ``DeferredSync``): executors on the run's machine.
+    /// False by default.
+    var publishesUnsynced: Bool { get }
 }
 
 extension TaskExecutor {
     public func prepare(_ batch: [TaskDescription]) {}
     public var reusesSpareFiles: Bool { false }
+    public var publishesUnsynced: Bool { false }
 }

@@ -15,11 +15,13 @@ public struct TaskRunner: Sendable {
     /// task is the task's: recorded in the manifest as `cpuSeconds`.
     public let aloneInProcess: Bool
     /// This machine's boot id when the run and every task that reads this one's outputs are on
-    /// this machine (the local and worker executors; not Slurm): then the outputs a transient
-    /// task's kind drops (``TaskDescription/transient``) are published without fsync, their
-    /// entry recording this boot id. Only a crash of the machine can lose unsynced data, and it
-    /// changes the boot id, so after one they count as dropped (``CacheStore/entryState(for:tasks:)``).
-    /// `nil`: every output is fsynced.
+    /// this machine (the local and worker executors; not Slurm): then the outputs are published
+    /// without fsync, their entry recording this boot id, and the run makes them durable in the
+    /// background (``DeferredSync``), except those a transient task's kind drops
+    /// (``TaskDescription/transient``), which are never written back. Only a crash of the
+    /// machine can lose unsynced data, and it changes the boot id, so after one they count as
+    /// dropped (``CacheStore/entryState(for:tasks:)``). `nil`: every output is fsynced before the
+    /// task's entry is published.
     public let unsyncedBoot: String?
     /// The dropped files that large mapped outputs may reuse, when the run is on this machine
     /// (``SpareFiles``); `nil` otherwise.
@@ -62,13 +64,13 @@ public struct TaskRunner: Sendable {
         let startDate = Date()
         let startCPU = FileSystem.processCPUSeconds()
         let started = Timestamp.iso8601(startDate)
-        // The outputs published without fsync (see `unsyncedBoot`).
-        var unsynced: (@Sendable (String) -> Bool)?
-        if task.transient && unsyncedBoot != nil { unsynced = { @Sendable name in kind.dropsOutput(named: name) } }
+        // Published without fsync, the outputs are not written back while the task runs either
+        // (see `unsyncedBoot`).
+        let unsynced: @Sendable (String) -> Bool = { [unsyncedBoot] _ in unsyncedBoot != nil }
         do {
             let context = TaskContext(params: task.params, scope: task.scope, inputs: inputs, sources: sources,
                                       outputDirectory: URL(fileURLWithPath: temp + "/out"), logFile: logURL,
-                                      cancellation: cancellation, unsynced: unsynced ?? { _ in false }, spares: spares)
+                                      cancellation: cancellation, unsynced: unsynced, spares: spares)
             context.log("== \(started) \(task.stage) \(task.scope.label) key \(task.key) attempt \(attempt) (pid \(getpid()), \(min(task.threads, maxThreads)) threads)")
             // The kernels read the budget on this thread (the Numerics module's `ThreadBudget`).
             let threads = min(task.threads, maxThreads)
@@ -89,7 +91,7 @@ public struct TaskRunner: Sendable {
                                      peakRSS: FileSystem.peakRSS(), tool: EngineVersion.string,
                                      cpuSeconds: aloneInProcess ? FileSystem.processCPUSeconds() - startCPU : nil,
                                      knownDigests: context.outputDigests,
-                                     unsynced: unsynced.flatMap { u in unsyncedBoot.map { (u, $0) } })
+                                     unsynced: unsyncedBoot)
         } catch let e as PipeError where e.code == .interrupted {
             FileSystem.remove(temp)
             throw e

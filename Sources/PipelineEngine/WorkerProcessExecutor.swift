@@ -17,6 +17,9 @@ public struct WorkerProcessExecutor: TaskExecutor {
     /// Tasks run on this machine, and reuse dropped files (``SpareFiles``).
     public var reusesSpareFiles: Bool { true }
 
+    /// Tasks publish without fsync (``TaskRunner/unsyncedBoot``), for the run to sync later.
+    public var publishesUnsynced: Bool { true }
+
     public func execute(_ task: TaskDescription, attempt: Int) async throws -> Manifest {
         let process = Process()
         process.executableURL = executable

@@ -418,7 +418,7 @@ final class KeepTests: XCTestCase {
                 XCTAssertTrue(unsynced.allSatisfy { $0.split(separator: "\t")[1] == Substring(boot) }, "\(unsynced)")
             }
             for key in try s.entries(of: "raw").values {
-                XCTAssertFalse(try list(s, key).contains("unsynced"), "a stage that keeps its data is fsynced")
+                XCTAssertFalse(try list(s, key).contains("unsynced"), "a stage that keeps its data is fsynced by the end of the run")
             }
             let plan = try s.tool("plan", "$SPEC")
             XCTAssertTrue(plan.stdout.contains("6 tasks: 6 cached"), "the same boot: intact\n" + plan.stdout)

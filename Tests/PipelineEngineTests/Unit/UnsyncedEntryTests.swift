@@ -90,4 +90,48 @@ final class UnsyncedEntryTests: XCTestCase {
         XCTAssertEqual(try list(cache, "theirs"), before)
         XCTAssertFalse(try cache.makeDurable("absent"))
     }
+
+    func testMakingAnEntryDurableCanLeaveTheDataDroppedSoonUnsynced() throws {
+        let root = folder.appendingPathComponent("cache")
+        let cache = CacheStore(root: root)
+        try XCTSkipIf(CacheStore.bootID.isEmpty, "no boot id on this system")
+        _ = try entry(cache, "k", boot: CacheStore.bootID)
+        XCTAssertFalse(try cache.makeDurable("k", keepingUnsynced: { $0 == "data.bin" }), "only the kept data was unsynced")
+        XCTAssertEqual(try list(cache, "k").components(separatedBy: "unsynced\t").count, 2)
+        XCTAssertTrue(try list(cache, "k").contains("unsynced\t\(CacheStore.bootID)\tdata.bin\n"))
+    }
+
+    /// A run syncs what its tasks published unsynced in the background (`DeferredSync`) and
+    /// waits for it before it ends: the marks are gone after `wait`, an entry removed meanwhile
+    /// is no failure, and one that cannot be synced is reported, its marks kept.
+    func testTheBackgroundSyncClearsTheMarksAndReportsAnEntryItCannotSync() throws {
+        let root = folder.appendingPathComponent("cache")
+        let cache = CacheStore(root: root)
+        try XCTSkipIf(CacheStore.bootID.isEmpty, "no boot id on this system")
+        let syncer = DeferredSync()
+        for key in ["a", "b", "gone"] {
+            _ = try entry(cache, key, boot: CacheStore.bootID)
+            // Every output unsynced, as a task on the run's machine publishes it.
+            try FileSystem.writeAtomically(Array(try list(cache, key).replacingOccurrences(
+                of: "\tkept.txt\n", with: "\tkept.txt\nunsynced\t\(CacheStore.bootID)\tkept.txt\n").utf8), to: cache.entryPath(key) + "/outputs.tsv")
+        }
+        cache.removeEntry("gone")
+        syncer.makeDurable("a", in: cache, dropsSoon: { _ in false })
+        syncer.makeDurable("gone", in: cache, dropsSoon: { _ in false })
+        syncer.makeDurable("b", in: cache, dropsSoon: { $0 == "data.bin" })
+        XCTAssertNil(syncer.wait())
+        let a = try list(cache, "a")
+        XCTAssertFalse(a.contains("unsynced"), a)
+        XCTAssertEqual(try list(cache, "b").components(separatedBy: "\n").filter { $0.hasPrefix("unsynced\t") }, ["unsynced\t\(CacheStore.bootID)\tdata.bin"])
+
+        // An entry whose out/ folder is gone cannot be synced: reported, and still marked.
+        _ = try entry(cache, "broken", boot: CacheStore.bootID)
+        let before = try list(cache, "broken")
+        try FileManager.default.removeItem(atPath: cache.entryPath("broken") + "/out")
+        syncer.makeDurable("broken", in: cache, dropsSoon: { _ in false })
+        let failure = try XCTUnwrap(syncer.wait())
+        XCTAssertEqual(failure.code, .io)
+        XCTAssertTrue(failure.message.contains("cannot write cache entry broken to disk"), failure.message)
+        XCTAssertEqual(try list(cache, "broken"), before)
+    }
 }
