@@ -459,34 +459,17 @@ public struct CleanKind: TypedStageKind {
         let fdSeries = ScanQuality.framewiseDisplacement(scan.confounds)
         let displacement = fdSeries?.compactMap { $0 }
         let censored = sampleMask.map { m in m.filter { !$0 }.count } ?? 0
-        // The series is final: its digest is taken while the quality measures read it.
-        var seriesFinished = false, finishError: Error?
-        var quality: ScanQuality!
-        Parallel.forEach(refusal == nil ? 2 : 1) { part in
-            if part == 1 {
-                do {
-                    seriesFinished = try CleanedScan.finishMappedSeries(scan.series, prefix: prefix, space: space,
-                                                                        values: kept * scan.voxels.count, in: context)
-                } catch {
-                    finishError = error
-                }
-                return
-            }
-            quality = ScanQuality(
-                meanFD: ScanQuality.meanFD(fdSeries),
-                medianFD: displacement.flatMap(ScanQuality.median), maxFD: displacement?.max(), volumes: scan.volumes, keptVolumes: kept, censoredVolumes: censored,
-                censoredFraction: ScanQuality.censoredFraction(sampleMask, volumes: scan.volumes),
-                meanStdDVARSBefore: scan.confounds?.columns["std_dvars"].flatMap { c in
-                    let v = c.dropFirst().filter(\.isFinite)
-                    return v.isEmpty ? nil : v.reduce(0, +) / Double(v.count)
-                },
-                meanStdDVARSAfter: refusal != nil ? nil : scan.series.withUnsafeBufferPointer {
-                    ScanQuality.meanStandardizedDVARS(UnsafeBufferPointer(rebasing: $0[0..<(kept * scan.voxels.count)]), timePoints: kept, skip: zeroed)
-                },
-                medianTSNR: refusal != nil ? nil : ScanQuality.medianTSNR(means: means, variances: variances), residualDegreesOfFreedom: dof.residual)
-        }
-        if let finishError { throw finishError }
-        let info = CleanedScan.Info(
+        var quality = ScanQuality(
+            meanFD: ScanQuality.meanFD(fdSeries),
+            medianFD: displacement.flatMap(ScanQuality.median), maxFD: displacement?.max(), volumes: scan.volumes, keptVolumes: kept, censoredVolumes: censored,
+            censoredFraction: ScanQuality.censoredFraction(sampleMask, volumes: scan.volumes),
+            meanStdDVARSBefore: scan.confounds?.columns["std_dvars"].flatMap { c in
+                let v = c.dropFirst().filter(\.isFinite)
+                return v.isEmpty ? nil : v.reduce(0, +) / Double(v.count)
+            },
+            meanStdDVARSAfter: nil,
+            medianTSNR: nil, residualDegreesOfFreedom: dof.residual)
+        var info = CleanedScan.Info(
             prefix: prefix, space: space, repetitionTime: scan.repetitionTime, volumes: scan.volumes, keptVolumes: kept,
             censoredVolumes: sampleMask.map { m in m.indices.filter { !m[$0] } } ?? [], voxelCount: scan.voxels.count,
             gridShape: scan.gridShape, affine: scan.affine.rows, confoundColumns: confoundNames, nonFiniteVoxels: scan.nonFiniteVoxels,
@@ -504,8 +487,33 @@ public struct CleanKind: TypedStageKind {
         if scan.nonFiniteVoxels > 0 {
             context.log("warning: \(bold.path): \(scan.nonFiniteVoxels) of \(scan.voxels.count) voxels in the mask hold NaN or infinite values, set to 0")
         }
-        try CleanedScan(info: info, series: scan.series, voxels: scan.voxels, originalMeans: p.standardize == "psc" ? means : nil,
-                        meanImage: means).write(to: context, seriesFinished: seriesFinished)
+        // The series is final. Two halves of about equal length run at once: its digest, then the
+        // mean EPI; the standardised DVARS and median tSNR, then the carpet plot and the mask.
+        let cleaned = CleanedScan(info: info, series: scan.series, voxels: scan.voxels,
+                                  originalMeans: p.standardize == "psc" ? means : nil, meanImage: means)
+        var seriesFinished = false
+        var hashError: Error?, qualityError: Error?
+        Parallel.forEach(2) { part in
+            if part == 1 {
+                do {
+                    seriesFinished = try CleanedScan.finishMappedSeries(scan.series, prefix: prefix, space: space,
+                                                                        values: kept * scan.voxels.count, in: context)
+                    try cleaned.writeMeanImage(to: context)
+                } catch {
+                    hashError = error
+                }
+                return
+            }
+            quality.meanStdDVARSAfter = scan.series.withUnsafeBufferPointer {
+                ScanQuality.meanStandardizedDVARS(UnsafeBufferPointer(rebasing: $0[0..<(kept * scan.voxels.count)]), timePoints: kept, skip: zeroed)
+            }
+            quality.medianTSNR = ScanQuality.medianTSNR(means: means, variances: variances)
+            do { try cleaned.writeImages(to: context) } catch { qualityError = error }
+        }
+        if let error = hashError ?? qualityError { throw error }
+        info.quality = quality
+        try CleanedScan(info: info, series: scan.series, voxels: scan.voxels)
+            .write(to: context, seriesFinished: seriesFinished, imagesWritten: true)
     }
 }
 

@@ -127,38 +127,51 @@ public struct CleanedScan: Sendable {
         return true
     }
 
-    /// Writes the three files into the task's output folder. A series made by `makeSeries` is
-    /// already in place and is cut to `keptVolumes` x `voxelCount` (unless `seriesFinished`: by
+    /// Writes the files into the task's output folder: `writeImages` and `writeMeanImage` (unless
+    /// `imagesWritten`), the info, and the series. A series made by `makeSeries` is already in
+    /// place and is cut to `keptVolumes` x `voxelCount` (unless `seriesFinished`: by
     /// `finishMappedSeries`); any other is written (and hashed while written,
     /// `TaskContext.writeOutput(_:contentsOf:)`).
-    public func write(to context: TaskContext, seriesFinished: Bool = false) throws {
-        let folder = context.outputDirectory
-        // Not fsynced here: the engine fsyncs every output when it publishes the task.
-        try FileSystem.write(try OutputJSON.encode(info, name: stem + Self.infoFile), to: folder.appendingPathComponent(stem + Self.infoFile).path, sync: false)
+    public func write(to context: TaskContext, seriesFinished: Bool = false, imagesWritten: Bool = false) throws {
+        // Not fsynced here: the engine makes every output durable when it publishes the task.
+        try FileSystem.write(try OutputJSON.encode(info, name: stem + Self.infoFile), to: context.outputDirectory.appendingPathComponent(stem + Self.infoFile).path, sync: false)
+        if !imagesWritten {
+            try writeImages(to: context)
+            try writeMeanImage(to: context)
+        }
         // Little-endian float32, written from memory as it is (the host is little-endian; checked below).
         precondition(1.littleEndian == 1, "pipe's cache format is little-endian")
         let count = info.keptVolumes * info.voxelCount
         precondition(series.count >= count, "the series holds \(series.count) values, fewer than \(info.keptVolumes) x \(info.voxelCount)")
-        let carpet = Self.carpet(self)
-        try context.writeOutput(stem + Self.carpetFile, try PNG.encode(width: carpet.width, height: carpet.height, pixels: .rgb, data: carpet.rgb))
         if !seriesFinished, try !Self.finishMappedSeries(series, prefix: info.prefix, space: info.space, values: count, in: context) {
             try series.withUnsafeBufferPointer { values in
                 try context.writeOutput(stem + Self.seriesFile, contentsOf: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(values)[0..<(count * 4)]))
             }
         }
+    }
+
+    /// Writes the carpet plot, the mask and the means (with `standardize: psc`): what depends on
+    /// the series and the run's shape, not on `info.quality`, so `clean` writes them while the
+    /// series is hashed.
+    func writeImages(to context: TaskContext) throws {
+        let carpet = Self.carpet(self)
+        try context.writeOutput(stem + Self.carpetFile, try PNG.encode(width: carpet.width, height: carpet.height, pixels: .rgb, data: carpet.rgb))
         if let originalMeans {
             try originalMeans.withUnsafeBytes { try context.writeOutput(stem + Self.meansFile, Array($0)) }
         }
         var mask = [Float](repeating: 0, count: info.gridShape.reduce(1, *))
         for v in voxels { mask[v] = 1 }
         try NIfTIFile.write(NIfTIImage(shape: info.gridShape, affine: Affine(rows: info.affine), data: mask, code: info.xformCode),
-                            to: folder.appendingPathComponent(stem + Self.maskFile).path, options: NIfTIWriteOptions(datatype: .uint8, sync: false))
-        if let meanImage {
-            var image = [Float](repeating: 0, count: mask.count)
-            for (k, v) in voxels.enumerated() { image[v] = Float(meanImage[k]) }
-            try NIfTIFile.write(NIfTIImage(shape: info.gridShape, affine: Affine(rows: info.affine), data: image, code: info.xformCode),
-                                to: folder.appendingPathComponent(stem + Self.meanImageFile).path, options: .scanMapOutput)
-        }
+                            to: context.outputDirectory.appendingPathComponent(stem + Self.maskFile).path, options: NIfTIWriteOptions(datatype: .uint8, sync: false))
+    }
+
+    /// Writes the mean EPI, if there is one (see `writeImages`).
+    func writeMeanImage(to context: TaskContext) throws {
+        guard let meanImage else { return }
+        var image = [Float](repeating: 0, count: info.gridShape.reduce(1, *))
+        for (k, v) in voxels.enumerated() { image[v] = Float(meanImage[k]) }
+        try NIfTIFile.write(NIfTIImage(shape: info.gridShape, affine: Affine(rows: info.affine), data: image, code: info.xformCode),
+                            to: context.outputDirectory.appendingPathComponent(stem + Self.meanImageFile).path, options: .scanMapOutput)
     }
 
     /// Writes the info of a refused run, its only output.
