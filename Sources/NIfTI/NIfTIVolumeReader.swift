@@ -38,6 +38,16 @@ public final class NIfTIVolumeReader<Scalar: NIfTIScalar>: @unchecked Sendable {
     /// Bytes of one volume as stored.
     public var bytesPerVolume: Int { voxelsPerVolume * datatype.bytesPerVoxel }
 
+    /// Whether every decoded value is finite whatever the stored bytes: an integer datatype whose
+    /// scaled range lies well inside `Scalar`'s (the usual int16 BOLD), so a reader need not look
+    /// for NaN or infinity.
+    public var decodesOnlyFiniteValues: Bool {
+        guard let range = datatype.integerRange else { return false }
+        let (slope, intercept) = scaling ?? (1, 0)
+        let largest = max(abs(range.lowerBound), abs(range.upperBound)) * abs(slope) + abs(intercept)
+        return largest < Double(Scalar.greatestFiniteMagnitude) / 2
+    }
+
     /// Decodes the next volume into `buffer` (`voxelsPerVolume` values).
     /// - Throws: as `readRaw(into:)`.
     public func read(into buffer: UnsafeMutablePointer<Scalar>) throws {

@@ -55,6 +55,30 @@ final class RoundTripTests: XCTestCase {
         }
     }
 
+    /// A reader may skip looking for NaN and infinity only when no stored value can decode to one:
+    /// integers whose scaled range fits float32 (the usual int16 BOLD), not floats, and not
+    /// integers whose slope can overflow float32, which this file does.
+    func testOnlyIntegersScaledWithinRangeDecodeToFiniteValuesAlone() throws {
+        let folder = try temporaryFolder(self)
+        func reader(_ datatype: NIfTIDatatype, slope: Double, _ raw: [UInt8]) throws -> NIfTIVolumeReader<Float> {
+            var header = makeHeader(shape: [2, 1, 1, 1], datatype: datatype)
+            header.sclSlope = slope
+            let path = folder.appendingPathComponent("\(datatype)-\(slope).nii.gz").path
+            try NIfTIFile.writeRaw(header: header, bytes: raw, to: path)
+            return try NIfTIVolumeReader<Float>(path: path)
+        }
+        let int16 = [Int16.min, .max].withUnsafeBytes { Array($0) }
+        XCTAssertTrue(try reader(.int16, slope: 1, int16).decodesOnlyFiniteValues)
+        XCTAssertTrue(try reader(.int16, slope: 1e30, int16).decodesOnlyFiniteValues)
+        XCTAssertTrue(try reader(.uint8, slope: .nan, [0, 255]).decodesOnlyFiniteValues, "a NaN slope is no scaling")
+        XCTAssertFalse(try reader(.float32, slope: 1, [Float.nan, 1].withUnsafeBytes { Array($0) }).decodesOnlyFiniteValues)
+        let overflowing = try reader(.int32, slope: 1e30, [Int32.max, 1].withUnsafeBytes { Array($0) })
+        XCTAssertFalse(overflowing.decodesOnlyFiniteValues)
+        var volume = [Float](repeating: 0, count: 2)
+        try volume.withUnsafeMutableBufferPointer { try overflowing.read(into: $0.baseAddress!) }
+        XCTAssertEqual(volume[0], .infinity, "int32 max x 1e30 is past float32's range")
+    }
+
     /// Slope 0 and a NaN slope both mean "no scaling" (the NIfTI standard and nibabel).
     func testZeroOrNaNSlopeMeansNoScaling() throws {
         let folder = try temporaryFolder(self)

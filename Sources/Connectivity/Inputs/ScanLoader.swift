@@ -195,6 +195,8 @@ public enum ScanLoader {
         // (conversion off the decompressing thread); from the whole run, they carry float32 volumes.
         let whole = run.whole
         let streaming = whole.isEmpty
+        // Integers (scaled within float32's range) decode to finite values only: nothing to zero.
+        let finiteOnly = streaming && reader.decodesOnlyFiniteValues
         let decoded = streaming ? (0..<slots).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: perVolume) } : []
         defer { for d in decoded { d.deallocate() } }
         try series.withUnsafeMutableBufferPointer { seriesBuffer in
@@ -220,7 +222,7 @@ public enum ScanLoader {
                     } else {
                         volume = buffer.assumingMemoryBound(to: Float.self)
                     }
-                    zeroNonFinite(volume, count: perVolume, flags: &flags[worker])
+                    if !finiteOnly { zeroNonFinite(volume, count: perVolume, flags: &flags[worker]) }
                     if let smoothing {
                         smoothing.smooth(volume: volume, shape: grid, keeping: footprint!, scratch: scratches![worker])
                     }
