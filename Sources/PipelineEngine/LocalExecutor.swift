@@ -14,11 +14,8 @@ public struct LocalExecutor: TaskExecutor {
         runner = TaskRunner(cache: cache, registry: registry, maxThreads: cores, sameMachine: true)
     }
 
-    /// Tasks run on this machine, and reuse dropped files (``SpareFiles``).
-    public var reusesSpareFiles: Bool { true }
-
-    /// Tasks publish without fsync (``TaskRunner/unsyncedBoot``), for the run to sync later.
-    public var publishesUnsynced: Bool { true }
+    /// Tasks run on this machine: they reuse dropped files and publish without fsync.
+    public var runsOnThisMachine: Bool { true }
 
     public func execute(_ task: TaskDescription, attempt: Int) async throws -> Manifest {
         let flag = CancellationFlag()

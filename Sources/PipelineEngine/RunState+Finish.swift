@@ -35,7 +35,7 @@ extension RunState {
     /// Drops entry `u`'s `names` unless it was dropped already or is being recomputed.
     private mutating func drop(_ u: Int, _ names: Set<String>) {
         guard dropped[u] == nil, materializing[u] == nil, status[u] == .done, let key = resolved[u]?.key else { return }
-        let remover = self.remover, spares = cache.spares, limit = executor.reusesSpareFiles ? jobs : 0
+        let remover = self.remover, spares = cache.spares, limit = executor.runsOnThisMachine ? jobs : 0
         let bytes = cache.dropData(key, drops: names.contains, removeLater: { if !spares.keep($0, limit: limit) { remover.remove($0) } })
         dropped[u] = names
         if bytes > 0 {

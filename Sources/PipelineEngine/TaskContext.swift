@@ -19,18 +19,18 @@ public final class TaskContext: Sendable {
     private let cancellation: CancellationFlag
     private let logHandle: Locked<FileHandle?>
     private let digests = Locked<[String: OutputDigest]>([:])
-    /// The outputs that will be published without fsync (``TaskRunner/unsyncedBoot``): their
-    /// writeback is not started either. Data dropped soon after never reaches the disk, and the
-    /// rest goes in the background, after the task.
-    private let unsynced: @Sendable (String) -> Bool
+    /// Whether a finished output starts going to disk at once (Linux `sync_file_range`). Not when
+    /// the outputs are published without fsync (``TaskRunner/unsyncedBoot``): data dropped soon
+    /// after never reaches the disk, and the rest goes in the background, after the task.
+    private let startsWriteback: Bool
     /// Dropped files a large mapped output may reuse (``SpareFiles``); nil off the run's machine.
     private let spares: SpareFiles?
 
     /// Creates a context; used by executors.
     public init(params: JSONValue, scope: Scope, inputs: [TaskInput], sources: [String: URL],
                 outputDirectory: URL, logFile: URL?, cancellation: CancellationFlag,
-                unsynced: @escaping @Sendable (String) -> Bool = { _ in false }, spares: SpareFiles? = nil) {
-        self.unsynced = unsynced
+                startsWriteback: Bool = true, spares: SpareFiles? = nil) {
+        self.startsWriteback = startsWriteback
         self.spares = spares
         self.params = params
         self.scope = scope
@@ -92,7 +92,7 @@ public final class TaskContext: Sendable {
             }
         }
         try written.withLock { try $0.get() }
-        if !unsynced(name) { _ = pipe_start_writeback(path) }  // see `finishMappedOutput`
+        if startsWriteback { _ = pipe_start_writeback(path) }  // see `finishMappedOutput`
         if let identity = try FileSystem.identity(of: path) {
             digests.withLock { $0[name] = OutputDigest(sha256: digest.withLock { $0 }, identity: identity) }
         }
@@ -117,7 +117,7 @@ public final class TaskContext: Sendable {
         let identity = try file.finish(length: length)
         // The bytes are final: the disk writes them while they are hashed, so the fsync when the
         // task is published has less to wait for.
-        if !unsynced(name) { _ = pipe_start_writeback(file.path) }
+        if startsWriteback { _ = pipe_start_writeback(file.path) }
         let digest = FileSystem.hex(SHA256.hash(data: UnsafeRawBufferPointer(file.bytes)))
         if let identity {
             digests.withLock { $0[name] = OutputDigest(sha256: digest, identity: identity) }

@@ -11,18 +11,14 @@ public protocol TaskExecutor: Sendable {
     /// once it has all of them. Does nothing by default.
     func prepare(_ batch: [TaskDescription])
 
-    /// Whether tasks run on this machine and reuse dropped files (``SpareFiles``), so that the
-    /// run keeps some for them. False by default.
-    var reusesSpareFiles: Bool { get }
-
-    /// Whether tasks publish their outputs without fsync, for the run to make durable in the
-    /// background (``TaskRunner/unsyncedBoot``, ``DeferredSync``): executors on the run's machine.
-    /// False by default.
-    var publishesUnsynced: Bool { get }
+    /// Whether tasks run on the run's machine (``TaskRunner`` with `sameMachine`): then they reuse
+    /// dropped files (``SpareFiles``), so that the run keeps some for them, and publish their
+    /// outputs without fsync, for the run to make durable in the background
+    /// (``TaskRunner/unsyncedBoot``, ``DeferredSync``). False by default.
+    var runsOnThisMachine: Bool { get }
 }
 
 extension TaskExecutor {
     public func prepare(_ batch: [TaskDescription]) {}
-    public var reusesSpareFiles: Bool { false }
-    public var publishesUnsynced: Bool { false }
+    public var runsOnThisMachine: Bool { false }
 }

@@ -64,13 +64,10 @@ public struct TaskRunner: Sendable {
         let startDate = Date()
         let startCPU = FileSystem.processCPUSeconds()
         let started = Timestamp.iso8601(startDate)
-        // Published without fsync, the outputs are not written back while the task runs either
-        // (see `unsyncedBoot`).
-        let unsynced: @Sendable (String) -> Bool = { [unsyncedBoot] _ in unsyncedBoot != nil }
         do {
             let context = TaskContext(params: task.params, scope: task.scope, inputs: inputs, sources: sources,
                                       outputDirectory: URL(fileURLWithPath: temp + "/out"), logFile: logURL,
-                                      cancellation: cancellation, unsynced: unsynced, spares: spares)
+                                      cancellation: cancellation, startsWriteback: unsyncedBoot == nil, spares: spares)
             context.log("== \(started) \(task.stage) \(task.scope.label) key \(task.key) attempt \(attempt) (pid \(getpid()), \(min(task.threads, maxThreads)) threads)")
             // The kernels read the budget on this thread (the Numerics module's `ThreadBudget`).
             let threads = min(task.threads, maxThreads)

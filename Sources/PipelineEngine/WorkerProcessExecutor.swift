@@ -14,11 +14,8 @@ public struct WorkerProcessExecutor: TaskExecutor {
         self.executable = executable
     }
 
-    /// Tasks run on this machine, and reuse dropped files (``SpareFiles``).
-    public var reusesSpareFiles: Bool { true }
-
-    /// Tasks publish without fsync (``TaskRunner/unsyncedBoot``), for the run to sync later.
-    public var publishesUnsynced: Bool { true }
+    /// Tasks run on this machine: they reuse dropped files and publish without fsync.
+    public var runsOnThisMachine: Bool { true }
 
     public func execute(_ task: TaskDescription, attempt: Int) async throws -> Manifest {
         let process = Process()

@@ -181,7 +181,8 @@ public enum ScanLoader {
     }
 
     /// Fills `series` (volumes x voxels) from the file, or from `run.whole` when the run was read
-    /// whole: worker threads zero non-finite values (marking them in `run.nonFinite`), smooth what
+    /// whole: worker threads zero the non-finite values of a streamed run that can hold them
+    /// (marking them in `run.nonFinite`; `readWholeRun` did it for a whole one), smooth what
     /// the in-mask voxels need (`SmoothingFootprint`), and copy the in-mask voxels.
     private static func fillSeries(_ series: SeriesBuffer, from reader: NIfTIVolumeReader<Float>, _ request: Request,
                                    run: inout WholeRun, volumes: Int, grid: [Int], voxels: [Int],
@@ -195,8 +196,9 @@ public enum ScanLoader {
         // (conversion off the decompressing thread); from the whole run, they carry float32 volumes.
         let whole = run.whole
         let streaming = whole.isEmpty
-        // Integers (scaled within float32's range) decode to finite values only: nothing to zero.
-        let finiteOnly = streaming && reader.decodesOnlyFiniteValues
+        // Nothing to zero: the whole run was zeroed as it was read, and integers (scaled within
+        // float32's range) decode to finite values only.
+        let finiteOnly = !streaming || reader.decodesOnlyFiniteValues
         let decoded = streaming ? (0..<slots).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: perVolume) } : []
         defer { for d in decoded { d.deallocate() } }
         try series.withUnsafeMutableBufferPointer { seriesBuffer in

@@ -469,7 +469,7 @@ public struct CleanKind: TypedStageKind {
             },
             meanStdDVARSAfter: nil,
             medianTSNR: nil, residualDegreesOfFreedom: dof.residual)
-        var info = CleanedScan.Info(
+        let info = CleanedScan.Info(
             prefix: prefix, space: space, repetitionTime: scan.repetitionTime, volumes: scan.volumes, keptVolumes: kept,
             censoredVolumes: sampleMask.map { m in m.indices.filter { !m[$0] } } ?? [], voxelCount: scan.voxels.count,
             gridShape: scan.gridShape, affine: scan.affine.rows, confoundColumns: confoundNames, nonFiniteVoxels: scan.nonFiniteVoxels,
@@ -489,7 +489,7 @@ public struct CleanKind: TypedStageKind {
         }
         // The series is final. Two halves of about equal length run at once: its digest, then the
         // mean EPI; the standardised DVARS and median tSNR, then the carpet plot and the mask.
-        let cleaned = CleanedScan(info: info, series: scan.series, voxels: scan.voxels,
+        var cleaned = CleanedScan(info: info, series: scan.series, voxels: scan.voxels,
                                   originalMeans: p.standardize == "psc" ? means : nil, meanImage: means)
         var seriesFinished = false
         var hashError: Error?, qualityError: Error?
@@ -511,9 +511,8 @@ public struct CleanKind: TypedStageKind {
             do { try cleaned.writeImages(to: context) } catch { qualityError = error }
         }
         if let error = hashError ?? qualityError { throw error }
-        info.quality = quality
-        try CleanedScan(info: info, series: scan.series, voxels: scan.voxels)
-            .write(to: context, seriesFinished: seriesFinished, imagesWritten: true)
+        cleaned.info.quality = quality
+        try cleaned.write(to: context, seriesFinished: seriesFinished, imagesWritten: true)
     }
 }
 
