@@ -284,6 +284,8 @@ struct SignalCleanPlan: Sendable {
 
     /// Steps 1–5 (load, sanitise, interpolate, detrend, filter, censor) for `lanes` columns into
     /// `block` (working rows x lanes; the first `outputRows` rows hold the result).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     func prepare<S: BinaryFloatingPoint>(source: UnsafePointer<S>, columns v: Int, firstColumn c0: Int, lanes: Int,
                                           block: UnsafeMutablePointer<Double>, workspace: UnsafeMutablePointer<Double>,
                                           sanitize: Bool, originalMeans: UnsafeMutablePointer<Double>?,
@@ -333,6 +335,8 @@ struct SignalCleanPlan: Sendable {
     }
 
     /// All steps for one block of columns; writes `outputRows` rows to `destination`.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     func processBlock<S: BinaryFloatingPoint>(source: UnsafeMutablePointer<S>, destination: UnsafeMutablePointer<S>, columns v: Int,
                                                firstColumn c0: Int, lanes: Int, workspace: inout [Double],
                                                cleanedMeans: UnsafeMutablePointer<Double>?, originalMeans: UnsafeMutablePointer<Double>?,
@@ -402,6 +406,8 @@ struct SignalCleanPlan: Sendable {
     }
 
     /// nilearn's psc step over all columns (needs every column's means first).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     func percentSignalChange<S: BinaryFloatingPoint>(_ data: UnsafeMutablePointer<S>, columns v: Int, cleanedMeans: [Double], originalMeans: [Double]) {
         let to = outputRows
         if to == 1 { return }  // nilearn: "Standardization of 3D signal ... Skipping."
