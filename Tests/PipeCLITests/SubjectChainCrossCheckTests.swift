@@ -44,6 +44,9 @@ final class SubjectChainCrossCheckTests: XCTestCase {
                 "confounds": "6P+wm_csf", "smoothing_fwhm": 6, "filter": "butterworth", "high_pass": 0.01, "low_pass": 0.1, "standardize": "psc"
                 """, ["smoothing_fwhm": 6, "low_pass": 0.1, "high_pass": 0.01, "dummy_scans": 0, "columns": "6P+wm_csf", "standardize": "psc"]),
         ]
+        // pipe runs each variant here; nilearn's reference and the comparison (about 30 s of one
+        // core per variant, mostly its per-voxel filtfilt) run afterwards, one per core.
+        var references: [(name: String, nilearn: [String], compare: [String])] = []
         for (name, cleanParams, reference) in variants {
             let study = folder.appendingPathComponent("\(name).json")
             try Data("""
@@ -78,9 +81,6 @@ final class SubjectChainCrossCheckTests: XCTestCase {
             ]
             let configURL = folder.appendingPathComponent("nilearn-\(name).json")
             try JSONSerialization.data(withJSONObject: config).write(to: configURL)
-            let (status, output) = try run(py, [packageRoot.appendingPathComponent("Tests/CrossCheck/nilearn_chain.py").path, configURL.path])
-            XCTAssertEqual(status, 0, output)
-
             let compare = """
                 import nibabel as nib, numpy as np, sys
                 out, ref = sys.argv[1], sys.argv[2]
@@ -104,12 +104,36 @@ final class SubjectChainCrossCheckTests: XCTestCase {
                     worst = max(worst, float(np.abs(ours - theirs).max()) / scale)
                 print(f"{worst:.3e}")
                 """
-            let (cstatus, coutput) = try run(py, ["-c", compare, folder.appendingPathComponent("out-\(name)").path,
-                                                  folder.appendingPathComponent("nilearn-\(name)").path, config["mask"] as! String])
-            XCTAssertEqual(cstatus, 0, coutput)
-            let worst = Double(coutput.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .infinity
-            XCTAssertLessThanOrEqual(worst, 1e-4, "\(name): max |z_pipe - z_nilearn| = \(coutput)")
-            print("subject chain \(name): max |z_pipe - z_nilearn| = \(coutput.trimmingCharacters(in: .whitespacesAndNewlines))")
+            references.append((name, [packageRoot.appendingPathComponent("Tests/CrossCheck/nilearn_chain.py").path, configURL.path],
+                               ["-c", compare, folder.appendingPathComponent("out-\(name)").path,
+                                folder.appendingPathComponent("nilearn-\(name)").path, config["mask"] as! String]))
+        }
+
+        let jobs = references
+        let outcomes = Outcomes(count: jobs.count)
+        DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
+            let nilearn: Outcomes.Run = (try? runProcess(py, jobs[i].nilearn)) ?? (-1, "could not start \(py)")
+            let compare: Outcomes.Run = nilearn.status == 0 ? ((try? runProcess(py, jobs[i].compare)) ?? (-1, "could not start \(py)")) : (-1, "no reference")
+            outcomes.set(i, (nilearn, compare))
+        }
+        for (reference, outcome) in zip(jobs, outcomes.values) {
+            let name = reference.name
+            let (nilearn, compare) = try XCTUnwrap(outcome, name)
+            XCTAssertEqual(nilearn.status, 0, "\(name): nilearn: \(nilearn.output)")
+            XCTAssertEqual(compare.status, 0, "\(name): \(compare.output)")
+            let worst = Double(compare.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? .infinity
+            XCTAssertLessThanOrEqual(worst, 1e-4, "\(name): max |z_pipe - z_nilearn| = \(compare.output)")
+            print("subject chain \(name): max |z_pipe - z_nilearn| = \(compare.output.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
     }
+}
+
+/// The outcomes of the reference runs, filled from concurrent threads.
+private final class Outcomes: @unchecked Sendable {
+    typealias Run = (status: Int32, output: String)
+    private let lock = NSLock()
+    private var slots: [(nilearn: Run, compare: Run)?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ value: (nilearn: Run, compare: Run)) { lock.withLock { slots[i] = value } }
+    var values: [(nilearn: Run, compare: Run)?] { lock.withLock { slots } }
 }
