@@ -35,6 +35,17 @@ public struct CacheStore: Sendable {
         indexPath = path("index"); journalPath = path("journal"); lockPath = path("lock"); memoPath = path("digests.tsv")
     }
 
+    /// Entries found (``entryState(for:tasks:)``) with outputs published unsynced under this boot
+    /// of the machine by a run that did not live to sync them (killed, or its sync failed). A run
+    /// that serves one syncs it (``takeLeftUnsynced(_:)``), so a kill costs no recomputation after
+    /// a later reboot. Shared by the copies of this store.
+    private let leftUnsynced = Locked<Set<String>>([])
+
+    /// Whether entry `key` was found with outputs left unsynced under this boot; forgets it.
+    public func takeLeftUnsynced(_ key: String) -> Bool {
+        leftUnsynced.withLock { $0.remove(key) != nil }
+    }
+
     public let tasksPath: String
     public let tmpPath: String
     /// Dropped files kept in `tmp/` for reuse by large mapped outputs (``SpareFiles``).
@@ -130,6 +141,9 @@ public struct CacheStore: Sendable {
         var droppable: Set<String>??
         let lost = recorded.filter { $0.unsyncedBoot.map { $0 != Self.bootID } ?? false }.map(\.file)
         if !lost.isEmpty && !readOnly { Self.dropLost(lost, of: recorded.map(\.file), in: dir) }
+        if !readOnly && !Self.bootID.isEmpty && recorded.contains(where: { $0.unsyncedBoot == Self.bootID }) {
+            leftUnsynced.withLock { _ = $0.insert(key) }
+        }
         for (i, r) in recorded.enumerated() {
             let path = dir + "/out/" + r.file.name
             if lost.contains(r.file) { missing.insert(r.file.name); continue }

@@ -465,6 +465,55 @@ final class KeepTests: XCTestCase {
         }
     }
 
+    /// A run killed before its background sync (``DeferredSync``) leaves its entries marked as
+    /// unsynced under this boot. The next run that serves them syncs them, so a later restart of
+    /// the machine does not count their data as lost; what a `keep: false` stage drops soon stays
+    /// unsynced, as at the end of any run.
+    func testARunSyncsWhatAKilledRunLeftUnsyncedOnThisBoot() throws {
+        let boot = try String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        func list(_ s: Study, _ key: String) throws -> String {
+            try String(contentsOf: s.cache.appendingPathComponent("tasks/\(key)/outputs.tsv"), encoding: .utf8)
+        }
+        func marks(_ s: Study, _ key: String) throws -> [String] {
+            try list(s, key).split(separator: "\n").filter { $0.hasPrefix("unsynced\t") }.map(String.init)
+        }
+        for executor in ["local", "worker"] {
+            let s = try Study("unsynced-killed-\(executor)")
+            try s.writeScans(subjects: ["01", "02"], sessions: ["1"])
+            try s.writeSpec("""
+            {"pipe": 1, "cohort": {"subjects": ["01", "02"], "sessions": ["1"]},
+             "stages": {"raw": {"kind": "test.read", "pattern": "data/sub-{subject}_ses-{session}.txt"},
+                        "scaled": {"kind": "test.scale", "from": "raw", "factor": 2, "keep": false}}}
+            """)
+            try s.runOK("--executor", executor)
+            XCTAssertEqual(s.takeExecutions().count, 4)
+            let raw = try s.entries(of: "raw"), scaled = try s.entries(of: "scaled")
+            let scaledMarks = try scaled.values.map { try marks(s, $0) }
+            XCTAssertTrue(scaledMarks.allSatisfy { !$0.isEmpty }, "the keep: false data is never synced: \(scaledMarks)")
+
+            // What a SIGKILL before the sync leaves: every output of raw marked with this boot.
+            for key in raw.values {
+                let path = s.cache.appendingPathComponent("tasks/\(key)/outputs.tsv").path
+                let text = try list(s, key)
+                XCTAssertTrue(try marks(s, key).isEmpty, text)
+                let names = text.split(separator: "\n").map { $0.split(separator: "\t") }.filter { $0.count == 5 }.map { $0[4] }
+                XCTAssertFalse(names.isEmpty, text)
+                chmod(path, 0o644)
+                try (text + names.map { "unsynced\t\(boot)\t\($0)\n" }.joined()).write(toFile: path, atomically: true, encoding: .utf8)
+                XCTAssertEqual(try marks(s, key).count, names.count)
+            }
+            try s.runOK("--executor", executor)
+            XCTAssertEqual(s.takeExecutions(), [], "everything was cached")
+            for key in raw.values {
+                XCTAssertEqual(try marks(s, key), [], "a served entry left unsynced is synced by the run (\(executor))")
+            }
+            XCTAssertEqual(try scaled.values.map { try marks(s, $0) }, scaledMarks, "data dropped soon stays unsynced")
+            let verify = try s.tool("cache", "verify", "--cache-dir", s.cache.path)
+            XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
+        }
+    }
+
     /// A large mapped output of a `keep: false` stage reuses the file dropped just before (a
     /// spare, kept in `tmp/` between the drop and the next task: its pages stay in memory), reads
     /// as zeros all the same, and the run leaves no spare behind.
