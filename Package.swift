@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Dependencies point one way: pipe -> PipeCLI -> Connectivity -> {PipelineEngine, NIfTI, Numerics, Figures};
-// NIfTI -> CZlib, CIsal; Figures -> CZlib; Numerics -> CKernels; Numerics, PipelineEngine -> CThreadBudget.
+// NIfTI -> CZlib, CIsal; Figures -> CZlib; Numerics -> CKernels; Numerics, PipelineEngine -> CThreadBudget;
+// PipelineEngine -> CSHA256.
 // The engine knows nothing about brains; the imaging modules know nothing about scheduling.
 // The numeric modules are optimised in debug builds too: `swift test` runs real-sized numerics
 // (synthetic scans, permutation tests) that are 10-50x slower unoptimised.
@@ -20,7 +21,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
@@ -39,10 +39,13 @@ let package = Package(
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
         // The thread-local CPU budget of the running task: set by the engine, read by the kernels.
         .target(name: "CThreadBudget"),
+        // SHA-256, the cache's content hash: the x86 SHA extensions where the CPU has them, else
+        // portable C. Optimised in debug builds too: every test hashes its outputs.
+        .target(name: "CSHA256", cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "Numerics", dependencies: ["CKernels", "CThreadBudget"], swiftSettings: optimisedInDebug),
         .target(
             name: "PipelineEngine",
-            dependencies: ["CThreadBudget", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CThreadBudget", "CSHA256"]
         ),
         .target(name: "Connectivity", dependencies: ["NIfTI", "Numerics", "PipelineEngine", "Figures"], swiftSettings: optimisedInDebug),
         .target(
@@ -58,7 +61,7 @@ let package = Package(
         // Test-only: the real CLI with test stage kinds; run by PipelineEngineTests' end-to-end tests.
         .executableTarget(
             name: "pipe-testtool",
-            dependencies: ["PipeCLI", "PipelineEngine", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["PipeCLI", "PipelineEngine"],
             path: "Tests/EngineTestKinds"
         ),
         // Benchmarks (not tests): `swift run -c release nifti-bench`.
@@ -71,7 +74,7 @@ let package = Package(
         .testTarget(name: "NumericsTests", dependencies: ["Numerics", "CKernels", "TestSupport"]),
         .testTarget(name: "ConnectivityTests", dependencies: ["Connectivity", "TestSupport"]),
         .testTarget(name: "FiguresTests", dependencies: ["Figures", "TestSupport"]),
-        .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine", "TestSupport"]),
+        .testTarget(name: "PipelineEngineTests", dependencies: ["PipelineEngine", "CSHA256", "TestSupport"]),
         // End-to-end tests of the built `pipe` binary.
         .testTarget(name: "PipeCLITests", dependencies: ["pipe", "NIfTI", "TestSupport"]),
     ]

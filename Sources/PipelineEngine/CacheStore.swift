@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// The on-disk cache: a folder holding

@@ -1,5 +1,4 @@
 import Foundation
-import Crypto
 #if canImport(Glibc)
 import Glibc
 private let posixRead = Glibc.read

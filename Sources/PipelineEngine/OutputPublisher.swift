@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// Links finished outputs from the cache into the study's output folder: `out/<stage>/<file>`.

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// Reads a study spec: parses JSON with locations, applies `--set` overrides, validates every

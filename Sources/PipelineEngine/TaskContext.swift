@@ -1,5 +1,4 @@
 import CThreadBudget
-import Crypto
 import Foundation
 
 /// Everything a running task may use: its parameters, scope, inputs, sources, an output folder,

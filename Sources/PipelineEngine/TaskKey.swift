@@ -1,5 +1,3 @@
-import Crypto
-
 /// Computes task keys: SHA-256 over the ``CanonicalEncoder`` encoding of
 /// `{format, kind, version, params, scope, sources, inputs}` where
 /// - `sources` is `[[name, digest]]` sorted by name (content digests, never paths or times);
