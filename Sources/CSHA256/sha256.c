@@ -107,10 +107,7 @@ static int chosen(void) {
 
 int pipe_sha256_accelerated(void) { return chosen() == 2; }
 
-void pipe_sha256_force_portable(int on) {
-    __atomic_store_n(&path, 0, __ATOMIC_RELAXED);
-    if (on) __atomic_store_n(&path, 1, __ATOMIC_RELAXED);
-}
+void pipe_sha256_force_portable(int on) { __atomic_store_n(&path, on ? 1 : 0, __ATOMIC_RELAXED); }
 
 static void blocks(uint32_t s[8], const uint8_t *p, size_t n) {
 #if defined(__x86_64__)

@@ -93,10 +93,7 @@ extension RunState {
         executed += 1
         sourceBytesRead += desc.sources.reduce(0) { $0 + Self.size(of: $1) }
         emit(.finished(stage: task.stage, scope: task.scope, key: desc.key, seconds: m.seconds, peakRSS: m.peakRSS, cpuSeconds: m.cpuSeconds))
-        if executor.runsOnThisMachine {
-            let kind = graph.stage(of: task).kind, transient = desc.transient
-            syncer.makeDurable(desc.key, in: cache, dropsSoon: { name in transient && kind.dropsOutput(named: name) })
-        }
+        if executor.runsOnThisMachine { syncInBackground(id, key: desc.key) }
         complete(id, key: desc.key, outputs: m.outputs)
         for w in waiters { serveFromCache(w, key: desc.key, outputs: m.outputs) }
         drain()

@@ -185,14 +185,17 @@ struct RunState {
     mutating func serveFromCache(_ id: Int, key: String, outputs: [OutputFile], dropped missing: Set<String> = []) {
         cached += 1
         if !missing.isEmpty { dropped[id] = missing }
-        if cache.takeLeftUnsynced(key) {
-            // A killed run's entry, not yet fsynced: synced now, as the run would have, in the
-            // background (what its stage drops soon stays unsynced).
-            let task = graph.tasks[id], kind = graph.stage(of: task).kind, transient = graph.dropsPromptly[task.stageIndex]
-            syncer.makeDurable(key, in: cache, dropsSoon: { name in transient && kind.dropsOutput(named: name) })
-        }
+        // A killed run's entry, not yet fsynced: synced now, as that run would have.
+        if cache.takeLeftUnsynced(key) { syncInBackground(id, key: key) }
         emit(.cached(stage: graph.tasks[id].stage, scope: graph.tasks[id].scope, key: key))
         complete(id, key: key, outputs: outputs)
+    }
+
+    /// Hands task `id`'s entry `key` to the background sync (``DeferredSync``), except the
+    /// outputs its stage drops soon (``TaskGraph/dropsPromptly``), which stay unsynced.
+    func syncInBackground(_ id: Int, key: String) {
+        let task = graph.tasks[id], kind = graph.stage(of: task).kind, transient = graph.dropsPromptly[task.stageIndex]
+        syncer.makeDurable(key, in: cache, dropsSoon: { name in transient && kind.dropsOutput(named: name) })
     }
 
     /// Marks a task done with `outputs` and queues the dependents that have no other upstream task

@@ -38,13 +38,6 @@ public struct SHA256: Sendable {
         return h.finalize()
     }
 
-    /// The digest of the bytes of `data`.
-    public static func hash(data: UnsafeRawBufferPointer) -> [UInt8] {
-        var h = SHA256()
-        h.update(bufferPointer: data)
-        return h.finalize()
-    }
-
     /// Whether this process hashes with the CPU's SHA extensions.
     public static var accelerated: Bool { pipe_sha256_accelerated() != 0 }
 }

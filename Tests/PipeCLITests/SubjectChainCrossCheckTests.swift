@@ -7,11 +7,6 @@ import TestSupport
 final class SubjectChainCrossCheckTests: XCTestCase {
     private func python() throws -> String { try crossCheckPython(modules: ["nibabel", "nilearn"]) }
 
-    private func run(_ executable: String, _ args: [String]) throws -> (Int32, String) {
-        let result = try runProcess(executable, args)
-        return (result.status, result.output)
-    }
-
     /// Three cleaning variants; the comparison runs in numpy and prints the max |z difference|
     /// inside the brain mask (also checking |tanh z − r| and that no map holds NaN or inf).
     func testZMapsMatchNilearnWithin1e4() throws {
