@@ -6,9 +6,15 @@
 /// C = A·Y for the permutation kernel's Float32 path: `panels` holds `panel_count` panels of 4 rows
 /// laid out [panel][k][4]; `y` is n x w (row-major, w a multiple of 16); `c` receives
 /// (4·panel_count) x w. Every element is accumulated over k = 0…n−1 in order with fused
-/// multiply-adds (one rounding each), so the AVX2 + FMA path, used when the CPU has both, and the
-/// portable path (C's fmaf) give bit-identical results.
+/// multiply-adds (one rounding each), so the AVX-512 path (when the CPU has it and w is a multiple
+/// of 64), the AVX2 + FMA path and the portable path (C's fmaf) give bit-identical results.
 void pipe_panel_gemm_f32(const float *panels, int panel_count, int n, const float *y, int w, float *c);
+
+/// The best path of `pipe_panel_gemm_f32` on this CPU: 2 AVX-512, 1 AVX2 + FMA, 0 portable.
+int pipe_panel_gemm_f32_path(void);
+
+/// `pipe_panel_gemm_f32` on the given path, or the best below it that this CPU has (for tests).
+void pipe_panel_gemm_f32_on(int path, const float *panels, int panel_count, int n, const float *y, int w, float *c);
 
 /// The portable path of `pipe_panel_gemm_f32`, whatever the CPU (for tests).
 void pipe_panel_gemm_f32_portable(const float *panels, int panel_count, int n, const float *y, int w, float *c);

@@ -55,10 +55,10 @@ struct PermutationKernel {
         packPanels(a, rows: rows, n: n).map { Float($0) }
     }
 
-    /// C = A·Yb in Float32 (accumulated in Float32), by `pipe_panel_gemm_f32` (CKernels): 8-wide
-    /// AVX2 + FMA when the CPU has them, else a portable loop; each element is summed over k in
-    /// order with fused multiply-adds (C's fmaf in the portable loop), so both paths give the same
-    /// bits.
+    /// C = A·Yb in Float32 (accumulated in Float32), by `pipe_panel_gemm_f32` (CKernels): a
+    /// 4-row × 64-voxel AVX-512 tile or a 4 × 16 AVX2 + FMA tile, whichever the CPU has, else a
+    /// portable loop; each element is summed over k in order with fused multiply-adds (C's fmaf in
+    /// the portable loop), so every path gives the same bits.
     @inline(__always)
     static func multiplyFloat(panels: UnsafePointer<Float>, panelCount: Int, n: Int, yb: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
         pipe_panel_gemm_f32(panels, Int32(panelCount), Int32(n), yb, Int32(blockWidth), c)
