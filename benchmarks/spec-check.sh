@@ -4,7 +4,9 @@
 # of the same files in Python (nibabel headers, the sidecar's RepetitionTime, pandas reading each
 # confounds file: its columns and rows), which is what a study glued from nilearn scripts would run
 # as a pre-flight. It also times the study with a qc stage's motion rules, which the check
-# foresees from every run's confounds file for each group-level stage.
+# foresees from every run's confounds file for each group-level stage. Then the study's first
+# `pipe plan` with an empty cache, which hashes every source file (on all cores, and pinned to
+# one), next to `sha256sum` and `openssl dgst -sha256` of the same files.
 # Not a pass/fail test.
 #
 # Usage: benchmarks/spec-check.sh [copies]   (default 10: 490 subjects x 2 sessions = 980 runs)
@@ -100,10 +102,38 @@ def python_survey():
         runs += 1
     python_survey.runs = runs
 
+def plan(cache, one_core=False):
+    # `pipe plan` with an empty cache hashes every source file (the digests of its inputs are
+    # part of each task's key); pinned to one core, its hashing runs one file at a time.
+    cmd = ([ "taskset", "-c", "0"] if one_core else []) + [pipe, "plan", f"{work}/study.json", "--cache-dir", cache]
+    subprocess.run(cmd, capture_output=True, check=True)
+
+def first_plan(one_core=False):
+    first_plan.n = getattr(first_plan, "n", 0) + 1
+    os.makedirs(f"{work}/plan-cache-{first_plan.n}")  # an existing cache keeps the digests (plan writes nothing else)
+    plan(f"{work}/plan-cache-{first_plan.n}", one_core)
+
+# The files the plan hashes: each run's sources are symlinks to the cohort's files, so each
+# distinct file is hashed once (its identity is the target's).
+sources = sorted({os.path.realpath(f) for f in glob.glob(f"{work}/derivatives/fmriprep/**/*", recursive=True)
+                  if os.path.isfile(f)} | {os.path.realpath(f) for f in glob.glob(f"{work}/atlases/*")})
+source_bytes = sum(os.path.getsize(f) for f in sources)
+
+def hash_with(*tool):
+    def run():
+        for k in range(0, len(sources), 200):
+            subprocess.run(list(tool) + sources[k:k + 200], capture_output=True, check=True)
+    return run
+
 import nibabel, pandas  # loaded once, outside the timing
 qcs = [timed(validate_qc) for _ in range(3)]
 pipes = [timed(validate) for _ in range(3)]
 peers = [timed(python_survey) for _ in range(3)]
+firsts = [timed(first_plan) for _ in range(3)]
+firsts_one = [timed(lambda: first_plan(one_core=True)) for _ in range(3)]
+memo_plans = [timed(lambda: plan(f"{work}/plan-cache-1")) for _ in range(3)]
+sha256sums = [timed(hash_with("sha256sum")) for _ in range(3)]
+openssls = [timed(hash_with("openssl", "dgst", "-sha256")) for _ in range(3)]
 pipe_best, peer_best = min(pipes), min(peers)
 runs = python_survey.runs
 print(validate.out)
@@ -113,4 +143,12 @@ qc_best = min(qcs)
 print(f"  with motion QC foreseen:     {qc_best[0]:6.3f} s wall  {qc_best[1]:6.3f} s cpu  (a qc stage's max_mean_fd and max_censored_fraction, read by every group-level stage)")
 print(f"Python survey (nibabel+pandas): {peer_best[0]:6.3f} s wall  {peer_best[1]:6.3f} s cpu  ({1000 * peer_best[0] / runs:.2f} ms per run; best of 3)")
 print(f"ratio:                         pipe checks the whole study {peer_best[0] / pipe_best[0]:.1f}x faster than the survey alone in Python")
+print()
+first, first_one, memo_plan = min(firsts), min(firsts_one), min(memo_plans)
+print(f"first pipe plan, empty cache:  {first[0]:6.3f} s wall  {first[1]:6.3f} s cpu  (hashes {len(sources)} source files, {source_bytes / 2**20:.0f} MiB; best of 3)")
+print(f"  pinned to one core:          {first_one[0]:6.3f} s wall  {first_one[1]:6.3f} s cpu  (taskset -c 0)")
+print(f"  again, digests memoised:     {memo_plan[0]:6.3f} s wall  {memo_plan[1]:6.3f} s cpu")
+for name, runs_ in (("sha256sum (coreutils)", sha256sums), ("openssl dgst -sha256", openssls)):
+    best = min(runs_)
+    print(f"{name + ' of the files:':31}{best[0]:6.3f} s wall  {best[1]:6.3f} s cpu  (pipe's whole first plan takes {first[0] / best[0]:.2f}x this)")
 PY

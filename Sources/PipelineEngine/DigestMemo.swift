@@ -8,7 +8,7 @@ import Foundation
 /// where `check` is the FNV-1a 64 checksum of the rest of the line in hex. A line whose checksum
 /// does not match (a damaged or hand-edited memo), or of an older format, is ignored, so its file
 /// is rehashed. `pipe cache verify` resets the memo. Not thread-safe: used by the planner on one
-/// thread.
+/// thread (``hashAhead(_:workers:)`` hashes on several, and records their digests on its own).
 public final class DigestMemo: @unchecked Sendable {
     private var entries: [FileSystem.FileIdentity: String] = [:]
     private var used = Set<FileSystem.FileIdentity>()
@@ -73,6 +73,31 @@ public final class DigestMemo: @unchecked Sendable {
             dirty = true
         }
         return (d, id)
+    }
+
+    /// Hashes the files of `files` that the memo lacks on up to `workers` threads at once, so that
+    /// the ``lookup(ofFile:identity:)`` calls that follow, in the planner's order, find them
+    /// memoised: a study's first plan reads its sources at the speed of all the cores, not one.
+    /// - Each identity is hashed once (a hard link shares its file's identity), the largest files
+    ///   first, dealt in turn to the threads.
+    /// - A file that cannot be read, or changed while it was hashed, is left out: its lookup hashes
+    ///   it again and reports the error where the planner reports it now.
+    public func hashAhead(_ files: [(path: String, identity: FileSystem.FileIdentity)],
+                          workers: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        var seen = Set<FileSystem.FileIdentity>()
+        let todo = files.filter { entries[$0.identity] == nil && seen.insert($0.identity).inserted }
+            .sorted { $0.identity.size > $1.identity.size }
+        guard todo.count > 1, workers > 1 else { return }
+        let digests = parallelMap(todo.count, workers: workers, block: 1) { i -> String? in
+            guard let d = try? FileSystem.sha256(ofFile: todo[i].path, counted: true),
+                  (try? FileSystem.identity(of: todo[i].path)) == todo[i].identity else { return nil }
+            return d
+        }
+        for (file, digest) in zip(todo, digests) {
+            guard let digest else { continue }
+            entries[file.identity] = digest
+            dirty = true
+        }
     }
 
     /// Number of memoised files.

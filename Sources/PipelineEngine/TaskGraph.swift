@@ -63,6 +63,20 @@ public struct TaskGraph: Sendable {
             // Each scope's source files and what they are (the kind's `sources` and a stat per
             // file), found in parallel; their digests are then looked up in order.
             let found = Self.findSources(stage, scopes: scopes, directory: spec.directory, prefix: directory)
+            // Sources inside a folder pipe writes to are reported below, not hashed.
+            func writtenFolder(holding path: String) -> (String, String)? {
+                let standardized = FileSystem.standardized(path)
+                return written.first { FileSystem.isSameOrInside(standardized, $0.1) }
+            }
+            if let memo {
+                memo.hashAhead(found.flatMap { result -> [(path: String, identity: FileSystem.FileIdentity)] in
+                    guard case .success(let files) = result else { return [] }
+                    return files.compactMap { _, _, path, kind in
+                        guard case .regular(let identity) = kind, writtenFolder(holding: path) == nil else { return nil }
+                        return (path, identity)
+                    }
+                })
+            }
             for (n, scope) in scopes.enumerated() {
                 var deps: [(Int, Int)] = []
                 for (fi, upName) in stage.from.enumerated() {
@@ -84,8 +98,7 @@ public struct TaskGraph: Sendable {
                     for (name, rel, path, kind) in try found[n].get() {
                         switch kind {
                         case .regular(let identity):
-                            let standardized = FileSystem.standardized(path)
-                            if let (what, folder) = written.first(where: { FileSystem.isSameOrInside(standardized, $0.1) }) {
+                            if let (what, folder) = writtenFolder(holding: path) {
                                 if overlapReported.insert(stage.name + what).inserted {
                                     d.report(stage.location, "stages.\(stage.name)",
                                              "source \(rel) is inside \(what) \(folder); pipe writes there, so inputs must live elsewhere")
