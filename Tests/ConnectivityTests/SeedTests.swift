@@ -44,6 +44,17 @@ final class SeedTests: XCTestCase {
         }
     }
 
+    func testDistinctLabelsAreTheSortedSetOfLabels() throws {
+        XCTAssertEqual(try atlas(header: true).distinctLabels, [0, 3, 7])
+        var generator = SystemRandomNumberGenerator()
+        for top in [1, 40, (1 << 22) - 1, 1 << 22, Int(Int32.max)] {
+            let labels = (0..<5000).map { _ in [0, top, Int.random(in: 0...top, using: &generator)].randomElement(using: &generator)! }
+            let atlas = AtlasLabels(path: "a", shape: [10, 10, 50], affine: .identity, labels: labels, names: [:])
+            XCTAssertEqual(atlas.distinctLabels, Array(Set(labels)).sorted(), "labels up to \(top)")
+        }
+        XCTAssertEqual(AtlasLabels(path: "a", shape: [0, 0, 0], affine: .identity, labels: [], names: [:]).distinctLabels, [])
+    }
+
     func testCRLFLabelTableWithAByteOrderMarkReadsAsLF() throws {
         for header in [true, false] {
             let lf = try atlas(header: header)

@@ -45,6 +45,17 @@ public struct AtlasLabels: Sendable {
         return AtlasLabels(path: image, shape: Array(nifti.shape.prefix(3)), affine: nifti.affine, labels: labels, names: names)
     }
 
+    /// The distinct labels of the image, the background (0) included, in increasing order: marked
+    /// in a table of flags when the largest label is below 2^22 (any atlas in use), else sorted.
+    /// (A `Set` of the labels hashed each of a 2 mm atlas's 902,629 voxels: 20 ms.)
+    public var distinctLabels: [Int] {
+        guard let top = labels.max() else { return [] }
+        guard top < 1 << 22 else { return Array(Set(labels)).sorted() }
+        var seen = [Bool](repeating: false, count: top + 1)
+        for l in labels { seen[l] = true }
+        return seen.indices.filter { seen[$0] }
+    }
+
     /// Reads a label table alone (no image): index → name. See ``read(image:table:)``.
     public static func readTable(_ table: String) throws -> [Int: String] {
         var names: [Int: String] = [:]

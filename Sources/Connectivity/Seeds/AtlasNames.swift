@@ -48,7 +48,7 @@ enum AtlasNames {
         return study.memo("atlas image: \(path)") { () -> Image in
             do {
                 guard RegionGridCheck.isSmall(try NIfTIFile.readHeader(path).header) else { try NIfTIFile.checkWhole(path); return .large }
-                return .labels(Set(try AtlasLabels.read(image: path, table: nil).labels).subtracting([0]))
+                return .labels(Set(try AtlasLabels.read(image: path, table: nil).distinctLabels).subtracting([0]))
             } catch let e as InputError {
                 return .problem(InputError(path: atlas, field: e.field, e.message).description)
             } catch {
