@@ -290,7 +290,7 @@ void pipe_panel_gemm_f64_portable(const double *panels, int panel_count, int n, 
 void pipe_panel_gemm_f64(const double *panels, int panel_count, int n, const double *y, int w, double *c) {
 #if defined(__x86_64__)
     static int avx2 = -1;
-    if (avx2 < 0) avx2 = pipe_kernels_use_avx2();
+    if (avx2 < 0) avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
     if (avx2) { gemm_f64_avx2(panels, panel_count, n, y, w, c); return; }
 #endif
     pipe_panel_gemm_f64_portable(panels, panel_count, n, y, w, c);
@@ -300,7 +300,7 @@ void pipe_tpass_f64(const double *c, int b_count, int r_per, int w, double scale
                     const double *cut, double *exceed, double *local_max, double *t_out, long t_stride) {
 #if defined(__x86_64__)
     static int avx2 = -1;
-    if (avx2 < 0) avx2 = pipe_kernels_use_avx2();
+    if (avx2 < 0) avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
     if (avx2) { tpass_f64_avx2(c, b_count, r_per, w, scale, two_sided, cut, exceed, local_max, t_out, t_stride); return; }
 #endif
     pipe_tpass_f64_portable(c, b_count, r_per, w, scale, two_sided, cut, exceed, local_max, t_out, t_stride);

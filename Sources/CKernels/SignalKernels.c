@@ -1,10 +1,12 @@
 // The cleaning, smoothing and correlation kernels of the subject chain: Butterworth sections,
 // confound regression, the Gaussian convolution and the seed correlation sums. Swift targets
-// baseline x86-64 (SSE2); these loops run twice as wide with AVX2, chosen at run time. Each
-// function body is written once over 4-double vectors (GCC/Clang vector extensions) and compiled
-// for both targets. Every lane does the same IEEE operations in the same order on both paths
-// (multiply, then add; no FMA), so the paths give bit-identical results, equal to the Swift code
-// they replaced.
+// baseline x86-64 (SSE2); these loops run twice as wide with AVX2, chosen at run time, and the
+// Butterworth sections, the convolution, the widening and the int16 decoding four times as wide
+// with AVX-512. Each function body is written once over 4-double vectors (GCC/Clang vector
+// extensions) and compiled for each target; the AVX-512 paths run the Butterworth sections and
+// the convolution over 8-double vectors first. Every lane does the same IEEE operations in the
+// same order on every path (multiply, then add; no FMA), so the paths give bit-identical
+// results, equal to the Swift code they replaced.
 #pragma STDC FP_CONTRACT OFF
 #include "CKernels.h"
 
@@ -16,6 +18,11 @@ INLINE v4d load4(const double *p) { v4d v; __builtin_memcpy(&v, p, sizeof v); re
 INLINE void store4(double *p, v4d v) { __builtin_memcpy(p, &v, sizeof v); }
 INLINE v4d splat(double s) { return (v4d){s, s, s, s}; }
 
+typedef double v8d __attribute__((vector_size(64)));
+INLINE v8d load8(const double *p) { v8d v; __builtin_memcpy(&v, p, sizeof v); return v; }
+INLINE void store8(double *p, v8d v) { __builtin_memcpy(p, &v, sizeof v); }
+INLINE v8d splat8(double s) { return (v8d){s, s, s, s, s, s, s, s}; }
+
 // MARK: Butterworth cascade
 
 // One section of the transposed direct form II: y = b0 x + p; p = b1 x − a1 y + q; q = b2 x − a2 y.
@@ -26,30 +33,36 @@ INLINE v4d splat(double s) { return (v4d){s, s, s, s}; }
         (x) = y_; \
     } while (0)
 
-INLINE void cascade5_body(double *x, long count, long lanes, const double *coef, const double *zi, int forward) {
-    const long step = forward ? lanes : -lanes;
-    double *first = forward ? x : x + (count - 1) * lanes;
-    long j = 0;
-    for (; j + 4 <= lanes; j += 4) {
-        v4d c[5][5];
-        for (int s = 0; s < 5; s++) for (int k = 0; k < 5; k++) c[s][k] = splat(coef[5 * s + k]);
-        const v4d x0 = load4(first + j);
-        v4d p0 = splat(zi[0]) * x0, q0 = splat(zi[1]) * x0;
-        v4d p1 = splat(zi[2]) * x0, q1 = splat(zi[3]) * x0;
-        v4d p2 = splat(zi[4]) * x0, q2 = splat(zi[5]) * x0;
-        v4d p3 = splat(zi[6]) * x0, q3 = splat(zi[7]) * x0;
-        v4d p4 = splat(zi[8]) * x0, q4 = splat(zi[9]) * x0;
-        double *row = first + j;
-        for (long t = 0; t < count; t++, row += step) {
-            v4d v = load4(row);
-            SECTION(v4d, v, p0, q0, c[0]);
-            SECTION(v4d, v, p1, q1, c[1]);
-            SECTION(v4d, v, p2, q2, c[2]);
-            SECTION(v4d, v, p3, q3, c[3]);
-            SECTION(v4d, v, p4, q4, c[4]);
-            store4(row, v);
-        }
-    }
+// Lanes j, j + W, … while W more remain, with W-lane vectors; returns the first lane not done.
+#define CASCADE5_LANES(NAME, VT, LOAD, STORE, SPLAT, W) \
+INLINE long NAME(double *first, long step, long count, long lanes, const double *coef, const double *zi, long j) { \
+    for (; j + W <= lanes; j += W) { \
+        VT c[5][5]; \
+        for (int s = 0; s < 5; s++) for (int k = 0; k < 5; k++) c[s][k] = SPLAT(coef[5 * s + k]); \
+        const VT x0 = LOAD(first + j); \
+        VT p0 = SPLAT(zi[0]) * x0, q0 = SPLAT(zi[1]) * x0; \
+        VT p1 = SPLAT(zi[2]) * x0, q1 = SPLAT(zi[3]) * x0; \
+        VT p2 = SPLAT(zi[4]) * x0, q2 = SPLAT(zi[5]) * x0; \
+        VT p3 = SPLAT(zi[6]) * x0, q3 = SPLAT(zi[7]) * x0; \
+        VT p4 = SPLAT(zi[8]) * x0, q4 = SPLAT(zi[9]) * x0; \
+        double *row = first + j; \
+        for (long t = 0; t < count; t++, row += step) { \
+            VT v = LOAD(row); \
+            SECTION(VT, v, p0, q0, c[0]); \
+            SECTION(VT, v, p1, q1, c[1]); \
+            SECTION(VT, v, p2, q2, c[2]); \
+            SECTION(VT, v, p3, q3, c[3]); \
+            SECTION(VT, v, p4, q4, c[4]); \
+            STORE(row, v); \
+        } \
+    } \
+    return j; \
+}
+CASCADE5_LANES(cascade5_lanes4, v4d, load4, store4, splat, 4)
+CASCADE5_LANES(cascade5_lanes8, v8d, load8, store8, splat8, 8)
+
+// The lanes from j on, one at a time.
+INLINE void cascade5_tail(double *first, long step, long count, long lanes, const double *coef, const double *zi, long j) {
     for (; j < lanes; j++) {
         const double x0 = first[j];
         double p[5], q[5];
@@ -61,6 +74,14 @@ INLINE void cascade5_body(double *x, long count, long lanes, const double *coef,
             *row = v;
         }
     }
+}
+
+INLINE void cascade5_body(double *x, long count, long lanes, const double *coef, const double *zi, int forward, int wide) {
+    const long step = forward ? lanes : -lanes;
+    double *first = forward ? x : x + (count - 1) * lanes;
+    long j = wide ? cascade5_lanes8(first, step, count, lanes, coef, zi, 0) : 0;
+    j = cascade5_lanes4(first, step, count, lanes, coef, zi, j);
+    cascade5_tail(first, step, count, lanes, coef, zi, j);
 }
 
 // MARK: Confound regression
@@ -132,20 +153,30 @@ INLINE void regress_body(double *block, long rows, long lanes, int rank, const d
 // MARK: Gaussian convolution
 
 // dst[j] = (float)(w₀ c_j + Σ_{k=1…r} w_k (c_{j+k·step} + c_{j−k·step})), weights at w[r + k].
-INLINE void convolve_body(const double *center, long step, long count, const double *w, int radius, float *dst) {
+// Outputs j, j + 2W, … while 2W more remain, two W-lane vectors at a time; returns the first not done.
+#define CONVOLVE_OUTPUTS(NAME, VT, LOAD, SPLAT, W) \
+INLINE long NAME(const double *center, long step, long count, const double *w, int radius, float *dst, long j) { \
+    const double w0 = w[radius]; \
+    for (; j + 2 * W <= count; j += 2 * W) { \
+        const double *c = center + j; \
+        VT acc0 = SPLAT(w0) * LOAD(c), acc1 = SPLAT(w0) * LOAD(c + W); \
+        for (int k = 1; k <= radius; k++) { \
+            const VT wk = SPLAT(w[radius + k]); \
+            const double *up = c + k * step, *down = c - k * step; \
+            acc0 = acc0 + wk * (LOAD(up) + LOAD(down)); \
+            acc1 = acc1 + wk * (LOAD(up + W) + LOAD(down + W)); \
+        } \
+        for (int l = 0; l < W; l++) { dst[j + l] = (float)acc0[l]; dst[j + W + l] = (float)acc1[l]; } \
+    } \
+    return j; \
+}
+CONVOLVE_OUTPUTS(convolve_outputs8, v4d, load4, splat, 4)
+CONVOLVE_OUTPUTS(convolve_outputs16, v8d, load8, splat8, 8)
+
+INLINE void convolve_body(const double *center, long step, long count, const double *w, int radius, float *dst, int wide) {
+    long j = wide ? convolve_outputs16(center, step, count, w, radius, dst, 0) : 0;
+    j = convolve_outputs8(center, step, count, w, radius, dst, j);
     const double w0 = w[radius];
-    long j = 0;
-    for (; j + 8 <= count; j += 8) {
-        const double *c = center + j;
-        v4d acc0 = splat(w0) * load4(c), acc1 = splat(w0) * load4(c + 4);
-        for (int k = 1; k <= radius; k++) {
-            const v4d wk = splat(w[radius + k]);
-            const double *up = c + k * step, *down = c - k * step;
-            acc0 = acc0 + wk * (load4(up) + load4(down));
-            acc1 = acc1 + wk * (load4(up + 4) + load4(down + 4));
-        }
-        for (int l = 0; l < 4; l++) { dst[j + l] = (float)acc0[l]; dst[j + 4 + l] = (float)acc1[l]; }
-    }
     for (; j < count; j++) {
         const double *c = center + j;
         double acc = w0 * c[0];
@@ -229,49 +260,74 @@ INLINE void widen_body(const float *src, double *dst, long n) {
 
 #if defined(__x86_64__)
 #define AVX2 __attribute__((target("avx2")))
+#define AVX512 __attribute__((target("avx512f")))
 AVX2 static void cascade5_avx2(double *x, long count, long lanes, const double *coef, const double *zi, int forward) {
-    cascade5_body(x, count, lanes, coef, zi, forward);
+    cascade5_body(x, count, lanes, coef, zi, forward, 0);
+}
+AVX512 static void cascade5_avx512(double *x, long count, long lanes, const double *coef, const double *zi, int forward) {
+    cascade5_body(x, count, lanes, coef, zi, forward, 1);
 }
 AVX2 static void regress_avx2(double *block, long rows, long lanes, int rank, const double *qt, const double *q, double *coefficients) {
     regress_body(block, rows, lanes, rank, qt, q, coefficients);
 }
 AVX2 static void convolve_avx2(const double *center, long step, long count, const double *w, int radius, float *dst) {
-    convolve_body(center, step, count, w, radius, dst);
+    convolve_body(center, step, count, w, radius, dst, 0);
+}
+AVX512 static void convolve_avx512(const double *center, long step, long count, const double *w, int radius, float *dst) {
+    convolve_body(center, step, count, w, radius, dst, 1);
 }
 AVX2 static void widen_avx2(const float *src, double *dst, long n) {
+    widen_body(src, dst, n);
+}
+AVX512 static void widen_avx512(const float *src, double *dst, long n) {
     widen_body(src, dst, n);
 }
 AVX2 static void decode_i16_avx2(const int16_t *src, long n, int scaled, double slope, double intercept, float *dst) {
     decode_i16_body(src, n, scaled, slope, intercept, dst);
 }
+AVX512 static void decode_i16_avx512(const int16_t *src, long n, int scaled, double slope, double intercept, float *dst) {
+    decode_i16_body(src, n, scaled, slope, intercept, dst);
+}
 AVX2 static void pearson_avx2(const float *x, long v, long t, long w, const double *seeds, int m, double *mean, double *sxx, double *sxy) {
     pearson_body(x, v, t, w, seeds, m, mean, sxx, sxy);
 }
-
-static int use_avx2(void) {
-    static int cached = -1;
-    if (cached < 0) cached = pipe_kernels_use_avx2();
-    return cached;
-}
 #endif
 
-int pipe_kernels_use_avx2(void) {
+/// The best path this CPU has: 2 AVX-512, 1 AVX2, 0 portable.
+static int best_path(void) {
 #if defined(__x86_64__)
-    return __builtin_cpu_supports("avx2") ? 1 : 0;
+    static int cached = -1;
+    if (cached < 0) cached = __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
+    return cached;
 #else
     return 0;
 #endif
 }
 
+/// The highest path the kernels may take (tests lower it).
+static int path_cap = 2;
+
+void pipe_kernels_cap_path(int path) { __atomic_store_n(&path_cap, path < 0 ? 2 : path, __ATOMIC_RELAXED); }
+
+int pipe_kernels_path(void) {
+    const int cap = __atomic_load_n(&path_cap, __ATOMIC_RELAXED);
+    const int best = best_path();
+    return best < cap ? best : cap;
+}
+
+int pipe_kernels_use_avx2(void) { return pipe_kernels_path() >= 1; }
+
 void pipe_sos_cascade5_portable(double *x, long count, long lanes, const double *coef, const double *zi, int forward) {
-    cascade5_body(x, count, lanes, coef, zi, forward);
+    cascade5_body(x, count, lanes, coef, zi, forward, 0);
 }
 
 void pipe_sos_cascade5(double *x, long count, long lanes, const double *coef, const double *zi, int forward) {
 #if defined(__x86_64__)
-    if (use_avx2()) { cascade5_avx2(x, count, lanes, coef, zi, forward); return; }
+    const int path = pipe_kernels_path();
+    if (path >= 2) { cascade5_avx512(x, count, lanes, coef, zi, forward); return; }
+    if (path == 1) { cascade5_avx2(x, count, lanes, coef, zi, forward); return; }
 #endif
-    cascade5_body(x, count, lanes, coef, zi, forward);
+    cascade5_body(x, count, lanes, coef, zi, forward, 0);
 }
 
 void pipe_regress_portable(double *block, long rows, long lanes, int rank, const double *qt, const double *q, double *coefficients) {
@@ -280,25 +336,33 @@ void pipe_regress_portable(double *block, long rows, long lanes, int rank, const
 
 void pipe_regress(double *block, long rows, long lanes, int rank, const double *qt, const double *q, double *coefficients) {
 #if defined(__x86_64__)
-    if (use_avx2()) { regress_avx2(block, rows, lanes, rank, qt, q, coefficients); return; }
+    if (pipe_kernels_path() >= 1) { regress_avx2(block, rows, lanes, rank, qt, q, coefficients); return; }
 #endif
     regress_body(block, rows, lanes, rank, qt, q, coefficients);
 }
 
 void pipe_convolve_portable(const double *center, long step, long count, const double *w, int radius, float *dst) {
-    convolve_body(center, step, count, w, radius, dst);
+    convolve_body(center, step, count, w, radius, dst, 0);
 }
 
 void pipe_convolve(const double *center, long step, long count, const double *w, int radius, float *dst) {
 #if defined(__x86_64__)
-    if (use_avx2()) { convolve_avx2(center, step, count, w, radius, dst); return; }
+    const int path = pipe_kernels_path();
+    if (path >= 2) { convolve_avx512(center, step, count, w, radius, dst); return; }
+    if (path == 1) { convolve_avx2(center, step, count, w, radius, dst); return; }
 #endif
-    convolve_body(center, step, count, w, radius, dst);
+    convolve_body(center, step, count, w, radius, dst, 0);
+}
+
+void pipe_widen_portable(const float *src, double *dst, long n) {
+    widen_body(src, dst, n);
 }
 
 void pipe_widen(const float *src, double *dst, long n) {
 #if defined(__x86_64__)
-    if (use_avx2()) { widen_avx2(src, dst, n); return; }
+    const int path = pipe_kernels_path();
+    if (path >= 2) { widen_avx512(src, dst, n); return; }
+    if (path == 1) { widen_avx2(src, dst, n); return; }
 #endif
     widen_body(src, dst, n);
 }
@@ -309,7 +373,7 @@ void pipe_pearson_block_portable(const float *x, long v, long t, long w, const d
 
 void pipe_pearson_block(const float *x, long v, long t, long w, const double *seeds, int m, double *mean, double *sxx, double *sxy) {
 #if defined(__x86_64__)
-    if (use_avx2()) { pearson_avx2(x, v, t, w, seeds, m, mean, sxx, sxy); return; }
+    if (pipe_kernels_path() >= 1) { pearson_avx2(x, v, t, w, seeds, m, mean, sxx, sxy); return; }
 #endif
     pearson_body(x, v, t, w, seeds, m, mean, sxx, sxy);
 }
@@ -320,7 +384,9 @@ void pipe_decode_i16_portable(const int16_t *src, long n, int scaled, double slo
 
 void pipe_decode_i16(const int16_t *src, long n, int scaled, double slope, double intercept, float *dst) {
 #if defined(__x86_64__)
-    if (use_avx2()) { decode_i16_avx2(src, n, scaled, slope, intercept, dst); return; }
+    const int path = pipe_kernels_path();
+    if (path >= 2) { decode_i16_avx512(src, n, scaled, slope, intercept, dst); return; }
+    if (path == 1) { decode_i16_avx2(src, n, scaled, slope, intercept, dst); return; }
 #endif
     decode_i16_body(src, n, scaled, slope, intercept, dst);
 }

@@ -3,11 +3,34 @@ import CKernels
 @testable import Numerics
 
 /// The C kernels of the subject chain (Butterworth sections, confound regression, Gaussian
-/// convolution, seed correlation sums): the AVX2 path and the portable path give the same bits, and both equal a plain
-/// scalar computation written here with the same operations in the same order. Lane counts are
-/// chosen so that the vector chunks and the scalar tails both run.
+/// convolution, seed correlation sums, widening, int16 decoding): every path the CPU has
+/// (AVX-512, AVX2, portable) gives the same bits, and these equal a plain scalar computation
+/// written here with the same operations in the same order. Lane counts are chosen so that the
+/// vector chunks of each width and the scalar tails all run.
 final class SignalKernelTests: XCTestCase {
-    private let avx2 = "AVX2 in use: \(pipe_kernels_use_avx2() == 1)"
+    /// Runs `body` on each path this CPU has, the widest first (the kernels' path capped in
+    /// turn), with the path's name.
+    private func onEveryPath(_ body: (String) throws -> Void) rethrows {
+        defer { pipe_kernels_cap_path(-1) }
+        var seen = Set<Int32>()
+        for cap: Int32 in [2, 1, 0] {
+            pipe_kernels_cap_path(cap)
+            let path = pipe_kernels_path()
+            guard seen.insert(path).inserted else { continue }
+            try body(["portable", "AVX2", "AVX-512"][Int(path)])
+        }
+    }
+
+    func testThePathsAreTheCPUsAndCapped() {
+        defer { pipe_kernels_cap_path(-1) }
+        let best = pipe_kernels_path()
+        XCTAssertTrue((0...2).contains(best))
+        pipe_kernels_cap_path(0)
+        XCTAssertEqual(pipe_kernels_path(), 0)
+        XCTAssertEqual(pipe_kernels_use_avx2(), 0)
+        pipe_kernels_cap_path(-1)
+        XCTAssertEqual(pipe_kernels_path(), best)
+    }
 
     func testButterworthCascadeMatchesScalarSectionsOnBothPaths() throws {
         var gauss = StatsGaussian(seed: 11)
@@ -21,10 +44,13 @@ final class SignalKernelTests: XCTestCase {
         }
         let input = gauss.array(count * lanes)
         for forward in [true, false] {
-            var dispatched = input, portable = input
-            pipe_sos_cascade5(&dispatched, count, lanes, coefficients, states, forward ? 1 : 0)
+            var portable = input
             pipe_sos_cascade5_portable(&portable, count, lanes, coefficients, states, forward ? 1 : 0)
-            XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), avx2)
+            onEveryPath { path in
+                var dispatched = input
+                pipe_sos_cascade5(&dispatched, count, lanes, coefficients, states, forward ? 1 : 0)
+                XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), path)
+            }
             let expected = scalarCascade(input, count: count, lanes: lanes, sections: 5, coefficients: coefficients, states: states, forward: forward)
             XCTAssertEqual(portable.map(\.bitPattern), expected.map(\.bitPattern), "forward \(forward)")
         }
@@ -43,10 +69,13 @@ final class SignalKernelTests: XCTestCase {
             states += s < 3 ? filter.initialStates[s] : [0, 0]
         }
         let input = gauss.array(count * lanes)
-        var dispatched = input, portable = input
-        pipe_sos_cascade5(&dispatched, count, lanes, coefficients, states, 1)
+        var portable = input
         pipe_sos_cascade5_portable(&portable, count, lanes, coefficients, states, 1)
-        XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), avx2)
+        onEveryPath { path in
+            var dispatched = input
+            pipe_sos_cascade5(&dispatched, count, lanes, coefficients, states, 1)
+            XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), path)
+        }
         let expected = scalarCascade(input, count: count, lanes: lanes, sections: 3, coefficients: coefficients, states: states, forward: true)
         XCTAssertEqual(portable.map(\.bitPattern), expected.map(\.bitPattern))
     }
@@ -81,11 +110,14 @@ final class SignalKernelTests: XCTestCase {
         var q = [Double](repeating: 0, count: rows * rank)
         for k in 0..<rank { for r in 0..<rows { q[r * rank + k] = qt[k * rows + r] } }
         let input = gauss.array(rows * lanes)
-        var dispatched = input, portable = input
+        var portable = input
         var scratch = [Double](repeating: .nan, count: rank * 8)
-        pipe_regress(&dispatched, rows, lanes, Int32(rank), qt, q, &scratch)
         pipe_regress_portable(&portable, rows, lanes, Int32(rank), qt, q, &scratch)
-        XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), avx2)
+        onEveryPath { path in
+            var dispatched = input
+            pipe_regress(&dispatched, rows, lanes, Int32(rank), qt, q, &scratch)
+            XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), path)
+        }
         var expected = input
         for j in 0..<lanes {
             var c = [Double](repeating: 0, count: rank)
@@ -102,16 +134,21 @@ final class SignalKernelTests: XCTestCase {
     func testConvolutionMatchesScalarSumOnBothPaths() {
         var gauss = StatsGaussian(seed: 13)
         let kernel = GaussianSmoothing.kernel(sigma: 1.27)
-        let radius = kernel.count / 2, count = 37
+        // 45 outputs: 32 in 16-wide steps, 8 in an 8-wide step and 5 one at a time (AVX-512).
+        let radius = kernel.count / 2, count = 45
         for step in [1, 41] {
             let samples = gauss.array((count + 2 * radius) * step + step)
-            var dispatched = [Float](repeating: 0, count: count), portable = dispatched
+            var portable = [Float](repeating: 0, count: count)
             samples.withUnsafeBufferPointer { s in
-                let centre = s.baseAddress! + radius * step
-                pipe_convolve(centre, step, count, kernel, Int32(radius), &dispatched)
-                pipe_convolve_portable(centre, step, count, kernel, Int32(radius), &portable)
+                pipe_convolve_portable(s.baseAddress! + radius * step, step, count, kernel, Int32(radius), &portable)
             }
-            XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), avx2)
+            onEveryPath { path in
+                var dispatched = [Float](repeating: .nan, count: count)
+                samples.withUnsafeBufferPointer { s in
+                    pipe_convolve(s.baseAddress! + radius * step, step, count, kernel, Int32(radius), &dispatched)
+                }
+                XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), "\(path), step \(step)")
+            }
             let expected = (0..<count).map { j -> Float in
                 let c = radius * step + j
                 var acc = kernel[radius] * samples[c]
@@ -136,13 +173,16 @@ final class SignalKernelTests: XCTestCase {
                 var pMean = mean, pSxx = sxx, pSxy = sxy
                 let flat = seeds.flatMap { $0 }
                 data.withUnsafeBufferPointer { x in
-                    let first = x.baseAddress! + 11
-                    pipe_pearson_block(first, v, t, w, flat, Int32(m), &mean, &sxx, &sxy)
-                    pipe_pearson_block_portable(first, v, t, w, flat, Int32(m), &pMean, &pSxx, &pSxy)
+                    pipe_pearson_block_portable(x.baseAddress! + 11, v, t, w, flat, Int32(m), &pMean, &pSxx, &pSxy)
                 }
-                XCTAssertEqual(sxy.map(\.bitPattern), pSxy.map(\.bitPattern), "m \(m) w \(w) \(avx2)")
-                XCTAssertEqual(sxx.map(\.bitPattern), pSxx.map(\.bitPattern), "m \(m) w \(w) \(avx2)")
-                XCTAssertEqual(mean.map(\.bitPattern), pMean.map(\.bitPattern))
+                onEveryPath { path in
+                    data.withUnsafeBufferPointer { x in
+                        pipe_pearson_block(x.baseAddress! + 11, v, t, w, flat, Int32(m), &mean, &sxx, &sxy)
+                    }
+                    XCTAssertEqual(sxy.map(\.bitPattern), pSxy.map(\.bitPattern), "m \(m) w \(w) \(path)")
+                    XCTAssertEqual(sxx.map(\.bitPattern), pSxx.map(\.bitPattern), "m \(m) w \(w) \(path)")
+                    XCTAssertEqual(mean.map(\.bitPattern), pMean.map(\.bitPattern), path)
+                }
                 // The Swift loops' order: means first, then r ascending.
                 for j in 0..<w {
                     var mu = 0.0
@@ -174,12 +214,34 @@ final class SignalKernelTests: XCTestCase {
     func testInt16DecodingMatchesTheSwiftConversionOnBothPaths() {
         let values = (Int(Int16.min)...Int(Int16.max)).map { Int16($0) }
         for scaling in [nil, (slope: 0.0123456789, intercept: -17.25), (slope: 1.0, intercept: 0.0), (slope: -3e-3, intercept: 1e4)] {
-            var dispatched = [Float](repeating: 0, count: values.count), portable = dispatched
-            pipe_decode_i16(values, values.count, scaling == nil ? 0 : 1, scaling?.slope ?? 1, scaling?.intercept ?? 0, &dispatched)
+            var portable = [Float](repeating: 0, count: values.count)
             pipe_decode_i16_portable(values, values.count, scaling == nil ? 0 : 1, scaling?.slope ?? 1, scaling?.intercept ?? 0, &portable)
             let expected = values.map { v -> Float in scaling.map { Float(Double(v) * $0.slope + $0.intercept) } ?? Float(v) }
-            XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), avx2)
+            onEveryPath { path in
+                // From an odd offset, for a tail after the vector chunks.
+                var dispatched = [Float](repeating: .nan, count: values.count - 3)
+                values.withUnsafeBufferPointer { v in
+                    pipe_decode_i16(v.baseAddress! + 3, values.count - 3, scaling == nil ? 0 : 1, scaling?.slope ?? 1, scaling?.intercept ?? 0, &dispatched)
+                }
+                XCTAssertEqual(dispatched.map(\.bitPattern), portable.dropFirst(3).map(\.bitPattern), path)
+            }
             XCTAssertEqual(portable.map(\.bitPattern), expected.map(\.bitPattern), "scaling \(String(describing: scaling))")
+        }
+    }
+
+    /// Widening to Float64 is exact on every path, special values included.
+    func testWideningIsExactOnEveryPath() {
+        var gauss = StatsGaussian(seed: 31)
+        let specials: [Float] = [0, -0, .infinity, -.infinity, .leastNonzeroMagnitude, -.leastNormalMagnitude, .greatestFiniteMagnitude, .nan]
+        let values = specials + gauss.array(1037).map { Float($0 * 1e3) }
+        var portable = [Double](repeating: 0, count: values.count)
+        pipe_widen_portable(values, &portable, values.count)
+        XCTAssertEqual(portable.dropLast(1037).map(\.bitPattern), specials.map { Double($0).bitPattern })
+        XCTAssertEqual(portable.dropFirst(specials.count), values.dropFirst(specials.count).map { Double($0) }[...])
+        onEveryPath { path in
+            var dispatched = [Double](repeating: 1, count: values.count)
+            pipe_widen(values, &dispatched, values.count)
+            XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), path)
         }
     }
 }

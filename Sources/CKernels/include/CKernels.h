@@ -38,7 +38,7 @@ void pipe_tpass_f32_portable(const float *c, int b_count, int r_per, int w, floa
 /// as `pipe_panel_gemm_f32` and `pipe_tpass_f32` with w a multiple of 8 (product) or 4 (t pass),
 /// but every sum is a separate multiply and add (no fused multiply-add), in k order, so the AVX2
 /// path, used when the CPU has it, and the portable path give the same bits: those of a plain
-/// loop summing a·y over k in order. They use AVX2 when `pipe_kernels_use_avx2` says so.
+/// loop summing a·y over k in order. They use AVX2 when the CPU has it.
 void pipe_panel_gemm_f64(const double *panels, int panel_count, int n, const double *y, int w, double *c);
 void pipe_panel_gemm_f64_portable(const double *panels, int panel_count, int n, const double *y, int w, double *c);
 void pipe_tpass_f64(const double *c, int b_count, int r_per, int w, double scale, int two_sided,
@@ -46,7 +46,15 @@ void pipe_tpass_f64(const double *c, int b_count, int r_per, int w, double scale
 void pipe_tpass_f64_portable(const double *c, int b_count, int r_per, int w, double scale, int two_sided,
                              const double *cut, double *exceed, double *local_max, double *t_out, long t_stride);
 
-/// Whether the signal kernels below run their AVX2 path on this CPU.
+/// The path the signal kernels below take on this CPU: 2 AVX-512 (the Butterworth sections, the
+/// convolution, the widening and the int16 decoding; the others take AVX2), 1 AVX2, 0 portable.
+/// Every path gives the same bits.
+int pipe_kernels_path(void);
+
+/// Lowers the path the signal kernels may take to `path` (for tests; −1 lifts the cap).
+void pipe_kernels_cap_path(int path);
+
+/// Whether the signal kernels below run their AVX2 path (or a wider one) on this CPU.
 int pipe_kernels_use_avx2(void);
 
 /// One pass of a cascade of five second-order sections (transposed direct form II) over `count`
@@ -78,6 +86,7 @@ void pipe_decode_i16_portable(const int16_t *src, long n, int scaled, double slo
 
 /// dst[i] = (double)src[i] for i < n (exact).
 void pipe_widen(const float *src, double *dst, long n);
+void pipe_widen_portable(const float *src, double *dst, long n);
 
 /// Exact TFCE, step 2: for each voxel i with rank_of[i] = r (INT32_MAX when excluded; ranks below
 /// `split` are positive voxels, the others negative), writes at neighbors[r·degree…] the ranks of

@@ -244,17 +244,19 @@ public struct ConnectivityKind: TypedStageKind {
             return try SeedCorrelation.pearson(seeds: seedSeries, data: data, timePoints: T)
         }
         let stem = cleaned.stem
-        // The r and z maps, written in parallel (each file's bytes depend only on its map).
-        // r carries the correlation intent with the run's residual degrees of freedom.
+        // The r and z maps, made and written in parallel (each file's bytes depend only on its
+        // map). r carries the correlation intent with the run's residual degrees of freedom.
         let dof = Double(cleaned.info.residualDegreesOfFreedom)
-        let maps = zip(seeds, rMaps).flatMap { seed, r in
-            let base = context.outputDirectory.appendingPathComponent("\(stem)_seed-\(seed.name)").path
-            return [(base + "_stat-r_connectivity.nii.gz", r.map { Float($0) }, MapIntent.correlation(df: dof)),
-                    (base + "_stat-z_connectivity.nii.gz", r.map { Float(SeedCorrelation.fisherZ($0)) }, MapIntent.fisherZ)]
+        let maps = seeds.indices.flatMap { k in
+            let base = context.outputDirectory.appendingPathComponent("\(stem)_seed-\(seeds[k].name)").path
+            return [(base + "_stat-r_connectivity.nii.gz", k, MapIntent.correlation(df: dof)),
+                    (base + "_stat-z_connectivity.nii.gz", k, MapIntent.fisherZ)]
         }
         let failures = Locked<[Int: any Error]>([:])
         Parallel.forEach(maps.count) { i in
-            do { try NIfTIFile.write(scan.map(maps[i].1, intent: maps[i].2), to: maps[i].0, options: .scanMapOutput) } catch { failures.withLock { $0[i] = error } }
+            let (path, k, intent) = maps[i]
+            let values = intent == .fisherZ ? rMaps[k].map { Float(SeedCorrelation.fisherZ($0)) } : rMaps[k].map { Float($0) }
+            do { try NIfTIFile.write(scan.map(values, intent: intent), to: path, options: .scanMapOutput) } catch { failures.withLock { $0[i] = error } }
         }
         if let first = failures.withLock({ $0.min { $0.key < $1.key }?.value }) { throw first }
         // The seed series as nilearn's seed maskers give them: the cleaned mean, standardised.
