@@ -1,10 +1,10 @@
 // The cleaning, smoothing and correlation kernels of the subject chain: Butterworth sections,
 // confound regression, the Gaussian convolution and the seed correlation sums. Swift targets
-// baseline x86-64 (SSE2); these loops run twice as wide with AVX2, chosen at run time, and the
-// Butterworth sections, the convolution, the widening and the int16 decoding four times as wide
-// with AVX-512. Each function body is written once over 4-double vectors (GCC/Clang vector
-// extensions) and compiled for each target; the AVX-512 paths run the Butterworth sections and
-// the convolution over 8-double vectors first. Every lane does the same IEEE operations in the
+// baseline x86-64 (SSE2); these loops run twice as wide with AVX2, chosen at run time, and all
+// but the seed correlation sums four times as wide with AVX-512. Each function body is written
+// once over 4-double vectors (GCC/Clang vector extensions) and compiled for each target; the
+// AVX-512 paths run the Butterworth sections, the regression and the convolution over 8-double
+// vectors first. Every lane does the same IEEE operations in the
 // same order on every path (multiply, then add; no FMA), so the paths give bit-identical
 // results, equal to the Swift code they replaced.
 #pragma STDC FP_CONTRACT OFF
@@ -87,10 +87,52 @@ INLINE void cascade5_body(double *x, long count, long lanes, const double *coef,
 // MARK: Confound regression
 
 // y −= Q (Qᵀ y): first every coefficient c_k = Σ_r Qᵀ[k][r] y_r (r ascending, from 0), then each
-// row y_r −= Q[r][k] c_k for k ascending. Eight lanes at a time (two vectors), four coefficients
-// at a time in registers; `coefficients` holds rank × 8 doubles.
-INLINE void regress_body(double *block, long rows, long lanes, int rank, const double *qt, const double *q, double *coefficients) {
+// row y_r −= Q[r][k] c_k for k ascending. Eight lanes at a time (two 4-double vectors), four
+// coefficients at a time in registers; `coefficients` holds rank × 8 doubles.
+// The same eight lanes at a time in one 8-double vector, eight coefficients at a time in
+// registers (AVX-512 has 32 of them); returns the first lane not done.
+INLINE long regress_lanes8_wide(double *block, long rows, long lanes, int rank, const double *qt, const double *q, double *coefficients) {
     long j = 0;
+    for (; j + 8 <= lanes; j += 8) {
+        double *b = block + j;
+        int k = 0;
+        for (; k + 8 <= rank; k += 8) {
+            const double *q0 = qt + (long)k * rows;
+            v8d a0 = splat8(0), a1 = splat8(0), a2 = splat8(0), a3 = splat8(0);
+            v8d a4 = splat8(0), a5 = splat8(0), a6 = splat8(0), a7 = splat8(0);
+            for (long r = 0; r < rows; r++) {
+                const v8d x = load8(b + r * lanes);
+                a0 = a0 + splat8(q0[r]) * x;
+                a1 = a1 + splat8(q0[rows + r]) * x;
+                a2 = a2 + splat8(q0[2 * rows + r]) * x;
+                a3 = a3 + splat8(q0[3 * rows + r]) * x;
+                a4 = a4 + splat8(q0[4 * rows + r]) * x;
+                a5 = a5 + splat8(q0[5 * rows + r]) * x;
+                a6 = a6 + splat8(q0[6 * rows + r]) * x;
+                a7 = a7 + splat8(q0[7 * rows + r]) * x;
+            }
+            double *c = coefficients + (long)k * 8;
+            store8(c, a0); store8(c + 8, a1); store8(c + 16, a2); store8(c + 24, a3);
+            store8(c + 32, a4); store8(c + 40, a5); store8(c + 48, a6); store8(c + 56, a7);
+        }
+        for (; k < rank; k++) {
+            const double *q0 = qt + (long)k * rows;
+            v8d a = splat8(0);
+            for (long r = 0; r < rows; r++) a = a + splat8(q0[r]) * load8(b + r * lanes);
+            store8(coefficients + (long)k * 8, a);
+        }
+        for (long r = 0; r < rows; r++) {
+            v8d x = load8(b + r * lanes);
+            const double *qr = q + r * rank;
+            for (int kk = 0; kk < rank; kk++) x = x - splat8(qr[kk]) * load8(coefficients + (long)kk * 8);
+            store8(b + r * lanes, x);
+        }
+    }
+    return j;
+}
+
+INLINE void regress_body(double *block, long rows, long lanes, int rank, const double *qt, const double *q, double *coefficients, int wide) {
+    long j = wide ? regress_lanes8_wide(block, rows, lanes, rank, qt, q, coefficients) : 0;
     for (; j + 8 <= lanes; j += 8) {
         double *b = block + j;
         int k = 0;
@@ -268,7 +310,10 @@ AVX512 static void cascade5_avx512(double *x, long count, long lanes, const doub
     cascade5_body(x, count, lanes, coef, zi, forward, 1);
 }
 AVX2 static void regress_avx2(double *block, long rows, long lanes, int rank, const double *qt, const double *q, double *coefficients) {
-    regress_body(block, rows, lanes, rank, qt, q, coefficients);
+    regress_body(block, rows, lanes, rank, qt, q, coefficients, 0);
+}
+AVX512 static void regress_avx512(double *block, long rows, long lanes, int rank, const double *qt, const double *q, double *coefficients) {
+    regress_body(block, rows, lanes, rank, qt, q, coefficients, 1);
 }
 AVX2 static void convolve_avx2(const double *center, long step, long count, const double *w, int radius, float *dst) {
     convolve_body(center, step, count, w, radius, dst, 0);
@@ -331,14 +376,16 @@ void pipe_sos_cascade5(double *x, long count, long lanes, const double *coef, co
 }
 
 void pipe_regress_portable(double *block, long rows, long lanes, int rank, const double *qt, const double *q, double *coefficients) {
-    regress_body(block, rows, lanes, rank, qt, q, coefficients);
+    regress_body(block, rows, lanes, rank, qt, q, coefficients, 0);
 }
 
 void pipe_regress(double *block, long rows, long lanes, int rank, const double *qt, const double *q, double *coefficients) {
 #if defined(__x86_64__)
-    if (pipe_kernels_path() >= 1) { regress_avx2(block, rows, lanes, rank, qt, q, coefficients); return; }
+    const int path = pipe_kernels_path();
+    if (path >= 2) { regress_avx512(block, rows, lanes, rank, qt, q, coefficients); return; }
+    if (path == 1) { regress_avx2(block, rows, lanes, rank, qt, q, coefficients); return; }
 #endif
-    regress_body(block, rows, lanes, rank, qt, q, coefficients);
+    regress_body(block, rows, lanes, rank, qt, q, coefficients, 0);
 }
 
 void pipe_convolve_portable(const double *center, long step, long count, const double *w, int radius, float *dst) {

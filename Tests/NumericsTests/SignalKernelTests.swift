@@ -32,7 +32,7 @@ final class SignalKernelTests: XCTestCase {
         XCTAssertEqual(pipe_kernels_path(), best)
     }
 
-    func testButterworthCascadeMatchesScalarSectionsOnBothPaths() throws {
+    func testButterworthCascadeMatchesScalarSectionsOnEveryPath() throws {
         var gauss = StatsGaussian(seed: 11)
         let count = 57, lanes = 23
         let filter = try XCTUnwrap(ButterworthFilter.design(order: 5, lowPass: 0.1, highPass: 0.01, samplingRate: 0.5))
@@ -103,35 +103,39 @@ final class SignalKernelTests: XCTestCase {
         return out
     }
 
-    func testRegressionMatchesScalarProjectionOnBothPaths() {
+    /// Ranks 7 and 19: coefficients one at a time only, and in blocks of 4 (AVX2) or 8 (AVX-512)
+    /// with a remainder; 29 lanes: vector chunks and a scalar tail.
+    func testRegressionMatchesScalarProjectionOnEveryPath() {
         var gauss = StatsGaussian(seed: 12)
-        let rows = 50, lanes = 29, rank = 7
-        let qt = gauss.array(rank * rows)
-        var q = [Double](repeating: 0, count: rows * rank)
-        for k in 0..<rank { for r in 0..<rows { q[r * rank + k] = qt[k * rows + r] } }
-        let input = gauss.array(rows * lanes)
-        var portable = input
-        var scratch = [Double](repeating: .nan, count: rank * 8)
-        pipe_regress_portable(&portable, rows, lanes, Int32(rank), qt, q, &scratch)
-        onEveryPath { path in
-            var dispatched = input
-            pipe_regress(&dispatched, rows, lanes, Int32(rank), qt, q, &scratch)
-            XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), path)
-        }
-        var expected = input
-        for j in 0..<lanes {
-            var c = [Double](repeating: 0, count: rank)
-            for k in 0..<rank { for r in 0..<rows { c[k] = c[k] + qt[k * rows + r] * input[r * lanes + j] } }
-            for r in 0..<rows {
-                var x = input[r * lanes + j]
-                for k in 0..<rank { x = x - q[r * rank + k] * c[k] }
-                expected[r * lanes + j] = x
+        let rows = 50, lanes = 29
+        for rank in [7, 19] {
+            let qt = gauss.array(rank * rows)
+            var q = [Double](repeating: 0, count: rows * rank)
+            for k in 0..<rank { for r in 0..<rows { q[r * rank + k] = qt[k * rows + r] } }
+            let input = gauss.array(rows * lanes)
+            var portable = input
+            var scratch = [Double](repeating: .nan, count: rank * 8)
+            pipe_regress_portable(&portable, rows, lanes, Int32(rank), qt, q, &scratch)
+            onEveryPath { path in
+                var dispatched = input
+                pipe_regress(&dispatched, rows, lanes, Int32(rank), qt, q, &scratch)
+                XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), "\(path), rank \(rank)")
             }
+            var expected = input
+            for j in 0..<lanes {
+                var c = [Double](repeating: 0, count: rank)
+                for k in 0..<rank { for r in 0..<rows { c[k] = c[k] + qt[k * rows + r] * input[r * lanes + j] } }
+                for r in 0..<rows {
+                    var x = input[r * lanes + j]
+                    for k in 0..<rank { x = x - q[r * rank + k] * c[k] }
+                    expected[r * lanes + j] = x
+                }
+            }
+            XCTAssertEqual(portable.map(\.bitPattern), expected.map(\.bitPattern), "rank \(rank)")
         }
-        XCTAssertEqual(portable.map(\.bitPattern), expected.map(\.bitPattern))
     }
 
-    func testConvolutionMatchesScalarSumOnBothPaths() {
+    func testConvolutionMatchesScalarSumOnEveryPath() {
         var gauss = StatsGaussian(seed: 13)
         let kernel = GaussianSmoothing.kernel(sigma: 1.27)
         // 45 outputs: 32 in 16-wide steps, 8 in an 8-wide step and 5 one at a time (AVX-512).
@@ -160,9 +164,9 @@ final class SignalKernelTests: XCTestCase {
     }
 
     /// The C seed-correlation sums equal the Swift Double path's (same operations, same order) bit
-    /// for bit on both paths, for seed counts that fill groups of three or not and block widths
+    /// for bit on every path, for seed counts that fill groups of three or not and block widths
     /// that are not multiples of 4; and so does the whole Pearson map.
-    func testPearsonSumsMatchTheSwiftPathOnBothPaths() throws {
+    func testPearsonSumsMatchTheSwiftPathOnEveryPath() throws {
         var gauss = StatsGaussian(seed: 29)
         let t = 37, v = 523
         let data = gauss.array(t * v).map { Float(100 + 5 * $0) }
@@ -209,9 +213,9 @@ final class SignalKernelTests: XCTestCase {
         }
     }
 
-    /// The int16 decoding of the NIfTI reader: both paths give Swift's Float(Double(x) · slope +
+    /// The int16 decoding of the NIfTI reader: every path gives Swift's Float(Double(x) · slope +
     /// intercept) (or Float(x)) bit for bit, over every int16 value.
-    func testInt16DecodingMatchesTheSwiftConversionOnBothPaths() {
+    func testInt16DecodingMatchesTheSwiftConversionOnEveryPath() {
         let values = (Int(Int16.min)...Int(Int16.max)).map { Int16($0) }
         for scaling in [nil, (slope: 0.0123456789, intercept: -17.25), (slope: 1.0, intercept: 0.0), (slope: -3e-3, intercept: 1e4)] {
             var portable = [Float](repeating: 0, count: values.count)

@@ -46,8 +46,8 @@ void pipe_tpass_f64(const double *c, int b_count, int r_per, int w, double scale
 void pipe_tpass_f64_portable(const double *c, int b_count, int r_per, int w, double scale, int two_sided,
                              const double *cut, double *exceed, double *local_max, double *t_out, long t_stride);
 
-/// The path the signal kernels below take on this CPU: 2 AVX-512 (the Butterworth sections, the
-/// convolution, the widening and the int16 decoding; the others take AVX2), 1 AVX2, 0 portable.
+/// The path the signal kernels below take on this CPU: 2 AVX-512 (all but the seed correlation
+/// sums, which take AVX2), 1 AVX2, 0 portable.
 /// Every path gives the same bits.
 int pipe_kernels_path(void);
 
