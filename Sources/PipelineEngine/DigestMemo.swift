@@ -100,6 +100,9 @@ public final class DigestMemo: @unchecked Sendable {
         }
     }
 
+    /// Whether the memo holds a digest for a file of this identity.
+    public func contains(_ identity: FileSystem.FileIdentity) -> Bool { entries[identity] != nil }
+
     /// Number of memoised files.
     public var count: Int { entries.count }
 

@@ -63,7 +63,8 @@ public struct TaskGraph: Sendable {
             // Each scope's source files and what they are (the kind's `sources` and a stat per
             // file), found in parallel; their digests are then looked up in order.
             let found = Self.findSources(stage, scopes: scopes, directory: spec.directory, prefix: directory)
-            // Sources inside a folder pipe writes to are reported below, not hashed.
+            // New sources, hashed ahead on every core; those inside a folder pipe writes to are
+            // reported below, not hashed.
             func writtenFolder(holding path: String) -> (String, String)? {
                 let standardized = FileSystem.standardized(path)
                 return written.first { FileSystem.isSameOrInside(standardized, $0.1) }
@@ -72,7 +73,7 @@ public struct TaskGraph: Sendable {
                 memo.hashAhead(found.flatMap { result -> [(path: String, identity: FileSystem.FileIdentity)] in
                     guard case .success(let files) = result else { return [] }
                     return files.compactMap { _, _, path, kind in
-                        guard case .regular(let identity) = kind, writtenFolder(holding: path) == nil else { return nil }
+                        guard case .regular(let identity) = kind, !memo.contains(identity), writtenFolder(holding: path) == nil else { return nil }
                         return (path, identity)
                     }
                 })
