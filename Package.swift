@@ -33,9 +33,9 @@ let package = Package(
         .target(name: "NIfTI", dependencies: ["CZlib", "CIsal", "CKernels"], swiftSettings: optimisedInDebug),
         // PNG encoding, colour maps, brain slices and SVG charts for the report.
         .target(name: "Figures", dependencies: ["CZlib"], swiftSettings: optimisedInDebug),
-        // Hot loops with an AVX2 path chosen at run time: the permutation kernel's Float32 product
-        // (also AVX-512), Butterworth sections, confound regression, the smoothing convolution. No
-        // FMA contraction, so every path gives the same bits.
+        // Hot loops with AVX2 and AVX-512 paths chosen at run time: the permutation kernel's
+        // products, Butterworth sections, confound regression, the smoothing convolution. No FMA
+        // contraction, so every path gives the same bits.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
         // The thread-local CPU budget of the running task: set by the engine, read by the kernels.
         .target(name: "CThreadBudget"),

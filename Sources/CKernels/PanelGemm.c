@@ -209,12 +209,18 @@ void NAME(const T *c, int b_count, int r_per, int w, T scale, int two_sided,    
 PIPE_TPASS_PORTABLE(pipe_tpass_f32_portable, float, sqrtf, fabsf, 8)
 PIPE_TPASS_PORTABLE(pipe_tpass_f64_portable, double, sqrt, fabs, 4)
 
+// The path of the Float32 product and t pass: that of every kernel (`pipe_kernels_path`), and 0
+// without FMA, which their vector paths need.
+static int fma_path(void) {
+    static int has_fma = -1;
+    if (has_fma < 0) has_fma = pipe_panel_gemm_f32_uses_avx2();
+    return has_fma ? pipe_kernels_path() : 0;
+}
+
 void pipe_tpass_f32(const float *c, int b_count, int r_per, int w, float scale, int two_sided,
                     const float *cut, double *exceed, double *local_max, double *t_out, long t_stride) {
 #if defined(__x86_64__)
-    static int avx2 = -1;
-    if (avx2 < 0) avx2 = pipe_panel_gemm_f32_uses_avx2();
-    if (avx2) { tpass_avx2(c, b_count, r_per, w, scale, two_sided, cut, exceed, local_max, t_out, t_stride); return; }
+    if (fma_path() >= 1) { tpass_avx2(c, b_count, r_per, w, scale, two_sided, cut, exceed, local_max, t_out, t_stride); return; }
 #endif
     pipe_tpass_f32_portable(c, b_count, r_per, w, scale, two_sided, cut, exceed, local_max, t_out, t_stride);
 }
@@ -246,28 +252,13 @@ int pipe_panel_gemm_f32_uses_avx2(void) {
 #endif
 }
 
-int pipe_panel_gemm_f32_path(void) {
+void pipe_panel_gemm_f32(const float *panels, int panel_count, int n, const float *y, int w, float *c) {
 #if defined(__x86_64__)
-    if (!pipe_panel_gemm_f32_uses_avx2()) return 0;
-    return __builtin_cpu_supports("avx512f") ? 2 : 1;
-#else
-    return 0;
-#endif
-}
-
-void pipe_panel_gemm_f32_on(int path, const float *panels, int panel_count, int n, const float *y, int w, float *c) {
-#if defined(__x86_64__)
-    static int best = -1;
-    if (best < 0) best = pipe_panel_gemm_f32_path();
-    if (path > best) path = best;
+    const int path = fma_path();
     if (path >= 2 && w % 64 == 0) { gemm_avx512(panels, panel_count, n, y, w, c); return; }
     if (path >= 1) { gemm_avx2(panels, panel_count, n, y, w, c); return; }
 #endif
     pipe_panel_gemm_f32_portable(panels, panel_count, n, y, w, c);
-}
-
-void pipe_panel_gemm_f32(const float *panels, int panel_count, int n, const float *y, int w, float *c) {
-    pipe_panel_gemm_f32_on(2, panels, panel_count, n, y, w, c);
 }
 
 void pipe_panel_gemm_f64_portable(const double *panels, int panel_count, int n, const double *y, int w, double *c) {
@@ -289,9 +280,7 @@ void pipe_panel_gemm_f64_portable(const double *panels, int panel_count, int n, 
 
 void pipe_panel_gemm_f64(const double *panels, int panel_count, int n, const double *y, int w, double *c) {
 #if defined(__x86_64__)
-    static int avx2 = -1;
-    if (avx2 < 0) avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-    if (avx2) { gemm_f64_avx2(panels, panel_count, n, y, w, c); return; }
+    if (pipe_kernels_path() >= 1) { gemm_f64_avx2(panels, panel_count, n, y, w, c); return; }
 #endif
     pipe_panel_gemm_f64_portable(panels, panel_count, n, y, w, c);
 }
@@ -299,9 +288,7 @@ void pipe_panel_gemm_f64(const double *panels, int panel_count, int n, const dou
 void pipe_tpass_f64(const double *c, int b_count, int r_per, int w, double scale, int two_sided,
                     const double *cut, double *exceed, double *local_max, double *t_out, long t_stride) {
 #if defined(__x86_64__)
-    static int avx2 = -1;
-    if (avx2 < 0) avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-    if (avx2) { tpass_f64_avx2(c, b_count, r_per, w, scale, two_sided, cut, exceed, local_max, t_out, t_stride); return; }
+    if (pipe_kernels_path() >= 1) { tpass_f64_avx2(c, b_count, r_per, w, scale, two_sided, cut, exceed, local_max, t_out, t_stride); return; }
 #endif
     pipe_tpass_f64_portable(c, b_count, r_per, w, scale, two_sided, cut, exceed, local_max, t_out, t_stride);
 }

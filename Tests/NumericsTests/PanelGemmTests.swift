@@ -16,19 +16,19 @@ final class PanelGemmTests: XCTestCase {
         pipe_panel_gemm_f32(panels, Int32(panelCount), Int32(n), y, Int32(w), &dispatched)
         pipe_panel_gemm_f32_portable(panels, Int32(panelCount), Int32(n), y, Int32(w), &portable)
         XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern),
-                       "best path on this CPU: \(pipe_panel_gemm_f32_path()) (2 AVX-512, 1 AVX2, 0 portable)")
+                       "best path on this CPU: \(pipe_kernels_path()) (2 AVX-512, 1 AVX2, 0 portable)")
         // Each vector path this CPU has, on its own (AVX-512 needs w a multiple of 64; the AVX2 tile
         // 16), and a width the AVX-512 tile does not take, which falls back to the AVX2 tile.
         XCTAssertEqual(w % 64, 0)
-        for path in 1...2 where path <= pipe_panel_gemm_f32_path() {
+        onEveryKernelPath { path in
             var onPath = [Float](repeating: 0, count: panelCount * 4 * w)
-            pipe_panel_gemm_f32_on(Int32(path), panels, Int32(panelCount), Int32(n), y, Int32(w), &onPath)
+            pipe_panel_gemm_f32(panels, Int32(panelCount), Int32(n), y, Int32(w), &onPath)
             XCTAssertEqual(onPath.map(\.bitPattern), portable.map(\.bitPattern), "path \(path)")
         }
         let narrow = 48
         let yNarrow = Array(y.prefix(n * narrow))
         var narrowBest = [Float](repeating: 0, count: panelCount * 4 * narrow), narrowPortable = narrowBest
-        pipe_panel_gemm_f32_on(2, panels, Int32(panelCount), Int32(n), yNarrow, Int32(narrow), &narrowBest)
+        pipe_panel_gemm_f32(panels, Int32(panelCount), Int32(n), yNarrow, Int32(narrow), &narrowBest)
         pipe_panel_gemm_f32_portable(panels, Int32(panelCount), Int32(n), yNarrow, Int32(narrow), &narrowPortable)
         XCTAssertEqual(narrowBest.map(\.bitPattern), narrowPortable.map(\.bitPattern), "w = 48")
         for p in 0..<panelCount {

@@ -7,19 +7,20 @@ import CKernels
 /// (AVX-512, AVX2, portable) gives the same bits, and these equal a plain scalar computation
 /// written here with the same operations in the same order. Lane counts are chosen so that the
 /// vector chunks of each width and the scalar tails all run.
-final class SignalKernelTests: XCTestCase {
-    /// Runs `body` on each path this CPU has, the widest first (the kernels' path capped in
-    /// turn), with the path's name.
-    private func onEveryPath(_ body: (String) throws -> Void) rethrows {
-        defer { pipe_kernels_cap_path(-1) }
-        var seen = Set<Int32>()
-        for cap: Int32 in [2, 1, 0] {
-            pipe_kernels_cap_path(cap)
-            let path = pipe_kernels_path()
-            guard seen.insert(path).inserted else { continue }
-            try body(["portable", "AVX2", "AVX-512"][Int(path)])
-        }
+/// Runs `body` on each path of the C kernels this CPU has, the widest first (their path capped in
+/// turn, `pipe_kernels_cap_path`), with the path's name; the cap is lifted afterwards.
+func onEveryKernelPath(_ body: (String) throws -> Void) rethrows {
+    defer { pipe_kernels_cap_path(-1) }
+    var seen = Set<Int32>()
+    for cap: Int32 in [2, 1, 0] {
+        pipe_kernels_cap_path(cap)
+        let path = pipe_kernels_path()
+        guard seen.insert(path).inserted else { continue }
+        try body(["portable", "AVX2", "AVX-512"][Int(path)])
     }
+}
+
+final class SignalKernelTests: XCTestCase {
 
     func testThePathsAreTheCPUsAndCapped() {
         defer { pipe_kernels_cap_path(-1) }
@@ -46,7 +47,7 @@ final class SignalKernelTests: XCTestCase {
         for forward in [true, false] {
             var portable = input
             pipe_sos_cascade5_portable(&portable, count, lanes, coefficients, states, forward ? 1 : 0)
-            onEveryPath { path in
+            onEveryKernelPath { path in
                 var dispatched = input
                 pipe_sos_cascade5(&dispatched, count, lanes, coefficients, states, forward ? 1 : 0)
                 XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), path)
@@ -71,7 +72,7 @@ final class SignalKernelTests: XCTestCase {
         let input = gauss.array(count * lanes)
         var portable = input
         pipe_sos_cascade5_portable(&portable, count, lanes, coefficients, states, 1)
-        onEveryPath { path in
+        onEveryKernelPath { path in
             var dispatched = input
             pipe_sos_cascade5(&dispatched, count, lanes, coefficients, states, 1)
             XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), path)
@@ -116,7 +117,7 @@ final class SignalKernelTests: XCTestCase {
             var portable = input
             var scratch = [Double](repeating: .nan, count: rank * 8)
             pipe_regress_portable(&portable, rows, lanes, Int32(rank), qt, q, &scratch)
-            onEveryPath { path in
+            onEveryKernelPath { path in
                 var dispatched = input
                 pipe_regress(&dispatched, rows, lanes, Int32(rank), qt, q, &scratch)
                 XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), "\(path), rank \(rank)")
@@ -146,7 +147,7 @@ final class SignalKernelTests: XCTestCase {
             samples.withUnsafeBufferPointer { s in
                 pipe_convolve_portable(s.baseAddress! + radius * step, step, count, kernel, Int32(radius), &portable)
             }
-            onEveryPath { path in
+            onEveryKernelPath { path in
                 var dispatched = [Float](repeating: .nan, count: count)
                 samples.withUnsafeBufferPointer { s in
                     pipe_convolve(s.baseAddress! + radius * step, step, count, kernel, Int32(radius), &dispatched)
@@ -179,7 +180,7 @@ final class SignalKernelTests: XCTestCase {
                 data.withUnsafeBufferPointer { x in
                     pipe_pearson_block_portable(x.baseAddress! + 11, v, t, w, flat, Int32(m), &pMean, &pSxx, &pSxy)
                 }
-                onEveryPath { path in
+                onEveryKernelPath { path in
                     data.withUnsafeBufferPointer { x in
                         pipe_pearson_block(x.baseAddress! + 11, v, t, w, flat, Int32(m), &mean, &sxx, &sxy)
                     }
@@ -221,7 +222,7 @@ final class SignalKernelTests: XCTestCase {
             var portable = [Float](repeating: 0, count: values.count)
             pipe_decode_i16_portable(values, values.count, scaling == nil ? 0 : 1, scaling?.slope ?? 1, scaling?.intercept ?? 0, &portable)
             let expected = values.map { v -> Float in scaling.map { Float(Double(v) * $0.slope + $0.intercept) } ?? Float(v) }
-            onEveryPath { path in
+            onEveryKernelPath { path in
                 // From an odd offset, for a tail after the vector chunks.
                 var dispatched = [Float](repeating: .nan, count: values.count - 3)
                 values.withUnsafeBufferPointer { v in
@@ -242,7 +243,7 @@ final class SignalKernelTests: XCTestCase {
         pipe_widen_portable(values, &portable, values.count)
         XCTAssertEqual(portable.dropLast(1037).map(\.bitPattern), specials.map { Double($0).bitPattern })
         XCTAssertEqual(portable.dropFirst(specials.count), values.dropFirst(specials.count).map { Double($0) }[...])
-        onEveryPath { path in
+        onEveryKernelPath { path in
             var dispatched = [Double](repeating: 1, count: values.count)
             pipe_widen(values, &dispatched, values.count)
             XCTAssertEqual(dispatched.map(\.bitPattern), portable.map(\.bitPattern), path)

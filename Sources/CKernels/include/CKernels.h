@@ -6,15 +6,9 @@
 /// C = A·Y for the permutation kernel's Float32 path: `panels` holds `panel_count` panels of 4 rows
 /// laid out [panel][k][4]; `y` is n x w (row-major, w a multiple of 16); `c` receives
 /// (4·panel_count) x w. Every element is accumulated over k = 0…n−1 in order with fused
-/// multiply-adds (one rounding each), so the AVX-512 path (when the CPU has it and w is a multiple
-/// of 64), the AVX2 + FMA path and the portable path (C's fmaf) give bit-identical results.
+/// multiply-adds (one rounding each), so the AVX-512 path (`pipe_kernels_path` 2, w a multiple of
+/// 64), the AVX2 + FMA path and the portable path (C's fmaf) give bit-identical results.
 void pipe_panel_gemm_f32(const float *panels, int panel_count, int n, const float *y, int w, float *c);
-
-/// The best path of `pipe_panel_gemm_f32` on this CPU: 2 AVX-512, 1 AVX2 + FMA, 0 portable.
-int pipe_panel_gemm_f32_path(void);
-
-/// `pipe_panel_gemm_f32` on the given path, or the best below it that this CPU has (for tests).
-void pipe_panel_gemm_f32_on(int path, const float *panels, int panel_count, int n, const float *y, int w, float *c);
 
 /// The portable path of `pipe_panel_gemm_f32`, whatever the CPU (for tests).
 void pipe_panel_gemm_f32_portable(const float *panels, int panel_count, int n, const float *y, int w, float *c);
@@ -38,7 +32,7 @@ void pipe_tpass_f32_portable(const float *c, int b_count, int r_per, int w, floa
 /// as `pipe_panel_gemm_f32` and `pipe_tpass_f32` with w a multiple of 8 (product) or 4 (t pass),
 /// but every sum is a separate multiply and add (no fused multiply-add), in k order, so the AVX2
 /// path, used when the CPU has it, and the portable path give the same bits: those of a plain
-/// loop summing a·y over k in order. They use AVX2 when the CPU has it.
+/// loop summing a·y over k in order. They use AVX2 when `pipe_kernels_path` is at least 1.
 void pipe_panel_gemm_f64(const double *panels, int panel_count, int n, const double *y, int w, double *c);
 void pipe_panel_gemm_f64_portable(const double *panels, int panel_count, int n, const double *y, int w, double *c);
 void pipe_tpass_f64(const double *c, int b_count, int r_per, int w, double scale, int two_sided,
@@ -46,12 +40,13 @@ void pipe_tpass_f64(const double *c, int b_count, int r_per, int w, double scale
 void pipe_tpass_f64_portable(const double *c, int b_count, int r_per, int w, double scale, int two_sided,
                              const double *cut, double *exceed, double *local_max, double *t_out, long t_stride);
 
-/// The path the signal kernels below take on this CPU: 2 AVX-512 (all but the seed correlation
-/// sums, which take AVX2), 1 AVX2, 0 portable.
-/// Every path gives the same bits.
+/// The path every kernel here takes on this CPU: 2 AVX-512 (the Float32 product, and the signal
+/// kernels but the seed correlation sums, which take AVX2 as the other kernels do), 1 AVX2, 0
+/// portable. The Float32 product and t pass also need FMA, else they are portable. Every path
+/// gives the same bits.
 int pipe_kernels_path(void);
 
-/// Lowers the path the signal kernels may take to `path` (for tests; −1 lifts the cap).
+/// Lowers the path every kernel may take to `path` (for tests; −1 lifts the cap).
 void pipe_kernels_cap_path(int path);
 
 /// Whether the signal kernels below run their AVX2 path (or a wider one) on this CPU.
